@@ -1,0 +1,106 @@
+"""Segment, Block, ReviewState: the data every stage takes and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """What a block is in the article's structure."""
+
+    TITLE = "title"
+    HEADING = "heading"
+    PARAGRAPH = "paragraph"
+    CAPTION = "caption"
+    CREDIT = "credit"
+
+
+class ReviewState(StrEnum):
+    """Where a segment's English stands in review; publishing and re-translation decide by it."""
+
+    NEW = "new"
+    MACHINE = "machine-translated"
+    REVIEWED = "reviewed"
+    APPROVED = "approved"
+
+    @property
+    def is_human(self) -> bool:
+        """True for states that hold a person's work, which is never overwritten silently."""
+        return self in (ReviewState.REVIEWED, ReviewState.APPROVED)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A structural unit of the article: its role, its text, and the source lines it came from."""
+
+    index: int
+    role: Role
+    text: str
+    first_line: int  # 1-based line in the source file, for messages
+
+
+@dataclass
+class Segment:
+    """One sentence (or heading, caption...) of the source with its English and review state."""
+
+    id: str
+    block: int
+    role: Role
+    source: str
+    target: str = ""
+    state: ReviewState = ReviewState.NEW
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Every setting that changes the English: recorded in segment files and published documents."""
+
+    tool_version: str
+    segmenter_version: str
+    model: str = ""
+    model_revision: str = ""
+    glossary_sha256: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "tool-version": self.tool_version,
+            "segmenter-version": self.segmenter_version,
+            "model": self.model,
+            "model-revision": self.model_revision,
+            "glossary-sha256": self.glossary_sha256,
+        }
+
+
+@dataclass
+class Document:
+    """A whole article as segments, with its name (the file stem) and provenance."""
+
+    name: str
+    segments: list[Segment]
+    provenance: Provenance
+    source_language: str = "zh-CN"
+    target_language: str = "en"
+
+    @property
+    def title(self) -> str:
+        """The Chinese title, or the document name when the article has no title block."""
+        titles = [s.source for s in self.segments if s.role is Role.TITLE]
+        return "".join(titles) or self.name
+
+    @property
+    def english_title(self) -> str:
+        """The English title, or '' when it is not translated yet."""
+        return " ".join(s.target for s in self.segments if s.role is Role.TITLE and s.target)
+
+    def blocks(self) -> list[list[Segment]]:
+        """Segments grouped by block, in document order; never an empty group."""
+        groups: dict[int, list[Segment]] = {}
+        for segment in self.segments:
+            groups.setdefault(segment.block, []).append(segment)
+        return [groups[k] for k in sorted(groups)]
+
+    def unapproved(self) -> list[Segment]:
+        """Segments that are not approved yet; empty means the document may be published as final."""
+        return [s for s in self.segments if s.state is not ReviewState.APPROVED]
