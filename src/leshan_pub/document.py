@@ -82,6 +82,7 @@ class Document:
     provenance: Provenance
     source_language: str = "zh-CN"
     target_language: str = "en"
+    original: str = ""  # the source article's file name
 
     @property
     def title(self) -> str:

@@ -1,0 +1,172 @@
+"""Text to blocks with roles: title, headings, paragraphs, photo captions and source credits."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from .document import Block, Role
+from .rules import load_rules
+
+_CJK = r"[\u3400-\u9fff\uf900-\ufaff]"
+_TWO_PHRASES = re.compile(rf"^\S*{_CJK}\S*[ \u3000]+\S*{_CJK}\S*$")
+_TITLE_SPLIT = ("：", ":")
+_BRACKETS = "（）()【】[]"
+
+
+@dataclass
+class _Line:
+    """A non-empty source line with the blank lines around it."""
+
+    number: int
+    text: str
+    blanks_before: int
+    blanks_after: int = 0
+
+
+class _Rules:
+    """The structure rules of data/structure.toml, compiled once."""
+
+    def __init__(self) -> None:
+        raw = load_rules("structure")
+        seg = load_rules("segment")
+        self.short_line: int = raw["short_line"]
+        self.credit = re.compile(rf"^[（(【]?(?:{'|'.join(map(re.escape, raw['credit_prefixes']))})\s*[：:\s]")
+        self.caption_suffixes = tuple(raw["caption_suffixes"])
+        self.caption_prefixes = tuple(raw["caption_prefixes"])
+        self.headings = [re.compile(p) for p in raw["heading_patterns"]]
+        self.two_phrases: bool = raw["heading_two_phrases"]
+        self.caption_blank_gap: int = raw["caption_blank_gap"]
+        self.enders = seg["enders"]
+        self.closers = seg["closers"]
+
+    def ends_sentence(self, text: str) -> bool:
+        return text.rstrip(self.closers)[-1:] in set(self.enders) if text.rstrip(self.closers) else False
+
+    def is_short(self, text: str) -> bool:
+        return len(text) <= self.short_line and not self.ends_sentence(text)
+
+    def is_credit(self, text: str) -> bool:
+        return bool(self.credit.match(text))
+
+    def is_caption(self, text: str) -> bool:
+        bare = text.strip(_BRACKETS)
+        return bare.endswith(self.caption_suffixes) or bare.startswith(self.caption_prefixes)
+
+    def is_heading(self, text: str) -> bool:
+        if any(p.match(text) for p in self.headings):
+            return True
+        return self.two_phrases and bool(_TWO_PHRASES.match(text))
+
+
+class StructureParser:
+    """Finds the role of every line of an article and rejoins paragraphs the source broke in two."""
+
+    @cached_property
+    def rules(self) -> _Rules:
+        return _Rules()
+
+    def parse(self, text: str) -> list[Block]:
+        """Blocks in document order; [] when the text has no non-blank line."""
+        lines = self._rejoin_broken(self._lines(text))
+        roles = self._roles(lines)
+        return [
+            Block(index=i, role=role, text=line.text, first_line=line.number)
+            for i, (line, role) in enumerate(zip(lines, roles))
+        ]
+
+    @staticmethod
+    def _lines(text: str) -> list[_Line]:
+        lines: list[_Line] = []
+        blanks = 0
+        for number, raw in enumerate(text.split("\n"), start=1):
+            stripped = raw.strip()
+            if not stripped:
+                blanks += 1
+                continue
+            if lines:
+                lines[-1].blanks_after = blanks
+            lines.append(_Line(number, stripped, blanks_before=blanks if lines else max(blanks, 0)))
+            blanks = 0
+        if lines:
+            lines[-1].blanks_after = blanks
+        return lines
+
+    def _rejoin_broken(self, lines: list[_Line]) -> list[_Line]:
+        """Join a long line that stops mid-sentence with the prose line that continues it."""
+        rules = self.rules
+        joined: list[_Line] = []
+        for line in lines:
+            prev = joined[-1] if joined else None
+            if (
+                prev is not None
+                and len(prev.text) > rules.short_line
+                and not rules.ends_sentence(prev.text)
+                and not rules.is_credit(line.text)
+                and not (rules.is_short(line.text) and (rules.is_heading(line.text) or rules.is_caption(line.text)))
+            ):
+                sep = " " if prev.text[-1].isascii() and line.text[0].isascii() else ""
+                prev.text = prev.text + sep + line.text
+                prev.blanks_after = line.blanks_after
+                continue
+            joined.append(_Line(line.number, line.text, line.blanks_before, line.blanks_after))
+        return joined
+
+    def _roles(self, lines: list[_Line]) -> list[Role]:
+        roles: list[Role | None] = [None] * len(lines)
+        title = self._title_span(lines)
+        if title is not None:
+            start, end = title
+            lines[start].text = "".join(line.text for line in lines[start:end])
+            del lines[start + 1 : end], roles[start + 1 : end]
+            roles[start] = Role.TITLE
+        for i, line in enumerate(lines):
+            if roles[i] is None:
+                roles[i] = self._role(lines, i)
+        return [r for r in roles if r is not None]
+
+    def _title_span(self, lines: list[_Line]) -> tuple[int, int] | None:
+        """[start, end) of the title lines before the first paragraph, or None when there is none.
+
+        A short line ending in a colon followed by a short line is a title split in two
+        ("四川乐山：" / "培育新质生产力…"); otherwise the first short line that is neither a
+        credit nor a marked caption is the title.
+        """
+        rules = self.rules
+        candidates: list[int] = []
+        for i, line in enumerate(lines):
+            if not rules.is_short(line.text) or rules.is_credit(line.text):
+                break
+            candidates.append(i)
+        for i in candidates:
+            nxt = i + 1
+            if lines[i].text.endswith(_TITLE_SPLIT) and nxt in candidates:
+                return i, nxt + 1
+        for i in candidates:
+            if not rules.is_caption(lines[i].text) and not self._beside_image(lines[i]):
+                return i, i + 1
+        return (candidates[0], candidates[0] + 1) if candidates else None
+
+    def _beside_image(self, line: _Line) -> bool:
+        gap = self.rules.caption_blank_gap
+        return line.blanks_before >= gap or line.blanks_after >= gap
+
+    def _role(self, lines: list[_Line], i: int) -> Role:
+        rules = self.rules
+        text = lines[i].text
+        if rules.is_credit(text):
+            return Role.CREDIT
+        if not rules.is_short(text):
+            return Role.PARAGRAPH
+        if rules.is_heading(text):
+            return Role.HEADING
+        if rules.is_caption(text) or self._beside_image(lines[i]):
+            return Role.CAPTION
+        following = lines[i + 1].text if i + 1 < len(lines) else ""
+        return Role.HEADING if following and not rules.is_short(following) else Role.CAPTION
+
+
+def parse_structure(text: str) -> list[Block]:
+    """The article's blocks with roles, in document order; [] for text with no non-blank line."""
+    return StructureParser().parse(text)
