@@ -81,6 +81,8 @@ class Glossary:
         i = 0
         while i < len(folded):
             for length in self._lengths:
+                if i + length > len(folded):
+                    continue
                 term = self._by_key.get(folded[i : i + length])
                 if term is not None:
                     end = i + length
