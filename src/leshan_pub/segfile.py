@@ -1,0 +1,197 @@
+"""The segment file: one XLIFF 1.2 file per document, beside its source, that translators review."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from .atomic import write_bytes_atomic
+from .document import Document, Provenance, ReviewState, Role, Segment
+from .errors import SegmentFileError
+
+XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
+LP_NS = "urn:leshan-pub:segment-file:1"
+SUFFIX = ".zh-en.xlf"
+_X = f"{{{XLIFF_NS}}}"
+_LP = f"{{{LP_NS}}}"
+_XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+_TOOL_NOTE = "leshan-pub"
+_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
+
+# Our review states and XLIFF 1.2's state attribute: written one to one, read generously,
+# since CAT tools write the other XLIFF states too.
+_STATE_OUT = {
+    ReviewState.NEW: "new",
+    ReviewState.MACHINE: "needs-review-translation",
+    ReviewState.REVIEWED: "translated",
+    ReviewState.APPROVED: "final",
+}
+_STATE_IN = {
+    "new": ReviewState.NEW,
+    "needs-translation": ReviewState.NEW,
+    "needs-adaptation": ReviewState.MACHINE,
+    "needs-l10n": ReviewState.MACHINE,
+    "needs-review-adaptation": ReviewState.MACHINE,
+    "needs-review-l10n": ReviewState.MACHINE,
+    "needs-review-translation": ReviewState.MACHINE,
+    "translated": ReviewState.REVIEWED,
+    "signed-off": ReviewState.APPROVED,
+    "final": ReviewState.APPROVED,
+}
+
+ET.register_namespace("", XLIFF_NS)
+ET.register_namespace("lp", LP_NS)
+
+
+def document_name(source_path: Path) -> str:
+    """The document's name: the file name without its suffixes ('leshan-2024.zh.txt' -> 'leshan-2024')."""
+    name = source_path.name
+    return name.split(".", 1)[0] if not name.startswith(".") else name
+
+
+def segment_file_for(source_path: Path) -> Path:
+    """Where a source article's segment file lives: beside the source, so reviewed work is committed with it."""
+    return source_path.with_name(document_name(source_path) + SUFFIX)
+
+
+def render_xliff(document: Document) -> bytes:
+    """The document as XLIFF 1.2 bytes: one group per block, one trans-unit per segment, stable order."""
+    root = ET.Element(f"{_X}xliff", {"version": "1.2"})
+    file = ET.SubElement(
+        root,
+        f"{_X}file",
+        {
+            "original": document.original or f"{document.name}.zh.txt",
+            "source-language": document.source_language,
+            "target-language": document.target_language,
+            "datatype": "plaintext",
+        },
+    )
+    header = ET.SubElement(file, f"{_X}header")
+    prov = document.provenance
+    ET.SubElement(
+        header,
+        f"{_X}tool",
+        {"tool-id": "leshan-pub", "tool-name": "leshan-pub", "tool-version": prov.tool_version},
+    )
+    ET.SubElement(header, f"{_LP}provenance", {"document": document.name, **prov.as_dict()})
+    body = ET.SubElement(file, f"{_X}body")
+    for block in document.blocks():
+        group = ET.SubElement(body, f"{_X}group", {"id": f"b{block[0].block:04d}", "restype": f"x-{block[0].role}"})
+        for segment in block:
+            group.append(_trans_unit(segment))
+    ET.indent(root, space="  ")
+    return (_DECLARATION + ET.tostring(root, encoding="unicode") + "\n").encode("utf-8")
+
+
+def _trans_unit(segment: Segment) -> ET.Element:
+    attrs = {"id": segment.id, _XML_SPACE: "preserve"}
+    if segment.state is ReviewState.APPROVED:
+        attrs["approved"] = "yes"
+    unit = ET.Element(f"{_X}trans-unit", attrs)
+    ET.SubElement(unit, f"{_X}source").text = segment.source
+    target_attrs = {"state": _STATE_OUT[segment.state]}
+    if segment.state is ReviewState.MACHINE:
+        target_attrs["state-qualifier"] = "mt-suggestion"
+    ET.SubElement(unit, f"{_X}target", target_attrs).text = segment.target
+    for note in segment.notes:
+        ET.SubElement(unit, f"{_X}note", {"from": _TOOL_NOTE}).text = note
+    return unit
+
+
+def parse_xliff(data: bytes, name: str = "segment file") -> Document:
+    """Parse our XLIFF 1.2 back into a Document; raise SegmentFileError naming the unit or position at fault."""
+    try:
+        root = fromstring(data, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise SegmentFileError(f"{name}: refused unsafe XML ({type(exc).__name__}); remove DTDs and entities") from None
+    except ET.ParseError as exc:
+        line, col = exc.position
+        raise SegmentFileError(f"{name} line {line} column {col}: not well-formed XML; restore it from git or re-export") from None
+    if root.tag != f"{_X}xliff":
+        raise SegmentFileError(f"{name}: root element is {root.tag!r}, not an XLIFF 1.2 <xliff>; give a segment file")
+    file = root.find(f"{_X}file")
+    if file is None:
+        raise SegmentFileError(f"{name}: no <file> element; the segment file is truncated")
+    prov_el = file.find(f"{_X}header/{_LP}provenance")
+    prov = prov_el.attrib if prov_el is not None else {}
+    provenance = Provenance(
+        tool_version=prov.get("tool-version", ""),
+        segmenter_version=prov.get("segmenter-version", ""),
+        model=prov.get("model", ""),
+        model_revision=prov.get("model-revision", ""),
+        glossary_sha256=prov.get("glossary-sha256", ""),
+    )
+    segments: list[Segment] = []
+    seen: set[str] = set()
+    for index, group in enumerate(file.iterfind(f"{_X}body/{_X}group")):
+        role = _role_of(group, name)
+        for unit in group.iterfind(f"{_X}trans-unit"):
+            segment = _segment_of(unit, index, role, name)
+            if segment.id in seen:
+                raise SegmentFileError(f"{name}: trans-unit id {segment.id!r} appears twice; ids must be unique")
+            seen.add(segment.id)
+            segments.append(segment)
+    return Document(
+        name=prov.get("document") or Path(file.get("original", "document")).name.split(".", 1)[0],
+        segments=segments,
+        provenance=provenance,
+        source_language=file.get("source-language", "zh-CN"),
+        target_language=file.get("target-language", "en"),
+        original=file.get("original", ""),
+    )
+
+
+def _role_of(group: ET.Element, name: str) -> Role:
+    restype = group.get("restype", "")
+    try:
+        return Role(restype.removeprefix("x-"))
+    except ValueError:
+        valid = ", ".join(f"x-{r}" for r in Role)
+        raise SegmentFileError(f"{name}: group {group.get('id')!r} has restype {restype!r}; use one of {valid}") from None
+
+
+def _segment_of(unit: ET.Element, block: int, role: Role, name: str) -> Segment:
+    unit_id = unit.get("id")
+    if not unit_id:
+        raise SegmentFileError(f"{name}: a trans-unit has no id; restore the file from git or re-export it")
+    source = unit.find(f"{_X}source")
+    if source is None or not (source.text or "").strip():
+        raise SegmentFileError(f"{name}: trans-unit {unit_id!r} has no source text")
+    target = unit.find(f"{_X}target")
+    text = (target.text or "") if target is not None else ""
+    state_name = target.get("state", "new" if not text else "translated") if target is not None else "new"
+    state = _STATE_IN.get(state_name)
+    if state is None:
+        raise SegmentFileError(
+            f"{name}: trans-unit {unit_id!r} has state {state_name!r}; use one of {', '.join(sorted(_STATE_IN))}"
+        )
+    if unit.get("approved") == "yes":
+        state = ReviewState.APPROVED
+    if state is not ReviewState.NEW and not text.strip():
+        raise SegmentFileError(f"{name}: trans-unit {unit_id!r} is {state} but its target is empty; add the English or set state=\"new\"")
+    notes = [n.text or "" for n in unit.iterfind(f"{_X}note")]
+    return Segment(id=unit_id, block=block, role=role, source=source.text or "", target=text, state=state, notes=notes)
+
+
+def read_segment_file(path: Path) -> Document:
+    """Read a segment file; raise SegmentFileError when it is missing, unreadable or malformed."""
+    if path.is_dir():
+        raise SegmentFileError(f"{path} is a folder; give a segment file ({SUFFIX})")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SegmentFileError(f"segment file {path} not found; run `leshan-pub segment SOURCE` first") from None
+    except OSError as exc:
+        raise SegmentFileError(f"cannot read {path}: {exc.strerror}") from None
+    if not data.strip():
+        raise SegmentFileError(f"segment file {path} is empty; restore it from git or run `leshan-pub segment SOURCE`")
+    return parse_xliff(data, name=str(path))
+
+
+def write_segment_file(path: Path, document: Document) -> None:
+    """Write the segment file atomically (temporary file, then rename)."""
+    write_bytes_atomic(path, render_xliff(document))

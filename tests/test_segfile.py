@@ -1,0 +1,120 @@
+import pytest
+from translate.storage import xliff as tt_xliff
+
+from helpers import SAMPLE_SEGFILE
+from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
+from leshan_pub.errors import SegmentFileError
+from leshan_pub.segfile import (
+    document_name,
+    parse_xliff,
+    read_segment_file,
+    render_xliff,
+    segment_file_for,
+    write_segment_file,
+)
+
+
+def sample_document() -> Document:
+    segments = [
+        Segment("s1", 0, Role.TITLE, "四川乐山：培育新质生产力", "Leshan, Sichuan", ReviewState.APPROVED),
+        Segment("s2", 1, Role.PARAGRAPH, "第一句。", "First & <second>.", ReviewState.REVIEWED, ["checked figures"]),
+        Segment("s3", 1, Role.PARAGRAPH, "第二句。", "MT output", ReviewState.MACHINE, ["glossary: x"]),
+        Segment("s4", 2, Role.CAPTION, "希尔电子生产车间", "", ReviewState.NEW),
+        Segment("s5", 3, Role.CREDIT, "数据来源：某部门", "Source: a department", ReviewState.APPROVED),
+    ]
+    prov = Provenance("0.1.0", "1", model="Helsinki-NLP/opus-mt-zh-en", model_revision="abc", glossary_sha256="f00")
+    return Document("demo", segments, prov, original="demo.zh.txt")
+
+
+def test_round_trip_keeps_every_field():
+    doc = sample_document()
+    back = parse_xliff(render_xliff(doc))
+    assert back == doc
+
+
+def test_rendering_is_deterministic_and_one_unit_per_line_block():
+    first = render_xliff(sample_document())
+    assert first == render_xliff(sample_document())
+    assert first.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n')
+    assert first.count(b"\n") > 20  # pretty-printed, so diffs show the changed unit only
+
+
+def test_translate_toolkit_reads_states_and_text():
+    store = tt_xliff.xlifffile.parsestring(render_xliff(sample_document()))
+    units = {u.getid().split("\x04")[-1]: u for u in store.getunits()}  # ids are file-qualified
+    assert units["s1"].target == "Leshan, Sichuan" and units["s1"].isapproved()
+    assert units["s2"].target == "First & <second>."
+    assert units["s3"].get_state_n() < units["s2"].get_state_n() < units["s1"].get_state_n()
+    assert not units["s3"].isapproved() and not units["s4"].target
+    assert units["s4"].source == "希尔电子生产车间"
+
+
+def test_committed_sample_segment_file_is_fully_approved():
+    doc = read_segment_file(SAMPLE_SEGFILE)
+    assert len(doc.segments) > 50
+    assert all(s.state is ReviewState.APPROVED and s.target.strip() for s in doc.segments)
+    assert doc.title == "四川乐山：培育新质生产力，塑造发展新动能新优势"
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"<xliff", "not well-formed"),
+        (b"<html/>", "not an XLIFF"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+            b'<xliff xmlns="urn:oasis:names:tc:xliff:document:1.2">&e;</xliff>',
+            "unsafe XML",
+        ),
+        (b'<xliff xmlns="urn:oasis:names:tc:xliff:document:1.2" version="1.2"/>', "no <file>"),
+    ],
+    ids=["truncated", "wrong-root", "external-entity", "no-file"],
+)
+def test_malformed_files_are_refused_with_a_reason(data, message):
+    with pytest.raises(SegmentFileError, match=message):
+        parse_xliff(data)
+
+
+def _mutate(old: bytes, new: bytes) -> bytes:
+    data = render_xliff(sample_document())
+    assert old in data
+    return data.replace(old, new, 1)
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        (b'id="s2"', b'id="s1"', "appears twice"),
+        (b'state="translated"', b'state="done"', "state 'done'"),
+        (b'restype="x-caption"', b'restype="x-figure"', "restype 'x-figure'"),
+        (b"First &amp; &lt;second&gt;.", b"", "target is empty"),
+    ],
+    ids=["duplicate-id", "illegal-state", "unknown-role", "empty-reviewed-target"],
+)
+def test_invalid_units_are_named(old, new, message):
+    with pytest.raises(SegmentFileError, match=message):
+        parse_xliff(_mutate(old, new))
+
+
+def test_write_is_atomic_and_leaves_no_temporary_files(tmp_path):
+    path = tmp_path / "demo.zh-en.xlf"
+    write_segment_file(path, sample_document())
+    assert [p.name for p in tmp_path.iterdir()] == ["demo.zh-en.xlf"]
+    assert read_segment_file(path) == sample_document()
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [("leshan-2024.zh.txt", "leshan-2024"), ("article.txt", "article"), ("a.b.c", "a")],
+)
+def test_document_name_and_segment_file_location(tmp_path, name, expected):
+    assert document_name(tmp_path / name) == expected
+    assert segment_file_for(tmp_path / name) == tmp_path / f"{expected}.zh-en.xlf"
+
+
+def test_missing_and_empty_segment_files(tmp_path):
+    with pytest.raises(SegmentFileError, match="run `leshan-pub segment"):
+        read_segment_file(tmp_path / "x.zh-en.xlf")
+    (tmp_path / "e.zh-en.xlf").write_bytes(b"")
+    with pytest.raises(SegmentFileError, match="is empty"):
+        read_segment_file(tmp_path / "e.zh-en.xlf")
