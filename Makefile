@@ -1,0 +1,32 @@
+# Two commands do all the set-up on a fresh clone:
+#   make sample   publish the sample article offline into output/
+#   make test     run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+# The CPU build of torch; set TORCH_SPEC to your own build (e.g. a CUDA one) if you need it.
+TORCH_SPEC ?= torch==2.13.0
+BIN := $(VENV)/bin
+
+.PHONY: sample test render bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q "$(TORCH_SPEC)"
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@
+
+sample: $(BIN)/.installed
+	HF_HUB_OFFLINE=1 $(BIN)/leshan-pub build source/leshan-2024.zh.txt
+
+test: $(BIN)/.installed
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -q
+
+render: sample
+	scripts/render-sample.sh output/leshan-2024.pdf
+
+bench: $(BIN)/.installed
+	$(BIN)/python scripts/bench_enforce.py
+
+clean:
+	rm -rf output/*.pdf output/*.docx build dist

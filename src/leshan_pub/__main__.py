@@ -1,0 +1,5 @@
+"""`python -m leshan_pub` runs the CLI."""
+
+from .cli import main
+
+main()

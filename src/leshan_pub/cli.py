@@ -1,0 +1,208 @@
+"""The leshan-pub command line: thin typer commands that call the library and report."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from .errors import LeshanPubError
+
+app = typer.Typer(
+    help="Translate Chinese articles into English under an enforced glossary and typeset them "
+    "as side-by-side Chinese/English DOCX and PDF.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+glossary_app = typer.Typer(help="Inspect the terminology glossary.", no_args_is_help=True)
+app.add_typer(glossary_app, name="glossary")
+
+F = TypeVar("F", bound=Callable[..., Any])
+_IDEOGRAPHIC_SPACE = "\u3000"  # pads Chinese terms to a common width
+
+
+def reports_errors(command: F) -> F:
+    """Turn a LeshanPubError into one line on stderr and exit status 1; anything else is a bug."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except LeshanPubError as exc:
+            typer.echo(f"leshan-pub: error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("leshan-pub: interrupted; files written so far are complete", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+    tsv = "tsv"
+
+
+SourceArg = Annotated[Path, typer.Argument(help="The Chinese article (.txt, UTF-8).", dir_okay=False)]
+DocArg = Annotated[Path, typer.Argument(help="The article or its segment file (.zh-en.xlf).", dir_okay=False)]
+GlossaryOpt = Annotated[
+    Path | None,
+    typer.Option("--glossary", "-g", help="Glossary file (.tsv/.csv). Default: glossary/leshan.tsv if present."),
+]
+ModelOpt = Annotated[
+    str, typer.Option("--model", "-m", help="Hugging Face hub id or local folder of a MarianMT model.")
+]
+EngineOpt = Annotated[str, typer.Option("--engine", help="Translation engine.")]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for the published DOCX and PDF.", file_okay=False)]
+FormatOpt = Annotated[list[str] | None, typer.Option("--format", "-f", help="Output format: docx, pdf (repeatable).")]
+FinalOpt = Annotated[bool, typer.Option("--final", help="Refuse to publish unless every segment is approved.")]
+EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="Source encoding (default: UTF-8 or by BOM).")]
+BeamsOpt = Annotated[int, typer.Option("--beams", min=1, max=16, help="Beam size.")]
+BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, max=1024, help="Segments per batch.")]
+DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")]
+
+
+def _engine_options(model: str, beams: int, batch_size: int, device: str):  # noqa: ANN202
+    from .engines import EngineOptions
+
+    return EngineOptions(model=model, num_beams=beams, batch_size=batch_size, device=device)
+
+
+def _publish_options(final: bool):  # noqa: ANN202
+    from .publish import PublishOptions
+
+    return PublishOptions(final=final)
+
+
+def _formats(formats: list[str] | None) -> list[str]:
+    return formats or ["docx", "pdf"]
+
+
+@app.command()
+@reports_errors
+def build(
+    source: SourceArg,
+    model: ModelOpt = "Helsinki-NLP/opus-mt-zh-en",
+    glossary: GlossaryOpt = None,
+    out: OutOpt = Path("output"),
+    engine: EngineOpt = "transformers",
+    fmt: FormatOpt = None,
+    final: FinalOpt = False,
+    encoding: EncodingOpt = None,
+    beams: BeamsOpt = 4,
+    batch_size: BatchOpt = 16,
+    device: DeviceOpt = "auto",
+) -> None:
+    """Segment, translate and publish an article (the segment file beside it keeps review work)."""
+    from .pipeline import build as run_build, engine_loader, load_default_glossary
+
+    terms = load_default_glossary(glossary)
+    load = engine_loader(engine, _engine_options(model, beams, batch_size, device))
+    result = run_build(source, terms, load, out, _formats(fmt), _publish_options(final), encoding)
+    _report_segments(result.segments)
+    _report_translation(result.translation)
+    for path in result.outputs:
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+@reports_errors
+def segment(source: SourceArg, glossary: GlossaryOpt = None, encoding: EncodingOpt = None) -> None:
+    """Split an article into segments and write (or update) its segment file."""
+    from .pipeline import load_default_glossary, segment_source
+
+    _, report = segment_source(source, load_default_glossary(glossary), encoding)
+    _report_segments(report)
+
+
+@app.command()
+@reports_errors
+def translate(
+    path: DocArg,
+    model: ModelOpt = "Helsinki-NLP/opus-mt-zh-en",
+    glossary: GlossaryOpt = None,
+    engine: EngineOpt = "transformers",
+    retranslate: Annotated[
+        bool, typer.Option("--retranslate", help="Also re-translate machine-translated segments.")
+    ] = False,
+    beams: BeamsOpt = 4,
+    batch_size: BatchOpt = 16,
+    device: DeviceOpt = "auto",
+) -> None:
+    """Machine-translate the segments that need it; reviewed and approved ones are kept."""
+    from .pipeline import engine_loader, load_default_glossary, translate_file
+
+    load = engine_loader(engine, _engine_options(model, beams, batch_size, device))
+    _, report = translate_file(path, load_default_glossary(glossary), load, retranslate)
+    _report_translation(report)
+
+
+@app.command()
+@reports_errors
+def publish(
+    path: DocArg,
+    glossary: GlossaryOpt = None,
+    out: OutOpt = Path("output"),
+    fmt: FormatOpt = None,
+    final: FinalOpt = False,
+) -> None:
+    """Typeset a segment file as side-by-side DOCX and PDF."""
+    from .pipeline import load_default_glossary, publish_file
+
+    for written in publish_file(path, load_default_glossary(glossary), out, _formats(fmt), _publish_options(final)):
+        typer.echo(f"wrote {written}")
+
+
+@glossary_app.command("list")
+@reports_errors
+def glossary_list(
+    glossary: GlossaryOpt = None,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
+) -> None:
+    """Print the glossary's entries."""
+    from .pipeline import DEFAULT_GLOSSARY, load_default_glossary
+
+    terms = load_default_glossary(glossary)
+    if terms is None:
+        raise LeshanPubError(f"no glossary: {DEFAULT_GLOSSARY} does not exist; pass --glossary FILE")
+    records = terms.as_records()
+    if fmt is ListFormat.json:
+        typer.echo(json.dumps(records, ensure_ascii=False, indent=2))
+    elif fmt is ListFormat.tsv:
+        for r in records:
+            typer.echo(f"{r['source']}\t{r['target']}\t{r['note']}")
+    else:
+        width = max(len(str(r["source"])) for r in records) if records else 0
+        for r in records:
+            typer.echo(f"{str(r['source']).ljust(width, _IDEOGRAPHIC_SPACE)}  {r['target']}")
+
+
+def _report_segments(report: Any) -> None:
+    typer.echo(
+        f"{report.segment_file}: {report.total} segments "
+        f"({report.kept} kept, {report.reused} reused, {report.new} new, {len(report.dropped)} dropped)"
+    )
+    for segment in report.dropped:
+        typer.echo(f"  dropped {segment.id} [{segment.state}]: {segment.source[:40]}", err=True)
+    if report.backup:
+        typer.echo(f"  reviewed work that left the file is kept in {report.backup}", err=True)
+
+
+def _report_translation(report: Any) -> None:
+    typer.echo(f"translated {report.translated} segments, kept {report.kept} (reviewed, approved or already translated)")
+    for segment_id, note in report.missing_terms:
+        typer.echo(f"  {segment_id}: {note}", err=True)
+
+
+def main() -> None:
+    """Entry point for `python -m leshan_pub`."""
+    app(prog_name="leshan-pub")
+    sys.exit(0)

@@ -1,0 +1,49 @@
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from helpers import GLOSSARY, ROOT
+from leshan_pub.cli import app
+
+runner = CliRunner()
+
+
+def test_help_does_not_import_torch_or_typesetting_libraries():
+    code = (
+        "import sys; from leshan_pub.cli import app\n"
+        "heavy = [m for m in ('torch', 'transformers', 'reportlab', 'docx') if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_glossary_list_json_has_source_and_target():
+    result = runner.invoke(app, ["glossary", "list", "--glossary", str(GLOSSARY), "--format", "json"])
+    assert result.exit_code == 0
+    entries = json.loads(result.stdout)
+    assert {"source": "链主企业", "target": "chain-leader enterprise"} in [
+        {"source": e["source"], "target": e["target"]} for e in entries
+    ]
+    assert all(e["source"] and e["target"] for e in entries)
+
+
+def test_user_errors_are_one_line_with_exit_status_1(tmp_path):
+    result = runner.invoke(app, ["segment", str(tmp_path / "missing.zh.txt")])
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and "not found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_glossary_is_reported_with_its_line(tmp_path):
+    bad = tmp_path / "g.tsv"
+    bad.write_text("source\ttarget\n链主企业\t\n", encoding="utf-8")
+    result = runner.invoke(app, ["glossary", "list", "--glossary", str(bad)])
+    assert result.exit_code == 1 and "line 2" in result.stderr
+
+
+def test_module_entry_point_runs():
+    out = subprocess.run([sys.executable, "-m", "leshan_pub", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0 and "build" in out.stdout

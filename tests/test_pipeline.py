@@ -1,0 +1,79 @@
+import shutil
+
+import pytest
+
+from helpers import GLOSSARY, SAMPLE, SAMPLE_SEGFILE
+from leshan_pub.document import ReviewState
+from leshan_pub.errors import InputError
+from leshan_pub.glossary import load_glossary
+from leshan_pub.pipeline import segment_source, translate_document
+from leshan_pub.segfile import read_segment_file, segment_file_for, write_segment_file
+
+ARTICLE = "测试标题\n\n第一句。第二句。\n\n第三句。\n"
+
+
+def never_load():
+    raise AssertionError("the engine must not be loaded when nothing needs translating")
+
+
+@pytest.fixture
+def article(tmp_path):
+    path = tmp_path / "demo.zh.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    return path
+
+
+def approve_all(path):
+    segfile = segment_file_for(path)
+    doc = read_segment_file(segfile)
+    for s in doc.segments:
+        s.target, s.state = f"EN {s.source}", ReviewState.APPROVED
+    write_segment_file(segfile, doc)
+    return doc
+
+
+def test_segment_writes_the_segment_file_beside_the_source(article):
+    doc, report = segment_source(article, None)
+    assert report.segment_file == article.with_name("demo.zh-en.xlf")
+    assert [s.source for s in read_segment_file(report.segment_file).segments] == [s.source for s in doc.segments]
+    assert report.new == len(doc.segments) == 4
+
+
+def test_resegmenting_keeps_approved_work_and_reports_what_changed(article):
+    segment_source(article, None)
+    approve_all(article)
+    article.write_text(ARTICLE.replace("第二句。", "第二句改了。"), encoding="utf-8")
+    doc, report = segment_source(article, None)
+    states = {s.source: s.state for s in doc.segments}
+    assert states["第一句。"] is ReviewState.APPROVED and states["第三句。"] is ReviewState.APPROVED
+    assert states["第二句改了。"] is ReviewState.NEW
+    assert report.kept == 3 and report.new == 1
+    assert [s.source for s in report.dropped] == ["第二句。"]
+    assert report.backup is not None and "第二句。" in report.backup.read_text(encoding="utf-8")
+
+
+def test_repeated_sentence_reuses_the_approved_english(article):
+    segment_source(article, None)
+    approve_all(article)
+    article.write_text(ARTICLE + "\n第三句。\n", encoding="utf-8")
+    doc, report = segment_source(article, None)
+    repeat = doc.segments[-1]
+    assert repeat.target == "EN 第三句。" and "reused" in repeat.notes[0] and report.reused == 1
+
+
+def test_translate_keeps_approved_segments_without_loading_a_model(tmp_path):
+    shutil.copy(SAMPLE, tmp_path / SAMPLE.name)
+    shutil.copy(SAMPLE_SEGFILE, tmp_path / SAMPLE_SEGFILE.name)
+    doc, _ = segment_source(tmp_path / SAMPLE.name, load_glossary(GLOSSARY))
+    before = [(s.id, s.target) for s in doc.segments]
+    report = translate_document(doc, load_glossary(GLOSSARY), never_load)
+    assert report.translated == 0 and report.kept == len(doc.segments)
+    assert [(s.id, s.target) for s in doc.segments] == before
+
+
+def test_an_article_with_no_text_is_refused(tmp_path):
+    path = tmp_path / "blank.zh.txt"
+    path.write_text("\n\n", encoding="utf-8")
+    with pytest.raises(InputError):
+        segment_source(path, None)
+    assert not segment_file_for(path).exists()
