@@ -1,0 +1,168 @@
+"""Publishing: the registry of output formats and `publish`, which writes them all or none."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..document import Document, Segment
+from ..errors import PublishError
+from ..glossary import Glossary, Term
+
+# name -> "module:function"; a writer is imported only when its format is asked for, so
+# importing this package never imports python-docx or reportlab.
+FORMATS: dict[str, str] = {
+    "docx": "leshan_pub.publish.docx:write_docx",
+    "pdf": "leshan_pub.publish.pdf:write_pdf",
+}
+PAGE_SIZES = ("A4", "Letter")
+LAYOUTS = ("side-by-side", "interleaved")
+UNTRANSLATED = "[not yet translated]"
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    """How to publish: final (refuse unapproved segments), page size, layout, and a user's font."""
+
+    final: bool = False  # refuse (PublishError naming the segment ids) when any segment is not approved
+    page_size: str = "A4"  # "A4" | "Letter"
+    layout: str = "side-by-side"  # | "interleaved"
+    font: Path | None = None  # a user's own TrueType CJK font
+
+
+Writer = Callable[[Document, "Glossary | None", Path, PublishOptions], None]
+
+
+def format_names() -> tuple[str, ...]:
+    """The output formats publish accepts, in registry order."""
+    return tuple(FORMATS)
+
+
+def publish(
+    document: Document,
+    glossary: Glossary | None,
+    out_dir: Path,
+    formats: Sequence[str] = ("docx", "pdf"),
+    options: PublishOptions = PublishOptions(),
+) -> list[Path]:
+    """Write out_dir/<document.name>.<format> for each format; return the paths written.
+
+    Every file is written to a temporary file in out_dir first; only when all formats have
+    succeeded are they renamed into place, so a failure leaves earlier outputs untouched.
+    """
+    writers = _writers(formats)
+    _check_options(options)
+    targets = [_target(out_dir, document.name, name) for name in writers]
+    if options.final:
+        _require_approved(document)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    temps: list[Path] = []
+    try:
+        for (name, writer), target in zip(writers.items(), targets):
+            temps.append(target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp"))
+            writer(document, glossary, temps[-1], options)
+            _fsync(temps[-1])
+        for temp, target in zip(temps, targets):
+            os.replace(temp, target)
+    finally:
+        for temp in temps:
+            temp.unlink(missing_ok=True)
+    return targets
+
+
+def _writers(formats: Sequence[str]) -> dict[str, Writer]:
+    """The writer of each asked-for format, in order and without repeats; PublishError for unknown names."""
+    if isinstance(formats, str):
+        formats = (formats,)
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise PublishError(
+            f"unknown output format {', '.join(map(repr, unknown)) or '(none given)'}; "
+            f"choose from {', '.join(format_names())}"
+        )
+    writers: dict[str, Writer] = {}
+    for name in formats:
+        module, _, function = FORMATS[name].partition(":")
+        writers.setdefault(name, getattr(importlib.import_module(module), function))
+    return writers
+
+
+def _check_options(options: PublishOptions) -> None:
+    if options.page_size not in PAGE_SIZES:
+        raise PublishError(f"page size {options.page_size!r} is not known; choose from {', '.join(PAGE_SIZES)}")
+    if options.layout not in LAYOUTS:
+        raise PublishError(f"layout {options.layout!r} is not known; choose from {', '.join(LAYOUTS)}")
+
+
+def _target(out_dir: Path, stem: str, suffix: str) -> Path:
+    """out_dir/stem.suffix; PublishError when stem is not a plain file name that stays in out_dir."""
+    plain = stem and stem not in (".", "..") and not any(c in stem for c in "/\\\0:") and not stem.startswith(".")
+    target = out_dir / f"{stem}.{suffix}"
+    if not plain or target.resolve().parent != out_dir.resolve():
+        raise PublishError(f"document name {stem!r} is not a plain file name; use letters, digits, '-' or '_'")
+    return target
+
+
+def _require_approved(document: Document) -> None:
+    pending = document.unapproved()
+    if pending:
+        ids = ", ".join(s.id for s in pending[:10]) + (f" and {len(pending) - 10} more" if len(pending) > 10 else "")
+        raise PublishError(
+            f"--final: {len(pending)} segment(s) of {document.name} are not approved ({ids}); "
+            "approve them in the segment file or publish without --final"
+        )
+
+
+def _fsync(path: Path) -> None:
+    """Flush a written file to disk before it replaces a good one."""
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+# --- what both writers print -------------------------------------------------------------------
+
+
+def block_text(block: Sequence[Segment]) -> tuple[str, str]:
+    """A block's Chinese (segments joined with "") and English (joined with " "; "" when none)."""
+    return "".join(s.source for s in block), " ".join(s.target.strip() for s in block if s.target.strip())
+
+
+def terms_used(document: Document, glossary: Glossary | None) -> list[Term]:
+    """Glossary terms found in the document's Chinese, in order of first use; [] without a glossary."""
+    if glossary is None:
+        return []
+    found: dict[str, Term] = {}
+    for segment in document.segments:
+        for hit in glossary.find(segment.source):
+            found.setdefault(hit.term.source, hit.term)
+    return list(found.values())
+
+
+def review_notice(document: Document) -> str:
+    """'DRAFT — N segments await review', or '' when every segment is approved."""
+    pending = len(document.unapproved())
+    if not pending:
+        return ""
+    return f"DRAFT — {pending} segment{'s' if pending != 1 else ''} await{'s' if pending == 1 else ''} review"
+
+
+def provenance_text(document: Document, glossary: Glossary | None, short_hashes: bool = False) -> str:
+    """Tool version, model, glossary hash and review status on one line, for document metadata.
+
+    short_hashes keeps 16 hex digits of each hash, for fields limited to 255 characters.
+    """
+    record = document.provenance.as_dict()
+    if not record["glossary-sha256"] and glossary is not None:
+        record["glossary-sha256"] = glossary.sha256
+    if short_hashes:
+        for key in ("glossary-sha256", "model-revision"):
+            record[key] = record[key][:16]
+    total, pending = len(document.segments), len(document.unapproved())
+    record["review"] = (
+        f"draft, {pending} of {total} segments await review" if pending else f"final, {total} segments approved"
+    )
+    return "leshan-pub " + "; ".join(f"{k}={v}" for k, v in record.items() if v)

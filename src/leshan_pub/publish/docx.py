@@ -1,0 +1,296 @@
+"""The DOCX writer: a two-column table, Chinese left and English right, styled by role for Word."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import docx
+from docx.document import Document as WordDocument
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.section import Section
+from docx.styles.style import ParagraphStyle
+from docx.shared import Length, Mm, Pt, RGBColor
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
+
+from .. import __version__
+from ..document import Document, Role, Segment
+from ..glossary import Glossary, Term
+from . import UNTRANSLATED, PublishOptions, block_text, provenance_text, review_notice, terms_used
+from .fonts import family_name
+
+PAGE_SIZES = {"A4": (Mm(210), Mm(297)), "Letter": (Mm(215.9), Mm(279.4))}
+MARGIN = Mm(20)
+# Latin text of the English column: on every Windows and macOS machine, and its quotes are
+# proportional (the CJK font's are full-width).
+LATIN_FONT = "Arial"
+# The PDF's palette: navy headings, near-black text, grey captions, red DRAFT notice, grey rules.
+NAVY, INK = RGBColor(0x1B, 0x36, 0x5D), RGBColor(0x1D, 0x22, 0x29)
+GREY, RED, RULE = RGBColor(0x5F, 0x66, 0x70), RGBColor(0xB3, 0x26, 0x1E), "C5CAD1"
+LIMIT = 255  # python-docx refuses longer core properties
+LANGUAGE_TAGS = {"en": "en-US", "zh": "zh-CN"}
+
+CREDIT_STYLE, COLUMN_HEAD_STYLE, GLOSSARY_STYLE = "Credit", "Column Heading", "Glossary Entry"
+ROLE_STYLES = {
+    Role.TITLE: "Title",
+    Role.HEADING: "Heading 1",
+    Role.PARAGRAPH: "Normal",
+    Role.CAPTION: "Caption",
+    Role.CREDIT: CREDIT_STYLE,
+}
+COLUMN_HEADS = ("中文", "English")
+GLOSSARY_HEADING = ("术语表", "Glossary")
+
+
+def write_docx(document: Document, glossary: Glossary | None, path: Path, options: PublishOptions) -> None:
+    """Write document as a DOCX at path: one table row per block, a DRAFT header while unapproved."""
+    word = docx.Document()
+    family = family_name(options.font)
+    terms = terms_used(document, glossary)
+    _page(word.sections[0], options.page_size)
+    _styles(word, family)
+    _properties(word, document, glossary, terms)
+    _header_footer(word.sections[0], document, family)
+    table = _table(word, family)
+    blocks = document.blocks()
+    for block in [b for b in blocks if b[0].role is Role.TITLE] + [b for b in blocks if b[0].role is not Role.TITLE]:
+        _block_row(table, block, family, document.target_language)
+    _glossary(word, terms, family, document.target_language)
+    word.save(str(path))
+
+
+def _page(section: Section, page_size: str) -> None:
+    section.page_width, section.page_height = PAGE_SIZES[page_size]
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, MARGIN)
+
+
+def _text_width(section: Section) -> Length:
+    return Length(section.page_width - section.left_margin - section.right_margin)
+
+
+# --- styles ---------------------------------------------------------------------------------------
+
+
+def _styles(word: WordDocument, family: str) -> None:
+    """Role styles the user can restyle in Word; each carries the East Asian font as well as the Latin."""
+    styles = word.styles
+    for name in (CREDIT_STYLE, COLUMN_HEAD_STYLE, GLOSSARY_STYLE):
+        if name not in [s.name for s in styles]:
+            styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH).base_style = styles["Normal"]
+    specs = {
+        # name: (size, bold, italic, colour, space before, space after, alignment)
+        "Normal": (10, False, False, INK, 0, 4, None),
+        "Title": (16, True, False, NAVY, 0, 6, None),
+        "Heading 1": (12.5, True, False, NAVY, 10, 4, None),
+        "Caption": (9, False, True, GREY, 0, 4, None),
+        CREDIT_STYLE: (8.5, False, False, GREY, 0, 4, WD_ALIGN_PARAGRAPH.RIGHT),
+        COLUMN_HEAD_STYLE: (9, True, False, GREY, 0, 2, None),
+        GLOSSARY_STYLE: (9.5, False, False, INK, 0, 2, None),
+    }
+    for name, (size, bold, italic, colour, before, after, align) in specs.items():
+        style = styles[name]
+        style.font.name, style.font.size = LATIN_FONT, Pt(size)
+        style.font.bold, style.font.italic, style.font.color.rgb = bold, italic, colour
+        _east_asian_font(style.element.get_or_add_rPr(), family)
+        fmt = style.paragraph_format
+        fmt.space_before, fmt.space_after, fmt.line_spacing = Pt(before), Pt(after), 1.2
+        if align is not None:
+            fmt.alignment = align
+    styles["Heading 1"].paragraph_format.keep_with_next = True
+    _no_border(styles["Title"])
+    tab = _text_width(word.sections[0]) // 2
+    styles[GLOSSARY_STYLE].paragraph_format.tab_stops.add_tab_stop(Length(tab), WD_TAB_ALIGNMENT.LEFT)
+
+
+def _east_asian_font(rpr: OxmlElement, family: str, hint: bool = False) -> None:
+    """Set w:eastAsia on w:rFonts: python-docx's font.name fills only the Latin slots."""
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    fonts.set(qn("w:eastAsia"), family)
+    if hint:
+        # Quotes and dashes are shared by both scripts; the hint makes Word use the Chinese glyphs.
+        fonts.set(qn("w:hint"), "eastAsia")
+
+
+def _no_border(style: ParagraphStyle) -> None:
+    """Drop the template's rule under Title: the table's hairlines already separate rows."""
+    ppr = style.element.find(qn("w:pPr"))
+    border = ppr.find(qn("w:pBdr")) if ppr is not None else None
+    if border is not None:
+        ppr.remove(border)
+
+
+# --- runs -----------------------------------------------------------------------------------------
+
+
+def _language(run: Run, tag: str, east_asian: bool) -> None:
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), tag)
+    if east_asian:
+        lang.set(qn("w:eastAsia"), tag)
+    run._element.get_or_add_rPr().append(lang)
+
+
+def chinese_run(paragraph: Paragraph, text: str, family: str, italic_style: bool = False) -> Run:
+    """A run of Chinese: the CJK family in every slot (digits and Latin inside it match), zh-CN."""
+    run = paragraph.add_run(text)
+    run.font.name = family
+    _east_asian_font(run._element.get_or_add_rPr(), family, hint=True)
+    if italic_style:
+        run.font.italic = False  # Chinese has no italic; a slanted CJK glyph is a printing error
+    _language(run, "zh-CN", east_asian=True)
+    return run
+
+
+def english_run(paragraph: Paragraph, text: str, target_language: str) -> Run:
+    """A run of English in the style's Latin font."""
+    run = paragraph.add_run(text)
+    _language(run, LANGUAGE_TAGS.get(target_language, target_language), east_asian=False)
+    return run
+
+
+# --- table ----------------------------------------------------------------------------------------
+
+
+def _table(word: WordDocument, family: str) -> Table:
+    """The two-column table with a header row that Word repeats on every page."""
+    table = word.add_table(rows=0, cols=2)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    half = Length(_text_width(word.sections[0]) // 2)
+    for column in table.columns:
+        column.width = half
+    _borders(table)
+    zh_cell, en_cell = _row(table, half)
+    chinese_run(zh_cell.paragraphs[0], COLUMN_HEADS[0], family)
+    english_run(en_cell.paragraphs[0], COLUMN_HEADS[1], "en")
+    for cell in (zh_cell, en_cell):
+        cell.paragraphs[0].style = word.styles[COLUMN_HEAD_STYLE]
+    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    return table
+
+
+def _row(table: Table, width: Length) -> tuple[_Cell, _Cell]:
+    """A new row that Word never splits across pages."""
+    row = table.add_row()
+    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+    for cell in row.cells:
+        cell.width = width
+    return row.cells[0], row.cells[1]
+
+
+def _borders(table: Table) -> None:
+    """Hairlines between rows and between the columns; no box around the table."""
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "bottom", "insideH", "insideV"):
+        line = OxmlElement(f"w:{edge}")
+        line.set(qn("w:val"), "single")
+        line.set(qn("w:sz"), "4")
+        line.set(qn("w:color"), RULE)
+        borders.append(line)
+    table._tbl.tblPr.append(borders)
+
+
+def _block_row(table: Table, block: Sequence[Segment], family: str, target_language: str) -> None:
+    zh, en = block_text(block)
+    role = block[0].role
+    style = table.part.document.styles[ROLE_STYLES[role]]
+    zh_cell, en_cell = _row(table, table.columns[0].width)
+    for cell in (zh_cell, en_cell):
+        cell.paragraphs[0].style = style
+    chinese_run(zh_cell.paragraphs[0], zh, family, italic_style=role is Role.CAPTION)
+    english = english_run(en_cell.paragraphs[0], en or UNTRANSLATED, target_language)
+    if not en:
+        english.font.color.rgb, english.font.italic = GREY, True
+
+
+# --- header, footer, properties, glossary ---------------------------------------------------------
+
+
+def _header_footer(section: Section, document: Document, family: str) -> None:
+    """Header: the DRAFT notice while segments await review, else the title. Footer: page X of Y."""
+    header = section.header.paragraphs[0]
+    notice = review_notice(document)
+    if notice:
+        run = english_run(header, notice, "en")
+        run.font.bold, run.font.color.rgb, run.font.size = True, RED, Pt(9)
+    else:
+        chinese_run(header, document.title, family).font.size = Pt(8)
+        if document.english_title:
+            english_run(header, "  " + document.english_title, document.target_language).font.size = Pt(8)
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    for piece in ("Page ", "PAGE", " of ", "NUMPAGES"):
+        if piece.isupper():
+            _field(footer, piece)
+        else:
+            english_run(footer, piece, "en").font.size = Pt(8)
+
+
+def _field(paragraph: Paragraph, instruction: str) -> None:
+    """A Word field (PAGE, NUMPAGES) that Word fills in when it lays out the pages."""
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), instruction)
+    run = OxmlElement("w:r")
+    rpr = OxmlElement("w:rPr")
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "16")
+    rpr.append(size)
+    text = OxmlElement("w:t")
+    text.text = "1"
+    run.append(rpr)
+    run.append(text)
+    field.append(run)
+    paragraph._p.append(field)
+
+
+def _properties(word: WordDocument, document: Document, glossary: Glossary | None, terms: list[Term]) -> None:
+    """Title, subject, keywords, and the provenance (tool, model, glossary hash, review) in comments."""
+    core = word.core_properties
+    english = document.english_title
+    core.title = _limit(f"{document.title} — {english}" if english else document.title)
+    core.subject = f"Chinese–English bilingual edition ({document.source_language} → {document.target_language})"
+    core.keywords = _limit("; ".join(t.target for t in terms) or document.name, sep="; ")
+    provenance = provenance_text(document, glossary)
+    if len(provenance) > LIMIT:
+        provenance = _limit(provenance_text(document, glossary, short_hashes=True))
+    core.comments = provenance
+    core.author = core.last_modified_by = "leshan-pub"
+    core.language = f"{document.source_language}, {document.target_language}"
+    core.content_status = "Draft" if document.unapproved() else "Final"
+    core.version = __version__
+
+
+def _limit(text: str, sep: str = "") -> str:
+    """text cut to the 255 characters a core property holds, at a separator when one is given."""
+    if len(text) <= LIMIT:
+        return text
+    cut = text[: LIMIT - 1]
+    if sep and sep in cut:
+        return cut[: cut.rindex(sep)]
+    return cut + "…"
+
+
+def _glossary(word: WordDocument, terms: list[Term], family: str, target_language: str) -> None:
+    """The glossary terms the article uses, Chinese and English, as tabbed paragraphs after the table.
+
+    Paragraphs, not a table: a table row per term would count as a translated row.
+    """
+    if not terms:
+        return
+    heading = word.add_paragraph(style="Heading 1")
+    chinese_run(heading, GLOSSARY_HEADING[0], family)
+    english_run(heading, "  " + GLOSSARY_HEADING[1], "en")
+    for term in terms:
+        entry = word.add_paragraph(style=GLOSSARY_STYLE)
+        chinese_run(entry, term.source, family)
+        english_run(entry, "\t" + term.target, target_language)

@@ -1,0 +1,401 @@
+"""Fonts for the PDF: find a TrueType CJK font, subset and instance it per document, route missing glyphs."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import io
+import math
+import os
+import tempfile
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from fontTools import subset
+from fontTools.pens.basePen import BasePen
+from fontTools.pens.recordingPen import DecomposingRecordingPen
+from fontTools.pens.transformPen import TransformPen
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+from fontTools.ttLib import TTCollection, TTFont, TTLibError
+from fontTools.varLib import instancer
+
+from ..errors import PublishError
+
+CJK_PACKAGE = "justmytype_intl_cjk"
+CJK_FONT_GLOB = "NotoSansSC*.ttf"
+DEFAULT_FAMILY = "Noto Sans SC"
+CACHE_ENV = "LESHAN_PUB_CACHE_DIR"
+REGULAR, BOLD = 400, 700
+# A synthetic oblique for English captions: Noto Sans SC has no italic, and skewing the Latin
+# glyphs keeps one family on the page. tan(10°) is about the slant of Noto Sans Italic.
+OBLIQUE_SKEW = math.tan(math.radians(10))
+# Keep the cache bounded: a font set is about 3 files of 100-400 KB per article.
+CACHE_MAX_FILES = 300
+
+# Always in the subset, so edits to the English rarely change the cache key: printable ASCII,
+# Latin-1, general punctuation, CJK punctuation and the full-width forms.
+_BASE_RANGES = ((0x20, 0x7E), (0xA0, 0xFF), (0x2010, 0x2027), (0x2030, 0x203A), (0x3000, 0x3011), (0xFF01, 0xFF5E))
+BASE_CHARACTERS = frozenset(chr(c) for lo, hi in _BASE_RANGES for c in range(lo, hi + 1))
+
+
+class Route(StrEnum):
+    """How one character is drawn."""
+
+    MAIN = "main"  # a glyph of the CJK font
+    SUPER = "super"  # its plain form raised and smaller (¹⁷⁷ -> 177)
+    SUB = "sub"  # its plain form lowered and smaller (H₂O -> H2O)
+    FALLBACK = "fallback"  # a glyph of reportlab's Vera.ttf
+
+
+@dataclass(frozen=True)
+class Face:
+    """One TrueType font file (and its index inside a .ttc) ready for reportlab."""
+
+    path: Path
+    subfont_index: int = 0
+
+
+@dataclass(frozen=True)
+class FontSet:
+    """The faces one document is set in, and which characters each can draw."""
+
+    family: str
+    key: str  # short hash of font and character set: unique names when registering faces
+    regular: Face
+    bold: Face
+    oblique: Face
+    fallback: Face
+    covered: frozenset[str] = field(repr=False)
+    fallback_covered: frozenset[str] = field(repr=False)
+
+    def route(self, ch: str) -> Route | None:
+        """How ch is drawn; None when no face has it."""
+        shifted = script_shift(ch)
+        if shifted is not None:
+            return shifted[0]
+        if ch in self.covered:
+            return Route.MAIN
+        if ch in self.fallback_covered:
+            return Route.FALLBACK
+        return None
+
+
+def script_shift(ch: str) -> tuple[Route, str] | None:
+    """(SUPER or SUB, the plain character) for superscript/subscript digits and signs, else None.
+
+    Noto Sans SC lacks ⁰ and ⁵-⁹; drawing every one of them as a shifted plain character keeps
+    ¹⁷⁷ in one style, and the text layer keeps the NFKC-equal digits.
+    """
+    if not ("\u2070" <= ch <= "\u209f" or ch in "\u00b9\u00b2\u00b3"):
+        return None
+    tag, _, code = unicodedata.decomposition(ch).partition(" ")
+    if tag == "<super>" and code:
+        return Route.SUPER, chr(int(code, 16))
+    if tag == "<sub>" and code:
+        return Route.SUB, chr(int(code, 16))
+    return None
+
+
+def find_cjk_font(package: str = CJK_PACKAGE) -> Path:
+    """The Noto Sans SC variable TrueType shipped by justmytype-intl-cjk; PublishError when absent."""
+    spec = importlib.util.find_spec(package)
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    for folder in folders:
+        found = sorted(Path(folder).rglob(CJK_FONT_GLOB))
+        if found:
+            return found[0]
+    raise PublishError(
+        "no CJK TrueType font found for the PDF: run `pip install justmytype-intl-cjk` "
+        "or pass --font with a TrueType (.ttf/.ttc) font that has Chinese glyphs"
+    )
+
+
+def fallback_face() -> Face:
+    """reportlab's bundled Vera.ttf, found without importing reportlab."""
+    spec = importlib.util.find_spec("reportlab")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    for folder in folders:
+        path = Path(folder) / "fonts" / "Vera.ttf"
+        if path.is_file():
+            return Face(path)
+    raise PublishError("reportlab's fonts/Vera.ttf is missing; reinstall reportlab")
+
+
+@lru_cache(maxsize=8)
+def _cmap(face: Face) -> frozenset[str]:
+    font = _open(face)
+    try:
+        return frozenset(chr(c) for c in font.getBestCmap())
+    finally:
+        font.close()
+
+
+def cache_root(cache_dir: Path | None = None) -> Path:
+    """Where prepared fonts live: cache_dir, else $LESHAN_PUB_CACHE_DIR, else the user cache folder."""
+    if cache_dir is not None:
+        return Path(cache_dir)
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("leshan-pub"))
+
+
+def family_name(font: Path | None = None) -> str:
+    """The family name of a user's font, or Noto Sans SC; for DOCX font slots (no file is changed)."""
+    return _family(Face(Path(font))) if font is not None else DEFAULT_FAMILY
+
+
+def _family(face: Face) -> str:
+    loaded = _open(face)
+    try:
+        name = loaded["name"]
+        return str(name.getDebugName(16) or name.getDebugName(1) or DEFAULT_FAMILY)
+    finally:
+        loaded.close()
+
+
+def prepare_fonts(
+    texts: Iterable[tuple[str, str]], font: Path | None = None, cache_dir: Path | None = None
+) -> FontSet:
+    """Faces that draw every character of texts, given as (where, text) pairs for messages.
+
+    The CJK font (a user's TrueType, else Noto Sans SC) is subset to the characters used and,
+    when variable, instanced at regular and bold; results are cached by (font hash, weight,
+    character-set hash). Raises PublishError for a CFF font or a character no face has.
+    """
+    source = _source_face(font, texts := list(texts))
+    characters = _characters(texts)
+    key = _cache_key(source, characters)
+    folder = cache_root(cache_dir) / "fonts"
+    paths = {style: folder / f"{key}-{style}.ttf" for style in ("400", "700", "400o")}
+    cached = all(p.is_file() for p in paths.values())
+    # On a cache hit the small subset answers; otherwise check before the slow build.
+    fallback = fallback_face()
+    _check_glyphs(texts, _cmap(Face(paths["400"])) if cached else _cmap(source), _cmap(fallback))
+    if not cached:
+        _build(source, characters, paths)
+        _prune(folder)
+    for path in paths.values():
+        os.utime(path)  # mtime marks last use, for pruning
+    regular = Face(paths["400"])
+    return FontSet(
+        family=_family(source) if font else DEFAULT_FAMILY,
+        key=hashlib.sha256(key.encode()).hexdigest()[:12],
+        regular=regular,
+        bold=Face(paths["700"]),
+        oblique=Face(paths["400o"]),
+        fallback=fallback,
+        covered=_cmap(regular),
+        fallback_covered=_cmap(fallback),
+    )
+
+
+def _source_face(font: Path | None, texts: list[tuple[str, str]]) -> Face:
+    """The face to subset: the user's font (best-covering member of a .ttc), else Noto Sans SC."""
+    if font is None:
+        return Face(find_cjk_font())
+    path = Path(font)
+    if not path.is_file():
+        raise PublishError(f"font {path} not found; pass --font with an existing .ttf or .ttc file")
+    try:
+        count = len(TTCollection(path, lazy=True).fonts) if _is_collection(path) else 1
+    except (TTLibError, OSError) as exc:
+        raise PublishError(f"cannot read font {path}: {exc}; give a TrueType .ttf or .ttc") from None
+    used = set(_characters(texts))
+    faces = [Face(path, i) for i in range(count)]
+    for face in faces:
+        _require_truetype(face)
+    # A .ttc bundles regional or styled variants: take the one that covers the article best.
+    return max(faces, key=lambda f: (len(used & _cmap(f)), -f.subfont_index))
+
+
+def _is_collection(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(4) == b"ttcf"
+
+
+def _open(face: Face) -> TTFont:
+    try:
+        return TTFont(face.path, fontNumber=face.subfont_index, lazy=True)
+    except (TTLibError, OSError, AssertionError) as exc:
+        raise PublishError(f"cannot read font {face.path}: {exc}; give a TrueType .ttf or .ttc") from None
+
+
+def _require_truetype(face: Face) -> None:
+    font = _open(face)
+    try:
+        if "CFF " in font or "CFF2" in font:
+            raise PublishError(
+                f"font {face.path} has OpenType/CFF outlines; reportlab embeds only TrueType (glyf) "
+                "outlines: pass a .ttf or .ttc font (e.g. Noto Sans SC's TrueType release)"
+            )
+        if "glyf" not in font or "cmap" not in font:
+            raise PublishError(f"font {face.path} has no TrueType outlines or character map; pass another font")
+    finally:
+        font.close()
+
+
+def _characters(texts: Iterable[tuple[str, str]]) -> str:
+    """The sorted character set to subset: the texts' characters, their plain forms, and the base set."""
+    chars = set(BASE_CHARACTERS)
+    for _, text in texts:
+        for ch in text:
+            shifted = script_shift(ch)
+            chars.add(shifted[1] if shifted else ch)
+    return "".join(sorted(chars))
+
+
+def _check_glyphs(texts: Iterable[tuple[str, str]], covered: frozenset[str], fallback: frozenset[str]) -> None:
+    """Raise PublishError naming the first character (and where it is) that no face can draw."""
+    for where, text in texts:
+        for ch in text:
+            if ch.isspace() or script_shift(ch) or ch in covered or ch in fallback:
+                continue
+            name = unicodedata.name(ch, "unnamed")
+            raise PublishError(
+                f"{where}: character {ch!r} (U+{ord(ch):04X} {name}) has no glyph in the CJK font or in "
+                "Vera; replace it in the text or pass --font with a font that has it"
+            )
+
+
+def _cache_key(face: Face, characters: str) -> str:
+    digest = hashlib.sha256()
+    with face.path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    font_hash = digest.hexdigest()[:16]
+    char_hash = hashlib.sha256(characters.encode()).hexdigest()[:16]
+    return f"{font_hash}-{face.subfont_index}-{char_hash}"
+
+
+def _build(source: Face, characters: str, paths: dict[str, Path]) -> None:
+    """Subset, then instance at regular and bold (subset first: 30x faster), then slant the regular."""
+    font = TTFont(source.path, fontNumber=source.subfont_index)
+    options = subset.Options()
+    options.hinting = False  # PDF viewers rasterise unhinted; halves the work
+    options.layout_features = []  # reportlab does no shaping
+    options.notdef_outline = True
+    options.name_IDs = ["*"]
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "JSTF", "MATH"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=characters)
+    subsetter.subset(font)
+    regular = _instance(font, REGULAR)
+    _save_atomic(regular, paths["400"])
+    _save_atomic(_instance(font, BOLD), paths["700"])
+    _save_atomic(_oblique(regular), paths["400o"])
+
+
+def _instance(font: TTFont, weight: int) -> TTFont:
+    """A static instance at weight (clamped to the axis); a static font comes back as it is."""
+    axes = {a.axisTag: a for a in font["fvar"].axes} if "fvar" in font else {}
+    if "wght" not in axes:
+        return font
+    axis = axes["wght"]
+    location = {tag: a.defaultValue for tag, a in axes.items()}
+    location["wght"] = min(max(weight, axis.minValue), axis.maxValue)
+    return instancer.instantiateVariableFont(font, location, inplace=False, updateFontNames="STAT" in font)
+
+
+def _oblique(font: TTFont) -> TTFont:
+    """A copy of font with every glyph slanted: the English caption face."""
+    slanted = _copy(font)
+    glyph_set, glyf, hmtx = slanted.getGlyphSet(), slanted["glyf"], slanted["hmtx"]
+    skew = (1, 0, OBLIQUE_SKEW, 1, 0, 0)
+    new = {}
+    for name in slanted.getGlyphOrder():
+        recorder = DecomposingRecordingPen(glyph_set)
+        glyph_set[name].draw(recorder)
+        pen = TTGlyphPen(None)
+        recorder.replay(TransformPen(pen, skew))
+        new[name] = pen.glyph()
+    for name, glyph in new.items():
+        glyf[name] = glyph
+        glyph.recalcBounds(glyf)
+        hmtx[name] = (hmtx[name][0], getattr(glyph, "xMin", 0))
+    slanted["post"].italicAngle = -math.degrees(math.atan(OBLIQUE_SKEW))
+    slanted["head"].macStyle |= 0b10
+    slanted["OS/2"].fsSelection = (slanted["OS/2"].fsSelection | 0b1) & ~0b1000000
+    _rename(slanted, "Oblique")
+    return slanted
+
+
+def _copy(font: TTFont) -> TTFont:
+    buffer = io.BytesIO()
+    font.save(buffer)
+    buffer.seek(0)
+    return TTFont(buffer)
+
+
+def _rename(font: TTFont, style: str) -> None:
+    name = font["name"]
+    family = str(name.getDebugName(16) or name.getDebugName(1) or DEFAULT_FAMILY)
+    postscript = family.replace(" ", "") + "-" + style
+    for record_id, value in ((2, style), (4, f"{family} {style}"), (6, postscript), (17, style)):
+        name.setName(value, record_id, 3, 1, 0x409)
+
+
+def _save_atomic(font: TTFont, path: Path) -> None:
+    """Save beside the target and rename, so a crash or a second process never sees half a font."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            font.save(handle)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _prune(folder: Path) -> None:
+    """Drop the least recently used fonts beyond CACHE_MAX_FILES."""
+    files = sorted(folder.glob("*.ttf"), key=lambda p: p.stat().st_mtime)
+    for path in files[: max(0, len(files) - CACHE_MAX_FILES)]:
+        path.unlink(missing_ok=True)
+
+
+class _CubicRecorder(BasePen):
+    """Records an outline as moveTo/lineTo/curveTo/closePath, quadratic curves made cubic."""
+
+    def __init__(self, glyph_set: object) -> None:
+        super().__init__(glyph_set)
+        self.operations: list[tuple[str, tuple[float, ...]]] = []
+
+    def _moveTo(self, pt: tuple[float, float]) -> None:
+        self.operations.append(("moveTo", pt))
+
+    def _lineTo(self, pt: tuple[float, float]) -> None:
+        self.operations.append(("lineTo", pt))
+
+    def _curveToOne(self, p1: tuple[float, float], p2: tuple[float, float], p3: tuple[float, float]) -> None:
+        self.operations.append(("curveTo", (*p1, *p2, *p3)))
+
+    def _closePath(self) -> None:
+        self.operations.append(("closePath", ()))
+
+
+def outline(face: Face, text: str) -> tuple[list[tuple[str, tuple[float, ...]]], float]:
+    """Glyph outlines of text set in face, in em units (1.0 = font size), and the advance width.
+
+    For a watermark drawn as shapes: it stays out of the text layer, so copying text from a
+    draft never picks up the word DRAFT.
+    """
+    font = _open(face)
+    try:
+        cmap, glyph_set = font.getBestCmap(), font.getGlyphSet()
+        scale = 1.0 / font["head"].unitsPerEm
+        recorder = _CubicRecorder(glyph_set)
+        x = 0.0
+        for ch in text:
+            name = cmap.get(ord(ch), ".notdef")
+            glyph_set[name].draw(TransformPen(recorder, (scale, 0, 0, scale, x, 0)))
+            x += glyph_set[name].width * scale
+        return recorder.operations, x
+    finally:
+        font.close()

@@ -1,0 +1,204 @@
+"""The DOCX writer read back with python-docx, and publish(): registry, all-or-nothing writes, names."""
+
+from __future__ import annotations
+
+import collections
+import json
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+
+from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
+from leshan_pub.errors import PublishError
+from leshan_pub.glossary import Glossary, Term
+from leshan_pub.publish import FORMATS, PublishOptions, format_names, publish
+
+PUBCHECK = Path("/work/shared/tools/pubcheck.py")
+GLOSSARY = Glossary([Term("医用同位素", "medical isotope"), Term("核素", "nuclide"), Term("产业园", "industrial park")])
+PROVENANCE = Provenance(tool_version="0.1.0", segmenter_version="1", model="Helsinki-NLP/opus-mt-zh-en", glossary_sha256=GLOSSARY.sha256)
+
+# (block, role, Chinese, English, state): tiny pairs with the hard cases.
+ROWS = [
+    (0, Role.TITLE, "乐山医用同位素产业园：２０２５年", "Leshan Medical Isotope Industrial Park: 2025", ReviewState.APPROVED),
+    (1, Role.CAPTION, "图１　¹⁷⁷Lu生产线", "Figure 1. The ¹⁷⁷Lu line", ReviewState.APPROVED),
+    (2, Role.HEADING, "一、核素", "1. Nuclides", ReviewState.APPROVED),
+    (3, Role.PARAGRAPH, "⁹⁰Y核素的产能达到５００居里。", "Capacity for the nuclide ⁹⁰Y reached 500 curies.", ReviewState.APPROVED),
+    (3, Role.PARAGRAPH, "专家说：“这是‘乐山速度’。”", "An expert said: “This is ‘Leshan speed’.”", ReviewState.MACHINE),
+    (4, Role.PARAGRAPH, "（一）建设医用同位素生产线；", "(1) Build medical isotope lines;", ReviewState.REVIEWED),
+    (5, Role.CREDIT, "（记者 王晓）", "", ReviewState.NEW),
+]
+
+
+def document(name: str = "isotopes", approved: bool = False) -> Document:
+    segments = [
+        Segment(f"p{b}s{i}", b, role, zh, en, ReviewState.APPROVED if approved else state)
+        for i, (b, role, zh, en, state) in enumerate(ROWS)
+    ]
+    return Document(name, segments, PROVENANCE)
+
+
+@pytest.fixture()
+def draft(tmp_path: Path) -> docx.document.Document:
+    (path,) = publish(document(), GLOSSARY, tmp_path, ("docx",))
+    return docx.Document(str(path))
+
+
+def cell_texts(word: docx.document.Document) -> list[tuple[str, str]]:
+    return [(row.cells[0].text, row.cells[1].text) for row in word.tables[0].rows]
+
+
+def test_one_row_per_block_after_the_header_row(draft: docx.document.Document) -> None:
+    assert len(draft.tables) == 1
+    assert cell_texts(draft) == [
+        ("中文", "English"),
+        ("乐山医用同位素产业园：２０２５年", "Leshan Medical Isotope Industrial Park: 2025"),
+        ("图１　¹⁷⁷Lu生产线", "Figure 1. The ¹⁷⁷Lu line"),
+        ("一、核素", "1. Nuclides"),
+        ("⁹⁰Y核素的产能达到５００居里。专家说：“这是‘乐山速度’。”", "Capacity for the nuclide ⁹⁰Y reached 500 curies. An expert said: “This is ‘Leshan speed’.”"),
+        ("（一）建设医用同位素生产线；", "(1) Build medical isotope lines;"),
+        ("（记者 王晓）", "[not yet translated]"),
+    ]
+
+
+def test_header_row_repeats_and_no_row_splits(draft: docx.document.Document) -> None:
+    rows = draft.tables[0].rows
+    assert rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in rows)
+
+
+def test_chinese_runs_name_the_east_asian_font(draft: docx.document.Document) -> None:
+    for row in draft.tables[0].rows[1:]:
+        for run in row.cells[0].paragraphs[0].runs:
+            fonts = run._element.rPr.find(qn("w:rFonts"))
+            assert fonts.get(qn("w:eastAsia")) == "Noto Sans SC"
+            assert fonts.get(qn("w:hint")) == "eastAsia"
+        english = row.cells[1].paragraphs[0].runs[0]
+        assert english.font.name is None  # the style's Latin font: restyle once in Word
+    assert draft.styles["Normal"].font.name == "Arial"
+    assert draft.styles["Normal"].element.rPr.find(qn("w:rFonts")).get(qn("w:eastAsia")) == "Noto Sans SC"
+
+
+def test_styles_follow_roles(draft: docx.document.Document) -> None:
+    styles = [(row.cells[0].paragraphs[0].style.name, row.cells[1].paragraphs[0].style.name) for row in draft.tables[0].rows]
+    assert [s[0] for s in styles] == ["Column Heading", "Title", "Caption", "Heading 1", "Normal", "Normal", "Credit"]
+    assert all(zh == en for zh, en in styles)
+    caption = draft.tables[0].rows[2]
+    assert caption.cells[1].paragraphs[0].style.font.italic is True
+    assert caption.cells[0].paragraphs[0].runs[0].font.italic is False  # Chinese has no italic
+
+
+def test_core_properties_carry_title_and_provenance(draft: docx.document.Document) -> None:
+    core = draft.core_properties
+    assert core.title == "乐山医用同位素产业园：２０２５年 — Leshan Medical Isotope Industrial Park: 2025"
+    assert "bilingual" in core.subject
+    assert core.keywords == "medical isotope; industrial park; nuclide"  # order of first use
+    assert "tool-version=0.1.0" in core.comments and "model=Helsinki-NLP/opus-mt-zh-en" in core.comments
+    assert GLOSSARY.sha256[:16] in core.comments and "draft, 3 of 7 segments await review" in core.comments
+    assert core.content_status == "Draft"
+
+
+def test_draft_header_and_page_number_footer(draft: docx.document.Document) -> None:
+    section = draft.sections[0]
+    assert section.header.paragraphs[0].text == "DRAFT — 3 segments await review"
+    instructions = [f.get(qn("w:instr")) for f in section.footer._element.iter(qn("w:fldSimple"))]
+    assert instructions == ["PAGE", "NUMPAGES"]
+
+
+def test_approved_document_has_no_draft_notice(tmp_path: Path) -> None:
+    (path,) = publish(document(approved=True), GLOSSARY, tmp_path, ("docx",), PublishOptions(final=True))
+    word = docx.Document(str(path))
+    assert "DRAFT" not in word.sections[0].header.paragraphs[0].text
+    assert word.core_properties.content_status == "Final"
+
+
+def test_glossary_appendix_lists_the_terms_used(draft: docx.document.Document) -> None:
+    paragraphs = [p.text for p in draft.paragraphs if p.text]
+    assert paragraphs[0] == "术语表  Glossary"
+    assert paragraphs[1:] == ["医用同位素\tmedical isotope", "产业园\tindustrial park", "核素\tnuclide"]
+
+
+@pytest.mark.parametrize(("size", "mm"), [("A4", (210, 297)), ("Letter", (215.9, 279.4))])
+def test_page_size(tmp_path: Path, size: str, mm: tuple[float, float]) -> None:
+    (path,) = publish(document(), GLOSSARY, tmp_path, ("docx",), PublishOptions(page_size=size))
+    section = docx.Document(str(path)).sections[0]
+    assert (round(section.page_width.mm, 1), round(section.page_height.mm, 1)) == mm
+
+
+def test_every_source_character_reaches_the_left_column(draft: docx.document.Document) -> None:
+    def norm(text: str) -> collections.Counter[str]:
+        return collections.Counter(c for c in unicodedata.normalize("NFKC", text) if not c.isspace())
+
+    left = "".join(zh for zh, _ in cell_texts(draft))
+    assert not norm("".join(r[2] for r in ROWS)) - norm(left)
+
+
+@pytest.mark.skipif(not PUBCHECK.is_file(), reason="the external checker is not on this machine")
+def test_external_checker_rows_and_terms_pass(tmp_path: Path) -> None:
+    (path,) = publish(document(), GLOSSARY, tmp_path / "out", ("docx",))
+    source = tmp_path / "isotopes.zh.txt"
+    source.write_text("\n\n".join(r[2] for r in ROWS) + "\n", encoding="utf-8")
+    terms = tmp_path / "glossary.json"
+    terms.write_text(json.dumps(GLOSSARY.as_records(), ensure_ascii=False), encoding="utf-8")
+    for command in (["rows", str(path), str(source)], ["terms", str(terms), str(path)]):
+        result = subprocess.run([sys.executable, str(PUBCHECK), *command], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- publish(): the registry and the all-or-nothing write -------------------------------------------
+
+
+def test_registry_names_the_formats() -> None:
+    assert format_names() == ("docx", "pdf") == tuple(FORMATS)
+
+
+def test_unknown_format_lists_the_valid_ones(tmp_path: Path) -> None:
+    with pytest.raises(PublishError, match=r"unknown output format 'odt'; choose from docx, pdf"):
+        publish(document(), None, tmp_path, ("docx", "odt"))
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", "..", "", ".hidden", "c:\\x"])
+def test_names_that_would_leave_the_folder_are_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(PublishError, match="not a plain file name"):
+        publish(document(name), None, tmp_path / "out", ("docx",))
+    assert not (tmp_path / "escape.docx").exists()
+
+
+@pytest.mark.parametrize(("field", "value"), [("page_size", "A5"), ("layout", "stacked")])
+def test_unknown_options_are_refused(tmp_path: Path, field: str, value: str) -> None:
+    with pytest.raises(PublishError, match="choose from"):
+        publish(document(), None, tmp_path, ("docx",), PublishOptions(**{field: value}))
+
+
+def test_failed_format_leaves_earlier_outputs_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (good,) = publish(document(), GLOSSARY, tmp_path, ("docx",))
+    before = good.read_bytes()
+
+    def broken(*_args: object) -> None:
+        raise PublishError("typesetting failed")
+
+    import leshan_pub.publish.pdf as pdf_writer
+
+    monkeypatch.setattr(pdf_writer, "write_pdf", broken)
+    edited = document()
+    edited.segments[0].target = "A different title"
+    with pytest.raises(PublishError, match="typesetting failed"):
+        publish(edited, GLOSSARY, tmp_path, ("docx", "pdf"))
+    assert good.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["isotopes.docx"], "no temporary files left"
+
+
+def test_files_are_created_with_ordinary_permissions(tmp_path: Path) -> None:
+    (path,) = publish(document(), None, tmp_path, ("docx",))
+    assert path.stat().st_mode & 0o044 == 0o044  # readable by others, like any file the user saves
+
+
+def test_importing_publish_loads_neither_docx_nor_reportlab() -> None:
+    code = "import sys, leshan_pub.publish; print(sorted(m for m in ('docx', 'reportlab', 'fontTools') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,166 @@
+"""Fonts for the PDF: Noto Sans SC subset and instanced per document, cached; user fonts; routing."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from fontTools.fontBuilder import FontBuilder
+from fontTools.pens.t2CharStringPen import T2CharStringPen
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+from fontTools.ttLib import TTCollection, TTFont
+
+from leshan_pub.errors import PublishError
+from leshan_pub.publish import fonts
+from leshan_pub.publish.fonts import Route, prepare_fonts, script_shift
+
+TEXTS = [("segment p1s1", "乐山夹江核技术应用产业园，２０２５年¹⁷⁷Lu和⁹⁰Y。"), ("segment p1s2", "“Škoda” isotopes ‘quoted’")]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One font cache for the whole session (the same folder the PDF tests use)."""
+    folder = tmp_path_factory.getbasetemp() / "font-cache"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(fonts.CACHE_ENV, str(folder))
+        yield folder
+
+
+def tiny_font(path: Path, chars: str, cff: bool = False, family: str = "Tiny Test") -> Path:
+    """A font whose glyphs are boxes, one per character: TrueType (glyf) or OpenType/CFF."""
+    names = [".notdef", *(f"uni{ord(c):04X}" for c in chars)]
+    builder = FontBuilder(1000, isTTF=not cff)
+    builder.setupGlyphOrder(names)
+    builder.setupCharacterMap({ord(c): f"uni{ord(c):04X}" for c in chars})
+    if cff:
+        strings = {}
+        for name in names:
+            pen = T2CharStringPen(1000, None)
+            _box(pen)
+            strings[name] = pen.getCharString()
+        builder.setupCFF(family.replace(" ", ""), {"FullName": family}, strings, {})
+    else:
+        glyphs = {}
+        for name in names:
+            pen = TTGlyphPen(None)
+            _box(pen)
+            glyphs[name] = pen.glyph()
+        builder.setupGlyf(glyphs)
+    builder.setupHorizontalMetrics({n: (1000, 100) for n in names})
+    builder.setupHorizontalHeader(ascent=880, descent=-120)
+    builder.setupNameTable({"familyName": family, "styleName": "Regular"})
+    builder.setupOS2(sTypoAscender=880, sTypoDescender=-120, usWinAscent=880, usWinDescent=120)
+    builder.setupPost()
+    builder.save(str(path))
+    return path
+
+
+def _box(pen: object) -> None:
+    pen.moveTo((100, -100))  # type: ignore[attr-defined]
+    pen.lineTo((100, 800))  # type: ignore[attr-defined]
+    pen.lineTo((900, 800))  # type: ignore[attr-defined]
+    pen.lineTo((900, -100))  # type: ignore[attr-defined]
+    pen.closePath()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def noto() -> fonts.FontSet:
+    return prepare_fonts(TEXTS)
+
+
+def test_instances_are_static_regular_and_bold_subsets(noto: fonts.FontSet) -> None:
+    regular, bold = TTFont(noto.regular.path), TTFont(noto.bold.path)
+    assert "fvar" not in regular and "gvar" not in regular
+    assert (regular["OS/2"].usWeightClass, bold["OS/2"].usWeightClass) == (400, 700)
+    assert regular["name"].getDebugName(1) == "Noto Sans SC"
+    # Subset to the document: a few hundred glyphs, not 65,000.
+    assert len(regular.getGlyphOrder()) < 1000
+    assert set("乐山夹江核技术应用产业园２０２５年Lu和Y177") <= noto.covered
+
+
+def test_oblique_face_is_slanted(noto: fonts.FontSet) -> None:
+    oblique = TTFont(noto.oblique.path)
+    assert oblique["post"].italicAngle < -5
+    assert oblique["name"].getDebugName(6).endswith("-Oblique")
+
+
+def test_second_preparation_comes_from_the_cache(noto: fonts.FontSet, font_cache: Path) -> None:
+    before = {p: p.stat().st_size for p in (font_cache / "fonts").glob("*.ttf")}
+    start = time.perf_counter()
+    again = prepare_fonts(TEXTS)
+    assert time.perf_counter() - start < 0.5
+    assert again == noto
+    assert {p: p.stat().st_size for p in (font_cache / "fonts").glob("*.ttf")} == before
+    assert not list((font_cache / "fonts").glob("*.tmp")), "cache writes are atomic"
+
+
+def test_cache_key_follows_the_character_set(noto: fonts.FontSet) -> None:
+    assert fonts._cache_key(fonts.Face(fonts.find_cjk_font()), fonts._characters(TEXTS)) in str(noto.regular.path)
+    assert fonts._characters(TEXTS) != fonts._characters([*TEXTS, ("x", "岷")])
+
+
+def test_explicit_cache_dir_wins_over_the_environment(tmp_path: Path) -> None:
+    assert fonts.cache_root(tmp_path) == tmp_path
+    assert fonts.cache_root() != tmp_path
+
+
+@pytest.mark.parametrize(
+    ("ch", "route", "plain"),
+    [("¹", Route.SUPER, "1"), ("²", Route.SUPER, "2"), ("³", Route.SUPER, "3"), ("⁰", Route.SUPER, "0"),
+     ("⁷", Route.SUPER, "7"), ("⁹", Route.SUPER, "9"), ("₂", Route.SUB, "2")],
+)
+def test_superscript_and_subscript_digits_are_drawn_shifted(ch: str, route: Route, plain: str) -> None:
+    assert script_shift(ch) == (route, plain)
+
+
+def test_routes(noto: fonts.FontSet) -> None:
+    assert noto.route("乐") is Route.MAIN
+    assert noto.route("A") is Route.MAIN  # one family for Latin too: never a base-14 font
+    assert noto.route("Š") is Route.FALLBACK  # Noto Sans SC lacks it; Vera has it
+    assert noto.route("ᚠ") is None
+    assert script_shift("™") is None
+
+
+def test_character_no_font_has_is_refused_naming_it_and_its_segment() -> None:
+    with pytest.raises(PublishError, match=r"segment p9s9: character 'ᚠ' \(U\+16A0 RUNIC LETTER FEHU FEOH FE F\)"):
+        prepare_fonts([("segment p9s9", "乐山ᚠ")])
+
+
+def test_missing_cjk_package_says_how_to_install() -> None:
+    with pytest.raises(PublishError, match="pip install justmytype-intl-cjk"):
+        fonts.find_cjk_font("no_such_font_package")
+
+
+def test_opentype_cff_font_is_refused(tmp_path: Path) -> None:
+    font = tiny_font(tmp_path / "cff.otf", "乐山", cff=True)
+    with pytest.raises(PublishError, match="reportlab embeds only TrueType"):
+        prepare_fonts([("segment a", "乐山")], font=font)
+
+
+def test_missing_user_font_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(PublishError, match="not found"):
+        prepare_fonts([("segment a", "乐山")], font=tmp_path / "nope.ttf")
+
+
+def test_static_user_truetype_serves_every_style(tmp_path: Path) -> None:
+    font = tiny_font(tmp_path / "tiny.ttf", "乐山核")
+    prepared = prepare_fonts([("segment a", "乐山核 A")], font=font, cache_dir=tmp_path / "cache")
+    assert prepared.family == "Tiny Test"
+    assert {"乐", "山", "核"} <= prepared.covered
+    assert prepared.route("A") is Route.FALLBACK  # the tiny font has no Latin: Vera draws it
+
+
+def test_collection_member_that_covers_the_article_is_chosen(tmp_path: Path) -> None:
+    collection = TTCollection()
+    collection.fonts = [TTFont(tiny_font(tmp_path / "a.ttf", "乐")), TTFont(tiny_font(tmp_path / "b.ttf", "乐山核"))]
+    collection.save(str(tmp_path / "pair.ttc"))
+    prepared = prepare_fonts([("segment a", "乐山核")], font=tmp_path / "pair.ttc", cache_dir=tmp_path / "cache")
+    assert {"乐", "山", "核"} <= prepared.covered
+    assert "-1-" in prepared.regular.path.name  # subfont index 1 is in the cache key
+
+
+def test_outline_gives_drawable_shapes(noto: fonts.FontSet) -> None:
+    operations, advance = fonts.outline(noto.bold, "DRAFT")
+    assert advance > 2
+    assert {name for name, _ in operations} >= {"moveTo", "lineTo", "closePath"}
