@@ -1,0 +1,430 @@
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from translate.storage import xliff as tt_xliff
+
+from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
+from leshan_pub.errors import SegmentFileError
+from leshan_pub.exchange import CSV_COLUMNS, ExportFormat, ImportReport, export_document, import_file
+from leshan_pub.glossary import Glossary, Term
+from leshan_pub.segfile import parse_xliff, read_segment_file, render_xliff, write_segment_file
+
+A, R, M, N = ReviewState.APPROVED, ReviewState.REVIEWED, ReviewState.MACHINE, ReviewState.NEW
+
+
+def tiny_document() -> Document:
+    segments = [
+        Segment("t1", 0, Role.TITLE, "乐山：新动能", "Leshan: new drivers", A),
+        Segment("p1", 1, Role.PARAGRAPH, "第一句，有逗号。", "First, with a comma.", R, ["checked figures"]),
+        Segment("p2", 1, Role.PARAGRAPH, "第二句。", "MT output", M),
+        Segment("c1", 2, Role.CAPTION, "希尔电子生产车间", "", N),
+        Segment("s1", 3, Role.CREDIT, "数据来源：某部门", "Source: a department", A),
+    ]
+    return Document("demo", segments, Provenance("0.1.0", "1", model="opus-mt-zh-en"), original="demo.zh.txt")
+
+
+GLOSSARY = Glossary([Term("希尔电子", "Hill Electronics"), Term("乐山", "Leshan")])
+
+
+@pytest.fixture
+def segfile(tmp_path: Path) -> Path:
+    path = tmp_path / "demo.zh-en.xlf"
+    write_segment_file(path, tiny_document())
+    return path
+
+
+def work(path: Path) -> dict[str, tuple[str, ReviewState]]:
+    return {s.id: (s.target, s.state) for s in read_segment_file(path).segments}
+
+
+def exported_rows() -> list[dict[str, str]]:
+    text = export_document(tiny_document(), ExportFormat.CSV).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def spreadsheet_csv(
+    rows: list[dict[str, str]], columns=CSV_COLUMNS, encoding="utf-8-sig", lineterminator="\r\n", delimiter=","
+) -> bytes:
+    """What a spreadsheet saves: minimal quoting, its own line ends and separator."""
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, columns, lineterminator=lineterminator, delimiter=delimiter, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+def tt_units(store: tt_xliff.xlifffile) -> dict[str, tt_xliff.xliffunit]:
+    return {u.getid().split("\x04")[-1]: u for u in store.getunits()}  # translate-toolkit qualifies ids by file
+
+
+# --- export ----------------------------------------------------------------------------------------
+
+
+def test_xliff_export_without_glossary_is_the_segment_file_itself():
+    assert export_document(tiny_document(), ExportFormat.XLIFF) == render_xliff(tiny_document())
+
+
+def test_xliff_export_carries_glossary_hits_as_notes_translate_toolkit_reads():
+    data = export_document(tiny_document(), ExportFormat.XLIFF, GLOSSARY)
+    units = tt_units(tt_xliff.xlifffile.parsestring(data))
+    assert units["c1"].getnotes("glossary") == "希尔电子 = Hill Electronics"
+    assert units["t1"].getnotes("glossary") == "乐山 = Leshan"
+    assert units["p1"].getnotes("leshan-pub") == "checked figures" and not units["p1"].getnotes("glossary")
+    assert units["t1"].isapproved() and units["t1"].target == "Leshan: new drivers"
+    assert parse_xliff(data).segments[3].notes == ["希尔电子 = Hill Electronics"]  # still a segment file
+
+
+def test_csv_export_is_a_utf8_table_excel_opens():
+    data = export_document(tiny_document(), ExportFormat.CSV, GLOSSARY)
+    assert data.startswith(b"\xef\xbb\xbf" + b'"id","role","state","source","target","notes"\r\n')
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert rows[1:] == [
+        ["t1", "title", "approved", "乐山：新动能", "Leshan: new drivers", "glossary: 乐山 = Leshan"],
+        ["p1", "paragraph", "reviewed", "第一句，有逗号。", "First, with a comma.", "checked figures"],
+        ["p2", "paragraph", "machine-translated", "第二句。", "MT output", ""],
+        ["c1", "caption", "new", "希尔电子生产车间", "", "glossary: 希尔电子 = Hill Electronics"],
+        ["s1", "credit", "approved", "数据来源：某部门", "Source: a department", ""],
+    ]
+
+
+def test_csv_export_keeps_commas_quotes_and_line_breaks_in_one_cell():
+    document = tiny_document()
+    document.segments[2].target = 'He said "yes", twice,\nthen left，再见'
+    document.segments[2].notes = ["one", "two"]
+    text = export_document(document, ExportFormat.CSV).decode("utf-8-sig")
+    row = list(csv.reader(io.StringIO(text, newline="")))[3]
+    assert row[4] == 'He said "yes", twice,\nthen left，再见' and row[5] == "one\ntwo"
+
+
+# --- round trips -----------------------------------------------------------------------------------
+
+
+def _set_target(text: str) -> Callable[[tt_xliff.xliffunit], None]:
+    def edit(unit: tt_xliff.xliffunit) -> None:
+        unit.target = text
+
+    return edit
+
+
+def _sign_off(unit: tt_xliff.xliffunit) -> None:
+    unit.set_state_n(unit.S_SIGNED_OFF)
+
+
+def _post_edit_and_sign_off(unit: tt_xliff.xliffunit) -> None:
+    unit.target = "The second sentence."
+    unit.set_state_n(unit.S_SIGNED_OFF)
+
+
+def _needs_review(unit: tt_xliff.xliffunit) -> None:
+    unit.target = "Draft"
+    unit.set_state_n(unit.S_NEEDS_REVIEW)
+
+
+@pytest.mark.parametrize(
+    "unit_id, edit, expected",
+    [
+        ("c1", _set_target("Hill Electronics workshop"), ("Hill Electronics workshop", R)),
+        ("p2", _post_edit_and_sign_off, ("The second sentence.", A)),
+        ("p1", _sign_off, ("First, with a comma.", A)),
+        ("c1", _needs_review, ("Draft", M)),
+    ],
+    ids=["translate-new", "post-edit-and-sign-off", "approve-reviewed", "draft-needs-review"],
+)
+def test_xliff_round_trip_through_translate_toolkit_shows_the_edit(tmp_path, segfile, unit_id, edit, expected):
+    store = tt_xliff.xlifffile.parsestring(export_document(tiny_document(), ExportFormat.XLIFF, GLOSSARY))
+    edit(tt_units(store)[unit_id])
+    exported = tmp_path / "demo.export.xlf"
+    exported.write_bytes(bytes(store))
+    before = work(segfile)
+
+    report = import_file(exported, segfile)
+
+    assert report.updated == [unit_id] and report.unchanged == 4 and not report.skipped_human
+    assert work(segfile) == {**before, unit_id: expected}
+    assert read_segment_file(segfile).segments[3].notes == []  # glossary notes are not imported
+
+
+def test_xliff_written_from_scratch_by_translate_toolkit_imports(tmp_path, segfile):
+    store = tt_xliff.xlifffile()  # XLIFF 1.1, units straight under <body>, no groups
+    for unit_id, source, target in [("demo.zh.txt\x04p2", "第二句。", "Second."), ("c1", "希尔电子生产车间", "Workshop")]:
+        unit = store.addsourceunit(source)
+        unit.setid(unit_id)
+        unit.target = target
+    exported = tmp_path / "from-tool.xliff"
+    exported.write_bytes(bytes(store))
+    assert b"urn:oasis:names:tc:xliff:document:1.1" in exported.read_bytes()
+
+    report = import_file(exported, segfile)
+
+    assert sorted(report.updated) == ["c1", "p2"]
+    assert work(segfile)["p2"] == ("Second.", R) and work(segfile)["c1"] == ("Workshop", R)
+
+
+@pytest.mark.parametrize(
+    "encoding, lineterminator, delimiter",
+    [("utf-8-sig", "\r\n", ","), ("utf-8", "\n", ","), ("utf-8-sig", "\r\n", ";"), ("utf-8", "\r\n", "\t")],
+    ids=["excel-utf8-crlf", "plain-lf", "excel-semicolon-locale", "tab-separated"],
+)
+def test_csv_round_trip_as_a_spreadsheet_saves_it(tmp_path, segfile, encoding, lineterminator, delimiter):
+    rows = exported_rows()
+    rows[2].update(target='Second, "quoted"\nand broken，再见', state="reviewed")
+    rows[3].update(target="Hill Electronics workshop", state="Machine-Translated ")
+    rows[1].update(state="approved")
+    exported = tmp_path / "demo.csv"
+    exported.write_bytes(spreadsheet_csv(rows, encoding=encoding, lineterminator=lineterminator, delimiter=delimiter))
+
+    report = import_file(exported, segfile)
+
+    assert report.updated == ["p1", "p2", "c1"] and report.unchanged == 2
+    assert work(segfile) == {
+        "t1": ("Leshan: new drivers", A),
+        "p1": ("First, with a comma.", A),
+        "p2": ('Second, "quoted"\nand broken，再见', R),
+        "c1": ("Hill Electronics workshop", M),
+        "s1": ("Source: a department", A),
+    }
+
+
+def test_partial_import_leaves_missing_segments_as_they_are(tmp_path, segfile):
+    rows = [dict(exported_rows()[2], target="Second.")]
+    exported = tmp_path / "demo.csv"
+    exported.write_bytes(spreadsheet_csv(rows, columns=("id", "state", "source", "target")))
+
+    report = import_file(exported, segfile)
+
+    assert report.updated == ["p2"] and report.unchanged == 4
+    assert work(segfile)["p2"] == ("Second.", M) and work(segfile)["p1"] == ("First, with a comma.", R)
+
+
+def test_good_import_keeps_a_backup_of_the_previous_file(tmp_path, segfile):
+    previous = segfile.read_bytes()
+    rows = exported_rows()
+    rows[3].update(target="Workshop", state="reviewed")
+    exported = tmp_path / "demo.csv"
+    exported.write_bytes(spreadsheet_csv(rows))
+
+    report = import_file(exported, segfile)
+
+    assert report.backup == tmp_path / "demo.zh-en.xlf.bak"
+    assert report.backup.read_bytes() == previous
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.csv", "demo.zh-en.xlf", "demo.zh-en.xlf.bak"]
+
+
+@pytest.mark.parametrize("fmt, name", [(ExportFormat.XLIFF, "demo.xlf"), (ExportFormat.CSV, "demo.csv")])
+def test_import_of_an_unedited_export_writes_nothing(tmp_path, segfile, fmt, name):
+    previous = segfile.read_bytes()
+    exported = tmp_path / name
+    exported.write_bytes(export_document(tiny_document(), fmt, GLOSSARY))
+
+    assert import_file(exported, segfile) == ImportReport(updated=[], unchanged=5, backup=None, skipped_human=[])
+    assert segfile.read_bytes() == previous and not segfile.with_name(segfile.name + ".bak").exists()
+
+
+# --- human work ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "unit_id, target, state, force, applied",
+    [
+        ("t1", "Leshan: other words", A, False, False),
+        ("t1", None, R, False, False),
+        ("t1", None, M, True, True),
+        ("t1", "Leshan: other words", A, True, True),
+        ("p1", None, A, False, True),
+        ("p1", "First, reworded.", R, False, False),
+        ("p1", "First, reworded.", A, False, False),
+        ("p1", "First, reworded.", R, True, True),
+        ("p2", "Second.", M, False, True),
+        ("p2", "", N, False, True),
+        ("c1", "Workshop", R, False, True),
+    ],
+    ids=[
+        "approved-target-changed",
+        "approved-lowered-to-reviewed",
+        "approved-lowered-with-force",
+        "approved-target-changed-with-force",
+        "reviewed-raised-to-approved",
+        "reviewed-target-changed",
+        "reviewed-target-changed-while-approving",
+        "reviewed-target-changed-with-force",
+        "machine-post-edited",
+        "machine-reset-to-new",
+        "new-translated-and-reviewed",
+    ],
+)
+def test_import_overwrites_reviewed_or_approved_work_only_with_force(
+    tmp_path, segfile, unit_id, target, state, force, applied
+):
+    before = work(segfile)
+    previous = segfile.read_bytes()
+    rows = exported_rows()
+    row = next(r for r in rows if r["id"] == unit_id)
+    row.update(state=state, target=before[unit_id][0] if target is None else target)
+    exported = tmp_path / "demo.csv"
+    exported.write_bytes(spreadsheet_csv(rows))
+
+    report = import_file(exported, segfile, force=force)
+
+    assert len(report.updated) + report.unchanged + len(report.skipped_human) == 5
+    if applied:
+        assert report.updated == [unit_id] and work(segfile) == {**before, unit_id: (row["target"], state)}
+    else:
+        assert report.skipped_human == [unit_id] and not report.updated
+        assert segfile.read_bytes() == previous and report.backup is None
+
+
+# --- refused imports -------------------------------------------------------------------------------
+
+
+def _rows(change: Callable[[list[dict[str, str]]], object]) -> bytes:
+    rows = exported_rows()
+    change(rows)
+    return spreadsheet_csv(rows)
+
+
+CSV_HEADER = ",".join(CSV_COLUMNS).encode()
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (_rows(lambda r: r[2].update(id="zz9")), "line 4 (id 'zz9'): id is not in demo.zh-en.xlf"),
+        (_rows(lambda r: r.append(dict(r[1]))), "line 7 (id 'p1'): id appears more than once"),
+        (_rows(lambda r: r[1].update(source="第一句有逗号。")), "line 3 (id 'p1'): source '第一句有逗号。' differs"),
+        (_rows(lambda r: r[2].update(state="done")), "line 4 (id 'p2'): state 'done' is not one of new, machine"),
+        (_rows(lambda r: r[2].update(state="")), "line 4 (id 'p2'): state '' is not one of"),
+        (_rows(lambda r: r[2].update(target=" ")), "line 4 (id 'p2'): state machine-translated needs English"),
+        (_rows(lambda r: r[3].update(target="Work\x0bshop")), "line 5 (id 'c1'): target holds control character U+000B"),
+        (_rows(lambda r: r[3].update(id="")), "line 5: the id is empty"),
+        (_rows(lambda r: [row.update(id=row["id"] + "x") for row in r]), "it is an export of another document"),
+        (CSV_HEADER + b"\r\np2,paragraph,new,x,y,z,extra\r\n", "line 2: 7 cells but the header names 6"),
+        (CSV_HEADER + b'\r\np2,paragraph,new,x,"two\r\nlines",\r\nc1,caption,new,"unclosed\r\nmore\r\n', "line 4: unexpected"),
+        (b"id,source,target\r\np2,x,y\r\n", "line 1: header lacks ['state']"),
+        (CSV_HEADER + b",comment\r\n", "line 1: header has unknown ['comment']"),
+        (CSV_HEADER + b"\r\n", "has a header but no rows"),
+        (CSV_HEADER + "\r\np2,paragraph,new,第二句。,,\r\n".encode("gbk"), "byte 52: not UTF-8"),
+        (b"  \r\n", "is empty"),
+    ],
+    ids=[
+        "unknown-id",
+        "duplicate-id",
+        "changed-source",
+        "illegal-state",
+        "empty-state",
+        "empty-target-not-new",
+        "control-character",
+        "empty-id",
+        "another-document",
+        "extra-cell",
+        "unclosed-quote",
+        "missing-column",
+        "unknown-column",
+        "no-rows",
+        "not-utf8",
+        "empty-file",
+    ],
+)
+def test_invalid_csv_import_is_refused_and_leaves_the_segment_file_untouched(tmp_path, segfile, data, message):
+    previous = segfile.read_bytes()
+    exported = tmp_path / "demo.csv"
+    exported.write_bytes(data)
+
+    with pytest.raises(SegmentFileError) as refused:
+        import_file(exported, segfile, force=True)
+
+    assert message in str(refused.value)
+    assert segfile.read_bytes() == previous and not segfile.with_name(segfile.name + ".bak").exists()
+
+
+def _xliff(old: bytes, new: bytes) -> bytes:
+    data = export_document(tiny_document(), ExportFormat.XLIFF)
+    assert old in data
+    return data.replace(old, new, 1)
+
+
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+    b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+    b'<xliff xmlns="urn:oasis:names:tc:xliff:document:1.2" version="1.2"><file><body>'
+    b'<trans-unit id="p2"><source>&lol3;</source></trans-unit></body></file></xliff>'
+)
+EXTERNAL_ENTITY = (
+    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+    b'<xliff xmlns="urn:oasis:names:tc:xliff:document:1.2" version="1.2"><file><body>'
+    b'<trans-unit id="p2"><source>x</source><target state="translated">&e;</target></trans-unit>'
+    b"</body></file></xliff>"
+)
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (_xliff(b'id="p2"', b'id="zz9"'), "trans-unit 'zz9': id is not in demo.zh-en.xlf"),
+        (_xliff(b'id="c1"', b'id="p1"'), "trans-unit 'p1': id appears more than once"),
+        (_xliff("第二句。".encode(), "第2句。".encode()), "trans-unit 'p2': source '第2句。' differs"),
+        (_xliff(b'state="translated"', b'state="done"'), "trans-unit 'p1': state 'done' is not one of final"),
+        (_xliff(b">MT output<", b"><"), "trans-unit 'p2': state machine-translated needs English"),
+        (_xliff(b' id="c1"', b""), "trans-unit 4: no id"),
+        (_xliff(b"</xliff>", b""), "not well-formed XML"),
+        (b"<html><body/></html>", "not XLIFF 1.x"),
+        (b'<xliff xmlns="urn:oasis:names:tc:xliff:document:2.0" version="2.0"/>', "not XLIFF 1.x"),
+        (b'<xliff xmlns="urn:oasis:names:tc:xliff:document:1.2" version="1.2"/>', "no <trans-unit>"),
+        (EXTERNAL_ENTITY, "refused unsafe XML"),
+        (BILLION_LAUGHS, "refused unsafe XML"),
+    ],
+    ids=[
+        "unknown-id",
+        "duplicate-id",
+        "changed-source",
+        "illegal-state",
+        "empty-target-not-new",
+        "unit-without-id",
+        "truncated",
+        "not-xliff",
+        "xliff-2",
+        "no-units",
+        "external-entity",
+        "billion-laughs",
+    ],
+)
+def test_invalid_xliff_import_is_refused_and_leaves_the_segment_file_untouched(tmp_path, segfile, data, message):
+    previous = segfile.read_bytes()
+    exported = tmp_path / "demo.xlf"
+    exported.write_bytes(data)
+
+    with pytest.raises(SegmentFileError) as refused:
+        import_file(exported, segfile, force=True)
+
+    assert message in str(refused.value)
+    assert segfile.read_bytes() == previous and not segfile.with_name(segfile.name + ".bak").exists()
+
+
+def test_every_problem_in_a_file_is_named_at_once(tmp_path, segfile):
+    rows = exported_rows()
+    rows[0].update(target='A title\nover two lines, "quoted"')  # a cell spanning lines moves the rows below
+    rows[1].update(state="done")
+    rows[4].update(id="zz9")
+    exported = tmp_path / "demo.csv"
+    exported.write_bytes(spreadsheet_csv(rows))
+
+    with pytest.raises(SegmentFileError) as refused:
+        import_file(exported, segfile)
+
+    message = str(refused.value)
+    assert "nothing imported, 2 problem(s)" in message
+    assert "line 4 (id 'p1'): state 'done'" in message and "line 7 (id 'zz9')" in message
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [("demo.txt", "cannot import a '.txt' file"), ("missing.csv", "not found")],
+)
+def test_import_file_of_unknown_kind_or_missing_is_refused(tmp_path, segfile, name, message):
+    if name.endswith(".txt"):
+        (tmp_path / name).write_text("p2\tSecond.", encoding="utf-8")
+    with pytest.raises(SegmentFileError, match=message):
+        import_file(tmp_path / name, segfile)
