@@ -161,6 +161,127 @@ def publish(
         typer.echo(f"wrote {written}")
 
 
+class ExportTo(StrEnum):
+    xliff = "xliff"
+    csv = "csv"
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+@app.command()
+@reports_errors
+def check(path: DocArg, glossary: GlossaryOpt = None, as_json: JsonOpt = False) -> None:
+    """QA a segment file: glossary terms, figures, untranslated text. Exit 1 on any error-level finding."""
+    from .pipeline import load_default_glossary, resolve_segment_file
+    from .qa import Severity, check_document, term_success
+    from .segfile import read_segment_file
+
+    document = read_segment_file(resolve_segment_file(path))
+    terms = load_default_glossary(glossary)
+    findings = check_document(document, terms)
+    stats = term_success(document, terms) if terms else None
+    if as_json:
+        typer.echo(json.dumps(_check_json(findings, stats), ensure_ascii=False, indent=2))
+    else:
+        for f in findings:
+            typer.echo(f"{f.segment_id} {f.severity}: [{f.check}] {f.message}")
+        if stats is not None:
+            typer.echo(f"term success {stats.rendered}/{stats.hits} = {stats.rate:.1%}")
+            for source, (hits, rendered) in stats.per_term.items():
+                if rendered < hits:
+                    typer.echo(f"  {source}: {rendered}/{hits}")
+        counts = {s: sum(f.severity is s for f in findings) for s in Severity}
+        typer.echo(", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items()))
+    if any(f.severity is Severity.ERROR for f in findings):
+        raise typer.Exit(1)
+
+
+def _check_json(findings: list[Any], stats: Any) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "findings": [
+            {"segment": f.segment_id, "severity": str(f.severity), "check": f.check, "message": f.message}
+            for f in findings
+        ]
+    }
+    if stats is not None:
+        report["term_success"] = {
+            "hits": stats.hits,
+            "rendered": stats.rendered,
+            "rate": stats.rate,
+            "per_segment": {k: {"hits": h, "rendered": r} for k, (h, r) in stats.per_segment.items()},
+            "per_term": {k: {"hits": h, "rendered": r} for k, (h, r) in stats.per_term.items()},
+        }
+    return report
+
+
+@app.command()
+@reports_errors
+def status(path: DocArg, glossary: GlossaryOpt = None) -> None:
+    """Review progress: segments by state, QA findings by severity, and what blocks a final publish."""
+    from .document import ReviewState
+    from .pipeline import load_default_glossary, resolve_segment_file
+    from .qa import Severity, check_document
+    from .segfile import read_segment_file
+
+    segfile = resolve_segment_file(path)
+    document = read_segment_file(segfile)
+    findings = check_document(document, load_default_glossary(glossary))
+    typer.echo(f"{segfile}: {len(document.segments)} segments")
+    for state in ReviewState:
+        typer.echo(f"  {state:<20} {sum(s.state is state for s in document.segments)}")
+    for severity in Severity:
+        typer.echo(f"  QA {severity:<17} {sum(f.severity is severity for f in findings)}")
+    blockers = [s.id for s in document.unapproved()]
+    errors = sorted({f.segment_id for f in findings if f.severity is Severity.ERROR})
+    if not blockers and not errors:
+        typer.echo("ready for a final publish")
+        return
+    if blockers:
+        typer.echo(f"final publish blocked: {len(blockers)} segments not approved: {' '.join(blockers[:10])}"
+                   + (" ..." if len(blockers) > 10 else ""))
+    if errors:
+        typer.echo(f"QA errors in: {' '.join(errors[:10])}" + (" ..." if len(errors) > 10 else ""))
+
+
+@app.command("export")
+@reports_errors
+def export_(
+    path: DocArg,
+    to: Annotated[ExportTo, typer.Option("--to", help="xliff for CAT tools, csv for spreadsheets.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.", dir_okay=False)],
+    glossary: GlossaryOpt = None,
+) -> None:
+    """Export a segment file for a CAT tool (XLIFF 1.2) or a spreadsheet (CSV)."""
+    from .atomic import write_bytes_atomic
+    from .exchange import ExportFormat, export_document
+    from .pipeline import load_default_glossary, resolve_segment_file
+    from .segfile import read_segment_file
+
+    document = read_segment_file(resolve_segment_file(path))
+    write_bytes_atomic(output, export_document(document, ExportFormat(to.value), load_default_glossary(glossary)))
+    typer.echo(f"wrote {output} ({len(document.segments)} segments)")
+
+
+@app.command("import")
+@reports_errors
+def import_(
+    file: Annotated[Path, typer.Argument(help="The edited .xlf/.xliff or .csv file.", dir_okay=False)],
+    path: DocArg,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite reviewed and approved work too.")] = False,
+) -> None:
+    """Import a translator's edits (XLIFF or CSV) into the document's segment file, validated first."""
+    from .exchange import import_file
+    from .pipeline import resolve_segment_file
+
+    report = import_file(file, resolve_segment_file(path), force)
+    typer.echo(f"updated {len(report.updated)}, unchanged {report.unchanged}"
+               + (f", backup {report.backup}" if report.backup else ""))
+    if report.skipped_human:
+        typer.echo(f"kept reviewed/approved work in {' '.join(report.skipped_human)}; "
+                   "re-run with --force to overwrite", err=True)
+
+
 @glossary_app.command("list")
 @reports_errors
 def glossary_list(
