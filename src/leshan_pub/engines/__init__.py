@@ -1,0 +1,65 @@
+"""Translation engines: the Engine protocol, its options and results, and one lazy registry."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..errors import EngineError
+from ..glossary import Term
+
+DEFAULT_MODEL = "Helsinki-NLP/opus-mt-zh-en"
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Settings an engine is built with; every one of them may change the English."""
+
+    model: str = DEFAULT_MODEL  # hub id or local folder
+    device: str = "auto"  # auto -> cuda when available, else cpu
+    batch_size: int = 16
+    num_beams: int = 4
+    max_new_tokens: int | None = None  # None -> derived from source length and terms
+    progress: bool = True  # tqdm bar on stderr when there is more than one batch
+
+
+@dataclass
+class Translation:
+    """One segment's English, the glossary terms enforcement could not place, and notes for review."""
+
+    text: str
+    missing: list[Term] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class Engine(Protocol):
+    """A loaded translation model that renders Chinese segments in English under glossary terms."""
+
+    name: str
+    model_id: str
+    model_revision: str  # commit hash when known, else ""
+
+    def translate(self, sources: Sequence[str], terms: Sequence[Sequence[Term]]) -> list[Translation]:
+        """One Translation per source, in order; terms[i] lists the terms of sources[i], repeated per occurrence."""
+        ...
+
+
+# Name -> "module:Class", imported only when asked for so that `--help` never pulls in torch.
+ENGINES: dict[str, str] = {"transformers": "leshan_pub.engines.marian:MarianEngine"}
+
+
+def engine_names() -> list[str]:
+    """The registered engine names, sorted (for CLI choices and messages)."""
+    return sorted(ENGINES)
+
+
+def load_engine(name: str, options: EngineOptions) -> Engine:
+    """Import and build the engine registered as name; raise EngineError for an unknown name."""
+    target = ENGINES.get(name)
+    if target is None:
+        raise EngineError(f"unknown engine '{name}'; choose one of: {', '.join(engine_names())}")
+    module_name, class_name = target.split(":")
+    engine_class = getattr(importlib.import_module(module_name), class_name)
+    return engine_class(options)

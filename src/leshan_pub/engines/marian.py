@@ -1,0 +1,261 @@
+"""The transformers engine: a MarianMT model from the hub or a folder, batched generation under glossary terms."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+from transformers import AutoConfig, LogitsProcessorList, MarianMTModel, MarianTokenizer
+
+from ..enforce import forbidden_in, missing_terms
+from ..errors import EngineError, ModelUnavailableError
+from ..glossary import Term
+from . import DEFAULT_MODEL, EngineOptions, Translation
+from .constraints import SegmentPlan, TargetVocab, TermConstraintProcessor, TermSpelling, spell_term, unspellable_reason
+
+# What a saved MarianMT folder must hold besides its weights.
+_FOLDER_FILES = ("config.json", "source.spm", "target.spm", "vocab.json")
+_WEIGHT_FILES = (
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "pytorch_model.bin.index.json",
+)
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+_TRUE = {"1", "on", "yes", "true"}
+
+
+def _hub_offline() -> bool:
+    # Read at call time: huggingface_hub reads HF_HUB_OFFLINE once at import, before the CLI or a test sets it.
+    from huggingface_hub import constants
+
+    env = (os.environ.get(name, "").strip().lower() for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    return any(value in _TRUE for value in env) or bool(constants.HF_HUB_OFFLINE)
+
+
+def _download_hint(model: str) -> str:
+    return (
+        f"on a machine with network run `hf download {model}` (or pass --model DIR with a saved MarianMT folder)"
+    )
+
+
+def _local_folder(model: str) -> Path | None:
+    """The folder model names, or None for a hub id; raise ModelUnavailableError for a path that is not there."""
+    path = Path(model).expanduser()
+    if path.exists():
+        return path
+    if model.startswith((".", "/", "~")) or "\\" in model or model.count("/") > 1:
+        raise ModelUnavailableError(
+            f"cannot load model '{model}': no such folder; pass --model with a folder that holds a saved "
+            f"MarianMT model, or a hub id such as {DEFAULT_MODEL}"
+        )
+    return None
+
+
+def _check_folder(model: str, folder: Path) -> None:
+    if not folder.is_dir():
+        raise ModelUnavailableError(f"cannot load model '{model}': it is a file; pass the folder that holds it")
+    missing = [name for name in _FOLDER_FILES if not (folder / name).is_file()]
+    if not any((folder / name).is_file() for name in _WEIGHT_FILES):
+        missing.append("model.safetensors (or pytorch_model.bin)")
+    if missing:
+        raise ModelUnavailableError(
+            f"cannot load model '{model}': the folder lacks {', '.join(missing)}; save a MarianMT model there "
+            "with model.save_pretrained(DIR) and tokenizer.save_pretrained(DIR)"
+        )
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain
+
+
+def _unavailable(model: str, exc: BaseException, folder: Path | None) -> ModelUnavailableError:
+    """One actionable line for a model that from_pretrained could not load."""
+    from huggingface_hub.errors import GatedRepoError, LocalEntryNotFoundError, RepositoryNotFoundError
+
+    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    kinds = {type(e) for e in _causes(exc)}
+    if folder is not None:
+        reason = f"the folder does not hold a usable MarianMT model ({first_line}); save one with save_pretrained"
+    elif any(issubclass(k, GatedRepoError) for k in kinds):
+        reason = "the hub model is gated; accept its terms on huggingface.co and log in with `hf auth login`"
+    elif any(issubclass(k, RepositoryNotFoundError) for k in kinds):
+        reason = "the hub has no model of that name (or it is private); check the name or pass --model DIR"
+    elif _hub_offline():
+        reason = f"not in the local Hugging Face cache and HF_HUB_OFFLINE is set; {_download_hint(model)}"
+    elif any(issubclass(k, LocalEntryNotFoundError) for k in kinds):
+        reason = f"not in the local Hugging Face cache and the hub is unreachable; {_download_hint(model)}"
+    else:
+        reason = f"{first_line}; {_download_hint(model)}"
+    return ModelUnavailableError(f"cannot load model '{model}': {reason}")
+
+
+def _from_pretrained(model: str, local_files_only: bool) -> tuple[Any, Any]:
+    """Tokenizer and model; concrete Marian classes, so no repository code can ever run."""
+    config = AutoConfig.from_pretrained(model, local_files_only=local_files_only, trust_remote_code=False)
+    if config.model_type != "marian":
+        raise ModelUnavailableError(
+            f"cannot load model '{model}': it is a '{config.model_type}' model; "
+            "the transformers engine runs MarianMT (opus-mt) models"
+        )
+    with warnings.catch_warnings():
+        # MarianTokenizer never calls its Moses normaliser, so the advice to install sacremoses is noise.
+        warnings.filterwarnings("ignore", message="Recommended: pip install sacremoses")
+        tokenizer = MarianTokenizer.from_pretrained(model, local_files_only=local_files_only)
+    # Safetensors are taken whenever the folder or repository has them (transformers' default preference).
+    network = MarianMTModel.from_pretrained(model, config=config, local_files_only=local_files_only)
+    return tokenizer, network
+
+
+def load_marian(model: str) -> tuple[Any, Any]:
+    """Load tokenizer and model from a folder or the hub; raise ModelUnavailableError with what to do."""
+    folder = _local_folder(model)
+    if folder is not None:
+        _check_folder(model, folder)
+    if importlib.util.find_spec("sentencepiece") is None:
+        raise ModelUnavailableError(
+            f"cannot load model '{model}': the sentencepiece package is missing; pip install sentencepiece"
+        )
+    source = str(folder) if folder is not None else model
+    # The cache first: when the hub is unreachable every file would otherwise cost a round of retries.
+    try:
+        return _from_pretrained(source, local_files_only=True)
+    except (OSError, ValueError, RuntimeError) as exc:
+        if folder is not None or _hub_offline():
+            raise _unavailable(model, exc, folder) from exc
+    try:
+        return _from_pretrained(source, local_files_only=False)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise _unavailable(model, exc, folder) from exc
+
+
+def model_revision(model: str) -> str:
+    """The commit hash of the loaded hub model (or of a cache snapshot folder); '' when unknown."""
+    folder = Path(model).expanduser()
+    if folder.exists():
+        snapshot = folder.resolve()
+        return snapshot.name if snapshot.parent.name == "snapshots" and _COMMIT.fullmatch(snapshot.name) else ""
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(model, "config.json")
+    name = Path(cached).parent.name if isinstance(cached, str) else ""
+    return name if _COMMIT.fullmatch(name) else ""
+
+
+def resolve_device(device: str) -> torch.device:
+    """The torch device for an option value; raise EngineError for an unknown or unavailable one."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError:
+        raise EngineError(f"unknown device '{device}'; use auto, cpu or cuda (cuda:N)") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise EngineError(f"device '{device}' asked for, but torch sees no CUDA GPU; use --device auto or cpu")
+    return resolved
+
+
+def _check_options(options: EngineOptions) -> None:
+    for name in ("batch_size", "num_beams"):
+        if getattr(options, name) < 1:
+            raise EngineError(f"{name} must be at least 1, got {getattr(options, name)}")
+    if options.max_new_tokens is not None and options.max_new_tokens < 2:
+        raise EngineError(f"max_new_tokens must be at least 2 (or None to derive it), got {options.max_new_tokens}")
+
+
+class MarianEngine:
+    """A MarianMT model (opus-mt) run by transformers, with glossary terms enforced while decoding."""
+
+    name = "transformers"
+
+    def __init__(self, options: EngineOptions) -> None:
+        _check_options(options)
+        self.options = options
+        self.model_id = options.model
+        self.device = resolve_device(options.device)
+        self.tokenizer, self.model = load_marian(options.model)
+        self.model.to(self.device).eval()
+        self.model_revision = model_revision(options.model)
+        self.vocab = TargetVocab(self.tokenizer)
+        self._spellings: dict[Term, TermSpelling | None] = {}
+        positions = self.model.config.max_position_embeddings
+        self._source_limit = min(self.tokenizer.model_max_length, positions)
+        self._target_limit = positions - 1  # the decoder start token takes a position too
+
+    def check_terms(self, terms: Sequence[Term]) -> list[tuple[Term, str]]:
+        """(term, reason) for each term the model's target vocabulary cannot spell; [] when all can."""
+        return [(t, unspellable_reason(self.vocab, t)) for t in dict.fromkeys(terms) if self._spelling(t) is None]
+
+    def translate(self, sources: Sequence[str], terms: Sequence[Sequence[Term]]) -> list[Translation]:
+        """One Translation per source, in order; terms[i] lists sources[i]'s terms, once per occurrence."""
+        if len(sources) != len(terms):
+            raise ValueError(f"{len(sources)} sources but {len(terms)} term lists")
+        results = [Translation("", missing_terms("", t)) for t in terms]
+        # Longest first, so each batch pads little; results go back to their own index.
+        order = sorted((i for i, s in enumerate(sources) if s.strip()), key=lambda i: len(sources[i]), reverse=True)
+        size = self.options.batch_size
+        batches = [order[start : start + size] for start in range(0, len(order), size)]
+        shown = self.options.progress and len(batches) > 1
+        with tqdm(total=len(order), unit="segment", desc="translating", file=sys.stderr, disable=not shown) as bar:
+            for batch in batches:
+                done = self._translate_batch([sources[i] for i in batch], [terms[i] for i in batch])
+                for index, translation in zip(batch, done):
+                    results[index] = translation
+                bar.update(len(batch))
+        return results
+
+    def _spelling(self, term: Term) -> TermSpelling | None:
+        if term not in self._spellings:
+            self._spellings[term] = spell_term(self.vocab, term)
+        return self._spellings[term]
+
+    def _translate_batch(self, sources: list[str], terms: list[Sequence[Term]]) -> list[Translation]:
+        plans = [SegmentPlan([s for t in ts if (s := self._spelling(t)) is not None]) for ts in terms]
+        texts, truncated = self._generate(sources, plans)
+        return [self._finish(text, ts, cut) for text, ts, cut in zip(texts, terms, truncated)]
+
+    def _generate(self, sources: list[str], plans: list[SegmentPlan]) -> tuple[list[str], list[bool]]:
+        """Decoded English for a batch, and which sources had to be truncated to the model's input limit."""
+        full = [len(ids) for ids in self.tokenizer(sources)["input_ids"]]
+        batch = self.tokenizer(
+            sources, return_tensors="pt", padding=True, truncation=True, max_length=self._source_limit
+        ).to(self.device)
+        max_new = self.options.max_new_tokens or self._derived_max_new_tokens(full, plans)
+        beams = self.options.num_beams
+        processors = LogitsProcessorList()
+        if any(plans):
+            # One token is kept back from the plan: the model's forced </s> takes the last position.
+            processors.append(TermConstraintProcessor(plans, self.vocab, num_beams=beams, budget=max_new - 1))
+        with torch.inference_mode():
+            output = self.model.generate(
+                **batch, num_beams=beams, max_new_tokens=max_new, logits_processor=processors, num_return_sequences=1
+            )
+        texts = self.tokenizer.batch_decode(output, skip_special_tokens=True)
+        return texts, [n > self._source_limit for n in full]
+
+    def _derived_max_new_tokens(self, source_lengths: list[int], plans: list[SegmentPlan]) -> int:
+        # English takes more pieces than Chinese; the terms must fit on top of a normal-length sentence.
+        wanted = max(int(1.5 * n) + 10 + plan.initial_need for n, plan in zip(source_lengths, plans))
+        return min(wanted, self._target_limit)
+
+    def _finish(self, text: str, terms: Sequence[Term], truncated: bool) -> Translation:
+        notes = [unspellable_reason(self.vocab, t) for t in dict.fromkeys(terms) if self._spelling(t) is None]
+        for term, bad in forbidden_in(text, terms):
+            notes.append(f"forbidden rendering '{bad}' of '{term.source}' appears; use '{term.target}'")
+        if truncated:
+            notes.append(
+                f"source longer than the model's {self._source_limit} input pieces; its end was not translated"
+            )
+        return Translation(text=text, missing=missing_terms(text, terms), notes=notes)

@@ -1,0 +1,131 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+
+
+# --- tiny MarianMT model (engines, constraints) -------------------------------------------------
+# A random-weight MarianMT folder built the way FIELD-NOTES describes, so tests exercise the same
+# from_pretrained path as the real opus-mt-zh-en without any network. It checks mechanics only.
+
+TINY_MARIAN_SEED = 1234
+# Every printable ASCII character, so the target vocabulary can spell any English term.
+_PRINTABLE_ASCII = "".join(chr(c) for c in range(33, 127))
+
+
+def _train_spm(lines: Iterable[str], vocab_size: int) -> bytes:
+    """Train a unigram SentencePiece model in memory and return its serialised bytes."""
+    import sentencepiece as spm
+
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(list(lines)),
+        model_writer=model,
+        vocab_size=vocab_size,
+        character_coverage=1.0,
+        hard_vocab_limit=False,
+        model_type="unigram",
+        num_threads=1,
+        minloglevel=2,
+    )
+    return model.getvalue()
+
+
+def _pieces(spm_bytes: bytes) -> list[str]:
+    import sentencepiece as spm
+
+    processor = spm.SentencePieceProcessor(model_proto=spm_bytes)
+    return [
+        processor.id_to_piece(i)
+        for i in range(processor.get_piece_size())
+        if not (processor.is_control(i) or processor.is_unknown(i))
+    ]
+
+
+def _marian_vocab(source_pieces: list[str], target_pieces: list[str], size: int | None = None) -> dict[str, int]:
+    """One shared vocabulary as opus-mt has it: </s>=0, <unk>=1, both piece lists, <pad> last.
+
+    With size, filler entries bring it to that many ids (a benchmark needs opus-mt's 65,001).
+    """
+    vocab = {"</s>": 0, "<unk>": 1}
+    for piece in [*source_pieces, *target_pieces]:
+        vocab.setdefault(piece, len(vocab))
+    while size is not None and len(vocab) < size - 1:
+        vocab[f"<filler-{len(vocab)}>"] = len(vocab)
+    vocab["<pad>"] = len(vocab)
+    return vocab
+
+
+# The shape of the test model; scripts/bench_enforce.py passes opus-mt-zh-en's instead.
+TINY_SHAPE = {
+    "d_model": 32,
+    "encoder_layers": 1,
+    "decoder_layers": 1,
+    "encoder_attention_heads": 2,
+    "decoder_attention_heads": 2,
+    "encoder_ffn_dim": 64,
+    "decoder_ffn_dim": 64,
+    "max_position_embeddings": 256,
+}
+
+
+def build_tiny_marian(
+    folder: Path, seed: int = TINY_MARIAN_SEED, shape: dict[str, int] | None = None, vocab_size: int | None = None
+) -> Path:
+    """Write a random-weight MarianMT model (tiny unless shape says otherwise) and its tokenizer; return folder."""
+    import torch
+    from transformers import MarianConfig, MarianMTModel, MarianTokenizer
+
+    chinese = (DATA / "tiny_marian_zh.txt").read_text(encoding="utf-8").splitlines()
+    english = (DATA / "tiny_marian_en.txt").read_text(encoding="utf-8").splitlines()
+    source_spm = _train_spm(chinese, vocab_size=600)
+    target_spm = _train_spm([*english, _PRINTABLE_ASCII], vocab_size=400)
+    vocab = _marian_vocab(_pieces(source_spm), _pieces(target_spm), vocab_size)
+    with tempfile.TemporaryDirectory() as scratch:
+        spm_folder = Path(scratch)
+        (spm_folder / "source.spm").write_bytes(source_spm)
+        (spm_folder / "target.spm").write_bytes(target_spm)
+        (spm_folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Recommended: pip install sacremoses")
+            tokenizer = MarianTokenizer(
+                source_spm=str(spm_folder / "source.spm"),
+                target_spm=str(spm_folder / "target.spm"),
+                vocab=str(spm_folder / "vocab.json"),
+                source_lang="zho",
+                target_lang="eng",
+            )
+        tokenizer.save_pretrained(folder)
+    pad = vocab["<pad>"]
+    config = MarianConfig(
+        vocab_size=len(vocab),
+        **(shape or TINY_SHAPE),
+        pad_token_id=pad,
+        decoder_start_token_id=pad,
+        eos_token_id=0,
+        forced_eos_token_id=0,
+    )
+    torch.manual_seed(seed)
+    model = MarianMTModel(config)
+    model.generation_config.bad_words_ids = [[pad]]
+    model.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_marian_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A saved tiny random-weight MarianMT folder (zh -> en), loadable with from_pretrained."""
+    return build_tiny_marian(tmp_path_factory.mktemp("tiny-marian"))
+
+
+# --- end tiny MarianMT model ---------------------------------------------------------------------
