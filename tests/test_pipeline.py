@@ -77,3 +77,21 @@ def test_an_article_with_no_text_is_refused(tmp_path):
     with pytest.raises(InputError):
         segment_source(path, None)
     assert not segment_file_for(path).exists()
+
+
+def test_translate_reports_terms_the_model_cannot_spell(tmp_path, tiny_marian_dir):
+    from leshan_pub.engines import EngineOptions
+    from leshan_pub.glossary import Glossary, Term
+    from leshan_pub.pipeline import engine_loader
+
+    article = tmp_path / "t.zh.txt"
+    article.write_text("标题\n\n多晶硅和电堆。\n", encoding="utf-8")
+    glossary = Glossary([Term("多晶硅", "polysilicon"), Term("电堆", "Ωstack")])
+    doc, _ = segment_source(article, glossary)
+    load = engine_loader("transformers", EngineOptions(model=str(tiny_marian_dir), num_beams=2, progress=False))
+    report = translate_document(doc, glossary, load)
+    assert [source for source, _ in report.unspellable] == ["电堆"]
+    assert "Ω" in report.unspellable[0][1]
+    segment = next(s for s in doc.segments if "电堆" in s.source)
+    assert "polysilicon" in segment.target.lower()
+    assert any("电堆" in note for note in segment.notes)

@@ -318,6 +318,8 @@ def _report_segments(report: Any) -> None:
 
 
 def _report_translation(report: Any) -> None:
+    for _, reason in report.unspellable:
+        typer.echo(f"  glossary: {reason}", err=True)
     typer.echo(f"translated {report.translated} segments, kept {report.kept} (reviewed, approved or already translated)")
     for segment_id, note in report.missing_terms:
         typer.echo(f"  {segment_id}: {note}", err=True)

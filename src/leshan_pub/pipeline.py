@@ -46,6 +46,7 @@ class TranslateReport:
     translated: int = 0
     kept: int = 0
     missing_terms: list[tuple[str, str]] = field(default_factory=list)  # (segment id, message)
+    unspellable: list[tuple[str, str]] = field(default_factory=list)  # (Chinese term, reason)
 
 
 def resolve_segment_file(path: Path) -> Path:
@@ -153,6 +154,8 @@ def translate_document(
         return report
     engine = load()
     terms = [[hit.term for hit in glossary.find(s.source)] if glossary else [] for s in todo]
+    used = list(dict.fromkeys(term for segment_terms in terms for term in segment_terms))
+    report.unspellable = [(term.source, reason) for term, reason in engine.check_terms(used)]
     results = engine.translate([s.source for s in todo], terms)
     for segment, result in zip(todo, results, strict=True):
         segment.target = result.text

@@ -45,6 +45,10 @@ class Engine(Protocol):
         """One Translation per source, in order; terms[i] lists the terms of sources[i], repeated per occurrence."""
         ...
 
+    def check_terms(self, terms: Sequence[Term]) -> list[tuple[Term, str]]:
+        """(term, reason) for each term the model cannot spell; [] when it can spell them all."""
+        ...
+
 
 # Name -> "module:Class", imported only when asked for so that `--help` never pulls in torch.
 ENGINES: dict[str, str] = {"transformers": "leshan_pub.engines.marian:MarianEngine"}
