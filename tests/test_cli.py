@@ -47,3 +47,23 @@ def test_bad_glossary_is_reported_with_its_line(tmp_path):
 def test_module_entry_point_runs():
     out = subprocess.run([sys.executable, "-m", "leshan_pub", "--help"], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0 and "build" in out.stdout
+
+
+def test_publish_options_reach_the_pdf(tmp_path, monkeypatch):
+    from pypdf import PdfReader
+
+    from helpers import SAMPLE_SEGFILE
+
+    monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    args = ["publish", str(SAMPLE_SEGFILE), "--out", str(out), "-f", "pdf", "--page-size", "Letter"]
+    result = runner.invoke(app, [*args, "--layout", "interleaved", "--glossary", str(GLOSSARY)])
+    assert result.exit_code == 0, result.output
+    box = PdfReader(out / "leshan-2024.pdf").pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+    assert not (out / "leshan-2024.docx").exists()
+
+
+def test_unknown_page_size_is_refused_with_the_choices():
+    result = runner.invoke(app, ["publish", "x.zh-en.xlf", "--page-size", "A3"])
+    assert result.exit_code == 2 and "A4" in result.output and "Letter" in result.output

@@ -64,6 +64,24 @@ EngineOpt = Annotated[str, typer.Option("--engine", help="Translation engine.")]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for the published DOCX and PDF.", file_okay=False)]
 FormatOpt = Annotated[list[str] | None, typer.Option("--format", "-f", help="Output format: docx, pdf (repeatable).")]
 FinalOpt = Annotated[bool, typer.Option("--final", help="Refuse to publish unless every segment is approved.")]
+
+
+class PageSize(StrEnum):
+    A4 = "A4"
+    Letter = "Letter"
+
+
+class Layout(StrEnum):
+    side_by_side = "side-by-side"
+    interleaved = "interleaved"
+
+
+PageOpt = Annotated[PageSize, typer.Option("--page-size", help="Paper size of the PDF.")]
+LayoutOpt = Annotated[Layout, typer.Option("--layout", help="Chinese and English side by side, or each paragraph followed by its English.")]
+FontOpt = Annotated[
+    Path | None,
+    typer.Option("--font", help="Your own TrueType (.ttf/.ttc) CJK font for the PDF.", exists=True, dir_okay=False),
+]
 EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="Source encoding (default: UTF-8 or by BOM).")]
 BeamsOpt = Annotated[int, typer.Option("--beams", min=1, max=16, help="Beam size.")]
 BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, max=1024, help="Segments per batch.")]
@@ -76,10 +94,10 @@ def _engine_options(model: str, beams: int, batch_size: int, device: str):  # no
     return EngineOptions(model=model, num_beams=beams, batch_size=batch_size, device=device)
 
 
-def _publish_options(final: bool):  # noqa: ANN202
+def _publish_options(final: bool, page_size: PageSize, layout: Layout, font: Path | None):  # noqa: ANN202
     from .publish import PublishOptions
 
-    return PublishOptions(final=final)
+    return PublishOptions(final=final, page_size=page_size.value, layout=layout.value, font=font)
 
 
 def _formats(formats: list[str] | None) -> list[str]:
@@ -96,6 +114,9 @@ def build(
     engine: EngineOpt = "transformers",
     fmt: FormatOpt = None,
     final: FinalOpt = False,
+    page_size: PageOpt = PageSize.A4,
+    layout: LayoutOpt = Layout.side_by_side,
+    font: FontOpt = None,
     encoding: EncodingOpt = None,
     beams: BeamsOpt = 4,
     batch_size: BatchOpt = 16,
@@ -106,7 +127,8 @@ def build(
 
     terms = load_default_glossary(glossary)
     load = engine_loader(engine, _engine_options(model, beams, batch_size, device))
-    result = run_build(source, terms, load, out, _formats(fmt), _publish_options(final), encoding)
+    options = _publish_options(final, page_size, layout, font)
+    result = run_build(source, terms, load, out, _formats(fmt), options, encoding)
     _report_segments(result.segments)
     _report_translation(result.translation)
     for path in result.outputs:
@@ -153,11 +175,15 @@ def publish(
     out: OutOpt = Path("output"),
     fmt: FormatOpt = None,
     final: FinalOpt = False,
+    page_size: PageOpt = PageSize.A4,
+    layout: LayoutOpt = Layout.side_by_side,
+    font: FontOpt = None,
 ) -> None:
     """Typeset a segment file as side-by-side DOCX and PDF."""
     from .pipeline import load_default_glossary, publish_file
 
-    for written in publish_file(path, load_default_glossary(glossary), out, _formats(fmt), _publish_options(final)):
+    options = _publish_options(final, page_size, layout, font)
+    for written in publish_file(path, load_default_glossary(glossary), out, _formats(fmt), options):
         typer.echo(f"wrote {written}")
 
 
