@@ -255,3 +255,15 @@ def test_verify_and_forbidden_present_read_source_hits():
         (BATTERY, "full vanadium liquid flow battery")
     ]
     assert forbidden_present("A vanadium flow battery.", hits) == []
+
+
+@pytest.mark.parametrize(("num_beams", "batch_size"), [(1, 32), (4, 32), (8, 32), (4, 1)])
+def test_every_term_of_the_sample_article_is_placed(engines, tiny_marian_dir, glossary, num_beams, batch_size):
+    from leshan_pub.segfile import read_segment_file
+
+    sources = [s.source for s in read_segment_file(GLOSSARY_PATH.parents[1] / "source" / "leshan-2024.zh-en.xlf").segments]
+    terms = [terms_of(glossary, s) for s in sources]
+    results = engine_for(engines, tiny_marian_dir, num_beams, batch_size).translate(sources, terms)
+    hits = sum(len(t) for t in terms)
+    missed = [(s, r.missing) for s, r in zip(sources, results) if r.missing]
+    assert hits > 100 and not missed
