@@ -290,3 +290,16 @@ def test_external_checker_passes(draft_pdf: Path, source_file: Path) -> None:
     result = subprocess.run([sys.executable, str(PUBCHECK), "pdf", str(draft_pdf), str(source_file)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 unembedded fonts, 0 lost characters, 0 line-break violations" in result.stdout
+
+
+def test_documents_published_one_after_another_keep_their_own_characters(tmp_path: Path) -> None:
+    """reportlab shares fonts by PostScript name; each document's subset must stay its own."""
+    first = Document("first", [Segment("a", 0, Role.PARAGRAPH, "乐山高质量发展。", "Leshan.", ReviewState.APPROVED)],
+                     Provenance("0", "1"))
+    second = Document("second", [Segment("b", 0, Role.HEADING, "从实验室到病床", "From lab to bed", ReviewState.APPROVED),
+                                 Segment("c", 1, Role.PARAGRAPH, "瓷器和竹简。", "Porcelain.", ReviewState.APPROVED)],
+                      Provenance("0", "1"))
+    publish(first, None, tmp_path, ("pdf",))
+    (path,) = publish(second, None, tmp_path, ("pdf",))
+    text = "".join(page_texts(path))
+    assert "从实验室到病床" in text and "瓷器和竹简" in text and "\x00" not in text

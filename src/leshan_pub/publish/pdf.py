@@ -113,7 +113,7 @@ class Shaper:
     def __init__(self, fontset: FontSet) -> None:
         self.fontset = fontset
         self.faces = {
-            face: _register(f"LeshanSans-{fontset.key}-{face}", getattr(fontset, face))
+            face: _register(f"LeshanSans-{fontset.key}-{face}", getattr(fontset, face), fontset.key)
             for face in ("regular", "bold", "oblique")
         }
         # Vera draws what the CJK font lacks, and the quotes of English text: the CJK font has
@@ -195,9 +195,15 @@ class Shaper:
         return "".join(out)
 
 
-def _register(name: str, face: Face) -> str:
+def _register(name: str, face: Face, subset_key: str = "") -> str:
     if name not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(name, str(face.path), subfontIndex=face.subfont_index))
+        font = TTFont(name, str(face.path), subfontIndex=face.subfont_index)
+        # reportlab hands out the first font registered under a PostScript name for every later
+        # one, and every subset of Noto Sans SC is "NotoSansSC-Regular": a second document in the
+        # same process would draw with the first one's subset and lose characters. Unique names.
+        if subset_key:
+            font.face.name = font.face.name + b"-" + subset_key.encode("ascii")
+        pdfmetrics.registerFont(font)
     return name
 
 
