@@ -26,6 +26,7 @@ render: sample
 	scripts/render-sample.sh output/leshan-2024.pdf
 
 bench: $(BIN)/.installed
+	$(BIN)/python scripts/bench_build.py
 	$(BIN)/python scripts/bench_enforce.py
 
 clean:
