@@ -67,3 +67,27 @@ def test_publish_options_reach_the_pdf(tmp_path, monkeypatch):
 def test_unknown_page_size_is_refused_with_the_choices():
     result = runner.invoke(app, ["publish", "x.zh-en.xlf", "--page-size", "A3"])
     assert result.exit_code == 2 and "A4" in result.output and "Letter" in result.output
+
+
+def test_glossary_commands_round_trip_through_tbx(tmp_path):
+    g = tmp_path / "g.tsv"
+    g.write_bytes(GLOSSARY.read_bytes())
+    assert runner.invoke(app, ["glossary", "validate", "-g", str(g)]).exit_code == 0
+    added = runner.invoke(app, ["glossary", "add", "钒电池", "vanadium battery", "--variant", "vanadium batteries", "-g", str(g)])
+    assert added.exit_code == 0 and "钒电池" in g.read_text(encoding="utf-8")
+    clash = runner.invoke(app, ["glossary", "add", "钒电池", "vanadium cell", "-g", str(g)])
+    assert clash.exit_code == 1 and "--replace" in clash.stderr
+    assert runner.invoke(app, ["glossary", "export", str(tmp_path / "g.tbx"), "-g", str(g)]).exit_code == 0
+    assert runner.invoke(app, ["glossary", "remove", "钒电池", "-g", str(g)]).exit_code == 0
+    assert "钒电池" not in g.read_text(encoding="utf-8")
+    imported = runner.invoke(app, ["glossary", "import", str(tmp_path / "g.tbx"), "-g", str(g)])
+    assert imported.exit_code == 0 and "1 added" in imported.stdout
+    assert "vanadium batteries" in g.read_text(encoding="utf-8")
+
+
+def test_glossary_validate_reports_each_problem_with_its_line(tmp_path):
+    g = tmp_path / "g.tsv"
+    g.write_text("source\ttarget\n链主企业\tchain-leader enterprise\n链主企业\tchain master\n多晶硅\t\n", encoding="utf-8")
+    result = runner.invoke(app, ["glossary", "validate", "-g", str(g)])
+    assert result.exit_code == 1
+    assert "line 3" in result.stdout and "line 4" in result.stdout

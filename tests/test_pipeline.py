@@ -95,3 +95,40 @@ def test_translate_reports_terms_the_model_cannot_spell(tmp_path, tiny_marian_di
     segment = next(s for s in doc.segments if "电堆" in s.source)
     assert "polysilicon" in segment.target.lower()
     assert any("电堆" in note for note in segment.notes)
+
+
+def test_glossary_change_retranslates_only_affected_machine_segments_and_lists_broken_approved_ones(
+    tmp_path, tiny_marian_dir
+):
+    from leshan_pub.engines import EngineOptions
+    from leshan_pub.glossary import Glossary, Term
+    from leshan_pub.pipeline import engine_loader, translate_file
+
+    article = tmp_path / "t.zh.txt"
+    article.write_text("标题\n\n多晶硅扩产。电堆下线。\n\n电堆项目。\n", encoding="utf-8")
+    old = Glossary([Term("多晶硅", "polysilicon"), Term("电堆", "cell stack")])
+    new = Glossary([Term("多晶硅", "polysilicon"), Term("电堆", "stack module")])
+    load = engine_loader("transformers", EngineOptions(model=str(tiny_marian_dir), num_beams=1, progress=False))
+    doc, _ = segment_source(article, old)
+    translate_document(doc, old, load)
+    write_segment_file(segment_file_for(article), doc)
+    ids = {s.source: s.id for s in doc.segments}
+    approve = read_segment_file(segment_file_for(article))
+    for s in approve.segments:
+        if s.source == "电堆项目。":
+            s.state = ReviewState.APPROVED
+    write_segment_file(segment_file_for(article), approve)
+    before = {s.id: s.target for s in approve.segments}
+
+    doc, report = translate_file(article, new, load)
+    after = {s.id: s for s in doc.segments}
+    assert report.glossary_changed == [ids["电堆下线。"]]
+    assert "stack module" in after[ids["电堆下线。"]].target.lower()
+    assert after[ids["多晶硅扩产。"]].target == before[ids["多晶硅扩产。"]]
+    assert [i for i, _ in report.broken_human] == [ids["电堆项目。"]]
+    assert after[ids["电堆项目。"]].target == before[ids["电堆项目。"]]
+    assert after[ids["电堆项目。"]].state is ReviewState.APPROVED
+
+    doc, report = translate_file(article, new, load, force=True)
+    forced = {s.id: s for s in doc.segments}[ids["电堆项目。"]]
+    assert forced.state is ReviewState.MACHINE and "stack module" in forced.target.lower()

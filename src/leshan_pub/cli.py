@@ -21,7 +21,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-glossary_app = typer.Typer(help="Inspect the terminology glossary.", no_args_is_help=True)
+glossary_app = typer.Typer(help="Keep the terminology glossary: list, validate, add, remove, import, export.", no_args_is_help=True)
 app.add_typer(glossary_app, name="glossary")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -155,6 +155,10 @@ def translate(
     retranslate: Annotated[
         bool, typer.Option("--retranslate", help="Also re-translate machine-translated segments.")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Also re-translate reviewed/approved segments that the glossary now breaks."),
+    ] = False,
     beams: BeamsOpt = 4,
     batch_size: BatchOpt = 16,
     device: DeviceOpt = "auto",
@@ -163,7 +167,7 @@ def translate(
     from .pipeline import engine_loader, load_default_glossary, translate_file
 
     load = engine_loader(engine, _engine_options(model, beams, batch_size, device))
-    _, report = translate_file(path, load_default_glossary(glossary), load, retranslate)
+    _, report = translate_file(path, load_default_glossary(glossary), load, retranslate, force)
     _report_translation(report)
 
 
@@ -332,6 +336,100 @@ def glossary_list(
             typer.echo(f"{str(r['source']).ljust(width, _IDEOGRAPHIC_SPACE)}  {r['target']}")
 
 
+def _glossary_path(glossary: Path | None) -> Path:
+    from .pipeline import DEFAULT_GLOSSARY
+
+    return glossary if glossary is not None else DEFAULT_GLOSSARY
+
+
+ListOpt = Annotated[list[str] | None, typer.Option(help="Repeat for several.")]
+
+
+@glossary_app.command("validate")
+@reports_errors
+def glossary_validate(glossary: GlossaryOpt = None) -> None:
+    """Find every problem in the glossary, each with its line; exit 1 on any error."""
+    from .glossary import validate_glossary
+
+    path = _glossary_path(glossary)
+    problems = validate_glossary(path)
+    for problem in problems:
+        typer.echo(problem.describe(str(path)))
+    errors = sum(not p.warning for p in problems)
+    typer.echo(f"{path}: {errors} errors, {len(problems) - errors} warnings")
+    if errors:
+        raise typer.Exit(1)
+
+
+@glossary_app.command("add")
+@reports_errors
+def glossary_add(
+    source: Annotated[str, typer.Argument(help="The Chinese term.")],
+    target: Annotated[str, typer.Argument(help="Its approved English.")],
+    variant: ListOpt = None,
+    forbidden: ListOpt = None,
+    source_variant: ListOpt = None,
+    note: Annotated[str, typer.Option(help="A note for people.")] = "",
+    replace: Annotated[bool, typer.Option("--replace", help="Replace an existing entry for SOURCE.")] = False,
+    glossary: GlossaryOpt = None,
+) -> None:
+    """Add a term (validated first; the file is rewritten atomically)."""
+    from .glossary import Term, add_term
+
+    path = _glossary_path(glossary)
+    term = Term(source, target, tuple(variant or ()), tuple(forbidden or ()), note,
+                source_variants=tuple(source_variant or ()))
+    for problem in add_term(path, term, replace=replace):
+        typer.echo(problem.describe(str(path)), err=True)
+    typer.echo(f"{path}: {'replaced' if replace else 'added'} {source} = {target}")
+
+
+@glossary_app.command("remove")
+@reports_errors
+def glossary_remove(
+    source: Annotated[str, typer.Argument(help="The Chinese term to remove.")], glossary: GlossaryOpt = None
+) -> None:
+    """Remove a term."""
+    from .glossary import remove_term
+
+    path = _glossary_path(glossary)
+    removed = remove_term(path, source)
+    typer.echo(f"{path}: removed {removed.source} = {removed.target}")
+
+
+@glossary_app.command("import")
+@reports_errors
+def glossary_import(
+    file: Annotated[Path, typer.Argument(help="A .tsv, .csv or .tbx file.", dir_okay=False)],
+    replace: Annotated[bool, typer.Option("--replace", help="Let imported entries replace existing ones.")] = False,
+    glossary: GlossaryOpt = None,
+) -> None:
+    """Merge terms from TSV, CSV or TBX into the glossary."""
+    from .glossary import import_terms
+    from .termbase import read_terms
+
+    path = _glossary_path(glossary)
+    changes = import_terms(path, read_terms(file), replace=replace)
+    for problem in changes.warnings:
+        typer.echo(problem.describe(str(path)), err=True)
+    typer.echo(f"{path}: {len(changes.added)} added, {len(changes.replaced)} replaced, {changes.unchanged} unchanged")
+
+
+@glossary_app.command("export")
+@reports_errors
+def glossary_export(
+    output: Annotated[Path, typer.Argument(help="A .tsv, .csv or .tbx file to write.", dir_okay=False)],
+    glossary: GlossaryOpt = None,
+) -> None:
+    """Write the glossary as TSV, CSV (for spreadsheets) or TBX-Basic (for CAT tools)."""
+    from .glossary import load_glossary
+    from .termbase import write_terms
+
+    terms = load_glossary(_glossary_path(glossary))
+    write_terms(terms, output)
+    typer.echo(f"wrote {output} ({len(terms)} terms)")
+
+
 def _report_segments(report: Any) -> None:
     typer.echo(
         f"{report.segment_file}: {report.total} segments "
@@ -344,6 +442,10 @@ def _report_segments(report: Any) -> None:
 
 
 def _report_translation(report: Any) -> None:
+    if report.glossary_changed:
+        typer.echo(f"glossary changed: re-translating {len(report.glossary_changed)} machine-translated segments")
+    for segment_id, message in report.broken_human:
+        typer.echo(f"  {segment_id}: {message}", err=True)
     for _, reason in report.unspellable:
         typer.echo(f"  glossary: {reason}", err=True)
     typer.echo(f"translated {report.translated} segments, kept {report.kept} (reviewed, approved or already translated)")

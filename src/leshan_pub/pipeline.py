@@ -14,6 +14,7 @@ from .document import Document, Provenance, ReviewState, Segment
 from .enforce import forbidden_present, verify
 from .errors import InputError
 from .glossary import Glossary, load_glossary
+from .impact import glossary_impact
 from .read import read_article
 from .segfile import SUFFIX, document_name, read_segment_file, segment_file_for, write_segment_file
 from .segment import segment_blocks, segmenter_version
@@ -47,6 +48,8 @@ class TranslateReport:
     kept: int = 0
     missing_terms: list[tuple[str, str]] = field(default_factory=list)  # (segment id, message)
     unspellable: list[tuple[str, str]] = field(default_factory=list)  # (Chinese term, reason)
+    glossary_changed: list[str] = field(default_factory=list)  # machine segments re-translated for it
+    broken_human: list[tuple[str, str]] = field(default_factory=list)  # (id, message), left for a person
 
 
 def resolve_segment_file(path: Path) -> Path:
@@ -62,12 +65,15 @@ def load_default_glossary(path: Path | None) -> Glossary | None:
 
 
 def _provenance(glossary: Glossary | None, previous: Provenance | None) -> Provenance:
+    # The glossary hash records what the English was translated under, so only translation
+    # moves it; re-segmenting keeps it, or a glossary change would go unnoticed.
+    current = glossary.sha256 if glossary else ""
     return Provenance(
         tool_version=__version__,
         segmenter_version=segmenter_version(),
         model=previous.model if previous else "",
         model_revision=previous.model_revision if previous else "",
-        glossary_sha256=glossary.sha256 if glossary else "",
+        glossary_sha256=previous.glossary_sha256 if previous else current,
     )
 
 
@@ -141,15 +147,32 @@ def translate_document(
     glossary: Glossary | None,
     load: Callable[[], Engine],
     retranslate: bool = False,
+    force: bool = False,
 ) -> TranslateReport:
-    """Translate the segments that need it, in place; reviewed and approved segments are never touched.
+    """Translate the segments that need it, in place; reviewed and approved segments are kept.
 
-    NEW segments are translated; MACHINE ones too when retranslate is set. The engine is only
-    loaded when there is something to translate, so a reviewed document needs no model.
+    NEW segments are translated; MACHINE ones too when retranslate is set, or when a glossary
+    change since their translation affects them. Reviewed and approved segments the changed
+    glossary breaks are listed for a person, and re-translated only with force. The engine is
+    only loaded when there is something to translate, so a reviewed document needs no model.
     """
     wanted = {ReviewState.NEW, ReviewState.MACHINE} if retranslate else {ReviewState.NEW}
-    todo = [s for s in document.segments if s.state in wanted]
-    report = TranslateReport(kept=len(document.segments) - len(todo))
+    ids = {s.id for s in document.segments if s.state in wanted}
+    report = TranslateReport()
+    if glossary is not None:
+        # The recorded hash says whether the glossary changed since the last translation; with
+        # force, every segment the glossary fails counts, even if it was reported before.
+        judged = replace(document, provenance=replace(document.provenance, glossary_sha256="")) if force else document
+        impact = glossary_impact(judged, None, glossary)
+        report.glossary_changed = [i for i in impact.retranslate if i not in ids]
+        ids |= set(impact.retranslate)
+        if force:
+            ids |= {segment_id for segment_id, _ in impact.broken_human}
+        else:
+            report.broken_human = impact.broken_human
+        document.provenance = replace(document.provenance, glossary_sha256=glossary.sha256)
+    todo = [s for s in document.segments if s.id in ids]
+    report.kept = len(document.segments) - len(todo)
     if not todo:
         return report
     engine = load()
@@ -163,12 +186,7 @@ def translate_document(
         segment.notes = _term_notes(segment, glossary, result.notes)
         report.missing_terms += [(segment.id, n) for n in segment.notes if n.startswith("glossary:")]
     report.translated = len(todo)
-    document.provenance = replace(
-        document.provenance,
-        model=engine.model_id,
-        model_revision=engine.model_revision,
-        glossary_sha256=glossary.sha256 if glossary else "",
-    )
+    document.provenance = replace(document.provenance, model=engine.model_id, model_revision=engine.model_revision)
     return report
 
 
@@ -185,13 +203,18 @@ def engine_loader(name: str, options: EngineOptions) -> Callable[[], Engine]:
 
 
 def translate_file(
-    path: Path, glossary: Glossary | None, load: Callable[[], Engine], retranslate: bool = False
+    path: Path,
+    glossary: Glossary | None,
+    load: Callable[[], Engine],
+    retranslate: bool = False,
+    force: bool = False,
 ) -> tuple[Document, TranslateReport]:
     """Translate the segment file of path (an article or a segment file) and write it back."""
     segfile = resolve_segment_file(path)
     document = read_segment_file(segfile)
-    report = translate_document(document, glossary, load, retranslate)
-    if report.translated:
+    before = document.provenance
+    report = translate_document(document, glossary, load, retranslate, force)
+    if report.translated or document.provenance != before:
         write_segment_file(segfile, document)
     return document, report
 
@@ -229,8 +252,9 @@ def build(
     from .publish import publish
 
     document, seg_report = segment_source(source, glossary, encoding)
+    before = document.provenance
     tr_report = translate_document(document, glossary, load)
-    if tr_report.translated:
+    if tr_report.translated or document.provenance != before:
         write_segment_file(seg_report.segment_file, document)
     outputs = publish(document, glossary, out_dir, formats, options)
     return BuildResult(document, seg_report, tr_report, outputs)
