@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from defusedxml.ElementTree import fromstring
 from .atomic import write_bytes_atomic
 from .document import Document, Provenance, ReviewState, Role, Segment
 from .errors import SegmentFileError
+from .locking import DEFAULT_TIMEOUT, segment_file_lock
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
 LP_NS = "urn:leshan-pub:segment-file:1"
@@ -20,6 +22,9 @@ _LP = f"{{{LP_NS}}}"
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _TOOL_NOTE = "leshan-pub"
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
+# The segment file of a 50 MB article (read.MAX_ARTICLE_BYTES) with its English and markup fits;
+# anything larger is no segment file and would cost gigabytes to parse.
+MAX_SEGMENT_FILE_BYTES = 256 * 1024 * 1024
 
 # Our review states and XLIFF 1.2's state attribute: written one to one, read generously,
 # since CAT tools write the other XLIFF states too.
@@ -178,10 +183,19 @@ def _segment_of(unit: ET.Element, block: int, role: Role, name: str) -> Segment:
 
 
 def read_segment_file(path: Path) -> Document:
-    """Read a segment file; raise SegmentFileError when it is missing, unreadable or malformed."""
+    """Read a segment file; raise SegmentFileError when it is missing, unreadable, too large or malformed."""
     if path.is_dir():
         raise SegmentFileError(f"{path} is a folder; give a segment file ({SUFFIX})")
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise SegmentFileError(f"{path} is not a regular file; give a segment file ({SUFFIX})")
+        if info.st_size > MAX_SEGMENT_FILE_BYTES:
+            raise SegmentFileError(
+                f"segment file {path} is {info.st_size / 1024 / 1024:.0f} MB, over the "
+                f"{MAX_SEGMENT_FILE_BYTES // 1024 // 1024} MB a segment file may have (that of a 50 MB article); "
+                "give the document's own .zh-en.xlf"
+            )
         data = path.read_bytes()
     except FileNotFoundError:
         raise SegmentFileError(f"segment file {path} not found; run `leshan-pub segment SOURCE` first") from None
@@ -192,6 +206,12 @@ def read_segment_file(path: Path) -> Document:
     return parse_xliff(data, name=str(path))
 
 
-def write_segment_file(path: Path, document: Document) -> None:
-    """Write the segment file atomically (temporary file, then rename)."""
-    write_bytes_atomic(path, render_xliff(document))
+def write_segment_file(path: Path, document: Document, lock_timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Write the segment file atomically (temporary file, then rename) under its lock.
+
+    Raise SegmentFileError when another run holds the lock past lock_timeout seconds. A caller
+    that reads, changes and writes the file holds segment_file_lock(path) around all three.
+    """
+    data = render_xliff(document)
+    with segment_file_lock(path, lock_timeout):
+        write_bytes_atomic(path, data)
