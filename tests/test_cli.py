@@ -91,3 +91,13 @@ def test_glossary_validate_reports_each_problem_with_its_line(tmp_path):
     result = runner.invoke(app, ["glossary", "validate", "-g", str(g)])
     assert result.exit_code == 1
     assert "line 3" in result.stdout and "line 4" in result.stdout
+
+
+def test_an_unwritable_output_folder_is_one_line_not_a_traceback(tmp_path):
+    from helpers import SAMPLE_SEGFILE
+
+    blocker = tmp_path / "out"
+    blocker.write_text("a file where the output folder should be", encoding="utf-8")
+    result = runner.invoke(app, ["publish", str(SAMPLE_SEGFILE), "--out", str(blocker / "sub"), "-f", "docx"])
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("leshan-pub: error:") and result.stderr.count("\n") == 1

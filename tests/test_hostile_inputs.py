@@ -26,11 +26,6 @@ from test_read import TRADITIONAL
 runner = CliRunner()
 ENCODING_HINT = "--encoding utf-8|gb18030|big5|utf-16"
 # click's usage error for an argument declared dir_okay=False: a boxed, several-line message, exit 2.
-CLICK_FOLDER = pytest.mark.xfail(
-    strict=True,
-    reason="cli.py declares SourceArg/DocArg dir_okay=False, so click prints a usage box (exit 2) before "
-    "the library's one-line 'is a folder' message can; drop dir_okay=False there",
-)
 
 
 @dataclass
@@ -243,7 +238,7 @@ CASES: list[Case] = [
     Case("article: white space only", segment_article(" \n\t\r\n\u3000\n".encode()), 1, r"holds only white space"),
     Case("article: binary (PNG)", segment_article(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), 1, r"looks binary"),
     Case("article: missing", lambda tmp: ["segment", str(tmp / "missing.zh.txt")], 1, r"missing\.zh\.txt not found"),
-    Case("article: a folder", folder_article, 1, r"is a folder", (CLICK_FOLDER,)),
+    Case("article: a folder", folder_article, 1, r"is a folder"),
     Case("article: over 50 MB", lambda tmp: ["segment", str(big_sparse(tmp, "huge.zh.txt", 51 * 1024 * 1024))], 1, r"at most 50 MB"),
     Case(
         "article: undecidable encoding (Latin-1)",
@@ -284,7 +279,7 @@ CASES: list[Case] = [
         1,
         r"over the 256 MB a segment file may have",
     ),
-    Case("publish XLIFF: a folder", folder_segfile, 1, r"is a folder", (CLICK_FOLDER,)),
+    Case("publish XLIFF: a folder", folder_segfile, 1, r"is a folder"),
     Case("publish XLIFF: document name '../../escaped'", hostile_name, 1, r"not a plain file name"),
     Case("publish: output is a symlink out of the folder", symlinked_output, 1, r"not a plain file name"),
     # --- CSV import ---------------------------------------------------------------------------------
@@ -419,11 +414,6 @@ def test_pickled_weights_run_no_code(pickled_model):
     assert not marker.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engines/marian.py catches OSError/ValueError/RuntimeError only; torch's safe loader raises "
-    "pickle.UnpicklingError, which escapes as a traceback: add it to load_marian's except clauses",
-)
 def test_pickled_weights_with_code_are_refused_with_a_message(pickled_model):
     from leshan_pub.engines.marian import load_marian
     from leshan_pub.errors import ModelUnavailableError

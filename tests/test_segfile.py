@@ -118,3 +118,11 @@ def test_missing_and_empty_segment_files(tmp_path):
     (tmp_path / "e.zh-en.xlf").write_bytes(b"")
     with pytest.raises(SegmentFileError, match="is empty"):
         read_segment_file(tmp_path / "e.zh-en.xlf")
+
+
+def test_writing_a_character_xml_cannot_hold_is_refused_naming_the_segment(tmp_path):
+    doc = sample_document()
+    doc.segments[1].target = "bad\x07bell"
+    with pytest.raises(SegmentFileError, match="segment s2: its English holds U\\+0007"):
+        write_segment_file(tmp_path / "x.zh-en.xlf", doc)
+    assert not (tmp_path / "x.zh-en.xlf").exists()

@@ -38,6 +38,11 @@ def reports_errors(command: F) -> F:
         except LeshanPubError as exc:
             typer.echo(f"leshan-pub: error: {exc}", err=True)
             raise typer.Exit(1) from None
+        except OSError as exc:
+            # The disk, not the data: full, read-only, permissions. Say which file and why.
+            where = f" {exc.filename}" if exc.filename else ""
+            typer.echo(f"leshan-pub: error: cannot write or read{where}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             typer.echo("leshan-pub: interrupted; files written so far are complete", err=True)
             raise typer.Exit(130) from None
@@ -51,8 +56,9 @@ class ListFormat(StrEnum):
     tsv = "tsv"
 
 
-SourceArg = Annotated[Path, typer.Argument(help="The Chinese article (.txt, UTF-8).", dir_okay=False)]
-DocArg = Annotated[Path, typer.Argument(help="The article or its segment file (.zh-en.xlf).", dir_okay=False)]
+# No dir_okay=False on file arguments: the library's one-line "is a folder" message beats click's usage box.
+SourceArg = Annotated[Path, typer.Argument(help="The Chinese article (.txt).")]
+DocArg = Annotated[Path, typer.Argument(help="The article or its segment file (.zh-en.xlf).")]
 GlossaryOpt = Annotated[
     Path | None,
     typer.Option("--glossary", "-g", help="Glossary file (.tsv/.csv). Default: glossary/leshan.tsv if present."),
@@ -82,7 +88,10 @@ FontOpt = Annotated[
     Path | None,
     typer.Option("--font", help="Your own TrueType (.ttf/.ttc) CJK font for the PDF.", exists=True, dir_okay=False),
 ]
-EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="Source encoding (default: UTF-8 or by BOM).")]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option("--encoding", help="Source encoding: utf-8, gb18030, big5 or utf-16 (default: detected)."),
+]
 BeamsOpt = Annotated[int, typer.Option("--beams", min=1, max=16, help="Beam size.")]
 BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, max=1024, help="Segments per batch.")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")]
@@ -296,15 +305,18 @@ def export_(
 @app.command("import")
 @reports_errors
 def import_(
-    file: Annotated[Path, typer.Argument(help="The edited .xlf/.xliff or .csv file.", dir_okay=False)],
+    file: Annotated[Path, typer.Argument(help="The edited .xlf/.xliff or .csv file.")],
     path: DocArg,
     force: Annotated[bool, typer.Option("--force", help="Overwrite reviewed and approved work too.")] = False,
 ) -> None:
     """Import a translator's edits (XLIFF or CSV) into the document's segment file, validated first."""
     from .exchange import import_file
+    from .locking import segment_file_lock
     from .pipeline import resolve_segment_file
 
-    report = import_file(file, resolve_segment_file(path), force)
+    segfile = resolve_segment_file(path)
+    with segment_file_lock(segfile):
+        report = import_file(file, segfile, force)
     typer.echo(f"updated {len(report.updated)}, unchanged {report.unchanged}"
                + (f", backup {report.backup}" if report.backup else ""))
     if report.skipped_human:
@@ -400,7 +412,7 @@ def glossary_remove(
 @glossary_app.command("import")
 @reports_errors
 def glossary_import(
-    file: Annotated[Path, typer.Argument(help="A .tsv, .csv or .tbx file.", dir_okay=False)],
+    file: Annotated[Path, typer.Argument(help="A .tsv, .csv or .tbx file.")],
     replace: Annotated[bool, typer.Option("--replace", help="Let imported entries replace existing ones.")] = False,
     glossary: GlossaryOpt = None,
 ) -> None:

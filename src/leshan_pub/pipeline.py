@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -15,6 +16,7 @@ from .enforce import forbidden_present, verify
 from .errors import InputError
 from .glossary import Glossary, load_glossary
 from .impact import glossary_impact
+from .locking import segment_file_lock
 from .read import read_article
 from .segfile import SUFFIX, document_name, read_segment_file, segment_file_for, write_segment_file
 from .segment import segment_blocks, segmenter_version
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from .publish import PublishOptions
 
 DEFAULT_GLOSSARY = Path("glossary/leshan.tsv")
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @dataclass
@@ -113,20 +116,21 @@ def segment_source(source: Path, glossary: Glossary | None, encoding: str | None
     if not fresh:
         raise InputError(f"{source} has no text to translate")
     segfile = segment_file_for(source)
-    old = read_segment_file(segfile) if segfile.exists() else None
-    segments, report = merge_segments(fresh, old)
-    report.segment_file = segfile
-    if old is not None and any(s.state.is_human for s in report.dropped):
-        # Reviewed work whose source sentence changed leaves the file; keep the last copy.
-        report.backup = segfile.with_name(segfile.name + ".bak")
-        write_bytes_atomic(report.backup, segfile.read_bytes())
-    document = Document(
-        name=document_name(source),
-        segments=segments,
-        provenance=_provenance(glossary, old.provenance if old else None),
-        original=source.name,
-    )
-    write_segment_file(segfile, document)
+    with segment_file_lock(segfile):
+        old = read_segment_file(segfile) if segfile.exists() else None
+        segments, report = merge_segments(fresh, old)
+        report.segment_file = segfile
+        if old is not None and any(s.state.is_human for s in report.dropped):
+            # Reviewed work whose source sentence changed leaves the file; keep the last copy.
+            report.backup = segfile.with_name(segfile.name + ".bak")
+            write_bytes_atomic(report.backup, segfile.read_bytes())
+        document = Document(
+            name=document_name(source),
+            segments=segments,
+            provenance=_provenance(glossary, old.provenance if old else None),
+            original=source.name,
+        )
+        write_segment_file(segfile, document)
     return document, report
 
 
@@ -181,7 +185,7 @@ def translate_document(
     report.unspellable = [(term.source, reason) for term, reason in engine.check_terms(used)]
     results = engine.translate([s.source for s in todo], terms)
     for segment, result in zip(todo, results, strict=True):
-        segment.target = result.text
+        segment.target = _XML_ILLEGAL.sub("", result.text)  # a model may emit what XML cannot hold
         segment.state = ReviewState.MACHINE
         segment.notes = _term_notes(segment, glossary, result.notes)
         report.missing_terms += [(segment.id, n) for n in segment.notes if n.startswith("glossary:")]
@@ -211,11 +215,12 @@ def translate_file(
 ) -> tuple[Document, TranslateReport]:
     """Translate the segment file of path (an article or a segment file) and write it back."""
     segfile = resolve_segment_file(path)
-    document = read_segment_file(segfile)
-    before = document.provenance
-    report = translate_document(document, glossary, load, retranslate, force)
-    if report.translated or document.provenance != before:
-        write_segment_file(segfile, document)
+    with segment_file_lock(segfile):
+        document = read_segment_file(segfile)
+        before = document.provenance
+        report = translate_document(document, glossary, load, retranslate, force)
+        if report.translated or document.provenance != before:
+            write_segment_file(segfile, document)
     return document, report
 
 
@@ -251,10 +256,11 @@ def build(
     """Segment, translate and publish one article; the segment file beside it keeps all review work."""
     from .publish import publish
 
-    document, seg_report = segment_source(source, glossary, encoding)
-    before = document.provenance
-    tr_report = translate_document(document, glossary, load)
-    if tr_report.translated or document.provenance != before:
-        write_segment_file(seg_report.segment_file, document)
+    with segment_file_lock(segment_file_for(source)):  # held from segmenting to the translated file
+        document, seg_report = segment_source(source, glossary, encoding)
+        before = document.provenance
+        tr_report = translate_document(document, glossary, load)
+        if tr_report.translated or document.provenance != before:
+            write_segment_file(seg_report.segment_file, document)
     outputs = publish(document, glossary, out_dir, formats, options)
     return BuildResult(document, seg_report, tr_report, outputs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import stat
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -21,6 +22,7 @@ _X = f"{{{XLIFF_NS}}}"
 _LP = f"{{{LP_NS}}}"
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _TOOL_NOTE = "leshan-pub"
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 # The segment file of a 50 MB article (read.MAX_ARTICLE_BYTES) with its English and markup fits;
 # anything larger is no segment file and would cost gigabytes to parse.
@@ -92,18 +94,27 @@ def render_xliff(document: Document) -> bytes:
     return (_DECLARATION + ET.tostring(root, encoding="unicode") + "\n").encode("utf-8")
 
 
+def _xml_text(segment: Segment, field: str, text: str) -> str:
+    bad = _NOT_XML.search(text)
+    if bad:
+        raise SegmentFileError(
+            f"segment {segment.id}: its {field} holds U+{ord(bad.group()):04X}, which XML cannot hold; remove it"
+        )
+    return text
+
+
 def _trans_unit(segment: Segment) -> ET.Element:
     attrs = {"id": segment.id, _XML_SPACE: "preserve"}
     if segment.state is ReviewState.APPROVED:
         attrs["approved"] = "yes"
     unit = ET.Element(f"{_X}trans-unit", attrs)
-    ET.SubElement(unit, f"{_X}source").text = segment.source
+    ET.SubElement(unit, f"{_X}source").text = _xml_text(segment, "source", segment.source)
     target_attrs = {"state": _STATE_OUT[segment.state]}
     if segment.state is ReviewState.MACHINE:
         target_attrs["state-qualifier"] = "mt-suggestion"
-    ET.SubElement(unit, f"{_X}target", target_attrs).text = segment.target
+    ET.SubElement(unit, f"{_X}target", target_attrs).text = _xml_text(segment, "English", segment.target)
     for note in segment.notes:
-        ET.SubElement(unit, f"{_X}note", {"from": _TOOL_NOTE}).text = note
+        ET.SubElement(unit, f"{_X}note", {"from": _TOOL_NOTE}).text = _xml_text(segment, "note", note)
     return unit
 
 

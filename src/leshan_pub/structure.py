@@ -97,20 +97,27 @@ class StructureParser:
         """Join a long line that stops mid-sentence with the prose line that continues it."""
         rules = self.rules
         joined: list[_Line] = []
+        pieces: list[str] = []  # of the last joined line; joined once at the end (no quadratic concat)
+        length = 0
         for line in lines:
-            prev = joined[-1] if joined else None
             if (
-                prev is not None
-                and len(prev.text) > rules.short_line
-                and not rules.ends_sentence(prev.text)
+                pieces
+                and length > rules.short_line
+                and not rules.ends_sentence(pieces[-1])
                 and not rules.is_credit(line.text)
                 and not (rules.is_short(line.text) and (rules.is_heading(line.text) or rules.is_caption(line.text)))
             ):
-                sep = " " if prev.text[-1].isascii() and line.text[0].isascii() else ""
-                prev.text = prev.text + sep + line.text
-                prev.blanks_after = line.blanks_after
+                sep = " " if pieces[-1][-1].isascii() and line.text[0].isascii() else ""
+                pieces.append(sep + line.text)
+                length += len(sep) + len(line.text)
+                joined[-1].blanks_after = line.blanks_after
                 continue
+            if pieces:
+                joined[-1].text = "".join(pieces)
             joined.append(_Line(line.number, line.text, line.blanks_before, line.blanks_after))
+            pieces, length = [line.text], len(line.text)
+        if pieces:
+            joined[-1].text = "".join(pieces)
         return joined
 
     def _roles(self, lines: list[_Line]) -> list[Role]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import pickle
 import re
 import sys
 import warnings
@@ -132,12 +133,12 @@ def load_marian(model: str) -> tuple[Any, Any]:
     # The cache first: when the hub is unreachable every file would otherwise cost a round of retries.
     try:
         return _from_pretrained(source, local_files_only=True)
-    except (OSError, ValueError, RuntimeError) as exc:
+    except (OSError, ValueError, RuntimeError, pickle.UnpicklingError) as exc:
         if folder is not None or _hub_offline():
             raise _unavailable(model, exc, folder) from exc
     try:
         return _from_pretrained(source, local_files_only=False)
-    except (OSError, ValueError, RuntimeError) as exc:
+    except (OSError, ValueError, RuntimeError, pickle.UnpicklingError) as exc:
         raise _unavailable(model, exc, folder) from exc
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..atomic import remove_stale_temps
 from ..document import Document, Segment
 from ..errors import PublishError
 from ..glossary import Glossary, Term
@@ -60,6 +61,8 @@ def publish(
     if options.final:
         _require_approved(document)
     out_dir.mkdir(parents=True, exist_ok=True)
+    for target in targets:
+        remove_stale_temps(target)  # left by a run killed mid-write
     temps: list[Path] = []
     try:
         for (name, writer), target in zip(writers.items(), targets):
