@@ -17,8 +17,9 @@ from defusedxml.ElementTree import fromstring
 from .atomic import write_bytes_atomic
 from .document import Document, ReviewState, Segment
 from .errors import SegmentFileError
+from .files import read_input
 from .glossary import Glossary, Term
-from .segfile import _STATE_IN as XLIFF_STATES  # the generous XLIFF state mapping the segment file reads with
+from .segfile import STATES_FROM_XLIFF as XLIFF_STATES
 from .segfile import XLIFF_NS, read_segment_file, render_xliff, write_segment_file
 
 CSV_COLUMNS = ("id", "role", "state", "source", "target", "notes")
@@ -142,14 +143,7 @@ def import_file(path: Path, segment_file: Path, force: bool = False) -> ImportRe
 
 
 def _read_import_bytes(path: Path) -> bytes:
-    if path.is_dir():
-        raise SegmentFileError(f"{path} is a folder; give the exported .xlf or .csv file")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SegmentFileError(f"import file {path} not found") from None
-    except OSError as exc:
-        raise SegmentFileError(f"cannot read {path}: {exc.strerror}") from None
+    data = read_input(path, SegmentFileError, "the exported .xlf or .csv file")
     if not data.strip():
         raise SegmentFileError(f"{path} is empty; nothing to import")
     return data

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .atomic import write_bytes_atomic
 from .errors import GlossaryError
+from .files import read_input
 
 REQUIRED_COLUMNS = ("source", "target")
 OPTIONAL_COLUMNS = ("target_variants", "forbidden", "note", "source_variants")
@@ -364,14 +365,7 @@ def _delimiter(path: Path) -> str:
 
 def _read_text(path: Path) -> tuple[bytes, str]:
     """The glossary file's bytes and text; GlossaryError when missing, unreadable or not UTF-8."""
-    if path.is_dir():
-        raise GlossaryError(f"{path} is a folder; give a glossary file (.tsv or .csv)")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise GlossaryError(f"glossary {path} not found; pass --glossary FILE or create it") from None
-    except OSError as exc:
-        raise GlossaryError(f"cannot read glossary {path}: {exc.strerror}") from None
+    data = read_input(path, GlossaryError, "a glossary file (.tsv or .csv)", missing="pass --glossary FILE or create it")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

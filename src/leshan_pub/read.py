@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import codecs
 import re
-import stat
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
 from .errors import InputError
+from .files import read_input
 
 MAX_ARTICLE_BYTES = 50 * 1024 * 1024
 ENCODING_CHOICES = "utf-8|gb18030|big5|utf-16"
@@ -191,19 +191,5 @@ def _too_large(name: str, size: int) -> InputError:
 
 def read_article(path: Path, encoding: str | None = None) -> str:
     """Read an article file; raise InputError for a missing file, a folder, or undecodable bytes."""
-    if path.is_dir():
-        raise InputError(f"{path} is a folder; give the article's text file")
-    try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            # A pipe or device could block or never end; an article is a file.
-            raise InputError(f"{path} is not a regular file; give the article's text file")
-        if info.st_size > MAX_ARTICLE_BYTES:
-            raise _too_large(str(path), info.st_size)
-        with path.open("rb") as handle:
-            data = handle.read(MAX_ARTICLE_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(f"{path} not found; check the path") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    data = read_input(path, InputError, "the article's text file", max_bytes=MAX_ARTICLE_BYTES)
     return decode_article(data, name=str(path), encoding=encoding)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import stat
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from defusedxml.ElementTree import fromstring
 from .atomic import write_bytes_atomic
 from .document import Document, Provenance, ReviewState, Role, Segment
 from .errors import SegmentFileError
+from .files import read_input
 from .locking import DEFAULT_TIMEOUT, segment_file_lock
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
@@ -36,7 +36,7 @@ _STATE_OUT = {
     ReviewState.REVIEWED: "translated",
     ReviewState.APPROVED: "final",
 }
-_STATE_IN = {
+STATES_FROM_XLIFF = {
     "new": ReviewState.NEW,
     "needs-translation": ReviewState.NEW,
     "needs-adaptation": ReviewState.MACHINE,
@@ -180,10 +180,10 @@ def _segment_of(unit: ET.Element, block: int, role: Role, name: str) -> Segment:
     target = unit.find(f"{_X}target")
     text = (target.text or "") if target is not None else ""
     state_name = target.get("state", "new" if not text else "translated") if target is not None else "new"
-    state = _STATE_IN.get(state_name)
+    state = STATES_FROM_XLIFF.get(state_name)
     if state is None:
         raise SegmentFileError(
-            f"{name}: trans-unit {unit_id!r} has state {state_name!r}; use one of {', '.join(sorted(_STATE_IN))}"
+            f"{name}: trans-unit {unit_id!r} has state {state_name!r}; use one of {', '.join(sorted(STATES_FROM_XLIFF))}"
         )
     if unit.get("approved") == "yes":
         state = ReviewState.APPROVED
@@ -195,23 +195,15 @@ def _segment_of(unit: ET.Element, block: int, role: Role, name: str) -> Segment:
 
 def read_segment_file(path: Path) -> Document:
     """Read a segment file; raise SegmentFileError when it is missing, unreadable, too large or malformed."""
-    if path.is_dir():
-        raise SegmentFileError(f"{path} is a folder; give a segment file ({SUFFIX})")
-    try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise SegmentFileError(f"{path} is not a regular file; give a segment file ({SUFFIX})")
-        if info.st_size > MAX_SEGMENT_FILE_BYTES:
-            raise SegmentFileError(
-                f"segment file {path} is {info.st_size / 1024 / 1024:.0f} MB, over the "
-                f"{MAX_SEGMENT_FILE_BYTES // 1024 // 1024} MB a segment file may have (that of a 50 MB article); "
-                "give the document's own .zh-en.xlf"
-            )
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SegmentFileError(f"segment file {path} not found; run `leshan-pub segment SOURCE` first") from None
-    except OSError as exc:
-        raise SegmentFileError(f"cannot read {path}: {exc.strerror}") from None
+    data = read_input(
+        path, SegmentFileError, f"a segment file ({SUFFIX})",
+        missing="run `leshan-pub segment SOURCE` first", max_bytes=MAX_SEGMENT_FILE_BYTES,
+    )
+    if len(data) > MAX_SEGMENT_FILE_BYTES:
+        raise SegmentFileError(
+            f"segment file {path} is over the {MAX_SEGMENT_FILE_BYTES // 1024 // 1024} MB a segment file may "
+            "have (that of a 50 MB article); give the document's own .zh-en.xlf"
+        )
     if not data.strip():
         raise SegmentFileError(f"segment file {path} is empty; restore it from git or run `leshan-pub segment SOURCE`")
     return parse_xliff(data, name=str(path))

@@ -11,6 +11,7 @@ from defusedxml.ElementTree import fromstring
 
 from .atomic import write_bytes_atomic
 from .errors import GlossaryError
+from .files import read_input
 from .glossary import LIST_SEPARATOR, Glossary, Term, check_terms, load_glossary, save_glossary
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -196,13 +197,7 @@ def import_tbx(data: bytes, name: str = "TBX") -> list[Term]:
 
 
 def _read_tbx(path: Path) -> list[Term]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise GlossaryError(f"{path} not found") from None
-    except OSError as exc:
-        raise GlossaryError(f"cannot read {path}: {exc.strerror}") from None
-    return import_tbx(data, str(path))
+    return import_tbx(read_input(path, GlossaryError, "a TBX file"), str(path))
 
 
 def _write_tbx(glossary: Glossary | Sequence[Term], path: Path) -> None:
