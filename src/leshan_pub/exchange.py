@@ -11,13 +11,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
-
 from .atomic import write_bytes_atomic
 from .document import Document, ReviewState, Segment
 from .errors import SegmentFileError
-from .files import read_input
+from .files import parse_untrusted_xml, read_input
 from .glossary import Glossary, Term
 from .segfile import STATES_FROM_XLIFF as XLIFF_STATES
 from .segfile import XLIFF_NS, read_segment_file, render_xliff, write_segment_file
@@ -81,7 +78,7 @@ def _export_xliff(document: Document, glossary: Glossary | None) -> bytes:
     data = render_xliff(document)
     if glossary is None:
         return data
-    root = fromstring(data)
+    root = ET.fromstring(data)  # our own XML, just rendered
     terms = {segment.id: _glossary_terms(segment, glossary) for segment in document.segments}
     for unit in root.iter(f"{{{XLIFF_NS}}}trans-unit"):
         for term in terms.get(unit.get("id", ""), []):
@@ -278,13 +275,7 @@ def _csv_edit(row: list[str], columns: list[str], line: int, problems: list[str]
 def _read_xliff(data: bytes, name: str) -> tuple[list[_Edit], list[str]]:
     # segfile.parse_xliff reads only our own layout (XLIFF 1.2, one group per block with a role);
     # CAT tools and translate-toolkit also write XLIFF 1.1 and units straight under <body>.
-    try:
-        root = fromstring(data, forbid_dtd=True)
-    except DefusedXmlException as exc:
-        raise SegmentFileError(f"{name}: refused unsafe XML ({type(exc).__name__}); remove DTDs and entities") from None
-    except ET.ParseError as exc:
-        line, col = exc.position
-        raise SegmentFileError(f"{name} line {line} column {col}: not well-formed XML; re-export it") from None
+    root = parse_untrusted_xml(data, name, SegmentFileError, "re-export it")
     namespace, _, local = root.tag.rpartition("}")
     namespace = namespace.removeprefix("{")
     if local != "xliff" or (namespace and not namespace.startswith(_XLIFF_1_NS)):

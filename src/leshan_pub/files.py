@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import stat
+import xml.etree.ElementTree as ET
 from pathlib import Path
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
 
 from .errors import LeshanPubError
 
@@ -33,3 +37,17 @@ def read_input(
         raise error(f"{path} not found; {missing}") from None
     except OSError as exc:
         raise error(f"cannot read {path}: {exc.strerror}") from None
+
+
+def parse_untrusted_xml(
+    data: bytes, name: str, error: type[LeshanPubError], advice: str, forbid_dtd: bool = True
+) -> ET.Element:
+    """The root element of XML from outside; error names the position of bad XML, and refuses
+    entities (and, with forbid_dtd, any DTD) so nothing is fetched or expanded."""
+    try:
+        return fromstring(data, forbid_dtd=forbid_dtd)
+    except DefusedXmlException as exc:
+        raise error(f"{name}: refused unsafe XML ({type(exc).__name__}); remove DTDs and entities") from None
+    except ET.ParseError as exc:
+        line, column = exc.position
+        raise error(f"{name} line {line} column {column}: not well-formed XML; {advice}") from None

@@ -6,13 +6,10 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
-
 from .atomic import write_bytes_atomic
 from .document import Document, Provenance, ReviewState, Role, Segment
 from .errors import SegmentFileError
-from .files import read_input
+from .files import parse_untrusted_xml, read_input
 from .locking import DEFAULT_TIMEOUT, segment_file_lock
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
@@ -120,13 +117,7 @@ def _trans_unit(segment: Segment) -> ET.Element:
 
 def parse_xliff(data: bytes, name: str = "segment file") -> Document:
     """Parse our XLIFF 1.2 back into a Document; raise SegmentFileError naming the unit or position at fault."""
-    try:
-        root = fromstring(data, forbid_dtd=True)
-    except DefusedXmlException as exc:
-        raise SegmentFileError(f"{name}: refused unsafe XML ({type(exc).__name__}); remove DTDs and entities") from None
-    except ET.ParseError as exc:
-        line, col = exc.position
-        raise SegmentFileError(f"{name} line {line} column {col}: not well-formed XML; restore it from git or re-export") from None
+    root = parse_untrusted_xml(data, name, SegmentFileError, "restore it from git or re-export")
     if root.tag != f"{_X}xliff":
         raise SegmentFileError(f"{name}: root element is {root.tag!r}, not an XLIFF 1.2 <xliff>; give a segment file")
     file = root.find(f"{_X}file")

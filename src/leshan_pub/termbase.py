@@ -6,12 +6,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
-
 from .atomic import write_bytes_atomic
 from .errors import GlossaryError
-from .files import read_input
+from .files import parse_untrusted_xml, read_input
 from .glossary import LIST_SEPARATOR, Glossary, Term, check_terms, load_glossary, save_glossary
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -89,13 +86,8 @@ def _children(element: ET.Element, names: tuple[str, ...]) -> list[ET.Element]:
 
 
 def _parse(data: bytes, name: str) -> ET.Element:
-    try:
-        root = fromstring(data)
-    except DefusedXmlException as exc:
-        raise GlossaryError(f"{name}: refused unsafe XML ({type(exc).__name__}); remove DTDs and entities") from None
-    except ET.ParseError as exc:
-        line, column = exc.position
-        raise GlossaryError(f"{name} line {line} column {column}: not well-formed XML; re-export it") from None
+    # translate-toolkit writes a DOCTYPE into TBX; entities stay refused.
+    root = parse_untrusted_xml(data, name, GlossaryError, "re-export it", forbid_dtd=False)
     if _local(root.tag) not in ("martif", "tbx"):
         raise GlossaryError(f"{name}: root element <{_local(root.tag)}> is not TBX (<martif> or <tbx>); give a TBX file")
     return root
