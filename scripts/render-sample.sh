@@ -21,3 +21,12 @@ fi
 mkdir -p "$out"
 pdftoppm -r "$dpi" -png "$pdf" "$out/page"
 ls "$out"/page-*.png
+
+# The DOCX too, as Word would lay it out, when LibreOffice is installed (apt-get install -y libreoffice-writer-nogui).
+docx=${pdf%.pdf}.docx
+if [ -f "$docx" ] && command -v libreoffice >/dev/null 2>&1; then
+  mkdir -p "$out/docx"
+  libreoffice --headless --convert-to pdf --outdir "$out/docx" "$docx" >/dev/null 2>&1
+  pdftoppm -r "$dpi" -png "$out/docx/$(basename "${docx%.docx}").pdf" "$out/docx/page"
+  ls "$out"/docx/page-*.png
+fi
