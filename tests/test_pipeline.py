@@ -132,3 +132,30 @@ def test_glossary_change_retranslates_only_affected_machine_segments_and_lists_b
     doc, report = translate_file(article, new, load, force=True)
     forced = {s.id: s for s in doc.segments}[ids["电堆项目。"]]
     assert forced.state is ReviewState.MACHINE and "stack module" in forced.target.lower()
+
+
+def test_final_publish_refuses_an_approved_document_with_a_wrong_figure(tmp_path):
+    from leshan_pub.errors import PublishError
+    from leshan_pub.pipeline import publish_file
+    from leshan_pub.publish import PublishOptions
+
+    article = tmp_path / "f.zh.txt"
+    article.write_text("标题\n\n总投资36.3亿元。\n", encoding="utf-8")
+    segment_source(article, None)
+    doc = read_segment_file(segment_file_for(article))
+    for s in doc.segments:
+        s.state = ReviewState.APPROVED
+        s.target = "Title" if s.source == "标题" else "Total investment was 363 million yuan."
+    write_segment_file(segment_file_for(article), doc)
+    with pytest.raises(PublishError, match=r"QA finds 1 error.*\[number\]"):
+        publish_file(article, None, tmp_path / "out", ("docx",), PublishOptions(final=True))
+    assert not (tmp_path / "out").exists()
+
+
+def test_final_publish_of_the_sample_passes(tmp_path, monkeypatch):
+    from leshan_pub.pipeline import publish_file
+    from leshan_pub.publish import PublishOptions
+
+    monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(tmp_path / "cache"))
+    written = publish_file(SAMPLE_SEGFILE, load_glossary(GLOSSARY), tmp_path, ("docx",), PublishOptions(final=True))
+    assert [p.name for p in written] == ["leshan-2024.docx"]

@@ -13,7 +13,7 @@ from . import __version__
 from .atomic import write_bytes_atomic
 from .document import Document, Provenance, ReviewState, Segment
 from .enforce import forbidden_present, verify
-from .errors import InputError
+from .errors import InputError, PublishError
 from .glossary import Glossary, load_glossary
 from .impact import glossary_impact
 from .locking import segment_file_lock
@@ -231,7 +231,23 @@ def publish_file(
     from .publish import publish
 
     document = read_segment_file(resolve_segment_file(path))
+    if options.final:
+        require_clean_check(document, glossary)
     return publish(document, glossary, out_dir, formats, options)
+
+
+def require_clean_check(document: Document, glossary: Glossary | None) -> None:
+    """Raise PublishError when QA finds any error: a final document must have every figure and term right."""
+    from .qa import Severity, check_document
+
+    errors = [f for f in check_document(document, glossary) if f.severity is Severity.ERROR]
+    if errors:
+        shown = "; ".join(f"{f.segment_id} [{f.check}]" for f in errors[:5])
+        more = f" and {len(errors) - 5} more" if len(errors) > 5 else ""
+        raise PublishError(
+            f"--final: QA finds {len(errors)} error(s) in {document.name} ({shown}{more}); "
+            f"run `leshan-pub check` and fix them first"
+        )
 
 
 @dataclass
@@ -262,5 +278,7 @@ def build(
         tr_report = translate_document(document, glossary, load)
         if tr_report.translated or document.provenance != before:
             write_segment_file(seg_report.segment_file, document)
+    if options.final:
+        require_clean_check(document, glossary)
     outputs = publish(document, glossary, out_dir, formats, options)
     return BuildResult(document, seg_report, tr_report, outputs)
