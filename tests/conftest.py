@@ -6,7 +6,7 @@ import io
 import json
 import tempfile
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -129,3 +129,18 @@ def tiny_marian_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # --- end tiny MarianMT model ---------------------------------------------------------------------
+
+
+# --- Font cache -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One font cache for the whole session, in a temporary folder, never the user's cache.
+
+    Set in the environment, so CLI runs in subprocesses use it too; fonts are prepared once.
+    """
+    folder = tmp_path_factory.getbasetemp() / "font-cache"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LESHAN_PUB_CACHE_DIR", str(folder))
+        yield folder

@@ -32,11 +32,6 @@ ARTICLE = """自贡彩灯：
 """
 
 
-@pytest.fixture(autouse=True)
-def private_font_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "font-cache"))
-
-
 def chars(text: str) -> collections.Counter:
     return collections.Counter(c for c in unicodedata.normalize("NFKC", text) if not c.isspace())
 

@@ -49,12 +49,11 @@ def test_module_entry_point_runs():
     assert out.returncode == 0 and "build" in out.stdout
 
 
-def test_publish_options_reach_the_pdf(tmp_path, monkeypatch):
+def test_publish_options_reach_the_pdf(tmp_path):
     from pypdf import PdfReader
 
     from helpers import SAMPLE_SEGFILE
 
-    monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "out"
     args = ["publish", str(SAMPLE_SEGFILE), "--out", str(out), "-f", "pdf", "--page-size", "Letter"]
     result = runner.invoke(app, [*args, "--layout", "interleaved", "--glossary", str(GLOSSARY)])

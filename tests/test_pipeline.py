@@ -152,10 +152,9 @@ def test_final_publish_refuses_an_approved_document_with_a_wrong_figure(tmp_path
     assert not (tmp_path / "out").exists()
 
 
-def test_final_publish_of_the_sample_passes(tmp_path, monkeypatch):
+def test_final_publish_of_the_sample_passes(tmp_path):
     from leshan_pub.pipeline import publish_file
     from leshan_pub.publish import PublishOptions
 
-    monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(tmp_path / "cache"))
     written = publish_file(SAMPLE_SEGFILE, load_glossary(GLOSSARY), tmp_path, ("docx",), PublishOptions(final=True))
     assert [p.name for p in written] == ["leshan-2024.docx"]

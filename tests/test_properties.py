@@ -183,15 +183,6 @@ def test_export_then_import_gives_back_every_target_and_state(document, fmt):
 printable = st.text(HANZI + FULL_WIDTH_DIGITS + PUNCTUATION + "abcdefghij XYZ 0123456789.,", min_size=1, max_size=40)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def font_cache(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
-    """Fonts prepared once for this module, in a temporary folder rather than the user's cache."""
-    from leshan_pub.publish import fonts
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(fonts.CACHE_ENV, str(tmp_path_factory.mktemp("font-cache")))
-        yield
-
 
 def _characters(text: str) -> collections.Counter[str]:
     return collections.Counter(without_space(unicodedata.normalize("NFKC", text)))

@@ -18,15 +18,6 @@ from leshan_pub.publish.fonts import Route, prepare_fonts, script_shift
 TEXTS = [("segment p1s1", "乐山夹江核技术应用产业园，２０２５年¹⁷⁷Lu和⁹⁰Y。"), ("segment p1s2", "“Škoda” isotopes ‘quoted’")]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One font cache for the whole session (the same folder the PDF tests use)."""
-    folder = tmp_path_factory.getbasetemp() / "font-cache"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(fonts.CACHE_ENV, str(folder))
-        yield folder
-
-
 def tiny_font(path: Path, chars: str, cff: bool = False, family: str = "Tiny Test") -> Path:
     """A font whose glyphs are boxes, one per character: TrueType (glyf) or OpenType/CFF."""
     names = [".notdef", *(f"uni{ord(c):04X}" for c in chars)]

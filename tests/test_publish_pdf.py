@@ -84,15 +84,6 @@ def counts(text: str) -> collections.Counter[str]:
     return collections.Counter(c for c in unicodedata.normalize("NFKC", text) if not c.isspace())
 
 
-@pytest.fixture(scope="session", autouse=True)
-def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One font cache for the whole session, so fonts are prepared once."""
-    folder = tmp_path_factory.getbasetemp() / "font-cache"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(font_module.CACHE_ENV, str(folder))
-        yield folder
-
-
 def build(tmp: Path, draft: bool = True, **options: object) -> Path:
     (path,) = publish(article(draft=draft), GLOSSARY, tmp, ("pdf",), PublishOptions(**options))  # type: ignore[arg-type]
     return path
