@@ -16,7 +16,7 @@ import torch
 from tqdm import tqdm
 from transformers import AutoConfig, LogitsProcessorList, MarianMTModel, MarianTokenizer
 
-from ..enforce import forbidden_in, missing_terms
+from ..enforce import missing_terms
 from ..errors import EngineError, ModelUnavailableError
 from ..glossary import Term
 from . import DEFAULT_MODEL, EngineOptions, Translation
@@ -253,8 +253,7 @@ class MarianEngine:
 
     def _finish(self, text: str, terms: Sequence[Term], truncated: bool) -> Translation:
         notes = [unspellable_reason(self.vocab, t) for t in dict.fromkeys(terms) if self._spelling(t) is None]
-        for term, bad in forbidden_in(text, terms):
-            notes.append(f"forbidden rendering '{bad}' of '{term.source}' appears; use '{term.target}'")
+        # Missing terms and forbidden renderings are the pipeline's verification to note, once.
         if truncated:
             notes.append(
                 f"source longer than the model's {self._source_limit} input pieces; its end was not translated"
