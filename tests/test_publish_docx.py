@@ -19,7 +19,7 @@ from leshan_pub.glossary import Glossary, Term
 from leshan_pub.publish import FORMATS, PublishOptions, format_names, publish
 
 PUBCHECK = Path("/work/shared/tools/pubcheck.py")
-GLOSSARY = Glossary([Term("医用同位素", "medical isotope"), Term("核素", "nuclide"), Term("产业园", "industrial park")])
+GLOSSARY = Glossary([Term("医用同位素", "medical isotope"), Term("核素", "nuclide", ("nuclides",)), Term("产业园", "industrial park")])
 PROVENANCE = Provenance(tool_version="0.1.0", segmenter_version="1", model="Helsinki-NLP/opus-mt-zh-en", glossary_sha256=GLOSSARY.sha256)
 
 # (block, role, Chinese, English, state): tiny pairs with the hard cases.

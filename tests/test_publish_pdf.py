@@ -60,7 +60,7 @@ ARTICLE: list[tuple[Role, list[tuple[str, str]]]] = [
 GLOSSARY = Glossary([
     Term("医用同位素", "medical isotope"), Term("核技术应用", "nuclear technology application"),
     Term("产业园", "industrial park"), Term("放射性药物", "radiopharmaceutical"), Term("原料药", "active pharmaceutical ingredient"),
-    Term("核素", "nuclide"), Term("新质生产力", "new quality productive forces"),
+    Term("核素", "nuclide", ("nuclides",)), Term("新质生产力", "new quality productive forces"),
 ])
 PROVENANCE = Provenance(tool_version="0.1.0", segmenter_version="1", model="Helsinki-NLP/opus-mt-zh-en", glossary_sha256=GLOSSARY.sha256)
 DRAFT_IDS = {"p3s1": ReviewState.MACHINE, "p10s0": ReviewState.NEW}  # p10s0 is untranslated

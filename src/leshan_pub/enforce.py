@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from .glossary import Term, TermHit
+from .terms import Term, TermHit
 
 
 def _spans(text: str, needles: Iterable[str]) -> list[tuple[int, int]]:

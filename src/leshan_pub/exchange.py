@@ -15,7 +15,7 @@ from .atomic import write_bytes_atomic
 from .document import Document, ReviewState, Segment
 from .errors import SegmentFileError
 from .files import parse_untrusted_xml, read_input
-from .glossary import Glossary, Term
+from .terms import Glossary, Term
 from .segfile import STATES_FROM_XLIFF as XLIFF_STATES
 from .segfile import XLIFF_NS, read_segment_file, render_xliff, write_segment_file
 

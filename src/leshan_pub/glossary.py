@@ -1,4 +1,4 @@
-"""Glossary files (TSV or CSV): reading, validation, atomic edits, and leftmost-longest term matching."""
+"""Glossary files (TSV or CSV): reading, validation and atomic edits; the term model is in terms.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import dataclasses
 import hashlib
 import io
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,10 @@ from pathlib import Path
 from .atomic import write_bytes_atomic
 from .errors import GlossaryError
 from .files import read_input
+from .terms import Glossary, Term, TermHit
+from .terms import source_key as _key
+
+__all__ = ["Glossary", "Term", "TermHit"]  # the term model, re-exported for callers that load files
 
 REQUIRED_COLUMNS = ("source", "target")
 OPTIONAL_COLUMNS = ("target_variants", "forbidden", "note", "source_variants")
@@ -22,42 +25,6 @@ COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 LIST_SEPARATOR = "|"
 _LIST_COLUMNS = ("source_variants", "target_variants", "forbidden")
 _BOM = "\ufeff"
-
-
-@dataclass(frozen=True)
-class Term:
-    """One glossary entry: the Chinese term, its approved English, accepted variants and forbidden renderings.
-
-    source_variants are other spellings of the Chinese (traditional characters, say) that match as the
-    same entry.
-    """
-
-    source: str
-    target: str
-    target_variants: tuple[str, ...] = ()
-    forbidden: tuple[str, ...] = ()
-    note: str = ""
-    line: int = 0  # line in the glossary file, for messages; 0 when the term did not come from one
-    source_variants: tuple[str, ...] = field(default=(), kw_only=True)
-
-    @property
-    def accepted(self) -> tuple[str, ...]:
-        """The approved English first, then every variant that also counts as success."""
-        return (self.target, *self.target_variants)
-
-    @property
-    def sources(self) -> tuple[str, ...]:
-        """The Chinese term first, then every source variant that matches as the same entry."""
-        return (self.source, *self.source_variants)
-
-
-@dataclass(frozen=True)
-class TermHit:
-    """A glossary term found in a source text at [start, end)."""
-
-    term: Term
-    start: int
-    end: int
 
 
 @dataclass(frozen=True)
@@ -71,84 +38,6 @@ class Problem:
     def describe(self, name: str) -> str:
         """The problem on one line, for a person: 'g.tsv line 3: warning: ...'."""
         return f"{name} line {self.line}: {'warning: ' if self.warning else ''}{self.message}"
-
-
-def _fold(text: str) -> tuple[str, list[int]]:
-    """NFKC-fold and casefold text character by character; return it with a map to original offsets.
-
-    Full-width and half-width forms then match the same entry, and every folded
-    character knows which original character it came from.
-    """
-    folded: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
-        for out in unicodedata.normalize("NFKC", ch).casefold():
-            folded.append(out)
-            origin.append(i)
-    return "".join(folded), origin
-
-
-def _key(source: str) -> str:
-    """The form a source term is matched by."""
-    return _fold(source)[0]
-
-
-class Glossary:
-    """An ordered set of terms with a content hash; matching is leftmost-longest and non-overlapping.
-
-    sha256 is the hash of the file's bytes when the glossary was read from one; otherwise the hash
-    of the terms as a TSV file would hold them, so any change to any field changes it.
-    """
-
-    def __init__(self, terms: list[Term], path: Path | None = None, sha256: str = "") -> None:
-        self.terms = terms
-        self.path = path
-        self.sha256 = sha256 or hashlib.sha256(render_glossary(terms, ".tsv")).hexdigest()
-        self._by_key: dict[str, Term] = {}
-        for term in terms:
-            for source in term.sources:
-                self._by_key[_key(source)] = term
-        self._lengths = sorted({len(k) for k in self._by_key}, reverse=True)
-
-    def __len__(self) -> int:
-        return len(self.terms)
-
-    def find(self, text: str) -> list[TermHit]:
-        """Every term occurrence in text, leftmost-longest, non-overlapping; [] when none."""
-        folded, origin = _fold(text)
-        hits: list[TermHit] = []
-        i = 0
-        while i < len(folded):
-            for length in self._lengths:
-                if i + length > len(folded):
-                    continue
-                term = self._by_key.get(folded[i : i + length])
-                if term is not None:
-                    end = i + length
-                    hits.append(TermHit(term, origin[i], origin[end - 1] + 1))
-                    i = end
-                    break
-            else:
-                i += 1
-        return hits
-
-    def get(self, source: str) -> Term | None:
-        """The entry whose source or source variant is source (full-width, case folded), or None."""
-        return self._by_key.get(_key(source))
-
-    def as_records(self) -> list[dict[str, object]]:
-        """The entries as plain dicts (for JSON): source, target, target_variants, forbidden, note, source_variants."""
-        return [
-            {
-                "source": t.source,
-                "target": t.target,
-                "target_variants": list(t.target_variants),
-                "forbidden": list(t.forbidden),
-                "note": t.note,
-                "source_variants": list(t.source_variants),
-            }
-            for t in self.terms
-        ]
 
 
 # --- reading and validation -----------------------------------------------------------------------

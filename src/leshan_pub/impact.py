@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from .document import Document, ReviewState, Segment
 from .enforce import forbidden_present, verify
-from .glossary import Glossary, TermHit
+from .terms import Glossary, TermHit
 
 _MACHINE_STATES = (ReviewState.NEW, ReviewState.MACHINE)
 

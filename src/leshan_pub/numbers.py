@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
+
+from .terms import nfkc_fold
 
 
 class FigureKind(StrEnum):
@@ -54,17 +55,6 @@ _EN_POWER_UNIT = re.compile(
     r"[\s-]*(?:(?P<symbol>[GMkK])Wh?\b|(?i:(?P<word>giga|mega|kilo)watt(?:s|-hours?)?)\b)"
 )
 _EN_PREFIX_WORD = {"giga": "G", "mega": "M", "kilo": "k"}
-
-
-def _normalize(text: str) -> tuple[str, list[int]]:
-    """NFKC text character by character (full-width digits, ％, superscripts become ASCII), with original offsets."""
-    out: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
-        for folded in unicodedata.normalize("NFKC", ch):
-            out.append(folded)
-            origin.append(i)
-    return "".join(out), origin
 
 
 def _figure(
@@ -198,7 +188,7 @@ def _zh_special_figures(text: str, origin: list[int], normalized: str) -> list[F
 
 def chinese_figures(text: str) -> list[Figure]:
     """Every figure in Chinese text, in order, with 万/亿 applied and ranges split into both ends; [] when none."""
-    normalized, origin = _normalize(text)
+    normalized, origin = nfkc_fold(text)
     figures = _zh_special_figures(text, origin, normalized)
     masked = _mask(_mask(_mask(normalized, _ZH_PLAN), _ZH_FRACTION), _NON_FIGURE)
     for match in _ZH_FIGURE.finditer(masked):
@@ -394,7 +384,7 @@ def _borrow_range_scale(text: str, readings: list[_Reading]) -> None:
 
 def english_figures(text: str) -> list[Figure]:
     """Every figure in English text, in order: digits, number words, scales, fractions, month names; [] when none."""
-    normalized, origin = _normalize(text)
+    normalized, origin = nfkc_fold(text)
     readings = [r for match in _EN_FIGURE.finditer(normalized) for r in _match_readings(match)]
     for reading in readings:
         _apply_power_unit(normalized, reading)

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from .document import Document, ReviewState, Segment
 from .enforce import forbidden_present, verify
-from .glossary import Glossary, Term, TermHit
+from .terms import Glossary, Term, TermHit
 from .numbers import Figure, FigureKind, compare_figures, english_figures, english_form
 
 

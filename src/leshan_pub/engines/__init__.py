@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..errors import EngineError
-from ..glossary import Term
+from ..terms import Term
 
 DEFAULT_MODEL = "Helsinki-NLP/opus-mt-zh-en"
 

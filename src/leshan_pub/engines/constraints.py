@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from transformers import LogitsProcessor
 
-from ..glossary import Term
+from ..terms import Term
 
 # Openers after which SentencePiece spells the next word without its '▁' word-start marker.
 _OPENERS = ("(", '"')

@@ -18,7 +18,7 @@ from transformers import AutoConfig, LogitsProcessorList, MarianMTModel, MarianT
 
 from ..enforce import missing_terms
 from ..errors import EngineError, ModelUnavailableError
-from ..glossary import Term
+from ..terms import Term
 from . import DEFAULT_MODEL, EngineOptions, Translation
 from .constraints import SegmentPlan, TargetVocab, TermConstraintProcessor, TermSpelling, spell_term, unspellable_reason
 

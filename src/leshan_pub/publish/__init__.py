@@ -12,7 +12,7 @@ from pathlib import Path
 from ..atomic import remove_stale_temps
 from ..document import Document, Segment
 from ..errors import PublishError
-from ..glossary import Glossary, Term
+from ..terms import Glossary, Term
 
 # name -> "module:function"; a writer is imported only when its format is asked for, so
 # importing this package never imports python-docx or reportlab.

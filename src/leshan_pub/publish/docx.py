@@ -21,7 +21,7 @@ from docx.text.run import Run
 
 from .. import __version__
 from ..document import Document, Role, Segment
-from ..glossary import Glossary, Term
+from ..terms import Glossary, Term
 from . import UNTRANSLATED, PublishOptions, block_text, provenance_text, review_notice, terms_used
 from .fonts import family_name
 

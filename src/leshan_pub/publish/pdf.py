@@ -22,7 +22,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, CondPageBreak, Flowable, Frame, HRFlowable, PageTemplate, Paragraph
 
 from ..document import Document, Role, Segment
-from ..glossary import Glossary, Term
+from ..terms import Glossary, Term
 from . import UNTRANSLATED, PublishOptions, block_text, provenance_text, review_notice, terms_used
 from .fonts import Face, FontSet, Route, outline, prepare_fonts, script_shift
 from .linebreak import NO_LINE_END, break_lines
