@@ -23,6 +23,8 @@ app = typer.Typer(
 )
 glossary_app = typer.Typer(help="Keep the terminology glossary: list, validate, add, remove, import, export.", no_args_is_help=True)
 app.add_typer(glossary_app, name="glossary")
+memory_app = typer.Typer(help="Keep the translation memory (TMX): export, import, stats.", no_args_is_help=True)
+app.add_typer(memory_app, name="memory")
 
 F = TypeVar("F", bound=Callable[..., Any])
 _IDEOGRAPHIC_SPACE = "\u3000"  # pads Chinese terms to a common width
@@ -43,8 +45,9 @@ def reports_errors(command: F) -> F:
             where = f" {exc.filename}" if exc.filename else ""
             typer.echo(f"leshan-pub: error: cannot write or read{where}: {exc.strerror or exc}", err=True)
             raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            typer.echo("leshan-pub: interrupted; files written so far are complete", err=True)
+        except KeyboardInterrupt as exc:
+            said = str(exc) or "interrupted; files written so far are complete"
+            typer.echo(f"leshan-pub: {said}", err=True)
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
@@ -95,6 +98,20 @@ EncodingOpt = Annotated[
 BeamsOpt = Annotated[int, typer.Option("--beams", min=1, max=16, help="Beam size.")]
 BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, max=1024, help="Segments per batch.")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")]
+MemoryOpt = Annotated[
+    Path | None,
+    typer.Option("--memory", help="Translation memory (.tmx). Default: memory.tmx beside the glossary in use."),
+]
+ThresholdOpt = Annotated[
+    float,
+    typer.Option("--fuzzy-threshold", min=1, max=100, help="Lowest score (%) at which a memory match is offered."),
+]
+
+
+def _memory(memory: Path | None, glossary: Any, threshold: float = 75.0):  # noqa: ANN202
+    from .pipeline import resolve_memory
+
+    return resolve_memory(memory, glossary, threshold)
 
 
 def _engine_options(model: str, beams: int, batch_size: int, device: str):  # noqa: ANN202
@@ -130,6 +147,8 @@ def build(
     beams: BeamsOpt = 4,
     batch_size: BatchOpt = 16,
     device: DeviceOpt = "auto",
+    memory: MemoryOpt = None,
+    fuzzy_threshold: ThresholdOpt = 75.0,
 ) -> None:
     """Segment, translate and publish an article (the segment file beside it keeps review work)."""
     from .pipeline import build as run_build, engine_loader, load_default_glossary
@@ -137,7 +156,9 @@ def build(
     terms = load_default_glossary(glossary)
     load = engine_loader(engine, _engine_options(model, beams, batch_size, device))
     options = _publish_options(final, page_size, layout, font)
-    result = run_build(source, terms, load, out, _formats(fmt), options, encoding)
+    result = run_build(
+        source, terms, load, out, _formats(fmt), options, encoding, _memory(memory, terms, fuzzy_threshold), batch_size
+    )
     _report_segments(result.segments)
     _report_translation(result.translation)
     for path in result.outputs:
@@ -146,11 +167,18 @@ def build(
 
 @app.command()
 @reports_errors
-def segment(source: SourceArg, glossary: GlossaryOpt = None, encoding: EncodingOpt = None) -> None:
-    """Split an article into segments and write (or update) its segment file."""
+def segment(
+    source: SourceArg,
+    glossary: GlossaryOpt = None,
+    encoding: EncodingOpt = None,
+    memory: MemoryOpt = None,
+    fuzzy_threshold: ThresholdOpt = 75.0,
+) -> None:
+    """Split an article into segments and write (or update) its segment file; new ones are looked up in the memory."""
     from .pipeline import load_default_glossary, segment_source
 
-    _, report = segment_source(source, load_default_glossary(glossary), encoding)
+    terms = load_default_glossary(glossary)
+    _, report = segment_source(source, terms, encoding, _memory(memory, terms, fuzzy_threshold))
     _report_segments(report)
 
 
@@ -162,7 +190,7 @@ def translate(
     glossary: GlossaryOpt = None,
     engine: EngineOpt = "transformers",
     retranslate: Annotated[
-        bool, typer.Option("--retranslate", help="Also re-translate machine-translated segments.")
+        bool, typer.Option("--retranslate", help="Also re-translate machine-translated segments (not fuzzy-match drafts).")
     ] = False,
     force: Annotated[
         bool,
@@ -171,12 +199,20 @@ def translate(
     beams: BeamsOpt = 4,
     batch_size: BatchOpt = 16,
     device: DeviceOpt = "auto",
+    memory: MemoryOpt = None,
+    fuzzy_threshold: ThresholdOpt = 75.0,
 ) -> None:
-    """Machine-translate the segments that need it; reviewed and approved ones are kept."""
+    """Machine-translate the segments that need it (memory matches first); reviewed and approved ones are kept.
+
+    The segment file is written after every batch: Ctrl-C keeps what is finished.
+    """
     from .pipeline import engine_loader, load_default_glossary, translate_file
 
     load = engine_loader(engine, _engine_options(model, beams, batch_size, device))
-    _, report = translate_file(path, load_default_glossary(glossary), load, retranslate, force)
+    terms = load_default_glossary(glossary)
+    _, report = translate_file(
+        path, terms, load, retranslate, force, _memory(memory, terms, fuzzy_threshold), chunk_size=batch_size
+    )
     _report_translation(report)
 
 
@@ -203,6 +239,7 @@ def publish(
 class ExportTo(StrEnum):
     xliff = "xliff"
     csv = "csv"
+    omegat = "omegat"
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -287,41 +324,158 @@ def status(path: DocArg, glossary: GlossaryOpt = None) -> None:
 @reports_errors
 def export_(
     path: DocArg,
-    to: Annotated[ExportTo, typer.Option("--to", help="xliff for CAT tools, csv for spreadsheets.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.", dir_okay=False)],
+    to: Annotated[
+        ExportTo, typer.Option("--to", help="xliff for CAT tools, csv for spreadsheets, omegat for an OmegaT project folder.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write (a folder for omegat).")],
     glossary: GlossaryOpt = None,
+    memory: MemoryOpt = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing file that is not an export of this kind.")
+    ] = False,
 ) -> None:
-    """Export a segment file for a CAT tool (XLIFF 1.2) or a spreadsheet (CSV)."""
+    """Export a segment file for a CAT tool (XLIFF 1.2, or an OmegaT project) or a spreadsheet (CSV)."""
     from .atomic import write_bytes_atomic
-    from .exchange import ExportFormat, export_document
+    from .exchange import ExportFormat, check_export_target, export_document
     from .pipeline import load_default_glossary, resolve_segment_file
     from .segfile import read_segment_file
 
-    document = read_segment_file(resolve_segment_file(path))
-    write_bytes_atomic(output, export_document(document, ExportFormat(to.value), load_default_glossary(glossary)))
+    segfile = resolve_segment_file(path)
+    document = read_segment_file(segfile)
+    terms = load_default_glossary(glossary)
+    settings = _memory(memory, terms)
+    if to is ExportTo.omegat:
+        from .memory import read_memory
+        from .omegat import export_project
+
+        project = export_project(document, output, terms, read_memory(settings.path) if settings.path else None, force)
+        typer.echo(
+            f"wrote OmegaT project {output}: {len(document.segments)} segments in source/, {project.human} reviewed "
+            f"or approved in tm/auto, {project.drafts} drafts in tm/mt, {project.memory} memory entries in tm/"
+        )
+        return
+    fmt = ExportFormat(to.value)
+    inputs = {
+        "the article": segfile.with_name(document.original) if document.original else None,
+        "the segment file": segfile,
+        "the glossary": terms.path if terms else None,
+        "the translation memory": settings.path,
+    }
+    check_export_target(output, fmt, inputs, force)
+    write_bytes_atomic(output, export_document(document, fmt, terms))
     typer.echo(f"wrote {output} ({len(document.segments)} segments)")
 
 
 @app.command("import")
 @reports_errors
 def import_(
-    file: Annotated[Path, typer.Argument(help="The edited .xlf/.xliff or .csv file.")],
+    file: Annotated[Path, typer.Argument(help="The edited .xlf/.xliff or .csv file, or an OmegaT project folder.")],
     path: DocArg,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite reviewed and approved work too.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Also change approved work, and overwrite newer edits.")] = False,
+    partial: Annotated[
+        bool, typer.Option("--partial", help="Apply the rows that can be applied; list the refused ones.")
+    ] = False,
+    glossary: GlossaryOpt = None,
+    memory: MemoryOpt = None,
+    fuzzy_threshold: ThresholdOpt = 75.0,
 ) -> None:
-    """Import a translator's edits (XLIFF or CSV) into the document's segment file, validated first."""
+    """Import a translator's edits (XLIFF, CSV, or what OmegaT wrote) into the segment file; human work goes into the memory."""
     from .exchange import import_file
     from .locking import segment_file_lock
-    from .pipeline import resolve_segment_file
+    from .omegat import is_project, target_file
+    from .pipeline import load_default_glossary, resolve_segment_file
+    from .segfile import read_segment_file
 
     segfile = resolve_segment_file(path)
+    settings = _memory(memory, load_default_glossary(glossary), fuzzy_threshold)
     with segment_file_lock(segfile):
-        report = import_file(file, segfile, force)
-    typer.echo(f"updated {len(report.updated)}, unchanged {report.unchanged}"
-               + (f", backup {report.backup}" if report.backup else ""))
-    if report.skipped_human:
-        typer.echo(f"kept reviewed/approved work in {' '.join(report.skipped_human)}; "
-                   "re-run with --force to overwrite", err=True)
+        if is_project(file):
+            file = target_file(file, read_segment_file(segfile).name)
+            if not file.is_file():
+                raise LeshanPubError(f"{file} not found; in OmegaT, create the translated documents (Ctrl+D) first")
+        report = import_file(file, segfile, force, partial, settings)
+    typer.echo(
+        f"updated {len(report.updated)}, unchanged {report.unchanged}, refused {len(report.refused)}"
+        + (f", {report.remembered} memory entries recorded in {settings.path}" if report.remembered else "")
+        + (f", backup {report.backup}" if report.backup else "")
+    )
+    for refusal in report.refused:
+        typer.echo(f"  refused {refusal.id}: {refusal.reason}", err=True)
+
+
+@memory_app.command("stats")
+@reports_errors
+def memory_stats(glossary: GlossaryOpt = None, memory: MemoryOpt = None) -> None:
+    """Count the memory's entries by review state and by document."""
+    from collections import Counter
+
+    from .memory import read_memory
+    from .pipeline import load_default_glossary
+
+    settings = _memory(memory, load_default_glossary(glossary))
+    entries = read_memory(settings.path).entries
+    typer.echo(f"{settings.path}: {len(entries)} entries")
+    for state, count in sorted(Counter(str(e.state) for e in entries).items()):
+        typer.echo(f"  {state:<20} {count}")
+    for name, count in sorted(Counter(e.document or "(unknown)" for e in entries).items()):
+        typer.echo(f"  document {name}: {count}")
+    people = Counter(e.who for e in entries if e.who)
+    if people:
+        typer.echo("  by " + ", ".join(f"{who} ({count})" for who, count in people.most_common()))
+
+
+@memory_app.command("export")
+@reports_errors
+def memory_export(
+    output: Annotated[Path, typer.Argument(help="The TMX file to write.", dir_okay=False)],
+    glossary: GlossaryOpt = None,
+    memory: MemoryOpt = None,
+) -> None:
+    """Write the memory as TMX 1.4b for another CAT tool."""
+    from .memory import read_memory, write_memory
+    from .pipeline import load_default_glossary
+
+    settings = _memory(memory, load_default_glossary(glossary))
+    if output.exists() and settings.path.exists() and output.resolve() == settings.path.resolve():
+        raise LeshanPubError(f"{output} is the memory itself; give another file name")
+    entries = read_memory(settings.path)
+    write_memory(output, entries)
+    typer.echo(f"wrote {output} ({len(entries)} entries)")
+
+
+@memory_app.command("import")
+@reports_errors
+def memory_import(
+    file: Annotated[Path, typer.Argument(help="A TMX file, or a segment file (.zh-en.xlf) whose reviewed work to add.")],
+    glossary: GlossaryOpt = None,
+    memory: MemoryOpt = None,
+) -> None:
+    """Merge a TMX (or a segment file's reviewed and approved segments) into the memory; newer English is never displaced."""
+    from .files import read_input
+    from .memory import MemoryEntry, now_stamp, parse_tmx, translator_name, update_memory
+    from .pipeline import load_default_glossary
+    from .segfile import SUFFIX, read_segment_file
+
+    settings = _memory(memory, load_default_glossary(glossary))
+    if file.name.endswith((SUFFIX, ".xlf", ".xliff")):
+        document = read_segment_file(file)
+        stamp, who = now_stamp(), translator_name()
+        entries = [MemoryEntry(s.source, s.target, s.state, document.name, s.id, stamp, stamp, who)
+                   for s in document.segments if s.state.is_human and s.target.strip()]
+    else:
+        entries = parse_tmx(read_input(file, LeshanPubError, "a TMX file (.tmx)"), str(file))
+    outcome: list[Any] = []
+
+    def merge(tm: Any) -> int:
+        outcome.append(tm.merge(entries))
+        return outcome[0].added + outcome[0].updated
+
+    update_memory(settings.path, merge)
+    report = outcome[0]
+    typer.echo(f"{settings.path}: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+               f"{len(report.conflicts)} conflicts")
+    for conflict in report.conflicts:
+        typer.echo(f"  conflict {conflict}", err=True)
 
 
 @glossary_app.command("list")
@@ -443,17 +597,21 @@ def glossary_export(
 
 
 def _report_segments(report: Any) -> None:
+    memory = f"; memory: {report.memory.exact} exact, {report.memory.fuzzy} fuzzy" if report.memory_path else ""
     typer.echo(
         f"{report.segment_file}: {report.total} segments "
-        f"({report.kept} kept, {report.reused} reused, {report.new} new, {len(report.dropped)} dropped)"
+        f"({report.kept} kept, {report.reused} reused, {report.new} new, {len(report.dropped)} dropped){memory}"
     )
     for segment in report.dropped:
         typer.echo(f"  dropped {segment.id} [{segment.state}]: {segment.source[:40]}", err=True)
     if report.backup:
-        typer.echo(f"  reviewed work that left the file is kept in {report.backup}", err=True)
+        kept = f"in the translation memory {report.memory_path} and " if report.memory_path else ""
+        typer.echo(f"  reviewed work that left the file is kept {kept}in {report.backup}", err=True)
 
 
 def _report_translation(report: Any) -> None:
+    if report.memory.exact or report.memory.fuzzy:
+        typer.echo(f"memory: {report.memory.exact} exact matches (reviewed), {report.memory.fuzzy} fuzzy-match drafts")
     if report.glossary_changed:
         typer.echo(f"glossary changed: re-translating {len(report.glossary_changed)} machine-translated segments")
     for segment_id, message in report.broken_human:

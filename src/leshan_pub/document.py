@@ -40,6 +40,21 @@ class Block:
     first_line: int  # 1-based line in the source file, for messages
 
 
+@dataclass(frozen=True)
+class Match:
+    """A translation-memory candidate for a segment: its Chinese and English, how close (0-100) and whence."""
+
+    source: str
+    target: str
+    score: int  # 100: the same sentence once width, white space and quote style are normalised
+    origin: str  # "document/segment id" of the work it came from, or "" when unknown
+
+    def describe(self) -> str:
+        """'fuzzy match 87% from leshan-2024/s1a2b3c4d5' (or 'exact match ...' at 100)."""
+        kind = "exact match" if self.score >= 100 else f"fuzzy match {self.score}%"
+        return f"{kind} from {self.origin or 'the translation memory'}"
+
+
 @dataclass
 class Segment:
     """One sentence (or heading, caption...) of the source with its English and review state."""
@@ -51,6 +66,12 @@ class Segment:
     target: str = ""
     state: ReviewState = ReviewState.NEW
     notes: list[str] = field(default_factory=list)
+    matches: list[Match] = field(default_factory=list)  # memory candidates, best first
+
+    @property
+    def is_fuzzy_draft(self) -> bool:
+        """True when the English is a fuzzy match from the memory awaiting review, not machine output."""
+        return self.state is ReviewState.MACHINE and bool(self.matches) and self.target == self.matches[0].target
 
 
 @dataclass(frozen=True)

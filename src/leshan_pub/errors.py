@@ -27,3 +27,7 @@ class EngineError(LeshanPubError):
 
 class PublishError(LeshanPubError):
     """A document that cannot be typeset (no usable font, a glyph no font has, ...)."""
+
+
+class TranslationMemoryError(LeshanPubError):
+    """A translation-memory (TMX) file that cannot be read, or an update it refuses."""

@@ -1,8 +1,15 @@
-"""Export a document for CAT tools (XLIFF 1.2) and spreadsheets (CSV), and import translators' edits back."""
+"""Export a document for CAT tools (XLIFF 1.2) and spreadsheets (CSV), and import translators' edits back.
+
+Import rules, one place: a target that differs from the stored one is a person's work (at least
+reviewed, recorded in the memory, never replaced by the model); a row whose English is what the
+export carried brings nothing and changes nothing; an export older than the segment file's human
+work is a conflict; changing approved English needs force; every refused row is named.
+"""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -11,21 +18,21 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from .atomic import write_bytes_atomic
 from .document import Document, ReviewState, Segment
 from .errors import SegmentFileError
 from .files import parse_untrusted_xml, read_input
+from .memory import MemoryEntry, MemorySettings, leverage, now_stamp, read_memory, translator_name, update_memory
+from .segfile import LP_NS, XLIFF_NS, keep_backup, read_segment_file, read_unit, render_xliff, write_segment_file
 from .terms import Glossary, Term
-from .segfile import STATES_FROM_XLIFF as XLIFF_STATES
-from .segfile import XLIFF_NS, read_segment_file, render_xliff, write_segment_file
 
-CSV_COLUMNS = ("id", "role", "state", "source", "target", "notes")
+CSV_COLUMNS = ("id", "role", "state", "source", "target", "notes", "matches", "base")
+_OLD_CSV_COLUMNS = CSV_COLUMNS[:6]  # exports before memory matches and base fingerprints
 _CSV_REQUIRED = ("id", "state", "source", "target")
 _GLOSSARY_NOTE = "glossary"
 _XLIFF_1_NS = "urn:oasis:names:tc:xliff:document:1."
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
-# translate-toolkit writes a file-qualified id ('demo.zh.txt' + U+0004 + 's2') with this in place of U+0004.
-_TT_ID_SEPARATOR = "__%04__"
+_BASE = f"{{{LP_NS}}}base"
+_EXPORT_MARK = f"{{{LP_NS}}}export"
 # Characters XML 1.0 cannot hold; a spreadsheet cell can, and writing one would break the segment file.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _MAX_PROBLEMS_SHOWN = 8
@@ -39,14 +46,31 @@ class ExportFormat(StrEnum):
     CSV = "csv"
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A row an import did not apply: its id and why, in words a translator acts on."""
+
+    id: str
+    reason: str
+
+
 @dataclass
 class ImportReport:
-    """What an import did: updated + unchanged + skipped_human always add up to the segment count."""
+    """What an import did: ids updated, segments unchanged, rows refused (applied only with partial)."""
 
     updated: list[str] = field(default_factory=list)  # ids whose target or state changed
     unchanged: int = 0  # segments left as they were, including those the import file lacked
-    backup: Path | None = None  # the previous segment file; None when nothing was written
-    skipped_human: list[str] = field(default_factory=list)  # reviewed/approved work kept (force=False)
+    backup: Path | None = None  # a timestamped copy of the previous segment file; None when nothing was written
+    refused: list[Refusal] = field(default_factory=list)
+    remembered: int = 0  # translation-memory entries added or changed
+
+
+class ImportRefused(SegmentFileError):
+    """Rows an import would refuse; nothing was imported. refused names each one."""
+
+    def __init__(self, message: str, refused: list[Refusal]) -> None:
+        super().__init__(message)
+        self.refused = refused
 
 
 @dataclass(frozen=True)
@@ -58,6 +82,13 @@ class _Edit:
     target: str
     state: ReviewState
     where: str  # "line 4 (id 's2')" or "trans-unit 's2'", for messages
+    base: str = ""  # the fingerprint of the English the export carried; "" for files from elsewhere
+
+
+def fingerprint(state: ReviewState, target: str) -> str:
+    """A short hash of a unit's state and English, written into exports as 'base' so an import can
+    tell an untouched row, and an export older than the segment file's human work."""
+    return hashlib.sha256(f"{state}\n{target}".encode()).hexdigest()[:16]
 
 
 # --- export ----------------------------------------------------------------------------------------
@@ -75,13 +106,15 @@ def _glossary_terms(segment: Segment, glossary: Glossary | None) -> list[Term]:
 
 
 def _export_xliff(document: Document, glossary: Glossary | None) -> bytes:
-    data = render_xliff(document)
-    if glossary is None:
-        return data
-    root = ET.fromstring(data)  # our own XML, just rendered
-    terms = {segment.id: _glossary_terms(segment, glossary) for segment in document.segments}
+    root = ET.fromstring(render_xliff(document))  # our own XML, just rendered
+    header = root.find(f"{{{XLIFF_NS}}}file/{{{XLIFF_NS}}}header")
+    if header is not None:
+        ET.SubElement(header, _EXPORT_MARK, {"exported": now_stamp()})
+    by_id = {segment.id: segment for segment in document.segments}
     for unit in root.iter(f"{{{XLIFF_NS}}}trans-unit"):
-        for term in terms.get(unit.get("id", ""), []):
+        segment = by_id[unit.get("id", "")]
+        unit.set(_BASE, fingerprint(segment.state, segment.target))
+        for term in _glossary_terms(segment, glossary):
             note = ET.SubElement(unit, f"{{{XLIFF_NS}}}note", {"from": _GLOSSARY_NOTE})
             note.text = f"{term.source} = {term.target}"
     ET.indent(root, space="  ")
@@ -95,7 +128,11 @@ def _export_csv(document: Document, glossary: Glossary | None) -> bytes:
     writer.writerow(CSV_COLUMNS)
     for segment in document.segments:
         notes = [*segment.notes, *(f"glossary: {t.source} = {t.target}" for t in _glossary_terms(segment, glossary))]
-        writer.writerow([segment.id, segment.role, segment.state, segment.source, segment.target, "\n".join(notes)])
+        matches = "\n".join(f"{m.score}% {m.origin}: {m.target}" for m in segment.matches)
+        writer.writerow([
+            segment.id, segment.role, segment.state, segment.source, segment.target, "\n".join(notes), matches,
+            fingerprint(segment.state, segment.target),
+        ])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -105,88 +142,174 @@ _EXPORTERS: dict[ExportFormat, Callable[[Document, Glossary | None], bytes]] = {
 }
 
 
+def check_export_target(output: Path, fmt: ExportFormat, inputs: dict[str, Path | None], force: bool) -> None:
+    """Raise SegmentFileError when writing an export to output would overwrite an input or a file
+    that is not an export of this kind; force allows it.
+
+    inputs names the files never to overwrite ('the article': path, 'the segment file': path, ...).
+    """
+    if force:
+        return
+    for what, path in inputs.items():
+        if path is not None and _same_file(output, path):
+            raise SegmentFileError(
+                f"export -o {output} is {what}; an export never overwrites its inputs; choose another file name"
+            )
+    if output.is_dir():
+        raise SegmentFileError(f"export -o {output} is a folder; give a file name")
+    if output.exists() and not _is_export(output, fmt):
+        raise SegmentFileError(
+            f"export -o {output} exists and is not a leshan-pub {fmt} export; choose another file name, "
+            "or add --force to overwrite it"
+        )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return a.absolute() == b.absolute()
+
+
+def _is_export(path: Path, fmt: ExportFormat) -> bool:
+    """True when path holds an export of kind fmt, which a new export may replace."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    if fmt is ExportFormat.CSV:
+        first = data.decode("utf-8-sig", errors="replace").split("\n", 1)[0]
+        header = tuple(next(csv.reader([first]), []))
+        return header in (CSV_COLUMNS, _OLD_CSV_COLUMNS)
+    try:
+        root = parse_untrusted_xml(data, str(path), SegmentFileError, "")
+    except SegmentFileError:
+        return False
+    return root.find(f"{{{XLIFF_NS}}}file/{{{XLIFF_NS}}}header/{_EXPORT_MARK}") is not None
+
+
 # --- import ----------------------------------------------------------------------------------------
 
 
-def import_file(path: Path, segment_file: Path, force: bool = False) -> ImportReport:
+def import_file(
+    path: Path,
+    segment_file: Path,
+    force: bool = False,
+    partial: bool = False,
+    memory: MemorySettings | None = None,
+) -> ImportReport:
     """Apply the targets and states of an exported file, edited by a translator, to the segment file.
 
-    The format follows the suffix (.xlf, .xliff, .csv). Everything is checked before anything is
-    written: any problem raises SegmentFileError naming each CSV line or XLIFF trans-unit at fault,
-    and the segment file is left as it was. Only target and state are imported (ids and sources
-    are keys; roles and notes are ours). Segments the file lacks are left as they are. Without
-    force, a reviewed or approved segment whose target would change or whose state would drop is
-    kept and listed in skipped_human. When something changes, the previous segment file is kept
-    as '<segment file>.bak' and the new one is written atomically.
+    The format follows the suffix (.xlf, .xliff, .csv). A broken file (bad rows, repeated ids)
+    raises SegmentFileError naming each line or trans-unit at fault, and nothing changes. Rows the
+    import rules refuse raise ImportRefused naming every id, and nothing changes, unless partial:
+    then the other rows are applied and the refused ones listed in the report; the English of rows
+    whose sentence the author changed goes into the memory, to come back as a match. Segments the
+    file lacks stay as they are. When something changes, the previous segment file is kept as a
+    timestamped backup, the new one is written atomically, and human work goes into the memory.
     """
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
         raise SegmentFileError(f"{path}: cannot import a '{path.suffix}' file; give an .xlf, .xliff or .csv export")
     edits, problems = reader(_read_import_bytes(path), str(path))
     document = read_segment_file(segment_file)
-    previous = segment_file.read_bytes()
-    problems += _mismatches(edits, document, segment_file)
+    problems += _repeated_ids(edits, document, segment_file)
     if problems:
         shown = "; ".join(problems[:_MAX_PROBLEMS_SHOWN])
         more = f"; and {len(problems) - _MAX_PROBLEMS_SHOWN} more" if len(problems) > _MAX_PROBLEMS_SHOWN else ""
         raise SegmentFileError(f"{path}: nothing imported, {len(problems)} problem(s): {shown}{more}")
 
-    report = _apply(edits, document, force)
+    by_id = {segment.id: segment for segment in document.segments}
+    verdicts = [(edit, _judge(edit, by_id.get(edit.id), segment_file.name, force)) for edit in edits]
+    refused = [Refusal(edit.id, verdict) for edit, verdict in verdicts if isinstance(verdict, str)]
+    if refused and not partial:
+        applicable = sum(isinstance(v, ReviewState) for _, v in verdicts)
+        listed = "; ".join(f"{r.id}: {r.reason}" for r in refused)
+        raise ImportRefused(
+            f"{path}: nothing imported, {len(refused)} row(s) refused: {listed}; re-run with --partial to apply "
+            f"the other {applicable} change(s) and list these", refused,
+        )
+    report = ImportReport(refused=refused)
+    for edit, verdict in verdicts:
+        if isinstance(verdict, ReviewState):
+            segment = by_id[edit.id]
+            segment.target, segment.state = edit.target, verdict
+            segment.notes = [n for n in segment.notes if not n.startswith(("exact match", "fuzzy match"))]
+            report.updated.append(edit.id)
+    report.unchanged = len(document.segments) - len(report.updated)
+    report.remembered = _remember(document, report.updated, _moved_work(verdicts, by_id), memory)
+    if memory is not None and memory.path is not None and report.remembered:
+        # Work that arrived for a changed sentence is offered at once to the sentence that replaced it.
+        before = {s.id: (s.target, s.state, s.matches) for s in document.segments}
+        leverage(document.segments, read_memory(memory.path), memory.fuzzy_threshold)
+        report.updated += [s.id for s in document.segments
+                           if s.id not in report.updated and (s.target, s.state, s.matches) != before[s.id]]
+        report.unchanged = len(document.segments) - len(report.updated)
     if report.updated:
-        report.backup = segment_file.with_name(segment_file.name + ".bak")
-        write_bytes_atomic(report.backup, previous)
+        report.backup = keep_backup(segment_file)
         write_segment_file(segment_file, document)
     return report
 
 
-def _read_import_bytes(path: Path) -> bytes:
-    data = read_input(path, SegmentFileError, "the exported .xlf or .csv file")
-    if not data.strip():
-        raise SegmentFileError(f"{path} is empty; nothing to import")
-    return data
+def _judge(edit: _Edit, segment: Segment | None, segment_file: str, force: bool) -> ReviewState | str:
+    """The state the edit gives its segment, None when it changes nothing, or the reason it is refused."""
+    if segment is None:
+        return (f"the author changed this sentence since your export (id not in {segment_file}); "
+                "your English is kept in the translation memory with --partial")
+    if edit.source != segment.source:
+        return (f"source {edit.source!r} differs from the segment file's {segment.source!r}; "
+                "sources are read-only, undo the edit")
+    if edit.base and fingerprint(edit.state, edit.target) == edit.base:
+        return _UNCHANGED  # the row is as exported: it brings nothing, however old the export
+    if not edit.target.strip() or edit.target == segment.source:
+        return _UNCHANGED  # an empty target never erases English; a copy of the Chinese is untranslated (OmegaT)
+    new_target = edit.target != segment.target
+    if not new_target and (edit.state is segment.state or edit.state is ReviewState.NEW):
+        return _UNCHANGED  # the same English; 'new' beside English says nothing about review
+    if edit.base and edit.base != fingerprint(segment.state, segment.target) and segment.state.is_human and not force:
+        return (f"changed in {segment_file} since your export (now {segment.state}: {segment.target[:40]!r}); "
+                "re-export and redo the edit, or --force to overwrite")
+    state = edit.state
+    if new_target and not state.is_human:
+        state = ReviewState.REVIEWED  # a person wrote this English, whatever the row claims
+    if segment.state is ReviewState.APPROVED and not force and (new_target or state is not ReviewState.APPROVED):
+        what = "its approved English would change" if new_target else f"it would go back to {state}"
+        return f"{what}; changing approved work needs --force"
+    if segment.state.is_human and _RANK[state] < _RANK[segment.state] and not force:
+        return f"it would go back from {segment.state} to {state}; that needs --force"
+    return state
 
 
-def _mismatches(edits: list[_Edit], document: Document, segment_file: Path) -> list[str]:
-    """Problems between the file and the segment file: repeated or unknown ids, edited sources."""
-    by_id = {segment.id: segment for segment in document.segments}
-    if edits and not any(edit.id in by_id for edit in edits):
-        raise SegmentFileError(
-            f"none of the {len(edits)} ids in the import file is in {segment_file.name}; "
-            "it is an export of another document or of an older segmentation"
-        )
-    problems: list[str] = []
-    seen: set[str] = set()
-    for edit in edits:
-        segment = by_id.get(edit.id)
-        if edit.id in seen:
-            problems.append(f"{edit.where}: id appears more than once; keep one")
-        elif segment is None:
-            problems.append(f"{edit.where}: id is not in {segment_file.name}; keep the exported ids as they are")
-        elif edit.source != segment.source:
-            problems.append(
-                f"{edit.where}: source {edit.source!r} differs from the segment file's {segment.source!r}; "
-                "sources are read-only, undo the edit"
-            )
-        seen.add(edit.id)
-    return problems
+_UNCHANGED = "unchanged"
 
 
-def _apply(edits: Iterable[_Edit], document: Document, force: bool) -> ImportReport:
-    """Change the document's segments in place; human work stays unless force."""
-    by_id = {segment.id: segment for segment in document.segments}
-    report = ImportReport()
-    for edit in edits:
-        segment = by_id[edit.id]
-        if edit.target == segment.target and edit.state is segment.state:
-            continue
-        lowers = _RANK[edit.state] < _RANK[segment.state]
-        if segment.state.is_human and not force and (edit.target != segment.target or lowers):
-            report.skipped_human.append(edit.id)
-            continue
-        segment.target, segment.state = edit.target, edit.state
-        report.updated.append(edit.id)
-    report.unchanged = len(document.segments) - len(report.updated) - len(report.skipped_human)
-    return report
+def _moved_work(verdicts: list[tuple[_Edit, ReviewState | str]], by_id: dict[str, Segment]) -> list[_Edit]:
+    """Rows refused because their sentence changed that still hold a person's English."""
+    return [
+        edit for edit, verdict in verdicts
+        if isinstance(verdict, str) and verdict != _UNCHANGED and edit.id not in by_id and edit.target.strip()
+        and not (edit.base and fingerprint(edit.state, edit.target) == edit.base and not edit.state.is_human)
+    ]
+
+
+def _remember(document: Document, updated: list[str], moved: list[_Edit], memory: MemorySettings | None) -> int:
+    if memory is None or memory.path is None:
+        return 0
+    changed_ids = set(updated)
+    segments = [s for s in document.segments if s.id in changed_ids and s.state.is_human]
+    stamp, who = now_stamp(), translator_name()
+    moved_entries = [
+        MemoryEntry(e.source, e.target, e.state if e.state.is_human else ReviewState.REVIEWED, document.name, e.id,
+                    stamp, stamp, who)
+        for e in moved
+    ]
+    if not segments and not moved_entries:
+        return 0
+
+    def change(tm):  # noqa: ANN001, ANN202
+        return tm.record(segments, document.name, who) + sum(tm.add(e) != "unchanged" for e in moved_entries)
+
+    return update_memory(memory.path, change)
 
 
 def _target_problem(where: str, target: str, state: ReviewState) -> str | None:
@@ -266,7 +389,7 @@ def _csv_edit(row: list[str], columns: list[str], line: int, problems: list[str]
     if problem:
         problems.append(problem)
         return None
-    return _Edit(unit_id, cells["source"], cells["target"], state, where)
+    return _Edit(unit_id, cells["source"], cells["target"], state, where, cells.get("base", "").strip())
 
 
 # --- XLIFF -----------------------------------------------------------------------------------------
@@ -296,34 +419,12 @@ def _read_xliff(data: bytes, name: str) -> tuple[list[_Edit], list[str]]:
 
 def _xliff_edit(unit: ET.Element, number: int, ns: str, problems: list[str]) -> _Edit | None:
     """The trans-unit as an edit, or None after adding its problem to problems."""
-    unit_id = unit.get("id", "").rpartition(_TT_ID_SEPARATOR)[2]
-    if not unit_id:
-        problems.append(f"trans-unit {number}: no id; keep the exported ids as they are")
+    try:
+        read = read_unit(unit, ns, number)  # the one XLIFF reading, with the segment file's approval rule
+    except SegmentFileError as exc:
+        problems.append(str(exc))
         return None
-    where = f"trans-unit {unit_id!r}"
-    source = unit.find(f"{ns}source")
-    if source is None:
-        problems.append(f"{where}: no <source>; keep the exported source")
-        return None
-    target = unit.find(f"{ns}target")
-    text = "".join(target.itertext()) if target is not None else ""
-    state_name = target.get("state") if target is not None else None
-    if state_name is None:
-        # Without a state, approved="yes" is the only word on review; any English counts as reviewed.
-        approved = unit.get("approved") == "yes"
-        state = ReviewState.NEW if not text else ReviewState.APPROVED if approved else ReviewState.REVIEWED
-    elif state_name in XLIFF_STATES:
-        # The state attribute wins over approved="yes": translate-toolkit and several CAT tools set
-        # approved on any confirmed target, which is not a reviewer's sign-off.
-        state = XLIFF_STATES[state_name]
-    else:
-        problems.append(f"{where}: state {state_name!r} is not one of {', '.join(sorted(XLIFF_STATES))}")
-        return None
-    problem = _target_problem(where, text, state)
-    if problem:
-        problems.append(problem)
-        return None
-    return _Edit(unit_id, "".join(source.itertext()), text, state, where)
+    return _Edit(read.id, read.source, read.target, read.state, f"trans-unit {read.id!r}", read.base)
 
 
 _READERS: dict[str, Callable[[bytes, str], tuple[list[_Edit], list[str]]]] = {

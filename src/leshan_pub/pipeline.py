@@ -10,20 +10,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .atomic import write_bytes_atomic
 from .document import Document, Provenance, ReviewState, Segment
 from .enforce import forbidden_present, verify
 from .errors import InputError, PublishError
 from .glossary import Glossary, load_glossary
 from .impact import glossary_impact
 from .locking import segment_file_lock
+from .memory import LeverageReport, MemorySettings, leverage, memory_path, read_memory, record_segments
 from .read import read_article
-from .segfile import SUFFIX, document_name, read_segment_file, segment_file_for, write_segment_file
+from .segfile import SUFFIX, document_name, keep_backup, read_segment_file, segment_file_for, write_segment_file
 from .segment import segment_blocks, segmenter_version
 from .structure import parse_structure
 
 if TYPE_CHECKING:
-    from .engines import Engine, EngineOptions
+    from .engines import Engine, EngineOptions, Translation
     from .publish import PublishOptions
 
 DEFAULT_GLOSSARY = Path("glossary/leshan.tsv")
@@ -41,6 +41,8 @@ class SegmentReport:
     new: int = 0
     dropped: list[Segment] = field(default_factory=list)
     backup: Path | None = None
+    memory: LeverageReport = field(default_factory=LeverageReport)  # new segments filled from the memory
+    memory_path: Path | None = None  # where dropped human work was recorded; None without a memory
 
 
 @dataclass
@@ -49,6 +51,7 @@ class TranslateReport:
 
     translated: int = 0
     kept: int = 0
+    memory: LeverageReport = field(default_factory=LeverageReport)  # filled from the memory instead
     missing_terms: list[tuple[str, str]] = field(default_factory=list)  # (segment id, message)
     unspellable: list[tuple[str, str]] = field(default_factory=list)  # (Chinese term, reason)
     glossary_changed: list[str] = field(default_factory=list)  # machine segments re-translated for it
@@ -65,6 +68,15 @@ def load_default_glossary(path: Path | None) -> Glossary | None:
     if path is not None:
         return load_glossary(path)
     return load_glossary(DEFAULT_GLOSSARY) if DEFAULT_GLOSSARY.is_file() else None
+
+
+def resolve_memory(memory: Path | None, glossary: Glossary | None, fuzzy_threshold: float) -> MemorySettings:
+    """The memory settings for a command: --memory, else memory.tmx beside the glossary in use."""
+    return MemorySettings(memory_path(memory, glossary.path if glossary else None, DEFAULT_GLOSSARY), fuzzy_threshold)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during translation, after the finished segments were written; the message says how many."""
 
 
 def _provenance(glossary: Glossary | None, previous: Provenance | None) -> Provenance:
@@ -109,8 +121,15 @@ def merge_segments(fresh: list[Segment], old: Document | None) -> tuple[list[Seg
     return fresh, report
 
 
-def segment_source(source: Path, glossary: Glossary | None, encoding: str | None = None) -> tuple[Document, SegmentReport]:
-    """Split the article into segments, merged with its existing segment file, and write that file."""
+def segment_source(
+    source: Path, glossary: Glossary | None, encoding: str | None = None, memory: MemorySettings | None = None
+) -> tuple[Document, SegmentReport]:
+    """Split the article into segments, merged with its existing segment file, and write that file.
+
+    With a memory, every reviewed and approved segment of the old file is recorded in it first
+    (dropped ones included), and new segments are filled from it: exact matches as reviewed,
+    the best fuzzy match as a draft.
+    """
     blocks = parse_structure(read_article(source, encoding))
     fresh = segment_blocks(blocks)
     if not fresh:
@@ -118,12 +137,19 @@ def segment_source(source: Path, glossary: Glossary | None, encoding: str | None
     segfile = segment_file_for(source)
     with segment_file_lock(segfile):
         old = read_segment_file(segfile) if segfile.exists() else None
+        if old is not None and memory is not None and memory.path is not None:
+            record_segments(memory, old.segments, old.name)  # before any of it can leave the file
+            report_memory = memory.path
+        else:
+            report_memory = None
         segments, report = merge_segments(fresh, old)
-        report.segment_file = segfile
+        report.segment_file, report.memory_path = segfile, report_memory
+        if memory is not None and memory.path is not None:
+            report.memory = leverage(segments, read_memory(memory.path), memory.fuzzy_threshold)
+            report.new -= report.memory.exact + report.memory.fuzzy
         if old is not None and any(s.state.is_human for s in report.dropped):
-            # Reviewed work whose source sentence changed leaves the file; keep the last copy.
-            report.backup = segfile.with_name(segfile.name + ".bak")
-            write_bytes_atomic(report.backup, segfile.read_bytes())
+            # Reviewed work whose source sentence changed leaves the file; a timestamped copy stays.
+            report.backup = keep_backup(segfile)
         document = Document(
             name=document_name(source),
             segments=segments,
@@ -152,24 +178,35 @@ def translate_document(
     load: Callable[[], Engine],
     retranslate: bool = False,
     force: bool = False,
+    memory: MemorySettings | None = None,
+    save: Callable[[Document], None] | None = None,
+    chunk_size: int = 16,
 ) -> TranslateReport:
     """Translate the segments that need it, in place; reviewed and approved segments are kept.
 
-    NEW segments are translated; MACHINE ones too when retranslate is set, or when a glossary
-    change since their translation affects them. Reviewed and approved segments the changed
-    glossary breaks are listed for a person, and re-translated only with force. The engine is
-    only loaded when there is something to translate, so a reviewed document needs no model.
+    NEW segments are first looked up in the memory (exact: reviewed; fuzzy: a marked draft); the
+    rest are translated, and MACHINE ones too when retranslate is set or a glossary change since
+    their translation affects them (fuzzy-match drafts stay: they are a person's English).
+    Reviewed and approved segments the changed glossary breaks are listed for a person, and
+    re-translated only with force. The engine is only loaded when there is something to
+    translate. Segments go to the engine chunk_size at a time, and save (when given) is called
+    after each chunk, so an interrupt or crash keeps every finished chunk; Ctrl-C raises
+    Interrupted after a last save, saying how many segments were kept.
     """
-    wanted = {ReviewState.NEW, ReviewState.MACHINE} if retranslate else {ReviewState.NEW}
-    ids = {s.id for s in document.segments if s.state in wanted}
     report = TranslateReport()
+    if memory is not None and memory.path is not None:
+        report.memory = leverage(document.segments, read_memory(memory.path), memory.fuzzy_threshold)
+    wanted = {ReviewState.NEW, ReviewState.MACHINE} if retranslate else {ReviewState.NEW}
+    ids = {s.id for s in document.segments if s.state in wanted and not s.is_fuzzy_draft}
     if glossary is not None:
         # The recorded hash says whether the glossary changed since the last translation; with
         # force, every segment the glossary fails counts, even if it was reported before.
         judged = replace(document, provenance=replace(document.provenance, glossary_sha256="")) if force else document
         impact = glossary_impact(judged, None, glossary)
-        report.glossary_changed = [i for i in impact.retranslate if i not in ids]
-        ids |= set(impact.retranslate)
+        drafts = {s.id for s in document.segments if s.is_fuzzy_draft}
+        retranslate_ids = [i for i in impact.retranslate if i not in drafts]
+        report.glossary_changed = [i for i in retranslate_ids if i not in ids]
+        ids |= set(retranslate_ids)
         if force:
             ids |= {segment_id for segment_id, _ in impact.broken_human}
         else:
@@ -183,15 +220,32 @@ def translate_document(
     terms = [[hit.term for hit in glossary.find(s.source)] if glossary else [] for s in todo]
     used = list(dict.fromkeys(term for segment_terms in terms for term in segment_terms))
     report.unspellable = [(term.source, reason) for term, reason in engine.check_terms(used)]
-    results = engine.translate([s.source for s in todo], terms)
-    for segment, result in zip(todo, results, strict=True):
-        segment.target = _XML_ILLEGAL.sub("", result.text)  # a model may emit what XML cannot hold
-        segment.state = ReviewState.MACHINE
-        segment.notes = _term_notes(segment, glossary, result.notes)
-        report.missing_terms += [(segment.id, n) for n in segment.notes if n.startswith("glossary:")]
-    report.translated = len(todo)
     document.provenance = replace(document.provenance, model=engine.model_id, model_revision=engine.model_revision)
+    try:
+        for start in range(0, len(todo), max(1, chunk_size)):
+            chunk, chunk_terms = todo[start : start + chunk_size], terms[start : start + chunk_size]
+            results = engine.translate([s.source for s in chunk], chunk_terms)
+            for segment, result in zip(chunk, results, strict=True):
+                _apply_translation(segment, result, glossary, report)
+            if save is not None:
+                save(document)
+    except KeyboardInterrupt:
+        if save is not None:
+            save(document)  # whatever finished since the last chunk's save
+        left = len(todo) - report.translated
+        raise Interrupted(
+            f"interrupted: {report.translated} segment(s) translated and kept, {left} left; "
+            "run the same command again to continue"
+        ) from None
     return report
+
+
+def _apply_translation(segment: Segment, result: Translation, glossary: Glossary | None, report: TranslateReport) -> None:
+    text = _XML_ILLEGAL.sub("", result.text)  # a model may emit what XML cannot hold
+    notes = _term_notes(replace(segment, target=text), glossary, result.notes)
+    segment.target, segment.state, segment.notes, segment.matches = text, ReviewState.MACHINE, notes, []
+    report.missing_terms += [(segment.id, n) for n in notes if n.startswith("glossary:")]
+    report.translated += 1
 
 
 def engine_loader(name: str, options: EngineOptions) -> Callable[[], Engine]:
@@ -212,14 +266,24 @@ def translate_file(
     load: Callable[[], Engine],
     retranslate: bool = False,
     force: bool = False,
+    memory: MemorySettings | None = None,
+    chunk_size: int = 16,
 ) -> tuple[Document, TranslateReport]:
-    """Translate the segment file of path (an article or a segment file) and write it back."""
+    """Translate the segment file of path (an article or a segment file), writing it after every chunk.
+
+    Reviewed and approved segments already in the file (edited there by a CAT tool, say) are
+    recorded in the memory first.
+    """
     segfile = resolve_segment_file(path)
     with segment_file_lock(segfile):
         document = read_segment_file(segfile)
-        before = document.provenance
-        report = translate_document(document, glossary, load, retranslate, force)
-        if report.translated or document.provenance != before:
+        record_segments(memory, document.segments, document.name)
+        before = (document.provenance, [(s.target, s.state) for s in document.segments])
+        report = translate_document(
+            document, glossary, load, retranslate, force, memory,
+            save=lambda d: write_segment_file(segfile, d), chunk_size=chunk_size,
+        )
+        if (document.provenance, [(s.target, s.state) for s in document.segments]) != before:
             write_segment_file(segfile, document)
     return document, report
 
@@ -268,14 +332,19 @@ def build(
     formats: Sequence[str],
     options: PublishOptions,
     encoding: str | None = None,
+    memory: MemorySettings | None = None,
+    chunk_size: int = 16,
 ) -> BuildResult:
     """Segment, translate and publish one article; the segment file beside it keeps all review work."""
     from .publish import publish
 
-    with segment_file_lock(segment_file_for(source)):  # held from segmenting to the translated file
-        document, seg_report = segment_source(source, glossary, encoding)
+    segfile = segment_file_for(source)
+    with segment_file_lock(segfile):  # held from segmenting to the translated file
+        document, seg_report = segment_source(source, glossary, encoding, memory)
         before = document.provenance
-        tr_report = translate_document(document, glossary, load)
+        tr_report = translate_document(
+            document, glossary, load, memory=None, save=lambda d: write_segment_file(segfile, d), chunk_size=chunk_size
+        )
         if tr_report.translated or document.provenance != before:
             write_segment_file(seg_report.segment_file, document)
     if options.final:

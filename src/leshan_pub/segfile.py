@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .atomic import write_bytes_atomic
-from .document import Document, Provenance, ReviewState, Role, Segment
+from .document import Document, Match, Provenance, ReviewState, Role, Segment
 from .errors import SegmentFileError
 from .files import parse_untrusted_xml, read_input
 from .locking import DEFAULT_TIMEOUT, segment_file_lock
@@ -19,6 +21,9 @@ _X = f"{{{XLIFF_NS}}}"
 _LP = f"{{{LP_NS}}}"
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _TOOL_NOTE = "leshan-pub"
+_BASE = f"{_LP}base"
+# translate-toolkit writes a file-qualified id ('demo.zh.txt' + U+0004 + 's2') with this in place of U+0004.
+_TT_ID_SEPARATOR = "__%04__"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 # The segment file of a 50 MB article (read.MAX_ARTICLE_BYTES) with its English and markup fits;
@@ -107,12 +112,29 @@ def _trans_unit(segment: Segment) -> ET.Element:
     unit = ET.Element(f"{_X}trans-unit", attrs)
     ET.SubElement(unit, f"{_X}source").text = _xml_text(segment, "source", segment.source)
     target_attrs = {"state": _STATE_OUT[segment.state]}
-    if segment.state is ReviewState.MACHINE:
-        target_attrs["state-qualifier"] = "mt-suggestion"
+    qualifier = _state_qualifier(segment)
+    if qualifier:
+        target_attrs["state-qualifier"] = qualifier
     ET.SubElement(unit, f"{_X}target", target_attrs).text = _xml_text(segment, "English", segment.target)
     for note in segment.notes:
         ET.SubElement(unit, f"{_X}note", {"from": _TOOL_NOTE}).text = _xml_text(segment, "note", note)
+    for match in segment.matches:
+        # Where CAT tools look for translation-memory candidates (OmegaT, Okapi, memoQ, Trados).
+        alt = ET.SubElement(unit, f"{_X}alt-trans", {"match-quality": str(match.score), "origin": match.origin})
+        ET.SubElement(alt, f"{_X}source").text = _xml_text(segment, "match source", match.source)
+        ET.SubElement(alt, f"{_X}target").text = _xml_text(segment, "match", match.target)
     return unit
+
+
+def _state_qualifier(segment: Segment) -> str:
+    """XLIFF 1.2's word for where the English came from: mt-suggestion, fuzzy-match or exact-match."""
+    if segment.is_fuzzy_draft:
+        return "fuzzy-match"
+    if segment.state is ReviewState.MACHINE:
+        return "mt-suggestion"
+    if segment.matches and segment.matches[0].score >= 100 and segment.target == segment.matches[0].target:
+        return "exact-match"
+    return ""
 
 
 def parse_xliff(data: bytes, name: str = "segment file") -> Document:
@@ -161,27 +183,90 @@ def _role_of(group: ET.Element, name: str) -> Role:
         raise SegmentFileError(f"{name}: group {group.get('id')!r} has restype {restype!r}; use one of {valid}") from None
 
 
-def _segment_of(unit: ET.Element, block: int, role: Role, name: str) -> Segment:
-    unit_id = unit.get("id")
-    if not unit_id:
-        raise SegmentFileError(f"{name}: a trans-unit has no id; restore the file from git or re-export it")
-    source = unit.find(f"{_X}source")
-    if source is None or not (source.text or "").strip():
-        raise SegmentFileError(f"{name}: trans-unit {unit_id!r} has no source text")
-    target = unit.find(f"{_X}target")
-    text = (target.text or "") if target is not None else ""
-    state_name = target.get("state", "new" if not text else "translated") if target is not None else "new"
+@dataclass(frozen=True)
+class Unit:
+    """One trans-unit as read, from our segment file or a CAT tool's XLIFF: the one reading of both."""
+
+    id: str
+    source: str
+    target: str
+    state: ReviewState
+    notes: list[str] = field(default_factory=list)
+    matches: list[Match] = field(default_factory=list)
+    base: str = ""  # lp:base, the fingerprint of the English an export carried; "" when absent
+
+
+def review_state(state_name: str | None, approved: str | None, has_text: bool) -> ReviewState | None:
+    """The one approval rule, for segment files and imports alike; None for a state XLIFF 1.2 lacks.
+
+    The state attribute decides: approved="yes" beside state="translated" is a CAT tool confirming a
+    segment, not a reviewer's sign-off, so it stays reviewed; approved="no" takes sign-off back.
+    Without a state attribute, approved="yes" is the only word on review: approved; any other
+    English counts as reviewed, and no English as new.
+    """
+    if state_name is None:
+        if not has_text:
+            return ReviewState.NEW
+        return ReviewState.APPROVED if approved == "yes" else ReviewState.REVIEWED
     state = STATES_FROM_XLIFF.get(state_name)
+    if state is ReviewState.APPROVED and approved == "no":
+        return ReviewState.REVIEWED
+    return state
+
+
+def read_unit(unit: ET.Element, ns: str, number: int) -> Unit:
+    """The trans-unit's fields under XLIFF namespace ns ('{urn:...}' or ''); number names a unit without an id.
+
+    Raise SegmentFileError naming the unit when it lacks an id or a source, has a state XLIFF 1.2
+    lacks, or is translated with an empty target. Unknown attributes and elements are ignored.
+    """
+    unit_id = unit.get("id", "").rpartition(_TT_ID_SEPARATOR)[2]
+    if not unit_id:
+        raise SegmentFileError(f"trans-unit {number}: no id; keep the exported ids as they are")
+    source = unit.find(f"{ns}source")
+    if source is None or not "".join(source.itertext()).strip():
+        raise SegmentFileError(f"trans-unit {unit_id!r}: no source text; keep the exported source")
+    target = unit.find(f"{ns}target")
+    text = "".join(target.itertext()) if target is not None else ""
+    state_name = target.get("state") if target is not None else None
+    state = review_state(state_name, unit.get("approved"), bool(text))
     if state is None:
         raise SegmentFileError(
-            f"{name}: trans-unit {unit_id!r} has state {state_name!r}; use one of {', '.join(sorted(STATES_FROM_XLIFF))}"
+            f"trans-unit {unit_id!r}: state {state_name!r} is not one of {', '.join(sorted(STATES_FROM_XLIFF))}"
         )
-    if unit.get("approved") == "yes":
-        state = ReviewState.APPROVED
     if state is not ReviewState.NEW and not text.strip():
-        raise SegmentFileError(f"{name}: trans-unit {unit_id!r} is {state} but its target is empty; add the English or set state=\"new\"")
-    notes = [n.text or "" for n in unit.iterfind(f"{_X}note")]
-    return Segment(id=unit_id, block=block, role=role, source=source.text or "", target=text, state=state, notes=notes)
+        raise SegmentFileError(
+            f"trans-unit {unit_id!r}: state {state} needs English but its target is empty; "
+            "add the English or set the state to new"
+        )
+    notes = [n.text or "" for n in unit.iterfind(f"{ns}note")]
+    source_text = "".join(source.itertext())
+    matches = [_match_of(alt, ns, source_text) for alt in unit.iterfind(f"{ns}alt-trans")]
+    return Unit(unit_id, source_text, text, state, notes, [m for m in matches if m is not None], unit.get(_BASE, ""))
+
+
+def _match_of(alt: ET.Element, ns: str, source: str) -> Match | None:
+    target = alt.find(f"{ns}target")
+    if target is None or not "".join(target.itertext()).strip():
+        return None
+    alt_source = alt.find(f"{ns}source")
+    quality = alt.get("match-quality", "").strip().rstrip("%")
+    try:
+        score = max(0, min(100, round(float(quality))))
+    except ValueError:
+        score = 0
+    return Match(
+        "".join(alt_source.itertext()) if alt_source is not None else source,
+        "".join(target.itertext()), score, alt.get("origin", ""),
+    )
+
+
+def _segment_of(unit: ET.Element, block: int, role: Role, name: str) -> Segment:
+    try:
+        read = read_unit(unit, _X, 0)
+    except SegmentFileError as exc:
+        raise SegmentFileError(f"{name}: {exc}") from None
+    return Segment(read.id, block, role, read.source, read.target, read.state, read.notes, read.matches)
 
 
 def read_segment_file(path: Path) -> Document:
@@ -209,3 +294,13 @@ def write_segment_file(path: Path, document: Document, lock_timeout: float = DEF
     data = render_xliff(document)
     with segment_file_lock(path, lock_timeout):
         write_bytes_atomic(path, data)
+
+
+def keep_backup(path: Path) -> Path:
+    """Copy path to '<name>.<UTC time>.bak' beside it, never over an earlier backup; return the copy."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    backup, number = path.with_name(f"{path.name}.{stamp}.bak"), 2
+    while backup.exists():
+        backup, number = path.with_name(f"{path.name}.{stamp}-{number}.bak"), number + 1
+    write_bytes_atomic(backup, path.read_bytes())
+    return backup
