@@ -8,7 +8,7 @@ from translate.storage import xliff as tt_xliff
 
 from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
 from leshan_pub.errors import SegmentFileError
-from leshan_pub.exchange import CSV_COLUMNS, ExportFormat, ImportReport, export_document, import_file
+from leshan_pub.exchange import CSV_COLUMNS, ExportFormat, ImportRefused, export_document, fingerprint, import_file
 from leshan_pub.glossary import Glossary, Term
 from leshan_pub.segfile import parse_xliff, read_segment_file, render_xliff, write_segment_file
 
@@ -63,8 +63,10 @@ def tt_units(store: tt_xliff.xlifffile) -> dict[str, tt_xliff.xliffunit]:
 # --- export ----------------------------------------------------------------------------------------
 
 
-def test_xliff_export_without_glossary_is_the_segment_file_itself():
-    assert export_document(tiny_document(), ExportFormat.XLIFF) == render_xliff(tiny_document())
+def test_xliff_export_without_glossary_is_the_segment_file_with_fingerprints():
+    data = export_document(tiny_document(), ExportFormat.XLIFF)
+    assert parse_xliff(data) == tiny_document()
+    assert data.count(b"lp:base=") == 5 and b"<lp:export " in data
 
 
 def test_xliff_export_carries_glossary_hits_as_notes_translate_toolkit_reads():
@@ -79,15 +81,16 @@ def test_xliff_export_carries_glossary_hits_as_notes_translate_toolkit_reads():
 
 def test_csv_export_is_a_utf8_table_excel_opens():
     data = export_document(tiny_document(), ExportFormat.CSV, GLOSSARY)
-    assert data.startswith(b"\xef\xbb\xbf" + b'"id","role","state","source","target","notes"\r\n')
+    assert data.startswith(b"\xef\xbb\xbf" + b'"id","role","state","source","target","notes","matches","base"\r\n')
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    assert rows[1:] == [
-        ["t1", "title", "approved", "乐山：新动能", "Leshan: new drivers", "glossary: 乐山 = Leshan"],
-        ["p1", "paragraph", "reviewed", "第一句，有逗号。", "First, with a comma.", "checked figures"],
-        ["p2", "paragraph", "machine-translated", "第二句。", "MT output", ""],
-        ["c1", "caption", "new", "希尔电子生产车间", "", "glossary: 希尔电子 = Hill Electronics"],
-        ["s1", "credit", "approved", "数据来源：某部门", "Source: a department", ""],
+    assert [row[:7] for row in rows[1:]] == [
+        ["t1", "title", "approved", "乐山：新动能", "Leshan: new drivers", "glossary: 乐山 = Leshan", ""],
+        ["p1", "paragraph", "reviewed", "第一句，有逗号。", "First, with a comma.", "checked figures", ""],
+        ["p2", "paragraph", "machine-translated", "第二句。", "MT output", "", ""],
+        ["c1", "caption", "new", "希尔电子生产车间", "", "glossary: 希尔电子 = Hill Electronics", ""],
+        ["s1", "credit", "approved", "数据来源：某部门", "Source: a department", "", ""],
     ]
+    assert [row[7] for row in rows[1:]] == [fingerprint(s.state, s.target) for s in tiny_document().segments]
 
 
 def test_csv_export_keeps_commas_quotes_and_line_breaks_in_one_cell():
@@ -129,7 +132,7 @@ def _needs_review(unit: tt_xliff.xliffunit) -> None:
         ("c1", _set_target("Hill Electronics workshop"), ("Hill Electronics workshop", R)),
         ("p2", _post_edit_and_sign_off, ("The second sentence.", A)),
         ("p1", _sign_off, ("First, with a comma.", A)),
-        ("c1", _needs_review, ("Draft", M)),
+        ("c1", _needs_review, ("Draft", R)),  # new English is a person's work, whatever the state says
     ],
     ids=["translate-new", "post-edit-and-sign-off", "approve-reviewed", "draft-needs-review"],
 )
@@ -142,7 +145,7 @@ def test_xliff_round_trip_through_translate_toolkit_shows_the_edit(tmp_path, seg
 
     report = import_file(exported, segfile)
 
-    assert report.updated == [unit_id] and report.unchanged == 4 and not report.skipped_human
+    assert report.updated == [unit_id] and report.unchanged == 4 and not report.refused
     assert work(segfile) == {**before, unit_id: expected}
     assert read_segment_file(segfile).segments[3].notes == []  # glossary notes are not imported
 
@@ -183,7 +186,7 @@ def test_csv_round_trip_as_a_spreadsheet_saves_it(tmp_path, segfile, encoding, l
         "t1": ("Leshan: new drivers", A),
         "p1": ("First, with a comma.", A),
         "p2": ('Second, "quoted"\nand broken，再见', R),
-        "c1": ("Hill Electronics workshop", M),
+        "c1": ("Hill Electronics workshop", R),  # corrected English left 'machine-translated' is human work
         "s1": ("Source: a department", A),
     }
 
@@ -196,7 +199,7 @@ def test_partial_import_leaves_missing_segments_as_they_are(tmp_path, segfile):
     report = import_file(exported, segfile)
 
     assert report.updated == ["p2"] and report.unchanged == 4
-    assert work(segfile)["p2"] == ("Second.", M) and work(segfile)["p1"] == ("First, with a comma.", R)
+    assert work(segfile)["p2"] == ("Second.", R) and work(segfile)["p1"] == ("First, with a comma.", R)
 
 
 def test_good_import_keeps_a_backup_of_the_previous_file(tmp_path, segfile):
@@ -208,9 +211,15 @@ def test_good_import_keeps_a_backup_of_the_previous_file(tmp_path, segfile):
 
     report = import_file(exported, segfile)
 
-    assert report.backup == tmp_path / "demo.zh-en.xlf.bak"
-    assert report.backup.read_bytes() == previous
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.csv", "demo.zh-en.xlf", "demo.zh-en.xlf.bak"]
+    assert report.backup.parent == tmp_path and report.backup.name.startswith("demo.zh-en.xlf.20")
+    assert report.backup.name.endswith(".bak") and report.backup.read_bytes() == previous
+
+    rows = [dict(r, base=fingerprint(*reversed(work(segfile)[r["id"]]))) for r in rows]  # a fresh export
+    rows[3].update(target="Workshop floor")
+    exported.write_bytes(spreadsheet_csv(rows))
+    second = import_file(exported, segfile)
+    assert second.backup != report.backup and report.backup.read_bytes() == previous  # kept, never overwritten
+    assert len(list(tmp_path.glob("demo.zh-en.xlf.*.bak"))) == 2
 
 
 @pytest.mark.parametrize("fmt, name", [(ExportFormat.XLIFF, "demo.xlf"), (ExportFormat.CSV, "demo.csv")])
@@ -219,27 +228,30 @@ def test_import_of_an_unedited_export_writes_nothing(tmp_path, segfile, fmt, nam
     exported = tmp_path / name
     exported.write_bytes(export_document(tiny_document(), fmt, GLOSSARY))
 
-    assert import_file(exported, segfile) == ImportReport(updated=[], unchanged=5, backup=None, skipped_human=[])
-    assert segfile.read_bytes() == previous and not segfile.with_name(segfile.name + ".bak").exists()
+    report = import_file(exported, segfile)
+    assert (report.updated, report.unchanged, report.backup, report.refused) == ([], 5, None, [])
+    assert segfile.read_bytes() == previous and not list(segfile.parent.glob("*.bak"))
 
 
 # --- human work ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "unit_id, target, state, force, applied",
+    "unit_id, target, state, force, expected",
     [
-        ("t1", "Leshan: other words", A, False, False),
-        ("t1", None, R, False, False),
-        ("t1", None, M, True, True),
-        ("t1", "Leshan: other words", A, True, True),
-        ("p1", None, A, False, True),
-        ("p1", "First, reworded.", R, False, False),
-        ("p1", "First, reworded.", A, False, False),
-        ("p1", "First, reworded.", R, True, True),
-        ("p2", "Second.", M, False, True),
-        ("p2", "", N, False, True),
-        ("c1", "Workshop", R, False, True),
+        ("t1", "Leshan: other words", A, False, None),
+        ("t1", None, R, False, None),
+        ("t1", None, M, True, M),
+        ("t1", "Leshan: other words", A, True, A),
+        ("p1", None, A, False, A),
+        ("p1", "First, reworded.", R, False, R),
+        ("p1", "First, reworded.", A, False, A),
+        ("p1", None, M, False, None),
+        ("p2", "Second.", M, False, R),
+        ("p2", "Second.", A, False, A),
+        ("p2", "", N, False, "same"),
+        ("c1", "Workshop", R, False, R),
+        ("c1", "Workshop", N, False, R),
     ],
     ids=[
         "approved-target-changed",
@@ -247,17 +259,17 @@ def test_import_of_an_unedited_export_writes_nothing(tmp_path, segfile, fmt, nam
         "approved-lowered-with-force",
         "approved-target-changed-with-force",
         "reviewed-raised-to-approved",
-        "reviewed-target-changed",
-        "reviewed-target-changed-while-approving",
-        "reviewed-target-changed-with-force",
-        "machine-post-edited",
-        "machine-reset-to-new",
+        "reviewed-corrected",
+        "reviewed-corrected-and-approved",
+        "reviewed-lowered-to-machine",
+        "machine-post-edited-but-left-machine",
+        "machine-post-edited-and-approved",
+        "machine-emptied",
         "new-translated-and-reviewed",
+        "new-translated-left-new",
     ],
 )
-def test_import_overwrites_reviewed_or_approved_work_only_with_force(
-    tmp_path, segfile, unit_id, target, state, force, applied
-):
+def test_import_rules_protect_approved_work_and_take_human_edits(tmp_path, segfile, unit_id, target, state, force, expected):
     before = work(segfile)
     previous = segfile.read_bytes()
     rows = exported_rows()
@@ -266,14 +278,17 @@ def test_import_overwrites_reviewed_or_approved_work_only_with_force(
     exported = tmp_path / "demo.csv"
     exported.write_bytes(spreadsheet_csv(rows))
 
-    report = import_file(exported, segfile, force=force)
-
-    assert len(report.updated) + report.unchanged + len(report.skipped_human) == 5
-    if applied:
-        assert report.updated == [unit_id] and work(segfile) == {**before, unit_id: (row["target"], state)}
+    if expected is None:
+        with pytest.raises(ImportRefused) as refused:
+            import_file(exported, segfile, force=force)
+        assert [r.id for r in refused.value.refused] == [unit_id] and "--force" in str(refused.value)
+        assert segfile.read_bytes() == previous
+    elif expected == "same":
+        report = import_file(exported, segfile, force=force)
+        assert not report.updated and segfile.read_bytes() == previous
     else:
-        assert report.skipped_human == [unit_id] and not report.updated
-        assert segfile.read_bytes() == previous and report.backup is None
+        report = import_file(exported, segfile, force=force)
+        assert report.updated == [unit_id] and work(segfile) == {**before, unit_id: (row["target"], expected)}
 
 
 # --- refused imports -------------------------------------------------------------------------------
@@ -291,21 +306,21 @@ CSV_HEADER = ",".join(CSV_COLUMNS).encode()
 @pytest.mark.parametrize(
     "data, message",
     [
-        (_rows(lambda r: r[2].update(id="zz9")), "line 4 (id 'zz9'): id is not in demo.zh-en.xlf"),
+        (_rows(lambda r: r[2].update(id="zz9")), "zz9: id is not in demo.zh-en.xlf though its sentence is"),
         (_rows(lambda r: r.append(dict(r[1]))), "line 7 (id 'p1'): id appears more than once"),
-        (_rows(lambda r: r[1].update(source="第一句有逗号。")), "line 3 (id 'p1'): source '第一句有逗号。' differs"),
+        (_rows(lambda r: r[1].update(source="第一句有逗号。")), "p1: source '第一句有逗号。' differs"),
         (_rows(lambda r: r[2].update(state="done")), "line 4 (id 'p2'): state 'done' is not one of new, machine"),
         (_rows(lambda r: r[2].update(state="")), "line 4 (id 'p2'): state '' is not one of"),
         (_rows(lambda r: r[2].update(target=" ")), "line 4 (id 'p2'): state machine-translated needs English"),
         (_rows(lambda r: r[3].update(target="Work\x0bshop")), "line 5 (id 'c1'): target holds control character U+000B"),
         (_rows(lambda r: r[3].update(id="")), "line 5: the id is empty"),
         (_rows(lambda r: [row.update(id=row["id"] + "x") for row in r]), "it is an export of another document"),
-        (CSV_HEADER + b"\r\np2,paragraph,new,x,y,z,extra\r\n", "line 2: 7 cells but the header names 6"),
+        (CSV_HEADER + b"\r\np2,paragraph,new,x,y,z,m,b,extra\r\n", "line 2: 9 cells but the header names 8"),
         (CSV_HEADER + b'\r\np2,paragraph,new,x,"two\r\nlines",\r\nc1,caption,new,"unclosed\r\nmore\r\n', "line 4: unexpected"),
         (b"id,source,target\r\np2,x,y\r\n", "line 1: header lacks ['state']"),
         (CSV_HEADER + b",comment\r\n", "line 1: header has unknown ['comment']"),
         (CSV_HEADER + b"\r\n", "has a header but no rows"),
-        (CSV_HEADER + "\r\np2,paragraph,new,第二句。,,\r\n".encode("gbk"), "byte 52: not UTF-8"),
+        (CSV_HEADER + "\r\np2,paragraph,new,第二句。,,,,\r\n".encode("gbk"), "byte 65: not UTF-8"),
         (b"  \r\n", "is empty"),
     ],
     ids=[
@@ -363,9 +378,9 @@ EXTERNAL_ENTITY = (
 @pytest.mark.parametrize(
     "data, message",
     [
-        (_xliff(b'id="p2"', b'id="zz9"'), "trans-unit 'zz9': id is not in demo.zh-en.xlf"),
+        (_xliff(b'id="p2"', b'id="zz9"'), "zz9: id is not in demo.zh-en.xlf though its sentence is"),
         (_xliff(b'id="c1"', b'id="p1"'), "trans-unit 'p1': id appears more than once"),
-        (_xliff("第二句。".encode(), "第2句。".encode()), "trans-unit 'p2': source '第2句。' differs"),
+        (_xliff("第二句。".encode(), "第2句。".encode()), "p2: source '第2句。' differs"),
         (_xliff(b'state="translated"', b'state="done"'), "trans-unit 'p1': state 'done' is not one of final"),
         (_xliff(b">MT output<", b"><"), "trans-unit 'p2': state machine-translated needs English"),
         (_xliff(b' id="c1"', b""), "trans-unit 4: no id"),
@@ -415,8 +430,12 @@ def test_every_problem_in_a_file_is_named_at_once(tmp_path, segfile):
         import_file(exported, segfile)
 
     message = str(refused.value)
-    assert "nothing imported, 2 problem(s)" in message
-    assert "line 4 (id 'p1'): state 'done'" in message and "line 7 (id 'zz9')" in message
+    assert "nothing imported, 1 problem(s)" in message and "line 4 (id 'p1'): state 'done'" in message
+    rows[1].update(state="reviewed")
+    exported.write_bytes(spreadsheet_csv(rows))
+    with pytest.raises(ImportRefused) as refused:
+        import_file(exported, segfile)
+    assert [r.id for r in refused.value.refused] == ["t1", "zz9"]  # approved English changed; unknown id
 
 
 @pytest.mark.parametrize(

@@ -285,7 +285,7 @@ CASES: list[Case] = [
     # --- CSV import ---------------------------------------------------------------------------------
     Case("import CSV: stray quote", csv_import(lambda t: t.replace('","', '",""', 3).encode()), 1, r"line \d+: .*check the quoting"),
     Case("import CSV: wrong header", csv_import(lambda t: t.replace('"target"', '"english"', 1).encode()), 1, r"line 1: header lacks \['target'\]"),
-    Case("import CSV: a cell too many", csv_import(_extra_cell), 1, r"line 2: 7 cells but the header names 6"),
+    Case("import CSV: a cell too many", csv_import(_extra_cell), 1, r"line 2: 9 cells but the header names 8"),
     Case("import CSV: GBK bytes", csv_import(lambda t: t.encode("gb18030")), 1, r"not UTF-8; save it as UTF-8"),
     Case("import CSV: empty", csv_import(lambda t: b""), 1, r"is empty; nothing to import"),
     Case("import CSV: header only", csv_import(lambda t: t.split("\r\n")[0].encode() + b"\r\n"), 1, r"has a header but no rows"),

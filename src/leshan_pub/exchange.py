@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -220,10 +221,11 @@ def import_file(
         raise SegmentFileError(f"{path}: nothing imported, {len(problems)} problem(s): {shown}{more}")
 
     by_id = {segment.id: segment for segment in document.segments}
-    verdicts = [(edit, _judge(edit, by_id.get(edit.id), segment_file.name, force)) for edit in edits]
-    refused = [Refusal(edit.id, verdict) for edit, verdict in verdicts if isinstance(verdict, str)]
+    sources = {segment.source for segment in document.segments}
+    verdicts = [(edit, _judge(edit, by_id.get(edit.id), sources, segment_file.name, force)) for edit in edits]
+    refused = [Refusal(edit.id, verdict.refused) for edit, verdict in verdicts if verdict.refused]
     if refused and not partial:
-        applicable = sum(isinstance(v, ReviewState) for _, v in verdicts)
+        applicable = sum(v.state is not None for _, v in verdicts)
         listed = "; ".join(f"{r.id}: {r.reason}" for r in refused)
         raise ImportRefused(
             f"{path}: nothing imported, {len(refused)} row(s) refused: {listed}; re-run with --partial to apply "
@@ -231,9 +233,9 @@ def import_file(
         )
     report = ImportReport(refused=refused)
     for edit, verdict in verdicts:
-        if isinstance(verdict, ReviewState):
+        if verdict.state is not None:
             segment = by_id[edit.id]
-            segment.target, segment.state = edit.target, verdict
+            segment.target, segment.state = edit.target, verdict.state
             segment.notes = [n for n in segment.notes if not n.startswith(("exact match", "fuzzy match"))]
             report.updated.append(edit.id)
     report.unchanged = len(document.segments) - len(report.updated)
@@ -251,43 +253,83 @@ def import_file(
     return report
 
 
-def _judge(edit: _Edit, segment: Segment | None, segment_file: str, force: bool) -> ReviewState | str:
-    """The state the edit gives its segment, None when it changes nothing, or the reason it is refused."""
+@dataclass(frozen=True)
+class _Verdict:
+    """What an import does with one row: give its segment a state, leave it, or refuse it for a reason."""
+
+    state: ReviewState | None = None  # None: nothing to apply
+    refused: str = ""  # the reason, when refused
+
+
+_UNCHANGED = _Verdict()
+
+
+def _judge(edit: _Edit, segment: Segment | None, sources: set[str], segment_file: str, force: bool) -> _Verdict:
+    """The state the edit gives its segment, _UNCHANGED when it brings nothing, or the reason it is refused."""
+    if segment is None and edit.source in sources:
+        return _Verdict(refused=f"id is not in {segment_file} though its sentence is; keep the exported ids as they are")
     if segment is None:
-        return (f"the author changed this sentence since your export (id not in {segment_file}); "
-                "your English is kept in the translation memory with --partial")
+        return _Verdict(refused=f"the author changed this sentence since your export (id not in {segment_file}); "
+                        "with --partial your English goes into the translation memory and comes back as a match")
     if edit.source != segment.source:
-        return (f"source {edit.source!r} differs from the segment file's {segment.source!r}; "
-                "sources are read-only, undo the edit")
+        return _Verdict(refused=f"source {edit.source!r} differs from the segment file's {segment.source!r}; "
+                        "sources are read-only, undo the edit")
     if edit.base and fingerprint(edit.state, edit.target) == edit.base:
-        return _UNCHANGED  # the row is as exported: it brings nothing, however old the export
-    if not edit.target.strip() or edit.target == segment.source:
+        # The row is as exported: it brings no new work, however old the export. It only fills a
+        # segment that has no English (any more), with the state it was exported in.
+        return _UNCHANGED if segment.target.strip() or not edit.target.strip() else _Verdict(edit.state)
+    if not edit.target.strip() or (edit.target == segment.source and _has_ideograph(edit.target)):
         return _UNCHANGED  # an empty target never erases English; a copy of the Chinese is untranslated (OmegaT)
     new_target = edit.target != segment.target
     if not new_target and (edit.state is segment.state or edit.state is ReviewState.NEW):
         return _UNCHANGED  # the same English; 'new' beside English says nothing about review
     if edit.base and edit.base != fingerprint(segment.state, segment.target) and segment.state.is_human and not force:
-        return (f"changed in {segment_file} since your export (now {segment.state}: {segment.target[:40]!r}); "
-                "re-export and redo the edit, or --force to overwrite")
+        return _Verdict(refused=f"changed in {segment_file} since your export (now {segment.state}: "
+                        f"{segment.target[:40]!r}); re-export and redo the edit, or --force to overwrite")
     state = edit.state
     if new_target and not state.is_human:
         state = ReviewState.REVIEWED  # a person wrote this English, whatever the row claims
     if segment.state is ReviewState.APPROVED and not force and (new_target or state is not ReviewState.APPROVED):
         what = "its approved English would change" if new_target else f"it would go back to {state}"
-        return f"{what}; changing approved work needs --force"
+        return _Verdict(refused=f"{what}; changing approved work needs --force")
     if segment.state.is_human and _RANK[state] < _RANK[segment.state] and not force:
-        return f"it would go back from {segment.state} to {state}; that needs --force"
-    return state
+        return _Verdict(refused=f"it would go back from {segment.state} to {state}; that needs --force")
+    return _Verdict(state)
 
 
-_UNCHANGED = "unchanged"
+def _has_ideograph(text: str) -> bool:
+    return any(unicodedata.name(ch, "").startswith("CJK UNIFIED IDEOGRAPH") for ch in text)
 
 
-def _moved_work(verdicts: list[tuple[_Edit, ReviewState | str]], by_id: dict[str, Segment]) -> list[_Edit]:
+def _read_import_bytes(path: Path) -> bytes:
+    data = read_input(path, SegmentFileError, "the exported .xlf or .csv file")
+    if not data.strip():
+        raise SegmentFileError(f"{path} is empty; nothing to import")
+    return data
+
+
+def _repeated_ids(edits: list[_Edit], document: Document, segment_file: Path) -> list[str]:
+    """Problems of the file as a whole: an export of another document, or ids given twice."""
+    ids = {segment.id for segment in document.segments}
+    if len(edits) > 1 and not any(edit.id in ids for edit in edits):
+        raise SegmentFileError(
+            f"none of the {len(edits)} ids in the import file is in {segment_file.name}; "
+            "it is an export of another document; import it into that document's segment file"
+        )
+    problems: list[str] = []
+    seen: set[str] = set()
+    for edit in edits:
+        if edit.id in seen:
+            problems.append(f"{edit.where}: id appears more than once; keep one")
+        seen.add(edit.id)
+    return problems
+
+
+def _moved_work(verdicts: list[tuple[_Edit, _Verdict]], by_id: dict[str, Segment]) -> list[_Edit]:
     """Rows refused because their sentence changed that still hold a person's English."""
     return [
         edit for edit, verdict in verdicts
-        if isinstance(verdict, str) and verdict != _UNCHANGED and edit.id not in by_id and edit.target.strip()
+        if verdict.refused and edit.id not in by_id and edit.target.strip()
         and not (edit.base and fingerprint(edit.state, edit.target) == edit.base and not edit.state.is_human)
     ]
 
