@@ -144,3 +144,16 @@ def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LESHAN_PUB_CACHE_DIR", str(folder))
         yield folder
+
+
+# --- Translation memory -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_memory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A translation memory for the whole session in a temporary folder, so no test run (CLI runs in
+    subprocesses included) records its made-up work in the repository's glossary/memory.tmx."""
+    path = tmp_path_factory.getbasetemp() / "session-memory.tmx"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LESHAN_PUB_MEMORY", str(path))
+        yield path
