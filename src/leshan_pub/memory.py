@@ -287,7 +287,11 @@ def render_tmx(memory: TranslationMemory | Iterable[MemoryEntry], source_languag
 def parse_tmx(data: bytes, name: str = "translation memory") -> list[MemoryEntry]:
     """The entries of a TMX file (1.1 to 1.4b) from us or a CAT tool; <tu>s lacking Chinese or English
     are skipped. Raise TranslationMemoryError naming the position of bad or unsafe XML."""
-    root = parse_untrusted_xml(data, name, TranslationMemoryError, "restore it from git or re-export it")
+    # TMX files carry <!DOCTYPE tmx SYSTEM "tmx14.dtd"> (translate-toolkit, Trados): a DTD is allowed,
+    # never fetched; entities are still refused.
+    root = parse_untrusted_xml(
+        data, name, TranslationMemoryError, "restore it from git or re-export it", forbid_dtd=False
+    )
     if root.tag != "tmx":
         raise TranslationMemoryError(f"{name}: root element is {root.tag!r}, not <tmx>; give a TMX file")
     header = root.find("header")
