@@ -126,3 +126,47 @@ def test_writing_a_character_xml_cannot_hold_is_refused_naming_the_segment(tmp_p
     with pytest.raises(SegmentFileError, match="segment s2: its English holds U\\+0007"):
         write_segment_file(tmp_path / "x.zh-en.xlf", doc)
     assert not (tmp_path / "x.zh-en.xlf").exists()
+
+
+# --- one approval rule for the segment file and for imports ---------------------------------------------
+
+_STATES = [None, "new", "needs-review-translation", "translated", "signed-off", "final"]
+_APPROVED = [None, "yes", "no"]
+_EXPECTED = {  # (state attribute, approved attribute) -> review state, for a unit with English
+    **{(None, a): ReviewState.REVIEWED for a in _APPROVED},
+    (None, "yes"): ReviewState.APPROVED,
+    **{("new", a): ReviewState.NEW for a in _APPROVED},
+    **{("needs-review-translation", a): ReviewState.MACHINE for a in _APPROVED},
+    **{("translated", a): ReviewState.REVIEWED for a in _APPROVED},  # approved="yes" is a CAT tool's confirmation
+    **{(s, a): ReviewState.APPROVED for s in ("signed-off", "final") for a in (None, "yes")},
+    **{(s, "no"): ReviewState.REVIEWED for s in ("signed-off", "final")},
+}
+
+
+def _unit_xliff(state: str | None, approved: str | None) -> bytes:
+    unit_attrs = f' approved="{approved}"' if approved else ""
+    target_attrs = f' state="{state}"' if state else ""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<xliff xmlns="urn:oasis:names:tc:xliff:document:1.2" version="1.2">'
+        '<file original="demo.zh.txt" source-language="zh-CN" target-language="en" datatype="plaintext"><body>'
+        f'<group id="b0000" restype="x-paragraph"><trans-unit id="s1"{unit_attrs}><source>第一句。</source>'
+        f"<target{target_attrs}>First.</target></trans-unit></group></body></file></xliff>"
+    ).encode()
+
+
+@pytest.mark.parametrize("approved", _APPROVED, ids=lambda a: f"approved={a}")
+@pytest.mark.parametrize("state", _STATES, ids=lambda s: f"state={s}")
+def test_segment_file_and_import_read_state_and_approved_alike(tmp_path, state, approved):
+    from leshan_pub.exchange import import_file
+
+    expected = _EXPECTED[(state, approved)]
+    assert parse_xliff(_unit_xliff(state, approved)).segments[0].state is expected
+
+    segfile = tmp_path / "demo.zh-en.xlf"
+    untranslated = parse_xliff(_unit_xliff("new", None))  # the same English, not yet reviewed
+    write_segment_file(segfile, untranslated)
+    exported = tmp_path / "from-tool.xlf"
+    exported.write_bytes(_unit_xliff(state, approved))
+    import_file(exported, segfile)
+    assert read_segment_file(segfile).segments[0].state is expected
