@@ -1,0 +1,124 @@
+"""Work done is kept: translate writes finished segments as it goes; Ctrl-C or a crash keeps them."""
+
+import _thread
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT
+from leshan_pub.document import ReviewState
+from leshan_pub.engines import EngineOptions, Translation, load_engine
+from leshan_pub.pipeline import Interrupted, segment_source, translate_file
+from leshan_pub.segfile import read_segment_file, segment_file_for
+from leshan_pub.terms import Term
+
+NUMBERS = "一二三四五六七八九十"
+# Many short sentences, so the model has many chunks to get through.
+ARTICLE = "项目清单\n\n" + "".join(f"第{a}{b}个项目开工。" for a in NUMBERS[:2] for b in NUMBERS[:8]) + "\n"
+
+
+class Recorder:
+    """The real engine, noting what it finished, and starting the interrupt clock on its first call."""
+
+    def __init__(self, engine: object, on_first_call: threading.Event) -> None:
+        self.engine = engine
+        self.asked: list[str] = []
+        self.finished: dict[str, str] = {}
+        self.on_first_call = on_first_call
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.engine, name)
+
+    def translate(self, sources: Sequence[str], terms: Sequence[Sequence[Term]]) -> list[Translation]:
+        self.on_first_call.set()
+        self.asked += list(sources)
+        results = self.engine.translate(sources, terms)
+        self.finished.update((s, r.text) for s, r in zip(sources, results, strict=True))
+        return results
+
+
+def machine_work(segfile: Path) -> dict[str, str]:
+    return {s.source: s.target for s in read_segment_file(segfile).segments if s.state is ReviewState.MACHINE}
+
+
+def test_interrupting_translate_at_random_moments_never_loses_a_finished_segment(tmp_path, tiny_marian_dir):
+    article = tmp_path / "list.zh.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    document, _ = segment_source(article, None)
+    total = len(document.segments)
+    segfile = segment_file_for(article)
+    options = EngineOptions(model=str(tiny_marian_dir), num_beams=1, batch_size=2, max_new_tokens=6, progress=False)
+    engine = load_engine("transformers", options)
+    rng = random.Random(9)
+    finished: dict[str, str] = {}
+    interrupted = 0
+
+    for run in range(10):
+        before = machine_work(segfile)
+        started = threading.Event()
+        recorder = Recorder(engine, started)
+        delay = rng.uniform(0.0, 2.0)
+        timer = threading.Timer(delay, _thread.interrupt_main)
+        clock = threading.Thread(target=lambda: started.wait(60) and timer.start(), daemon=True)
+        try:
+            clock.start()
+            translate_file(segfile, None, lambda: recorder, chunk_size=2)
+            timer.cancel()
+        except KeyboardInterrupt as exc:
+            interrupted += 1
+            assert isinstance(exc, Interrupted) or not recorder.asked, f"run {run}: a bare interrupt after work began"
+        finally:
+            clock.join()
+            timer.cancel()
+        finished.update(recorder.finished)
+        after = machine_work(segfile)
+        # Nothing finished is lost: every segment the engine returned, in this run or before, is in the file.
+        assert {s: finished[s] for s in finished} == {s: after[s] for s in finished}, f"run {run} lost work"
+        assert set(before) <= set(after)  # nothing already kept was dropped
+        assert not set(recorder.asked) & set(before), f"run {run} re-translated finished segments"
+        if len(after) == total:
+            break
+
+    assert interrupted >= 3  # the interrupts did land while there was work to do
+    translate_file(segfile, None, lambda: Recorder(engine, threading.Event()), chunk_size=2)  # a rerun finishes the rest
+    final = machine_work(segfile)
+    assert len(final) == total and all(final[s] == text for s, text in finished.items())
+
+
+def test_ctrl_c_in_the_cli_keeps_finished_chunks_and_says_how_many(tmp_path, tiny_marian_dir):
+    article = tmp_path / "list.zh.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    segment_source(article, None)
+    segfile = segment_file_for(article)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HF_HUB_OFFLINE": "1", "LESHAN_PUB_MEMORY": str(tmp_path / "m.tmx")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "leshan_pub", "translate", str(segfile), "--model", str(tiny_marian_dir),
+         "--beams", "1", "--batch-size", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+    )
+    seen = 0
+    deadline = time.monotonic() + 300
+    while seen == 0 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        try:
+            seen = len(machine_work(segfile))  # the file is written after each chunk, while the run goes on
+        except Exception:  # noqa: BLE001 - the file is replaced atomically, but a reader may race the lock
+            seen = 0
+    if process.poll() is not None:
+        pytest.fail(f"translate ended before the first chunk was seen: {process.communicate()}")
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+
+    kept = machine_work(segfile)
+    assert process.returncode == 130, stderr
+    assert f"interrupted: {len(kept)} segment(s) translated and kept" in stderr and "run the same command again" in stderr
+    assert seen <= len(kept) < len(read_segment_file(segfile).segments)
+    assert "Traceback" not in stderr
