@@ -6,12 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from translate.storage import tmx as tt_tmx
 from typer.testing import CliRunner
 
 from helpers import DATA, GLOSSARY
 from leshan_pub.cli import app
 from leshan_pub.document import ReviewState
-from leshan_pub.memory import read_memory
 from leshan_pub.segfile import read_segment_file, write_segment_file
 
 runner = CliRunner()
@@ -24,19 +24,17 @@ QUOTED = "“既要金山银山，也要绿水青山。”"
 class Project:
     """An article of our own in a folder, with its segment file, a memory and the repository's glossary."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         self.folder = folder
         self.article = folder / "yibin.zh.txt"
         self.segfile = folder / "yibin.zh-en.xlf"
         self.memory = folder / "memory.tmx"
+        monkeypatch.setenv("LESHAN_PUB_MEMORY", str(self.memory))  # this project's own memory
         shutil.copyfile(ARTICLE, self.article)
 
     def run(self, *args: str, code: int | None = 0):  # noqa: ANN201
-        options = ["--glossary", str(GLOSSARY), "--memory", str(self.memory)]
-        if args[0] == "memory":
-            args = (*args, *options)
-        elif args[0] in ("segment", "translate", "import", "export", "build"):
-            args = (*args, *options)
+        if args[0] in ("segment", "translate", "export", "build"):
+            args = (*args, "--glossary", str(GLOSSARY))
         result = runner.invoke(app, list(args))
         if code is not None:
             assert result.exit_code == code, result.output
@@ -65,6 +63,11 @@ class Project:
         return path
 
 
+def remembered(memory: Path) -> set[tuple[str, str]]:
+    """(Chinese, English) pairs in a TMX memory, read by translate-toolkit."""
+    return {(u.source, u.target) for u in tt_tmx.tmxfile.parsestring(memory.read_bytes()).getunits()}
+
+
 def read_rows(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
 
@@ -82,8 +85,8 @@ def row_of(rows: list[dict[str, str]], source: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def approved(tmp_path: Path) -> Project:
-    project = Project(tmp_path)
+def approved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    project = Project(tmp_path, monkeypatch)
     project.segment()
     project.approve_all()
     project.segment()  # records the approved work in the memory
@@ -91,9 +94,9 @@ def approved(tmp_path: Path) -> Project:
 
 
 @pytest.fixture
-def translated(tmp_path: Path) -> Project:
+def translated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     """Every segment machine-translated (the English written here: what the model says is not the point)."""
-    project = Project(tmp_path)
+    project = Project(tmp_path, monkeypatch)
     project.segment()
     document = read_segment_file(project.segfile)
     for number, segment in enumerate(document.segments, 1):
@@ -116,7 +119,7 @@ def test_1_export_refuses_to_overwrite_inputs_and_other_files(approved: Project,
     before = path.read_bytes()
 
     result = runner.invoke(app, ["export", str(approved.segfile), "--to", "csv", "-o", str(path),
-                                 "--glossary", str(glossary), "--memory", str(approved.memory)])
+                                 "--glossary", str(glossary)])
 
     assert result.exit_code == 1 and result.stderr.count("\n") == 1
     assert ("not a leshan-pub csv export" if target == "unrelated" else "never overwrites its inputs") in result.stderr
@@ -160,8 +163,7 @@ def test_2_corrected_target_left_machine_translated_is_human_work_and_survives_r
 
     assert translated.work()[FIGURES] == ("Yibin's GDP grew 6.8% in the first three quarters of 2025.", R)
     assert translated.work()[QUOTED] != (machine_english, M) and translated.work()[QUOTED][1] is M  # the model ran
-    remembered = {(e.source, e.target) for e in read_memory(translated.memory).entries}
-    assert (FIGURES, "Yibin's GDP grew 6.8% in the first three quarters of 2025.") in remembered
+    assert (FIGURES, "Yibin's GDP grew 6.8% in the first three quarters of 2025.") in remembered(translated.memory)
 
 
 def test_2_an_older_export_never_reverts_newer_edits(translated: Project):
@@ -194,7 +196,7 @@ def test_3_changed_sentence_keeps_its_approved_english_in_the_memory_and_comes_b
     approved.edit_article("增速位居四川省第一", "增速位居全省第一")
     result = approved.segment()
     assert "memory: 0 exact, 1 fuzzy" in result.stdout and "kept in the translation memory" in result.stderr
-    assert (FIGURES, english) in {(e.source, e.target) for e in read_memory(approved.memory).entries}
+    assert (FIGURES, english) in remembered(approved.memory)
     changed = FIGURES.replace("增速位居四川省第一", "增速位居全省第一")
     assert approved.work()[changed] == (english, M)  # a fuzzy-match draft, awaiting review
 
