@@ -192,3 +192,36 @@ def test_candidates_travel_as_xliff_alt_trans_with_quality_and_origin():
     assert f'match-quality="{segment.matches[0].score}"'.encode() in data
     back = parse_xliff(data).segments[0]
     assert back.matches == [Match(OLD, OLD_EN, segment.matches[0].score, "yibin/s0")] and back.is_fuzzy_draft
+
+
+# --- the memory commands -------------------------------------------------------------------------------
+
+
+def test_memory_commands_import_export_and_count(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from helpers import SAMPLE_SEGFILE
+    from leshan_pub.cli import app
+
+    runner = CliRunner()
+    memory = tmp_path / "memory.tmx"
+    monkeypatch.setenv("LESHAN_PUB_TRANSLATOR", "Li Wei")
+    added = runner.invoke(app, ["memory", "import", str(SAMPLE_SEGFILE), "--memory", str(memory)])
+    assert added.exit_code == 0 and "59 added, 0 updated, 0 unchanged, 0 conflicts" in added.stdout
+    again = runner.invoke(app, ["memory", "import", str(SAMPLE_SEGFILE), "--memory", str(memory)])
+    assert "0 added, 0 updated, 59 unchanged" in again.stdout
+
+    exported = tmp_path / "for-another-tool.tmx"
+    assert runner.invoke(app, ["memory", "export", str(exported), "--memory", str(memory)]).exit_code == 0
+    units = tt_tmx.tmxfile.parsestring(exported.read_bytes()).getunits()
+    assert len(units) == 59 and all(u.source and u.target for u in units)
+
+    stats = runner.invoke(app, ["memory", "stats", "--memory", str(memory)])
+    assert "59 entries" in stats.stdout and "approved             59" in stats.stdout and "Li Wei (59)" in stats.stdout
+
+    hostile = tmp_path / "hostile.tmx"
+    hostile.write_bytes(b'<?xml version="1.0"?><!DOCTYPE tmx [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><tmx>&b;</tmx>')
+    before = memory.read_bytes()
+    refused = runner.invoke(app, ["memory", "import", str(hostile), "--memory", str(memory)])
+    assert refused.exit_code == 1 and refused.stderr.count("\n") == 1 and "unsafe XML" in refused.stderr
+    assert memory.read_bytes() == before

@@ -452,18 +452,16 @@ def memory_import(
 ) -> None:
     """Merge a TMX (or a segment file's reviewed and approved segments) into the memory; newer English is never displaced."""
     from .files import read_input
-    from .memory import MemoryEntry, now_stamp, parse_tmx, translator_name, update_memory
+    from .memory import MAX_MEMORY_BYTES, human_entries, parse_tmx, update_memory
     from .pipeline import load_default_glossary
     from .segfile import SUFFIX, read_segment_file
 
     settings = _memory(memory, load_default_glossary(glossary))
     if file.name.endswith((SUFFIX, ".xlf", ".xliff")):
         document = read_segment_file(file)
-        stamp, who = now_stamp(), translator_name()
-        entries = [MemoryEntry(s.source, s.target, s.state, document.name, s.id, stamp, stamp, who)
-                   for s in document.segments if s.state.is_human and s.target.strip()]
+        entries = human_entries(document.segments, document.name)
     else:
-        entries = parse_tmx(read_input(file, LeshanPubError, "a TMX file (.tmx)"), str(file))
+        entries = parse_tmx(read_input(file, LeshanPubError, "a TMX file (.tmx)", max_bytes=MAX_MEMORY_BYTES), str(file))
     outcome: list[Any] = []
 
     def merge(tm: Any) -> int:

@@ -144,10 +144,8 @@ class TranslationMemory:
             self._keys.append(key[0])
             return "added"
         old = self.entries[at]
-        if (old.state, old.document, old.segment_id, old.source) == (
-            entry.state, entry.document, entry.segment_id, entry.source
-        ):
-            return "unchanged"
+        if (old.state, old.source) == (entry.state, entry.source):
+            return "unchanged"  # the same work, perhaps seen from another document: no churn in the file
         if entry.changed and old.changed and entry.changed < old.changed:
             return "unchanged"  # an older copy of work the memory already holds
         self.entries[at] = replace(entry, created=old.created or entry.created)
@@ -155,15 +153,7 @@ class TranslationMemory:
 
     def record(self, segments: Iterable[Segment], document: str, who: str | None = None) -> int:
         """Add every reviewed or approved segment with English; return how many entries changed."""
-        stamp, person = now_stamp(), translator_name() if who is None else who
-        changed = 0
-        for segment in segments:
-            if segment.state.is_human and segment.target.strip():
-                entry = MemoryEntry(
-                    segment.source, segment.target, segment.state, document, segment.id, stamp, stamp, person
-                )
-                changed += self.add(entry) != "unchanged"
-        return changed
+        return sum(self.add(entry) != "unchanged" for entry in human_entries(segments, document, who))
 
     def merge(self, entries: Iterable[MemoryEntry]) -> MergeReport:
         """Merge entries from another memory; never displaces newer English for the same source."""
@@ -204,6 +194,16 @@ class TranslationMemory:
             fuzzy.append(Match(entry.source, entry.target, min(99, int(score)), entry.origin))
         unique = list(dict.fromkeys([*exact, *fuzzy]))
         return unique[:limit]
+
+
+def human_entries(segments: Iterable[Segment], document: str, who: str | None = None) -> list[MemoryEntry]:
+    """Memory entries for the reviewed and approved segments with English, stamped now and with who
+    (default: translator_name())."""
+    stamp, person = now_stamp(), translator_name() if who is None else who
+    return [
+        MemoryEntry(s.source, s.target, s.state, document, s.id, stamp, stamp, person)
+        for s in segments if s.state.is_human and s.target.strip()
+    ]
 
 
 # --- leverage: memory matches for segments ------------------------------------------------------------

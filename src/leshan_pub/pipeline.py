@@ -137,13 +137,10 @@ def segment_source(
     segfile = segment_file_for(source)
     with segment_file_lock(segfile):
         old = read_segment_file(segfile) if segfile.exists() else None
-        if old is not None and memory is not None and memory.path is not None:
+        if old is not None:
             record_segments(memory, old.segments, old.name)  # before any of it can leave the file
-            report_memory = memory.path
-        else:
-            report_memory = None
         segments, report = merge_segments(fresh, old)
-        report.segment_file, report.memory_path = segfile, report_memory
+        report.segment_file, report.memory_path = segfile, memory.path if memory is not None else None
         if memory is not None and memory.path is not None:
             report.memory = leverage(segments, read_memory(memory.path), memory.fuzzy_threshold)
             report.new -= report.memory.exact + report.memory.fuzzy
