@@ -225,3 +225,10 @@ def test_memory_commands_import_export_and_count(tmp_path, monkeypatch):
     refused = runner.invoke(app, ["memory", "import", str(hostile), "--memory", str(memory)])
     assert refused.exit_code == 1 and refused.stderr.count("\n") == 1 and "unsafe XML" in refused.stderr
     assert memory.read_bytes() == before
+
+
+def test_reusing_approved_english_as_an_exact_match_keeps_it_approved_in_the_memory():
+    memory = memory_with((OLD, OLD_EN))
+    reused = Segment("x", 0, Role.PARAGRAPH, OLD.replace("２０２５", "2025"), OLD_EN, R)
+    assert memory.record([reused], "other-document") == 0
+    assert [(e.state, e.document) for e in memory.entries] == [(A, "yibin")]

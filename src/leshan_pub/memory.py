@@ -29,6 +29,7 @@ MAX_MEMORY_BYTES = 512 * 1024 * 1024
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _DATE = "%Y%m%dT%H%M%SZ"  # TMX 1.4b's date form
 _MAX_CANDIDATES = 3
+_RANK = {state: rank for rank, state in enumerate(ReviewState)}
 # Chinese and Western quote marks, each folded to its ASCII form: quote style is the author's habit,
 # not a different sentence. NFKC already folds the full-width ＂ and ＇.
 _QUOTES = str.maketrans(
@@ -144,11 +145,15 @@ class TranslationMemory:
             self._keys.append(key[0])
             return "added"
         old = self.entries[at]
-        if (old.state, old.source) == (entry.state, entry.source):
-            return "unchanged"  # the same work, perhaps seen from another document: no churn in the file
+        # English once approved stays recorded as approved: reusing it as an exact match (reviewed)
+        # or seeing it from another document is the same work, and must not churn the file.
+        # The same sentence in another width, spacing or quote style is the same entry too.
+        state = max(old.state, entry.state, key=_RANK.__getitem__)
+        if old.state is state:
+            return "unchanged"
         if entry.changed and old.changed and entry.changed < old.changed:
             return "unchanged"  # an older copy of work the memory already holds
-        self.entries[at] = replace(entry, created=old.created or entry.created)
+        self.entries[at] = replace(entry, source=old.source, state=state, created=old.created or entry.created)
         return "updated"
 
     def record(self, segments: Iterable[Segment], document: str, who: str | None = None) -> int:
