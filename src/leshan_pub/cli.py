@@ -452,7 +452,7 @@ def memory_import(
 ) -> None:
     """Merge a TMX (or a segment file's reviewed and approved segments) into the memory; newer English is never displaced."""
     from .files import read_input
-    from .memory import MAX_MEMORY_BYTES, human_entries, parse_tmx, update_memory
+    from .memory import MAX_MEMORY_BYTES, MergeReport, TranslationMemory, human_entries, parse_tmx, update_memory
     from .pipeline import load_default_glossary
     from .segfile import SUFFIX, read_segment_file
 
@@ -462,14 +462,14 @@ def memory_import(
         entries = human_entries(document.segments, document.name)
     else:
         entries = parse_tmx(read_input(file, LeshanPubError, "a TMX file (.tmx)", max_bytes=MAX_MEMORY_BYTES), str(file))
-    outcome: list[Any] = []
+    reports: list[MergeReport] = []
 
-    def merge(tm: Any) -> int:
-        outcome.append(tm.merge(entries))
-        return outcome[0].added + outcome[0].updated
+    def merge(tm: TranslationMemory) -> int:
+        reports.append(tm.merge(entries))
+        return reports[-1].added + reports[-1].updated
 
     update_memory(settings.path, merge)
-    report = outcome[0]
+    report = reports[-1]
     typer.echo(f"{settings.path}: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
                f"{len(report.conflicts)} conflicts")
     for conflict in report.conflicts:

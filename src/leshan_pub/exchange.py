@@ -14,7 +14,7 @@ import io
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -22,7 +22,17 @@ from pathlib import Path
 from .document import Document, ReviewState, Segment
 from .errors import SegmentFileError
 from .files import parse_untrusted_xml, read_input
-from .memory import MemoryEntry, MemorySettings, leverage, now_stamp, read_memory, translator_name, update_memory
+from .memory import (
+    MemoryEntry,
+    MemorySettings,
+    TranslationMemory,
+    human_entries,
+    leverage,
+    now_stamp,
+    read_memory,
+    translator_name,
+    update_memory,
+)
 from .segfile import LP_NS, XLIFF_NS, keep_backup, read_segment_file, read_unit, render_xliff, write_segment_file
 from .terms import Glossary, Term
 
@@ -335,23 +345,24 @@ def _moved_work(verdicts: list[tuple[_Edit, _Verdict]], by_id: dict[str, Segment
 
 
 def _remember(document: Document, updated: list[str], moved: list[_Edit], memory: MemorySettings | None) -> int:
+    """Record the human work an import brought in the memory; return how many entries changed."""
     if memory is None or memory.path is None:
         return 0
     changed_ids = set(updated)
     segments = [s for s in document.segments if s.id in changed_ids and s.state.is_human]
     stamp, who = now_stamp(), translator_name()
-    moved_entries = [
+    entries = human_entries(segments, document.name, who) + [
         MemoryEntry(e.source, e.target, e.state if e.state.is_human else ReviewState.REVIEWED, document.name, e.id,
                     stamp, stamp, who)
         for e in moved
     ]
-    if not segments and not moved_entries:
+    if not entries:
         return 0
 
-    def change(tm):  # noqa: ANN001, ANN202
-        return tm.record(segments, document.name, who) + sum(tm.add(e) != "unchanged" for e in moved_entries)
+    def add_all(tm: TranslationMemory) -> int:
+        return sum(tm.add(entry) != "unchanged" for entry in entries)
 
-    return update_memory(memory.path, change)
+    return update_memory(memory.path, add_all)
 
 
 def _target_problem(where: str, target: str, state: ReviewState) -> str | None:
