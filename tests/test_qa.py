@@ -219,6 +219,7 @@ def test_term_success_counts_a_repeated_term_once_per_rendering():
     assert (stats.hits, stats.rendered) == (2, 1)
 
 
-def test_term_success_is_complete_when_there_is_nothing_to_render():
+def test_term_success_is_not_applicable_when_there_is_nothing_to_render():
     stats = term_success(document(("没有术语", "no terms")), glossary())
-    assert (stats.hits, stats.rendered, stats.rate) == (0, 0, 1.0)
+    assert (stats.hits, stats.rendered, stats.rate) == (0, 0, None)
+    assert "n/a" in stats.describe() and "%" not in stats.describe()

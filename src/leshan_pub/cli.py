@@ -4,30 +4,93 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from .errors import LeshanPubError
 
+if TYPE_CHECKING:
+    from .pipeline import GlossaryInUse
+    from .project import Settings
+
+# Plain help (rich_markup_mode=None): typer's rich panels print `<bool>` after every flag.
 app = typer.Typer(
     help="Translate Chinese articles into English under an enforced glossary and typeset them "
     "as side-by-side Chinese/English DOCX and PDF.",
+    epilog="Each command finds its project by walking up from the article's folder to a leshan-pub.toml "
+    "(`leshan-pub init` makes one); --project DIR names it instead. Options given on the command line "
+    "win over the project's settings, which win over the defaults shown.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-glossary_app = typer.Typer(help="Keep the terminology glossary: list, validate, add, remove, import, export.", no_args_is_help=True)
+glossary_app = typer.Typer(
+    help="Keep the terminology glossary: list, validate, add, remove, import, export.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 app.add_typer(glossary_app, name="glossary")
 memory_app = typer.Typer(help="Keep the translation memory (TMX): export, import, stats.", no_args_is_help=True)
 app.add_typer(memory_app, name="memory")
 
 F = TypeVar("F", bound=Callable[..., Any])
 _IDEOGRAPHIC_SPACE = "\u3000"  # pads Chinese terms to a common width
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"leshan-pub {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True)
+    ] = False,
+) -> None:
+    """Translate Chinese articles into English under an enforced glossary and typeset them as DOCX and PDF."""
+
+
+class _QuietWhenReaderLeaves:
+    """stdout that goes quiet when its reader closes the pipe (`leshan-pub status x | head -1`).
+
+    The one place a closed pipe is handled: writes after the reader left go to /dev/null, so the
+    command finishes as it would have and exits with its own status, without a traceback.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._reader_left()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._reader_left()
+
+    def _reader_left(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stream.fileno())
+        os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def reports_errors(command: F) -> F:
@@ -59,20 +122,53 @@ class ListFormat(StrEnum):
     tsv = "tsv"
 
 
+def _parse_formats(values: list[str] | None) -> list[str] | None:
+    """--format values as format names: comma-separated or repeated, any case ('PDF', 'pdf,docx')."""
+    if not values:
+        return None
+    from .publish import format_names
+
+    names = [part.strip().lower() for value in values for part in value.split(",") if part.strip()]
+    unknown = [n for n in names if n not in format_names()]
+    if unknown or not names:
+        raise typer.BadParameter(
+            f"{', '.join(map(repr, unknown)) or 'nothing'} is not an output format; "
+            f"use {', '.join(format_names())} (comma-separated or repeated)"
+        )
+    return list(dict.fromkeys(names))
+
+
 # No dir_okay=False on file arguments: the library's one-line "is a folder" message beats click's usage box.
 SourceArg = Annotated[Path, typer.Argument(help="The Chinese article (.txt).")]
 DocArg = Annotated[Path, typer.Argument(help="The article or its segment file (.zh-en.xlf).")]
 GlossaryOpt = Annotated[
     Path | None,
-    typer.Option("--glossary", "-g", help="Glossary file (.tsv/.csv). Default: glossary/leshan.tsv if present."),
+    typer.Option("--glossary", "-g", help="Glossary file (.tsv/.csv). Default: the project's glossary files."),
+]
+NoGlossaryOpt = Annotated[
+    bool,
+    typer.Option("--no-glossary", help="Run without a glossary on purpose: no warning, and --final is allowed."),
+]
+ProjectOpt = Annotated[
+    Path | None,
+    typer.Option("--project", help="The project folder (holding leshan-pub.toml). Default: found from the article's folder up."),
 ]
 ModelOpt = Annotated[
     str, typer.Option("--model", "-m", help="Hugging Face hub id or local folder of a MarianMT model.")
 ]
 EngineOpt = Annotated[str, typer.Option("--engine", help="Translation engine.")]
-OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for the published DOCX and PDF.", file_okay=False)]
-FormatOpt = Annotated[list[str] | None, typer.Option("--format", "-f", help="Output format: docx, pdf (repeatable).")]
-FinalOpt = Annotated[bool, typer.Option("--final", help="Refuse to publish unless every segment is approved.")]
+OutOpt = Annotated[
+    Path,
+    typer.Option(
+        "--out", "-o", file_okay=False, show_default=False,
+        help="Folder for the published DOCX and PDF (default: the project's output/, else ./output).",
+    ),
+]
+FormatOpt = Annotated[
+    list[str] | None,
+    typer.Option("--format", "-f", callback=_parse_formats, metavar="<docx,pdf>", help="Output formats: docx, pdf (comma-separated or repeated)."),
+]
+FinalOpt = Annotated[bool, typer.Option("--final", help="Refuse to publish unless every segment is approved, QA is clean and the glossary is enforced.")]
 
 
 class PageSize(StrEnum):
@@ -86,7 +182,10 @@ class Layout(StrEnum):
 
 
 PageOpt = Annotated[PageSize, typer.Option("--page-size", help="Paper size of the PDF.")]
-LayoutOpt = Annotated[Layout, typer.Option("--layout", help="Chinese and English side by side, or each paragraph followed by its English.")]
+LayoutOpt = Annotated[
+    Layout,
+    typer.Option("--layout", help="Chinese and English side by side, or each paragraph followed by its English."),
+]
 FontOpt = Annotated[
     Path | None,
     typer.Option("--font", help="Your own TrueType (.ttf/.ttc) CJK font for the PDF.", exists=True, dir_okay=False),
@@ -100,42 +199,112 @@ BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, max=1024, help="Se
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")]
 MemoryOpt = Annotated[
     Path | None,
-    typer.Option("--memory", help="Translation memory (.tmx). Default: memory.tmx beside the glossary in use."),
+    typer.Option("--memory", help="Translation memory (.tmx). Default: the project's (glossary.memory), else memory.tmx beside the glossary in use."),
 ]
 ThresholdOpt = Annotated[
     float,
     typer.Option("--fuzzy-threshold", min=1, max=100, help="Lowest score (%) at which a memory match is offered."),
 ]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
-def _memory(memory: Path | None, glossary: Any, threshold: float = 75.0):  # noqa: ANN202
+def _memory(memory: Path | None, glossary: Any, threshold: float = 75.0, settings: Settings | None = None):  # noqa: ANN202
     from .pipeline import resolve_memory
 
-    return resolve_memory(memory, glossary, threshold)
+    return resolve_memory(memory, glossary, threshold, settings)
 
 
-def _engine_options(model: str, beams: int, batch_size: int, device: str):  # noqa: ANN202
+def _project_memory(memory: Path | None, glossary: Path | None):  # noqa: ANN202
+    """The memory of the project found from the current folder (for commands that take no article)."""
+    from .pipeline import project_glossary
+    from .project import load_settings
+
+    settings = load_settings()
+    return _memory(memory, project_glossary(settings, explicit=glossary).glossary, settings=settings)
+
+
+# --- the project: settings, glossary and the warning when terms are not enforced ---------------------
+
+# command parameter -> Settings field it overrides when given on the command line
+_OVERRIDES = {
+    "model": "model", "engine": "engine", "beams": "beams", "batch_size": "batch_size", "device": "device",
+    "out": "out", "fmt": "formats", "page_size": "page_size", "layout": "layout", "font": "font",
+    "encoding": "encoding",
+}
+
+
+def _settings(ctx: typer.Context, near: Path | None) -> Settings:
+    """The project's settings (found from near, or --project), with the options given on the command line applied."""
+    from .project import load_settings
+
+    settings = load_settings(near, ctx.params.get("project"))
+    given: dict[str, Any] = {}
+    for param, field in _OVERRIDES.items():
+        source = ctx.get_parameter_source(param) if param in ctx.params else None
+        if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT"):
+            value = ctx.params[param]
+            given[field] = value.value if isinstance(value, StrEnum) else tuple(value) if isinstance(value, list) else value
+    return settings.override(**given)
+
+
+def _glossary(ctx: typer.Context, settings: Settings) -> GlossaryInUse:
+    """The glossary this command enforces: --glossary, --no-glossary, or the project's files."""
+    from .pipeline import project_glossary
+
+    return project_glossary(settings, bool(ctx.params.get("no_glossary")), ctx.params.get("glossary"))
+
+
+def _warn(in_use: GlossaryInUse) -> None:
+    """Say on stderr when terms are not enforced; printed once the command's input has proved good."""
+    if in_use.warning:
+        typer.echo(f"leshan-pub: warning: {in_use.warning}", err=True)
+
+
+def _engine_options(settings: Settings):  # noqa: ANN202
     from .engines import EngineOptions
 
-    return EngineOptions(model=model, num_beams=beams, batch_size=batch_size, device=device)
+    return EngineOptions(model=settings.model, num_beams=settings.beams, batch_size=settings.batch_size, device=settings.device)
 
 
-def _publish_options(final: bool, page_size: PageSize, layout: Layout, font: Path | None):  # noqa: ANN202
+def _publish_options(final: bool, settings: Settings):  # noqa: ANN202
     from .publish import PublishOptions
 
-    return PublishOptions(final=final, page_size=page_size.value, layout=layout.value, font=font)
+    return PublishOptions(final=final, page_size=settings.page_size, layout=settings.layout, font=settings.font)
 
 
-def _formats(formats: list[str] | None) -> list[str]:
-    return formats or ["docx", "pdf"]
+def _shown(path: Path) -> Path:
+    from .project import relative_to_cwd
+
+    return relative_to_cwd(path)
+
+
+@app.command()
+@reports_errors
+def init(
+    folder: Annotated[Path, typer.Argument(help="The project folder, created if needed (default: the current folder).")] = Path("."),
+    name: Annotated[str | None, typer.Option("--name", help="Project name (default: the folder's name).")] = None,
+    organisation: Annotated[str, typer.Option("--organisation", help="Who publishes the articles.")] = "",
+) -> None:
+    """Make a project: leshan-pub.toml, glossary/ (a starter glossary), source/ and output/."""
+    from .project import STARTER_GLOSSARY, init_project
+
+    report = init_project(folder, name, organisation)
+    for path in report.written:
+        typer.echo(f"wrote {path}")
+    for path in report.kept:
+        typer.echo(f"kept {path} (already there)")
+    typer.echo(f"next: add terms (leshan-pub glossary add 术语 term, run in {folder}, or edit {STARTER_GLOSSARY}), "
+               f"put articles in source/, then leshan-pub build source/ARTICLE.zh.txt")
 
 
 @app.command()
 @reports_errors
 def build(
+    ctx: typer.Context,
     source: SourceArg,
     model: ModelOpt = "Helsinki-NLP/opus-mt-zh-en",
     glossary: GlossaryOpt = None,
+    no_glossary: NoGlossaryOpt = False,
     out: OutOpt = Path("output"),
     engine: EngineOpt = "transformers",
     fmt: FormatOpt = None,
@@ -149,45 +318,58 @@ def build(
     device: DeviceOpt = "auto",
     memory: MemoryOpt = None,
     fuzzy_threshold: ThresholdOpt = 75.0,
+    project: ProjectOpt = None,
 ) -> None:
     """Segment, translate and publish an article (the segment file beside it keeps review work)."""
-    from .pipeline import build as run_build, engine_loader, load_default_glossary
+    from .pipeline import build as run_build, engine_loader
 
-    terms = load_default_glossary(glossary)
-    load = engine_loader(engine, _engine_options(model, beams, batch_size, device))
-    options = _publish_options(final, page_size, layout, font)
+    settings = _settings(ctx, source)
+    terms = _glossary(ctx, settings)
+    if final:
+        terms.require_for_final()
+    load = engine_loader(settings.engine, _engine_options(settings))
+    options = _publish_options(final, settings)
+    memory_settings = _memory(memory, terms.glossary, fuzzy_threshold, settings)
     result = run_build(
-        source, terms, load, out, _formats(fmt), options, encoding, _memory(memory, terms, fuzzy_threshold), batch_size
+        source, terms.glossary, load, settings.out, settings.formats, options, settings.encoding, memory_settings,
+        settings.batch_size,
     )
     _report_segments(result.segments)
     _report_translation(result.translation)
     for path in result.outputs:
-        typer.echo(f"wrote {path}")
+        typer.echo(f"wrote {_shown(path)}")
+    _warn(terms)
 
 
 @app.command()
 @reports_errors
 def segment(
+    ctx: typer.Context,
     source: SourceArg,
     glossary: GlossaryOpt = None,
+    no_glossary: NoGlossaryOpt = False,
     encoding: EncodingOpt = None,
     memory: MemoryOpt = None,
     fuzzy_threshold: ThresholdOpt = 75.0,
+    project: ProjectOpt = None,
 ) -> None:
     """Split an article into segments and write (or update) its segment file; new ones are looked up in the memory."""
-    from .pipeline import load_default_glossary, segment_source
+    from .pipeline import segment_source
 
-    terms = load_default_glossary(glossary)
-    _, report = segment_source(source, terms, encoding, _memory(memory, terms, fuzzy_threshold))
+    settings = _settings(ctx, source)
+    terms = _glossary(ctx, settings).glossary
+    _, report = segment_source(source, terms, settings.encoding, _memory(memory, terms, fuzzy_threshold, settings))
     _report_segments(report)
 
 
 @app.command()
 @reports_errors
 def translate(
+    ctx: typer.Context,
     path: DocArg,
     model: ModelOpt = "Helsinki-NLP/opus-mt-zh-en",
     glossary: GlossaryOpt = None,
+    no_glossary: NoGlossaryOpt = False,
     engine: EngineOpt = "transformers",
     retranslate: Annotated[
         bool, typer.Option("--retranslate", help="Also re-translate machine-translated segments (not fuzzy-match drafts).")
@@ -201,39 +383,51 @@ def translate(
     device: DeviceOpt = "auto",
     memory: MemoryOpt = None,
     fuzzy_threshold: ThresholdOpt = 75.0,
+    project: ProjectOpt = None,
 ) -> None:
     """Machine-translate the segments that need it (memory matches first); reviewed and approved ones are kept.
 
     The segment file is written after every batch: Ctrl-C keeps what is finished.
     """
-    from .pipeline import engine_loader, load_default_glossary, translate_file
+    from .pipeline import engine_loader, translate_file
 
-    load = engine_loader(engine, _engine_options(model, beams, batch_size, device))
-    terms = load_default_glossary(glossary)
+    settings = _settings(ctx, path)
+    terms = _glossary(ctx, settings)
+    load = engine_loader(settings.engine, _engine_options(settings))
+    memory_settings = _memory(memory, terms.glossary, fuzzy_threshold, settings)
     _, report = translate_file(
-        path, terms, load, retranslate, force, _memory(memory, terms, fuzzy_threshold), chunk_size=batch_size
+        path, terms.glossary, load, retranslate, force, memory_settings, chunk_size=settings.batch_size
     )
     _report_translation(report)
+    _warn(terms)
 
 
 @app.command()
 @reports_errors
 def publish(
+    ctx: typer.Context,
     path: DocArg,
     glossary: GlossaryOpt = None,
+    no_glossary: NoGlossaryOpt = False,
     out: OutOpt = Path("output"),
     fmt: FormatOpt = None,
     final: FinalOpt = False,
     page_size: PageOpt = PageSize.A4,
     layout: LayoutOpt = Layout.side_by_side,
     font: FontOpt = None,
+    project: ProjectOpt = None,
 ) -> None:
     """Typeset a segment file as side-by-side DOCX and PDF."""
-    from .pipeline import load_default_glossary, publish_file
+    from .pipeline import publish_file
 
-    options = _publish_options(final, page_size, layout, font)
-    for written in publish_file(path, load_default_glossary(glossary), out, _formats(fmt), options):
-        typer.echo(f"wrote {written}")
+    settings = _settings(ctx, path)
+    terms = _glossary(ctx, settings)
+    if final:
+        terms.require_for_final()
+    options = _publish_options(final, settings)
+    for written in publish_file(path, terms.glossary, settings.out, settings.formats, options):
+        typer.echo(f"wrote {_shown(written)}")
+    _warn(terms)
 
 
 class ExportTo(StrEnum):
@@ -242,133 +436,182 @@ class ExportTo(StrEnum):
     omegat = "omegat"
 
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+def _term_success_json(stats: Any) -> Any:
+    """term success for --json: 'n/a' without a glossary; rate 'n/a' when no glossary term occurs."""
+    if stats is None:
+        return "n/a"
+    return {
+        "hits": stats.hits,
+        "rendered": stats.rendered,
+        "rate": stats.rate if stats.rate is not None else "n/a",
+        "per_segment": {k: {"hits": h, "rendered": r} for k, (h, r) in stats.per_segment.items()},
+        "per_term": {k: {"hits": h, "rendered": r} for k, (h, r) in stats.per_term.items()},
+    }
+
+
+def _term_success_text(stats: Any) -> str:
+    return stats.describe() if stats is not None else "term success n/a (no glossary)"
+
+
+def _glossary_json(terms: GlossaryInUse) -> dict[str, Any]:
+    glossary = terms.glossary
+    return {
+        "glossary": {"files": [str(glossary.path)] if glossary and glossary.path else [], "terms": len(glossary)}
+        if glossary is not None else None,
+        "warnings": [terms.warning] if terms.warning else [],
+    }
 
 
 @app.command()
 @reports_errors
-def check(path: DocArg, glossary: GlossaryOpt = None, as_json: JsonOpt = False) -> None:
+def check(
+    ctx: typer.Context,
+    path: DocArg,
+    glossary: GlossaryOpt = None,
+    no_glossary: NoGlossaryOpt = False,
+    as_json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
     """QA a segment file: glossary terms, figures, untranslated text. Exit 1 on any error-level finding."""
-    from .pipeline import load_default_glossary, resolve_segment_file
+    from .pipeline import resolve_segment_file
     from .qa import Severity, check_document, term_success
     from .segfile import read_segment_file
 
     document = read_segment_file(resolve_segment_file(path))
-    terms = load_default_glossary(glossary)
-    findings = check_document(document, terms)
-    stats = term_success(document, terms) if terms else None
+    terms = _glossary(ctx, _settings(ctx, path))
+    findings = check_document(document, terms.glossary)
+    stats = term_success(document, terms.glossary) if terms.glossary is not None else None
     if as_json:
-        typer.echo(json.dumps(_check_json(findings, stats), ensure_ascii=False, indent=2))
+        report = {"findings": [
+            {"segment": f.segment_id, "severity": str(f.severity), "check": f.check, "message": f.message}
+            for f in findings
+        ], "term_success": _term_success_json(stats), **_glossary_json(terms)}
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         for f in findings:
             typer.echo(f"{f.segment_id} {f.severity}: [{f.check}] {f.message}")
+        typer.echo(_term_success_text(stats))
         if stats is not None:
-            typer.echo(f"term success {stats.rendered}/{stats.hits} = {stats.rate:.1%}")
             for source, (hits, rendered) in stats.per_term.items():
                 if rendered < hits:
                     typer.echo(f"  {source}: {rendered}/{hits}")
         counts = {s: sum(f.severity is s for f in findings) for s in Severity}
         typer.echo(", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items()))
+    _warn(terms)
     if any(f.severity is Severity.ERROR for f in findings):
         raise typer.Exit(1)
 
 
-def _check_json(findings: list[Any], stats: Any) -> dict[str, Any]:
-    report: dict[str, Any] = {
-        "findings": [
-            {"segment": f.segment_id, "severity": str(f.severity), "check": f.check, "message": f.message}
-            for f in findings
-        ]
-    }
-    if stats is not None:
-        report["term_success"] = {
-            "hits": stats.hits,
-            "rendered": stats.rendered,
-            "rate": stats.rate,
-            "per_segment": {k: {"hits": h, "rendered": r} for k, (h, r) in stats.per_segment.items()},
-            "per_term": {k: {"hits": h, "rendered": r} for k, (h, r) in stats.per_term.items()},
-        }
-    return report
-
-
 @app.command()
 @reports_errors
-def status(path: DocArg, glossary: GlossaryOpt = None) -> None:
+def status(
+    ctx: typer.Context,
+    path: DocArg,
+    glossary: GlossaryOpt = None,
+    no_glossary: NoGlossaryOpt = False,
+    as_json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
     """Review progress: segments by state, QA findings by severity, and what blocks a final publish."""
     from .document import ReviewState
-    from .pipeline import load_default_glossary, resolve_segment_file
-    from .qa import Severity, check_document
+    from .pipeline import resolve_segment_file
+    from .qa import Severity, check_document, term_success
+
     from .segfile import read_segment_file
 
     segfile = resolve_segment_file(path)
     document = read_segment_file(segfile)
-    findings = check_document(document, load_default_glossary(glossary))
-    typer.echo(f"{segfile}: {len(document.segments)} segments")
-    for state in ReviewState:
-        typer.echo(f"  {state:<20} {sum(s.state is state for s in document.segments)}")
-    for severity in Severity:
-        typer.echo(f"  QA {severity:<17} {sum(f.severity is severity for f in findings)}")
+    terms = _glossary(ctx, _settings(ctx, path))
+    findings = check_document(document, terms.glossary)
+    stats = term_success(document, terms.glossary) if terms.glossary is not None else None
+    states = {str(state): sum(s.state is state for s in document.segments) for state in ReviewState}
+    severities = {str(sev): sum(f.severity is sev for f in findings) for sev in Severity}
     blockers = [s.id for s in document.unapproved()]
     errors = sorted({f.segment_id for f in findings if f.severity is Severity.ERROR})
+    if as_json:
+        report = {
+            "segment_file": str(segfile), "segments": len(document.segments), "states": states, "qa": severities,
+            "term_success": _term_success_json(stats), **_glossary_json(terms),
+            "not_approved": blockers, "qa_errors": errors, "ready_for_final": not blockers and not errors,
+        }
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        _warn(terms)
+        return
+    typer.echo(f"{segfile}: {len(document.segments)} segments")
+    for state, count in states.items():
+        typer.echo(f"  {state:<20} {count}")
+    for severity, count in severities.items():
+        typer.echo(f"  QA {severity:<17} {count}")
+    typer.echo(f"  {_term_success_text(stats)}")
     if not blockers and not errors:
         typer.echo("ready for a final publish")
-        return
     if blockers:
         typer.echo(f"final publish blocked: {len(blockers)} segments not approved: {' '.join(blockers[:10])}"
                    + (" ..." if len(blockers) > 10 else ""))
     if errors:
         typer.echo(f"QA errors in: {' '.join(errors[:10])}" + (" ..." if len(errors) > 10 else ""))
+    _warn(terms)
 
 
 @app.command("export")
 @reports_errors
 def export_(
+    ctx: typer.Context,
     path: DocArg,
     to: Annotated[
-        ExportTo, typer.Option("--to", help="xliff for CAT tools, csv for spreadsheets, omegat for an OmegaT project folder.")
+        ExportTo,
+        typer.Option("--to", case_sensitive=False, help="xliff for CAT tools, csv for spreadsheets, omegat for an OmegaT project folder."),
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write (a folder for omegat).")],
     glossary: GlossaryOpt = None,
+    no_glossary: NoGlossaryOpt = False,
     memory: MemoryOpt = None,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite an existing file that is not an export of this kind.")
     ] = False,
+    project: ProjectOpt = None,
 ) -> None:
     """Export a segment file for a CAT tool (XLIFF 1.2, or an OmegaT project) or a spreadsheet (CSV)."""
     from .atomic import write_bytes_atomic
     from .exchange import ExportFormat, check_export_target, export_document
-    from .pipeline import load_default_glossary, resolve_segment_file
+    from .pipeline import resolve_segment_file
     from .segfile import read_segment_file
 
     segfile = resolve_segment_file(path)
     document = read_segment_file(segfile)
-    terms = load_default_glossary(glossary)
-    settings = _memory(memory, terms)
+    settings = _settings(ctx, path)
+    in_use = _glossary(ctx, settings)
+    terms = in_use.glossary
+    memory_settings = _memory(memory, terms, settings=settings)
     if to is ExportTo.omegat:
         from .memory import read_memory
         from .omegat import export_project
 
-        project = export_project(document, output, terms, read_memory(settings.path) if settings.path else None, force)
+        memory_file = read_memory(memory_settings.path) if memory_settings.path else None
+        exported = export_project(document, output, terms, memory_file, force)
         typer.echo(
-            f"wrote OmegaT project {output}: {len(document.segments)} segments in source/, {project.human} reviewed "
-            f"or approved in tm/auto, {project.drafts} drafts in tm/mt, {project.memory} memory entries in tm/"
+            f"wrote OmegaT project {output}: {len(document.segments)} segments in source/, {exported.human} reviewed "
+            f"or approved in tm/auto, {exported.drafts} drafts in tm/mt, {exported.memory} memory entries in tm/"
         )
+        _warn(in_use)
         return
     fmt = ExportFormat(to.value)
     inputs = {
         "the article": segfile.with_name(document.original) if document.original else None,
         "the segment file": segfile,
         "the glossary": terms.path if terms else None,
-        "the translation memory": settings.path,
+        "the translation memory": memory_settings.path,
     }
     check_export_target(output, fmt, inputs, force)
     write_bytes_atomic(output, export_document(document, fmt, terms))
     typer.echo(f"wrote {output} ({len(document.segments)} segments)")
+    _warn(in_use)
 
 
 @app.command("import")
 @reports_errors
 def import_(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="The edited .xlf/.xliff or .csv file, or an OmegaT project folder.")],
     path: DocArg,
     force: Annotated[bool, typer.Option("--force", help="Also change approved work, and overwrite newer edits.")] = False,
@@ -378,16 +621,18 @@ def import_(
     glossary: GlossaryOpt = None,
     memory: MemoryOpt = None,
     fuzzy_threshold: ThresholdOpt = 75.0,
+    project: ProjectOpt = None,
 ) -> None:
     """Import a translator's edits (XLIFF, CSV, or what OmegaT wrote) into the segment file; human work goes into the memory."""
     from .exchange import import_file
     from .locking import segment_file_lock
     from .omegat import is_project, target_file
-    from .pipeline import load_default_glossary, resolve_segment_file
+    from .pipeline import resolve_segment_file
     from .segfile import read_segment_file
 
     segfile = resolve_segment_file(path)
-    settings = _memory(memory, load_default_glossary(glossary), fuzzy_threshold)
+    project_settings = _settings(ctx, path)
+    settings = _memory(memory, _glossary(ctx, project_settings).glossary, fuzzy_threshold, project_settings)
     with segment_file_lock(segfile):
         if is_project(file):
             file = target_file(file, read_segment_file(segfile).name)
@@ -410,9 +655,7 @@ def memory_stats(glossary: GlossaryOpt = None, memory: MemoryOpt = None) -> None
     from collections import Counter
 
     from .memory import read_memory
-    from .pipeline import load_default_glossary
-
-    settings = _memory(memory, load_default_glossary(glossary))
+    settings = _project_memory(memory, glossary)
     entries = read_memory(settings.path).entries
     typer.echo(f"{settings.path}: {len(entries)} entries")
     for state, count in sorted(Counter(str(e.state) for e in entries).items()):
@@ -433,9 +676,7 @@ def memory_export(
 ) -> None:
     """Write the memory as TMX 1.4b for another CAT tool."""
     from .memory import read_memory, write_memory
-    from .pipeline import load_default_glossary
-
-    settings = _memory(memory, load_default_glossary(glossary))
+    settings = _project_memory(memory, glossary)
     if output.exists() and settings.path.exists() and output.resolve() == settings.path.resolve():
         raise LeshanPubError(f"{output} is the memory itself; give another file name")
     entries = read_memory(settings.path)
@@ -453,10 +694,9 @@ def memory_import(
     """Merge a TMX (or a segment file's reviewed and approved segments) into the memory; newer English is never displaced."""
     from .files import read_input
     from .memory import MAX_MEMORY_BYTES, MergeReport, TranslationMemory, human_entries, parse_tmx, update_memory
-    from .pipeline import load_default_glossary
     from .segfile import SUFFIX, read_segment_file
 
-    settings = _memory(memory, load_default_glossary(glossary))
+    settings = _project_memory(memory, glossary)
     if file.name.endswith((SUFFIX, ".xlf", ".xliff")):
         document = read_segment_file(file)
         entries = human_entries(document.segments, document.name)
@@ -476,19 +716,49 @@ def memory_import(
         typer.echo(f"  conflict {conflict}", err=True)
 
 
+def _glossary_files(glossary: Path | None, project: Path | None) -> list[Path]:
+    """The glossary files a glossary command works on: --glossary, else the project's (found from the current folder)."""
+    if glossary is not None:
+        return [glossary]
+    from .project import load_settings
+
+    settings = load_settings(None, project)
+    if not settings.glossaries:
+        where = f"{settings.file} lists none in glossary.files" if settings.file else \
+            f"no leshan-pub.toml in {Path.cwd()} or above"
+        raise LeshanPubError(f"no glossary: {where}; run `leshan-pub init` or pass --glossary FILE")
+    return list(settings.glossaries)
+
+
+def _glossary_to_edit(glossary: Path | None, project: Path | None, source: str | None = None) -> Path:
+    """The file an edit goes to: --glossary, else the project file that holds source, else the project's first."""
+    files = _glossary_files(glossary, project)
+    if source is not None and len(files) > 1:
+        from .glossary import load_glossary
+
+        for path in files:
+            if path.is_file() and load_glossary(path).get(source) is not None:
+                return path
+    return files[0]
+
+
+GlossaryProjectOpt = Annotated[
+    Path | None,
+    typer.Option("--project", help="The project folder (holding leshan-pub.toml). Default: found from the current folder up."),
+]
+
+
 @glossary_app.command("list")
 @reports_errors
 def glossary_list(
     glossary: GlossaryOpt = None,
-    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")] = ListFormat.table,
+    project: GlossaryProjectOpt = None,
 ) -> None:
-    """Print the glossary's entries."""
-    from .pipeline import DEFAULT_GLOSSARY, load_default_glossary
+    """Print the glossary's entries (every glossary file of the project, merged)."""
+    from .glossary import load_glossaries
 
-    terms = load_default_glossary(glossary)
-    if terms is None:
-        raise LeshanPubError(f"no glossary: {DEFAULT_GLOSSARY} does not exist; pass --glossary FILE")
-    records = terms.as_records()
+    records = load_glossaries(_glossary_files(glossary, project)).as_records()
     if fmt is ListFormat.json:
         typer.echo(json.dumps(records, ensure_ascii=False, indent=2))
     elif fmt is ListFormat.tsv:
@@ -500,29 +770,27 @@ def glossary_list(
             typer.echo(f"{str(r['source']).ljust(width, _IDEOGRAPHIC_SPACE)}  {r['target']}")
 
 
-def _glossary_path(glossary: Path | None) -> Path:
-    from .pipeline import DEFAULT_GLOSSARY
-
-    return glossary if glossary is not None else DEFAULT_GLOSSARY
-
-
 ListOpt = Annotated[list[str] | None, typer.Option(help="Repeat for several.")]
 
 
 @glossary_app.command("validate")
 @reports_errors
-def glossary_validate(glossary: GlossaryOpt = None) -> None:
-    """Find every problem in the glossary, each with its line; exit 1 on any error."""
-    from .glossary import validate_glossary
+def glossary_validate(glossary: GlossaryOpt = None, project: GlossaryProjectOpt = None) -> None:
+    """Find every problem in the glossary files, each with its line; exit 1 on any error."""
+    from .glossary import load_glossaries, validate_glossary
 
-    path = _glossary_path(glossary)
-    problems = validate_glossary(path)
-    for problem in problems:
-        typer.echo(problem.describe(str(path)))
-    errors = sum(not p.warning for p in problems)
-    typer.echo(f"{path}: {errors} errors, {len(problems) - errors} warnings")
-    if errors:
+    files = _glossary_files(glossary, project)
+    total = 0
+    for path in files:
+        problems = validate_glossary(path)
+        for problem in problems:
+            typer.echo(problem.describe(str(path)))
+        errors = sum(not p.warning for p in problems)
+        total += errors
+        typer.echo(f"{path}: {errors} errors, {len(problems) - errors} warnings")
+    if total:
         raise typer.Exit(1)
+    load_glossaries(files)  # the files agree with each other: a term in two files is an error
 
 
 @glossary_app.command("add")
@@ -536,11 +804,12 @@ def glossary_add(
     note: Annotated[str, typer.Option(help="A note for people.")] = "",
     replace: Annotated[bool, typer.Option("--replace", help="Replace an existing entry for SOURCE.")] = False,
     glossary: GlossaryOpt = None,
+    project: GlossaryProjectOpt = None,
 ) -> None:
     """Add a term (validated first; the file is rewritten atomically)."""
     from .glossary import Term, add_term
 
-    path = _glossary_path(glossary)
+    path = _glossary_to_edit(glossary, project, source)
     term = Term(source, target, tuple(variant or ()), tuple(forbidden or ()), note,
                 source_variants=tuple(source_variant or ()))
     for problem in add_term(path, term, replace=replace):
@@ -551,12 +820,14 @@ def glossary_add(
 @glossary_app.command("remove")
 @reports_errors
 def glossary_remove(
-    source: Annotated[str, typer.Argument(help="The Chinese term to remove.")], glossary: GlossaryOpt = None
+    source: Annotated[str, typer.Argument(help="The Chinese term to remove.")],
+    glossary: GlossaryOpt = None,
+    project: GlossaryProjectOpt = None,
 ) -> None:
     """Remove a term."""
     from .glossary import remove_term
 
-    path = _glossary_path(glossary)
+    path = _glossary_to_edit(glossary, project, source)
     removed = remove_term(path, source)
     typer.echo(f"{path}: removed {removed.source} = {removed.target}")
 
@@ -567,12 +838,13 @@ def glossary_import(
     file: Annotated[Path, typer.Argument(help="A .tsv, .csv or .tbx file.")],
     replace: Annotated[bool, typer.Option("--replace", help="Let imported entries replace existing ones.")] = False,
     glossary: GlossaryOpt = None,
+    project: GlossaryProjectOpt = None,
 ) -> None:
-    """Merge terms from TSV, CSV or TBX into the glossary."""
+    """Merge terms from TSV, CSV or TBX into the glossary (the project's first glossary file)."""
     from .glossary import import_terms
     from .termbase import read_terms
 
-    path = _glossary_path(glossary)
+    path = _glossary_to_edit(glossary, project)
     changes = import_terms(path, read_terms(file), replace=replace)
     for problem in changes.warnings:
         typer.echo(problem.describe(str(path)), err=True)
@@ -584,12 +856,13 @@ def glossary_import(
 def glossary_export(
     output: Annotated[Path, typer.Argument(help="A .tsv, .csv or .tbx file to write.", dir_okay=False)],
     glossary: GlossaryOpt = None,
+    project: GlossaryProjectOpt = None,
 ) -> None:
     """Write the glossary as TSV, CSV (for spreadsheets) or TBX-Basic (for CAT tools)."""
-    from .glossary import load_glossary
+    from .glossary import load_glossaries
     from .termbase import write_terms
 
-    terms = load_glossary(_glossary_path(glossary))
+    terms = load_glossaries(_glossary_files(glossary, project))
     write_terms(terms, output)
     typer.echo(f"wrote {output} ({len(terms)} terms)")
 
@@ -622,6 +895,6 @@ def _report_translation(report: Any) -> None:
 
 
 def main() -> None:
-    """Entry point for `python -m leshan_pub`."""
+    """Entry point of `leshan-pub` and `python -m leshan_pub`; a reader closing the pipe early is no error."""
+    sys.stdout = _QuietWhenReaderLeaves(sys.stdout)  # type: ignore[assignment]
     app(prog_name="leshan-pub")
-    sys.exit(0)

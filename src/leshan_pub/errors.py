@@ -31,3 +31,7 @@ class PublishError(LeshanPubError):
 
 class TranslationMemoryError(LeshanPubError):
     """A translation-memory (TMX) file that cannot be read, or an update it refuses."""
+
+
+class ProjectError(LeshanPubError):
+    """A project settings file (leshan-pub.toml) that is missing, malformed or has a bad value."""

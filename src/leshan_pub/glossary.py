@@ -271,6 +271,31 @@ def load_glossary(path: Path) -> Glossary:
     return Glossary(terms, path=path, sha256=hashlib.sha256(data).hexdigest())
 
 
+def load_glossaries(paths: Sequence[Path]) -> Glossary:
+    """The glossary files merged into one, in order; GlossaryError for any file's error or a clash between files.
+
+    One file loads as itself (its hash is the file's). Several: each source term may live in one
+    file only (two files cannot both own its English); the hash covers every file's bytes, in order.
+    """
+    paths = list(dict.fromkeys(paths))
+    if len(paths) == 1:
+        return load_glossary(paths[0])
+    loaded = [load_glossary(path) for path in paths]
+    seen: dict[str, tuple[Path | None, Term]] = {}
+    for glossary in loaded:
+        for term in glossary.terms:
+            for source in term.sources:
+                other_path, other = seen.setdefault(_key(source), (glossary.path, term))
+                if other is not term and other_path != glossary.path:
+                    raise GlossaryError(
+                        f"{glossary.path} line {term.line}: source term '{source}' is also in {other_path} "
+                        f"line {other.line}; keep it in one glossary file"
+                    )
+    terms = [term for glossary in loaded for term in glossary.terms]
+    digest = hashlib.sha256("\n".join(g.sha256 for g in loaded).encode()).hexdigest()
+    return Glossary(terms, path=paths[0] if paths else None, sha256=digest)
+
+
 def validate_glossary(path: Path) -> list[Problem]:
     """Every problem in the glossary file at path, in line order; [] when clean.
 

@@ -81,6 +81,6 @@ def glossary_impact(document: Document, old: Glossary | None, new: Glossary) -> 
         elif segment.state.is_human and problems:
             impact.broken_human.append(
                 (segment.id, f"{segment.state} English {'; '.join(problems)} under the changed glossary; "
-                             f"edit it, or re-translate it with --force")
+                             f"edit it, or re-translate it with `leshan-pub translate --force`")
             )
     return impact

@@ -66,16 +66,21 @@ def translator_name() -> str:
     return os.environ.get(TRANSLATOR_ENV, "").strip() or _git_user()
 
 
-def memory_path(explicit: Path | None, glossary_path: Path | None, default_glossary: Path) -> Path:
-    """Where the translation memory is: the --memory file, else $LESHAN_PUB_MEMORY, else memory.tmx
-    beside the glossary in use (glossary_path, or default_glossary when none is given).
+def memory_path(
+    explicit: Path | None, glossary_path: Path | None, default_glossary: Path, configured: Path | None = None
+) -> Path:
+    """Where the translation memory is: the --memory file, else $LESHAN_PUB_MEMORY, else the project's
+    (configured: glossary.memory in leshan-pub.toml), else memory.tmx beside the glossary in use
+    (glossary_path, or default_glossary when none is given).
 
-    The one place the location is decided, so project settings can name it here later.
+    The one place the location is decided.
     """
     if explicit is not None:
         return explicit
     if os.environ.get(MEMORY_ENV):
         return Path(os.environ[MEMORY_ENV])
+    if configured is not None:
+        return configured
     return (glossary_path or default_glossary).parent / MEMORY_FILE
 
 

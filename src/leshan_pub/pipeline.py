@@ -12,21 +12,21 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .document import Document, Provenance, ReviewState, Segment
 from .enforce import forbidden_present, verify
-from .errors import InputError, PublishError
-from .glossary import Glossary, load_glossary
+from .errors import GlossaryError, InputError, PublishError
+from .glossary import Glossary, load_glossaries
 from .impact import glossary_impact
 from .locking import segment_file_lock
 from .memory import LeverageReport, MemorySettings, leverage, memory_path, read_memory, record_segments
-from .read import read_article
+from .read import read_article, require_chinese
 from .segfile import SUFFIX, document_name, keep_backup, read_segment_file, segment_file_for, write_segment_file
 from .segment import segment_blocks, segmenter_version
 from .structure import parse_structure
 
 if TYPE_CHECKING:
     from .engines import Engine, EngineOptions, Translation
+    from .project import Settings
     from .publish import PublishOptions
 
-DEFAULT_GLOSSARY = Path("glossary/leshan.tsv")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -63,16 +63,68 @@ def resolve_segment_file(path: Path) -> Path:
     return path if path.name.endswith(SUFFIX) else segment_file_for(path)
 
 
-def load_default_glossary(path: Path | None) -> Glossary | None:
-    """The glossary at path; without a path, glossary/leshan.tsv when present, else None."""
-    if path is not None:
-        return load_glossary(path)
-    return load_glossary(DEFAULT_GLOSSARY) if DEFAULT_GLOSSARY.is_file() else None
+NO_GLOSSARY = "no glossary: terms are not enforced; run `leshan-pub init` or pass --glossary"
 
 
-def resolve_memory(memory: Path | None, glossary: Glossary | None, fuzzy_threshold: float) -> MemorySettings:
-    """The memory settings for a command: --memory, else memory.tmx beside the glossary in use."""
-    return MemorySettings(memory_path(memory, glossary.path if glossary else None, DEFAULT_GLOSSARY), fuzzy_threshold)
+@dataclass(frozen=True)
+class GlossaryInUse:
+    """The glossary a command enforces, and why terms are not (all) enforced when they are not.
+
+    warning is "" when every configured term is enforced; intended is set by --no-glossary,
+    which runs without a glossary on purpose (no warning, and --final allowed).
+    """
+
+    glossary: Glossary | None
+    warning: str = ""
+    intended: bool = False
+
+    def require_for_final(self) -> None:
+        """Raise PublishError when a final publish would go out with terms not enforced."""
+        if self.warning and not self.intended:
+            raise PublishError(f"--final: {self.warning.removeprefix('no glossary: ')}; "
+                               "pass --no-glossary to publish without one on purpose")
+
+
+def project_glossary(settings: Settings, disabled: bool = False, explicit: Path | None = None) -> GlossaryInUse:
+    """The glossary to enforce: explicit (--glossary), else the project's files (settings.glossaries) merged.
+
+    Project files that do not exist are skipped with a warning naming them; a malformed file, or a
+    missing explicit one, is a GlossaryError. disabled (--no-glossary) gives no glossary, on purpose.
+    """
+    if disabled and explicit is not None:
+        raise GlossaryError("--glossary and --no-glossary contradict each other; give one of them")
+    if disabled:
+        return GlossaryInUse(None, intended=True)
+    files = (explicit,) if explicit is not None else settings.glossaries
+    if not files:
+        where = f" ({settings.file} lists none in glossary.files)" if settings.file else ""
+        return GlossaryInUse(None, NO_GLOSSARY + where)
+    present = [p for p in files if explicit is not None or p.is_file()]
+    missing = [p for p in files if p not in present]
+    named = f"glossary file(s) {', '.join(map(str, missing))} named in {settings.where} do not exist"
+    if not present:
+        return GlossaryInUse(None, f"no glossary: {named}; terms are not enforced; restore them or pass --glossary")
+    glossary = load_glossaries(present)
+    if missing:
+        return GlossaryInUse(glossary, f"{named}: their terms are not enforced; restore them or remove them from glossary.files")
+    if not len(glossary):
+        return GlossaryInUse(glossary, f"glossary {', '.join(map(str, present))} has no terms: nothing is enforced; "
+                                       "add terms with `leshan-pub glossary add`")
+    return GlossaryInUse(glossary)
+
+
+# Without a project or a glossary, the memory is looked for in ./glossary/, where it always was.
+_NO_PROJECT_GLOSSARY = Path("glossary/leshan.tsv")
+
+
+def resolve_memory(
+    memory: Path | None, glossary: Glossary | None, fuzzy_threshold: float, settings: Settings | None = None
+) -> MemorySettings:
+    """The memory settings for a command: --memory, else the project's (glossary.memory), else memory.tmx
+    beside the glossary in use."""
+    configured = settings.memory if settings is not None and settings.file is not None else None
+    where = memory_path(memory, glossary.path if glossary else None, _NO_PROJECT_GLOSSARY, configured=configured)
+    return MemorySettings(where, fuzzy_threshold)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -134,6 +186,7 @@ def segment_source(
     fresh = segment_blocks(blocks)
     if not fresh:
         raise InputError(f"{source} has no text to translate")
+    require_chinese("\n".join(s.source for s in fresh), str(source))
     segfile = segment_file_for(source)
     with segment_file_lock(segfile):
         old = read_segment_file(segfile) if segfile.exists() else None

@@ -279,9 +279,15 @@ class TermStats:
     per_term: dict[str, tuple[int, int]]  # Chinese term -> (hits, rendered)
 
     @property
-    def rate(self) -> float:
-        """rendered / hits; 1.0 when there are no hits, since nothing was missed."""
-        return self.rendered / self.hits if self.hits else 1.0
+    def rate(self) -> float | None:
+        """rendered / hits; None when no glossary term occurs: a rate of nothing is not 100%."""
+        return self.rendered / self.hits if self.hits else None
+
+    def describe(self) -> str:
+        """'term success 9/10 = 90.0%', or 'term success n/a (...)' when no glossary term occurs."""
+        if self.rate is None:
+            return "term success n/a (no glossary term occurs in the source)"
+        return f"term success {self.rendered}/{self.hits} = {self.rate:.1%}"
 
 
 def term_success(document: Document, glossary: Glossary) -> TermStats:

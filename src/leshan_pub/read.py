@@ -45,6 +45,17 @@ _CHINESE_TEXT = re.compile(
     "\u2070-\u209f\u00b2\u00b3\u00b9\u00bc-\u00be\u2150-\u218f\u2460-\u24ff\u3200-\u33ff]"  # figures
 )
 
+# An article is Chinese when it has at least MIN_HAN_CHARACTERS Han characters and more of them than
+# words in other scripts (a Chinese article quoting English names has far fewer words than Han
+# characters; an English article quoting a Chinese name has far more). Kana mark Japanese and
+# Hangul Korean, which share Han characters: refused too. The middle dot and prolonged sound mark
+# (U+30FB, U+30FC) appear in Chinese text, so they do not count as kana.
+MIN_HAN_CHARACTERS = 5
+_MIN_KANA_SHARE = 0.2
+_KANA = re.compile("[\u3040-\u309f\u30a0-\u30fa\u30fd-\u30ff\u31f0-\u31ff\uff66-\uff9d]")
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+_OTHER_WORD = re.compile(r"[^\W\d_]+")
+
 
 @dataclass(frozen=True)
 class _Reading:
@@ -193,3 +204,26 @@ def read_article(path: Path, encoding: str | None = None) -> str:
     """Read an article file; raise InputError for a missing file, a folder, or undecodable bytes."""
     data = read_input(path, InputError, "the article's text file", max_bytes=MAX_ARTICLE_BYTES)
     return decode_article(data, name=str(path), encoding=encoding)
+
+
+def require_chinese(text: str, name: str = "article") -> None:
+    """Raise InputError when text is not a Chinese article: too few Han characters, Japanese, Korean,
+    or mostly another language (see MIN_HAN_CHARACTERS)."""
+    han = len(_CJK_IDEOGRAPH.findall(text))
+    kana = len(_KANA.findall(text))
+    hangul = len(_HANGUL.findall(text))
+    others = len(_OTHER_WORD.findall(_HANGUL.sub(" ", _KANA.sub(" ", _CJK_IDEOGRAPH.sub(" ", text)))))
+    if kana >= 5 and kana >= _MIN_KANA_SHARE * (han + kana):
+        why = f"{kana} Japanese kana among {han + kana} characters: it looks Japanese"
+    elif hangul > han:
+        why = f"{hangul} Korean Hangul characters against {han} Han: it looks Korean"
+    elif han < MIN_HAN_CHARACTERS:
+        why = f"{han} Chinese characters; an article needs at least {MIN_HAN_CHARACTERS}"
+    elif others > han:
+        why = f"{others} words in other scripts against {han} Chinese characters"
+    else:
+        return
+    raise InputError(
+        f"{name} is not a Chinese article ({why}); leshan-pub translates Chinese (simplified or "
+        "traditional) into English, so give it the Chinese text"
+    )

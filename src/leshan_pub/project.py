@@ -1,0 +1,373 @@
+"""Projects: `leshan-pub.toml` found by walking up from an article's folder, validated into Settings."""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+import difflib
+import json
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .atomic import write_bytes_atomic
+from .errors import ProjectError
+
+PROJECT_FILE = "leshan-pub.toml"
+STARTER_GLOSSARY = "glossary/terms.tsv"
+STARTER_GLOSSARY_HEADER = "source\ttarget\ttarget_variants\tforbidden\tsource_variants\tnote\n"
+SCRIPTS = ("auto", "zh-Hans", "zh-Hant")
+_DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
+_MAX_TOML_BYTES = 1024 * 1024  # a settings file, not a data file
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every project setting, with paths resolved against the project folder.
+
+    root and file are None when no project was found: the built-in defaults apply and no
+    glossary is enforced. Paths given on the command line are relative to the current folder.
+    """
+
+    root: Path | None = None
+    file: Path | None = None
+    name: str = ""
+    organisation: str = ""
+    glossaries: tuple[Path, ...] = ()  # every file's terms are merged and enforced
+    memory: Path | None = None  # translation memory (TMX); None without a project
+    engine: str = "transformers"
+    model: str = "Helsinki-NLP/opus-mt-zh-en"  # hub id, or a folder (resolved when it exists)
+    beams: int = 4
+    batch_size: int = 16
+    device: str = "auto"
+    script: str = "auto"  # auto (detected), zh-Hans or zh-Hant
+    encoding: str | None = None  # None: detected
+    out: Path = Path("output")
+    formats: tuple[str, ...] = ("docx", "pdf")
+    page_size: str = "A4"
+    layout: str = "side-by-side"
+    font: Path | None = None  # None: the default font for the article's script
+
+    def override(self, **changes: Any) -> Settings:
+        """These settings with every change that is not None applied (command-line options win)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def where(self) -> str:
+        """The settings file for messages, or 'no project' when there is none."""
+        return str(self.file) if self.file else "no project"
+
+
+# --- the settings file's keys: one table drives reading, validation and `init` ---------------------
+
+
+class _Invalid(ValueError):
+    """A value that breaks its key's rule; the message is the rule ('must be an integer 1–16')."""
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of leshan-pub.toml: its section, its Settings field, default, comment and parser."""
+
+    section: str
+    name: str
+    field: str
+    default: Any
+    comment: str
+    parse: Callable[[Any, Path], Any]  # (raw value, project folder) -> the Settings value; _Invalid on a bad one
+
+    @property
+    def dotted(self) -> str:
+        return f"{self.section}.{self.name}"
+
+
+def _text(value: Any, _root: Path) -> str:
+    if not isinstance(value, str):
+        raise _Invalid("must be a string")
+    return value
+
+
+def _nonempty(value: Any, root: Path) -> str:
+    if not _text(value, root).strip():
+        raise _Invalid("must be a non-empty string")
+    return value
+
+
+def _path(value: Any, root: Path) -> Path:
+    return root / _nonempty(value, root)
+
+
+def _optional_path(value: Any, root: Path) -> Path | None:
+    return root / value if _text(value, root).strip() else None
+
+
+def _paths(value: Any, root: Path) -> tuple[Path, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _Invalid("must be a list of file paths (strings)")
+    return tuple(root / v for v in value)
+
+
+def _integer(low: int, high: int) -> Callable[[Any, Path], int]:
+    def parse(value: Any, _root: Path) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _Invalid(f"must be an integer {low}–{high}")
+        return value
+
+    return parse
+
+
+def _choice(choices: Callable[[], tuple[str, ...]]) -> Callable[[Any, Path], str]:
+    def parse(value: Any, _root: Path) -> str:
+        if value not in choices():
+            raise _Invalid(f"must be one of {', '.join(choices())}")
+        return value
+
+    return parse
+
+
+def _model(value: Any, root: Path) -> str:
+    # A folder beside the settings file is a local model; anything else is a hub id.
+    local = root / _nonempty(value, root)
+    return str(local) if local.is_dir() else value
+
+
+def _device(value: Any, root: Path) -> str:
+    if not isinstance(value, str) or not _DEVICE.fullmatch(value):
+        raise _Invalid("must be auto, cpu, cuda or cuda:N")
+    return value
+
+
+def _encoding(value: Any, root: Path) -> str | None:
+    if _text(value, root) == "auto":
+        return None
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise _Invalid("must be auto or an encoding such as utf-8, gb18030, big5, utf-16") from None
+    return value
+
+
+def _formats(value: Any, root: Path) -> tuple[str, ...]:
+    from .publish import format_names
+
+    if not isinstance(value, list) or not value or any(v not in format_names() for v in value):
+        raise _Invalid(f"must be a non-empty list of {', '.join(format_names())}")
+    return tuple(dict.fromkeys(value))
+
+
+def _engine_names() -> tuple[str, ...]:
+    from .engines import engine_names
+
+    return tuple(engine_names())
+
+
+def _page_sizes() -> tuple[str, ...]:
+    from .publish import PAGE_SIZES
+
+    return PAGE_SIZES
+
+
+def _layouts() -> tuple[str, ...]:
+    from .publish import LAYOUTS
+
+    return LAYOUTS
+
+
+KEYS: tuple[Key, ...] = (
+    Key("project", "name", "name", "", "The project's name.", _text),
+    Key("project", "organisation", "organisation", "", "Who publishes these articles.", _text),
+    Key("glossary", "files", "glossaries", [STARTER_GLOSSARY],
+        "Terminology enforced in every translation: TSV or CSV files, merged in this order.", _paths),
+    Key("glossary", "memory", "memory", "glossary/memory.tmx",
+        "Translation memory (TMX): reviewed English reused for sentences seen before.", _path),
+    Key("translation", "engine", "engine", "transformers", "Translation engine.", _choice(_engine_names)),
+    Key("translation", "model", "model", "Helsinki-NLP/opus-mt-zh-en",
+        "Hugging Face hub id, or a folder (relative to this file) holding a saved MarianMT model.", _model),
+    Key("translation", "beams", "beams", 4, "Beam size, 1-16.", _integer(1, 16)),
+    Key("translation", "batch_size", "batch_size", 16, "Segments per batch, 1-1024.", _integer(1, 1024)),
+    Key("translation", "device", "device", "auto", "auto, cpu, cuda or cuda:N.", _device),
+    Key("source", "script", "script", "auto",
+        "Script of the articles: auto (detected), zh-Hans (simplified) or zh-Hant (traditional).", _choice(lambda: SCRIPTS)),
+    Key("source", "encoding", "encoding", "auto", "auto (detected), or utf-8, gb18030, big5, utf-16.", _encoding),
+    Key("publish", "out", "out", "output", "Folder for the published DOCX and PDF.", _path),
+    Key("publish", "formats", "formats", ["docx", "pdf"], "Output formats.", _formats),
+    Key("publish", "page_size", "page_size", "A4", "A4 or Letter.", _choice(_page_sizes)),
+    Key("publish", "layout", "layout", "side-by-side", "side-by-side or interleaved.", _choice(_layouts)),
+    Key("publish", "font", "font", "",
+        "Your own TrueType (.ttf/.ttc) CJK font; empty for the default font of the article's script.", _optional_path),
+)
+SECTIONS: dict[str, dict[str, Key]] = {}
+for _key in KEYS:
+    SECTIONS.setdefault(_key.section, {})[_key.name] = _key
+
+
+# --- finding and reading a project --------------------------------------------------------------------
+
+
+def find_project(start: Path) -> Path | None:
+    """The nearest folder at or above start that holds leshan-pub.toml (as git finds a repository), or None.
+
+    start is a folder or a file (an article, a segment file); a file's own folder is where the search begins.
+    """
+    folder = start.absolute()
+    if not folder.is_dir():
+        folder = folder.parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / PROJECT_FILE).is_file():
+            return candidate
+    return None
+
+
+def load_settings(near: Path | None = None, project: Path | None = None) -> Settings:
+    """The settings of the project that holds near (a file or folder; default: the current folder).
+
+    project (the --project option: a folder, or its leshan-pub.toml) overrides the search.
+    Without a project the built-in defaults apply. ProjectError names the file and key of any bad setting.
+    """
+    if project is not None:
+        file = project if project.is_file() else project / PROJECT_FILE
+        if not file.is_file():
+            raise ProjectError(f"--project {project}: no {PROJECT_FILE} there; run `leshan-pub init {project}` first")
+    else:
+        root = find_project(near if near is not None else Path.cwd())
+        if root is None:
+            return Settings()
+        file = root / PROJECT_FILE
+    return read_settings(file)
+
+
+def read_settings(file: Path) -> Settings:
+    """Settings from one leshan-pub.toml, every key validated; ProjectError on the first problem."""
+    from .files import read_input
+
+    data = read_input(file, ProjectError, f"a settings file ({PROJECT_FILE})", max_bytes=_MAX_TOML_BYTES)
+    if len(data) > _MAX_TOML_BYTES:
+        raise ProjectError(f"{file}: over {_MAX_TOML_BYTES // 1024} KB; a settings file is a few lines")
+    try:
+        table = tomllib.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise ProjectError(f"{file} byte {exc.start}: not UTF-8; save it as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProjectError(f"{file}: not valid TOML: {exc}") from None
+    root = file.absolute().parent
+    values: dict[str, Any] = {}
+    for section, keys in _known(table, file).items():
+        for name, raw in keys.items():
+            key = SECTIONS[section][name]
+            try:
+                values[key.field] = key.parse(raw, root)
+            except _Invalid as exc:
+                raise ProjectError(f"{file}: {key.dotted} {exc}, got {_shown(raw)}") from None
+    return Settings(root=root, file=file.absolute(), **_defaults(root)).override(**values)
+
+
+def _shown(raw: Any) -> str:
+    return repr(raw) if not isinstance(raw, bool) else str(raw).lower()
+
+
+def _known(table: Mapping[str, Any], file: Path) -> dict[str, dict[str, Any]]:
+    """The file's sections and keys, each one known; ProjectError naming an unknown one and its nearest."""
+    known: dict[str, dict[str, Any]] = {}
+    for section, keys in table.items():
+        if section not in SECTIONS:
+            raise ProjectError(f"{file}: unknown section [{section}]{_nearest(section, SECTIONS)}; "
+                               f"sections are {', '.join(f'[{s}]' for s in SECTIONS)}")
+        if not isinstance(keys, dict):
+            raise ProjectError(f"{file}: {section} must be a section ([{section}]), got {_shown(keys)}")
+        for name in keys:
+            if name not in SECTIONS[section]:
+                raise ProjectError(f"{file}: unknown key {section}.{name}{_nearest(name, SECTIONS[section])}; "
+                                   f"[{section}] takes {', '.join(SECTIONS[section])}")
+        known[section] = keys
+    return known
+
+
+def _nearest(name: str, choices: Mapping[str, Any]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _defaults(root: Path) -> dict[str, Any]:
+    """Settings fields a project has even where its file is silent: the paths, resolved against root."""
+    return {"memory": root / "glossary" / "memory.tmx", "out": root / "output"}
+
+
+# --- creating a project ---------------------------------------------------------------------------
+
+
+@dataclass
+class InitReport:
+    """What `init` wrote; existing files it left alone are in kept."""
+
+    root: Path
+    written: list[Path] = dataclasses.field(default_factory=list)
+    kept: list[Path] = dataclasses.field(default_factory=list)
+
+
+def render_settings(values: Mapping[str, Any] | None = None) -> str:
+    """leshan-pub.toml text: every key with its comment, the defaults, and values (by dotted key) applied."""
+    values = dict(values or {})
+    lines = [
+        f"# leshan-pub project settings. Every command run on an article in this folder or below reads them.",
+        "# Paths are relative to this file's folder. Options given on the command line win over these.",
+    ]
+    for section, keys in SECTIONS.items():
+        lines += ["", f"[{section}]"]
+        for name, key in keys.items():
+            lines.append(f"# {key.comment}")
+            lines.append(f"{name} = {_toml_value(values.get(key.dotted, key.default))}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    # A JSON string without ASCII escaping is a valid TOML basic string.
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def init_project(folder: Path, name: str | None = None, organisation: str = "") -> InitReport:
+    """Make folder a project: leshan-pub.toml, glossary/ with a starter glossary, source/, output/.
+
+    Refuses (ProjectError) when folder already has a leshan-pub.toml; never overwrites any file.
+    """
+    file = folder / PROJECT_FILE
+    if file.exists():
+        raise ProjectError(f"{file} already exists; {folder} is a project already (edit the file to change it)")
+    if folder.exists() and not folder.is_dir():
+        raise ProjectError(f"{folder} is a file; give a folder for the project")
+    report = InitReport(root=folder)
+    for sub in ("glossary", "source", "output"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    starters = {
+        folder / STARTER_GLOSSARY: STARTER_GLOSSARY_HEADER,
+        folder / ".gitignore": "# Published files are generated: rebuild them with `leshan-pub build`.\noutput/\n",
+    }
+    for path, text in starters.items():
+        if path.exists():
+            report.kept.append(path)
+        else:
+            write_bytes_atomic(path, text.encode("utf-8"))
+            report.written.append(path)
+    project_name = name if name is not None else (folder.absolute().name or "articles")
+    settings = render_settings({"project.name": project_name, "project.organisation": organisation})
+    write_bytes_atomic(file, settings.encode("utf-8"))
+    report.written.insert(0, file)
+    read_settings(file)  # what init writes must load
+    return report
+
+
+def relative_to_cwd(path: Path) -> Path:
+    """path relative to the current folder when it lies inside it (for messages), else as it is."""
+    try:
+        return Path(os.path.relpath(path)) if path.is_absolute() and path.absolute().is_relative_to(Path.cwd()) else path
+    except ValueError:  # another drive on Windows
+        return path
