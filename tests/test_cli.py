@@ -1,10 +1,16 @@
 import json
+import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
+import typer
 from typer.testing import CliRunner
 
-from helpers import GLOSSARY, ROOT
+from helpers import GLOSSARY, ROOT, SAMPLE, SAMPLE_SEGFILE
+from leshan_pub import __version__
 from leshan_pub.cli import app
 
 runner = CliRunner()
@@ -100,3 +106,159 @@ def test_an_unwritable_output_folder_is_one_line_not_a_traceback(tmp_path):
     result = runner.invoke(app, ["publish", str(SAMPLE_SEGFILE), "--out", str(blocker / "sub"), "-f", "docx"])
     assert result.exit_code == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("leshan-pub: error:") and result.stderr.count("\n") == 1
+
+
+# --- the command line as people use it ---------------------------------------------------------
+
+ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HF_HUB_OFFLINE": "1"}
+
+
+def _commands() -> dict[str, object]:
+    """Every command as click sees it, by its full name ('build', 'glossary add')."""
+    root = typer.main.get_command(app)
+    found: dict[str, object] = {}
+    for name, command in root.commands.items():
+        if hasattr(command, "commands"):
+            found.update({f"{name} {sub}": c for sub, c in command.commands.items()})
+        else:
+            found[name] = command
+    return found
+
+
+def _options(command_name: str) -> set[str]:
+    command = _commands()[command_name]
+    return {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+
+
+def test_version_prints_the_package_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip() == f"leshan-pub {__version__}"
+
+
+@pytest.mark.parametrize("name", [None, *sorted(_commands())])
+def test_help_shows_boolean_flags_as_flags(name):
+    result = runner.invoke(app, [*(name.split() if name else []), "--help"])
+    assert result.exit_code == 0, result.output
+    assert "<bool>" not in result.output and "--help" in result.output
+
+
+def test_final_and_no_glossary_read_as_plain_flags_in_build_help():
+    lines = runner.invoke(app, ["build", "--help"], env={"COLUMNS": "200"}).stdout.splitlines()
+    assert any(re.match(r"\s+--final\s{2,}Refuse", line) for line in lines)
+    assert any(re.match(r"\s+--no-glossary\s{2,}Run without", line) for line in lines)
+
+
+@pytest.mark.parametrize(
+    "given, written",
+    [
+        (["-f", "pdf,docx"], ["leshan-2024.docx", "leshan-2024.pdf"]),
+        (["-f", "PDF"], ["leshan-2024.pdf"]),
+        (["--format", "Docx", "--format", "pdf"], ["leshan-2024.docx", "leshan-2024.pdf"]),
+        (["--format", " pdf , pdf "], ["leshan-2024.pdf"]),
+    ],
+)
+def test_format_takes_commas_repeats_and_any_case(tmp_path, given, written):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["publish", str(SAMPLE_SEGFILE), "--out", str(out), *given])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == written
+
+
+def test_an_unknown_format_is_refused_with_the_choices(tmp_path):
+    result = runner.invoke(app, ["publish", str(SAMPLE_SEGFILE), "--out", str(tmp_path), "-f", "pdf,html"])
+    assert result.exit_code == 2 and "'html' is not an output format; use docx, pdf" in result.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_closed_pipe_ends_quietly_with_status_0(tmp_path):
+    # The reader is gone before the first byte is written: every write meets a broken pipe.
+    for args in (["status", str(SAMPLE)], ["check", str(SAMPLE), "--json"], ["glossary", "list", "-g", str(GLOSSARY)], ["--help"]):
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+        try:
+            out = subprocess.run([sys.executable, "-m", "leshan_pub", *args], stdout=write_end,
+                                 stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=ENV)
+        finally:
+            os.close(write_end)
+        assert (out.returncode, out.stderr) == (0, ""), args
+
+
+def test_a_shell_pipe_into_head_keeps_the_first_line(tmp_path):
+    script = f"{sys.executable} -m leshan_pub status {SAMPLE} | head -1; echo \"status=${{PIPESTATUS[0]}}\""
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path, env=ENV)
+    assert out.stdout.splitlines() == [f"{SAMPLE_SEGFILE}: 59 segments", "status=0"]
+    assert out.stderr == ""
+
+
+def test_shell_completion_completes_commands_and_options(tmp_path):
+    shown = subprocess.run([sys.executable, "-m", "leshan_pub", "--show-completion", "bash"],
+                           capture_output=True, text=True, env=ENV)
+    assert shown.returncode == 0 and "_LESHAN_PUB_COMPLETE" in shown.stdout
+    env = {**ENV, "_LESHAN_PUB_COMPLETE": "complete_bash", "COMP_WORDS": "leshan-pub bu", "COMP_CWORD": "1"}
+    words = subprocess.run([sys.executable, "-m", "leshan_pub"], capture_output=True, text=True, env=env).stdout.split()
+    assert words == ["build"]
+    env.update(COMP_WORDS="leshan-pub build --no-g", COMP_CWORD="2")
+    words = subprocess.run([sys.executable, "-m", "leshan_pub"], capture_output=True, text=True, env=env).stdout.split()
+    assert words == ["--no-glossary"]
+
+
+# Every option a message suggests, and the commands whose runs can print that message.
+SUGGESTED = {
+    "--force": ["translate", "import"],  # impact.py names `leshan-pub translate --force` for build too
+    "--replace": ["glossary add", "glossary import"],
+    "--encoding": ["build", "segment"],
+    "--font": ["build", "publish"],
+    "--model": ["build", "translate"],
+    "--device": ["build", "translate"],
+    "--glossary": ["build", "segment", "translate", "publish", "check", "status", "export",
+                   "glossary list", "glossary validate", "glossary add", "glossary remove", "glossary import",
+                   "glossary export"],
+    "--no-glossary": ["build", "publish"],
+    "--final": ["build", "publish"],
+    "--project": ["build", "segment", "translate", "publish", "check", "status", "export"],
+    "--json": ["check", "status"],
+}
+
+
+def _suggested_options() -> set[str]:
+    """Every --option named in a string of the package's code, outside option declarations."""
+    found: set[str] = set()
+    for path in (ROOT / "src" / "leshan_pub").rglob("*.py"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if "typer.Option(" in line or line.lstrip().startswith("#"):
+                continue
+            for string in re.findall(r"\"[^\"]*\"|'[^']*'", line):
+                found.update(re.findall(r"(?<![\w-])--[a-z][a-z-]+", string))
+    return found
+
+
+def test_every_option_a_message_suggests_exists_where_it_is_printed():
+    suggested = _suggested_options()
+    assert {"--force", "--glossary", "--encoding", "--font"} <= suggested  # the scan sees messages
+    unlisted = suggested - set(SUGGESTED) - {"--help", "--version", "--format", "--to", "--output", "--out"}
+    assert not unlisted, f"a message suggests {unlisted}: add them to SUGGESTED with the commands that print them"
+    for option, commands in SUGGESTED.items():
+        for command in commands:
+            assert option in _options(command), f"`{command}` lacks {option}"
+
+
+def test_build_names_the_command_that_has_force():
+    from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
+    from leshan_pub.impact import glossary_impact
+    from leshan_pub.terms import Glossary, Term
+
+    segment = Segment("s1", 0, Role.PARAGRAPH, "多晶硅扩产。", "Expansion.", ReviewState.APPROVED)
+    document = Document("d", [segment], Provenance("0", "0", glossary_sha256="old"))
+    impact = glossary_impact(document, None, Glossary([Term("多晶硅", "polysilicon")]))
+    assert "`leshan-pub translate --force`" in impact.broken_human[0][1]
+    assert "--force" in _options("translate") and "--force" not in _options("build")
+
+
+def test_readme_and_errors_spell_the_model_download_one_way():
+    import shutil
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = (ROOT / "src" / "leshan_pub" / "engines" / "marian.py").read_text(encoding="utf-8")
+    assert "huggingface-cli" not in readme + code
+    assert "hf download" in readme and "hf download" in code
+    assert shutil.which("hf", path=str(Path(sys.executable).parent)), "the venv's huggingface_hub ships `hf`"

@@ -6,7 +6,14 @@ import pytest
 
 from helpers import DATA, SAMPLE
 from leshan_pub.errors import InputError
-from leshan_pub.read import MAX_ARTICLE_BYTES, common_characters, decode_article, detect_encoding, read_article
+from leshan_pub.read import (
+    MAX_ARTICLE_BYTES,
+    common_characters,
+    decode_article,
+    detect_encoding,
+    read_article,
+    require_chinese,
+)
 from leshan_pub.segment import segment_blocks
 from leshan_pub.structure import parse_structure
 
@@ -216,3 +223,51 @@ def test_common_characters_hold_both_scripts():
     common = common_characters()
     assert 500 < len(common) <= 1000
     assert {"的", "国", "國", "这", "這", "产", "產"} <= common
+
+
+# --- not Chinese: refused instead of "translated" ------------------------------------------------
+
+ENGLISH = "Wutongqiao reports growth\n\nThe district of Wutongqiao (乐山市五通桥区) in Leshan reported strong growth in polysilicon output this year.\n"
+JAPANESE = "楽山市の観光\n\n楽山大仏は世界遺産に登録されており、毎年多くの観光客が訪れます。\n"
+KOREAN = "러산시 관광\n\n러산 대불은 세계 문화유산으로 매년 많은 관광객이 찾는다 (乐山).\n"
+
+
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        pytest.param(ENGLISH, r"1\d words in other scripts against 7 Chinese characters", id="english-quoting-a-name"),
+        pytest.param(JAPANESE, r"Japanese kana .* looks Japanese", id="japanese"),
+        pytest.param(KOREAN, r"Korean Hangul .* looks Korean", id="korean"),
+        pytest.param("12345\n\n67890\n", r"0 Chinese characters", id="no-han-at-all"),
+        pytest.param("乐山\n\nOK\n", r"2 Chinese characters; an article needs at least 5", id="too-little"),
+    ],
+)
+def test_an_article_that_is_not_chinese_is_refused_with_the_reason(text, why):
+    with pytest.raises(InputError, match=why):
+        require_chinese(text, "a.txt")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("乐山新闻\n\n乐山市与Tongwei Co., Ltd.、GCL Technology签约，GDP增长5.8%。\n", id="simplified-with-english-names"),
+        pytest.param("樂山新聞\n\n樂山市釩電池產業鏈持續擴張，多晶矽產量創新高。\n", id="traditional"),
+        pytest.param("乐山・峨眉山旅游\n\n景区游客量创新高。\n", id="katakana-middle-dot-in-a-chinese-name"),
+        pytest.param("多晶硅扩产。\n", id="one-short-sentence"),
+    ],
+)
+def test_chinese_articles_pass(text):
+    require_chinese(text, "a.txt")
+
+
+def test_segment_refuses_an_english_article_and_writes_nothing(tmp_path):
+    from typer.testing import CliRunner
+
+    from leshan_pub.cli import app
+
+    article = tmp_path / "english.zh.txt"
+    article.write_text(ENGLISH, encoding="utf-8")
+    result = CliRunner().invoke(app, ["build", str(article), "--no-glossary", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "is not a Chinese article" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["english.zh.txt"]

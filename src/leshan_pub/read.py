@@ -217,10 +217,10 @@ def require_chinese(text: str, name: str = "article") -> None:
         why = f"{kana} Japanese kana among {han + kana} characters: it looks Japanese"
     elif hangul > han:
         why = f"{hangul} Korean Hangul characters against {han} Han: it looks Korean"
-    elif han < MIN_HAN_CHARACTERS:
-        why = f"{han} Chinese characters; an article needs at least {MIN_HAN_CHARACTERS}"
     elif others > han:
         why = f"{others} words in other scripts against {han} Chinese characters"
+    elif han < MIN_HAN_CHARACTERS:
+        why = f"{han} Chinese characters; an article needs at least {MIN_HAN_CHARACTERS}"
     else:
         return
     raise InputError(
