@@ -175,3 +175,14 @@ def test_a_second_glossary_file_is_merged_and_a_term_in_two_files_is_refused(tmp
     extra.write_text("source\ttarget\n链主企业\tchain master\n", encoding="utf-8")
     clash = runner.invoke(app, ["glossary", "validate", "--project", str(root)])
     assert clash.exit_code == 1 and "链主企业" in clash.stderr and "keep it in one glossary file" in clash.stderr
+
+
+def test_a_pack_table_in_the_settings_is_left_to_the_pack_command(tmp_path):
+    file = tmp_path / PROJECT_FILE
+    file.write_text(render_settings() + '\n[pack]\ntitle = "Q1"\narticles = ["source/a.zh.txt"]\n', encoding="utf-8")
+    assert read_settings(file).beams == 4
+
+
+def test_status_names_the_project():
+    result = runner.invoke(app, ["status", str(SAMPLE), "--json"])
+    assert json.loads(result.stdout)["project"] == {"name": "leshan-2024", "file": str(ROOT / PROJECT_FILE)}

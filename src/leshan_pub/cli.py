@@ -521,7 +521,8 @@ def status(
 
     segfile = resolve_segment_file(path)
     document = read_segment_file(segfile)
-    terms = _glossary(ctx, _settings(ctx, path))
+    settings = _settings(ctx, path)
+    terms = _glossary(ctx, settings)
     findings = check_document(document, terms.glossary)
     stats = term_success(document, terms.glossary) if terms.glossary is not None else None
     states = {str(state): sum(s.state is state for s in document.segments) for state in ReviewState}
@@ -530,6 +531,7 @@ def status(
     errors = sorted({f.segment_id for f in findings if f.severity is Severity.ERROR})
     if as_json:
         report = {
+            "project": {"name": settings.name, "file": str(settings.file)} if settings.file else None,
             "segment_file": str(segfile), "segments": len(document.segments), "states": states, "qa": severities,
             "term_success": _term_success_json(stats), **_glossary_json(terms),
             "not_approved": blockers, "qa_errors": errors, "ready_for_final": not blockers and not errors,
@@ -538,6 +540,7 @@ def status(
         _warn(terms)
         return
     typer.echo(f"{segfile}: {len(document.segments)} segments")
+    typer.echo(f"  project: {settings.name or '(unnamed)'} ({settings.file})" if settings.file else "  project: none")
     for state, count in states.items():
         typer.echo(f"  {state:<20} {count}")
     for severity, count in severities.items():

@@ -203,6 +203,9 @@ KEYS: tuple[Key, ...] = (
 SECTIONS: dict[str, dict[str, Key]] = {}
 for _key in KEYS:
     SECTIONS.setdefault(_key.section, {})[_key.name] = _key
+# Tables that other commands read from this same file and validate themselves: a pack description
+# ([pack], for `leshan-pub pack --from leshan-pub.toml`) is passed over here.
+OTHER_SECTIONS = frozenset({"pack"})
 
 
 # --- finding and reading a project --------------------------------------------------------------------
@@ -273,6 +276,8 @@ def _known(table: Mapping[str, Any], file: Path) -> dict[str, dict[str, Any]]:
     """The file's sections and keys, each one known; ProjectError naming an unknown one and its nearest."""
     known: dict[str, dict[str, Any]] = {}
     for section, keys in table.items():
+        if section in OTHER_SECTIONS:
+            continue
         if section not in SECTIONS:
             raise ProjectError(f"{file}: unknown section [{section}]{_nearest(section, SECTIONS)}; "
                                f"sections are {', '.join(f'[{s}]' for s in SECTIONS)}")
