@@ -293,8 +293,9 @@ def init(
         typer.echo(f"wrote {path}")
     for path in report.kept:
         typer.echo(f"kept {path} (already there)")
-    typer.echo(f"next: add terms (leshan-pub glossary add 术语 term, run in {folder}, or edit {STARTER_GLOSSARY}), "
-               f"put articles in source/, then leshan-pub build source/ARTICLE.zh.txt")
+    typer.echo(f"next: add terms with `leshan-pub glossary add 术语 term --project {folder}` (or edit "
+               f"{folder / STARTER_GLOSSARY}), put articles in {folder / 'source'}/, then "
+               f"`leshan-pub build {folder / 'source' / 'ARTICLE.zh.txt'}`")
 
 
 @app.command()
