@@ -13,12 +13,13 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
+from helpers import PUBCHECK
 from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
 from leshan_pub.errors import PublishError
 from leshan_pub.glossary import Glossary, Term
+from leshan_pub.provenance import Origin, Signature, machine_signature, parse_signature
 from leshan_pub.publish import FORMATS, PublishOptions, format_names, publish
 
-PUBCHECK = Path("/work/shared/tools/pubcheck.py")
 GLOSSARY = Glossary([Term("医用同位素", "medical isotope"), Term("核素", "nuclide", ("nuclides",)), Term("产业园", "industrial park")])
 PROVENANCE = Provenance(tool_version="0.1.0", segmenter_version="1", model="Helsinki-NLP/opus-mt-zh-en", glossary_sha256=GLOSSARY.sha256)
 
@@ -34,9 +35,21 @@ ROWS = [
 ]
 
 
+# How the English was made: the model's rows from a hub model at a known commit, the rest by a person.
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+SETTINGS = {"beams": "4", "maxlen": "auto", "enf": "1"}
+
+
+def made_by(state: ReviewState, english: str) -> Signature | None:
+    if state is ReviewState.MACHINE:
+        model = "Helsinki-NLP/opus-mt-zh-en"
+        return machine_signature(Origin.MT, "transformers", model, COMMIT, SETTINGS, GLOSSARY.sha256, english, "0.1.0")
+    return Signature(Origin.PERSON, version="0.1.0") if english else None
+
+
 def document(name: str = "isotopes", approved: bool = False) -> Document:
     segments = [
-        Segment(f"p{b}s{i}", b, role, zh, en, ReviewState.APPROVED if approved else state)
+        Segment(f"p{b}s{i}", b, role, zh, en, ReviewState.APPROVED if approved else state, signature=made_by(state, en))
         for i, (b, role, zh, en, state) in enumerate(ROWS)
     ]
     return Document(name, segments, PROVENANCE)
@@ -97,8 +110,12 @@ def test_core_properties_carry_title_and_provenance(draft: docx.document.Documen
     assert core.title == "乐山医用同位素产业园：２０２５年 — Leshan Medical Isotope Industrial Park: 2025"
     assert "bilingual" in core.subject
     assert core.keywords == "medical isotope; industrial park; nuclide"  # order of first use
-    assert "tool-version=0.1.0" in core.comments and "model=Helsinki-NLP/opus-mt-zh-en" in core.comments
-    assert GLOSSARY.sha256[:16] in core.comments and "draft, 3 of 7 segments await review" in core.comments
+    assert len(core.comments) <= 255  # what a core property holds: the revision is cut to 12 digits
+    assert core.comments.startswith("leshan-pub 0.1.0; signature engine:transformers|")
+    signature = parse_signature(core.comments.split("; ")[1].removeprefix("signature "))
+    assert (signature.model, signature.revision) == ("Helsinki-NLP/opus-mt-zh-en", COMMIT[:12])
+    assert signature.origin == "mt=1+person=5" and signature.glossary == GLOSSARY.sha256[:12]
+    assert f"glossary {GLOSSARY.sha256[:12]}" in core.comments and "draft, 3 of 7 segments await review" in core.comments
     assert core.content_status == "Draft"
 
 

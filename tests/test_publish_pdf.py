@@ -6,6 +6,7 @@ import collections
 import subprocess
 import sys
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import pdfplumber
@@ -13,14 +14,15 @@ import pymupdf
 import pypdf
 import pytest
 
+from helpers import PUBCHECK
 from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
 from leshan_pub.errors import PublishError
 from leshan_pub.glossary import Glossary, Term
+from leshan_pub.provenance import Origin, Signature, machine_signature, parse_signature, text_hash
 from leshan_pub.publish import PublishOptions, publish
 from leshan_pub.publish import fonts as font_module
 from leshan_pub.publish.linebreak import NO_LINE_END, NO_LINE_START
 
-PUBCHECK = Path("/work/shared/tools/pubcheck.py")
 
 LONG = [
     ("二〇二四年以来，园区先后引进放射性药物研发、医用同位素生产、核医学装备制造等项目十余个，形成了从原料到药品的完整链条。",
@@ -62,7 +64,10 @@ GLOSSARY = Glossary([
     Term("产业园", "industrial park"), Term("放射性药物", "radiopharmaceutical"), Term("原料药", "active pharmaceutical ingredient"),
     Term("核素", "nuclide", ("nuclides",)), Term("新质生产力", "new quality productive forces"),
 ])
-PROVENANCE = Provenance(tool_version="0.1.0", segmenter_version="1", model="Helsinki-NLP/opus-mt-zh-en", glossary_sha256=GLOSSARY.sha256)
+PROVENANCE = Provenance(tool_version="0.1.0", segmenter_version="1", model="local:opus-x", glossary_sha256=GLOSSARY.sha256)
+# The machine-translated segment was made from a local folder: its path must not reach the PDF.
+MT = machine_signature(Origin.MT, "transformers", "/home/me/models/opus-x", "", {"beams": "4", "maxlen": "auto", "enf": "1"},
+                       GLOSSARY.sha256, "", "0.1.0")
 DRAFT_IDS = {"p3s1": ReviewState.MACHINE, "p10s0": ReviewState.NEW}  # p10s0 is untranslated
 
 
@@ -72,7 +77,9 @@ def article(name: str = "nuclear-medicine", draft: bool = True) -> Document:
         for i, (zh, en) in enumerate(pairs):
             sid = f"p{block}s{i}"
             state = DRAFT_IDS.get(sid, ReviewState.APPROVED) if draft else ReviewState.APPROVED
-            segments.append(Segment(sid, block, role, zh, "" if state is ReviewState.NEW else en, state))
+            english = "" if state is ReviewState.NEW else en
+            made = replace(MT, text=text_hash(en)) if state is ReviewState.MACHINE else Signature(Origin.PERSON, version="0.1.0")
+            segments.append(Segment(sid, block, role, zh, english, state, signature=made))
     return Document(name, segments, PROVENANCE)
 
 
@@ -190,8 +197,13 @@ def test_metadata_has_title_subject_keywords_and_provenance(draft_pdf: Path) -> 
     assert info.title.startswith("乐山核医药产业") and "Leshan’s Nuclear Medicine" in info.title
     assert "bilingual" in info.subject and "DRAFT" in info.subject
     assert "medical isotope" in info["/Keywords"]
-    assert "tool-version=0.1.0" in info.creator and GLOSSARY.sha256 in info.creator
-    assert "model=Helsinki-NLP/opus-mt-zh-en" in info.creator and "2 of" in info.creator
+    signature = info.creator.split("; ")[1].removeprefix("signature ")
+    assert parse_signature(signature) == Signature(
+        origin=f"mt=1+person={len(article().segments) - 2}", engine="transformers", model="local:opus-x",
+        settings=(("beams", "4"), ("maxlen", "auto"), ("enf", "1")), glossary=GLOSSARY.sha256[:12], version="0.1.0",
+    )
+    assert "/home" not in info.creator and "me/models" not in info.creator
+    assert info.creator.startswith("leshan-pub 0.1.0; ") and "2 of" in info.creator
 
 
 def test_identical_inputs_give_identical_bytes(tmp_path: Path, draft_pdf: Path) -> None:

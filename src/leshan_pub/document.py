@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from .provenance import Signature, document_signature
+
 
 class Role(StrEnum):
     """What a block is in the article's structure."""
@@ -67,6 +69,7 @@ class Segment:
     state: ReviewState = ReviewState.NEW
     notes: list[str] = field(default_factory=list)
     matches: list[Match] = field(default_factory=list)  # memory candidates, best first
+    signature: Signature | None = None  # how the English was made; None when unknown or there is none
 
     @property
     def is_fuzzy_draft(self) -> bool:
@@ -76,7 +79,10 @@ class Segment:
 
 @dataclass(frozen=True)
 class Provenance:
-    """Every setting that changes the English: recorded in segment files and published documents."""
+    """The document-level record in the segment file's header: tool, segmenter, last model, glossary hash.
+
+    How each segment's English was made is the segment's own signature (provenance.Signature).
+    """
 
     tool_version: str
     segmenter_version: str
@@ -122,6 +128,11 @@ class Document:
         for segment in self.segments:
             groups.setdefault(segment.block, []).append(segment)
         return [groups[k] for k in sorted(groups)]
+
+    def signature(self) -> Signature:
+        """One signature over the segments that have English: shared machine settings, and how many
+        segments each origin made (those with English but no signature count as unknown)."""
+        return document_signature(s.signature for s in self.segments if s.target.strip())
 
     def unapproved(self) -> list[Segment]:
         """Segments that are not approved yet; empty means the document may be published as final."""

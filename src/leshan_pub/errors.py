@@ -35,3 +35,7 @@ class TranslationMemoryError(LeshanPubError):
 
 class ProjectError(LeshanPubError):
     """A project settings file (leshan-pub.toml) that is missing, malformed or has a bad value."""
+
+
+class ProvenanceError(LeshanPubError):
+    """A provenance signature (how a segment's English was made) that cannot be read."""

@@ -17,6 +17,7 @@ from .glossary import Glossary, load_glossaries
 from .impact import glossary_impact
 from .locking import segment_file_lock
 from .memory import LeverageReport, MemorySettings, leverage, memory_path, read_memory, record_segments
+from .provenance import Origin, machine_signature, public_model_name
 from .read import read_article, require_chinese
 from .segfile import SUFFIX, document_name, keep_backup, read_segment_file, segment_file_for, write_segment_file
 from .segment import segment_blocks, segmenter_version
@@ -168,10 +169,11 @@ def merge_segments(fresh: list[Segment], old: Document | None) -> tuple[list[Seg
         previous = by_id.get(segment.id)
         if previous is not None and previous.source == segment.source:
             segment.target, segment.state, segment.notes = previous.target, previous.state, list(previous.notes)
+            segment.signature = previous.signature
             report.kept += 1
         elif segment.source in by_source:
             match = by_source[segment.source]
-            segment.target, segment.state = match.target, match.state
+            segment.target, segment.state, segment.signature = match.target, match.state, match.signature
             segment.notes = [f"reused from identical segment {match.id}"]
             report.reused += 1
         else:
@@ -278,13 +280,21 @@ def translate_document(
     terms = [[hit.term for hit in glossary.find(s.source)] if glossary else [] for s in todo]
     used = list(dict.fromkeys(term for segment_terms in terms for term in segment_terms))
     report.unspellable = [(term.source, reason) for term, reason in engine.check_terms(used)]
-    document.provenance = replace(document.provenance, model=engine.model_id, model_revision=engine.model_revision)
+    document.provenance = replace(
+        document.provenance, model=public_model_name(engine.model_id), model_revision=engine.model_revision
+    )
+    settings = engine.signature_settings()
     try:
         for start in range(0, len(todo), max(1, chunk_size)):
             chunk, chunk_terms = todo[start : start + chunk_size], terms[start : start + chunk_size]
             results = engine.translate([s.source for s in chunk], chunk_terms)
             for segment, result in zip(chunk, results, strict=True):
                 _apply_translation(segment, result, glossary, report)
+                # Only the segments translated now are re-attributed; the rest keep how they were made.
+                segment.signature = machine_signature(
+                    Origin.MT, engine.name, engine.model_id, engine.model_revision, settings,
+                    glossary.sha256 if glossary else None, segment.target, __version__,
+                )
             if save is not None:
                 save(document)
     except KeyboardInterrupt:

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import __version__
 from .atomic import write_bytes_atomic
 from .document import Document, Match, Provenance, ReviewState, Role, Segment
-from .errors import SegmentFileError
+from .errors import ProvenanceError, SegmentFileError
 from .files import parse_untrusted_xml, read_input
 from .locking import DEFAULT_TIMEOUT, segment_file_lock
+from .provenance import Signature, attribute, parse_signature
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
 LP_NS = "urn:leshan-pub:segment-file:1"
@@ -20,6 +22,9 @@ SUFFIX = ".zh-en.xlf"
 _X = f"{{{XLIFF_NS}}}"
 _LP = f"{{{LP_NS}}}"
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+# How the unit's English was made (provenance.Signature): an attribute in our namespace on
+# <trans-unit>, which XLIFF 1.2 allows and CAT tools carry through, unlike notes a translator edits.
+_PROVENANCE = f"{_LP}provenance"
 _TOOL_NOTE = "leshan-pub"
 _BASE = f"{_LP}base"
 # translate-toolkit writes a file-qualified id ('demo.zh.txt' + U+0004 + 's2') with this in place of U+0004.
@@ -109,6 +114,9 @@ def _trans_unit(segment: Segment) -> ET.Element:
     attrs = {"id": segment.id, _XML_SPACE: "preserve"}
     if segment.state is ReviewState.APPROVED:
         attrs["approved"] = "yes"
+    signature = _unit_signature(segment.signature, segment.target)
+    if signature is not None:
+        attrs[_PROVENANCE] = str(signature)
     unit = ET.Element(f"{_X}trans-unit", attrs)
     ET.SubElement(unit, f"{_X}source").text = _xml_text(segment, "source", segment.source)
     target_attrs = {"state": _STATE_OUT[segment.state]}
@@ -266,7 +274,25 @@ def _segment_of(unit: ET.Element, block: int, role: Role, name: str) -> Segment:
         read = read_unit(unit, _X, 0)
     except SegmentFileError as exc:
         raise SegmentFileError(f"{name}: {exc}") from None
-    return Segment(read.id, block, role, read.source, read.target, read.state, read.notes, read.matches)
+    signature = _read_signature(unit, read.target, name)
+    return Segment(read.id, block, role, read.source, read.target, read.state, read.notes, read.matches, signature)
+
+
+def _unit_signature(signature: Signature | None, english: str) -> Signature | None:
+    """The signature a unit carries: None without English; a machine's English edited since is a person's."""
+    return attribute(signature, english, __version__) if english.strip() else None
+
+
+def _read_signature(unit: ET.Element, english: str, name: str) -> Signature | None:
+    value = unit.get(_PROVENANCE)
+    if value is None:
+        return None
+    try:
+        return _unit_signature(parse_signature(value), english)
+    except ProvenanceError as exc:
+        raise SegmentFileError(
+            f"{name}: trans-unit {unit.get('id')!r}: {exc}; fix or delete its lp:provenance attribute"
+        ) from None
 
 
 def read_segment_file(path: Path) -> Document:

@@ -49,6 +49,11 @@ class Engine(Protocol):
         """(term, reason) for each term the model cannot spell; [] when it can spell them all."""
         ...
 
+    def signature_settings(self) -> dict[str, str]:
+        """Every decoding setting that can change the English, as short key -> value pairs in a fixed
+        order, for the provenance signature (e.g. {"beams": "4", "maxlen": "auto", "enf": "1"})."""
+        ...
+
 
 # Name -> "module:Class", imported only when asked for so that `--help` never pulls in torch.
 ENGINES: dict[str, str] = {"transformers": "leshan_pub.engines.marian:MarianEngine"}

@@ -13,6 +13,9 @@ from transformers import LogitsProcessor
 
 from ..terms import Term
 
+# The enforcement behaviour recorded in each segment's provenance signature (enf:N); bump it
+# whenever a change here can change the English a model writes under the same glossary.
+ENFORCEMENT_VERSION = "1"
 # Openers after which SentencePiece spells the next word without its '▁' word-start marker.
 _OPENERS = ("(", '"')
 # A finite floor for forced tokens, so that a row never ends up with no finite score at all.

@@ -20,7 +20,7 @@ from ..enforce import missing_terms
 from ..errors import EngineError, ModelUnavailableError
 from ..terms import Term
 from . import DEFAULT_MODEL, EngineOptions, Translation
-from .constraints import SegmentPlan, TargetVocab, TermConstraintProcessor, TermSpelling, spell_term, unspellable_reason
+from .constraints import ENFORCEMENT_VERSION, SegmentPlan, TargetVocab, TermConstraintProcessor, TermSpelling, spell_term, unspellable_reason
 
 # What a saved MarianMT folder must hold besides its weights.
 _FOLDER_FILES = ("config.json", "source.spm", "target.spm", "vocab.json")
@@ -198,6 +198,11 @@ class MarianEngine:
     def check_terms(self, terms: Sequence[Term]) -> list[tuple[Term, str]]:
         """(term, reason) for each term the model's target vocabulary cannot spell; [] when all can."""
         return [(t, unspellable_reason(self.vocab, t)) for t in dict.fromkeys(terms) if self._spelling(t) is None]
+
+    def signature_settings(self) -> dict[str, str]:
+        """Beams, the length limit ('auto' when derived per batch) and the enforcement version, for provenance."""
+        limit = self.options.max_new_tokens
+        return {"beams": str(self.options.num_beams), "maxlen": str(limit) if limit else "auto", "enf": ENFORCEMENT_VERSION}
 
     def translate(self, sources: Sequence[str], terms: Sequence[Sequence[Term]]) -> list[Translation]:
         """One Translation per source, in order; terms[i] lists sources[i]'s terms, once per occurrence."""

@@ -9,9 +9,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import __version__
 from ..atomic import remove_stale_temps
 from ..document import Document, Segment
 from ..errors import PublishError
+from ..provenance import glossary_tag
 from ..terms import Glossary, Term
 
 # name -> "module:function"; a writer is imported only when its format is asked for, so
@@ -154,18 +156,20 @@ def review_notice(document: Document) -> str:
 
 
 def provenance_text(document: Document, glossary: Glossary | None, short_hashes: bool = False) -> str:
-    """Tool version, model, glossary hash and review status on one line, for document metadata.
+    """The document's provenance on one line, for metadata: its signature (provenance.Signature: how
+    the English was made, per origin), the segmenter, the glossary published with, and review status.
 
-    short_hashes keeps 16 hex digits of each hash, for fields limited to 255 characters.
+    short_hashes keeps 12 hex digits of the model revision, for fields limited to 255 characters.
+    No path of the user's machine appears: models are named as provenance.public_model_name does.
     """
-    record = document.provenance.as_dict()
-    if not record["glossary-sha256"] and glossary is not None:
-        record["glossary-sha256"] = glossary.sha256
-    if short_hashes:
-        for key in ("glossary-sha256", "model-revision"):
-            record[key] = record[key][:16]
+    parts = [f"leshan-pub {document.provenance.tool_version or __version__}"]
+    parts.append(f"signature {document.signature().format(short_revision=short_hashes)}")
+    if document.provenance.segmenter_version:
+        parts.append(f"segmenter {document.provenance.segmenter_version}")
+    if glossary is not None:
+        parts.append(f"glossary {glossary_tag(glossary.sha256)}")
     total, pending = len(document.segments), len(document.unapproved())
-    record["review"] = (
-        f"draft, {pending} of {total} segments await review" if pending else f"final, {total} segments approved"
+    parts.append(
+        f"review draft, {pending} of {total} segments await review" if pending else f"review final, {total} segments approved"
     )
-    return "leshan-pub " + "; ".join(f"{k}={v}" for k, v in record.items() if v)
+    return "; ".join(parts)
