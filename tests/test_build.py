@@ -12,6 +12,7 @@ from helpers import DATA, GLOSSARY
 from leshan_pub.cli import app
 from leshan_pub.document import ReviewState
 from leshan_pub.glossary import load_glossary
+from leshan_pub.publish import UNTRANSLATED, block_text
 from leshan_pub.qa import term_success
 from leshan_pub.segfile import read_segment_file, segment_file_for
 
@@ -63,14 +64,29 @@ def test_build_writes_docx_pdf_and_the_segment_file_beside_the_source(built):
     assert doc.provenance.model and doc.provenance.glossary_sha256 == load_glossary(GLOSSARY).sha256
 
 
+def docx_rows(path):
+    """(Chinese, English) of every table row after the column heads."""
+    rows = [(row.cells[0].text, row.cells[-1].text) for t in docx.Document(path).tables for row in t.rows]
+    assert rows and rows[0] == ("中文", "English")
+    return rows[1:]
+
+
+def assert_model_english_beside_each_block(docx_path, source):
+    """Each row holds one block: its Chinese, and beside it the English the segment file holds for it.
+
+    The "[not yet translated]" placeholder is not English: a row showing it fails.
+    """
+    document = read_segment_file(segment_file_for(source))
+    expected = [block_text(block) for block in document.blocks()]
+    rows = docx_rows(docx_path)
+    assert rows == expected
+    assert all(s.target.strip() for s in document.segments), "a segment has no English"
+    assert all(en.strip() and UNTRANSLATED not in en for _, en in rows)
+
+
 def test_every_source_sentence_is_in_the_chinese_column_with_english_beside_it(built):
     source, out = built
-    rows = [[c.text for c in row.cells] for t in docx.Document(out / "zigong.docx").tables for row in t.rows]
-    left = "\n".join(r[0] for r in rows)
-    for segment in read_segment_file(segment_file_for(source)).segments:
-        assert segment.source in left
-        row = next(r for r in rows if segment.source in r[0])
-        assert row[-1].strip(), f"no English beside {segment.source}"
+    assert_model_english_beside_each_block(out / "zigong.docx", source)
 
 
 def test_pdf_embeds_every_font_and_shows_every_source_character(built):
@@ -102,9 +118,7 @@ def test_unseen_hand_written_article_builds_with_no_empty_english_row(tiny_maria
     source = tmp_path / "zigong-lantern.zh.txt"
     source.write_bytes((DATA / "zigong-lantern.zh.txt").read_bytes())
     build(source, tiny_marian_dir, tmp_path / "out", "--beams", "1")
-    rows = [[c.text for c in row.cells] for t in docx.Document(tmp_path / "out" / "zigong-lantern.docx").tables
-            for row in t.rows]
-    assert rows and all(r[-1].strip() for r in rows if r[0].strip())
+    assert_model_english_beside_each_block(tmp_path / "out" / "zigong-lantern.docx", source)
 
 
 def test_missing_model_is_one_actionable_line_and_keeps_the_segment_file(tmp_path, monkeypatch):
