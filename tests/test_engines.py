@@ -164,10 +164,20 @@ def test_batching_keeps_the_order_of_segments(engine):
         assert not [o for o in others if o in translation.text]
 
 
-def test_blank_sources_stay_blank_and_in_place(engine):
-    translations = engine.translate(["", "乐山", "  "], [[], [Term("乐山", "Leshan")], []])
-    assert [t.text for t in translations] == ["", translations[1].text, ""]
-    assert "Leshan" in translations[1].text
+def test_blank_sources_stay_blank_and_in_place(tiny_marian_dir):
+    engine = load_engine("transformers", options(tiny_marian_dir, num_beams=2, max_new_tokens=12))
+    # The oracle: the model's own beam search on the one real sentence, outside the engine's batching.
+    with torch.inference_mode():
+        ids = engine.model.generate(**engine.tokenizer(["乐山"], return_tensors="pt").to(engine.device),
+                                    num_beams=2, max_new_tokens=12)
+    expected = engine.tokenizer.decode(ids[0], skip_special_tokens=True)
+    assert expected.strip()
+    translations = engine.translate(["", "乐山", "  "], [[], [], []])
+    assert [t.text for t in translations] == ["", expected, ""]
+    term = Term("乐山", "Leshan")
+    [alone] = engine.translate(["乐山"], [[term]])  # under a term: the same English as on its own
+    assert [t.text for t in engine.translate(["", "乐山", "  "], [[], [term], []])] == ["", alone.text, ""]
+    assert "Leshan" in alone.text
 
 
 def test_translate_without_terms_returns_english_and_no_missing(engine):
