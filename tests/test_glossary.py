@@ -141,6 +141,36 @@ def test_validate_names_each_problem_with_its_line(rows, line, message, warning)
 
 
 @pytest.mark.parametrize(
+    ("rows", "warned"),
+    [
+        # The official name inside which a description entry would turn the name into a description.
+        (["高新技术产业\thigh-tech industries\thigh-tech industry\t\t",
+          "国家高新技术产业开发区\tNational High-tech Industrial Development Zone\t\t\t"], True),
+        (["高新技术产业\thigh-tech industries\thigh-tech industry\t\t",
+          "国家高新技术产业开发区\tNational High-tech Industrial Development Zone\t\t\t"
+          "Official name: 高新技术产业 inside it is not 'high-tech industries'."], False),
+        # Whole words only: 'nuclide' inside 'radionuclide' is not the shorter entry's English.
+        (["核素\tnuclide\tnuclides\t\t", "核素药物\tradionuclide drug\t\t\t"], True),
+        (["核素\tradionuclide\tnuclide\t\t", "核素药物\tradionuclide drug\t\t\t"], False),
+        # Hyphens and case do not count; a variant of either side may carry the agreement.
+        (["高新技术产业\thigh-tech industries\thigh-tech industry\t\t", "高新技术产业园\tHigh Tech Industry Park\t\t\t"], False),
+        (["全钒液流电池\tvanadium flow battery\t\t\t", "全钒液流电池储能\tVFB storage\tvanadium flow battery storage\t\t"], False),
+    ],
+    ids=["official-name-unexplained", "official-name-explained", "part-of-a-word", "whole-word", "hyphen-and-case",
+         "via-variant"],
+)
+def test_conflicting_english_of_a_term_inside_another(rows, warned):
+    problems = validate_glossary_text(HEADER + "".join(r + "\n" for r in rows))
+    conflicts = [p for p in problems if "conflicting English" in p.message]
+    assert bool(conflicts) is warned, problems
+    assert all(p.warning and p.line == 3 for p in conflicts)
+
+
+def test_the_shipped_glossary_validates_without_errors_or_warnings():
+    assert validate_glossary(GLOSSARY) == []
+
+
+@pytest.mark.parametrize(
     "header, message",
     [
         ("source\ttarget\tcolour\n", "unknown column(s) ['colour']"),

@@ -195,8 +195,19 @@ def _check_sources(i: int, terms: Sequence[Term], places: Sequence[str], by_key:
     return []
 
 
+def _contains_words(english: str, part: str) -> bool:
+    """True when part stands in english as whole words (compared by _english_key): 'nuclide' is not in 'radionuclide'."""
+    return re.search(rf"(?<![^\W_]){re.escape(_english_key(part))}(?![^\W_])", _english_key(english)) is not None
+
+
 def _conflicting_english(terms: Sequence[Term], places: Sequence[str]) -> list[tuple[int, str, bool]]:
-    """Warnings where a term's Chinese holds a shorter term but its English holds none of that term's English."""
+    """Warnings where a term's Chinese holds a shorter entry but its English holds none of that entry's English.
+
+    Inside the longer term, leftmost-longest matching uses the longer entry, so the shorter one's English
+    never appears there: right for an official name (国家高新技术产业开发区 inside which 高新技术产业 is
+    not 'high-tech industries'), wrong by accident otherwise. English counts as whole words only; a
+    longer entry whose note names the shorter Chinese term says why they differ, and is not warned about.
+    """
     by_key: dict[str, int] = {}
     for i, term in enumerate(terms):
         for source in term.sources:
@@ -211,15 +222,17 @@ def _conflicting_english(terms: Sequence[Term], places: Sequence[str]) -> list[t
                     j = by_key.get(key[start:end])
                     if j is not None and j != i and end - start < len(key):
                         inside[j] = None
-        english = [_english_key(a) for a in longer.accepted]
         for j in inside:
             shorter = terms[j]
-            if not any(_english_key(a) in e for a in shorter.accepted for e in english):
+            agree = any(_contains_words(e, a) for a in shorter.accepted for e in longer.accepted)
+            explained = any(source in longer.note for source in shorter.sources)
+            if not agree and not explained:
                 found.append((
                     i,
                     f"conflicting English: '{longer.source}' ('{longer.target}') contains '{shorter.source}' "
-                    f"({places[j]}) but none of its English ({_quoted(shorter.accepted)}); "
-                    f"make the renderings agree or note why they differ",
+                    f"({places[j]}) but none of its English ({_quoted(shorter.accepted)}) as whole words; "
+                    f"make the renderings agree, or if '{longer.source}' is a name that must differ, "
+                    f"say why in its note, naming '{shorter.source}'",
                     True,
                 ))
     return found
