@@ -166,6 +166,23 @@ def test_conflicting_english_of_a_term_inside_another(rows, warned):
     assert all(p.warning and p.line == 3 for p in conflicts)
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        # The zone's official name wins; the same words outside a name are the description.
+        ("在乐山国家高新技术产业开发区，高新技术产业营业收入突破", [("乐山", "Leshan"),
+          ("国家高新技术产业开发区", "National High-tech Industrial Development Zone"),
+          ("高新技术产业", "high-tech industries")]),
+        ("峨眉山市高桥镇，背靠峨眉山", [("峨眉山市", "Emeishan City"), ("峨眉山", "Mount Emei")]),
+        ("“以竹代塑”、“侯氏制碱法”与核素原料药", [("以竹代塑", "Bamboo as a Substitute for Plastic"),
+          ("侯氏制碱法", "Hou's process"), ("核素", "radionuclide"), ("原料药", "active pharmaceutical ingredient")]),
+    ],
+    ids=["official-name", "mountain-and-city", "initiative-process-radionuclide"],
+)
+def test_the_shipped_glossary_matches_names_whole(text, found):
+    assert [(h.term.source, h.term.target) for h in load_glossary(GLOSSARY).find(text)] == found
+
+
 def test_the_shipped_glossary_validates_without_errors_or_warnings():
     assert validate_glossary(GLOSSARY) == []
 

@@ -4,6 +4,7 @@ from translate.storage import xliff as tt_xliff
 from helpers import SAMPLE_SEGFILE
 from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
 from leshan_pub.errors import SegmentFileError
+from leshan_pub.provenance import Origin
 from leshan_pub.segfile import (
     document_name,
     parse_xliff,
@@ -53,6 +54,8 @@ def test_committed_sample_segment_file_is_fully_approved():
     doc = read_segment_file(SAMPLE_SEGFILE)
     assert len(doc.segments) > 50
     assert all(s.state is ReviewState.APPROVED and s.target.strip() for s in doc.segments)
+    # The project wrote and reviewed this English; no segment may claim the model made it.
+    assert {s.signature.origin for s in doc.segments} == {Origin.PERSON}
     assert doc.title == "四川乐山：培育新质生产力，塑造发展新动能新优势"
 
 
