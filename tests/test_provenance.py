@@ -184,3 +184,35 @@ def test_translation_attributes_each_segment_and_retranslating_one_changes_only_
     changed = {s.id for s in doc.segments if s.signature != first[s.id]}
     assert changed == {again.id}
     assert dict(again.signature.settings) == {"beams": "1", "maxlen": "40", "enf": dict(first[again.id].settings)["enf"]}
+
+
+def test_import_of_a_translators_edit_makes_only_that_segment_a_persons(tmp_path):
+    import csv
+    import io
+
+    from leshan_pub.exchange import ExportFormat, export_document, import_file
+    from leshan_pub.segfile import read_segment_file, write_segment_file
+
+    segments = [
+        Segment("p1", 0, Role.PARAGRAPH, "乐山。", "Leshan.", ReviewState.MACHINE, signature=mt("Leshan.")),
+        Segment("p2", 0, Role.PARAGRAPH, "沐川。", "Muchuan.", ReviewState.MACHINE, signature=mt("Muchuan.")),
+        Segment("p3", 0, Role.PARAGRAPH, "夹江。", ""),  # no English yet: a translator writes it
+    ]
+    segfile = tmp_path / "demo.zh-en.xlf"
+    write_segment_file(segfile, document(*segments))
+    rows = list(csv.DictReader(io.StringIO(export_document(document(*segments), ExportFormat.CSV).decode("utf-8-sig"))))
+    rows[0]["state"] = "approved"  # approved as the model wrote it
+    rows[1].update(target="Muchuan County.", state="reviewed")  # rewritten
+    rows[2].update(target="Jiajiang.", state="reviewed")
+    edited = tmp_path / "demo.csv"
+    with edited.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, rows[0].keys())
+        writer.writeheader()
+        writer.writerows(rows)
+
+    import_file(edited, segfile)
+
+    p1, p2, p3 = read_segment_file(segfile).segments
+    assert p1.state is ReviewState.APPROVED and p1.signature == mt("Leshan.")
+    assert p2.signature.origin == Origin.PERSON and p2.signature.engine == ""
+    assert p3.signature is not None and p3.signature.origin == Origin.PERSON

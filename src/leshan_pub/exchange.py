@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from . import __version__
 from .document import Document, ReviewState, Segment
 from .errors import SegmentFileError
 from .files import parse_untrusted_xml, read_input
@@ -33,6 +34,7 @@ from .memory import (
     translator_name,
     update_memory,
 )
+from .provenance import after_edit
 from .segfile import LP_NS, XLIFF_NS, keep_backup, read_segment_file, read_unit, render_xliff, write_segment_file
 from .terms import Glossary, Term
 
@@ -245,6 +247,7 @@ def import_file(
     for edit, verdict in verdicts:
         if verdict.state is not None:
             segment = by_id[edit.id]
+            segment.signature = after_edit(segment.signature, segment.target, edit.target, __version__)
             segment.target, segment.state = edit.target, verdict.state
             segment.notes = [n for n in segment.notes if not n.startswith(("exact match", "fuzzy match"))]
             report.updated.append(edit.id)

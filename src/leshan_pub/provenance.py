@@ -190,6 +190,14 @@ def attribute(signature: Signature | None, english: str, version: str) -> Signat
     return signature.as_person(version)
 
 
+def after_edit(signature: Signature | None, before: str, after: str, version: str) -> Signature | None:
+    """The signature once a person sets a segment's English from before to after: unchanged English keeps
+    how it was made (approving is not writing); changed English is the person's; no English has none."""
+    if not after.strip():
+        return None
+    return signature if after == before else Signature(origin=Origin.PERSON, version=version)
+
+
 def _agreed(values: Iterable[str]) -> str:
     distinct = set(values)
     return distinct.pop() if len(distinct) == 1 else (MIXED if distinct else "")
@@ -220,6 +228,7 @@ def document_signature(signatures: Iterable[Signature | None]) -> Signature:
 
 __all__ = [
     "Origin",
+    "after_edit",
     "ProvenanceError",
     "Signature",
     "attribute",
