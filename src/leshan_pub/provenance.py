@@ -28,9 +28,7 @@ from .errors import ProvenanceError
 MIXED = "mixed"
 UNKNOWN = "unknown"
 # Keys the signature itself defines; an engine's settings may not reuse them.
-_HEAD = ("engine", "model")
-_TAIL = ("gloss", "origin", "text", "v")
-_RESERVED = frozenset((*_HEAD, *_TAIL))
+_RESERVED = frozenset(("engine", "model", "gloss", "origin", "text", "v"))
 _KEY = re.compile(r"[a-z][a-z0-9-]*")
 _ORIGIN_MIX = re.compile(r"[a-z]+=\d+(\+[a-z]+=\d+)*")
 _SNAPSHOT = re.compile(r"models--(.+)")
@@ -120,9 +118,10 @@ class Signature:
         """True when english is the text this signature's machine made (or when it recorded no hash)."""
         return not self.text or self.text == text_hash(english)
 
-    def as_person(self, version: str) -> Signature:
-        """The signature of a person's English: origin person, no machine fields."""
-        return Signature(origin=Origin.PERSON, version=version)
+
+def person(version: str) -> Signature:
+    """The signature of a person's English: origin person and the tool version, no machine fields."""
+    return Signature(origin=Origin.PERSON, version=version)
 
 
 def parse_signature(text: str) -> Signature:
@@ -187,7 +186,7 @@ def attribute(signature: Signature | None, english: str, version: str) -> Signat
     """The signature a segment's English carries now: a machine's whose English was since edited is a person's."""
     if signature is None or signature.origin == Origin.PERSON or signature.matches(english):
         return signature
-    return signature.as_person(version)
+    return person(version)
 
 
 def after_edit(signature: Signature | None, before: str, after: str, version: str) -> Signature | None:
@@ -195,7 +194,7 @@ def after_edit(signature: Signature | None, before: str, after: str, version: st
     how it was made (approving is not writing); changed English is the person's; no English has none."""
     if not after.strip():
         return None
-    return signature if after == before else Signature(origin=Origin.PERSON, version=version)
+    return signature if after == before else person(version)
 
 
 def _agreed(values: Iterable[str]) -> str:
@@ -236,6 +235,7 @@ __all__ = [
     "glossary_tag",
     "machine_signature",
     "parse_signature",
+    "person",
     "public_model_name",
     "text_hash",
 ]
