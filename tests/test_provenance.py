@@ -216,3 +216,22 @@ def test_import_of_a_translators_edit_makes_only_that_segment_a_persons(tmp_path
     assert p1.state is ReviewState.APPROVED and p1.signature == mt("Leshan.")
     assert p2.signature.origin == Origin.PERSON and p2.signature.engine == ""
     assert p3.signature is not None and p3.signature.origin == Origin.PERSON
+
+
+def test_resegmenting_keeps_each_kept_or_reused_segments_signature(tmp_path):
+    from leshan_pub.pipeline import segment_source
+    from leshan_pub.segfile import read_segment_file, segment_file_for, write_segment_file
+
+    article = tmp_path / "demo.zh.txt"
+    article.write_text("标题\n\n第一句。第二句。\n", encoding="utf-8")
+    segment_source(article, None)
+    made = read_segment_file(segment_file_for(article))
+    for segment in made.segments:
+        segment.target, segment.state = f"EN {segment.source}", ReviewState.MACHINE
+        segment.signature = mt(segment.target)
+    write_segment_file(segment_file_for(article), made)
+    article.write_text("标题\n\n第一句。第二句。\n\n第一句。\n", encoding="utf-8")  # a repeat, reused
+    document, report = segment_source(article, None)
+    assert report.kept == 3 and report.reused == 1
+    assert [s.signature for s in document.segments] == [mt(f"EN {s.source}") for s in document.segments]
+    assert read_segment_file(segment_file_for(article)).segments == document.segments
