@@ -176,8 +176,11 @@ def test_conflicting_english_of_a_term_inside_another(rows, warned):
         ("峨眉山市高桥镇，背靠峨眉山", [("峨眉山市", "Emeishan City"), ("峨眉山", "Mount Emei")]),
         ("“以竹代塑”、“侯氏制碱法”与核素原料药", [("以竹代塑", "Bamboo as a Substitute for Plastic"),
           ("侯氏制碱法", "Hou's process"), ("核素", "radionuclide"), ("原料药", "active pharmaceutical ingredient")]),
+        ("四川乐山夹江核技术应用产业园，夹江的核技术应用", [("乐山", "Leshan"),
+          ("夹江核技术应用产业园", "Jiajiang Nuclear Technology Application Industrial Park"),
+          ("夹江", "Jiajiang"), ("核技术应用", "nuclear technology application")]),
     ],
-    ids=["official-name", "mountain-and-city", "initiative-process-radionuclide"],
+    ids=["official-name", "mountain-and-city", "initiative-process-radionuclide", "park-name"],
 )
 def test_the_shipped_glossary_matches_names_whole(text, found):
     assert [(h.term.source, h.term.target) for h in load_glossary(GLOSSARY).find(text)] == found
