@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
 from leshan_pub.errors import ProvenanceError, SegmentFileError
@@ -47,6 +49,21 @@ def test_signature_reads_like_sacrebleus_in_a_fixed_order():
     ],
 )
 def test_parse_gives_back_what_format_wrote(signature):
+    assert parse_signature(signature.format()) == signature
+
+
+values = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@given(
+    origin=st.sampled_from([*Origin, "mt=3+person=1"]),
+    engine=values, model=values, revision=values, glossary=values, text=values, version=values,
+    settings=st.dictionaries(st.from_regex(r"[a-z][a-z0-9-]{0,6}", fullmatch=True).filter(
+        lambda k: k not in {"engine", "model", "gloss", "origin", "text", "v"}), st.text(min_size=1, max_size=8), max_size=3),
+)
+def test_any_signature_survives_format_and_parse(origin, engine, model, revision, glossary, text, version, settings):
+    # Separators ('|', ':', '@', '%') inside any value must not shift a field.
+    signature = Signature(origin, engine, model, revision if model else "", tuple(settings.items()), glossary, text, version)
     assert parse_signature(signature.format()) == signature
 
 

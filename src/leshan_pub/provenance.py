@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PureWindowsPath
+from urllib.parse import quote, unquote
 
 from .errors import ProvenanceError
 
@@ -42,12 +43,17 @@ class Origin(StrEnum):
     PERSON = "person"
 
 
+# Characters a value keeps as they are; every other one is percent-encoded (UTF-8), so that '|'
+# (between fields), '@' (before the revision), '%' and spaces inside a value never shift a field.
+_SAFE = "/:.-_~+=,;!*()'"
+
+
 def _escape(value: str) -> str:
-    return value.replace("%", "%25").replace("|", "%7C")
+    return quote(value, safe=_SAFE)
 
 
 def _unescape(value: str) -> str:
-    return value.replace("%7C", "|").replace("%7c", "|").replace("%25", "%")
+    return unquote(value)
 
 
 def text_hash(english: str) -> str:
@@ -101,7 +107,7 @@ class Signature:
 
     def format(self, short_revision: bool = False) -> str:
         """The signature string; short_revision keeps 12 hex digits of the model revision."""
-        model = _escape(self.model).replace("@", "%40")
+        model = _escape(self.model)
         revision = self.revision[:12] if short_revision else self.revision
         pairs = [
             ("engine", self.engine),
@@ -112,7 +118,7 @@ class Signature:
             ("text", self.text),
             ("v", self.version),
         ]
-        return "|".join(f"{key}:{_escape(value) if key != 'model' else value}" for key, value in pairs if value)
+        return "|".join(f"{key}:{value if key == 'model' else _escape(value)}" for key, value in pairs if value)
 
     def matches(self, english: str) -> bool:
         """True when english is the text this signature's machine made (or when it recorded no hash)."""
@@ -138,7 +144,7 @@ def parse_signature(text: str) -> Signature:
             values[key] = value
         else:
             settings.append((key, _unescape(value)))
-    origin = values.get("origin", "")
+    origin = _unescape(values.get("origin", ""))
     if origin not in set(Origin) and origin not in (MIXED, UNKNOWN) and not _ORIGIN_MIX.fullmatch(origin):
         raise ProvenanceError(
             f"provenance origin {origin or '(missing)'!r} is not one of {', '.join(Origin)} (or a mix like mt=3+person=1)"
@@ -147,7 +153,7 @@ def parse_signature(text: str) -> Signature:
     return Signature(
         origin=origin,
         engine=_unescape(values.get("engine", "")),
-        model=_unescape(model.replace("%40", "@")),
+        model=_unescape(model),
         revision=_unescape(revision),
         settings=tuple(settings),
         glossary=_unescape(values.get("gloss", "")),
