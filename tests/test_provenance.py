@@ -252,3 +252,22 @@ def test_resegmenting_keeps_each_kept_or_reused_segments_signature(tmp_path):
     assert report.kept == 3 and report.reused == 1
     assert [s.signature for s in document.segments] == [mt(f"EN {s.source}") for s in document.segments]
     assert read_segment_file(segment_file_for(article)).segments == document.segments
+
+
+def test_english_from_the_memory_says_so_with_its_match_score():
+    from leshan_pub.memory import MemoryEntry, TranslationMemory, leverage
+
+    source = "2025年，乐山晶硅光伏产业产值增长6.8%。"
+    english = "In 2025, the output value of Leshan's crystalline silicon photovoltaics industry grew by 6.8%."
+    memory = TranslationMemory([MemoryEntry(source, english, ReviewState.APPROVED, "yibin", "s0", "20260101T000000Z",
+                                            "20260101T000000Z", "tester")])
+    exact = Segment("x", 0, Role.PARAGRAPH, source)
+    fuzzy = Segment("y", 0, Role.PARAGRAPH, source.replace("6.8%", "7.1%"))
+    kept = Segment("z", 0, Role.PARAGRAPH, source, "A person's English.", ReviewState.REVIEWED,
+                   signature=Signature(Origin.PERSON, version="0.1.0"))
+    leverage([exact, fuzzy, kept], memory, 75)
+    assert exact.signature.origin == Origin.MEMORY and dict(exact.signature.settings) == {"match": "100"}
+    assert fuzzy.signature.origin == Origin.MEMORY and 75 <= int(dict(fuzzy.signature.settings)["match"]) < 100
+    assert exact.signature.matches(english) and kept.signature.origin == Origin.PERSON
+    [back] = parse_xliff(render_xliff(document(exact))).segments
+    assert back.signature == exact.signature

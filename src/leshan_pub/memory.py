@@ -17,6 +17,7 @@ from .document import Match, ReviewState, Segment
 from .errors import TranslationMemoryError
 from .files import parse_untrusted_xml, read_input
 from .locking import segment_file_lock
+from .provenance import memory_signature
 from .terms import nfkc_fold
 
 MEMORY_FILE = "memory.tmx"
@@ -244,6 +245,7 @@ def leverage(segments: Sequence[Segment], memory: TranslationMemory, threshold: 
         best = found[0]
         notes = [n for n in segment.notes if not n.startswith(("exact match", "fuzzy match"))]
         segment.matches, segment.target = found, best.target
+        segment.signature = memory_signature(best.score, best.target, __version__)
         segment.notes = [best.describe(), *notes]
         if best.score >= 100:
             segment.state = ReviewState.REVIEWED

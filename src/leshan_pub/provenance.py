@@ -188,6 +188,11 @@ def machine_signature(
     )
 
 
+def memory_signature(score: int, english: str, version: str) -> Signature:
+    """The signature of English the translation memory supplied: origin memory, the match score (100 exact)."""
+    return Signature(origin=Origin.MEMORY, settings=(("match", str(score)),), text=text_hash(english), version=version)
+
+
 def attribute(signature: Signature | None, english: str, version: str) -> Signature | None:
     """The signature a segment's English carries now: a machine's whose English was since edited is a person's."""
     if signature is None or signature.origin == Origin.PERSON or signature.matches(english):
@@ -240,6 +245,7 @@ __all__ = [
     "document_signature",
     "glossary_tag",
     "machine_signature",
+    "memory_signature",
     "parse_signature",
     "person",
     "public_model_name",
