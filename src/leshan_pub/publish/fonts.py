@@ -1,4 +1,5 @@
-"""Fonts for the PDF: find a TrueType CJK font, subset and instance it per document, route missing glyphs."""
+"""Fonts for the PDF: find a TrueType CJK font for the article's script, subset and instance it per
+document, add the forms it lacks, route missing glyphs."""
 
 from __future__ import annotations
 
@@ -24,10 +25,13 @@ from fontTools.ttLib import TTCollection, TTFont, TTLibError
 from fontTools.varLib import instancer
 
 from ..errors import PublishError
+from ..script import Script
 
 CJK_PACKAGE = "justmytype_intl_cjk"
-CJK_FONT_GLOB = "NotoSansSC*.ttf"
-DEFAULT_FAMILY = "Noto Sans SC"
+# The Noto Sans CJK families the package ships as variable TrueType (glyf), by script: each draws
+# its own region's glyph forms, and Noto Sans TC has no simplified-only characters (乐, 钒).
+CJK_FONTS = {Script.HANS: ("NotoSansSC*.ttf", "Noto Sans SC"), Script.HANT: ("NotoSansTC*.ttf", "Noto Sans TC")}
+CJK_FONT_GLOB, DEFAULT_FAMILY = CJK_FONTS[Script.HANS]
 CACHE_ENV = "LESHAN_PUB_CACHE_DIR"
 REGULAR, BOLD = 400, 700
 # A synthetic oblique for English captions: Noto Sans SC has no italic, and skewing the Latin
@@ -35,19 +39,28 @@ REGULAR, BOLD = 400, 700
 OBLIQUE_SKEW = math.tan(math.radians(10))
 # Keep the cache bounded: a font set is about 3 files of 100-400 KB per article.
 CACHE_MAX_FILES = 300
+# Superscripts and subscripts the font lacks (Noto has ¹²³ but no ⁷) are added as its own digits,
+# smaller and raised or lowered, in em: the text layer then carries ¹⁷⁷ as the author wrote it.
+SUPER_SCALE, SUPER_RISE, SUB_RISE = 0.62, 0.36, -0.12
+# Bump when what _build writes changes, so cached fonts of an earlier recipe are not reused.
+FONT_RECIPE = "2"
 
 # Always in the subset, so edits to the English rarely change the cache key: printable ASCII,
 # Latin-1, general punctuation, CJK punctuation and the full-width forms.
 _BASE_RANGES = ((0x20, 0x7E), (0xA0, 0xFF), (0x2010, 0x2027), (0x2030, 0x203A), (0x3000, 0x3011), (0xFF01, 0xFF5E))
 BASE_CHARACTERS = frozenset(chr(c) for lo, hi in _BASE_RANGES for c in range(lo, hi + 1))
+# Full-width digits and letters (２０２５, ＬＥＤ): set with the ordinary glyphs, as Chinese printers do.
+FULL_WIDTH_ALNUM = frozenset(
+    chr(c) for lo, hi in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for c in range(lo, hi + 1)
+)
 
 
 class Route(StrEnum):
     """How one character is drawn."""
 
-    MAIN = "main"  # a glyph of the CJK font
-    SUPER = "super"  # its plain form raised and smaller (¹⁷⁷ -> 177)
-    SUB = "sub"  # its plain form lowered and smaller (H₂O -> H2O)
+    MAIN = "main"  # a glyph of the CJK font (with the super/subscripts and digit forms we add)
+    SUPER = "super"  # its plain form raised and smaller: only where no glyph could be added
+    SUB = "sub"  # its plain form lowered and smaller: likewise
     FALLBACK = "fallback"  # a glyph of reportlab's Vera.ttf
 
 
@@ -74,11 +87,11 @@ class FontSet:
 
     def route(self, ch: str) -> Route | None:
         """How ch is drawn; None when no face has it."""
+        if ch in self.covered:
+            return Route.MAIN
         shifted = script_shift(ch)
         if shifted is not None:
             return shifted[0]
-        if ch in self.covered:
-            return Route.MAIN
         if ch in self.fallback_covered:
             return Route.FALLBACK
         return None
@@ -87,8 +100,8 @@ class FontSet:
 def script_shift(ch: str) -> tuple[Route, str] | None:
     """(SUPER or SUB, the plain character) for superscript/subscript digits and signs, else None.
 
-    Noto Sans SC lacks ⁰ and ⁵-⁹; drawing every one of them as a shifted plain character keeps
-    ¹⁷⁷ in one style, and the text layer keeps the NFKC-equal digits.
+    Noto Sans SC lacks ⁰ and ⁴-⁹: _add_forms draws every one of them from the plain character,
+    smaller and shifted, so ¹⁷⁷ keeps one style.
     """
     if not ("\u2070" <= ch <= "\u209f" or ch in "\u00b9\u00b2\u00b3"):
         return None
@@ -100,12 +113,14 @@ def script_shift(ch: str) -> tuple[Route, str] | None:
     return None
 
 
-def find_cjk_font(package: str = CJK_PACKAGE) -> Path:
-    """The Noto Sans SC variable TrueType shipped by justmytype-intl-cjk; PublishError when absent."""
+def find_cjk_font(package: str = CJK_PACKAGE, script: Script = Script.HANS) -> Path:
+    """The Noto Sans SC (or, for traditional script, TC) variable TrueType shipped by
+    justmytype-intl-cjk; PublishError when absent."""
     spec = importlib.util.find_spec(package)
     folders = list(spec.submodule_search_locations or []) if spec else []
+    glob = CJK_FONTS.get(script, CJK_FONTS[Script.HANS])[0]
     for folder in folders:
-        found = sorted(Path(folder).rglob(CJK_FONT_GLOB))
+        found = sorted(Path(folder).rglob(glob))
         if found:
             return found[0]
     raise PublishError(
@@ -145,9 +160,39 @@ def cache_root(cache_dir: Path | None = None) -> Path:
     return Path(platformdirs.user_cache_dir("leshan-pub"))
 
 
-def family_name(font: Path | None = None) -> str:
-    """The family name of a user's font, or Noto Sans SC; for DOCX font slots (no file is changed)."""
-    return _family(Face(Path(font))) if font is not None else DEFAULT_FAMILY
+def family_name(font: Path | None = None, script: Script = Script.HANS) -> str:
+    """The family name of a user's font, or the Noto Sans family for the script (TC for traditional,
+    SC otherwise); for DOCX font slots (no file is changed)."""
+    return _family(Face(Path(font))) if font is not None else CJK_FONTS.get(script, CJK_FONTS[Script.HANS])[1]
+
+
+def default_font(script: Script, characters: Iterable[str] = ()) -> tuple[Path, str]:
+    """(font file, family) of the packaged Noto font for script: TC for zh-Hant, SC otherwise.
+
+    When that font lacks some of characters and the other one has them all (a simplified-only
+    character in a traditional article), the other one: every character stays visible.
+    """
+    preferred = Script.HANT if script is Script.HANT else Script.HANS
+    order = [preferred, Script.HANS if preferred is Script.HANT else Script.HANT]
+    needed = {ch for ch in characters if not ch.isspace() and script_shift(ch) is None}
+    for candidate in order:
+        path = find_cjk_font(script=candidate)
+        if needed <= _cmap(Face(path)) | _cmap(fallback_face()):
+            return path, CJK_FONTS[candidate][1]
+    return find_cjk_font(script=preferred), CJK_FONTS[preferred][1]
+
+
+def can_draw(font: Path | None, text: str, script: Script = Script.HANS) -> bool:
+    """Whether the font publishing would use (a user's, else the packaged one for script) has every
+    character of text; for choosing page labels a user's font can draw."""
+    if font is None:
+        path = find_cjk_font(script=Script.HANT if script is Script.HANT else Script.HANS)
+        return set(text) <= _cmap(Face(path))
+    path = Path(font)
+    if not path.is_file():
+        return True  # prepare_fonts says what is wrong with it
+    count = len(TTCollection(path, lazy=True).fonts) if _is_collection(path) else 1
+    return any(set(text) <= _cmap(Face(path, i)) for i in range(count))
 
 
 def _family(face: Face) -> str:
@@ -160,15 +205,24 @@ def _family(face: Face) -> str:
 
 
 def prepare_fonts(
-    texts: Iterable[tuple[str, str]], font: Path | None = None, cache_dir: Path | None = None
+    texts: Iterable[tuple[str, str]], font: Path | None = None, cache_dir: Path | None = None,
+    script: Script = Script.HANS,
 ) -> FontSet:
     """Faces that draw every character of texts, given as (where, text) pairs for messages.
 
-    The CJK font (a user's TrueType, else Noto Sans SC) is subset to the characters used and,
-    when variable, instanced at regular and bold; results are cached by (font hash, weight,
-    character-set hash). Raises PublishError for a CFF font or a character no face has.
+    The CJK font (a user's TrueType, else Noto Sans TC for a traditional script, SC otherwise)
+    is subset to the characters used and, when variable, instanced at regular and bold; the
+    superscripts, subscripts and full-width digits and letters it draws are added (_add_forms);
+    results are cached by (font hash, recipe, character-set hash). Raises PublishError for a CFF
+    font or a character no face has.
     """
-    source = _source_face(font, texts := list(texts))
+    texts = list(texts)
+    family = DEFAULT_FAMILY
+    if font is None:
+        default, family = default_font(script, (ch for _, text in texts for ch in text))
+        source = Face(default)
+    else:
+        source = _source_face(font, texts)
     characters = _characters(texts)
     key = _cache_key(source, characters)
     folder = cache_root(cache_dir) / "fonts"
@@ -184,7 +238,7 @@ def prepare_fonts(
         os.utime(path)  # mtime marks last use, for pruning
     regular = Face(paths["400"])
     return FontSet(
-        family=_family(source) if font else DEFAULT_FAMILY,
+        family=_family(source) if font else family,
         key=hashlib.sha256(key.encode()).hexdigest()[:12],
         regular=regular,
         bold=Face(paths["700"]),
@@ -245,8 +299,10 @@ def _characters(texts: Iterable[tuple[str, str]]) -> str:
     chars = set(BASE_CHARACTERS)
     for _, text in texts:
         for ch in text:
+            chars.add(ch)
             shifted = script_shift(ch)
-            chars.add(shifted[1] if shifted else ch)
+            if shifted:
+                chars.add(shifted[1])
     return "".join(sorted(chars))
 
 
@@ -269,7 +325,7 @@ def _cache_key(face: Face, characters: str) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     font_hash = digest.hexdigest()[:16]
-    char_hash = hashlib.sha256(characters.encode()).hexdigest()[:16]
+    char_hash = hashlib.sha256(f"{FONT_RECIPE}:{characters}".encode()).hexdigest()[:16]
     return f"{font_hash}-{face.subfont_index}-{char_hash}"
 
 
@@ -285,10 +341,58 @@ def _build(source: Face, characters: str, paths: dict[str, Path]) -> None:
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=characters)
     subsetter.subset(font)
-    regular = _instance(font, REGULAR)
+    regular = _add_forms(_instance(font, REGULAR), characters)
     _save_atomic(regular, paths["400"])
-    _save_atomic(_instance(font, BOLD), paths["700"])
+    _save_atomic(_add_forms(_instance(font, BOLD), characters), paths["700"])
     _save_atomic(_oblique(regular), paths["400o"])
+
+
+def _add_forms(font: TTFont, characters: str) -> TTFont:
+    """font with a glyph for every superscript and subscript of characters (its own plain glyph,
+    scaled and shifted), and full-width digits and letters mapped to its ordinary ones.
+
+    Drawing them as these characters, not as their plain forms, keeps the PDF's text layer the
+    author's: ¹⁷⁷Lu copies out as ¹⁷⁷Lu, ２０２５ as ２０２５, while ２０２５ is still set in
+    proportional digits as Chinese printers do. Superscripts the font has (¹²³) are redrawn too,
+    so ¹⁷⁷ keeps one style.
+    """
+    cmap = font.getBestCmap()
+    glyph_set, glyf, hmtx = font.getGlyphSet(), font["glyf"], font["hmtx"]
+    vmtx = font["vmtx"] if "vmtx" in font else None
+    upem = font["head"].unitsPerEm
+    order = list(font.getGlyphOrder())
+    mapped: dict[int, str] = {}
+    for ch in characters:
+        if ch in FULL_WIDTH_ALNUM:
+            plain = unicodedata.normalize("NFKC", ch)
+            if ord(plain) in cmap:
+                mapped[ord(ch)] = cmap[ord(plain)]
+            continue
+        shifted = script_shift(ch)
+        if shifted is None or ord(shifted[1]) not in cmap:
+            continue
+        route, plain = shifted
+        base = cmap[ord(plain)]
+        rise = (SUPER_RISE if route is Route.SUPER else SUB_RISE) * upem
+        recorder = DecomposingRecordingPen(glyph_set)
+        glyph_set[base].draw(recorder)
+        pen = TTGlyphPen(None)
+        recorder.replay(TransformPen(pen, (SUPER_SCALE, 0, 0, SUPER_SCALE, 0, rise)))
+        name = f"uni{ord(ch):04X}.lp"
+        glyph = pen.glyph()
+        glyph.recalcBounds(glyf)
+        glyf[name] = glyph
+        hmtx[name] = (round(hmtx[base][0] * SUPER_SCALE), getattr(glyph, "xMin", 0))
+        if vmtx is not None:
+            vmtx[name] = vmtx[base]
+        order.append(name)
+        mapped[ord(ch)] = name
+    if mapped:
+        font.setGlyphOrder(order)
+        for table in font["cmap"].tables:
+            if table.isUnicode():
+                table.cmap.update({c: n for c, n in mapped.items() if c <= 0xFFFF or table.format in (12, 13)})
+    return font
 
 
 def _instance(font: TTFont, weight: int) -> TTFont:
