@@ -138,8 +138,19 @@ def test_traditional_script_gets_noto_sans_tc_and_keeps_every_character() -> Non
     assert traditional.family == "Noto Sans TC"
     assert TTFont(traditional.regular.path)["name"].getDebugName(1) == "Noto Sans TC"
     assert set("樂山全釩液流電池對照術語表⁷") <= traditional.covered
-    # A simplified-only character Noto Sans TC lacks: Noto Sans SC, which has them all.
-    assert prepare_fonts([("segment a", "樂山的乐山")], script=Script.HANT).family == "Noto Sans SC"
+    assert traditional.second == ()  # nothing missing: no second face
+
+
+def test_characters_the_scripts_font_lacks_come_from_the_other_one() -> None:
+    """乐 and 钒 quoted in a traditional article: Noto Sans TC lacks them, Noto Sans SC draws them."""
+    from leshan_pub.script import Script
+
+    mixed = prepare_fonts([("segment a", "樂山的乐山和钒電池¹⁷⁷Lu")], script=Script.HANT)
+    assert mixed.family == "Noto Sans TC"
+    assert (mixed.route("樂"), mixed.route("乐"), mixed.route("钒"), mixed.route("⁷")) == (
+        Route.MAIN, Route.SECOND, Route.SECOND, Route.MAIN)
+    second = TTFont(mixed.second[0].path)
+    assert second["name"].getDebugName(1) == "Noto Sans SC" and len(second.getGlyphOrder()) < 400
 
 
 def test_routes(noto: fonts.FontSet) -> None:

@@ -61,6 +61,7 @@ class Route(StrEnum):
     MAIN = "main"  # a glyph of the CJK font (with the super/subscripts and digit forms we add)
     SUPER = "super"  # its plain form raised and smaller: only where no glyph could be added
     SUB = "sub"  # its plain form lowered and smaller: likewise
+    SECOND = "second"  # a glyph of the other script's Noto font (乐 in a traditional article)
     FALLBACK = "fallback"  # a glyph of reportlab's Vera.ttf
 
 
@@ -84,11 +85,15 @@ class FontSet:
     fallback: Face
     covered: frozenset[str] = field(repr=False)
     fallback_covered: frozenset[str] = field(repr=False)
+    second: tuple[Face, ...] = ()  # regular, bold, oblique of the other script's font; () when not needed
+    second_covered: frozenset[str] = field(default=frozenset(), repr=False)
 
     def route(self, ch: str) -> Route | None:
         """How ch is drawn; None when no face has it."""
         if ch in self.covered:
             return Route.MAIN
+        if ch in self.second_covered:
+            return Route.SECOND
         shifted = script_shift(ch)
         if shifted is not None:
             return shifted[0]
@@ -166,22 +171,6 @@ def family_name(font: Path | None = None, script: Script = Script.HANS) -> str:
     return _family(Face(Path(font))) if font is not None else CJK_FONTS.get(script, CJK_FONTS[Script.HANS])[1]
 
 
-def default_font(script: Script, characters: Iterable[str] = ()) -> tuple[Path, str]:
-    """(font file, family) of the packaged Noto font for script: TC for zh-Hant, SC otherwise.
-
-    When that font lacks some of characters and the other one has them all (a simplified-only
-    character in a traditional article), the other one: every character stays visible.
-    """
-    preferred = Script.HANT if script is Script.HANT else Script.HANS
-    order = [preferred, Script.HANS if preferred is Script.HANT else Script.HANT]
-    needed = {ch for ch in characters if not ch.isspace() and script_shift(ch) is None}
-    for candidate in order:
-        path = find_cjk_font(script=candidate)
-        if needed <= _cmap(Face(path)) | _cmap(fallback_face()):
-            return path, CJK_FONTS[candidate][1]
-    return find_cjk_font(script=preferred), CJK_FONTS[preferred][1]
-
-
 def can_draw(font: Path | None, text: str, script: Script = Script.HANS) -> bool:
     """Whether the font publishing would use (a user's, else the packaged one for script) has every
     character of text; for choosing page labels a user's font can draw."""
@@ -213,32 +202,38 @@ def prepare_fonts(
     The CJK font (a user's TrueType, else Noto Sans TC for a traditional script, SC otherwise)
     is subset to the characters used and, when variable, instanced at regular and bold; the
     superscripts, subscripts and full-width digits and letters it draws are added (_add_forms);
-    results are cached by (font hash, recipe, character-set hash). Raises PublishError for a CFF
-    font or a character no face has.
+    results are cached by (font hash, recipe, character-set hash). With the packaged fonts, the
+    characters the script's font lacks (a simplified 乐 quoted in a traditional article) come
+    from the other one, the second face. Raises PublishError for a CFF font or a character no
+    face has.
     """
     texts = list(texts)
-    family = DEFAULT_FAMILY
+    folder = cache_root(cache_dir) / "fonts"
+    fallback = fallback_face()
+    other: Face | None = None
     if font is None:
-        default, family = default_font(script, (ch for _, text in texts for ch in text))
-        source = Face(default)
+        source, family, other = _packaged_faces(script)
     else:
         source = _source_face(font, texts)
+        family = _family(source)
     characters = _characters(texts)
-    key = _cache_key(source, characters)
-    folder = cache_root(cache_dir) / "fonts"
-    paths = {style: folder / f"{key}-{style}.ttf" for style in ("400", "700", "400o")}
+    paths, key = _paths(folder, source, characters)
     cached = all(p.is_file() for p in paths.values())
     # On a cache hit the small subset answers; otherwise check before the slow build.
-    fallback = fallback_face()
-    _check_glyphs(texts, _cmap(Face(paths["400"])) if cached else _cmap(source), _cmap(fallback))
-    if not cached:
-        _build(source, characters, paths)
-        _prune(folder)
-    for path in paths.values():
-        os.utime(path)  # mtime marks last use, for pruning
+    covered = _cmap(Face(paths["400"])) if cached else _cmap(source)
+    missing = "".join(sorted({ch for _, text in texts for ch in text} - covered - _cmap(fallback)))
+    second_missing = "".join(ch for ch in missing if other is not None and ch in _cmap(other))
+    second = _paths(folder, other, _characters([("", second_missing)]))[0] if other and second_missing else {}
+    _check_glyphs(texts, covered | (_cmap(other) if second else frozenset()), _cmap(fallback))
+    for face, wanted, built in ((source, characters, paths), (other, second_missing, second)):
+        if face is not None and built and not all(p.is_file() for p in built.values()):
+            _build(face, _characters([("", wanted)]) if face is other else wanted, built)
+            _prune(folder)
+        for path in built.values():
+            os.utime(path)  # mtime marks last use, for pruning
     regular = Face(paths["400"])
     return FontSet(
-        family=_family(source) if font else family,
+        family=family,
         key=hashlib.sha256(key.encode()).hexdigest()[:12],
         regular=regular,
         bold=Face(paths["700"]),
@@ -246,7 +241,22 @@ def prepare_fonts(
         fallback=fallback,
         covered=_cmap(regular),
         fallback_covered=_cmap(fallback),
+        second=tuple(Face(second[style]) for style in ("400", "700", "400o")) if second else (),
+        second_covered=_cmap(Face(second["400"])) if second else frozenset(),
     )
+
+
+def _packaged_faces(script: Script) -> tuple[Face, str, Face]:
+    """(the packaged Noto face for script, its family, the other script's face for what it lacks)."""
+    first = Script.HANT if script is Script.HANT else Script.HANS
+    other = Script.HANS if first is Script.HANT else Script.HANT
+    return Face(find_cjk_font(script=first)), CJK_FONTS[first][1], Face(find_cjk_font(script=other))
+
+
+def _paths(folder: Path, face: Face, characters: str) -> tuple[dict[str, Path], str]:
+    """The cache files of face subset to characters, by style (400, 700, 400o), and their key."""
+    key = _cache_key(face, characters)
+    return {style: folder / f"{key}-{style}.ttf" for style in ("400", "700", "400o")}, key
 
 
 def _source_face(font: Path | None, texts: list[tuple[str, str]]) -> Face:

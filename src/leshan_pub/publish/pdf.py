@@ -120,6 +120,11 @@ class Shaper:
             face: _register(f"LeshanFallback-{file[:-4]}", Face(vera.with_name(file)))
             for face, file in (("regular", "Vera.ttf"), ("bold", "VeraBd.ttf"), ("oblique", "VeraIt.ttf"))
         }
+        # The other script's Noto font, subset to what the main one lacks (乐 in a traditional article).
+        self.second = {
+            face: _register(f"LeshanSecond-{fontset.key}-{face}", file, f"{fontset.key}-2")
+            for face, file in zip(("regular", "bold", "oblique"), fontset.second)
+        }
         pdfmetrics.registerFontFamily(
             self.faces["regular"], normal=self.faces["regular"], bold=self.faces["bold"],
             italic=self.faces["oblique"], boldItalic=self.faces["bold"],
@@ -137,6 +142,8 @@ class Shaper:
             return Route.FALLBACK, ch
         if ch in self.fontset.covered:
             return Route.MAIN, ch
+        if ch in self.fontset.second_covered:
+            return Route.SECOND, ch
         shifted = script_shift(ch)
         if shifted is not None:
             return shifted
@@ -160,6 +167,8 @@ class Shaper:
             return drawn, font, round(size * SUPER_SCALE, 3), round(size * rise, 3)
         if route is Route.FALLBACK:
             return drawn, self.latin[face], size, 0.0
+        if route is Route.SECOND:
+            return drawn, self.second[face], size, 0.0
         return drawn, self.faces[face], size, 0.0
 
     def width(self, text: str, face: str, size: float, english: bool = False) -> float:
@@ -187,6 +196,8 @@ class Shaper:
                 out.append(f"<{tag}>{chunk}</{tag}>")
             elif route is Route.FALLBACK:
                 out.append(f'<font name="{self.latin[face]}">{chunk}</font>')
+            elif route is Route.SECOND:
+                out.append(f'<font name="{self.second[face]}">{chunk}</font>')
             else:
                 out.append(chunk)
         return "".join(out)
