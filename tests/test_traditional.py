@@ -124,3 +124,31 @@ def test_external_checker_every_term_whole_word(built: tuple[Path, Path], tmp_pa
                            capture_output=True, text=True)
     total = sum(count for _, count in WRITTEN.values())
     assert f"term success {total}/{total} = 100.0%" in terms.stdout, terms.stdout + terms.stderr
+
+
+# --- a user's traditional font: the tool's own labels never stop a publish -----------------------------
+
+
+def _noto_tc() -> Path:
+    from leshan_pub.publish.fonts import find_cjk_font
+
+    return find_cjk_font(script=Script.HANT)
+
+
+@pytest.mark.parametrize(
+    "script, text",
+    [(Script.HANT, "樂山的電池。"), (Script.HANS, "山水之间。")],  # the second: shared characters only
+    ids=["traditional-article", "simplified-article-in-shared-characters"],
+)
+def test_font_noto_sans_tc_publishes_with_labels_it_can_draw(tmp_path: Path, script: Script, text: str) -> None:
+    from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
+    from leshan_pub.publish import PublishOptions, publish
+
+    document = Document("tc", [Segment("a", 0, Role.PARAGRAPH, text, "Leshan.", ReviewState.APPROVED)],
+                        Provenance("0", "1"), source_language=script.language_tag, script=script)
+    (path,) = publish(document, None, tmp_path, ("pdf",), PublishOptions(font=_noto_tc()))
+    with pymupdf.open(path) as pdf:
+        page_text = "".join(page.get_text() for page in pdf)
+        names = {f[3] for page in pdf for f in page.get_fonts(full=True)}
+    assert "中英對照版" in page_text and "中英对照版" not in page_text
+    assert any("NotoSansTC" in n for n in names)
