@@ -124,3 +124,22 @@ def test_the_hard_cases_are_in_the_articles() -> None:
         assert case in traditional, case
     for case in ("２０２５", "ＬＥＤ", "⁹⁰Y", "“我们常说‘灯在人在’，”", "（一）"):
         assert case in zigong, case
+
+
+def test_superscripts_a_font_cannot_draw_still_copy_out_as_written(tmp_path: Path) -> None:
+    """A user's font without digits: ¹⁷⁷ is drawn as raised Vera 177, marked with ActualText ¹⁷⁷."""
+    from test_publish_fonts import tiny_font
+
+    from leshan_pub.document import Provenance, ReviewState, Segment
+    from leshan_pub.publish.pdf import FURNITURE
+    from leshan_pub.script import Script
+
+    source = "核素¹⁷⁷和⁹⁰。"
+    labels = "".join(page_labels(Script.HANS).texts)
+    font = tiny_font(tmp_path / "tiny.ttf", "".join(sorted({c for c in "".join(FURNITURE) + labels + source if ord(c) > 0x2FFF})))
+    document = Document("tiny", [Segment("a", 0, Role.PARAGRAPH, source, "Nuclide.", ReviewState.APPROVED)], Provenance("0", "1"))
+    (path,) = publish(document, None, tmp_path / "out", ("pdf",), PublishOptions(font=font))
+    with pymupdf.open(path) as pdf:
+        contents, text = pdf[0].read_contents(), pdf[0].get_text()
+    assert b"/ActualText <FEFF00B920772077>" in contents  # ¹⁷⁷, around the raised 177
+    assert source in text  # MuPDF reads ActualText; pdfminer (pdfplumber) does not

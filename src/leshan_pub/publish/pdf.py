@@ -18,6 +18,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.textobject import PDFTextObject
 from reportlab.platypus import BaseDocTemplate, CondPageBreak, Flowable, Frame, HRFlowable, PageTemplate, Paragraph
 
 from ..document import Document, Role, Segment
@@ -102,6 +103,7 @@ class Run:
     font: str
     size: float
     rise: float = 0.0
+    actual: str = ""  # the author's characters when text draws others (¹⁷⁷ drawn as raised 177); "" when text is
 
 
 class Shaper:
@@ -154,22 +156,24 @@ class Shaper:
     def runs(self, text: str, face: str, size: float, english: bool = False) -> list[Run]:
         """text as runs of one font, size and rise each."""
         pieces = (self._piece(ch, face, size, english) for ch in text)
-        return [
-            Run("".join(p[0] for p in group), *key)
-            for key, group in itertools.groupby(pieces, key=lambda p: p[1:])
-        ]
+        runs = []
+        for (font, run_size, rise, shifted), group in itertools.groupby(pieces, key=lambda p: p[2:]):
+            drawn, actual = zip(*((p[0], p[1]) for p in group))
+            runs.append(Run("".join(drawn), font, run_size, rise, "".join(actual) if shifted else ""))
+        return runs
 
-    def _piece(self, ch: str, face: str, size: float, english: bool) -> tuple[str, str, float, float]:
+    def _piece(self, ch: str, face: str, size: float, english: bool) -> tuple[str, str, str, float, float, bool]:
+        """(drawn, original, font, size, rise, drawn differently from the original)."""
         route, drawn = self.route(ch, english)
         if route is Route.SUPER or route is Route.SUB:
             font = self.faces[face] if drawn in self.fontset.covered else self.latin[face]
             rise = SUPER_RISE if route is Route.SUPER else SUB_RISE
-            return drawn, font, round(size * SUPER_SCALE, 3), round(size * rise, 3)
+            return drawn, ch, font, round(size * SUPER_SCALE, 3), round(size * rise, 3), True
         if route is Route.FALLBACK:
-            return drawn, self.latin[face], size, 0.0
+            return drawn, ch, self.latin[face], size, 0.0, False
         if route is Route.SECOND:
-            return drawn, self.second[face], size, 0.0
-        return drawn, self.faces[face], size, 0.0
+            return drawn, ch, self.second[face], size, 0.0, False
+        return drawn, ch, self.faces[face], size, 0.0, False
 
     def width(self, text: str, face: str, size: float, english: bool = False) -> float:
         runs = self.runs(text, face, size, english)
@@ -222,8 +226,21 @@ def draw_runs(canvas: Canvas, x: float, y: float, runs: Sequence[Run], char_spac
     for run in runs:
         text.setFont(run.font, run.size)
         text.setRise(run.rise)
+        if run.actual:
+            _marked_content(text, f"/Span <</ActualText <FEFF{run.actual.encode('utf-16-be').hex().upper()}>>> BDC")
         text.textOut(run.text)
+        if run.actual:
+            _marked_content(text, "EMC")
     canvas.drawText(text)
+
+
+def _marked_content(text: PDFTextObject, operator: str) -> None:
+    """Write a marked-content operator inside a text object.
+
+    reportlab has no public call for it; an ActualText span makes copy, search and screen readers
+    give the author's characters (¹⁷⁷) where the page draws others (raised 177).
+    """
+    text._code.append(operator)
 
 
 class ChineseParagraph(Flowable):
