@@ -112,3 +112,18 @@ def test_glossary_matches_across_scripts_with_the_authors_offsets(text, found):
 
 def test_glossary_get_finds_an_entry_by_its_traditional_spelling():
     assert GLOSSARY.get("全釩液流電池").target == "vanadium flow battery"
+
+
+@pytest.mark.parametrize(
+    "traditional, simplified",
+    [("年產值突破３００億元", "年产值突破３００亿元"), ("一萬兩千人", "一万两千人"), ("兩條生產線", "两条生产线"),
+     ("增長４２％", "增长４２％")],
+)
+def test_figures_of_traditional_text_read_as_the_simplified(traditional, simplified):
+    from leshan_pub.numbers import chinese_figures
+
+    def seen(text):
+        return [(f.text, f.values) for f in chinese_figures(text)]
+
+    assert seen(traditional) and [v for _, v in seen(traditional)] == [v for _, v in seen(simplified)]
+    assert all(text in traditional for text, _ in seen(traditional))  # the author's characters and offsets
