@@ -178,10 +178,11 @@ def can_draw(font: Path | None, text: str, script: Script = Script.HANS) -> bool
         path = find_cjk_font(script=Script.HANT if script is Script.HANT else Script.HANS)
         return set(text) <= _cmap(Face(path))
     path = Path(font)
-    if not path.is_file():
-        return True  # prepare_fonts says what is wrong with it
-    count = len(TTCollection(path, lazy=True).fonts) if _is_collection(path) else 1
-    return any(set(text) <= _cmap(Face(path, i)) for i in range(count))
+    try:
+        count = len(TTCollection(path, lazy=True).fonts) if _is_collection(path) else 1
+        return any(set(text) <= _cmap(Face(path, i)) for i in range(count))
+    except (TTLibError, OSError, PublishError):
+        return True  # prepare_fonts says what is wrong with the font
 
 
 def _family(face: Face) -> str:
