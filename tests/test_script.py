@@ -127,3 +127,24 @@ def test_figures_of_traditional_text_read_as_the_simplified(traditional, simplif
 
     assert seen(traditional) and [v for _, v in seen(traditional)] == [v for _, v in seen(simplified)]
     assert all(text in traditional for text, _ in seen(traditional))  # the author's characters and offsets
+
+
+def test_segment_records_a_forced_script_and_refuses_an_unknown_one(tmp_path):
+    from typer.testing import CliRunner
+
+    from leshan_pub.cli import app
+    from leshan_pub.segfile import read_segment_file, segment_file_for
+
+    source = tmp_path / "article.zh.txt"
+    source.write_text("山水之中。\n", encoding="utf-8")  # shared characters: detection says zh-Hans
+    runner = CliRunner()
+    assert runner.invoke(app, ["segment", str(source)]).exit_code == 0
+    assert read_segment_file(segment_file_for(source)).script is Script.HANS
+    result = runner.invoke(app, ["segment", str(source), "--source-script", "zh-Hant"])
+    assert result.exit_code == 0 and "script zh-Hant (0 traditional, 0 simplified characters)" in result.output
+    document = read_segment_file(segment_file_for(source))
+    assert (document.script, document.source_language) == (Script.HANT, "zh-TW")
+    bad = runner.invoke(app, ["segment", str(source), "--source-script", "traditional"])
+    assert bad.exit_code == 1
+    assert bad.output.strip().splitlines() == [
+        "leshan-pub: error: source script 'traditional' is not known; use one of auto, zh-Hans, zh-Hant"]
