@@ -136,7 +136,7 @@ def test_segment_records_a_forced_script_and_refuses_an_unknown_one(tmp_path):
     from leshan_pub.segfile import read_segment_file, segment_file_for
 
     source = tmp_path / "article.zh.txt"
-    source.write_text("山水之中。\n", encoding="utf-8")  # shared characters: detection says zh-Hans
+    source.write_text("山水之中，有人家。\n", encoding="utf-8")  # shared characters: detection says zh-Hans
     runner = CliRunner()
     assert runner.invoke(app, ["segment", str(source)]).exit_code == 0
     assert read_segment_file(segment_file_for(source)).script is Script.HANS
