@@ -101,8 +101,56 @@ def test_explicit_cache_dir_wins_over_the_environment(tmp_path: Path) -> None:
     [("¹", Route.SUPER, "1"), ("²", Route.SUPER, "2"), ("³", Route.SUPER, "3"), ("⁰", Route.SUPER, "0"),
      ("⁷", Route.SUPER, "7"), ("⁹", Route.SUPER, "9"), ("₂", Route.SUB, "2")],
 )
-def test_superscript_and_subscript_digits_are_drawn_shifted(ch: str, route: Route, plain: str) -> None:
+def test_superscript_and_subscript_digits_have_plain_forms(ch: str, route: Route, plain: str) -> None:
     assert script_shift(ch) == (route, plain)
+
+
+def _bounds(font: TTFont, ch: str) -> tuple[int, int, int, int, int]:
+    """(xMin, yMin, xMax, yMax, advance) of ch's glyph."""
+    name = font.getBestCmap()[ord(ch)]
+    glyph = font["glyf"][name]
+    glyph.recalcBounds(font["glyf"])
+    return glyph.xMin, glyph.yMin, glyph.xMax, glyph.yMax, font["hmtx"][name][0]
+
+
+@pytest.mark.parametrize(("ch", "plain", "raised"), [("⁷", "7", True), ("¹", "1", True), ("⁰", "0", True), ("⁹", "9", True)])
+def test_superscripts_are_glyphs_of_their_own_smaller_and_raised(noto: fonts.FontSet, ch: str, plain: str, raised: bool) -> None:
+    """Noto Sans SC lacks ⁷: the prepared font has it, so the text layer can carry it."""
+    font = TTFont(noto.regular.path)
+    small, big = _bounds(font, ch), _bounds(font, plain)
+    upem = font["head"].unitsPerEm
+    assert noto.route(ch) is Route.MAIN
+    assert small[3] - small[1] == pytest.approx(fonts.SUPER_SCALE * (big[3] - big[1]), abs=3)
+    assert small[4] == pytest.approx(fonts.SUPER_SCALE * big[4], abs=1)
+    assert small[1] == pytest.approx(fonts.SUPER_SCALE * big[1] + fonts.SUPER_RISE * upem, abs=3)
+
+
+def test_full_width_digits_are_drawn_with_the_ordinary_digits(noto: fonts.FontSet) -> None:
+    for face in (noto.regular, noto.bold):
+        cmap = TTFont(face.path).getBestCmap()
+        assert [cmap[ord(c)] for c in "２０２５"] == [cmap[ord(c)] for c in "2025"]
+
+
+def test_traditional_script_gets_noto_sans_tc_and_keeps_every_character() -> None:
+    from leshan_pub.script import Script
+
+    traditional = prepare_fonts([("segment a", "樂山全釩液流電池，中英對照版，術語表¹⁷⁷Lu")], script=Script.HANT)
+    assert traditional.family == "Noto Sans TC"
+    assert TTFont(traditional.regular.path)["name"].getDebugName(1) == "Noto Sans TC"
+    assert set("樂山全釩液流電池對照術語表⁷") <= traditional.covered
+    assert traditional.second == ()  # nothing missing: no second face
+
+
+def test_characters_the_scripts_font_lacks_come_from_the_other_one() -> None:
+    """乐 and 钒 quoted in a traditional article: Noto Sans TC lacks them, Noto Sans SC draws them."""
+    from leshan_pub.script import Script
+
+    mixed = prepare_fonts([("segment a", "樂山的乐山和钒電池¹⁷⁷Lu")], script=Script.HANT)
+    assert mixed.family == "Noto Sans TC"
+    assert (mixed.route("樂"), mixed.route("乐"), mixed.route("钒"), mixed.route("⁷")) == (
+        Route.MAIN, Route.SECOND, Route.SECOND, Route.MAIN)
+    second = TTFont(mixed.second[0].path)
+    assert second["name"].getDebugName(1) == "Noto Sans SC" and len(second.getGlyphOrder()) < 400
 
 
 def test_routes(noto: fonts.FontSet) -> None:

@@ -194,6 +194,10 @@ EncodingOpt = Annotated[
     str | None,
     typer.Option("--encoding", help="Source encoding: utf-8, gb18030, big5 or utf-16 (default: detected)."),
 ]
+ScriptOpt = Annotated[
+    str,
+    typer.Option("--source-script", help="The article's script: auto (detected), zh-Hans or zh-Hant."),
+]
 BeamsOpt = Annotated[int, typer.Option("--beams", min=1, max=16, help="Beam size.")]
 BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, max=1024, help="Segments per batch.")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")]
@@ -229,7 +233,7 @@ def _project_memory(memory: Path | None, glossary: Path | None):  # noqa: ANN202
 _OVERRIDES = {
     "model": "model", "engine": "engine", "beams": "beams", "batch_size": "batch_size", "device": "device",
     "out": "out", "fmt": "formats", "page_size": "page_size", "layout": "layout", "font": "font",
-    "encoding": "encoding",
+    "encoding": "encoding", "source_script": "script",
 }
 
 
@@ -314,6 +318,7 @@ def build(
     layout: LayoutOpt = Layout.side_by_side,
     font: FontOpt = None,
     encoding: EncodingOpt = None,
+    source_script: ScriptOpt = "auto",
     beams: BeamsOpt = 4,
     batch_size: BatchOpt = 16,
     device: DeviceOpt = "auto",
@@ -333,7 +338,7 @@ def build(
     memory_settings = _memory(memory, terms.glossary, fuzzy_threshold, settings)
     result = run_build(
         source, terms.glossary, load, settings.out, settings.formats, options, settings.encoding, memory_settings,
-        settings.batch_size,
+        settings.batch_size, settings.script,
     )
     _report_segments(result.segments)
     _report_translation(result.translation)
@@ -353,13 +358,16 @@ def segment(
     memory: MemoryOpt = None,
     fuzzy_threshold: ThresholdOpt = 75.0,
     project: ProjectOpt = None,
+    source_script: ScriptOpt = "auto",
 ) -> None:
     """Split an article into segments and write (or update) its segment file; new ones are looked up in the memory."""
     from .pipeline import segment_source
 
     settings = _settings(ctx, source)
     terms = _glossary(ctx, settings).glossary
-    _, report = segment_source(source, terms, settings.encoding, _memory(memory, terms, fuzzy_threshold, settings))
+    _, report = segment_source(
+        source, terms, settings.encoding, _memory(memory, terms, fuzzy_threshold, settings), settings.script
+    )
     _report_segments(report)
 
 
@@ -533,7 +541,9 @@ def status(
     if as_json:
         report = {
             "project": {"name": settings.name, "file": str(settings.file)} if settings.file else None,
-            "segment_file": str(segfile), "segments": len(document.segments), "states": states, "qa": severities,
+            "segment_file": str(segfile), "segments": len(document.segments),
+            "script": str(document.script), "source_language": document.source_language,
+            "states": states, "qa": severities,
             "term_success": _term_success_json(stats), **_glossary_json(terms),
             "not_approved": blockers, "qa_errors": errors, "ready_for_final": not blockers and not errors,
         }
@@ -542,6 +552,7 @@ def status(
         return
     typer.echo(f"{segfile}: {len(document.segments)} segments")
     typer.echo(f"  project: {settings.name or '(unnamed)'} ({settings.file})" if settings.file else "  project: none")
+    typer.echo(f"  script               {document.script} ({document.source_language})")
     for state, count in states.items():
         typer.echo(f"  {state:<20} {count}")
     for severity, count in severities.items():
@@ -877,6 +888,8 @@ def _report_segments(report: Any) -> None:
         f"{report.segment_file}: {report.total} segments "
         f"({report.kept} kept, {report.reused} reused, {report.new} new, {len(report.dropped)} dropped){memory}"
     )
+    if report.script is not None:
+        typer.echo(f"  script {report.script.describe()}")
     for segment in report.dropped:
         typer.echo(f"  dropped {segment.id} [{segment.state}]: {segment.source[:40]}", err=True)
     if report.backup:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from .provenance import Signature, document_signature
+from .script import Script
 
 
 class Role(StrEnum):
@@ -102,7 +103,11 @@ class Provenance:
 
 @dataclass
 class Document:
-    """A whole article as segments, with its name (the file stem) and provenance."""
+    """A whole article as segments, with its name (the file stem), provenance and script.
+
+    script is what detection found in the article (or the user forced); source_language is the
+    code CAT tools read (zh-TW for traditional, zh-CN otherwise).
+    """
 
     name: str
     segments: list[Segment]
@@ -110,6 +115,7 @@ class Document:
     source_language: str = "zh-CN"
     target_language: str = "en"
     original: str = ""  # the source article's file name
+    script: Script = Script.HANS
 
     @property
     def title(self) -> str:

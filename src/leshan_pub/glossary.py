@@ -14,7 +14,7 @@ from pathlib import Path
 from .atomic import write_bytes_atomic
 from .errors import GlossaryError
 from .files import read_input
-from .terms import Glossary, Term, TermHit
+from .terms import Glossary, Term, TermHit, nfkc_fold
 from .terms import source_key as _key
 
 __all__ = ["Glossary", "Term", "TermHit"]  # the term model, re-exported for callers that load files
@@ -182,7 +182,10 @@ def _check_sources(i: int, terms: Sequence[Term], places: Sequence[str], by_key:
         key = _key(source)
         j = by_key.setdefault(key, i)
         if j == i and n and key == _key(term.source):
-            return [(i, f"source variant '{source}' is the source term '{term.source}' itself; remove it", True)]
+            if nfkc_fold(source, casefold=True)[0] == nfkc_fold(term.source, casefold=True)[0]:
+                return [(i, f"source variant '{source}' is the source term '{term.source}' itself; remove it", True)]
+            return [(i, f"source variant '{source}' is '{term.source}' in the other script, which matches "
+                        "without being listed; remove it", True)]
         if j == i:
             continue
         other = terms[j]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
+from .script import to_simplified
 from .terms import nfkc_fold
 
 
@@ -187,8 +188,13 @@ def _zh_special_figures(text: str, origin: list[int], normalized: str) -> list[F
 
 
 def chinese_figures(text: str) -> list[Figure]:
-    """Every figure in Chinese text, in order, with 万/亿 applied and ranges split into both ends; [] when none."""
-    normalized, origin = nfkc_fold(text)
+    """Every figure in Chinese text, in order, with 万/亿 applied and ranges split into both ends; [] when none.
+
+    Traditional text reads alike (億, 萬, 兩 as 亿, 万, 两); figures keep the author's offsets.
+    """
+    folded, first = nfkc_fold(text)
+    normalized, back = to_simplified(folded)
+    origin = [first[i] for i in back]
     figures = _zh_special_figures(text, origin, normalized)
     masked = _mask(_mask(_mask(normalized, _ZH_PLAN), _ZH_FRACTION), _NON_FIGURE)
     for match in _ZH_FIGURE.finditer(masked):

@@ -19,6 +19,7 @@ from .locking import segment_file_lock
 from .memory import LeverageReport, MemorySettings, leverage, memory_path, read_memory, record_segments
 from .provenance import Origin, machine_signature, public_model_name
 from .read import read_article, require_chinese
+from .script import AUTO, ScriptReport, resolve_script
 from .segfile import SUFFIX, document_name, keep_backup, read_segment_file, segment_file_for, write_segment_file
 from .segment import segment_blocks, segmenter_version
 from .structure import parse_structure
@@ -44,6 +45,7 @@ class SegmentReport:
     backup: Path | None = None
     memory: LeverageReport = field(default_factory=LeverageReport)  # new segments filled from the memory
     memory_path: Path | None = None  # where dropped human work was recorded; None without a memory
+    script: ScriptReport | None = None  # the article's script, detected or forced
 
 
 @dataclass
@@ -184,15 +186,20 @@ def merge_segments(fresh: list[Segment], old: Document | None) -> tuple[list[Seg
 
 
 def segment_source(
-    source: Path, glossary: Glossary | None, encoding: str | None = None, memory: MemorySettings | None = None
+    source: Path, glossary: Glossary | None, encoding: str | None = None, memory: MemorySettings | None = None,
+    script: str = AUTO,
 ) -> tuple[Document, SegmentReport]:
     """Split the article into segments, merged with its existing segment file, and write that file.
 
     With a memory, every reviewed and approved segment of the old file is recorded in it first
     (dropped ones included), and new segments are filled from it: exact matches as reviewed,
-    the best fuzzy match as a draft.
+    the best fuzzy match as a draft. script "auto" detects the article's script (zh-Hans,
+    zh-Hant or mixed); "zh-Hans" or "zh-Hant" forces it. It is recorded in the segment file and
+    picks the PDF's font and page labels.
     """
-    blocks = parse_structure(read_article(source, encoding))
+    text = read_article(source, encoding)
+    found = resolve_script(text, script)
+    blocks = parse_structure(text)
     fresh = segment_blocks(blocks)
     if not fresh:
         raise InputError(f"{source} has no text to translate")
@@ -207,6 +214,7 @@ def segment_source(
         if memory is not None and memory.path is not None:
             report.memory = leverage(segments, read_memory(memory.path), memory.fuzzy_threshold)
             report.new -= report.memory.exact + report.memory.fuzzy
+        report.script = found
         if old is not None and any(s.state.is_human for s in report.dropped):
             # Reviewed work whose source sentence changed leaves the file; a timestamped copy stays.
             report.backup = keep_backup(segfile)
@@ -215,6 +223,8 @@ def segment_source(
             segments=segments,
             provenance=_provenance(glossary, old.provenance if old else None),
             original=source.name,
+            source_language=found.script.language_tag,
+            script=found.script,
         )
         write_segment_file(segfile, document)
     return document, report
@@ -402,13 +412,17 @@ def build(
     encoding: str | None = None,
     memory: MemorySettings | None = None,
     chunk_size: int = 16,
+    script: str = AUTO,
 ) -> BuildResult:
-    """Segment, translate and publish one article; the segment file beside it keeps all review work."""
+    """Segment, translate and publish one article; the segment file beside it keeps all review work.
+
+    script: "auto" (detect), "zh-Hans" or "zh-Hant", as segment_source takes it.
+    """
     from .publish import publish
 
     segfile = segment_file_for(source)
     with segment_file_lock(segfile):  # held from segmenting to the translated file
-        document, seg_report = segment_source(source, glossary, encoding, memory)
+        document, seg_report = segment_source(source, glossary, encoding, memory, script)
         before = document.provenance
         tr_report = translate_document(
             document, glossary, load, memory=None, save=lambda d: write_segment_file(segfile, d), chunk_size=chunk_size

@@ -15,6 +15,7 @@ from .errors import ProvenanceError, SegmentFileError
 from .files import parse_untrusted_xml, read_input
 from .locking import DEFAULT_TIMEOUT, segment_file_lock
 from .provenance import Signature, attribute, parse_signature
+from .script import script_of
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
 LP_NS = "urn:leshan-pub:segment-file:1"
@@ -82,6 +83,7 @@ def render_xliff(document: Document) -> bytes:
             "source-language": document.source_language,
             "target-language": document.target_language,
             "datatype": "plaintext",
+            f"{_LP}script": document.script,  # zh-Hans, zh-Hant or mixed: what source-language cannot say
         },
     )
     header = ET.SubElement(file, f"{_X}header")
@@ -179,6 +181,7 @@ def parse_xliff(data: bytes, name: str = "segment file") -> Document:
         source_language=file.get("source-language", "zh-CN"),
         target_language=file.get("target-language", "en"),
         original=file.get("original", ""),
+        script=script_of(file.get("source-language", "zh-CN"), file.get(f"{_LP}script", "")),
     )
 
 

@@ -8,6 +8,7 @@ from functools import cached_property
 
 from .document import Block, Role
 from .rules import load_rules
+from .script import to_simplified
 
 _CJK = r"[\u3400-\u9fff\uf900-\ufaff]"
 _TWO_PHRASES = re.compile(rf"^\S*{_CJK}\S*[ \u3000]+\S*{_CJK}\S*$")
@@ -47,11 +48,14 @@ class _Rules:
     def is_short(self, text: str) -> bool:
         return len(text) <= self.short_line and not self.ends_sentence(text)
 
+    # The labels in structure.toml are simplified; a traditional article's 記者 and 圖 are matched
+    # in their simplified form (character by character, so lengths and positions stay the author's).
+
     def is_credit(self, text: str) -> bool:
-        return bool(self.credit.match(text))
+        return bool(self.credit.match(to_simplified(text)[0]))
 
     def is_caption(self, text: str) -> bool:
-        bare = text.strip(_BRACKETS)
+        bare = to_simplified(text)[0].strip(_BRACKETS)
         return bare.endswith(self.caption_suffixes) or bare.startswith(self.caption_prefixes)
 
     def is_heading(self, text: str) -> bool:

@@ -1,6 +1,7 @@
 """The term model: Term, TermHit and leftmost-longest matching of glossary terms in Chinese text.
 
-Engines, verification and QA share these; reading and editing glossary files is glossary.py's job.
+Matching ignores full-width/half-width forms and simplified/traditional script (樂山 finds 乐山's
+entry). Engines, verification and QA share these; reading and editing glossary files is glossary.py's job.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .script import to_simplified
+
 
 @dataclass(frozen=True)
 class Term:
     """One glossary entry: the Chinese term, its approved English, accepted variants and forbidden renderings.
 
-    source_variants are other spellings of the Chinese (traditional characters, say) that match as the
-    same entry.
+    source_variants are other Chinese forms that match as the same entry: regional vocabulary
+    (多晶矽 for 多晶硅), not the traditional spelling, which matches without being listed.
     """
 
     source: str
@@ -76,9 +79,17 @@ def nfkc_fold(text: str, casefold: bool = False) -> tuple[str, list[int]]:
     return "".join(folded), origin
 
 
+def match_fold(text: str) -> tuple[str, list[int]]:
+    """text as glossary matching sees it (NFKC, casefolded, folded to simplified characters), with
+    the offset in text of every character of the result."""
+    folded, origin = nfkc_fold(text, casefold=True)
+    simplified, back = to_simplified(folded)
+    return simplified, [origin[i] for i in back]
+
+
 def source_key(source: str) -> str:
-    """The form a Chinese source term is matched by (NFKC, casefolded)."""
-    return nfkc_fold(source, casefold=True)[0]
+    """The form a Chinese source term is matched by: 樂山, 乐山 and full-width forms alike."""
+    return match_fold(source)[0]
 
 
 class Glossary:
@@ -104,8 +115,11 @@ class Glossary:
         return len(self.terms)
 
     def find(self, text: str) -> list[TermHit]:
-        """Every term occurrence in text, leftmost-longest, non-overlapping; [] when none."""
-        folded, origin = nfkc_fold(text, casefold=True)
+        """Every term occurrence in text, leftmost-longest, non-overlapping; [] when none.
+
+        Offsets are the author's: hit.start and hit.end index text itself, whatever its script.
+        """
+        folded, origin = match_fold(text)
         hits: list[TermHit] = []
         i = 0
         while i < len(folded):

@@ -6,7 +6,7 @@ import importlib
 import os
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import __version__
@@ -14,6 +14,8 @@ from ..atomic import remove_stale_temps
 from ..document import Document, Segment
 from ..errors import PublishError
 from ..provenance import glossary_tag
+from ..rules import load_rules
+from ..script import Script
 from ..terms import Glossary, Term
 
 # name -> "module:function"; a writer is imported only when its format is asked for, so
@@ -131,19 +133,55 @@ def _fsync(path: Path) -> None:
 # --- what both writers print -------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Labels:
+    """The Chinese the tool prints on pages, in one script (data/labels.toml)."""
+
+    edition: str  # under the title: 中英对照版 / 中英對照版
+    glossary: str  # heading of the glossary appendix: 术语表 / 術語表
+    column: str  # the DOCX table's Chinese column head
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        return (self.edition, self.glossary, self.column)
+
+
+def page_labels(script: Script, can_draw: Callable[[str], bool] = lambda _: True) -> Labels:
+    """The labels in the article's script (simplified for a mixed one).
+
+    When the font cannot draw them (a user's traditional font on a simplified article) but can
+    draw the other script's, those: the tool's own words never stop a publish.
+    """
+    table = load_rules("labels")
+    first = Script.HANT if script is Script.HANT else Script.HANS
+    other = Script.HANS if first is Script.HANT else Script.HANT
+    chosen = Labels(**table[first.value])
+    if not can_draw("".join(chosen.texts)):
+        alternative = Labels(**table[other.value])
+        if can_draw("".join(alternative.texts)):
+            return alternative
+    return chosen
+
+
 def block_text(block: Sequence[Segment]) -> tuple[str, str]:
     """A block's Chinese (segments joined with "") and English (joined with " "; "" when none)."""
     return "".join(s.source for s in block), " ".join(s.target.strip() for s in block if s.target.strip())
 
 
 def terms_used(document: Document, glossary: Glossary | None) -> list[Term]:
-    """Glossary terms found in the document's Chinese, in order of first use; [] without a glossary."""
+    """Glossary terms found in the document's Chinese, in order of first use; [] without a glossary.
+
+    Each term's source is as the article first writes it (樂山 in a traditional article whose
+    glossary has 乐山), so the appendix speaks the article's script.
+    """
     if glossary is None:
         return []
     found: dict[str, Term] = {}
     for segment in document.segments:
         for hit in glossary.find(segment.source):
-            found.setdefault(hit.term.source, hit.term)
+            if hit.term.source not in found:
+                written = segment.source[hit.start : hit.end]
+                found[hit.term.source] = hit.term if written == hit.term.source else replace(hit.term, source=written)
     return list(found.values())
 
 

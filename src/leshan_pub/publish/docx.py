@@ -22,7 +22,7 @@ from docx.text.run import Run
 from .. import __version__
 from ..document import Document, Role, Segment
 from ..terms import Glossary, Term
-from . import UNTRANSLATED, PublishOptions, block_text, provenance_text, review_notice, terms_used
+from . import UNTRANSLATED, Labels, PublishOptions, block_text, page_labels, provenance_text, review_notice, terms_used
 from .fonts import family_name
 
 PAGE_SIZES = {"A4": (Mm(210), Mm(297)), "Letter": (Mm(215.9), Mm(279.4))}
@@ -44,24 +44,26 @@ ROLE_STYLES = {
     Role.CAPTION: "Caption",
     Role.CREDIT: CREDIT_STYLE,
 }
-COLUMN_HEADS = ("中文", "English")
-GLOSSARY_HEADING = ("术语表", "Glossary")
+# The Chinese halves of these are page labels in the article's script (publish.page_labels).
+COLUMN_HEAD_EN, GLOSSARY_HEADING_EN = "English", "Glossary"
 
 
 def write_docx(document: Document, glossary: Glossary | None, path: Path, options: PublishOptions) -> None:
     """Write document as a DOCX at path: one table row per block, a DRAFT header while unapproved."""
     word = docx.Document()
-    family = family_name(options.font)
+    family = family_name(options.font, document.script)
+    labels = page_labels(document.script)
+    language = document.source_language  # zh-TW for a traditional article: Word's East Asian language
     terms = terms_used(document, glossary)
     _page(word.sections[0], options.page_size)
     _styles(word, family)
     _properties(word, document, glossary, terms)
     _header_footer(word.sections[0], document, family)
-    table = _table(word, family)
+    table = _table(word, family, labels, language)
     blocks = document.blocks()
     for block in [b for b in blocks if b[0].role is Role.TITLE] + [b for b in blocks if b[0].role is not Role.TITLE]:
-        _block_row(table, block, family, document.target_language)
-    _glossary(word, terms, family, document.target_language)
+        _block_row(table, block, family, document.target_language, language)
+    _glossary(word, terms, family, document.target_language, labels, language)
     word.save(str(path))
 
 
@@ -140,14 +142,17 @@ def _language(run: Run, tag: str, east_asian: bool) -> None:
     run._element.get_or_add_rPr().append(lang)
 
 
-def chinese_run(paragraph: Paragraph, text: str, family: str, italic_style: bool = False) -> Run:
-    """A run of Chinese: the CJK family in every slot (digits and Latin inside it match), zh-CN."""
+def chinese_run(
+    paragraph: Paragraph, text: str, family: str, italic_style: bool = False, language: str = "zh-CN"
+) -> Run:
+    """A run of Chinese: the CJK family in every slot (digits and Latin inside it match), tagged
+    with language (zh-CN, or zh-TW for traditional)."""
     run = paragraph.add_run(text)
     run.font.name = family
     _east_asian_font(run._element.get_or_add_rPr(), family, hint=True)
     if italic_style:
         run.font.italic = False  # Chinese has no italic; a slanted CJK glyph is a printing error
-    _language(run, "zh-CN", east_asian=True)
+    _language(run, language, east_asian=True)
     return run
 
 
@@ -161,7 +166,7 @@ def english_run(paragraph: Paragraph, text: str, target_language: str) -> Run:
 # --- table ----------------------------------------------------------------------------------------
 
 
-def _table(word: WordDocument, family: str) -> Table:
+def _table(word: WordDocument, family: str, labels: Labels, language: str = "zh-CN") -> Table:
     """The two-column table with a header row that Word repeats on every page."""
     table = word.add_table(rows=0, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -171,8 +176,8 @@ def _table(word: WordDocument, family: str) -> Table:
         column.width = half
     _borders(table)
     zh_cell, en_cell = _row(table, half)
-    chinese_run(zh_cell.paragraphs[0], COLUMN_HEADS[0], family)
-    english_run(en_cell.paragraphs[0], COLUMN_HEADS[1], "en")
+    chinese_run(zh_cell.paragraphs[0], labels.column, family, language=language)
+    english_run(en_cell.paragraphs[0], COLUMN_HEAD_EN, "en")
     for cell in (zh_cell, en_cell):
         cell.paragraphs[0].style = word.styles[COLUMN_HEAD_STYLE]
     table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
@@ -200,14 +205,14 @@ def _borders(table: Table) -> None:
     table._tbl.tblPr.append(borders)
 
 
-def _block_row(table: Table, block: Sequence[Segment], family: str, target_language: str) -> None:
+def _block_row(table: Table, block: Sequence[Segment], family: str, target_language: str, language: str = "zh-CN") -> None:
     zh, en = block_text(block)
     role = block[0].role
     style = table.part.document.styles[ROLE_STYLES[role]]
     zh_cell, en_cell = _row(table, table.columns[0].width)
     for cell in (zh_cell, en_cell):
         cell.paragraphs[0].style = style
-    chinese_run(zh_cell.paragraphs[0], zh, family, italic_style=role is Role.CAPTION)
+    chinese_run(zh_cell.paragraphs[0], zh, family, italic_style=role is Role.CAPTION, language=language)
     english = english_run(en_cell.paragraphs[0], en or UNTRANSLATED, target_language)
     if not en:
         english.font.color.rgb, english.font.italic = GREY, True
@@ -224,7 +229,7 @@ def _header_footer(section: Section, document: Document, family: str) -> None:
         run = english_run(header, notice, "en")
         run.font.bold, run.font.color.rgb, run.font.size = True, RED, Pt(9)
     else:
-        chinese_run(header, document.title, family).font.size = Pt(8)
+        chinese_run(header, document.title, family, language=document.source_language).font.size = Pt(8)
         if document.english_title:
             english_run(header, "  " + document.english_title, document.target_language).font.size = Pt(8)
     footer = section.footer.paragraphs[0]
@@ -280,7 +285,9 @@ def _limit(text: str, sep: str = "") -> str:
     return cut + "…"
 
 
-def _glossary(word: WordDocument, terms: list[Term], family: str, target_language: str) -> None:
+def _glossary(
+    word: WordDocument, terms: list[Term], family: str, target_language: str, labels: Labels, language: str = "zh-CN"
+) -> None:
     """The glossary terms the article uses, Chinese and English, as tabbed paragraphs after the table.
 
     Paragraphs, not a table: a table row per term would count as a translated row.
@@ -288,9 +295,9 @@ def _glossary(word: WordDocument, terms: list[Term], family: str, target_languag
     if not terms:
         return
     heading = word.add_paragraph(style="Heading 1")
-    chinese_run(heading, GLOSSARY_HEADING[0], family)
-    english_run(heading, "  " + GLOSSARY_HEADING[1], "en")
+    chinese_run(heading, labels.glossary, family, language=language)
+    english_run(heading, "  " + GLOSSARY_HEADING_EN, "en")
     for term in terms:
         entry = word.add_paragraph(style=GLOSSARY_STYLE)
-        chinese_run(entry, term.source, family)
+        chinese_run(entry, term.source, family, language=language)
         english_run(entry, "\t" + term.target, target_language)

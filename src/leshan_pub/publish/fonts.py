@@ -1,4 +1,5 @@
-"""Fonts for the PDF: find a TrueType CJK font, subset and instance it per document, route missing glyphs."""
+"""Fonts for the PDF: find a TrueType CJK font for the article's script, subset and instance it per
+document, add the forms it lacks, route missing glyphs."""
 
 from __future__ import annotations
 
@@ -24,10 +25,13 @@ from fontTools.ttLib import TTCollection, TTFont, TTLibError
 from fontTools.varLib import instancer
 
 from ..errors import PublishError
+from ..script import Script
 
 CJK_PACKAGE = "justmytype_intl_cjk"
-CJK_FONT_GLOB = "NotoSansSC*.ttf"
-DEFAULT_FAMILY = "Noto Sans SC"
+# The Noto Sans CJK families the package ships as variable TrueType (glyf), by script: each draws
+# its own region's glyph forms, and Noto Sans TC has no simplified-only characters (乐, 钒).
+CJK_FONTS = {Script.HANS: ("NotoSansSC*.ttf", "Noto Sans SC"), Script.HANT: ("NotoSansTC*.ttf", "Noto Sans TC")}
+CJK_FONT_GLOB, DEFAULT_FAMILY = CJK_FONTS[Script.HANS]
 CACHE_ENV = "LESHAN_PUB_CACHE_DIR"
 REGULAR, BOLD = 400, 700
 # A synthetic oblique for English captions: Noto Sans SC has no italic, and skewing the Latin
@@ -35,19 +39,29 @@ REGULAR, BOLD = 400, 700
 OBLIQUE_SKEW = math.tan(math.radians(10))
 # Keep the cache bounded: a font set is about 3 files of 100-400 KB per article.
 CACHE_MAX_FILES = 300
+# Superscripts and subscripts the font lacks (Noto has ¹²³ but no ⁷) are added as its own digits,
+# smaller and raised or lowered, in em: the text layer then carries ¹⁷⁷ as the author wrote it.
+SUPER_SCALE, SUPER_RISE, SUB_RISE = 0.62, 0.36, -0.12
+# Bump when what _build writes changes, so cached fonts of an earlier recipe are not reused.
+FONT_RECIPE = "2"
 
 # Always in the subset, so edits to the English rarely change the cache key: printable ASCII,
 # Latin-1, general punctuation, CJK punctuation and the full-width forms.
 _BASE_RANGES = ((0x20, 0x7E), (0xA0, 0xFF), (0x2010, 0x2027), (0x2030, 0x203A), (0x3000, 0x3011), (0xFF01, 0xFF5E))
 BASE_CHARACTERS = frozenset(chr(c) for lo, hi in _BASE_RANGES for c in range(lo, hi + 1))
+# Full-width digits and letters (２０２５, ＬＥＤ): set with the ordinary glyphs, as Chinese printers do.
+FULL_WIDTH_ALNUM = frozenset(
+    chr(c) for lo, hi in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for c in range(lo, hi + 1)
+)
 
 
 class Route(StrEnum):
     """How one character is drawn."""
 
-    MAIN = "main"  # a glyph of the CJK font
-    SUPER = "super"  # its plain form raised and smaller (¹⁷⁷ -> 177)
-    SUB = "sub"  # its plain form lowered and smaller (H₂O -> H2O)
+    MAIN = "main"  # a glyph of the CJK font (with the super/subscripts and digit forms we add)
+    SUPER = "super"  # its plain form raised and smaller: only where no glyph could be added
+    SUB = "sub"  # its plain form lowered and smaller: likewise
+    SECOND = "second"  # a glyph of the other script's Noto font (乐 in a traditional article)
     FALLBACK = "fallback"  # a glyph of reportlab's Vera.ttf
 
 
@@ -71,14 +85,18 @@ class FontSet:
     fallback: Face
     covered: frozenset[str] = field(repr=False)
     fallback_covered: frozenset[str] = field(repr=False)
+    second: tuple[Face, ...] = ()  # regular, bold, oblique of the other script's font; () when not needed
+    second_covered: frozenset[str] = field(default=frozenset(), repr=False)
 
     def route(self, ch: str) -> Route | None:
         """How ch is drawn; None when no face has it."""
+        if ch in self.covered:
+            return Route.MAIN
+        if ch in self.second_covered:
+            return Route.SECOND
         shifted = script_shift(ch)
         if shifted is not None:
             return shifted[0]
-        if ch in self.covered:
-            return Route.MAIN
         if ch in self.fallback_covered:
             return Route.FALLBACK
         return None
@@ -87,8 +105,8 @@ class FontSet:
 def script_shift(ch: str) -> tuple[Route, str] | None:
     """(SUPER or SUB, the plain character) for superscript/subscript digits and signs, else None.
 
-    Noto Sans SC lacks ⁰ and ⁵-⁹; drawing every one of them as a shifted plain character keeps
-    ¹⁷⁷ in one style, and the text layer keeps the NFKC-equal digits.
+    Noto Sans SC lacks ⁰ and ⁴-⁹: _add_forms draws every one of them from the plain character,
+    smaller and shifted, so ¹⁷⁷ keeps one style.
     """
     if not ("\u2070" <= ch <= "\u209f" or ch in "\u00b9\u00b2\u00b3"):
         return None
@@ -100,12 +118,14 @@ def script_shift(ch: str) -> tuple[Route, str] | None:
     return None
 
 
-def find_cjk_font(package: str = CJK_PACKAGE) -> Path:
-    """The Noto Sans SC variable TrueType shipped by justmytype-intl-cjk; PublishError when absent."""
+def find_cjk_font(package: str = CJK_PACKAGE, script: Script = Script.HANS) -> Path:
+    """The Noto Sans SC (or, for traditional script, TC) variable TrueType shipped by
+    justmytype-intl-cjk; PublishError when absent."""
     spec = importlib.util.find_spec(package)
     folders = list(spec.submodule_search_locations or []) if spec else []
+    glob = CJK_FONTS.get(script, CJK_FONTS[Script.HANS])[0]
     for folder in folders:
-        found = sorted(Path(folder).rglob(CJK_FONT_GLOB))
+        found = sorted(Path(folder).rglob(glob))
         if found:
             return found[0]
     raise PublishError(
@@ -145,9 +165,24 @@ def cache_root(cache_dir: Path | None = None) -> Path:
     return Path(platformdirs.user_cache_dir("leshan-pub"))
 
 
-def family_name(font: Path | None = None) -> str:
-    """The family name of a user's font, or Noto Sans SC; for DOCX font slots (no file is changed)."""
-    return _family(Face(Path(font))) if font is not None else DEFAULT_FAMILY
+def family_name(font: Path | None = None, script: Script = Script.HANS) -> str:
+    """The family name of a user's font, or the Noto Sans family for the script (TC for traditional,
+    SC otherwise); for DOCX font slots (no file is changed)."""
+    return _family(Face(Path(font))) if font is not None else CJK_FONTS.get(script, CJK_FONTS[Script.HANS])[1]
+
+
+def can_draw(font: Path | None, text: str, script: Script = Script.HANS) -> bool:
+    """Whether the font publishing would use (a user's, else the packaged one for script) has every
+    character of text; for choosing page labels a user's font can draw."""
+    if font is None:
+        path = find_cjk_font(script=Script.HANT if script is Script.HANT else Script.HANS)
+        return set(text) <= _cmap(Face(path))
+    path = Path(font)
+    try:
+        count = len(TTCollection(path, lazy=True).fonts) if _is_collection(path) else 1
+        return any(set(text) <= _cmap(Face(path, i)) for i in range(count))
+    except (TTLibError, OSError, PublishError):
+        return True  # prepare_fonts says what is wrong with the font
 
 
 def _family(face: Face) -> str:
@@ -160,31 +195,46 @@ def _family(face: Face) -> str:
 
 
 def prepare_fonts(
-    texts: Iterable[tuple[str, str]], font: Path | None = None, cache_dir: Path | None = None
+    texts: Iterable[tuple[str, str]], font: Path | None = None, cache_dir: Path | None = None,
+    script: Script = Script.HANS,
 ) -> FontSet:
     """Faces that draw every character of texts, given as (where, text) pairs for messages.
 
-    The CJK font (a user's TrueType, else Noto Sans SC) is subset to the characters used and,
-    when variable, instanced at regular and bold; results are cached by (font hash, weight,
-    character-set hash). Raises PublishError for a CFF font or a character no face has.
+    The CJK font (a user's TrueType, else Noto Sans TC for a traditional script, SC otherwise)
+    is subset to the characters used and, when variable, instanced at regular and bold; the
+    superscripts, subscripts and full-width digits and letters it draws are added (_add_forms);
+    results are cached by (font hash, recipe, character-set hash). With the packaged fonts, the
+    characters the script's font lacks (a simplified 乐 quoted in a traditional article) come
+    from the other one, the second face. Raises PublishError for a CFF font or a character no
+    face has.
     """
-    source = _source_face(font, texts := list(texts))
-    characters = _characters(texts)
-    key = _cache_key(source, characters)
+    texts = list(texts)
     folder = cache_root(cache_dir) / "fonts"
-    paths = {style: folder / f"{key}-{style}.ttf" for style in ("400", "700", "400o")}
+    fallback = fallback_face()
+    other: Face | None = None
+    if font is None:
+        source, family, other = _packaged_faces(script)
+    else:
+        source = _source_face(font, texts)
+        family = _family(source)
+    characters = _characters(texts)
+    paths, key = _paths(folder, source, characters)
     cached = all(p.is_file() for p in paths.values())
     # On a cache hit the small subset answers; otherwise check before the slow build.
-    fallback = fallback_face()
-    _check_glyphs(texts, _cmap(Face(paths["400"])) if cached else _cmap(source), _cmap(fallback))
-    if not cached:
-        _build(source, characters, paths)
-        _prune(folder)
-    for path in paths.values():
-        os.utime(path)  # mtime marks last use, for pruning
+    covered = _cmap(Face(paths["400"])) if cached else _cmap(source)
+    missing = "".join(sorted({ch for _, text in texts for ch in text} - covered - _cmap(fallback)))
+    second_missing = "".join(ch for ch in missing if other is not None and ch in _cmap(other))
+    second = _paths(folder, other, _characters([("", second_missing)]))[0] if other and second_missing else {}
+    _check_glyphs(texts, covered | (_cmap(other) if second else frozenset()), _cmap(fallback))
+    for face, wanted, built in ((source, characters, paths), (other, second_missing, second)):
+        if face is not None and built and not all(p.is_file() for p in built.values()):
+            _build(face, _characters([("", wanted)]) if face is other else wanted, built)
+            _prune(folder)
+        for path in built.values():
+            os.utime(path)  # mtime marks last use, for pruning
     regular = Face(paths["400"])
     return FontSet(
-        family=_family(source) if font else DEFAULT_FAMILY,
+        family=family,
         key=hashlib.sha256(key.encode()).hexdigest()[:12],
         regular=regular,
         bold=Face(paths["700"]),
@@ -192,7 +242,22 @@ def prepare_fonts(
         fallback=fallback,
         covered=_cmap(regular),
         fallback_covered=_cmap(fallback),
+        second=tuple(Face(second[style]) for style in ("400", "700", "400o")) if second else (),
+        second_covered=_cmap(Face(second["400"])) if second else frozenset(),
     )
+
+
+def _packaged_faces(script: Script) -> tuple[Face, str, Face]:
+    """(the packaged Noto face for script, its family, the other script's face for what it lacks)."""
+    first = Script.HANT if script is Script.HANT else Script.HANS
+    other = Script.HANS if first is Script.HANT else Script.HANT
+    return Face(find_cjk_font(script=first)), CJK_FONTS[first][1], Face(find_cjk_font(script=other))
+
+
+def _paths(folder: Path, face: Face, characters: str) -> tuple[dict[str, Path], str]:
+    """The cache files of face subset to characters, by style (400, 700, 400o), and their key."""
+    key = _cache_key(face, characters)
+    return {style: folder / f"{key}-{style}.ttf" for style in ("400", "700", "400o")}, key
 
 
 def _source_face(font: Path | None, texts: list[tuple[str, str]]) -> Face:
@@ -245,8 +310,10 @@ def _characters(texts: Iterable[tuple[str, str]]) -> str:
     chars = set(BASE_CHARACTERS)
     for _, text in texts:
         for ch in text:
+            chars.add(ch)
             shifted = script_shift(ch)
-            chars.add(shifted[1] if shifted else ch)
+            if shifted:
+                chars.add(shifted[1])
     return "".join(sorted(chars))
 
 
@@ -269,7 +336,7 @@ def _cache_key(face: Face, characters: str) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     font_hash = digest.hexdigest()[:16]
-    char_hash = hashlib.sha256(characters.encode()).hexdigest()[:16]
+    char_hash = hashlib.sha256(f"{FONT_RECIPE}:{characters}".encode()).hexdigest()[:16]
     return f"{font_hash}-{face.subfont_index}-{char_hash}"
 
 
@@ -285,10 +352,58 @@ def _build(source: Face, characters: str, paths: dict[str, Path]) -> None:
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=characters)
     subsetter.subset(font)
-    regular = _instance(font, REGULAR)
+    regular = _add_forms(_instance(font, REGULAR), characters)
     _save_atomic(regular, paths["400"])
-    _save_atomic(_instance(font, BOLD), paths["700"])
+    _save_atomic(_add_forms(_instance(font, BOLD), characters), paths["700"])
     _save_atomic(_oblique(regular), paths["400o"])
+
+
+def _add_forms(font: TTFont, characters: str) -> TTFont:
+    """font with a glyph for every superscript and subscript of characters (its own plain glyph,
+    scaled and shifted), and full-width digits and letters mapped to its ordinary ones.
+
+    Drawing them as these characters, not as their plain forms, keeps the PDF's text layer the
+    author's: ¹⁷⁷Lu copies out as ¹⁷⁷Lu, ２０２５ as ２０２５, while ２０２５ is still set in
+    proportional digits as Chinese printers do. Superscripts the font has (¹²³) are redrawn too,
+    so ¹⁷⁷ keeps one style.
+    """
+    cmap = font.getBestCmap()
+    glyph_set, glyf, hmtx = font.getGlyphSet(), font["glyf"], font["hmtx"]
+    vmtx = font["vmtx"] if "vmtx" in font else None
+    upem = font["head"].unitsPerEm
+    order = list(font.getGlyphOrder())
+    mapped: dict[int, str] = {}
+    for ch in characters:
+        if ch in FULL_WIDTH_ALNUM:
+            plain = unicodedata.normalize("NFKC", ch)
+            if ord(plain) in cmap:
+                mapped[ord(ch)] = cmap[ord(plain)]
+            continue
+        shifted = script_shift(ch)
+        if shifted is None or ord(shifted[1]) not in cmap:
+            continue
+        route, plain = shifted
+        base = cmap[ord(plain)]
+        rise = (SUPER_RISE if route is Route.SUPER else SUB_RISE) * upem
+        recorder = DecomposingRecordingPen(glyph_set)
+        glyph_set[base].draw(recorder)
+        pen = TTGlyphPen(None)
+        recorder.replay(TransformPen(pen, (SUPER_SCALE, 0, 0, SUPER_SCALE, 0, rise)))
+        name = f"uni{ord(ch):04X}.lp"
+        glyph = pen.glyph()
+        glyph.recalcBounds(glyf)
+        glyf[name] = glyph
+        hmtx[name] = (round(hmtx[base][0] * SUPER_SCALE), getattr(glyph, "xMin", 0))
+        if vmtx is not None:
+            vmtx[name] = vmtx[base]
+        order.append(name)
+        mapped[ord(ch)] = name
+    if mapped:
+        font.setGlyphOrder(order)
+        for table in font["cmap"].tables:
+            if table.isUnicode():
+                table.cmap.update({c: n for c, n in mapped.items() if c <= 0xFFFF or table.format in (12, 13)})
+    return font
 
 
 def _instance(font: TTFont, weight: int) -> TTFont:

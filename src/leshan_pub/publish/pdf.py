@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,30 +18,29 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.textobject import PDFTextObject
 from reportlab.platypus import BaseDocTemplate, CondPageBreak, Flowable, Frame, HRFlowable, PageTemplate, Paragraph
 
 from ..document import Document, Role, Segment
+from ..script import Script
 from ..terms import Glossary, Term
-from . import UNTRANSLATED, PublishOptions, block_text, provenance_text, review_notice, terms_used
-from .fonts import Face, FontSet, Route, outline, prepare_fonts, script_shift
+from . import UNTRANSLATED, Labels, PublishOptions, block_text, page_labels, provenance_text, review_notice, terms_used
+from .fonts import SUB_RISE, SUPER_RISE, SUPER_SCALE, Face, FontSet, Route, can_draw, outline, prepare_fonts, script_shift
 from .linebreak import NO_LINE_END, break_lines
 
 PAGE_SIZES = {"A4": A4, "Letter": LETTER}
 INK, NAVY, GREY, RULE, RED, WATERMARK = "#1d2229", "#1b365d", "#5f6670", "#c5cad1", "#b3261e", "#f6e8e6"
-SUPER_SCALE, SUPER_RISE, SUB_RISE = 0.62, 0.36, -0.12
 EM_ASCENT = 0.88  # Noto Sans SC's ideographic em box runs from -0.12 to 0.88 em
 WATERMARK_TEXT = "DRAFT"
 MAX_JUSTIFY = 0.3  # widest letter-spacing (in em) a justified Chinese line may take
 LATIN_QUOTES = frozenset("‘’“”")
-FULL_WIDTH_ALNUM = frozenset(
-    chr(c) for lo, hi in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for c in range(lo, hi + 1)
-)
 
-# Page furniture, in the font subset like the text.
-EDITION_ZH, EDITION_EN = "中英对照版", "Chinese–English bilingual edition"
-GLOSSARY_ZH, GLOSSARY_EN = "术语表", "Glossary"
+# Page furniture, in the font subset like the text; the Chinese labels are in the article's
+# script (publish.page_labels).
+EDITION_EN = "Chinese–English bilingual edition"
+GLOSSARY_EN = "Glossary"
 PAGE_OF = "page {n} of {total}"
-FURNITURE = (EDITION_ZH, EDITION_EN, GLOSSARY_ZH, GLOSSARY_EN, UNTRANSLATED, PAGE_OF, "DRAFT — awaits review…")
+FURNITURE = (EDITION_EN, GLOSSARY_EN, UNTRANSLATED, PAGE_OF, "DRAFT — awaits review…")
 
 
 @dataclass(frozen=True)
@@ -105,6 +103,7 @@ class Run:
     font: str
     size: float
     rise: float = 0.0
+    actual: str = ""  # the author's characters when text draws others (¹⁷⁷ drawn as raised 177); "" when text is
 
 
 class Shaper:
@@ -123,6 +122,11 @@ class Shaper:
             face: _register(f"LeshanFallback-{file[:-4]}", Face(vera.with_name(file)))
             for face, file in (("regular", "Vera.ttf"), ("bold", "VeraBd.ttf"), ("oblique", "VeraIt.ttf"))
         }
+        # The other script's Noto font, subset to what the main one lacks (乐 in a traditional article).
+        self.second = {
+            face: _register(f"LeshanSecond-{fontset.key}-{face}", file, f"{fontset.key}-2")
+            for face, file in zip(("regular", "bold", "oblique"), fontset.second)
+        }
         pdfmetrics.registerFontFamily(
             self.faces["regular"], normal=self.faces["regular"], bold=self.faces["bold"],
             italic=self.faces["oblique"], boldItalic=self.faces["bold"],
@@ -132,38 +136,44 @@ class Shaper:
     def route(self, ch: str, english: bool = False) -> tuple[Route | None, str]:
         """How ch is drawn and the character actually drawn; (None, " ") for whitespace.
 
-        Full-width digits and letters (２０２５) are set as ordinary ones, as Chinese printers
-        do; the text layer keeps an NFKC-equal character.
+        The character drawn is the author's: the prepared font draws superscripts (¹⁷⁷) and
+        full-width digits (２０２５, set proportional) itself, so the text layer keeps them.
+        Only where no glyph could be added is a superscript drawn as its shifted plain form.
         """
+        if english and ch in LATIN_QUOTES and ch in self.fontset.fallback_covered:
+            return Route.FALLBACK, ch
+        if ch in self.fontset.covered:
+            return Route.MAIN, ch
+        if ch in self.fontset.second_covered:
+            return Route.SECOND, ch
         shifted = script_shift(ch)
         if shifted is not None:
             return shifted
-        narrow = unicodedata.normalize("NFKC", ch) if ch in FULL_WIDTH_ALNUM else ch
-        if english and narrow in LATIN_QUOTES and narrow in self.fontset.fallback_covered:
-            return Route.FALLBACK, narrow
-        if narrow in self.fontset.covered:
-            return Route.MAIN, narrow
-        if narrow in self.fontset.fallback_covered:
-            return Route.FALLBACK, narrow
+        if ch in self.fontset.fallback_covered:
+            return Route.FALLBACK, ch
         return None, " "  # whitespace: prepare_fonts refused anything else
 
     def runs(self, text: str, face: str, size: float, english: bool = False) -> list[Run]:
         """text as runs of one font, size and rise each."""
         pieces = (self._piece(ch, face, size, english) for ch in text)
-        return [
-            Run("".join(p[0] for p in group), *key)
-            for key, group in itertools.groupby(pieces, key=lambda p: p[1:])
-        ]
+        runs = []
+        for (font, run_size, rise, shifted), group in itertools.groupby(pieces, key=lambda p: p[2:]):
+            drawn, actual = zip(*((p[0], p[1]) for p in group))
+            runs.append(Run("".join(drawn), font, run_size, rise, "".join(actual) if shifted else ""))
+        return runs
 
-    def _piece(self, ch: str, face: str, size: float, english: bool) -> tuple[str, str, float, float]:
+    def _piece(self, ch: str, face: str, size: float, english: bool) -> tuple[str, str, str, float, float, bool]:
+        """(drawn, original, font, size, rise, drawn differently from the original)."""
         route, drawn = self.route(ch, english)
         if route is Route.SUPER or route is Route.SUB:
             font = self.faces[face] if drawn in self.fontset.covered else self.latin[face]
             rise = SUPER_RISE if route is Route.SUPER else SUB_RISE
-            return drawn, font, round(size * SUPER_SCALE, 3), round(size * rise, 3)
+            return drawn, ch, font, round(size * SUPER_SCALE, 3), round(size * rise, 3), True
         if route is Route.FALLBACK:
-            return drawn, self.latin[face], size, 0.0
-        return drawn, self.faces[face], size, 0.0
+            return drawn, ch, self.latin[face], size, 0.0, False
+        if route is Route.SECOND:
+            return drawn, ch, self.second[face], size, 0.0, False
+        return drawn, ch, self.faces[face], size, 0.0, False
 
     def width(self, text: str, face: str, size: float, english: bool = False) -> float:
         runs = self.runs(text, face, size, english)
@@ -190,6 +200,8 @@ class Shaper:
                 out.append(f"<{tag}>{chunk}</{tag}>")
             elif route is Route.FALLBACK:
                 out.append(f'<font name="{self.latin[face]}">{chunk}</font>')
+            elif route is Route.SECOND:
+                out.append(f'<font name="{self.second[face]}">{chunk}</font>')
             else:
                 out.append(chunk)
         return "".join(out)
@@ -214,8 +226,21 @@ def draw_runs(canvas: Canvas, x: float, y: float, runs: Sequence[Run], char_spac
     for run in runs:
         text.setFont(run.font, run.size)
         text.setRise(run.rise)
+        if run.actual:
+            _marked_content(text, f"/Span <</ActualText <FEFF{run.actual.encode('utf-16-be').hex().upper()}>>> BDC")
         text.textOut(run.text)
+        if run.actual:
+            _marked_content(text, "EMC")
     canvas.drawText(text)
+
+
+def _marked_content(text: PDFTextObject, operator: str) -> None:
+    """Write a marked-content operator inside a text object.
+
+    reportlab has no public call for it; an ActualText span makes copy, search and screen readers
+    give the author's characters (¹⁷⁷) where the page draws others (raised 177).
+    """
+    text._code.append(operator)
 
 
 class ChineseParagraph(Flowable):
@@ -382,8 +407,9 @@ class Bookmark(Flowable):
 class Typesetter:
     """Builds the story of flowables for one document in one layout."""
 
-    def __init__(self, shaper: Shaper, geometry: Geometry, layout: str) -> None:
+    def __init__(self, shaper: Shaper, geometry: Geometry, layout: str, labels: Labels | None = None) -> None:
         self.shaper, self.geometry, self.layout = shaper, geometry, layout
+        self.labels = labels or page_labels(Script.HANS)
         self._keys = itertools.count(1)
 
     def chinese(self, text: str, style: TextStyle) -> ChineseParagraph:
@@ -424,14 +450,14 @@ class Typesetter:
         for block in titles:
             story += self.row(*block_text(block), zh_style, en_style, rule=False)
         story.append(HRFlowable(width="100%", thickness=0.8, color=HexColor(NAVY), spaceBefore=2, spaceAfter=5))
-        return story + self.row(EDITION_ZH, EDITION_EN, EDITION_STYLE, EDITION_STYLE, rule=False)
+        return story + self.row(self.labels.edition, EDITION_EN, EDITION_STYLE, EDITION_STYLE, rule=False)
 
     def glossary(self, terms: list[Term]) -> list[Flowable]:
         if not terms:
             return []
         zh_style, en_style = ROLE_STYLES[Role.HEADING]
-        story = self.bookmark(GLOSSARY_ZH, GLOSSARY_EN, 6 * zh_style.leading)
-        story += self.row(GLOSSARY_ZH, GLOSSARY_EN, zh_style, en_style)
+        story = self.bookmark(self.labels.glossary, GLOSSARY_EN, 6 * zh_style.leading)
+        story += self.row(self.labels.glossary, GLOSSARY_EN, zh_style, en_style)
         for term in terms:
             story += self.row(term.source, term.target, GLOSSARY_STYLE, GLOSSARY_STYLE)
         return story
@@ -571,18 +597,23 @@ class _PagedCanvas(Canvas):
         super().save()
 
 
-def _texts(document: Document, terms: list[Term]) -> list[tuple[str, str]]:
+def _texts(document: Document, terms: list[Term], labels: Labels) -> list[tuple[str, str]]:
     """Every text the PDF draws, as (where, text), so fonts cover them all."""
     texts = [(f"segment {s.id}", s.source + s.target) for s in document.segments]
     texts += [(f"glossary line {t.line}", t.source + t.target) for t in terms]
-    texts += [("page furniture", text) for text in FURNITURE]
+    texts += [("page furniture", text) for text in (*FURNITURE, *labels.texts)]
     return texts
 
 
 def write_pdf(document: Document, glossary: Glossary | None, path: Path, options: PublishOptions) -> None:
-    """Typeset document as a PDF at path: byte-identical for identical inputs (reportlab invariant mode)."""
+    """Typeset document as a PDF at path: byte-identical for identical inputs (reportlab invariant mode).
+
+    The font and the Chinese page labels follow the article's script (Noto Sans TC and 中英對照版
+    for traditional).
+    """
     terms = terms_used(document, glossary)
-    shaper = Shaper(prepare_fonts(_texts(document, terms), options.font))
+    labels = page_labels(document.script, lambda text: can_draw(options.font, text, document.script))
+    shaper = Shaper(prepare_fonts(_texts(document, terms, labels), options.font, script=document.script))
     width, height = PAGE_SIZES[options.page_size]
     geometry = Geometry(width, height)
     notice = review_notice(document)
@@ -591,7 +622,7 @@ def write_pdf(document: Document, glossary: Glossary | None, path: Path, options
     frame = Frame(geometry.margin_x, geometry.margin_bottom, geometry.frame_width,
                   height - geometry.margin_top - geometry.margin_bottom, 0, 0, 0, 0, id="body")
     template.addPageTemplates([PageTemplate("page", [frame], onPage=furniture.on_page)])
-    story = Typesetter(shaper, geometry, options.layout).story(document, terms)
+    story = Typesetter(shaper, geometry, options.layout, labels).story(document, terms)
     template.build(story, canvasmaker=functools.partial(_PagedCanvas, furniture=furniture))
 
 

@@ -1,0 +1,150 @@
+"""Script detection and folding: simplified, traditional and mixed articles; matching across scripts."""
+
+from __future__ import annotations
+
+import pytest
+
+from leshan_pub.errors import InputError
+from leshan_pub.read import read_article
+from leshan_pub.script import Script, detect_script, resolve_script, script_of, to_simplified
+from leshan_pub.terms import Glossary, Term
+from helpers import DATA, SAMPLE
+
+TRADITIONAL = DATA / "leshan-vanadium.zh-hant.txt"
+# A simplified report that quotes a traditional-Chinese press release at length.
+MIXED = (
+    "乐山市经济和信息化局表示，全钒液流电池产业集群正在加快形成。"
+    "台湾合作方在新闻稿中写道：「我們與樂山的合作將擴大至電堆、雙極板與儲能電站，預計明年投產。」"
+)
+
+
+@pytest.mark.parametrize(
+    "path, script",
+    [(SAMPLE, Script.HANS), (DATA / "zigong-lantern.zh.txt", Script.HANS),
+     (DATA / "chengdu-plain-crlf.zh.txt", Script.HANS), (TRADITIONAL, Script.HANT)],
+    ids=lambda v: getattr(v, "name", str(v)),
+)
+def test_articles_are_detected_in_their_script(path, script):
+    assert detect_script(read_article(path)).script is script
+
+
+@pytest.mark.parametrize(
+    "text, script",
+    [
+        ("乐山的钒电池产业", Script.HANS),
+        ("樂山的釩電池產業", Script.HANT),
+        ("臺灣的颱風過後，後來的檯燈亮了", Script.HANT),  # 臺/颱/檯 all fold to 台
+        ("乾隆年间的乐山", Script.HANS),  # 乾 is simplified too in 乾隆: phrase conversion keeps it
+        ("台北的后里区，里面有乐山的钒矿", Script.HANS),  # 台/后/里 are traditional as well: no evidence
+        ("台北的後里區，這裡的發展", Script.HANT),  # 台 is Hong Kong and Taiwan usage
+        (MIXED, Script.MIXED),
+        ("２０２５年，ＬＥＤ。", Script.HANS),  # nothing tells the scripts apart: the default
+    ],
+)
+def test_detection_table(text, script):
+    assert detect_script(text).script is script
+
+
+def test_detection_counts_the_evidence():
+    report = detect_script(read_article(TRADITIONAL))
+    assert report.traditional > 100 and report.simplified < report.traditional * 0.05
+    assert report.describe().startswith("zh-Hant (")
+
+
+@pytest.mark.parametrize("choice, script", [("zh-Hans", Script.HANS), ("zh-Hant", Script.HANT), ("auto", Script.HANT)])
+def test_a_user_may_force_the_script(choice, script):
+    assert resolve_script("樂山的釩電池", choice).script is script
+
+
+def test_an_unknown_forced_script_is_refused_with_the_choices():
+    with pytest.raises(InputError, match="source script 'zh-TW' is not known; use one of auto, zh-Hans, zh-Hant"):
+        resolve_script("樂山", "zh-TW")
+
+
+@pytest.mark.parametrize(
+    "tag, recorded, script",
+    [("zh-CN", "", Script.HANS), ("zh-TW", "", Script.HANT), ("zh-HK", "", Script.HANT), ("zh-Hant-TW", "", Script.HANT),
+     ("zh-CN", "mixed", Script.MIXED), ("zh-CN", "zh-Hant", Script.HANT)],
+)
+def test_script_of_a_segment_file(tag, recorded, script):
+    assert script_of(tag, recorded) is script
+
+
+@pytest.mark.parametrize(
+    "traditional, simplified",
+    [("樂山", "乐山"), ("釩", "钒"), ("電池", "电池"), ("臺", "台"), ("颱", "台"), ("檯", "台"), ("台", "台"),
+     ("乾", "干"), ("幹", "干"), ("髮", "发"), ("發", "发"), ("後", "后"), ("裡", "里"), ("裏", "里"),
+     ("衞", "卫"), ("衛", "卫"), ("爲", "为"), ("為", "为"), ("峯", "峰"), ("綫", "线"), ("啟", "启"),
+     ("ＧＷｈ２０２５", "ＧＷｈ２０２５"), ("¹⁷⁷Lu", "¹⁷⁷Lu")],
+)
+def test_folding_is_character_by_character_and_keeps_offsets(traditional, simplified):
+    folded, origin = to_simplified(traditional)
+    assert folded == simplified
+    assert origin == list(range(len(traditional)))
+
+
+GLOSSARY = Glossary([
+    Term("乐山", "Leshan"), Term("全钒液流电池", "vanadium flow battery"), Term("全钒液流电池储能", "vanadium flow battery energy storage"),
+    Term("电堆", "cell stack"), Term("台风", "typhoon"), Term("臺灣", "Taiwan"), Term("多晶硅", "polysilicon", source_variants=("多晶矽",)),
+])
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("樂山的全釩液流電池", [("樂山", "乐山"), ("全釩液流電池", "全钒液流电池")]),
+        ("乐山的全钒液流电池", [("乐山", "乐山"), ("全钒液流电池", "全钒液流电池")]),
+        ("全釩液流電池儲能電站", [("全釩液流電池儲能", "全钒液流电池储能")]),  # leftmost-longest across scripts
+        ("全钒液流電池儲能", [("全钒液流電池儲能", "全钒液流电池储能")]),  # mixed inside one term
+        ("颱風過後", [("颱風", "台风")]),  # one-to-many: 颱 and 台 fold alike
+        ("台湾和臺灣", [("台湾", "臺灣"), ("臺灣", "臺灣")]),  # a traditional entry finds simplified text
+        ("樂山樂山", [("樂山", "乐山"), ("樂山", "乐山")]),
+        ("在２０２５年，乐山電堆", [("乐山", "乐山"), ("電堆", "电堆")]),  # full-width text before: offsets hold
+        ("多晶矽與多晶硅", [("多晶矽", "多晶硅"), ("多晶硅", "多晶硅")]),  # regional vocabulary: a source variant
+        ("快乐山歌", [("乐山", "乐山")]),  # no word boundaries in Chinese: as before
+        ("山乐", []),
+    ],
+)
+def test_glossary_matches_across_scripts_with_the_authors_offsets(text, found):
+    hits = GLOSSARY.find(text)
+    assert [(text[h.start : h.end], h.term.source) for h in hits] == found
+
+
+def test_glossary_get_finds_an_entry_by_its_traditional_spelling():
+    assert GLOSSARY.get("全釩液流電池").target == "vanadium flow battery"
+
+
+@pytest.mark.parametrize(
+    "traditional, simplified",
+    [("年產值突破３００億元", "年产值突破３００亿元"), ("一萬兩千人", "一万两千人"), ("兩條生產線", "两条生产线"),
+     ("增長４２％", "增长４２％")],
+)
+def test_figures_of_traditional_text_read_as_the_simplified(traditional, simplified):
+    from leshan_pub.numbers import chinese_figures
+
+    def seen(text):
+        return [(f.text, f.values) for f in chinese_figures(text)]
+
+    assert seen(traditional) and [v for _, v in seen(traditional)] == [v for _, v in seen(simplified)]
+    assert all(text in traditional for text, _ in seen(traditional))  # the author's characters and offsets
+
+
+def test_segment_records_a_forced_script_and_refuses_an_unknown_one(tmp_path):
+    from typer.testing import CliRunner
+
+    from leshan_pub.cli import app
+    from leshan_pub.segfile import read_segment_file, segment_file_for
+
+    source = tmp_path / "article.zh.txt"
+    source.write_text("山水之中，有人家。\n", encoding="utf-8")  # shared characters: detection says zh-Hans
+    runner = CliRunner()
+    assert runner.invoke(app, ["segment", str(source)]).exit_code == 0
+    assert read_segment_file(segment_file_for(source)).script is Script.HANS
+    result = runner.invoke(app, ["segment", str(source), "--source-script", "zh-Hant"])
+    assert result.exit_code == 0 and "script zh-Hant (0 traditional, 0 simplified characters)" in result.output
+    document = read_segment_file(segment_file_for(source))
+    assert (document.script, document.source_language) == (Script.HANT, "zh-TW")
+    bad = runner.invoke(app, ["segment", str(source), "--source-script", "traditional"])
+    assert bad.exit_code == 1
+    assert bad.output.strip().splitlines() == [
+        "leshan-pub: error: source script 'traditional' is not known; use one of auto, zh-Hans, zh-Hant"]
