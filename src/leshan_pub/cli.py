@@ -60,7 +60,7 @@ class ListFormat(StrEnum):
 
 
 # No dir_okay=False on file arguments: the library's one-line "is a folder" message beats click's usage box.
-SourceArg = Annotated[Path, typer.Argument(help="The Chinese article (.txt).")]
+SourceArg = Annotated[Path, typer.Argument(help="The Chinese article (.txt, .md or .docx).")]
 DocArg = Annotated[Path, typer.Argument(help="The article or its segment file (.zh-en.xlf).")]
 GlossaryOpt = Annotated[
     Path | None,
@@ -600,6 +600,8 @@ def _report_segments(report: Any) -> None:
         f"{report.segment_file}: {report.total} segments "
         f"({report.kept} kept, {report.reused} reused, {report.new} new, {len(report.dropped)} dropped){memory}"
     )
+    for line in report.skipped:
+        typer.echo(f"  skipped: {line}", err=True)
     for segment in report.dropped:
         typer.echo(f"  dropped {segment.id} [{segment.state}]: {segment.source[:40]}", err=True)
     if report.backup:

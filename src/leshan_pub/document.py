@@ -14,6 +14,25 @@ class Role(StrEnum):
     PARAGRAPH = "paragraph"
     CAPTION = "caption"
     CREDIT = "credit"
+    LIST = "list-item"  # an item of a bulleted or numbered list (Markdown, Word lists)
+    CELL = "table-cell"  # one paragraph of a table cell (Word and Markdown tables)
+    NOTE = "footnote"  # a Word footnote or endnote, set after the article
+
+
+class Emphasis(StrEnum):
+    """Inline emphasis an author set on part of a sentence; kept through to the published styling."""
+
+    BOLD = "bold"
+    ITALIC = "italic"
+
+
+@dataclass(frozen=True, order=True)
+class Mark:
+    """Emphasis on the characters [start, end) of a text: markup is kept beside the text, never in it."""
+
+    start: int
+    end: int
+    style: Emphasis
 
 
 class ReviewState(StrEnum):
@@ -38,6 +57,7 @@ class Block:
     role: Role
     text: str
     first_line: int  # 1-based line in the source file, for messages
+    marks: tuple[Mark, ...] = ()  # emphasis within text
 
 
 @dataclass(frozen=True)
@@ -67,6 +87,8 @@ class Segment:
     state: ReviewState = ReviewState.NEW
     notes: list[str] = field(default_factory=list)
     matches: list[Match] = field(default_factory=list)  # memory candidates, best first
+    source_marks: tuple[Mark, ...] = ()  # emphasis within source; not part of the id
+    target_marks: tuple[Mark, ...] = ()  # emphasis within target
 
     @property
     def is_fuzzy_draft(self) -> bool:

@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .document import Document, Provenance, ReviewState, Segment
+from .emphasis import place_in_target
 from .enforce import forbidden_present, verify
 from .errors import InputError, PublishError
 from .glossary import Glossary, load_glossary
 from .impact import glossary_impact
 from .locking import segment_file_lock
 from .memory import LeverageReport, MemorySettings, leverage, memory_path, read_memory, record_segments
-from .read import read_article
+from .inputs import read_source
 from .segfile import SUFFIX, document_name, keep_backup, read_segment_file, segment_file_for, write_segment_file
 from .segment import segment_blocks, segmenter_version
-from .structure import parse_structure
 
 if TYPE_CHECKING:
     from .engines import Engine, EngineOptions, Translation
@@ -43,6 +43,7 @@ class SegmentReport:
     backup: Path | None = None
     memory: LeverageReport = field(default_factory=LeverageReport)  # new segments filled from the memory
     memory_path: Path | None = None  # where dropped human work was recorded; None without a memory
+    skipped: list[str] = field(default_factory=list)  # source content the reader did not carry, one line each
 
 
 @dataclass
@@ -108,10 +109,11 @@ def merge_segments(fresh: list[Segment], old: Document | None) -> tuple[list[Seg
         previous = by_id.get(segment.id)
         if previous is not None and previous.source == segment.source:
             segment.target, segment.state, segment.notes = previous.target, previous.state, list(previous.notes)
+            segment.target_marks = previous.target_marks
             report.kept += 1
         elif segment.source in by_source:
             match = by_source[segment.source]
-            segment.target, segment.state = match.target, match.state
+            segment.target, segment.state, segment.target_marks = match.target, match.state, match.target_marks
             segment.notes = [f"reused from identical segment {match.id}"]
             report.reused += 1
         else:
@@ -130,8 +132,8 @@ def segment_source(
     (dropped ones included), and new segments are filled from it: exact matches as reviewed,
     the best fuzzy match as a draft.
     """
-    blocks = parse_structure(read_article(source, encoding))
-    fresh = segment_blocks(blocks)
+    article = read_source(source, encoding)
+    fresh = segment_blocks(article.blocks)
     if not fresh:
         raise InputError(f"{source} has no text to translate")
     segfile = segment_file_for(source)
@@ -141,6 +143,7 @@ def segment_source(
             record_segments(memory, old.segments, old.name)  # before any of it can leave the file
         segments, report = merge_segments(fresh, old)
         report.segment_file, report.memory_path = segfile, memory.path if memory is not None else None
+        report.skipped = article.skipped
         if memory is not None and memory.path is not None:
             report.memory = leverage(segments, read_memory(memory.path), memory.fuzzy_threshold)
             report.new -= report.memory.exact + report.memory.fuzzy
@@ -239,8 +242,10 @@ def translate_document(
 
 def _apply_translation(segment: Segment, result: Translation, glossary: Glossary | None, report: TranslateReport) -> None:
     text = _XML_ILLEGAL.sub("", result.text)  # a model may emit what XML cannot hold
-    notes = _term_notes(replace(segment, target=text), glossary, result.notes)
+    marks, emphasis_notes = place_in_target(replace(segment, target=text), glossary)
+    notes = _term_notes(replace(segment, target=text), glossary, [*result.notes, *emphasis_notes])
     segment.target, segment.state, segment.notes, segment.matches = text, ReviewState.MACHINE, notes, []
+    segment.target_marks = marks
     report.missing_terms += [(segment.id, n) for n in notes if n.startswith("glossary:")]
     report.translated += 1
 
