@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..atomic import remove_stale_temps
 from ..document import Document, Segment
+from ..emphasis import Marked, join, strip
 from ..errors import PublishError
 from ..terms import Glossary, Term
 
@@ -134,12 +135,23 @@ def block_text(block: Sequence[Segment]) -> tuple[str, str]:
     return "".join(s.source for s in block), " ".join(s.target.strip() for s in block if s.target.strip())
 
 
-def terms_used(document: Document, glossary: Glossary | None) -> list[Term]:
-    """Glossary terms found in the document's Chinese, in order of first use; [] without a glossary."""
+def block_marked(block: Sequence[Segment]) -> tuple[Marked, Marked]:
+    """block_text with each side's emphasis marks moved to where its segments land."""
+    zh = join([(s.source, s.source_marks) for s in block])
+    english = [strip(s.target, s.target_marks) for s in block if s.target.strip()]
+    return zh, join(english, " ")
+
+
+def terms_used(document: Document | Sequence[Document], glossary: Glossary | None) -> list[Term]:
+    """Glossary terms found in the documents' Chinese, in order of first use; [] without a glossary.
+
+    Given several documents (a pack), each term appears once however many of them use it.
+    """
     if glossary is None:
         return []
+    documents = [document] if isinstance(document, Document) else list(document)
     found: dict[str, Term] = {}
-    for segment in document.segments:
+    for segment in (s for d in documents for s in d.segments):
         for hit in glossary.find(segment.source):
             found.setdefault(hit.term.source, hit.term)
     return list(found.values())
@@ -147,7 +159,11 @@ def terms_used(document: Document, glossary: Glossary | None) -> list[Term]:
 
 def review_notice(document: Document) -> str:
     """'DRAFT — N segments await review', or '' when every segment is approved."""
-    pending = len(document.unapproved())
+    return pending_notice(len(document.unapproved()))
+
+
+def pending_notice(pending: int) -> str:
+    """'DRAFT — N segments await review' for N pending segments, or '' for none."""
     if not pending:
         return ""
     return f"DRAFT — {pending} segment{'s' if pending != 1 else ''} await{'s' if pending == 1 else ''} review"
