@@ -148,3 +148,18 @@ class Document:
     def unapproved(self) -> list[Segment]:
         """Segments that are not approved yet; empty means the document may be published as final."""
         return [s for s in self.segments if s.state is not ReviewState.APPROVED]
+
+
+@dataclass
+class Pack:
+    """Several documents bound as one publication (an investor pack): cover facts and the articles in order."""
+
+    title: str
+    documents: list[Document]
+    subtitle: str = ""
+    organisation: str = ""
+    date: str = ""  # as printed on the cover, e.g. "2026-12-01"
+
+    def unapproved(self) -> list[Segment]:
+        """Segments not approved in any document; one is enough to make the whole pack a draft."""
+        return [s for d in self.documents for s in d.unapproved()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import secrets
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..atomic import remove_stale_temps
-from ..document import Document, Segment
+from ..document import Document, Pack, Segment
 from ..emphasis import Marked, join, strip
 from ..errors import PublishError
 from ..terms import Glossary, Term
@@ -20,6 +21,11 @@ from ..terms import Glossary, Term
 FORMATS: dict[str, str] = {
     "docx": "leshan_pub.publish.docx:write_docx",
     "pdf": "leshan_pub.publish.pdf:write_pdf",
+}
+# The same formats for a pack of several articles.
+PACK_FORMATS: dict[str, str] = {
+    "docx": "leshan_pub.publish.pack_docx:write_pack_docx",
+    "pdf": "leshan_pub.publish.pack_pdf:write_pack_pdf",
 }
 PAGE_SIZES = ("A4", "Letter")
 LAYOUTS = ("side-by-side", "interleaved")
@@ -61,14 +67,43 @@ def publish(
     targets = [_target(out_dir, document.name, name) for name in writers]
     if options.final:
         _require_approved(document)
+    calls = [functools.partial(writer, document, glossary) for writer in writers.values()]
+    return _write_all(out_dir, targets, calls, options)
+
+
+def publish_pack(
+    pack: Pack,
+    glossary: Glossary | None,
+    out: Path,
+    formats: Sequence[str] = ("docx", "pdf"),
+    options: PublishOptions = PublishOptions(),
+) -> list[Path]:
+    """Write the pack as out with each format's suffix (pack.pdf, pack.docx); return the paths written.
+
+    With options.final, PublishError when any segment of any article is not approved. All
+    formats or none are written, as for publish.
+    """
+    writers = _writers(formats, PACK_FORMATS)
+    _check_options(options)
+    if options.final:
+        require_pack_approved(pack)
+    targets = [_target(out.parent, out.stem if out.suffix in (".pdf", ".docx") else out.name, name) for name in writers]
+    calls = [functools.partial(writer, pack, glossary) for writer in writers.values()]
+    return _write_all(out.parent, targets, calls, options)
+
+
+def _write_all(
+    out_dir: Path, targets: list[Path], calls: list[Callable[[Path, PublishOptions], None]], options: PublishOptions
+) -> list[Path]:
+    """Run each call on a temporary file beside its target; rename them all into place once all succeeded."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for target in targets:
         remove_stale_temps(target)  # left by a run killed mid-write
     temps: list[Path] = []
     try:
-        for (name, writer), target in zip(writers.items(), targets):
+        for call, target in zip(calls, targets):
             temps.append(target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp"))
-            writer(document, glossary, temps[-1], options)
+            call(temps[-1], options)
             _fsync(temps[-1])
         for temp, target in zip(temps, targets):
             os.replace(temp, target)
@@ -78,11 +113,11 @@ def publish(
     return targets
 
 
-def _writers(formats: Sequence[str]) -> dict[str, Writer]:
+def _writers(formats: Sequence[str], registry: dict[str, str] = FORMATS) -> dict[str, Writer]:
     """The writer of each asked-for format, in order and without repeats; PublishError for unknown names."""
     if isinstance(formats, str):
         formats = (formats,)
-    unknown = [f for f in formats if f not in FORMATS]
+    unknown = [f for f in formats if f not in registry]
     if unknown or not formats:
         raise PublishError(
             f"unknown output format {', '.join(map(repr, unknown)) or '(none given)'}; "
@@ -90,7 +125,7 @@ def _writers(formats: Sequence[str]) -> dict[str, Writer]:
         )
     writers: dict[str, Writer] = {}
     for name in formats:
-        module, _, function = FORMATS[name].partition(":")
+        module, _, function = registry[name].partition(":")
         writers.setdefault(name, getattr(importlib.import_module(module), function))
     return writers
 
@@ -118,6 +153,17 @@ def _require_approved(document: Document) -> None:
         raise PublishError(
             f"--final: {len(pending)} segment(s) of {document.name} are not approved ({ids}); "
             "approve them in the segment file or publish without --final"
+        )
+
+
+def require_pack_approved(pack: Pack) -> None:
+    """PublishError naming each article with segments not approved; nothing when all are."""
+    pending = [(d.name, len(d.unapproved())) for d in pack.documents if d.unapproved()]
+    if pending:
+        listed = ", ".join(f"{name} ({count})" for name, count in pending)
+        raise PublishError(
+            f"--final: {sum(c for _, c in pending)} segment(s) of the pack are not approved, in {listed}; "
+            "approve them in each article's segment file or build the pack without --final"
         )
 
 
@@ -185,3 +231,18 @@ def provenance_text(document: Document, glossary: Glossary | None, short_hashes:
         f"draft, {pending} of {total} segments await review" if pending else f"final, {total} segments approved"
     )
     return "leshan-pub " + "; ".join(f"{k}={v}" for k, v in record.items() if v)
+
+
+def pack_provenance_text(pack: Pack, glossary: Glossary | None) -> str:
+    """Tool, glossary hash, each article with its model, and the pack's review status on one line."""
+    from .. import __version__
+
+    parts = [f"leshan-pub tool-version={__version__}"]
+    if glossary is not None:
+        parts.append(f"glossary-sha256={glossary.sha256[:16]}")
+    for document in pack.documents:
+        model = document.provenance.model or "none"
+        parts.append(f"article={document.name} (model={model}, {len(document.unapproved())} pending)")
+    total, pending = sum(len(d.segments) for d in pack.documents), len(pack.unapproved())
+    parts.append(f"review=draft, {pending} of {total} segments await review" if pending else f"review=final, {total} segments approved")
+    return "; ".join(parts)

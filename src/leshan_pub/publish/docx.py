@@ -282,15 +282,21 @@ def _block_text(zh_paragraph: Paragraph, en_paragraph: Paragraph, block: Sequenc
 
 def _header_footer(section: Section, document: Document, family: str) -> None:
     """Header: the DRAFT notice while segments await review, else the title. Footer: page X of Y."""
+    page_furniture(section, review_notice(document), document.title, document.english_title, family,
+                   document.target_language)
+
+
+def page_furniture(section: Section, notice: str, title: str, english_title: str, family: str,
+                   target_language: str = "en") -> None:
+    """Header: notice (DRAFT) when given, else the title in both languages. Footer: page X of Y."""
     header = section.header.paragraphs[0]
-    notice = review_notice(document)
     if notice:
         run = english_run(header, notice, "en")
         run.font.bold, run.font.color.rgb, run.font.size = True, RED, Pt(9)
     else:
-        chinese_run(header, document.title, family).font.size = Pt(8)
-        if document.english_title:
-            english_run(header, "  " + document.english_title, document.target_language).font.size = Pt(8)
+        chinese_run(header, title, family).font.size = Pt(8)
+        if english_title:
+            english_run(header, "  " + english_title, target_language).font.size = Pt(8)
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     for piece in ("Page ", "PAGE", " of ", "NUMPAGES"):

@@ -406,21 +406,22 @@ def _split_column(column: list[Flowable], width: float, height: float) -> tuple[
 class Bookmark(Flowable):
     """A zero-size mark that adds an outline entry pointing here."""
 
-    def __init__(self, key: str, title: str) -> None:
+    def __init__(self, key: str, title: str, level: int = 0) -> None:
         super().__init__()
-        self.key, self.title = key, title
+        self.key, self.title, self.level = key, title, level
         self.width = self.height = 0
 
     def draw(self) -> None:
         self.canv.bookmarkHorizontal(self.key, 0, 0)
-        self.canv.addOutlineEntry(self.title, self.key, level=0, closed=False)
+        self.canv.addOutlineEntry(self.title, self.key, level=self.level, closed=False)
 
 
 class Typesetter:
     """Builds the story of flowables for one document in one layout."""
 
-    def __init__(self, shaper: Shaper, geometry: Geometry, layout: str) -> None:
+    def __init__(self, shaper: Shaper, geometry: Geometry, layout: str, heading_level: int = 0) -> None:
         self.shaper, self.geometry, self.layout = shaper, geometry, layout
+        self.heading_level = heading_level  # outline level of headings: 1 under each article of a pack
         self._keys = itertools.count(1)
 
     def chinese(self, text: str, style: TextStyle, marks: Sequence[Mark] = ()) -> ChineseParagraph:
@@ -462,7 +463,7 @@ class Typesetter:
     def bookmark(self, zh: str, en: str, room: float) -> list[Flowable]:
         """An outline entry, after a page break when less than room is left (a heading never ends a page)."""
         title = f"{zh}  {en}".strip()
-        return [CondPageBreak(room), Bookmark(f"h{next(self._keys)}", title)]
+        return [CondPageBreak(room), Bookmark(f"h{next(self._keys)}", title, self.heading_level)]
 
     def block(self, block: Sequence[Segment]) -> list[Flowable]:
         (zh, zh_marks), (en, en_marks) = block_marked(block)
