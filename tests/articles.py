@@ -180,5 +180,7 @@ MARKDOWN_EXPECTED: list[tuple[Role, str]] = [
     (Role.PARAGRAPH, "更多信息见泸州发布。"),
     (Role.CREDIT, "来源：泸州日报"),
 ]
-MARKDOWN_MARKED = ("白酒", Emphasis.BOLD), ("链主企业", Emphasis.BOLD), ("上下游", Emphasis.ITALIC)
+MARKDOWN_MARKED = (
+    ("白酒", Emphasis.BOLD), ("链主企业", Emphasis.BOLD), ("上下游", Emphasis.ITALIC), ("建设国家级酒业创新中心。", Emphasis.BOLD),
+)
 MARKDOWN_SKIPPED = ("code block", "HTML block", "link", "image (alt text)")
