@@ -48,7 +48,7 @@ def articles(tmp_path_factory, tiny_marian_dir):
     terms = folder / "pack-glossary.tsv"
     terms.write_text(GLOSSARY.read_text(encoding="utf-8") + "宜宾\tYibin\t\t\t\n白酒\tbaijiu\t\t\t\n", encoding="utf-8")
     glossary = load_glossary(terms)
-    options = EngineOptions(model=str(tiny_marian_dir), num_beams=1, progress=False)
+    options = EngineOptions(model=str(tiny_marian_dir), num_beams=1, max_new_tokens=60, progress=False)
     engine = load_engine("transformers", options)
     for source in (word, markdown):
         segment_source(source, glossary)

@@ -173,17 +173,20 @@ def write_pack_pdf(pack: Pack, glossary: Glossary | None, path: Path, options: P
     numbers: dict[str, int] = {}
     for _ in range(MAX_PASSES):
         pages: dict[str, int] = {}
-        _build(io.BytesIO(), pack, glossary, terms, geometry, shaper, furniture, typesetter.story(terms, numbers, pages))
-        if pages == numbers:
-            break
+        data = _build(pack, glossary, terms, geometry, shaper, furniture, typesetter.story(terms, numbers, pages))
+        if pages == numbers:  # the contents printed the pages the articles landed on
+            path.write_bytes(data)
+            return
         numbers = pages
-    _build(str(path), pack, glossary, terms, geometry, shaper, furniture, typesetter.story(terms, numbers, {}))
+    raise PublishError(f"the contents' page numbers did not settle in {MAX_PASSES} passes; report this as a bug")
 
 
 def _build(
-    target: str | io.BytesIO, pack: Pack, glossary: Glossary | None, terms: Sequence[Term], geometry: Geometry,
+    pack: Pack, glossary: Glossary | None, terms: Sequence[Term], geometry: Geometry,
     shaper: Shaper, furniture: Furniture, story: list[Flowable],
-) -> None:
+) -> bytes:
+    """The PDF of story, in memory: a pass whose page numbers prove wrong is never written."""
+    target = io.BytesIO()
     title = f"{pack.title} — {pack.subtitle}" if pack.subtitle else pack.title
     template = BaseDocTemplate(
         target,
@@ -202,3 +205,4 @@ def _build(
                   geometry.height - geometry.margin_top - geometry.margin_bottom, 0, 0, 0, 0, id="body")
     template.addPageTemplates([PageTemplate("page", [frame], onPage=furniture.on_page)])
     template.build(story, canvasmaker=functools.partial(_PagedCanvas, furniture=furniture))
+    return target.getvalue()
