@@ -92,3 +92,24 @@ def test_resegmenting_keeps_the_reviewed_english_emphasis():
     merged, _ = merge_segments(fresh, old)
     assert merged[0].target_marks == (Mark(0, 7, B),)
     assert merged[0].source_marks == (Mark(0, 2, I),)  # the source's emphasis is the article's, as edited
+
+
+def test_cat_tool_round_trip_keeps_the_tags_the_translator_placed(tmp_path):
+    from leshan_pub.exchange import ExportFormat, export_document, import_file
+    from leshan_pub.segfile import read_segment_file, write_segment_file
+
+    segment = Segment("s1", 0, Role.PARAGRAPH, "链主企业带动发展。", "Leaders drive growth.", ReviewState.MACHINE,
+                      source_marks=(Mark(0, 4, B),))
+    segfile = tmp_path / "a.zh-en.xlf"
+    write_segment_file(segfile, Document("a", [segment], Provenance("1", "1")))
+    exported = export_document(read_segment_file(segfile), ExportFormat.XLIFF, GLOSSARY).decode("utf-8")
+    assert '<source><g id="1" ctype="bold">链主企业</g>带动发展。</source>' in exported  # no white space slipped in
+    edited = exported.replace(
+        '<target state="needs-review-translation" state-qualifier="mt-suggestion">Leaders drive growth.</target>',
+        '<target state="translated"><g id="1" ctype="bold">Chain-leader enterprises</g> drive growth.</target>',
+    )
+    (tmp_path / "back.xlf").write_text(edited, encoding="utf-8")
+    import_file(tmp_path / "back.xlf", segfile)
+    back = read_segment_file(segfile).segments[0]
+    assert back.target == "Chain-leader enterprises drive growth." and back.state is ReviewState.REVIEWED
+    assert back.target_marks == (Mark(0, 24, B),)
