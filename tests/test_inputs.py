@@ -195,3 +195,17 @@ def test_zip_is_a_docx_only_by_name(tmp_path):
         archive.writestr("hello.txt", "not a word file")
     with pytest.raises(InputError, match="not a Word .docx"):
         read_source(path)
+
+
+def test_a_custom_style_takes_the_role_of_the_style_it_is_based_on(tmp_path):
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+
+    word = docx.Document()
+    custom = word.styles.add_style("Article Section", WD_STYLE_TYPE.PARAGRAPH)
+    custom.base_style = word.styles["Heading 2"]
+    word.add_paragraph("乐山新闻", style="Title")
+    word.add_paragraph("乐山大佛航拍图", style="Article Section")  # a caption by the text rules
+    word.add_paragraph("2024年，乐山市工业投资保持两位数增长，新兴产业加速成势，新动能持续壮大。")
+    word.save(str(tmp_path / "custom.docx"))
+    assert [b.role for b in read_source(tmp_path / "custom.docx").blocks] == [Role.TITLE, Role.HEADING, Role.PARAGRAPH]
