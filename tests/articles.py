@@ -16,7 +16,6 @@ from docx.shared import Mm
 from leshan_pub.document import Emphasis, Role
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-FOOTNOTES_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 
 
 def tiny_png() -> bytes:
@@ -49,6 +48,7 @@ DOCX_EXPECTED: list[tuple[Role, str]] = [
     (Role.CAPTION, "〔图片〕"),
     (Role.CREDIT, "来源：宜宾日报"),
     (Role.NOTE, "数据来自宜宾市统计局2025年公报。"),
+    (Role.NOTE, "本文为宜宾市投资促进局供稿。"),
 ]
 DOCX_MARKED = ("链主企业", Emphasis.BOLD), ("上下游", Emphasis.ITALIC)
 DOCX_SKIPPED = ("text box", "header", "comment", "footnote", "image (alt text)", "image (no alt text)")
@@ -67,7 +67,7 @@ def write_docx_article(path: Path) -> Path:
     body.add_run("带动")
     body.add_run("上下游").italic = True
     body.add_run("企业集聚发展。全市新增规上工业企业86家。")
-    _footnote_reference(body.add_run(), 1)
+    _note_reference(body.add_run(), "footnote", 1)
     picture = word.add_paragraph().add_run().add_picture(str(_png(path)), width=Mm(20))
     picture._inline.docPr.set("descr", "宜宾三江口航拍")
     word.add_paragraph("图为宜宾三江口夜景", style="Caption")
@@ -82,11 +82,13 @@ def write_docx_article(path: Path) -> Path:
     table.cell(1, 0).text, table.cell(1, 1).text = "产值（亿元）", "2000"
     table.cell(2, 0).merge(table.cell(2, 1))  # an empty merged row: read once, adds nothing
     closing = word.add_paragraph("下一步，宜宾将继续培育新质生产力。")
+    _note_reference(closing.add_run(), "endnote", 1)  # the same number as the footnote: a separate note
     word.add_comment(closing.runs, text="核对数字", author="编辑")
     _text_box(word.add_paragraph(), "扫码关注宜宾发布")
     word.add_paragraph().add_run().add_picture(str(_png(path)), width=Mm(20))
     word.add_paragraph("来源：宜宾日报")
-    _footnotes(word, {1: "数据来自宜宾市统计局2025年公报。"})
+    _notes(word, "footnote", {1: "数据来自宜宾市统计局2025年公报。"})
+    _notes(word, "endnote", {1: "本文为宜宾市投资促进局供稿。"})
     word.save(str(path))
     return path
 
@@ -97,23 +99,24 @@ def _png(path: Path) -> Path:
     return image
 
 
-def _footnote_reference(run, note_id: int) -> None:  # noqa: ANN001
-    run._r.append(parse_xml(f'<w:footnoteReference xmlns:w="{W}" w:id="{note_id}"/>'))
+def _note_reference(run, kind: str, note_id: int) -> None:  # noqa: ANN001
+    run._r.append(parse_xml(f'<w:{kind}Reference xmlns:w="{W}" w:id="{note_id}"/>'))
 
 
-def _footnotes(word, notes: dict[int, str]) -> None:  # noqa: ANN001
-    """python-docx writes no footnotes: add the part by hand, as Word lays it out."""
+def _notes(word, kind: str, notes: dict[int, str]) -> None:  # noqa: ANN001
+    """python-docx writes no footnotes or endnotes: add the part by hand, as Word lays it out."""
     items = "".join(
-        f'<w:footnote w:id="{i}"><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:footnote>' for i, text in notes.items()
+        f'<w:{kind} w:id="{i}"><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:{kind}>' for i, text in notes.items()
     )
     xml = (
-        f'<w:footnotes xmlns:w="{W}">'
-        '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
-        '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/></w:r></w:p></w:footnote>'
-        f"{items}</w:footnotes>"
+        f'<w:{kind}s xmlns:w="{W}">'
+        f'<w:{kind} w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:{kind}>'
+        f'<w:{kind} w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/></w:r></w:p></w:{kind}>'
+        f"{items}</w:{kind}s>"
     ).encode()
-    part = Part(PackURI("/word/footnotes.xml"), FOOTNOTES_TYPE, xml, word.part.package)
-    word.part.relate_to(part, RT.FOOTNOTES)
+    content_type = f"application/vnd.openxmlformats-officedocument.wordprocessingml.{kind}s+xml"
+    part = Part(PackURI(f"/word/{kind}s.xml"), content_type, xml, word.part.package)
+    word.part.relate_to(part, RT.FOOTNOTES if kind == "footnote" else RT.ENDNOTES)
 
 
 def _text_box(paragraph, text: str) -> None:  # noqa: ANN001

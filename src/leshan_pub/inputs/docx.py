@@ -9,7 +9,9 @@ from pathlib import Path
 
 import docx
 from docx.document import Document as WordDocument
+from docx.drawing import Drawing
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.parser import parse_xml
 from docx.styles.style import BaseStyle
 from docx.table import Table
@@ -36,7 +38,7 @@ _NS = {
 _TEXT_BOXES = etree.XPath(".//w:txbxContent[not(ancestor::mc:Fallback)]", namespaces=_NS)
 _BOX_TEXT = etree.XPath(".//w:t/text()", namespaces=_NS)
 _NUMBERED = etree.XPath("./w:pPr/w:numPr", namespaces=_NS)
-_NOTE_REFERENCES = etree.XPath(".//w:footnoteReference/@w:id | .//w:endnoteReference/@w:id", namespaces=_NS)
+_NOTE_REFERENCES = etree.XPath(".//w:footnoteReference | .//w:endnoteReference", namespaces=_NS)
 _ALT_TEXT = etree.XPath("./wp:inline/wp:docPr | ./wp:anchor/wp:docPr", namespaces=_NS)
 _NOTES = etree.XPath("./w:footnote | ./w:endnote", namespaces=_NS)
 _NOTE_PARAGRAPHS = etree.XPath(".//w:p", namespaces=_NS)
@@ -84,17 +86,14 @@ def read_docx(path: Path, encoding: str | None = None) -> Article:
 
 
 def _open(path: Path, data: bytes) -> WordDocument:
+    """The Word document in data; InputError for bytes that are no .docx (not a zip, parts missing, bad XML)."""
     try:
         return docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError, PackageNotFoundError) as exc:
         raise InputError(
             f"{path} is not a Word .docx that can be read ({type(exc).__name__}: {str(exc)[:80]}); "
             "open it in Word and save it again as .docx"
         ) from None
-    except Exception as exc:  # python-docx raises its own and zip errors for damaged packages
-        if type(exc).__module__.startswith(("docx", "zipfile")):
-            raise InputError(f"{path} is not a Word .docx that can be read ({exc}); save it again as .docx") from None
-        raise
 
 
 def _style_role(style: BaseStyle | None) -> Role | None:
@@ -116,7 +115,7 @@ class _Reader:
         self.skipped: list[str] = []
         self.number = 0  # paragraph number, for messages
         self.blanks = 0  # empty paragraphs since the last one with text
-        self.note_order: list[str] = []
+        self.note_order: list[tuple[str, str]] = []  # ("footnote" | "endnote", id): the two number apart
 
     def item(self, item: Paragraph | Table, cell_role: Role | None) -> None:
         if isinstance(item, Table):
@@ -141,7 +140,10 @@ class _Reader:
                 f"paragraph {self.number}: text box {_preview(text)} is not translated; "
                 "move its text into the body if it should be"
             )
-        self.note_order += [i for i in _NOTE_REFERENCES(element) if i not in self.note_order]
+        for reference in _NOTE_REFERENCES(element):
+            key = (etree.QName(reference).localname.removesuffix("Reference"), reference.get(f"{{{_NS['w']}}}id", ""))
+            if key not in self.note_order:
+                self.note_order.append(key)
         role = cell_role or _style_role(paragraph.style)
         if role is None and _NUMBERED(element):
             role = Role.LIST
@@ -173,8 +175,8 @@ class _Reader:
                 styles = _run_emphasis(run)
                 for content in run.iter_inner_content():
                     if isinstance(content, str):
-                        pieces.append((_flatten(content, pieces), styles))
-                    elif hasattr(content, "has_picture"):
+                        pieces.append((_flatten(content, pieces[-1][0][-1:] if pieces else ""), styles))
+                    elif isinstance(content, Drawing):
                         if content.has_picture:
                             images.append(_alt_text(content))
                         elif not _TEXT_BOXES(content._element):
@@ -186,7 +188,7 @@ class _Reader:
 
     def notes(self, word: WordDocument) -> None:
         """Footnotes and endnotes, in the order the text refers to them, as notes after the article."""
-        notes: dict[str, list[str]] = {}
+        notes: dict[tuple[str, str], list[str]] = {}
         for rel in word.part.rels.values():
             if rel.is_external or rel.reltype not in (RT.FOOTNOTES, RT.ENDNOTES):
                 continue
@@ -195,7 +197,8 @@ class _Reader:
                 if note.get(f"{{{_NS['w']}}}type") in ("separator", "continuationSeparator", "continuationNotice"):
                     continue
                 texts = ["".join(p.xpath(".//w:t/text()")).strip() for p in _NOTE_PARAGRAPHS(note)]
-                notes[note.get(f"{{{_NS['w']}}}id", "")] = [t for t in texts if t]
+                key = (etree.QName(note).localname, note.get(f"{{{_NS['w']}}}id", ""))
+                notes[key] = [t for t in texts if t]
         ordered = [i for i in self.note_order if i in notes] + [i for i in notes if i not in self.note_order]
         count = 0
         for note_id in ordered:
@@ -236,9 +239,11 @@ def _run_emphasis(run: Run) -> set[Emphasis]:
     return styles
 
 
-def _flatten(text: str, before: list[tuple[str, set[Emphasis]]]) -> str:
-    """Tabs and line breaks inside a paragraph: nothing between Chinese characters, one space elsewhere."""
-    previous = "".join(p for p, _ in before)[-1:]
+def _flatten(text: str, previous: str) -> str:
+    """Tabs and line breaks inside a paragraph: nothing between Chinese characters, one space elsewhere.
+
+    previous is the character before text in the paragraph ("" at its start).
+    """
 
     def space(match: re.Match[str]) -> str:
         left = text[match.start() - 1] if match.start() else previous
