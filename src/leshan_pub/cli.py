@@ -139,7 +139,7 @@ def _parse_formats(values: list[str] | None) -> list[str] | None:
 
 
 # No dir_okay=False on file arguments: the library's one-line "is a folder" message beats click's usage box.
-SourceArg = Annotated[Path, typer.Argument(help="The Chinese article (.txt).")]
+SourceArg = Annotated[Path, typer.Argument(help="The Chinese article (.txt, .md or .docx).")]
 DocArg = Annotated[Path, typer.Argument(help="The article or its segment file (.zh-en.xlf).")]
 GlossaryOpt = Annotated[
     Path | None,
@@ -437,6 +437,45 @@ def publish(
     for written in publish_file(path, terms.glossary, settings.out, settings.formats, options):
         typer.echo(f"wrote {_shown(written)}")
     _warn(terms)
+
+
+@app.command()
+@reports_errors
+def pack(
+    articles: Annotated[
+        list[Path] | None, typer.Argument(help="Articles (or their segment files), in the order they are bound.")
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="The pack's title, on the cover.")] = None,
+    subtitle: Annotated[str | None, typer.Option("--subtitle", help="A line under the title.")] = None,
+    organisation: Annotated[str | None, typer.Option("--organisation", help="Who publishes the pack.")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="The date on the cover (default: today).")] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option("--from", help="A TOML file with a [pack] table (a pack file or leshan-pub.toml).", dir_okay=False),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="The pack's PDF (its DOCX goes beside it). Default: output/pack.pdf.")] = None,
+    glossary: GlossaryOpt = None,
+    fmt: FormatOpt = None,
+    final: FinalOpt = False,
+    page_size: Annotated[PageSize | None, typer.Option("--page-size", help="Paper size.")] = None,
+    layout: Annotated[Layout | None, typer.Option("--layout", help="Side by side, or each paragraph followed by its English.")] = None,
+    font: FontOpt = None,
+) -> None:
+    """Bind several articles into one investor pack: cover, contents, articles, one glossary (PDF and DOCX)."""
+    from .pack import PackSpec, build_pack, load_pack_spec
+    from .pipeline import load_default_glossary
+
+    spec = load_pack_spec(from_file) if from_file is not None else PackSpec()
+    spec = spec.merged(
+        title=title, subtitle=subtitle, organisation=organisation, date=date, articles=tuple(articles or ()),
+        out=out, layout=layout.value if layout else None, page_size=page_size.value if page_size else None,
+        formats=tuple(_parse_formats(fmt) or ()), glossary=glossary,
+    )
+    from .publish import PublishOptions
+
+    options = PublishOptions(final=final, page_size=spec.page_size or "A4", layout=spec.layout or "side-by-side", font=font)
+    for written in build_pack(spec, load_default_glossary(spec.glossary), options):
+        typer.echo(f"wrote {written}")
 
 
 class ExportTo(StrEnum):
@@ -890,6 +929,8 @@ def _report_segments(report: Any) -> None:
     )
     if report.script is not None:
         typer.echo(f"  script {report.script.describe()}")
+    for line in report.skipped:
+        typer.echo(f"  skipped: {line}", err=True)
     for segment in report.dropped:
         typer.echo(f"  dropped {segment.id} [{segment.state}]: {segment.source[:40]}", err=True)
     if report.backup:

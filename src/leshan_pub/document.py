@@ -17,6 +17,25 @@ class Role(StrEnum):
     PARAGRAPH = "paragraph"
     CAPTION = "caption"
     CREDIT = "credit"
+    LIST = "list-item"  # an item of a bulleted or numbered list (Markdown, Word lists)
+    CELL = "table-cell"  # one paragraph of a table cell (Word and Markdown tables)
+    NOTE = "footnote"  # a Word footnote or endnote, set after the article
+
+
+class Emphasis(StrEnum):
+    """Inline emphasis an author set on part of a sentence; kept through to the published styling."""
+
+    BOLD = "bold"
+    ITALIC = "italic"
+
+
+@dataclass(frozen=True, order=True)
+class Mark:
+    """Emphasis on the characters [start, end) of a text: markup is kept beside the text, never in it."""
+
+    start: int
+    end: int
+    style: Emphasis
 
 
 class ReviewState(StrEnum):
@@ -41,6 +60,7 @@ class Block:
     role: Role
     text: str
     first_line: int  # 1-based line in the source file, for messages
+    marks: tuple[Mark, ...] = ()  # emphasis within text
 
 
 @dataclass(frozen=True)
@@ -71,6 +91,8 @@ class Segment:
     notes: list[str] = field(default_factory=list)
     matches: list[Match] = field(default_factory=list)  # memory candidates, best first
     signature: Signature | None = None  # how the English was made; None when unknown or there is none
+    source_marks: tuple[Mark, ...] = ()  # emphasis within source; not part of the id
+    target_marks: tuple[Mark, ...] = ()  # emphasis within target
 
     @property
     def is_fuzzy_draft(self) -> bool:
@@ -143,3 +165,18 @@ class Document:
     def unapproved(self) -> list[Segment]:
         """Segments that are not approved yet; empty means the document may be published as final."""
         return [s for s in self.segments if s.state is not ReviewState.APPROVED]
+
+
+@dataclass
+class Pack:
+    """Several documents bound as one publication (an investor pack): cover facts and the articles in order."""
+
+    title: str
+    documents: list[Document]
+    subtitle: str = ""
+    organisation: str = ""
+    date: str = ""  # as printed on the cover, e.g. "2026-12-01"
+
+    def unapproved(self) -> list[Segment]:
+        """Segments not approved in any document; one is enough to make the whole pack a draft."""
+        return [s for d in self.documents for s in d.unapproved()]

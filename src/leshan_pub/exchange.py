@@ -20,7 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from . import __version__
-from .document import Document, ReviewState, Segment
+from .document import Document, Mark, ReviewState, Segment
 from .errors import SegmentFileError
 from .files import parse_untrusted_xml, read_input
 from .memory import (
@@ -96,6 +96,7 @@ class _Edit:
     state: ReviewState
     where: str  # "line 4 (id 's2')" or "trans-unit 's2'", for messages
     base: str = ""  # the fingerprint of the English the export carried; "" for files from elsewhere
+    target_marks: tuple[Mark, ...] | None = None  # emphasis from XLIFF <g> tags; None: the file cannot say (CSV)
 
 
 def fingerprint(state: ReviewState, target: str) -> str:
@@ -118,19 +119,28 @@ def _glossary_terms(segment: Segment, glossary: Glossary | None) -> list[Term]:
     return list(dict.fromkeys(hit.term for hit in glossary.find(segment.source)))
 
 
+def _append_indented(parent: ET.Element, child: ET.Element) -> None:
+    """Append child in the rendered file's indentation. Not ET.indent: it would put white space into
+    <source>s and <target>s that open or close with an emphasis tag (<g ctype="bold">)."""
+    last = parent[-1] if len(parent) else None
+    parent.append(child)
+    if last is not None:
+        child.tail, last.tail = last.tail, parent.text
+
+
 def _export_xliff(document: Document, glossary: Glossary | None) -> bytes:
     root = ET.fromstring(render_xliff(document))  # our own XML, just rendered
     header = root.find(f"{{{XLIFF_NS}}}file/{{{XLIFF_NS}}}header")
     if header is not None:
-        ET.SubElement(header, _EXPORT_MARK, {"exported": now_stamp()})
+        _append_indented(header, ET.Element(_EXPORT_MARK, {"exported": now_stamp()}))
     by_id = {segment.id: segment for segment in document.segments}
     for unit in root.iter(f"{{{XLIFF_NS}}}trans-unit"):
         segment = by_id[unit.get("id", "")]
         unit.set(_BASE, fingerprint(segment.state, segment.target))
         for term in _glossary_terms(segment, glossary):
-            note = ET.SubElement(unit, f"{{{XLIFF_NS}}}note", {"from": _GLOSSARY_NOTE})
+            note = ET.Element(f"{{{XLIFF_NS}}}note", {"from": _GLOSSARY_NOTE})
             note.text = f"{term.source} = {term.target}"
-    ET.indent(root, space="  ")
+            _append_indented(unit, note)
     return (_DECLARATION + ET.tostring(root, encoding="unicode") + "\n").encode("utf-8")
 
 
@@ -248,6 +258,10 @@ def import_file(
         if verdict.state is not None:
             segment = by_id[edit.id]
             segment.signature = after_edit(segment.signature, segment.target, edit.target, __version__)
+            if edit.target_marks is not None:
+                segment.target_marks = edit.target_marks
+            elif edit.target != segment.target:
+                segment.target_marks = ()  # a new English from a CSV: the old emphasis no longer fits it
             segment.target, segment.state = edit.target, verdict.state
             segment.notes = [n for n in segment.notes if not n.startswith(("exact match", "fuzzy match"))]
             report.updated.append(edit.id)
@@ -480,7 +494,7 @@ def _xliff_edit(unit: ET.Element, number: int, ns: str, problems: list[str]) -> 
     except SegmentFileError as exc:
         problems.append(str(exc))
         return None
-    return _Edit(read.id, read.source, read.target, read.state, f"trans-unit {read.id!r}", read.base)
+    return _Edit(read.id, read.source, read.target, read.state, f"trans-unit {read.id!r}", read.base, read.target_marks)
 
 
 _READERS: dict[str, Callable[[bytes, str], tuple[list[_Edit], list[str]]]] = {

@@ -106,7 +106,12 @@ def export_project(
         if target is not None:
             target.attrib.clear()
             target.set("state", "new")
-            target.text = segment.source
+        for element, text in ((unit.find(f"{_X}source"), segment.source), (target, segment.source)):
+            if element is not None:
+                # Plain text: emphasis tags (<g>) would be indented into and the copy must equal the source.
+                for child in list(element):
+                    element.remove(child)
+                element.text = text
     ET.indent(root, space="  ")
     xliff = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode").encode() + b"\n"
 

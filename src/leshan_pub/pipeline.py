@@ -11,18 +11,19 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .document import Document, Provenance, ReviewState, Segment
+from .emphasis import place_in_target
 from .enforce import forbidden_present, verify
 from .errors import GlossaryError, InputError, PublishError
 from .glossary import Glossary, load_glossaries
 from .impact import glossary_impact
 from .locking import segment_file_lock
 from .memory import LeverageReport, MemorySettings, leverage, memory_path, read_memory, record_segments
+from .inputs import read_source
 from .provenance import Origin, machine_signature, public_model_name
-from .read import read_article, require_chinese
+from .read import require_chinese
 from .script import AUTO, ScriptReport, resolve_script
 from .segfile import SUFFIX, document_name, keep_backup, read_segment_file, segment_file_for, write_segment_file
 from .segment import segment_blocks, segmenter_version
-from .structure import parse_structure
 
 if TYPE_CHECKING:
     from .engines import Engine, EngineOptions, Translation
@@ -46,6 +47,7 @@ class SegmentReport:
     memory: LeverageReport = field(default_factory=LeverageReport)  # new segments filled from the memory
     memory_path: Path | None = None  # where dropped human work was recorded; None without a memory
     script: ScriptReport | None = None  # the article's script, detected or forced
+    skipped: list[str] = field(default_factory=list)  # source content the reader did not carry, one line each
 
 
 @dataclass
@@ -171,11 +173,12 @@ def merge_segments(fresh: list[Segment], old: Document | None) -> tuple[list[Seg
         previous = by_id.get(segment.id)
         if previous is not None and previous.source == segment.source:
             segment.target, segment.state, segment.notes = previous.target, previous.state, list(previous.notes)
-            segment.signature = previous.signature
+            segment.signature, segment.target_marks = previous.signature, previous.target_marks
             report.kept += 1
         elif segment.source in by_source:
             match = by_source[segment.source]
             segment.target, segment.state, segment.signature = match.target, match.state, match.signature
+            segment.target_marks = match.target_marks
             segment.notes = [f"reused from identical segment {match.id}"]
             report.reused += 1
         else:
@@ -197,10 +200,9 @@ def segment_source(
     zh-Hant or mixed); "zh-Hans" or "zh-Hant" forces it. It is recorded in the segment file and
     picks the PDF's font and page labels.
     """
-    text = read_article(source, encoding)
-    found = resolve_script(text, script)
-    blocks = parse_structure(text)
-    fresh = segment_blocks(blocks)
+    article = read_source(source, encoding)
+    found = resolve_script("\n".join(block.text for block in article.blocks), script)
+    fresh = segment_blocks(article.blocks)
     if not fresh:
         raise InputError(f"{source} has no text to translate")
     require_chinese("\n".join(s.source for s in fresh), str(source))
@@ -211,6 +213,7 @@ def segment_source(
             record_segments(memory, old.segments, old.name)  # before any of it can leave the file
         segments, report = merge_segments(fresh, old)
         report.segment_file, report.memory_path = segfile, memory.path if memory is not None else None
+        report.skipped = article.skipped
         if memory is not None and memory.path is not None:
             report.memory = leverage(segments, read_memory(memory.path), memory.fuzzy_threshold)
             report.new -= report.memory.exact + report.memory.fuzzy
@@ -320,8 +323,10 @@ def translate_document(
 
 def _apply_translation(segment: Segment, result: Translation, glossary: Glossary | None, report: TranslateReport) -> None:
     text = _XML_ILLEGAL.sub("", result.text)  # a model may emit what XML cannot hold
-    notes = _term_notes(replace(segment, target=text), glossary, result.notes)
+    marks, emphasis_notes = place_in_target(replace(segment, target=text), glossary)
+    notes = _term_notes(replace(segment, target=text), glossary, [*result.notes, *emphasis_notes])
     segment.target, segment.state, segment.notes, segment.matches = text, ReviewState.MACHINE, notes, []
+    segment.target_marks = marks
     report.missing_terms += [(segment.id, n) for n in notes if n.startswith("glossary:")]
     report.translated += 1
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from . import __version__
 from .atomic import write_bytes_atomic
-from .document import Document, Match, Provenance, ReviewState, Role, Segment
+from .document import Document, Emphasis, Mark, Match, Provenance, ReviewState, Role, Segment
+from .emphasis import marks_of_runs, styled_runs
 from .errors import ProvenanceError, SegmentFileError
 from .files import parse_untrusted_xml, read_input
 from .locking import DEFAULT_TIMEOUT, segment_file_lock
@@ -95,11 +96,15 @@ def render_xliff(document: Document) -> bytes:
     )
     ET.SubElement(header, f"{_LP}provenance", {"document": document.name, **prov.as_dict()})
     body = ET.SubElement(file, f"{_X}body")
+    inline: list[tuple[ET.Element, str, tuple[Mark, ...]]] = []
     for block in document.blocks():
         group = ET.SubElement(body, f"{_X}group", {"id": f"b{block[0].block:04d}", "restype": f"x-{block[0].role}"})
         for segment in block:
-            group.append(_trans_unit(segment))
+            group.append(_trans_unit(segment, inline))
     ET.indent(root, space="  ")
+    # Emphasis goes in after indenting: indent would put white space into the marked-up text.
+    for element, text, marks in inline:
+        _set_marked(element, text, marks)
     return (_DECLARATION + ET.tostring(root, encoding="unicode") + "\n").encode("utf-8")
 
 
@@ -112,7 +117,55 @@ def _xml_text(segment: Segment, field: str, text: str) -> str:
     return text
 
 
-def _trans_unit(segment: Segment) -> ET.Element:
+def _set_marked(element: ET.Element, text: str, marks: tuple[Mark, ...]) -> None:
+    """Fill element with text, emphasis as XLIFF 1.2 inline <g ctype="bold|italic"> (what CAT tools show as tags)."""
+    element.text = ""
+    last: ET.Element | None = None
+    for number, (piece, styles) in enumerate(styled_runs(text, marks), start=1):
+        if not styles:
+            if last is None:
+                element.text = (element.text or "") + piece
+            else:
+                last.tail = (last.tail or "") + piece
+            continue
+        outer = inner = None
+        for depth, style in enumerate(sorted(styles)):
+            g = ET.Element(f"{_X}g", {"id": f"{number}" if not depth else f"{number}.{depth}", "ctype": str(style)})
+            if inner is None:
+                outer = g
+            else:
+                inner.append(g)
+            inner = g
+        assert outer is not None and inner is not None
+        inner.text = piece
+        element.append(outer)
+        last = outer
+
+
+def marked_text(element: ET.Element) -> tuple[str, tuple[Mark, ...]]:
+    """The text of a <source> or <target> and its emphasis, from <g ctype="bold|italic"> inline tags.
+
+    Text inside <g> and <mrk> is text; other inline elements (<x/>, <ph>, <bpt>...) hold native
+    codes, not words, and are left out.
+    """
+    runs: list[tuple[str, frozenset[Emphasis]]] = []
+
+    def walk(node: ET.Element, styles: frozenset[Emphasis]) -> None:
+        if node.text:
+            runs.append((node.text, styles))
+        for child in node:
+            local = child.tag.rpartition("}")[2]
+            if local in ("g", "mrk"):
+                ctype = child.get("ctype", "").removeprefix("x-")
+                walk(child, styles | {Emphasis(ctype)} if ctype in set(Emphasis) else styles)
+            if child.tail:
+                runs.append((child.tail, styles))
+
+    walk(element, frozenset())
+    return marks_of_runs(runs)
+
+
+def _trans_unit(segment: Segment, inline: list[tuple[ET.Element, str, tuple[Mark, ...]]]) -> ET.Element:
     attrs = {"id": segment.id, _XML_SPACE: "preserve"}
     if segment.state is ReviewState.APPROVED:
         attrs["approved"] = "yes"
@@ -120,12 +173,18 @@ def _trans_unit(segment: Segment) -> ET.Element:
     if signature is not None:
         attrs[_PROVENANCE] = str(signature)
     unit = ET.Element(f"{_X}trans-unit", attrs)
-    ET.SubElement(unit, f"{_X}source").text = _xml_text(segment, "source", segment.source)
+    source = ET.SubElement(unit, f"{_X}source")
+    source.text = _xml_text(segment, "source", segment.source)
     target_attrs = {"state": _STATE_OUT[segment.state]}
     qualifier = _state_qualifier(segment)
     if qualifier:
         target_attrs["state-qualifier"] = qualifier
-    ET.SubElement(unit, f"{_X}target", target_attrs).text = _xml_text(segment, "English", segment.target)
+    target = ET.SubElement(unit, f"{_X}target", target_attrs)
+    target.text = _xml_text(segment, "English", segment.target)
+    if segment.source_marks:
+        inline.append((source, segment.source, segment.source_marks))
+    if segment.target_marks:
+        inline.append((target, segment.target, segment.target_marks))
     for note in segment.notes:
         ET.SubElement(unit, f"{_X}note", {"from": _TOOL_NOTE}).text = _xml_text(segment, "note", note)
     for match in segment.matches:
@@ -205,6 +264,8 @@ class Unit:
     notes: list[str] = field(default_factory=list)
     matches: list[Match] = field(default_factory=list)
     base: str = ""  # lp:base, the fingerprint of the English an export carried; "" when absent
+    source_marks: tuple[Mark, ...] = ()  # emphasis, from inline <g ctype="bold|italic">
+    target_marks: tuple[Mark, ...] = ()
 
 
 def review_state(state_name: str | None, approved: str | None, has_text: bool) -> ReviewState | None:
@@ -235,10 +296,11 @@ def read_unit(unit: ET.Element, ns: str, number: int) -> Unit:
     if not unit_id:
         raise SegmentFileError(f"trans-unit {number}: no id; keep the exported ids as they are")
     source = unit.find(f"{ns}source")
-    if source is None or not "".join(source.itertext()).strip():
+    source_text, source_marks = marked_text(source) if source is not None else ("", ())
+    if not source_text.strip():
         raise SegmentFileError(f"trans-unit {unit_id!r}: no source text; keep the exported source")
     target = unit.find(f"{ns}target")
-    text = "".join(target.itertext()) if target is not None else ""
+    text, target_marks = marked_text(target) if target is not None else ("", ())
     state_name = target.get("state") if target is not None else None
     state = review_state(state_name, unit.get("approved"), bool(text))
     if state is None:
@@ -251,9 +313,11 @@ def read_unit(unit: ET.Element, ns: str, number: int) -> Unit:
             "add the English or set the state to new"
         )
     notes = [n.text or "" for n in unit.iterfind(f"{ns}note")]
-    source_text = "".join(source.itertext())
     matches = [_match_of(alt, ns, source_text) for alt in unit.iterfind(f"{ns}alt-trans")]
-    return Unit(unit_id, source_text, text, state, notes, [m for m in matches if m is not None], unit.get(_BASE, ""))
+    return Unit(
+        unit_id, source_text, text, state, notes, [m for m in matches if m is not None], unit.get(_BASE, ""),
+        source_marks, target_marks,
+    )
 
 
 def _match_of(alt: ET.Element, ns: str, source: str) -> Match | None:
@@ -278,7 +342,10 @@ def _segment_of(unit: ET.Element, block: int, role: Role, name: str) -> Segment:
     except SegmentFileError as exc:
         raise SegmentFileError(f"{name}: {exc}") from None
     signature = _read_signature(unit, read.target, name)
-    return Segment(read.id, block, role, read.source, read.target, read.state, read.notes, read.matches, signature)
+    return Segment(
+        read.id, block, role, read.source, read.target, read.state, read.notes, read.matches, signature,
+        source_marks=read.source_marks, target_marks=read.target_marks,
+    )
 
 
 def _unit_signature(signature: Signature | None, english: str) -> Signature | None:

@@ -8,9 +8,11 @@ from collections import Counter
 from collections.abc import Iterable
 
 from .document import Block, Role, Segment
+from .emphasis import clip
 from .rules import load_rules
 
-_SPLIT_ROLES = frozenset({Role.PARAGRAPH})
+# Prose is split into sentences; titles, headings, captions, credits and table cells stay whole.
+_SPLIT_ROLES = frozenset({Role.PARAGRAPH, Role.LIST, Role.NOTE})
 
 
 def segmenter_version() -> str:
@@ -61,7 +63,16 @@ def segment_blocks(blocks: Iterable[Block]) -> list[Segment]:
     segments: list[Segment] = []
     for block in blocks:
         pieces = split_sentences(block.text) if block.role in _SPLIT_ROLES else [block.text.strip()]
+        position = 0
         for source in pieces:
+            # Each piece is a stretch of the block's text: its emphasis is the block's, cut to it.
+            start = block.text.find(source, position)
+            position = start + len(source)
             seen[source] += 1
-            segments.append(Segment(id=segment_id(source, seen[source]), block=block.index, role=block.role, source=source))
+            segments.append(
+                Segment(
+                    id=segment_id(source, seen[source]), block=block.index, role=block.role, source=source,
+                    source_marks=clip(block.marks, start, position) if block.marks else (),
+                )
+            )
     return segments

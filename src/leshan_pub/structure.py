@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from .document import Block, Role
+from .document import Block, Emphasis, Mark, Role
+from .emphasis import join
 from .rules import load_rules
 from .script import to_simplified
 
@@ -23,6 +25,22 @@ class _Line:
     number: int
     text: str
     blanks_before: int
+    blanks_after: int = 0
+
+
+@dataclass(frozen=True)
+class AuthoredParagraph:
+    """A paragraph from a format that separates paragraphs itself (Word, Markdown).
+
+    role is the one the author set (a Word style, a Markdown heading), or None for the text
+    rules to decide; blank_before/after count empty paragraphs around it (an image's place).
+    """
+
+    text: str
+    role: Role | None
+    line: int  # 1-based paragraph number (Word) or line (Markdown), for messages
+    marks: tuple[Mark, ...] = ()
+    blanks_before: int = 0
     blanks_after: int = 0
 
 
@@ -79,6 +97,42 @@ class StructureParser:
             Block(index=i, role=role, text=line.text, first_line=line.number)
             for i, (line, role) in enumerate(zip(lines, roles))
         ]
+
+    def parse_authored(self, paragraphs: Sequence[AuthoredParagraph]) -> list[Block]:
+        """Blocks from authored paragraphs in order: the author's roles kept, the rest found as for text.
+
+        Paragraphs are never rejoined (the format already says where they end). Without a Title
+        the author set, the same title rules as for text look at the leading unstyled paragraphs.
+        A short paragraph set wholly in bold is a heading. Blank paragraphs are dropped.
+        """
+        kept = [p for p in paragraphs if p.text.strip()]
+        lines = [_Line(p.line, p.text.strip(), p.blanks_before, p.blanks_after) for p in kept]
+        roles: list[Role | None] = [p.role for p in kept]
+        marks = [p.marks for p in kept]
+        if Role.TITLE not in roles:
+            leading = next((i for i, role in enumerate(roles) if role is not None), len(roles))
+            title = self._title_span(lines[:leading])
+            if title is not None:
+                start, end = title
+                text, joined_marks = join([(line.text, m) for line, m in zip(lines[start:end], marks[start:end])])
+                lines[start].text, marks[start], roles[start] = text, joined_marks, Role.TITLE
+                del lines[start + 1 : end], roles[start + 1 : end], marks[start + 1 : end]
+        for i, line in enumerate(lines):
+            if roles[i] is not None:
+                continue
+            if self._all_bold(line.text, marks[i]) and self.rules.is_short(line.text):
+                roles[i], marks[i] = Role.HEADING, ()
+            else:
+                roles[i] = self._role(lines, i)
+        return [
+            Block(index=i, role=role, text=line.text, first_line=line.number, marks=m)
+            for i, (line, role, m) in enumerate(zip(lines, roles, marks))
+            if role is not None
+        ]
+
+    @staticmethod
+    def _all_bold(text: str, marks: tuple[Mark, ...]) -> bool:
+        return any(m.style is Emphasis.BOLD and m.start == 0 and m.end >= len(text) for m in marks)
 
     @staticmethod
     def _lines(text: str) -> list[_Line]:
@@ -181,3 +235,8 @@ class StructureParser:
 def parse_structure(text: str) -> list[Block]:
     """The article's blocks with roles, in document order; [] for text with no non-blank line."""
     return StructureParser().parse(text)
+
+
+def parse_authored(paragraphs: Sequence[AuthoredParagraph]) -> list[Block]:
+    """Blocks of an article whose format separates paragraphs (Word, Markdown); [] when all are blank."""
+    return StructureParser().parse_authored(paragraphs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import secrets
@@ -11,9 +12,10 @@ from pathlib import Path
 
 from .. import __version__
 from ..atomic import remove_stale_temps
-from ..document import Document, Segment
+from ..document import Document, Pack, Segment
+from ..emphasis import Marked, join, strip
 from ..errors import PublishError
-from ..provenance import glossary_tag
+from ..provenance import glossary_tag, public_model_name
 from ..rules import load_rules
 from ..script import Script
 from ..terms import Glossary, Term
@@ -23,6 +25,11 @@ from ..terms import Glossary, Term
 FORMATS: dict[str, str] = {
     "docx": "leshan_pub.publish.docx:write_docx",
     "pdf": "leshan_pub.publish.pdf:write_pdf",
+}
+# The same formats for a pack of several articles.
+PACK_FORMATS: dict[str, str] = {
+    "docx": "leshan_pub.publish.pack_docx:write_pack_docx",
+    "pdf": "leshan_pub.publish.pack_pdf:write_pack_pdf",
 }
 PAGE_SIZES = ("A4", "Letter")
 LAYOUTS = ("side-by-side", "interleaved")
@@ -64,14 +71,43 @@ def publish(
     targets = [_target(out_dir, document.name, name) for name in writers]
     if options.final:
         _require_approved(document)
+    calls = [functools.partial(writer, document, glossary) for writer in writers.values()]
+    return _write_all(out_dir, targets, calls, options)
+
+
+def publish_pack(
+    pack: Pack,
+    glossary: Glossary | None,
+    out: Path,
+    formats: Sequence[str] = ("docx", "pdf"),
+    options: PublishOptions = PublishOptions(),
+) -> list[Path]:
+    """Write the pack as out with each format's suffix (pack.pdf, pack.docx); return the paths written.
+
+    With options.final, PublishError when any segment of any article is not approved. All
+    formats or none are written, as for publish.
+    """
+    writers = _writers(formats, PACK_FORMATS)
+    _check_options(options)
+    if options.final:
+        require_pack_approved(pack)
+    targets = [_target(out.parent, out.stem if out.suffix in (".pdf", ".docx") else out.name, name) for name in writers]
+    calls = [functools.partial(writer, pack, glossary) for writer in writers.values()]
+    return _write_all(out.parent, targets, calls, options)
+
+
+def _write_all(
+    out_dir: Path, targets: list[Path], calls: list[Callable[[Path, PublishOptions], None]], options: PublishOptions
+) -> list[Path]:
+    """Run each call on a temporary file beside its target; rename them all into place once all succeeded."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for target in targets:
         remove_stale_temps(target)  # left by a run killed mid-write
     temps: list[Path] = []
     try:
-        for (name, writer), target in zip(writers.items(), targets):
+        for call, target in zip(calls, targets):
             temps.append(target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp"))
-            writer(document, glossary, temps[-1], options)
+            call(temps[-1], options)
             _fsync(temps[-1])
         for temp, target in zip(temps, targets):
             os.replace(temp, target)
@@ -81,11 +117,11 @@ def publish(
     return targets
 
 
-def _writers(formats: Sequence[str]) -> dict[str, Writer]:
+def _writers(formats: Sequence[str], registry: dict[str, str] = FORMATS) -> dict[str, Writer]:
     """The writer of each asked-for format, in order and without repeats; PublishError for unknown names."""
     if isinstance(formats, str):
         formats = (formats,)
-    unknown = [f for f in formats if f not in FORMATS]
+    unknown = [f for f in formats if f not in registry]
     if unknown or not formats:
         raise PublishError(
             f"unknown output format {', '.join(map(repr, unknown)) or '(none given)'}; "
@@ -93,7 +129,7 @@ def _writers(formats: Sequence[str]) -> dict[str, Writer]:
         )
     writers: dict[str, Writer] = {}
     for name in formats:
-        module, _, function = FORMATS[name].partition(":")
+        module, _, function = registry[name].partition(":")
         writers.setdefault(name, getattr(importlib.import_module(module), function))
     return writers
 
@@ -121,6 +157,17 @@ def _require_approved(document: Document) -> None:
         raise PublishError(
             f"--final: {len(pending)} segment(s) of {document.name} are not approved ({ids}); "
             "approve them in the segment file or publish without --final"
+        )
+
+
+def require_pack_approved(pack: Pack) -> None:
+    """PublishError naming each article with segments not approved; nothing when all are."""
+    pending = [(d.name, len(d.unapproved())) for d in pack.documents if d.unapproved()]
+    if pending:
+        listed = ", ".join(f"{name} ({count})" for name, count in pending)
+        raise PublishError(
+            f"--final: {sum(c for _, c in pending)} segment(s) of the pack are not approved, in {listed}; "
+            "approve them in each article's segment file or build the pack without --final"
         )
 
 
@@ -168,16 +215,25 @@ def block_text(block: Sequence[Segment]) -> tuple[str, str]:
     return "".join(s.source for s in block), " ".join(s.target.strip() for s in block if s.target.strip())
 
 
-def terms_used(document: Document, glossary: Glossary | None) -> list[Term]:
-    """Glossary terms found in the document's Chinese, in order of first use; [] without a glossary.
+def block_marked(block: Sequence[Segment]) -> tuple[Marked, Marked]:
+    """block_text with each side's emphasis marks moved to where its segments land."""
+    zh = join([(s.source, s.source_marks) for s in block])
+    english = [strip(s.target, s.target_marks) for s in block if s.target.strip()]
+    return zh, join(english, " ")
 
-    Each term's source is as the article first writes it (樂山 in a traditional article whose
-    glossary has 乐山), so the appendix speaks the article's script.
+
+def terms_used(document: Document | Sequence[Document], glossary: Glossary | None) -> list[Term]:
+    """Glossary terms found in the documents' Chinese, in order of first use; [] without a glossary.
+
+    Given several documents (a pack), each term appears once however many of them use it. Each
+    term's source is as the article first writes it (樂山 in a traditional article whose glossary
+    has 乐山), so the appendix speaks the article's script.
     """
     if glossary is None:
         return []
+    documents = [document] if isinstance(document, Document) else list(document)
     found: dict[str, Term] = {}
-    for segment in document.segments:
+    for segment in (s for d in documents for s in d.segments):
         for hit in glossary.find(segment.source):
             if hit.term.source not in found:
                 written = segment.source[hit.start : hit.end]
@@ -187,7 +243,11 @@ def terms_used(document: Document, glossary: Glossary | None) -> list[Term]:
 
 def review_notice(document: Document) -> str:
     """'DRAFT — N segments await review', or '' when every segment is approved."""
-    pending = len(document.unapproved())
+    return pending_notice(len(document.unapproved()))
+
+
+def pending_notice(pending: int) -> str:
+    """'DRAFT — N segments await review' for N pending segments, or '' for none."""
     if not pending:
         return ""
     return f"DRAFT — {pending} segment{'s' if pending != 1 else ''} await{'s' if pending == 1 else ''} review"
@@ -210,4 +270,17 @@ def provenance_text(document: Document, glossary: Glossary | None, short_hashes:
     parts.append(
         f"review draft, {pending} of {total} segments await review" if pending else f"review final, {total} segments approved"
     )
+    return "; ".join(parts)
+
+
+def pack_provenance_text(pack: Pack, glossary: Glossary | None) -> str:
+    """Tool, glossary hash, each article with its model, and the pack's review status on one line."""
+    parts = [f"leshan-pub tool-version={__version__}"]
+    if glossary is not None:
+        parts.append(f"glossary-sha256={glossary.sha256[:16]}")
+    for document in pack.documents:
+        model = public_model_name(document.provenance.model) or "none"
+        parts.append(f"article={document.name} (model={model}, {len(document.unapproved())} pending)")
+    total, pending = sum(len(d.segments) for d in pack.documents), len(pack.unapproved())
+    parts.append(f"review=draft, {pending} of {total} segments await review" if pending else f"review=final, {total} segments approved")
     return "; ".join(parts)

@@ -20,9 +20,10 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from .. import __version__
-from ..document import Document, Role, Segment
+from ..document import Document, Emphasis, Role, Segment
+from ..emphasis import styled_runs
 from ..terms import Glossary, Term
-from . import UNTRANSLATED, Labels, PublishOptions, block_text, page_labels, provenance_text, review_notice, terms_used
+from . import UNTRANSLATED, Labels, PublishOptions, block_marked, page_labels, provenance_text, review_notice, terms_used
 from .fonts import family_name
 
 PAGE_SIZES = {"A4": (Mm(210), Mm(297)), "Letter": (Mm(215.9), Mm(279.4))}
@@ -37,15 +38,20 @@ LIMIT = 255  # python-docx refuses longer core properties
 LANGUAGE_TAGS = {"en": "en-US", "zh": "zh-CN"}
 
 CREDIT_STYLE, COLUMN_HEAD_STYLE, GLOSSARY_STYLE = "Credit", "Column Heading", "Glossary Entry"
+CELL_STYLE, NOTE_STYLE = "Table Text", "Note"
 ROLE_STYLES = {
     Role.TITLE: "Title",
     Role.HEADING: "Heading 1",
     Role.PARAGRAPH: "Normal",
     Role.CAPTION: "Caption",
     Role.CREDIT: CREDIT_STYLE,
+    Role.LIST: "List Bullet",
+    Role.CELL: CELL_STYLE,
+    Role.NOTE: NOTE_STYLE,
 }
 # The Chinese halves of these are page labels in the article's script (publish.page_labels).
 COLUMN_HEAD_EN, GLOSSARY_HEADING_EN = "English", "Glossary"
+ENGLISH_STYLE = "English Text"  # the English under its Chinese in the interleaved layout
 
 
 def write_docx(document: Document, glossary: Glossary | None, path: Path, options: PublishOptions) -> None:
@@ -59,12 +65,28 @@ def write_docx(document: Document, glossary: Glossary | None, path: Path, option
     _styles(word, family)
     _properties(word, document, glossary, terms)
     _header_footer(word.sections[0], document, family)
-    table = _table(word, family, labels, language)
     blocks = document.blocks()
-    for block in [b for b in blocks if b[0].role is Role.TITLE] + [b for b in blocks if b[0].role is not Role.TITLE]:
-        _block_row(table, block, family, document.target_language, language)
+    article_body(word, [b for b in blocks if b[0].role is Role.TITLE] + [b for b in blocks if b[0].role is not Role.TITLE],
+                 family, options.layout, document.target_language, labels=labels, language=language)
     _glossary(word, terms, family, document.target_language, labels, language)
     word.save(str(path))
+
+
+def article_body(
+    word: WordDocument, blocks: Sequence[Sequence[Segment]], family: str, layout: str, target_language: str,
+    role_styles: dict[Role, str] = ROLE_STYLES, labels: Labels | None = None, language: str = "zh-CN",
+) -> None:
+    """The blocks in layout: a two-column table (side by side), or each Chinese paragraph followed by its English.
+
+    labels are the page labels in the article's script (simplified when None); language tags its Chinese runs.
+    """
+    if layout == "interleaved":
+        for block in blocks:
+            _interleaved_block(word, block, family, target_language, role_styles, language)
+        return
+    table = _table(word, family, labels or page_labels(None), language)
+    for block in blocks:
+        _block_row(table, block, family, target_language, role_styles, language)
 
 
 def _page(section: Section, page_size: str) -> None:
@@ -83,7 +105,7 @@ def _text_width(section: Section) -> Length:
 def _styles(word: WordDocument, family: str) -> None:
     """Role styles the user can restyle in Word; each carries the East Asian font as well as the Latin."""
     styles = word.styles
-    for name in (CREDIT_STYLE, COLUMN_HEAD_STYLE, GLOSSARY_STYLE):
+    for name in (CREDIT_STYLE, COLUMN_HEAD_STYLE, GLOSSARY_STYLE, CELL_STYLE, NOTE_STYLE, ENGLISH_STYLE):
         if name not in [s.name for s in styles]:
             styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH).base_style = styles["Normal"]
     specs = {
@@ -95,6 +117,10 @@ def _styles(word: WordDocument, family: str) -> None:
         CREDIT_STYLE: (8.5, False, False, GREY, 0, 4, WD_ALIGN_PARAGRAPH.RIGHT),
         COLUMN_HEAD_STYLE: (9, True, False, GREY, 0, 2, None),
         GLOSSARY_STYLE: (9.5, False, False, INK, 0, 2, None),
+        CELL_STYLE: (9.5, False, False, INK, 0, 2, None),
+        NOTE_STYLE: (8.5, False, False, GREY, 0, 3, None),
+        "List Bullet": (10, False, False, INK, 0, 4, None),
+        ENGLISH_STYLE: (10, False, False, INK, 0, 8, None),
     }
     for name, (size, bold, italic, colour, before, after, align) in specs.items():
         style = styles[name]
@@ -205,17 +231,60 @@ def _borders(table: Table) -> None:
     table._tbl.tblPr.append(borders)
 
 
-def _block_row(table: Table, block: Sequence[Segment], family: str, target_language: str, language: str = "zh-CN") -> None:
-    zh, en = block_text(block)
+def _block_row(
+    table: Table, block: Sequence[Segment], family: str, target_language: str, role_styles: dict[Role, str] = ROLE_STYLES,
+    language: str = "zh-CN",
+) -> None:
     role = block[0].role
-    style = table.part.document.styles[ROLE_STYLES[role]]
+    style = table.part.document.styles[role_styles[role]]
     zh_cell, en_cell = _row(table, table.columns[0].width)
     for cell in (zh_cell, en_cell):
         cell.paragraphs[0].style = style
-    chinese_run(zh_cell.paragraphs[0], zh, family, italic_style=role is Role.CAPTION, language=language)
-    english = english_run(en_cell.paragraphs[0], en or UNTRANSLATED, target_language)
+    _block_text(zh_cell.paragraphs[0], en_cell.paragraphs[0], block, family, target_language, language)
+
+
+def _interleaved_block(
+    word: WordDocument, block: Sequence[Segment], family: str, target_language: str, role_styles: dict[Role, str],
+    language: str = "zh-CN",
+) -> None:
+    """The Chinese paragraph in its role's style, then the English; a heading keeps its English with it."""
+    role = block[0].role
+    zh_paragraph = word.add_paragraph(style=role_styles[role])
+    zh_paragraph.paragraph_format.keep_with_next = True
+    zh_paragraph.paragraph_format.space_after = Pt(1)
+    # Body English has a style of its own, so translators' readers can restyle it apart from the Chinese.
+    en_paragraph = word.add_paragraph(style=ENGLISH_STYLE if role is Role.PARAGRAPH else role_styles[role])
+    if role in (Role.TITLE, Role.HEADING):
+        _body_outline(en_paragraph)
+    _block_text(zh_paragraph, en_paragraph, block, family, target_language, language)
+
+
+def _body_outline(paragraph: Paragraph) -> None:
+    """Take a heading's English out of the outline: Word's table of contents lists each heading once."""
+    level = OxmlElement("w:outlineLvl")
+    level.set(qn("w:val"), "9")  # 9 is body text
+    paragraph._p.get_or_add_pPr().append(level)
+
+
+def _block_text(zh_paragraph: Paragraph, en_paragraph: Paragraph, block: Sequence[Segment], family: str,
+                target_language: str, language: str = "zh-CN") -> None:
+    """A block's Chinese and English as runs, emphasis set as bold/italic (never italic Chinese)."""
+    (zh, zh_marks), (en, en_marks) = block_marked(block)
+    role = block[0].role
+    for piece, styles in styled_runs(zh, zh_marks):
+        run = chinese_run(zh_paragraph, piece, family, italic_style=role is Role.CAPTION, language=language)
+        if Emphasis.BOLD in styles:
+            run.font.bold = True
     if not en:
+        english = english_run(en_paragraph, UNTRANSLATED, target_language)
         english.font.color.rgb, english.font.italic = GREY, True
+        return
+    for piece, styles in styled_runs(en, en_marks):
+        run = english_run(en_paragraph, piece, target_language)
+        if Emphasis.BOLD in styles:
+            run.font.bold = True
+        if Emphasis.ITALIC in styles:
+            run.font.italic = True
 
 
 # --- header, footer, properties, glossary ---------------------------------------------------------
@@ -223,15 +292,21 @@ def _block_row(table: Table, block: Sequence[Segment], family: str, target_langu
 
 def _header_footer(section: Section, document: Document, family: str) -> None:
     """Header: the DRAFT notice while segments await review, else the title. Footer: page X of Y."""
+    page_furniture(section, review_notice(document), document.title, document.english_title, family,
+                   document.target_language, document.source_language)
+
+
+def page_furniture(section: Section, notice: str, title: str, english_title: str, family: str,
+                   target_language: str = "en", language: str = "zh-CN") -> None:
+    """Header: notice (DRAFT) when given, else the title in both languages. Footer: page X of Y."""
     header = section.header.paragraphs[0]
-    notice = review_notice(document)
     if notice:
         run = english_run(header, notice, "en")
         run.font.bold, run.font.color.rgb, run.font.size = True, RED, Pt(9)
     else:
-        chinese_run(header, document.title, family, language=document.source_language).font.size = Pt(8)
-        if document.english_title:
-            english_run(header, "  " + document.english_title, document.target_language).font.size = Pt(8)
+        chinese_run(header, title, family, language=language).font.size = Pt(8)
+        if english_title:
+            english_run(header, "  " + english_title, target_language).font.size = Pt(8)
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     for piece in ("Page ", "PAGE", " of ", "NUMPAGES"):

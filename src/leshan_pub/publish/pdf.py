@@ -21,10 +21,11 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 from reportlab.platypus import BaseDocTemplate, CondPageBreak, Flowable, Frame, HRFlowable, PageTemplate, Paragraph
 
-from ..document import Document, Role, Segment
+from ..document import Document, Emphasis, Mark, Role, Segment
+from ..emphasis import shift, styled_runs
 from ..script import Script
 from ..terms import Glossary, Term
-from . import UNTRANSLATED, Labels, PublishOptions, block_text, page_labels, provenance_text, review_notice, terms_used
+from . import UNTRANSLATED, Labels, PublishOptions, block_marked, page_labels, provenance_text, review_notice, terms_used
 from .fonts import SUB_RISE, SUPER_RISE, SUPER_SCALE, Face, FontSet, Route, can_draw, outline, prepare_fonts, script_shift
 from .linebreak import NO_LINE_END, break_lines
 
@@ -40,7 +41,7 @@ LATIN_QUOTES = frozenset("‘’“”")
 EDITION_EN = "Chinese–English bilingual edition"
 GLOSSARY_EN = "Glossary"
 PAGE_OF = "page {n} of {total}"
-FURNITURE = (EDITION_EN, GLOSSARY_EN, UNTRANSLATED, PAGE_OF, "DRAFT — awaits review…")
+FURNITURE = (EDITION_EN, GLOSSARY_EN, UNTRANSLATED, PAGE_OF, "DRAFT — awaits review…", "•")
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,11 @@ ROLE_STYLES: dict[Role, tuple[TextStyle, TextStyle]] = {
         TextStyle(size=8.5, leading=13, colour=GREY, align="right", space_before=4),
         TextStyle(size=8.5, leading=12, colour=GREY, align="right"),
     ),
+    Role.LIST: (TextStyle(size=10.5, leading=18, space_after=6), TextStyle(size=10, leading=14.5)),
+    Role.CELL: (TextStyle(size=9.5, leading=15, space_after=4), TextStyle(size=9.5, leading=13)),
+    Role.NOTE: (TextStyle(size=8.5, leading=13, colour=GREY, space_after=4), TextStyle(size=8.5, leading=12, colour=GREY)),
 }
+LIST_BULLET = "• "  # before each list item, in both columns
 EDITION_STYLE = TextStyle(size=8.5, leading=12, colour=GREY, space_after=10)
 GLOSSARY_STYLE = TextStyle(size=9.5, leading=14, space_after=2)
 FURNITURE_SIZE = 7.5
@@ -246,16 +251,19 @@ def _marked_content(text: PDFTextObject, operator: str) -> None:
 class ChineseParagraph(Flowable):
     """A paragraph broken by linebreak.break_lines (kinsoku rules), justified, splittable across pages."""
 
-    def __init__(self, text: str, style: TextStyle, shaper: Shaper) -> None:
+    def __init__(self, text: str, style: TextStyle, shaper: Shaper, marks: Sequence[Mark] = ()) -> None:
         super().__init__()
         self.text, self.style, self.shaper = text, style, shaper
+        # Chinese has no italic: only bold emphasis changes the face (see README, emphasis).
+        self.bold = frozenset(i for m in marks if m.style is Emphasis.BOLD for i in range(m.start, m.end))
+        self.starts: list[int] = []  # where each line starts in text, for the bold characters
         self.lines: list[str] | None = None
         self.last_full = False  # a part split off before a page end: its last line is justified too
         self._broken_for: float | None = None  # the width lines were broken for; None keeps them
 
     def _part(self, lines: list[str], last_full: bool) -> ChineseParagraph:
-        part = ChineseParagraph("", self.style, self.shaper)
-        part.lines, part.last_full = lines, last_full
+        part = ChineseParagraph(self.text, self.style, self.shaper)
+        part.lines, part.last_full, part.bold = lines, last_full, self.bold
         return part
 
     def _measure(self, s: str) -> float:
@@ -265,6 +273,7 @@ class ChineseParagraph(Flowable):
         if self.lines is None or self._broken_for not in (None, availWidth):
             self.lines = break_lines(self.text, availWidth, self._measure)
             self._broken_for = availWidth
+            self.starts = _line_starts(self.text, self.lines) if self.bold else []
         self.width, self.height = availWidth, len(self.lines) * self.style.leading
         return self.width, self.height
 
@@ -283,19 +292,47 @@ class ChineseParagraph(Flowable):
             fit -= 1  # no widow: carry one more line over
         if fit < min(2, len(self.lines)):
             return []  # no orphan: a lone first line goes to the next page
-        return [self._part(self.lines[:fit], last_full=True), self._part(self.lines[fit:], self.last_full)]
+        head, tail = self._part(self.lines[:fit], last_full=True), self._part(self.lines[fit:], self.last_full)
+        if self.starts:
+            head.starts, tail.starts = self.starts[:fit], self.starts[fit:]
+        return [head, tail]
 
     def draw(self) -> None:
         assert self.lines is not None
         style, canvas = self.style, self.canv
         canvas.setFillColor(HexColor(style.colour))
         for i, line in enumerate(self.lines):
-            runs = self.shaper.runs(line, style.face, style.size)
-            natural = self._measure(line)
+            runs, natural = self._runs(line, self.starts[i] if i < len(self.starts) else None)
             y = self.height - i * style.leading - self.first_baseline
             last = i == len(self.lines) - 1 and not self.last_full
             x, space = _line_position(style, self.width, natural, len(line), justify=not last)
             draw_runs(canvas, x, y, runs, space)
+
+
+    def _runs(self, line: str, start: int | None) -> tuple[list[Run], float]:
+        """The line's runs, its bold characters in the bold face, and its natural width."""
+        style = self.style
+        if start is None or not any(start + k in self.bold for k in range(len(line))):
+            return self.shaper.runs(line, style.face, style.size), self._measure(line)
+        runs: list[Run] = []
+        width = 0.0
+        for bold, group in itertools.groupby(range(len(line)), key=lambda k: start + k in self.bold):
+            piece = "".join(line[k] for k in group)
+            face = "bold" if bold else style.face
+            runs += self.shaper.runs(piece, face, style.size)
+            width += self.shaper.width(piece, face, style.size)
+        return runs, width
+
+
+def _line_starts(text: str, lines: Sequence[str]) -> list[int]:
+    """Where each broken line starts in text (line breaking only drops spaces at the breaks)."""
+    starts: list[int] = []
+    position = 0
+    for line in lines:
+        found = text.find(line, position)
+        starts.append(found if found >= 0 else position)
+        position = (found if found >= 0 else position) + len(line)
+    return starts
 
 
 def _line_position(style: TextStyle, width: float, natural: float, count: int, justify: bool) -> tuple[float, float]:
@@ -394,35 +431,56 @@ def _split_column(column: list[Flowable], width: float, height: float) -> tuple[
 class Bookmark(Flowable):
     """A zero-size mark that adds an outline entry pointing here."""
 
-    def __init__(self, key: str, title: str) -> None:
+    def __init__(self, key: str, title: str, level: int = 0) -> None:
         super().__init__()
-        self.key, self.title = key, title
+        self.key, self.title, self.level = key, title, level
         self.width = self.height = 0
 
     def draw(self) -> None:
         self.canv.bookmarkHorizontal(self.key, 0, 0)
-        self.canv.addOutlineEntry(self.title, self.key, level=0, closed=False)
+        self.canv.addOutlineEntry(self.title, self.key, level=self.level, closed=False)
 
 
 class Typesetter:
     """Builds the story of flowables for one document in one layout."""
 
-    def __init__(self, shaper: Shaper, geometry: Geometry, layout: str, labels: Labels | None = None) -> None:
+    def __init__(
+        self, shaper: Shaper, geometry: Geometry, layout: str, labels: Labels | None = None, heading_level: int = 0
+    ) -> None:
         self.shaper, self.geometry, self.layout = shaper, geometry, layout
         self.labels = labels or page_labels(Script.HANS)
+        self.heading_level = heading_level  # outline level of headings: 1 under each article of a pack
         self._keys = itertools.count(1)
 
-    def chinese(self, text: str, style: TextStyle) -> ChineseParagraph:
-        return ChineseParagraph(text, style, self.shaper)
+    def chinese(self, text: str, style: TextStyle, marks: Sequence[Mark] = ()) -> ChineseParagraph:
+        return ChineseParagraph(text, style, self.shaper, marks)
 
-    def english(self, text: str, style: TextStyle) -> Paragraph:
+    def english(self, text: str, style: TextStyle, marks: Sequence[Mark] = ()) -> Paragraph:
         if not text:
-            text, style = UNTRANSLATED, ROLE_STYLES[Role.CAPTION][1]
-        return Paragraph(self.shaper.markup(text, style.face), _paragraph_style(style, self.shaper))
+            text, style, marks = UNTRANSLATED, ROLE_STYLES[Role.CAPTION][1], ()
+        return Paragraph(self._english_markup(text, style, marks), _paragraph_style(style, self.shaper))
 
-    def row(self, zh: str, en: str, zh_style: TextStyle, en_style: TextStyle, rule: bool = True) -> list[Flowable]:
+    def _english_markup(self, text: str, style: TextStyle, marks: Sequence[Mark]) -> str:
+        """Paragraph markup with emphasis as <b>/<i>; the fallback font's face follows the emphasis."""
+        if not marks:
+            return self.shaper.markup(text, style.face)
+        out: list[str] = []
+        for piece, styles in styled_runs(text, marks):
+            face = "bold" if Emphasis.BOLD in styles else "oblique" if Emphasis.ITALIC in styles else style.face
+            chunk = self.shaper.markup(piece, face)
+            if Emphasis.ITALIC in styles:
+                chunk = f"<i>{chunk}</i>"
+            if Emphasis.BOLD in styles:
+                chunk = f"<b>{chunk}</b>"
+            out.append(chunk)
+        return "".join(out)
+
+    def row(
+        self, zh: str, en: str, zh_style: TextStyle, en_style: TextStyle, rule: bool = True,
+        zh_marks: Sequence[Mark] = (), en_marks: Sequence[Mark] = (),
+    ) -> list[Flowable]:
         """One block as flowables: a side-by-side row, or Chinese then English across the page."""
-        left, right = self.chinese(zh, zh_style), self.english(en, en_style)
+        left, right = self.chinese(zh, zh_style, zh_marks), self.english(en, en_style, en_marks)
         if self.layout == "side-by-side":
             gutter = self.geometry.gutter
             return [SideBySide([left], [right], gutter, rule, zh_style.space_after, zh_style.space_before)]
@@ -433,22 +491,28 @@ class Typesetter:
     def bookmark(self, zh: str, en: str, room: float) -> list[Flowable]:
         """An outline entry, after a page break when less than room is left (a heading never ends a page)."""
         title = f"{zh}  {en}".strip()
-        return [CondPageBreak(room), Bookmark(f"h{next(self._keys)}", title)]
+        return [CondPageBreak(room), Bookmark(f"h{next(self._keys)}", title, self.heading_level)]
 
     def block(self, block: Sequence[Segment]) -> list[Flowable]:
-        zh, en = block_text(block)
-        zh_style, en_style = ROLE_STYLES[block[0].role]
+        (zh, zh_marks), (en, en_marks) = block_marked(block)
+        role = block[0].role
+        zh_style, en_style = ROLE_STYLES[role]
         story: list[Flowable] = []
-        if block[0].role is Role.HEADING:
+        if role is Role.HEADING:
             story += self.bookmark(zh, en, 3 * zh_style.leading + 3 * ROLE_STYLES[Role.PARAGRAPH][0].leading)
-        return story + self.row(zh, en, zh_style, en_style)
+        if role is Role.LIST:
+            zh, zh_marks = LIST_BULLET + zh, shift(zh_marks, len(LIST_BULLET))
+            if en:
+                en, en_marks = LIST_BULLET + en, shift(en_marks, len(LIST_BULLET))
+        return story + self.row(zh, en, zh_style, en_style, zh_marks=zh_marks, en_marks=en_marks)
 
     def title_block(self, document: Document, titles: list[Sequence[Segment]]) -> list[Flowable]:
         zh, en = document.title, document.english_title
         zh_style, en_style = ROLE_STYLES[Role.TITLE]
         story: list[Flowable] = [Bookmark("title", f"{zh}  {en}".strip())] if titles else []
         for block in titles:
-            story += self.row(*block_text(block), zh_style, en_style, rule=False)
+            (zh_text, zh_marks), (en_text, en_marks) = block_marked(block)
+            story += self.row(zh_text, en_text, zh_style, en_style, rule=False, zh_marks=zh_marks, en_marks=en_marks)
         story.append(HRFlowable(width="100%", thickness=0.8, color=HexColor(NAVY), spaceBefore=2, spaceAfter=5))
         return story + self.row(self.labels.edition, EDITION_EN, EDITION_STYLE, EDITION_STYLE, rule=False)
 

@@ -1,0 +1,135 @@
+"""Markdown articles (CommonMark with tables): headings, paragraphs, lists and emphasis, markup kept out of the text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from ..document import Emphasis, Mark, Role
+from ..emphasis import strip
+from ..errors import InputError
+from ..files import read_input
+from ..read import MAX_ARTICLE_BYTES, decode_article
+from ..rules import load_rules
+from ..structure import AuthoredParagraph, parse_authored
+from . import Article
+
+IMAGE_PLACEHOLDER = "〔图片〕"
+_CJK_END = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]$")
+_CJK_START = re.compile(r"^[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+_EMPHASIS = {"strong": Emphasis.BOLD, "em": Emphasis.ITALIC}
+
+
+@dataclass
+class _Inline:
+    """The text of one inline token with its emphasis, and the images it held."""
+
+    parts: list[str] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
+    open: dict[Emphasis, list[int]] = field(default_factory=dict)
+    images: list[str] = field(default_factory=list)
+    links: int = 0
+    html: list[str] = field(default_factory=list)
+
+    @property
+    def length(self) -> int:
+        return sum(map(len, self.parts))
+
+    def add(self, text: str) -> None:
+        self.parts.append(text)
+
+    def line_break(self) -> None:
+        # A line break inside a paragraph is no space in Chinese, a space between Latin words.
+        before = "".join(self.parts)
+        self.parts.append("" if _CJK_END.search(before) else " ")
+
+
+def _inline(token: Token) -> _Inline:
+    found = _Inline()
+    for child in token.children or []:
+        kind = child.type
+        if kind == "text" or kind == "code_inline":
+            if found.parts and found.parts[-1] == " " and _CJK_START.match(child.content):
+                found.parts[-1] = ""
+            found.add(child.content)
+        elif kind in ("softbreak", "hardbreak"):
+            found.line_break()
+        elif kind.removesuffix("_open") in _EMPHASIS and kind.endswith("_open"):
+            found.open.setdefault(_EMPHASIS[kind.removesuffix("_open")], []).append(found.length)
+        elif kind.removesuffix("_close") in _EMPHASIS and kind.endswith("_close"):
+            style = _EMPHASIS[kind.removesuffix("_close")]
+            start = found.open[style].pop()
+            found.marks.append(Mark(start, found.length, style))
+        elif kind == "image":
+            found.images.append(child.content.strip())
+        elif kind == "link_open":
+            found.links += 1
+        elif kind == "html_inline":
+            found.html.append(child.content)
+    return found
+
+
+def read_markdown(path: Path, encoding: str | None = None) -> Article:
+    """A Markdown article: `#` title, other headings, paragraphs, list items and table cells as blocks.
+
+    The first level-1 heading before any paragraph is the title. **bold** and *italic* become
+    marks on the text, never text; images become caption blocks (their alt text, or a
+    placeholder); code blocks and HTML are not translated and are listed in Article.skipped.
+    """
+    data = read_input(path, InputError, "a Markdown article (.md)", max_bytes=MAX_ARTICLE_BYTES)
+    text = decode_article(data, name=str(path), encoding=encoding)
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    paragraphs: list[AuthoredParagraph] = []
+    skipped: list[str] = []
+    gap = load_rules("structure")["caption_blank_gap"]
+    containers: list[str] = []
+    role: Role | None = None
+    line = 1
+    links = 0
+    after_image = False
+    for token in tokens:
+        if token.map is not None:
+            line = token.map[0] + 1
+        kind = token.type
+        if kind in ("bullet_list_open", "ordered_list_open", "blockquote_open", "table_open"):
+            containers.append(kind.removesuffix("_open"))
+        elif kind in ("bullet_list_close", "ordered_list_close", "blockquote_close", "table_close"):
+            containers.pop()
+        elif kind == "heading_open":
+            first = not paragraphs and token.tag == "h1"
+            role = Role.TITLE if first else Role.HEADING
+        elif kind == "paragraph_open":
+            role = Role.LIST if any(c.endswith("_list") for c in containers) else None
+        elif kind in ("th_open", "td_open"):
+            role = Role.CELL
+        elif kind == "inline":
+            found = _inline(token)
+            links += found.links
+            skipped += [f"line {line}: inline HTML {html.strip()!r} is not translated" for html in found.html]
+            body, marks = strip("".join(found.parts), found.marks)
+            if body:
+                paragraphs.append(
+                    AuthoredParagraph(body, role, line, marks, blanks_before=gap if after_image else 0)
+                )
+                after_image = False
+            for alt in found.images:
+                paragraphs.append(AuthoredParagraph(alt or IMAGE_PLACEHOLDER, Role.CAPTION, line))
+                skipped.append(
+                    f"line {line}: image ({'alt text' if alt else 'no alt text'}) is set as a caption; "
+                    "the picture itself is not carried into the DOCX or PDF"
+                )
+                after_image = True
+        elif kind in ("fence", "code_block"):
+            skipped.append(f"line {line}: code block is not translated")
+        elif kind == "html_block":
+            skipped.append(f"line {line}: HTML block is not translated")
+    if links:
+        skipped.append(f"{links} link(s): the link text is translated, the web addresses are not kept")
+    blocks = parse_authored(paragraphs)
+    if not blocks:
+        raise InputError(f"{path} has no text to translate; give a Chinese article")
+    return Article(blocks, skipped)

@@ -1,0 +1,211 @@
+"""Source formats: Word and Markdown articles the tests write, read into blocks with roles, emphasis and a skipped report."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+
+import pytest
+from typer.testing import CliRunner
+
+from articles import (
+    DOCX_EXPECTED, DOCX_MARKED, DOCX_SKIPPED, MARKDOWN_ARTICLE, MARKDOWN_EXPECTED, MARKDOWN_MARKED, MARKDOWN_SKIPPED,
+    write_docx_article,
+)
+from helpers import SAMPLE
+from leshan_pub.cli import app
+from leshan_pub.document import Emphasis, Mark, Role
+from leshan_pub.errors import InputError
+from leshan_pub.inputs import read_source, supported_suffixes
+from leshan_pub.read import read_article
+from leshan_pub.segfile import read_segment_file, segment_file_for
+from leshan_pub.segment import segment_blocks
+from leshan_pub.structure import parse_structure
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def docx_article(tmp_path_factory):
+    return write_docx_article(tmp_path_factory.mktemp("docx") / "yibin.zh.docx")
+
+
+@pytest.fixture
+def markdown_article(tmp_path):
+    path = tmp_path / "luzhou.md"
+    path.write_text(MARKDOWN_ARTICLE, encoding="utf-8")
+    return path
+
+
+def marked_texts(blocks) -> set[tuple[str, Emphasis]]:
+    return {(b.text[m.start : m.end], m.style) for b in blocks for m in b.marks}
+
+
+# --- Word ---------------------------------------------------------------------------------------------
+
+
+def test_docx_article_gives_every_role_from_styles_and_the_text_rules(docx_article):
+    article = read_source(docx_article)
+    assert [(b.role, b.text) for b in article.blocks] == DOCX_EXPECTED
+    assert {role for role, _ in DOCX_EXPECTED} == set(Role)  # the article covers every role
+
+
+def test_docx_bold_and_italic_runs_become_marks_not_text(docx_article):
+    blocks = read_source(docx_article).blocks
+    assert marked_texts(blocks) == set(DOCX_MARKED)
+    assert not any("*" in b.text for b in blocks)
+
+
+def test_docx_reports_what_it_does_not_carry(docx_article):
+    skipped = read_source(docx_article).skipped
+    for what in DOCX_SKIPPED:
+        assert any(what in line for line in skipped), (what, skipped)
+    assert any("扫码关注宜宾发布" in line for line in skipped)  # the text box's text is named
+    assert any("宜宾日报 内部资料" in line for line in skipped)  # and the header's
+
+
+def test_docx_merged_cell_is_read_once(tmp_path):
+    import docx
+
+    word = docx.Document()
+    table = word.add_table(rows=2, cols=3)
+    table.cell(0, 0).merge(table.cell(0, 2)).text = "合并的表头"
+    table.cell(1, 0).merge(table.cell(1, 1)).text = "纵横合并"
+    table.cell(1, 2).text = "三"
+    word.save(str(tmp_path / "t.docx"))
+    assert [b.text for b in read_source(tmp_path / "t.docx").blocks] == ["合并的表头", "纵横合并", "三"]
+
+
+def test_docx_without_title_style_finds_its_title_by_the_text_rules(tmp_path):
+    import docx
+
+    word = docx.Document()
+    for text in ("四川乐山：", "培育新质生产力", "2024年，乐山市地区生产总值增长百分之六，工业投资保持两位数增长，新兴产业加速成势。"):
+        word.add_paragraph(text)
+    word.save(str(tmp_path / "plain.docx"))
+    blocks = read_source(tmp_path / "plain.docx").blocks
+    assert [(b.role, b.text) for b in blocks][:1] == [(Role.TITLE, "四川乐山：培育新质生产力")]
+    assert blocks[1].role is Role.PARAGRAPH
+
+
+def test_docx_is_read_not_refused_as_binary_and_names_its_segment_file(docx_article, tmp_path):
+    source = tmp_path / docx_article.name
+    shutil.copyfile(docx_article, source)
+    result = runner.invoke(app, ["segment", str(source)])
+    assert result.exit_code == 0, result.output
+    assert segment_file_for(source).name == "yibin.zh-en.xlf"
+    document = read_segment_file(tmp_path / "yibin.zh-en.xlf")
+    assert {s.role for s in document.segments} == set(Role)
+    assert "skipped: paragraph 17: text box" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"PK\x03\x04 not really a zip", r"not a Word \.docx that can be read"),
+        (b"", r"not a Word \.docx that can be read"),
+    ],
+)
+def test_a_damaged_docx_is_one_line_and_exit_1(tmp_path, data, message):
+    source = tmp_path / "bad.docx"
+    source.write_bytes(data)
+    result = runner.invoke(app, ["segment", str(source)])
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert re.search(message, result.stderr)
+    assert not (tmp_path / "bad.zh-en.xlf").exists()
+
+
+def test_a_word_file_named_txt_is_refused_with_the_fix(docx_article, tmp_path):
+    source = tmp_path / "article.zh.txt"
+    shutil.copyfile(docx_article, source)
+    with pytest.raises(InputError, match=r"name it \.docx"):
+        read_source(source)
+
+
+def test_encoding_option_is_refused_for_docx(docx_article):
+    with pytest.raises(InputError, match="--encoding applies to .txt and .md"):
+        read_source(docx_article, encoding="gb18030")
+
+
+# --- Markdown -----------------------------------------------------------------------------------------
+
+
+def test_markdown_article_gives_headings_lists_cells_and_the_text_rules(markdown_article):
+    article = read_source(markdown_article)
+    assert [(b.role, b.text) for b in article.blocks] == MARKDOWN_EXPECTED
+
+
+def test_markdown_markup_is_never_text(markdown_article):
+    blocks = read_source(markdown_article).blocks
+    for block in blocks:
+        assert not any(token in block.text for token in ("#", "**", "*", "- ", "|", "](", "![")), block.text
+    assert marked_texts(blocks) == set(MARKDOWN_MARKED)
+
+
+def test_markdown_reports_code_html_links_and_images(markdown_article):
+    skipped = read_source(markdown_article).skipped
+    for what in MARKDOWN_SKIPPED:
+        assert any(what in line for line in skipped), (what, skipped)
+
+
+def test_emphasis_across_a_sentence_end_is_cut_at_it_never_the_sentence(tmp_path):
+    path = tmp_path / "a.md"
+    path.write_text("前一句话很长很长，**加粗开始。加粗结束**，后面还有文字。\n", encoding="utf-8")
+    segments = segment_blocks(read_source(path).blocks)
+    assert [s.source for s in segments] == ["前一句话很长很长，加粗开始。", "加粗结束，后面还有文字。"]
+    assert segments[0].source_marks == (Mark(9, 14, Emphasis.BOLD),)
+    assert segments[1].source_marks == (Mark(0, 4, Emphasis.BOLD),)
+
+
+def test_markdown_segment_file_is_named_like_a_text_article(markdown_article):
+    result = runner.invoke(app, ["segment", str(markdown_article)])
+    assert result.exit_code == 0, result.output
+    segfile = markdown_article.with_name("luzhou.zh-en.xlf")
+    assert segfile.exists()
+    document = read_segment_file(segfile)
+    marked = {(s.source[m.start : m.end], m.style) for s in document.segments for m in s.source_marks}
+    assert marked == set(MARKDOWN_MARKED)  # emphasis survives the segment file (XLIFF <g ctype>)
+    assert 'ctype="bold">链主企业</g>' in segfile.read_text(encoding="utf-8")
+    assert "skipped: line 26: code block is not translated" in result.stderr
+
+
+def test_text_articles_read_as_before():
+    article = read_source(SAMPLE)
+    assert article.blocks == parse_structure(read_article(SAMPLE)) and article.skipped == []
+
+
+@pytest.mark.parametrize(
+    ("name", "advice"),
+    [("a.doc", "save it from Word as .docx"), ("a.pdf", "copy its text"), ("a.zh", ""), ("README", "")],
+)
+def test_unsupported_formats_are_refused_with_the_list(tmp_path, name, advice):
+    path = tmp_path / name
+    path.write_text("乐山", encoding="utf-8")
+    result = runner.invoke(app, ["segment", str(path)])
+    assert result.exit_code == 1
+    assert "are not supported; give one of " + ", ".join(supported_suffixes()) in result.stderr
+    assert advice in result.stderr
+
+
+def test_zip_is_a_docx_only_by_name(tmp_path):
+    path = tmp_path / "a.docx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("hello.txt", "not a word file")
+    with pytest.raises(InputError, match="not a Word .docx"):
+        read_source(path)
+
+
+def test_a_custom_style_takes_the_role_of_the_style_it_is_based_on(tmp_path):
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+
+    word = docx.Document()
+    custom = word.styles.add_style("Article Section", WD_STYLE_TYPE.PARAGRAPH)
+    custom.base_style = word.styles["Heading 2"]
+    word.add_paragraph("乐山新闻", style="Title")
+    word.add_paragraph("乐山大佛航拍图", style="Article Section")  # a caption by the text rules
+    word.add_paragraph("2024年，乐山市工业投资保持两位数增长，新兴产业加速成势，新动能持续壮大。")
+    word.save(str(tmp_path / "custom.docx"))
+    assert [b.role for b in read_source(tmp_path / "custom.docx").blocks] == [Role.TITLE, Role.HEADING, Role.PARAGRAPH]
