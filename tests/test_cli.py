@@ -218,6 +218,7 @@ SUGGESTED = {
     "--final": ["build", "publish"],
     "--project": ["build", "segment", "translate", "publish", "check", "status", "export"],
     "--json": ["check", "status"],
+    "--title": ["pack"],
 }
 
 
