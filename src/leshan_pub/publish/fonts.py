@@ -23,12 +23,12 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTCollection, TTFont, TTLibError
 from fontTools.varLib import instancer
 
+from ..cache import user_cache_root
 from ..errors import PublishError
 
 CJK_PACKAGE = "justmytype_intl_cjk"
 CJK_FONT_GLOB = "NotoSansSC*.ttf"
 DEFAULT_FAMILY = "Noto Sans SC"
-CACHE_ENV = "LESHAN_PUB_CACHE_DIR"
 REGULAR, BOLD = 400, 700
 # A synthetic oblique for English captions: Noto Sans SC has no italic, and skewing the Latin
 # glyphs keeps one family on the page. tan(10°) is about the slant of Noto Sans Italic.
@@ -136,13 +136,7 @@ def _cmap(face: Face) -> frozenset[str]:
 
 def cache_root(cache_dir: Path | None = None) -> Path:
     """Where prepared fonts live: cache_dir, else $LESHAN_PUB_CACHE_DIR, else the user cache folder."""
-    if cache_dir is not None:
-        return Path(cache_dir)
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("leshan-pub"))
+    return Path(cache_dir) if cache_dir is not None else user_cache_root()
 
 
 def family_name(font: Path | None = None) -> str:
