@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import sys
@@ -12,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from .engines import engine_names
 from .errors import LeshanPubError
 
 app = typer.Typer(
@@ -69,7 +71,15 @@ GlossaryOpt = Annotated[
 ModelOpt = Annotated[
     str, typer.Option("--model", "-m", help="Hugging Face hub id or local folder of a MarianMT model.")
 ]
-EngineOpt = Annotated[str, typer.Option("--engine", help="Translation engine.")]
+# Built from the engine registry, so --help lists the engines and a new one needs no edit here.
+EngineName = StrEnum("EngineName", {name: name for name in engine_names()})
+EngineOpt = Annotated[
+    EngineName,
+    typer.Option(
+        "--engine",
+        help="Translation engine: transformers (PyTorch), or ctranslate2 (int8 on the CPU, several times faster).",
+    ),
+]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for the published DOCX and PDF.", file_okay=False)]
 FormatOpt = Annotated[list[str] | None, typer.Option("--format", "-f", help="Output format: docx, pdf (repeatable).")]
 FinalOpt = Annotated[bool, typer.Option("--final", help="Refuse to publish unless every segment is approved.")]
@@ -114,10 +124,53 @@ def _memory(memory: Path | None, glossary: Any, threshold: float = 75.0):  # noq
     return resolve_memory(memory, glossary, threshold)
 
 
-def _engine_options(model: str, beams: int, batch_size: int, device: str):  # noqa: ANN202
+BatchTokensOpt = Annotated[
+    int | None,
+    typer.Option("--batch-tokens", min=1, help="Most source tokens per batch (padded); large on a GPU, e.g. 16384."),
+]
+PrecisionOpt = Annotated[
+    str,
+    typer.Option(
+        "--precision",
+        help="auto; transformers: float32, float16, bfloat16 (GPU); ctranslate2: int8, float32, float16, int8_float16.",
+    ),
+]
+CompileOpt = Annotated[
+    bool, typer.Option("--compile", help="transformers on a CUDA GPU: static cache and compiled decoding steps.")
+]
+
+
+class TermRepair(StrEnum):
+    continue_ = "continue"
+    splice = "splice"
+
+
+RepairOpt = Annotated[
+    TermRepair,
+    typer.Option(
+        "--term-repair",
+        help="ctranslate2: after placing a missed term, decode the rest again (continue) or keep it (splice).",
+    ),
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class SpeedSettings:
+    """The engine settings that change speed: token budget, precision, compiled decoding, term repair."""
+
+    batch_tokens: int | None = None
+    precision: str = "auto"
+    compile: bool = False
+    term_repair: str = "continue"
+
+
+def _engine_options(model: str, beams: int, batch_size: int, device: str, speed: SpeedSettings | None = None):  # noqa: ANN202
     from .engines import EngineOptions
 
-    return EngineOptions(model=model, num_beams=beams, batch_size=batch_size, device=device)
+    speed = speed or SpeedSettings()
+    return EngineOptions(
+        model=model, num_beams=beams, batch_size=batch_size, device=device, **dataclasses.asdict(speed)
+    )
 
 
 def _publish_options(final: bool, page_size: PageSize, layout: Layout, font: Path | None):  # noqa: ANN202
@@ -137,7 +190,7 @@ def build(
     model: ModelOpt = "Helsinki-NLP/opus-mt-zh-en",
     glossary: GlossaryOpt = None,
     out: OutOpt = Path("output"),
-    engine: EngineOpt = "transformers",
+    engine: EngineOpt = EngineName.transformers,
     fmt: FormatOpt = None,
     final: FinalOpt = False,
     page_size: PageOpt = PageSize.A4,
@@ -149,12 +202,17 @@ def build(
     device: DeviceOpt = "auto",
     memory: MemoryOpt = None,
     fuzzy_threshold: ThresholdOpt = 75.0,
+    batch_tokens: BatchTokensOpt = None,
+    precision: PrecisionOpt = "auto",
+    compile_steps: CompileOpt = False,
+    term_repair: RepairOpt = TermRepair.continue_,
 ) -> None:
     """Segment, translate and publish an article (the segment file beside it keeps review work)."""
     from .pipeline import build as run_build, engine_loader, load_default_glossary
 
     terms = load_default_glossary(glossary)
-    load = engine_loader(engine, _engine_options(model, beams, batch_size, device))
+    speed = SpeedSettings(batch_tokens, precision, compile_steps, term_repair.value)
+    load = engine_loader(engine.value, _engine_options(model, beams, batch_size, device, speed))
     options = _publish_options(final, page_size, layout, font)
     result = run_build(
         source, terms, load, out, _formats(fmt), options, encoding, _memory(memory, terms, fuzzy_threshold), batch_size
@@ -188,7 +246,7 @@ def translate(
     path: DocArg,
     model: ModelOpt = "Helsinki-NLP/opus-mt-zh-en",
     glossary: GlossaryOpt = None,
-    engine: EngineOpt = "transformers",
+    engine: EngineOpt = EngineName.transformers,
     retranslate: Annotated[
         bool, typer.Option("--retranslate", help="Also re-translate machine-translated segments (not fuzzy-match drafts).")
     ] = False,
@@ -201,6 +259,10 @@ def translate(
     device: DeviceOpt = "auto",
     memory: MemoryOpt = None,
     fuzzy_threshold: ThresholdOpt = 75.0,
+    batch_tokens: BatchTokensOpt = None,
+    precision: PrecisionOpt = "auto",
+    compile_steps: CompileOpt = False,
+    term_repair: RepairOpt = TermRepair.continue_,
 ) -> None:
     """Machine-translate the segments that need it (memory matches first); reviewed and approved ones are kept.
 
@@ -208,7 +270,8 @@ def translate(
     """
     from .pipeline import engine_loader, load_default_glossary, translate_file
 
-    load = engine_loader(engine, _engine_options(model, beams, batch_size, device))
+    speed = SpeedSettings(batch_tokens, precision, compile_steps, term_repair.value)
+    load = engine_loader(engine.value, _engine_options(model, beams, batch_size, device, speed))
     terms = load_default_glossary(glossary)
     _, report = translate_file(
         path, terms, load, retranslate, force, _memory(memory, terms, fuzzy_threshold), chunk_size=batch_size
