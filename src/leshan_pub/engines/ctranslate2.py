@@ -302,7 +302,8 @@ class CTranslate2Engine:
             source_tokens,
             target_prefix=prefixes,
             beam_size=self.options.num_beams,
-            max_decoding_length=max_new,
+            # As in transformers, max_new counts the end token, which CTranslate2 leaves out of its limit.
+            max_decoding_length=max_new - 1,
             return_attention=attention,
             suppress_sequences=suppressed or None,
             max_batch_size=0,
