@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -100,3 +101,75 @@ def test_an_unwritable_output_folder_is_one_line_not_a_traceback(tmp_path):
     result = runner.invoke(app, ["publish", str(SAMPLE_SEGFILE), "--out", str(blocker / "sub"), "-f", "docx"])
     assert result.exit_code == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("leshan-pub: error:") and result.stderr.count("\n") == 1
+
+
+# Every command that does not translate, with arguments that make it do its real work. {d} is a
+# scratch folder holding a copy of the sample article, its approved segment file and the glossary.
+# `build` on an approved segment file translates nothing, so it must not load an engine either.
+NON_TRANSLATING = {
+    "--help": ["--help"],
+    "segment": ["segment", "{d}/a.zh.txt", "-g", "{d}/g.tsv"],
+    "publish": ["publish", "{d}/a.zh-en.xlf", "-g", "{d}/g.tsv", "-o", "{d}/out", "-f", "docx"],
+    "check": ["check", "{d}/a.zh-en.xlf", "-g", "{d}/g.tsv", "--json"],
+    "status": ["status", "{d}/a.zh-en.xlf", "-g", "{d}/g.tsv"],
+    "export": ["export", "{d}/a.zh-en.xlf", "--to", "xliff", "-o", "{d}/x.xlf"],
+    "import": ["import", "{d}/x.xlf", "{d}/a.zh-en.xlf"],
+    "build": ["build", "{d}/a.zh.txt", "-g", "{d}/g.tsv", "-o", "{d}/out", "-f", "docx"],
+    "glossary list": ["glossary", "list", "-g", "{d}/g.tsv"],
+    "glossary validate": ["glossary", "validate", "-g", "{d}/g.tsv"],
+    "glossary add": ["glossary", "add", "钒电池", "vanadium battery", "-g", "{d}/g.tsv"],
+    "glossary remove": ["glossary", "remove", "钒电池", "-g", "{d}/g.tsv"],
+    "glossary export": ["glossary", "export", "{d}/g.tbx", "-g", "{d}/g.tsv"],
+    "glossary import": ["glossary", "import", "{d}/g.tbx", "-g", "{d}/g.tsv"],
+}
+TRANSLATING = {"translate"}
+_RUN_EACH = """
+import json, sys
+from leshan_pub.cli import app
+heavy = ("torch", "transformers", "ctranslate2")
+for name, args in json.loads(sys.argv[1]):
+    try:
+        app(args, prog_name="leshan-pub")
+    except SystemExit as exit:
+        code = exit.code
+    print(json.dumps([name, code, [m for m in heavy if m in sys.modules]]))
+"""
+
+
+def _command_names() -> set[str]:
+    from leshan_pub.cli import glossary_app
+
+    def names(typer_app):  # type: ignore[no-untyped-def]
+        return {c.name or c.callback.__name__.replace("_", "-") for c in typer_app.registered_commands}
+
+    return names(app) | {f"glossary {n}" for n in names(glossary_app)}
+
+
+def test_every_non_translating_command_is_in_the_import_check():
+    missing = _command_names() - TRANSLATING - set(NON_TRANSLATING)
+    assert not missing, f"add {sorted(missing)} to NON_TRANSLATING (or TRANSLATING) in tests/test_cli.py"
+
+
+def test_commands_that_do_not_translate_import_no_engine_library(tmp_path):
+    import shutil
+
+    from helpers import SAMPLE, SAMPLE_SEGFILE
+
+    shutil.copy(SAMPLE, tmp_path / "a.zh.txt")
+    shutil.copy(SAMPLE_SEGFILE, tmp_path / "a.zh-en.xlf")
+    shutil.copy(GLOSSARY, tmp_path / "g.tsv")
+    import os
+
+    import leshan_pub
+
+    commands = [[name, [a.format(d=tmp_path) for a in args]] for name, args in NON_TRANSLATING.items()]
+    # The package under test, whatever the working folder (the scratch folder, so nothing lands in the repo).
+    env = {**os.environ, "PYTHONPATH": str(Path(leshan_pub.__file__).parents[1])}
+    out = subprocess.run(
+        [sys.executable, "-c", _RUN_EACH, json.dumps(commands)], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
+    results = [json.loads(line) for line in out.stdout.splitlines() if line.startswith('["')]
+    assert [name for name, _, _ in results] == list(NON_TRANSLATING), out.stderr[-2000:]
+    assert {name: code for name, code, _ in results if code not in (0, None)} == {}, out.stderr[-2000:]
+    # Cumulative: the first command that pulled one in is named.
+    assert {name: heavy for name, _, heavy in results if heavy} == {}
