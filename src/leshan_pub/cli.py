@@ -149,7 +149,7 @@ RepairOpt = Annotated[
     TermRepair,
     typer.Option(
         "--term-repair",
-        help="ctranslate2: after placing a missed term, decode the rest again (continue) or keep it (splice).",
+        help="ctranslate2: a missed term replaces the model's words for it (splice), and the rest is decoded again (continue).",
     ),
 ]
 
@@ -161,7 +161,7 @@ class SpeedSettings:
     batch_tokens: int | None = None
     precision: str = "auto"
     compile: bool = False
-    term_repair: str = "continue"
+    term_repair: str = "splice"
 
 
 def _engine_options(model: str, beams: int, batch_size: int, device: str, speed: SpeedSettings | None = None):  # noqa: ANN202
@@ -205,7 +205,7 @@ def build(
     batch_tokens: BatchTokensOpt = None,
     precision: PrecisionOpt = "auto",
     compile_steps: CompileOpt = False,
-    term_repair: RepairOpt = TermRepair.continue_,
+    term_repair: RepairOpt = TermRepair.splice,
 ) -> None:
     """Segment, translate and publish an article (the segment file beside it keeps review work)."""
     from .pipeline import build as run_build, engine_loader, load_default_glossary
@@ -262,7 +262,7 @@ def translate(
     batch_tokens: BatchTokensOpt = None,
     precision: PrecisionOpt = "auto",
     compile_steps: CompileOpt = False,
-    term_repair: RepairOpt = TermRepair.continue_,
+    term_repair: RepairOpt = TermRepair.splice,
 ) -> None:
     """Machine-translate the segments that need it (memory matches first); reviewed and approved ones are kept.
 

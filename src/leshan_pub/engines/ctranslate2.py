@@ -5,10 +5,12 @@ CTranslate2 has no logits processor, so glossary terms are enforced by a hybrid:
 1. decode a batch with CTranslate2, asking for the cross-attention of the best hypothesis;
 2. verify every segment with the tool's own verification (enforce.missing_terms);
 3. for a segment that misses terms, find where the model translated each term's Chinese (the
-   target positions whose attention peaks inside the term's source pieces), put the term's
-   tokens there in place of the model's own words, and (term_repair="continue") let CTranslate2
-   decode again after the last placed term with that text as target_prefix, so the rest of the
-   sentence follows the term; with term_repair="splice" the model's own words after it are kept;
+   target positions whose attention peaks inside the term's source pieces) and put the term's
+   tokens there in place of the model's own words (term_repair="splice", the default); with
+   term_repair="continue" CTranslate2 then decodes again after the last placed term, with the
+   text up to it as target_prefix, so the rest of the sentence follows the term. CTranslate2
+   forces a prefix step by step under beam search, so that costs about one more full decode of
+   each mended segment (scripts/bench_speed.py measures both);
 4. verify again; whatever still misses (a rare case: a prefix longer than the length limit)
    goes to the transformers engine's constrained decoding, loaded only then.
 """
