@@ -20,20 +20,20 @@ _CHILD = """
 import json, resource, sys, time, tracemalloc
 from leshan_pub.engines import EngineOptions, load_engine
 from leshan_pub.terms import Term
-folder, engine_name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-engine = load_engine(engine_name, EngineOptions(model=folder, device="cpu", batch_size=16, num_beams=2,
+folder, engine_name, count, traced = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
+engine = load_engine(engine_name, EngineOptions(model=folder, device="cpu", batch_size=16, num_beams=1,
                                                 max_new_tokens=8, progress=False))
 term = Term("乐山", "Leshan")
 sources = [f"乐山第{i}段，沐川县竹资源丰富。" for i in range(count)]
 terms = [[term] if i % 3 == 0 else [] for i in range(count)]
 engine.translate(sources[:32], terms[:32])  # warm-up: first-call allocations
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-tracemalloc.start()
+if traced:  # Python allocations only; it slows the run several times
+    tracemalloc.start()
 start = time.perf_counter()
 translations = engine.translate(sources, terms)
 seconds = time.perf_counter() - start
-_, traced_peak = tracemalloc.get_traced_memory()
-tracemalloc.stop()
+traced_peak = tracemalloc.get_traced_memory()[1] if traced else 0
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 kept = sum(len(t.text.encode()) for t in translations)
 print(json.dumps({"rss_before_kb": before, "rss_peak_kb": after, "python_peak_kb": traced_peak // 1024,
@@ -46,6 +46,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--engines", default="transformers,ctranslate2")
+    parser.add_argument("--tracemalloc", action="store_true", help="also the peak of Python allocations (slow)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "tests"))
     from conftest import build_tiny_marian
@@ -58,7 +59,7 @@ def main() -> None:
               f"{'python peak':>12} {'English kept':>13} {'missing':>8}")
         for engine in args.engines.split(","):
             for size in args.sizes.split(","):
-                out = subprocess.run([sys.executable, "-c", _CHILD, str(folder), engine, size], env=env,
+                out = subprocess.run([sys.executable, "-c", _CHILD, str(folder), engine, size, "1" if args.tracemalloc else "0"], env=env,
                                      capture_output=True, text=True, check=True)
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 growth = r["rss_peak_kb"] - r["rss_before_kb"]

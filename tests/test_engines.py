@@ -304,8 +304,8 @@ def test_cache_key_follows_the_model_content_and_the_compute_type(tiny_marian_di
     base = load_engine("ctranslate2", ct2_options(tiny_marian_dir)).converted
     assert load_engine("ctranslate2", ct2_options(tiny_marian_dir, precision="float32")).converted != base
     changed = shutil.copytree(tiny_marian_dir, tmp_path / "changed")
-    config = (changed / "config.json").read_text(encoding="utf-8")
-    (changed / "config.json").write_text(config.replace('"num_beams"', '"num_beams" ').rstrip() + "\n ", encoding="utf-8")
+    with (changed / "config.json").open("a", encoding="utf-8") as config:
+        config.write("\n")  # the same settings, other bytes: a changed file is a changed model
     assert load_engine("ctranslate2", ct2_options(changed)).converted != base
     copy = shutil.copytree(tiny_marian_dir, tmp_path / "same-content")
     assert load_engine("ctranslate2", ct2_options(copy)).converted == base  # where it lies does not matter
@@ -418,3 +418,34 @@ def test_ctranslate2_notes_a_truncated_source_and_blank_sources_stay_blank(tiny_
     long, blank = engine.translate(["乐山" * 400, " "], [[], []])
     assert any("its end was not translated" in note for note in long.notes)
     assert blank.text == ""
+
+
+WORDS = ["the", "big", "Buddha", "is", "old."]
+
+
+@pytest.mark.parametrize(
+    ("aligned", "english"),
+    [
+        # word -> the source piece its attention peaks on; pieces: ▁ 今 天 , 乐山 的 大 佛 很 <unk> 。 </s>
+        ({"the": 1, "big": 4, "Buddha": 7, "is": 8, "old.": 10}, "the Leshan Buddha is old."),  # replaces "big"
+        ({"the": 1, "big": "first piece", "Buddha": 7, "is": 8, "old.": 10}, "the Leshan Buddha is old."),
+        ({"the": 1, "big": 6, "Buddha": 7, "is": 8, "old.": 10}, "the Leshan big Buddha is old."),  # dropped
+        ({"the": 6, "big": 6, "Buddha": 7, "is": 8, "old.": 10}, "Leshan the big Buddha is old."),  # at the start
+    ],
+    ids=["replaces-aligned-word", "widens-to-whole-word", "inserts-where-dropped", "capitalised-at-start"],
+)
+def test_a_missed_term_replaces_the_words_aligned_to_its_chinese(tiny_marian_dir, in_ct2_cache, aligned, english):
+    engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
+    source = engine.tokenizer.convert_ids_to_tokens(engine.tokenizer("今天，乐山的大佛很古老。")["input_ids"])
+    assert source[4] == "乐山"  # the tiny model's pieces, which the alignments above name
+    output: list[str] = []
+    rows: list[list[float]] = []
+    for word in WORDS:
+        pieces = engine.tokenizer.convert_ids_to_tokens(list(engine.vocab.encode(word)))
+        for k, piece in enumerate(pieces):
+            peak = 4 if aligned[word] == "first piece" and k == 0 else (7 if aligned[word] == "first piece" else aligned[word])
+            rows.append([0.9 if s == peak else 0.1 / len(source) for s in range(len(source))])
+        output += pieces
+    spliced, tail = engine._splice(source, output, rows, [Term("乐山", "Leshan")])
+    assert engine.tokenizer.convert_tokens_to_string(spliced) == english
+    assert "Leshan" in engine.tokenizer.convert_tokens_to_string(spliced[:tail])
