@@ -207,13 +207,16 @@ def bench_device(folder: Path, device: str, settings: list[Setting], count: int,
         options = EngineOptions(model=str(folder), device=device, max_new_tokens=args.length, progress=False, **changes)
         try:
             engine = load_engine(setting.engine, options)
+            if engine.name != setting.engine:
+                print(f"skipped {setting.label}: fell back to {engine.name}")
+                continue
+            # Warm-up (first-call allocations; on a GPU compilation, so a full batch) is not decoding speed.
+            warm = changes["batch_size"] if device == "cuda" else 4
+            engine.translate(sources[:warm], terms[:warm])
+            engine.translate(sources[:warm], none[:warm])
         except Exception as exc:  # a GPU row this machine cannot run: say so and go on
-            print(f"skipped {setting.label}: {exc}")
+            print(f"skipped {setting.label}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
             continue
-        if engine.name != setting.engine:
-            print(f"skipped {setting.label}: fell back to {engine.name}")
-            continue
-        engine.translate(sources[:4], terms[:4])  # warm-up: first-call allocations are not decoding speed
         engines[setting.label] = (engine, FixedLength(engine, args.length))
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     gpu = f", {torch.cuda.get_device_name()}" if device == "cuda" else ""
