@@ -449,3 +449,12 @@ def test_a_missed_term_replaces_the_words_aligned_to_its_chinese(tiny_marian_dir
     spliced, tail = engine._splice(source, output, rows, [Term("乐山", "Leshan")])
     assert engine.tokenizer.convert_tokens_to_string(spliced) == english
     assert "Leshan" in engine.tokenizer.convert_tokens_to_string(spliced[:tail])
+
+
+def test_a_term_no_engine_can_spell_is_noted_not_sent_to_the_fallback(tiny_marian_dir, in_ct2_cache):
+    engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
+    naive, leshan = Term("测试", "naïve"), Term("乐山", "Leshan")
+    [translation] = engine.translate(["乐山测试"], [[leshan, naive]])
+    assert translation.missing == [naive] and "Leshan" in translation.text
+    assert any("'ï'" in note for note in translation.notes)
+    assert engine.counts.fallback == 0 and engine._fallback is None

@@ -277,11 +277,13 @@ class CTranslate2Engine:
         results = self._decode(source_tokens, max_new, attention=enforced, terms=terms)
         outputs = [r.hypotheses[0] for r in results]
         self.counts.segments += len(sources)
-        failing = [i for i, out in enumerate(outputs) if missing_terms(self._text(out), terms[i])]
+        # A term the vocabulary cannot spell is noted, not chased: no engine can write it.
+        wanted = [[t for t in ts if self._spellings(t)] for ts in terms]
+        failing = [i for i, out in enumerate(outputs) if missing_terms(self._text(out), wanted[i])]
         if failing:
             self.counts.repaired += len(failing)
-            self._repair(failing, source_tokens, outputs, [r.attention[0] for r in results], terms, max_new)
-            failing = [i for i in failing if missing_terms(self._text(outputs[i]), terms[i])]
+            self._repair(failing, source_tokens, outputs, [r.attention[0] for r in results], wanted, max_new)
+            failing = [i for i in failing if missing_terms(self._text(outputs[i]), wanted[i])]
         texts = [self._text(out) for out in outputs]
         if failing:
             self.counts.fallback += len(failing)
