@@ -17,6 +17,7 @@ CTranslate2 has no logits processor, so glossary terms are enforced by a hybrid:
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import shutil
@@ -470,7 +471,7 @@ def _term_spans(source: list[str], terms: list[Term]) -> list[tuple[int, int] | 
         starts.append(len(text))
         text += piece.replace(_WORD_MARK, " ")
     folded, origin = nfkc_fold(text, casefold=True)
-    owner = [sum(1 for s in starts if s <= origin[k]) - 1 for k in range(len(folded))]
+    owner = [bisect.bisect_right(starts, origin[k]) - 1 for k in range(len(folded))]  # piece of each character
     used: set[tuple[int, int]] = set()
     spans: list[tuple[int, int] | None] = []
     for term in terms:
