@@ -223,14 +223,20 @@ def bench_device(folder: Path, device: str, settings: list[Setting], count: int,
     print(f"\n{device}{gpu}: {cpus} CPUs, torch threads {torch.get_num_threads()}; {count} segments x "
           f"{args.length} target tokens, {sum(map(len, terms)) / len(terms):.1f} terms/segment; best of {args.repeats}")
     runs: dict[tuple[str, bool], list[Run]] = {}
-    for _ in range(args.repeats):  # interleaved, so drift in machine load hits every row alike
+    for round_ in range(1, args.repeats + 1):  # interleaved, so drift in machine load hits every row alike
         for label, (engine, meter) in engines.items():
             for enforced in (False, True):
-                runs.setdefault((label, enforced), []).append(timed(engine, meter, sources, terms if enforced else none))
+                run = timed(engine, meter, sources, terms if enforced else none)
+                runs.setdefault((label, enforced), []).append(run)
+                print(f"  round {round_}: {label}, terms {'on' if enforced else 'off'}: {run.seconds:.1f} s", flush=True)
+        if round_ < args.repeats:  # a table after every round, so a run cut short still says something
+            report(settings, engines, runs, final=False)
     report(settings, engines, runs)
 
 
-def report(settings: list[Setting], engines: dict[str, Any], runs: dict[tuple[str, bool], list[Run]]) -> None:
+def report(
+    settings: list[Setting], engines: dict[str, Any], runs: dict[tuple[str, bool], list[Run]], final: bool = True
+) -> None:
     def best(label: str, enforced: bool) -> Run:
         return min(runs[(label, enforced)], key=lambda r: r.seconds)
 
@@ -243,7 +249,7 @@ def report(settings: list[Setting], engines: dict[str, Any], runs: dict[tuple[st
         return
     baseline = rate(best(base_label, False))
     header = f"{'engine and setting':<48} {'terms':<5} {'tok/s':>8} {'x base':>7} {'overhead':>8} {'success':>8} {'decoded':>8}  repaired/redecoded/fallback"
-    print(header)
+    print(f"\n{header}")
     print("-" * len(header))
     fastest = ("", 0.0)
     for setting in settings:
@@ -261,7 +267,7 @@ def report(settings: list[Setting], engines: dict[str, Any], runs: dict[tuple[st
             if enforced and run.placed == run.wanted and tps > fastest[1]:
                 fastest = (setting.label, tps)
     print(f"fastest with enforcement on and term success 1.0: {fastest[0]}")
-    print(f"speedup {fastest[1] / baseline:.1f}")
+    print(f"{'speedup' if final else 'speedup so far'} {fastest[1] / baseline:.1f}", flush=True)
 
 
 if __name__ == "__main__":
