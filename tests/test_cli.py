@@ -219,6 +219,10 @@ SUGGESTED = {
     "--project": ["build", "segment", "translate", "publish", "check", "status", "export"],
     "--json": ["check", "status"],
     "--title": ["pack"],
+    "--engine": ["build", "translate"],
+    "--precision": ["build", "translate"],
+    "--compile": ["build", "translate"],
+    "--term-repair": ["build", "translate"],
 }
 
 
@@ -265,3 +269,77 @@ def test_readme_and_errors_spell_the_model_download_one_way():
     assert "huggingface-cli" not in readme + code
     assert "hf download" in readme and "hf download" in code
     assert shutil.which("hf", path=str(Path(sys.executable).parent)), "the venv's huggingface_hub ships `hf`"
+# Every command that does not translate, with arguments that make it do its real work. {d} is a
+# scratch folder holding a copy of the sample article, its approved segment file and the glossary.
+# `build` on an approved segment file translates nothing, so it must not load an engine either.
+NON_TRANSLATING = {
+    "--help": ["--help"],
+    "segment": ["segment", "{d}/a.zh.txt", "-g", "{d}/g.tsv"],
+    "publish": ["publish", "{d}/a.zh-en.xlf", "-g", "{d}/g.tsv", "-o", "{d}/out", "-f", "docx"],
+    "check": ["check", "{d}/a.zh-en.xlf", "-g", "{d}/g.tsv", "--json"],
+    "status": ["status", "{d}/a.zh-en.xlf", "-g", "{d}/g.tsv"],
+    "export": ["export", "{d}/a.zh-en.xlf", "--to", "xliff", "-o", "{d}/x.xlf"],
+    "import": ["import", "{d}/x.xlf", "{d}/a.zh-en.xlf"],
+    "build": ["build", "{d}/a.zh.txt", "-g", "{d}/g.tsv", "-o", "{d}/out", "-f", "docx"],
+    "glossary list": ["glossary", "list", "-g", "{d}/g.tsv"],
+    "glossary validate": ["glossary", "validate", "-g", "{d}/g.tsv"],
+    "glossary add": ["glossary", "add", "钒电池", "vanadium battery", "-g", "{d}/g.tsv"],
+    "glossary remove": ["glossary", "remove", "钒电池", "-g", "{d}/g.tsv"],
+    "glossary export": ["glossary", "export", "{d}/g.tbx", "-g", "{d}/g.tsv"],
+    "glossary import": ["glossary", "import", "{d}/g.tbx", "-g", "{d}/g.tsv"],
+    "memory import": ["memory", "import", "{d}/a.zh-en.xlf", "--memory", "{d}/m.tmx", "-g", "{d}/g.tsv"],
+    "memory stats": ["memory", "stats", "--memory", "{d}/m.tmx", "-g", "{d}/g.tsv"],
+    "memory export": ["memory", "export", "{d}/m2.tmx", "--memory", "{d}/m.tmx", "-g", "{d}/g.tsv"],
+    "init": ["init", "{d}/project"],
+    "pack": ["pack", "{d}/a.zh-en.xlf", "--title", "Q4", "-g", "{d}/g.tsv", "-o", "{d}/pack.pdf", "-f", "docx"],
+}
+TRANSLATING = {"translate"}
+_RUN_EACH = """
+import json, sys
+from leshan_pub.cli import app
+heavy = ("torch", "transformers", "ctranslate2")
+for name, args in json.loads(sys.argv[1]):
+    try:
+        app(args, prog_name="leshan-pub")
+    except SystemExit as exit:
+        code = exit.code
+    print(json.dumps([name, code, [m for m in heavy if m in sys.modules]]))
+"""
+
+
+def _command_names() -> set[str]:
+    def names(typer_app):  # type: ignore[no-untyped-def]
+        return {c.name or c.callback.__name__.replace("_", "-") for c in typer_app.registered_commands}
+
+    groups = {f"{g.name} {n}" for g in app.registered_groups for n in names(g.typer_instance)}
+    return names(app) | groups
+
+
+def test_every_non_translating_command_is_in_the_import_check():
+    missing = _command_names() - TRANSLATING - set(NON_TRANSLATING)
+    assert not missing, f"add {sorted(missing)} to NON_TRANSLATING (or TRANSLATING) in tests/test_cli.py"
+
+
+def test_commands_that_do_not_translate_import_no_engine_library(tmp_path):
+    import shutil
+
+    from helpers import SAMPLE, SAMPLE_SEGFILE
+
+    shutil.copy(SAMPLE, tmp_path / "a.zh.txt")
+    shutil.copy(SAMPLE_SEGFILE, tmp_path / "a.zh-en.xlf")
+    shutil.copy(GLOSSARY, tmp_path / "g.tsv")
+    import os
+
+    import leshan_pub
+
+    commands = [[name, [a.format(d=tmp_path) for a in args]] for name, args in NON_TRANSLATING.items()]
+    # The package under test, whatever the working folder (the scratch folder, so nothing lands in the repo).
+    env = {**os.environ, "PYTHONPATH": str(Path(leshan_pub.__file__).parents[1])}
+    out = subprocess.run(
+        [sys.executable, "-c", _RUN_EACH, json.dumps(commands)], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
+    results = [json.loads(line) for line in out.stdout.splitlines() if line.startswith('["')]
+    assert [name for name, _, _ in results] == list(NON_TRANSLATING), out.stderr[-2000:]
+    assert {name: code for name, code, _ in results if code not in (0, None)} == {}, out.stderr[-2000:]
+    # Cumulative: the first command that pulled one in is named.
+    assert {name: heavy for name, _, heavy in results if heavy} == {}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import shutil
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 
 import pytest
@@ -35,18 +37,18 @@ def engine(tiny_marian_dir: Path) -> MarianEngine:
 
 
 def test_importing_engines_does_not_import_torch():
-    code = "import sys, leshan_pub.engines; print('torch' in sys.modules, 'transformers' in sys.modules)"
+    code = "import sys, leshan_pub.engines; print([m in sys.modules for m in ('torch', 'transformers', 'ctranslate2')])"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.split() == ["False", "False"]
+    assert result.stdout.strip() == "[False, False, False]"
 
 
-def test_registry_names_the_transformers_engine():
-    assert engine_names() == sorted(ENGINES) == ["transformers"]
+def test_registry_names_both_engines():
+    assert engine_names() == sorted(ENGINES) == ["ctranslate2", "transformers"]
 
 
-@pytest.mark.parametrize("name", ["ctranslate2", "Transformers", "", "marian"])
+@pytest.mark.parametrize("name", ["CTranslate2", "Transformers", "", "marian"])
 def test_unknown_engine_name_lists_the_valid_ones(name):
-    with pytest.raises(EngineError, match=rf"unknown engine '{name}'; choose one of: transformers"):
+    with pytest.raises(EngineError, match=rf"unknown engine '{name}'; choose one of: ctranslate2, transformers$"):
         load_engine(name, EngineOptions())
 
 
@@ -220,3 +222,249 @@ def test_check_terms_reports_what_the_vocabulary_cannot_spell(engine):
     [(term, reason)] = engine.check_terms([good, bad, bad])
     assert term == bad and "'ï'" in reason
 
+
+
+# --- batching by tokens, memory (issue 12) -----------------------------------------------------
+
+
+def _watch_generate(engine: MarianEngine, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, int]]:
+    """Record each generate call's batch, and at each call how many earlier outputs are still alive."""
+    real = engine.model.generate
+    calls: list[dict[str, int]] = []
+    alive: list[weakref.ref] = []
+
+    def watched(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        gc.collect()
+        ids = kwargs["input_ids"]
+        calls.append({"rows": ids.shape[0], "padded": ids.numel(), "held": sum(r() is not None for r in alive)})
+        output = real(*args, **kwargs)
+        alive.append(weakref.ref(output))
+        return output
+
+    monkeypatch.setattr(engine.model, "generate", watched)
+    return calls
+
+
+def test_translate_holds_one_batch_of_tensors_at_a_time(tiny_marian_dir, monkeypatch):
+    engine = load_engine("transformers", options(tiny_marian_dir, num_beams=1, batch_size=4, max_new_tokens=3))
+    calls = _watch_generate(engine, monkeypatch)
+    sources = [f"乐山{'沐川' * (i % 7)}第{i}段。" for i in range(20)]
+    translations = engine.translate(sources, [[] for _ in sources])
+    assert len(translations) == 20 and all(t.text for t in translations)
+    assert len(calls) == 5 and all(c["rows"] <= 4 for c in calls)
+    # When a batch starts, no earlier batch's output tensor is still referenced anywhere.
+    assert [c["held"] for c in calls] == [0] * 5
+
+
+def test_batch_tokens_caps_the_padded_source_tokens_of_every_generate_call(tiny_marian_dir, monkeypatch):
+    settings = options(tiny_marian_dir, num_beams=1, batch_size=64, batch_tokens=60, max_new_tokens=16)
+    engine = load_engine("transformers", settings)
+    calls = _watch_generate(engine, monkeypatch)
+    sources = [("沐川县竹资源丰富。" * (1 + i % 3)) for i in range(12)]
+    translations = engine.translate(sources, [[Term("沐川", "Muchuan")] * (1 + i % 3) for i in range(12)])
+    assert all(c["padded"] <= 60 for c in calls)
+    assert len(calls) > 2  # 12 segments of 6-20 pieces cannot fit in 60 tokens at once
+    assert [len(t.missing) for t in translations] == [0] * 12
+    assert [t.text.count("Muchuan") for t in translations] == [1 + i % 3 for i in range(12)]
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"batch_tokens": 0}, "batch_tokens must be at least 1"),
+    ({"precision": "int8"}, "precision 'int8' is not one the transformers engine runs"),
+    ({"precision": "float16", "device": "cpu"}, "precision 'float16' needs a CUDA GPU"),
+    ({"compile": True, "device": "cpu"}, "--compile speeds up decoding on a CUDA GPU only"),
+])
+def test_bad_speed_options_raise_engine_error(tiny_marian_dir, changes, message):
+    with pytest.raises(EngineError, match=message):
+        load_engine("transformers", options(tiny_marian_dir, **changes))
+
+
+# --- the CTranslate2 engine ----------------------------------------------------------------------
+
+ct2 = pytest.importorskip("ctranslate2")
+from leshan_pub.engines import ctranslate2 as ct2_engine  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def ct2_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ct2-cache")
+
+
+@pytest.fixture
+def in_ct2_cache(ct2_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(ct2_cache))
+    return ct2_cache
+
+
+def ct2_options(folder: Path | str, **changes: object) -> EngineOptions:
+    return options(folder, **{"num_beams": 2, "batch_size": 3, "device": "cpu", **changes})
+
+
+def test_ctranslate2_engine_converts_once_into_the_cache(tiny_marian_dir, in_ct2_cache, monkeypatch):
+    first = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
+    assert first.name == "ctranslate2" and first.compute_type == "int8"
+    assert first.converted.parent == in_ct2_cache / "ctranslate2" and (first.converted / "model.bin").is_file()
+    monkeypatch.setattr(ct2_engine, "_convert", lambda *a: pytest.fail("converted a second time"))
+    monkeypatch.setattr(ct2_engine, "load_marian", lambda *a: pytest.fail("loaded torch weights"), raising=False)
+    second = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
+    assert second.converted == first.converted
+
+
+def test_cache_key_follows_the_model_content_and_the_compute_type(tiny_marian_dir, in_ct2_cache, tmp_path):
+    base = load_engine("ctranslate2", ct2_options(tiny_marian_dir)).converted
+    assert load_engine("ctranslate2", ct2_options(tiny_marian_dir, precision="float32")).converted != base
+    changed = shutil.copytree(tiny_marian_dir, tmp_path / "changed")
+    with (changed / "config.json").open("a", encoding="utf-8") as config:
+        config.write("\n")  # the same settings, other bytes: a changed file is a changed model
+    assert load_engine("ctranslate2", ct2_options(changed)).converted != base
+    copy = shutil.copytree(tiny_marian_dir, tmp_path / "same-content")
+    assert load_engine("ctranslate2", ct2_options(copy)).converted == base  # where it lies does not matter
+
+
+@pytest.mark.parametrize("beams", [1, 3])
+def test_ctranslate2_float32_writes_what_transformers_writes(tiny_marian_dir, in_ct2_cache, beams):
+    sources = [source for source, _ in ORDERED]
+    settings = {"num_beams": beams, "max_new_tokens": 12}
+    reference = load_engine("transformers", options(tiny_marian_dir, **settings)).translate(sources, [[]] * 7)
+    converted = load_engine("ctranslate2", ct2_options(tiny_marian_dir, precision="float32", **settings))
+    assert [t.text for t in converted.translate(sources, [[]] * 7)] == [t.text for t in reference]
+
+
+@pytest.mark.parametrize("repair", ["continue", "splice"])
+def test_ctranslate2_places_every_term_and_keeps_document_order(tiny_marian_dir, in_ct2_cache, repair):
+    engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir, term_repair=repair))
+    translations = engine.translate([s for s, _ in ORDERED], [[t] for _, t in ORDERED])
+    for translation, (_, term) in zip(translations, ORDERED):
+        assert term.target in translation.text and translation.missing == []
+        others = [t.target for _, t in ORDERED if t is not term and t.target not in term.target]
+        assert not [o for o in others if o in translation.text]
+    # Random weights never write these names: every segment went through the repair, none to the fallback.
+    assert engine.counts.repaired == 7 and engine.counts.fallback == 0
+
+
+HARD = [  # (source, terms): repeats, a term at the start, several per segment, a traditional variant
+    ("乐山与沐川推动了五通桥的发展，乐山的经济也随之增长。",
+     [Term("乐山", "Leshan"), Term("沐川", "Muchuan"), Term("五通桥", "Wutongqiao"), Term("乐山", "Leshan")]),
+    ("链主企业带动了上下游配套企业集聚发展。", [Term("链主企业", "chain-leader enterprise")]),
+    ("樂山大佛", [Term("乐山", "Leshan", source_variants=("樂山",))]),
+    ("夹江、沐川、五通桥、犍为四地联动。",
+     [Term("夹江", "Jiajiang"), Term("沐川", "Muchuan"), Term("五通桥", "Wutongqiao"), Term("犍为", "Qianwei")]),
+]
+
+
+@pytest.mark.parametrize("repair", ["continue", "splice"])
+@pytest.mark.parametrize("beams", [1, 4])
+def test_ctranslate2_term_success_is_one_on_hard_cases(tiny_marian_dir, in_ct2_cache, repair, beams):
+    engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir, term_repair=repair, num_beams=beams))
+    translations = engine.translate([s for s, _ in HARD], [ts for _, ts in HARD])
+    for translation, (_, terms) in zip(translations, HARD):
+        assert translation.missing == []
+        for term in set(terms):
+            assert translation.text.casefold().count(term.target.casefold()) >= terms.count(term)
+    assert engine.counts.fallback == 0
+
+
+def test_continue_decodes_again_after_the_placed_term(tiny_marian_dir, in_ct2_cache, monkeypatch):
+    engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir, term_repair="continue", max_new_tokens=30))
+    prefixes: list[list[str]] = []
+    real = engine.translator.translate_batch
+
+    def watched(source, **kwargs):  # type: ignore[no-untyped-def]
+        if kwargs.get("target_prefix"):
+            prefixes.extend(kwargs["target_prefix"])
+        return real(source, **kwargs)
+
+    monkeypatch.setattr(engine, "translator", type("T", (), {"translate_batch": staticmethod(watched)})())
+    [translation] = engine.translate(["夹江的年画和手工造纸闻名全国，吸引了很多游客前来参观。"], [[Term("夹江", "Jiajiang")]])
+    assert engine.counts.redecoded == 1 and len(prefixes) == 1
+    placed = engine.tokenizer.convert_tokens_to_string(prefixes[0])
+    assert "Jiajiang" in placed and translation.text.startswith(placed.strip())
+
+
+def test_what_the_repair_cannot_mend_goes_to_the_transformers_engine(tiny_marian_dir, in_ct2_cache, monkeypatch):
+    engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
+    monkeypatch.setattr(engine, "_repair", lambda *args: None)  # the mutant: no repair at all
+    translations = engine.translate([s for s, _ in ORDERED[:3]], [[t] for _, t in ORDERED[:3]])
+    assert [t.missing for t in translations] == [[], [], []]
+    assert engine.counts.fallback == 3 and engine._fallback.name == "transformers"
+
+
+def test_ctranslate2_on_cuda_it_cannot_use_falls_back_with_a_message(tiny_marian_dir, in_ct2_cache, monkeypatch, capsys):
+    real = ct2.Translator
+
+    def translator(path, device="cpu", **kwargs):  # type: ignore[no-untyped-def]
+        if device == "cuda":
+            raise RuntimeError("Library libcublas.so.12 is not found or cannot be loaded")
+        return real(path, device=device, **kwargs)
+
+    monkeypatch.setattr(ct2, "get_cuda_device_count", lambda: 1)
+    monkeypatch.setattr(ct2, "Translator", translator)
+    monkeypatch.setattr(ct2, "get_supported_compute_types", lambda device: {"float16", "int8", "float32"})
+    engine = load_engine("ctranslate2", options(tiny_marian_dir))  # --device auto
+    assert engine.name == "transformers"
+    err = capsys.readouterr().err
+    assert "ctranslate2 cannot run on CUDA here (Library libcublas.so.12 is not found" in err
+    assert "translating with the transformers engine instead" in err
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"precision": "bfloat17"}, "precision 'bfloat17' is not one ctranslate2 runs"),
+    ({"precision": "float16"}, "precision 'float16' is not supported on this cpu"),
+    ({"term_repair": "guess"}, "term_repair must be one of continue, splice"),
+    ({"device": "tpu"}, "unknown device 'tpu'"),
+])
+def test_bad_ctranslate2_options_raise_engine_error(tiny_marian_dir, in_ct2_cache, changes, message):
+    with pytest.raises(EngineError, match=message):
+        load_engine("ctranslate2", ct2_options(tiny_marian_dir, **changes))
+
+
+def test_ctranslate2_reports_a_missing_model_like_transformers(in_ct2_cache, tmp_path):
+    with pytest.raises(ModelUnavailableError, match="no such folder"):
+        load_engine("ctranslate2", ct2_options(tmp_path / "nothing"))
+
+
+def test_ctranslate2_notes_a_truncated_source_and_blank_sources_stay_blank(tiny_marian_dir, in_ct2_cache):
+    engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir, max_new_tokens=4))
+    long, blank = engine.translate(["乐山" * 400, " "], [[], []])
+    assert any("its end was not translated" in note for note in long.notes)
+    assert blank.text == ""
+
+
+WORDS = ["the", "big", "Buddha", "is", "old."]
+
+
+@pytest.mark.parametrize(
+    ("aligned", "english"),
+    [
+        # word -> the source piece its attention peaks on; pieces: ▁ 今 天 , 乐山 的 大 佛 很 <unk> 。 </s>
+        ({"the": 1, "big": 4, "Buddha": 7, "is": 8, "old.": 10}, "the Leshan Buddha is old."),  # replaces "big"
+        ({"the": 1, "big": "first piece", "Buddha": 7, "is": 8, "old.": 10}, "the Leshan Buddha is old."),
+        ({"the": 1, "big": 6, "Buddha": 7, "is": 8, "old.": 10}, "the Leshan big Buddha is old."),  # dropped
+        ({"the": 6, "big": 6, "Buddha": 7, "is": 8, "old.": 10}, "Leshan the big Buddha is old."),  # at the start
+    ],
+    ids=["replaces-aligned-word", "widens-to-whole-word", "inserts-where-dropped", "capitalised-at-start"],
+)
+def test_a_missed_term_replaces_the_words_aligned_to_its_chinese(tiny_marian_dir, in_ct2_cache, aligned, english):
+    engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
+    source = engine.tokenizer.convert_ids_to_tokens(engine.tokenizer("今天，乐山的大佛很古老。")["input_ids"])
+    assert source[4] == "乐山"  # the tiny model's pieces, which the alignments above name
+    output: list[str] = []
+    rows: list[list[float]] = []
+    for word in WORDS:
+        pieces = engine.tokenizer.convert_ids_to_tokens(list(engine.vocab.encode(word)))
+        for k, piece in enumerate(pieces):
+            peak = 4 if aligned[word] == "first piece" and k == 0 else (7 if aligned[word] == "first piece" else aligned[word])
+            rows.append([0.9 if s == peak else 0.1 / len(source) for s in range(len(source))])
+        output += pieces
+    spliced, tail = engine._splice(source, output, rows, [Term("乐山", "Leshan")])
+    assert engine.tokenizer.convert_tokens_to_string(spliced) == english
+    assert "Leshan" in engine.tokenizer.convert_tokens_to_string(spliced[:tail])
+
+
+def test_a_term_no_engine_can_spell_is_noted_not_sent_to_the_fallback(tiny_marian_dir, in_ct2_cache):
+    engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
+    naive, leshan = Term("测试", "naïve"), Term("乐山", "Leshan")
+    [translation] = engine.translate(["乐山测试"], [[leshan, naive]])
+    assert translation.missing == [naive] and "Leshan" in translation.text
+    assert any("'ï'" in note for note in translation.notes)
+    assert engine.counts.fallback == 0 and engine._fallback is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from .engines import engine_names
 from .errors import LeshanPubError
 
 if TYPE_CHECKING:
@@ -156,7 +158,15 @@ ProjectOpt = Annotated[
 ModelOpt = Annotated[
     str, typer.Option("--model", "-m", help="Hugging Face hub id or local folder of a MarianMT model.")
 ]
-EngineOpt = Annotated[str, typer.Option("--engine", help="Translation engine.")]
+# Built from the engine registry, so --help lists the engines and a new one needs no edit here.
+EngineName = StrEnum("EngineName", {name: name for name in engine_names()})
+EngineOpt = Annotated[
+    EngineName,
+    typer.Option(
+        "--engine",
+        help="Translation engine: transformers (PyTorch), or ctranslate2 (int8 on the CPU, several times faster).",
+    ),
+]
 OutOpt = Annotated[
     Path,
     typer.Option(
@@ -264,10 +274,54 @@ def _warn(in_use: GlossaryInUse) -> None:
         typer.echo(f"leshan-pub: warning: {in_use.warning}", err=True)
 
 
-def _engine_options(settings: Settings):  # noqa: ANN202
+BatchTokensOpt = Annotated[
+    int | None,
+    typer.Option("--batch-tokens", min=1, help="Most source tokens per batch (padded); large on a GPU, e.g. 16384."),
+]
+PrecisionOpt = Annotated[
+    str,
+    typer.Option(
+        "--precision",
+        help="auto; transformers: float32, float16, bfloat16 (GPU); ctranslate2: int8, float32, float16, int8_float16.",
+    ),
+]
+CompileOpt = Annotated[
+    bool, typer.Option("--compile", help="transformers on a CUDA GPU: static cache and compiled decoding steps.")
+]
+
+
+class TermRepair(StrEnum):
+    continue_ = "continue"
+    splice = "splice"
+
+
+RepairOpt = Annotated[
+    TermRepair,
+    typer.Option(
+        "--term-repair",
+        help="ctranslate2: a missed term replaces the model's words for it (splice), and the rest is decoded again (continue).",
+    ),
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class SpeedSettings:
+    """The engine settings that change speed: token budget, precision, compiled decoding, term repair."""
+
+    batch_tokens: int | None = None
+    precision: str = "auto"
+    compile: bool = False
+    term_repair: str = "splice"
+
+
+def _engine_options(settings: Settings, speed: SpeedSettings | None = None):  # noqa: ANN202
     from .engines import EngineOptions
 
-    return EngineOptions(model=settings.model, num_beams=settings.beams, batch_size=settings.batch_size, device=settings.device)
+    speed = speed or SpeedSettings()
+    return EngineOptions(
+        model=settings.model, num_beams=settings.beams, batch_size=settings.batch_size, device=settings.device,
+        **dataclasses.asdict(speed),
+    )
 
 
 def _publish_options(final: bool, settings: Settings):  # noqa: ANN202
@@ -311,7 +365,7 @@ def build(
     glossary: GlossaryOpt = None,
     no_glossary: NoGlossaryOpt = False,
     out: OutOpt = Path("output"),
-    engine: EngineOpt = "transformers",
+    engine: EngineOpt = EngineName.transformers,
     fmt: FormatOpt = None,
     final: FinalOpt = False,
     page_size: PageOpt = PageSize.A4,
@@ -325,6 +379,10 @@ def build(
     memory: MemoryOpt = None,
     fuzzy_threshold: ThresholdOpt = 75.0,
     project: ProjectOpt = None,
+    batch_tokens: BatchTokensOpt = None,
+    precision: PrecisionOpt = "auto",
+    compile_steps: CompileOpt = False,
+    term_repair: RepairOpt = TermRepair.splice,
 ) -> None:
     """Segment, translate and publish an article (the segment file beside it keeps review work)."""
     from .pipeline import build as run_build, engine_loader
@@ -333,7 +391,8 @@ def build(
     terms = _glossary(ctx, settings)
     if final:
         terms.require_for_final()
-    load = engine_loader(settings.engine, _engine_options(settings))
+    speed = SpeedSettings(batch_tokens, precision, compile_steps, term_repair.value)
+    load = engine_loader(settings.engine, _engine_options(settings, speed))
     options = _publish_options(final, settings)
     memory_settings = _memory(memory, terms.glossary, fuzzy_threshold, settings)
     result = run_build(
@@ -379,7 +438,7 @@ def translate(
     model: ModelOpt = "Helsinki-NLP/opus-mt-zh-en",
     glossary: GlossaryOpt = None,
     no_glossary: NoGlossaryOpt = False,
-    engine: EngineOpt = "transformers",
+    engine: EngineOpt = EngineName.transformers,
     retranslate: Annotated[
         bool, typer.Option("--retranslate", help="Also re-translate machine-translated segments (not fuzzy-match drafts).")
     ] = False,
@@ -393,6 +452,10 @@ def translate(
     memory: MemoryOpt = None,
     fuzzy_threshold: ThresholdOpt = 75.0,
     project: ProjectOpt = None,
+    batch_tokens: BatchTokensOpt = None,
+    precision: PrecisionOpt = "auto",
+    compile_steps: CompileOpt = False,
+    term_repair: RepairOpt = TermRepair.splice,
 ) -> None:
     """Machine-translate the segments that need it (memory matches first); reviewed and approved ones are kept.
 
@@ -402,7 +465,8 @@ def translate(
 
     settings = _settings(ctx, path)
     terms = _glossary(ctx, settings)
-    load = engine_loader(settings.engine, _engine_options(settings))
+    speed = SpeedSettings(batch_tokens, precision, compile_steps, term_repair.value)
+    load = engine_loader(settings.engine, _engine_options(settings, speed))
     memory_settings = _memory(memory, terms.glossary, fuzzy_threshold, settings)
     _, report = translate_file(
         path, terms.glossary, load, retranslate, force, memory_settings, chunk_size=settings.batch_size

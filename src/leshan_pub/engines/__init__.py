@@ -19,10 +19,20 @@ class EngineOptions:
 
     model: str = DEFAULT_MODEL  # hub id or local folder
     device: str = "auto"  # auto -> cuda when available, else cpu
-    batch_size: int = 16
+    batch_size: int = 16  # most segments in one batch
+    batch_tokens: int | None = None  # most padded source tokens in one batch; None -> no token limit
     num_beams: int = 4
     max_new_tokens: int | None = None  # None -> derived from source length and terms
     progress: bool = True  # tqdm bar on stderr when there is more than one batch
+    # transformers: auto|float32|float16|bfloat16 (auto -> float32: on a GPU generate() is bound by
+    # launch overhead, and half precision measured slower there); ctranslate2: auto|int8|float32|
+    # float16|int8_float16 (auto -> int8 on the CPU, float16 on CUDA).
+    precision: str = "auto"
+    compile: bool = False  # transformers on CUDA: static KV cache and torch.compile'd decoding steps
+    # ctranslate2: how a segment that misses a term is mended: "splice" puts the term in place of
+    # the model's words aligned to its Chinese; "continue" also re-decodes the rest of the sentence
+    # after the term (target_prefix), which costs about one more decode of every mended segment.
+    term_repair: str = "splice"
 
 
 @dataclass
@@ -55,8 +65,12 @@ class Engine(Protocol):
         ...
 
 
-# Name -> "module:Class", imported only when asked for so that `--help` never pulls in torch.
-ENGINES: dict[str, str] = {"transformers": "leshan_pub.engines.marian:MarianEngine"}
+# Name -> "module:callable" taking EngineOptions, imported only when asked for, so that `--help`
+# and every command that does not translate never pull in torch, transformers or ctranslate2.
+ENGINES: dict[str, str] = {
+    "ctranslate2": "leshan_pub.engines.ctranslate2:load_ctranslate2",
+    "transformers": "leshan_pub.engines.marian:MarianEngine",
+}
 
 
 def engine_names() -> list[str]:
@@ -69,6 +83,6 @@ def load_engine(name: str, options: EngineOptions) -> Engine:
     target = ENGINES.get(name)
     if target is None:
         raise EngineError(f"unknown engine '{name}'; choose one of: {', '.join(engine_names())}")
-    module_name, class_name = target.split(":")
-    engine_class = getattr(importlib.import_module(module_name), class_name)
-    return engine_class(options)
+    module_name, factory_name = target.split(":")
+    factory = getattr(importlib.import_module(module_name), factory_name)
+    return factory(options)

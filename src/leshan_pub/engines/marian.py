@@ -20,6 +20,7 @@ from ..enforce import missing_terms
 from ..errors import EngineError, ModelUnavailableError
 from ..terms import Term
 from . import DEFAULT_MODEL, EngineOptions, Translation
+from .batching import token_batches
 from .constraints import ENFORCEMENT_VERSION, SegmentPlan, TargetVocab, TermConstraintProcessor, TermSpelling, spell_term, unspellable_reason
 
 # What a saved MarianMT folder must hold besides its weights.
@@ -32,6 +33,8 @@ _WEIGHT_FILES = (
 )
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 _TRUE = {"1", "on", "yes", "true"}
+# --precision for this engine -> torch dtype; auto is float32 (half precision measured slower on a GPU).
+_PRECISIONS = {"auto": torch.float32, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
 def _hub_offline() -> bool:
@@ -168,10 +171,24 @@ def resolve_device(device: str) -> torch.device:
     return resolved
 
 
+def _dtype(precision: str, device: torch.device) -> torch.dtype:
+    """The torch dtype for --precision; half precision only on a GPU, where it can pay."""
+    dtype = _PRECISIONS.get(precision)
+    if dtype is None:
+        raise EngineError(
+            f"precision '{precision}' is not one the transformers engine runs; use {', '.join(_PRECISIONS)}"
+        )
+    if dtype != torch.float32 and device.type != "cuda":
+        raise EngineError(f"precision '{precision}' needs a CUDA GPU; on the CPU use auto (float32)")
+    return dtype
+
+
 def _check_options(options: EngineOptions) -> None:
     for name in ("batch_size", "num_beams"):
         if getattr(options, name) < 1:
             raise EngineError(f"{name} must be at least 1, got {getattr(options, name)}")
+    if options.batch_tokens is not None and options.batch_tokens < 1:
+        raise EngineError(f"batch_tokens must be at least 1 (or None for no token limit), got {options.batch_tokens}")
     if options.max_new_tokens is not None and options.max_new_tokens < 2:
         raise EngineError(f"max_new_tokens must be at least 2 (or None to derive it), got {options.max_new_tokens}")
 
@@ -186,8 +203,14 @@ class MarianEngine:
         self.options = options
         self.model_id = options.model
         self.device = resolve_device(options.device)
+        self.dtype = _dtype(options.precision, self.device)
+        if options.compile and self.device.type != "cuda":
+            raise EngineError("--compile speeds up decoding on a CUDA GPU only; drop it on the CPU")
         self.tokenizer, self.model = load_marian(options.model)
-        self.model.to(self.device).eval()
+        self.model.to(self.device, dtype=self.dtype).eval()
+        if options.compile:
+            # A static KV cache lets transformers compile the decoding step (it does so on CUDA).
+            self.model.generation_config.cache_implementation = "static"
         self.model_revision = model_revision(options.model)
         self.vocab = TargetVocab(self.tokenizer)
         self._spellings: dict[Term, TermSpelling | None] = {}
@@ -209,18 +232,23 @@ class MarianEngine:
         if len(sources) != len(terms):
             raise ValueError(f"{len(sources)} sources but {len(terms)} term lists")
         results = [Translation("", missing_terms("", t)) for t in terms]
-        # Longest first, so each batch pads little; results go back to their own index.
-        order = sorted((i for i, s in enumerate(sources) if s.strip()), key=lambda i: len(sources[i]), reverse=True)
-        size = self.options.batch_size
-        batches = [order[start : start + size] for start in range(0, len(order), size)]
+        todo = [i for i, s in enumerate(sources) if s.strip()]
+        batches = self._batches([sources[i] for i in todo])
         shown = self.options.progress and len(batches) > 1
-        with tqdm(total=len(order), unit="segment", desc="translating", file=sys.stderr, disable=not shown) as bar:
+        # One batch at a time: only its tensors are alive, so memory stays flat as documents grow.
+        with tqdm(total=len(todo), unit="segment", desc="translating", file=sys.stderr, disable=not shown) as bar:
             for batch in batches:
-                done = self._translate_batch([sources[i] for i in batch], [terms[i] for i in batch])
-                for index, translation in zip(batch, done):
+                indexes = [todo[i] for i in batch]
+                done = self._translate_batch([sources[i] for i in indexes], [terms[i] for i in indexes])
+                for index, translation in zip(indexes, done):
                     results[index] = translation
                 bar.update(len(batch))
         return results
+
+    def _batches(self, sources: list[str]) -> list[list[int]]:
+        """Positions in sources grouped longest first, by segment count and source-token budget."""
+        lengths = [min(len(ids), self._source_limit) for ids in self.tokenizer(sources)["input_ids"]] if sources else []
+        return token_batches(lengths, self.options.batch_size, self.options.batch_tokens)
 
     def _spelling(self, term: Term) -> TermSpelling | None:
         if term not in self._spellings:

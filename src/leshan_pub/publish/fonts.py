@@ -24,6 +24,7 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTCollection, TTFont, TTLibError
 from fontTools.varLib import instancer
 
+from ..cache import user_cache_root
 from ..errors import PublishError
 from ..script import Script
 
@@ -32,7 +33,6 @@ CJK_PACKAGE = "justmytype_intl_cjk"
 # its own region's glyph forms, and Noto Sans TC has no simplified-only characters (乐, 钒).
 CJK_FONTS = {Script.HANS: ("NotoSansSC*.ttf", "Noto Sans SC"), Script.HANT: ("NotoSansTC*.ttf", "Noto Sans TC")}
 CJK_FONT_GLOB, DEFAULT_FAMILY = CJK_FONTS[Script.HANS]
-CACHE_ENV = "LESHAN_PUB_CACHE_DIR"
 REGULAR, BOLD = 400, 700
 # A synthetic oblique for English captions: Noto Sans SC has no italic, and skewing the Latin
 # glyphs keeps one family on the page. tan(10°) is about the slant of Noto Sans Italic.
@@ -156,13 +156,7 @@ def _cmap(face: Face) -> frozenset[str]:
 
 def cache_root(cache_dir: Path | None = None) -> Path:
     """Where prepared fonts live: cache_dir, else $LESHAN_PUB_CACHE_DIR, else the user cache folder."""
-    if cache_dir is not None:
-        return Path(cache_dir)
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("leshan-pub"))
+    return Path(cache_dir) if cache_dir is not None else user_cache_root()
 
 
 def family_name(font: Path | None = None, script: Script = Script.HANS) -> str:

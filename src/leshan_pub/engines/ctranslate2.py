@@ -1,0 +1,519 @@
+"""The CTranslate2 engine: the MarianMT model converted once and cached, decoded by CTranslate2, terms mended.
+
+CTranslate2 has no logits processor, so glossary terms are enforced by a hybrid:
+
+1. decode a batch with CTranslate2, asking for the cross-attention of the best hypothesis;
+2. verify every segment with the tool's own verification (enforce.missing_terms);
+3. for a segment that misses terms, find where the model translated each term's Chinese (the
+   target positions whose attention peaks inside the term's source pieces) and put the term's
+   tokens there in place of the model's own words (term_repair="splice", the default); with
+   term_repair="continue" CTranslate2 then decodes again after the last placed term, with the
+   text up to it as target_prefix, so the rest of the sentence follows the term. CTranslate2
+   forces a prefix step by step under beam search, so that costs about one more full decode of
+   each mended segment (scripts/bench_speed.py measures both);
+4. verify again; whatever still misses (a rare case: a prefix longer than the length limit)
+   goes to the transformers engine's constrained decoding, loaded only then.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import ctranslate2
+from tqdm import tqdm
+
+from ..cache import user_cache_root
+from ..enforce import missing_terms
+from ..errors import EngineError, ModelUnavailableError
+from ..terms import Term, nfkc_fold, source_key
+from . import Engine, EngineOptions, Translation
+from .batching import token_batches
+
+_WORD_MARK = "\u2581"  # SentencePiece's word-start marker
+# --precision for this engine -> compute type, per device; the model is converted to that type once.
+_AUTO_COMPUTE = {"cpu": "int8", "cuda": "float16"}
+_COMPUTE_TYPES = ("int8", "int8_float32", "int8_float16", "int8_bfloat16", "float32", "float16", "bfloat16")
+_REPAIRS = ("continue", "splice")
+# The most pieces of the model's own words one term replaces: a rendering of a glossary term is a few words.
+_MAX_RUN = 8
+# Files of a model folder that say nothing about its weights or vocabulary (left out of its identity).
+_IGNORED = {".gitattributes", "README.md", ".cache"}
+
+
+def _warn(message: str) -> None:
+    print(f"leshan-pub: warning: {message}", file=sys.stderr)
+
+
+def load_ctranslate2(options: EngineOptions) -> Engine:
+    """The CTranslate2 engine for options, or the transformers engine with a warning when CTranslate2
+    cannot use the GPU asked for (or the GPU torch sees)."""
+    if options.term_repair not in _REPAIRS:
+        raise EngineError(f"term_repair must be one of {', '.join(_REPAIRS)}, got '{options.term_repair}'")
+    device, index = _device(options.device)
+    if device == "cuda":
+        try:
+            return CTranslate2Engine(options, device, index)
+        except _CudaUnusable as exc:
+            _warn(f"ctranslate2 cannot run on CUDA here ({exc}); translating with the transformers engine "
+                  "instead; install the CUDA 12 libraries ctranslate2 needs, or pass --device cpu")
+            return _transformers(options)
+    if options.device == "auto" and _torch_sees_cuda():
+        _warn("ctranslate2 sees no CUDA device but torch does (ctranslate2's wheel needs CUDA 12); translating "
+              "with the transformers engine on the GPU instead; pass --device cpu to use ctranslate2 on the CPU")
+        return _transformers(options)
+    return CTranslate2Engine(options, "cpu", 0)
+
+
+class _CudaUnusable(Exception):
+    """CTranslate2 sees no CUDA device or cannot load its CUDA libraries."""
+
+
+def _device(option: str) -> tuple[str, int]:
+    """(ctranslate2 device, device index) for a --device value; raise EngineError for an unknown one."""
+    if option == "auto":
+        return ("cuda", 0) if ctranslate2.get_cuda_device_count() > 0 else ("cpu", 0)
+    name, _, number = option.partition(":")
+    if name == "cpu" and not number:
+        return "cpu", 0
+    if name == "cuda" and (not number or number.isdigit()):
+        return "cuda", int(number or 0)
+    raise EngineError(f"unknown device '{option}'; use auto, cpu or cuda (cuda:N)")
+
+
+def _torch_sees_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _transformers(options: EngineOptions) -> Engine:
+    from .marian import MarianEngine
+
+    # Precision names differ between the engines; the transformers engine picks its own.
+    return MarianEngine(replace(options, precision="auto"))
+
+
+def _compute_type(precision: str, device: str) -> str:
+    compute_type = _AUTO_COMPUTE[device] if precision == "auto" else precision
+    if compute_type not in _COMPUTE_TYPES:
+        raise EngineError(
+            f"precision '{precision}' is not one ctranslate2 runs; use auto or one of {', '.join(_COMPUTE_TYPES)}"
+        )
+    supported = ctranslate2.get_supported_compute_types(device)
+    if compute_type not in supported:
+        raise EngineError(
+            f"precision '{compute_type}' is not supported on this {device}; use one of {', '.join(sorted(supported))}"
+        )
+    return compute_type
+
+
+# --- the converted model, cached by the model's identity and the compute type -----------------------
+
+
+def model_identity(model: str) -> str:
+    """What the converted model depends on: the hub id and its commit, or a hash of the folder's files."""
+    from .marian import _local_folder, model_revision
+
+    folder = _local_folder(model)
+    if folder is None:
+        revision = model_revision(model)
+        return f"hub:{model}@{revision}" if revision else ""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.resolve().rglob("*") if p.is_file() and not _ignored(p, folder)):
+        digest.update(str(path.relative_to(folder.resolve())).encode() + b"\0")
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return f"folder:{digest.hexdigest()}"
+
+
+def _ignored(path: Path, folder: Path) -> bool:
+    return any(part in _IGNORED for part in path.relative_to(folder.resolve()).parts)
+
+
+def converted_folder(identity: str, compute_type: str, cache_root: Path | None = None) -> Path:
+    """Where the model of that identity, converted for compute_type, lives in the cache."""
+    key = hashlib.sha256(f"{identity}|{compute_type}|ctranslate2 {ctranslate2.__version__}".encode()).hexdigest()
+    return (cache_root or user_cache_root()) / "ctranslate2" / f"{compute_type}-{key[:24]}"
+
+
+class _AllHeadsConverter(ctranslate2.converters.TransformersConverter):
+    """Returns the cross-attention averaged over every head of the last layer (CTranslate2 takes one by
+    default): an opus-mt model was not trained with an alignment head, and the average aligns better."""
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        spec = super()._load()
+        spec.decoder.alignment_heads = np.dtype("int16").type(spec.decoder.num_heads)
+        return spec
+
+
+def _convert(source: str, target: Path, compute_type: str) -> None:
+    """Convert the Marian model at source (folder or cached hub id) into target, atomically."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Recommended: pip install sacremoses")
+            _AllHeadsConverter(source).convert(str(scratch / "model"), quantization=compute_type, force=True)
+        try:
+            (scratch / "model").rename(target)
+        except OSError:
+            if not (target / "model.bin").is_file():  # not another process converting the same model
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _source_folder(model: str) -> str:
+    """The folder from_pretrained reads model from (the local folder, or the hub cache snapshot)."""
+    from .marian import _local_folder
+
+    folder = _local_folder(model)
+    if folder is not None:
+        return str(folder)
+    from huggingface_hub import snapshot_download
+
+    return snapshot_download(model, local_files_only=True)
+
+
+# --- the engine -------------------------------------------------------------------------------------
+
+
+@dataclass
+class RepairCounts:
+    """How many segments each step of the hybrid handled (the benchmark prints these)."""
+
+    segments: int = 0
+    repaired: int = 0  # missed a term after CTranslate2's own decoding
+    redecoded: int = 0  # decoded again with the placed terms as target_prefix
+    fallback: int = 0  # still missed one, so the transformers engine decoded them
+
+
+class CTranslate2Engine:
+    """A MarianMT model converted for CTranslate2 (int8 on the CPU), with glossary terms mended after decoding."""
+
+    name = "ctranslate2"
+
+    def __init__(self, options: EngineOptions, device: str, device_index: int = 0) -> None:
+        from .marian import _check_options, load_marian, model_revision
+
+        _check_options(options)
+        self.options = options
+        self.model_id = options.model
+        self.device = device
+        self.compute_type = _compute_type(options.precision, device)
+        if device == "cuda" and ctranslate2.get_cuda_device_count() == 0:
+            raise _CudaUnusable("it sees no CUDA device")
+        identity = model_identity(options.model)
+        folder = converted_folder(identity, self.compute_type) if identity else None
+        if folder is None or not (folder / "model.bin").is_file():
+            # Not converted yet: load it the transformers way first, so a missing or broken model gets
+            # the same message as with the transformers engine (and a hub model reaches the cache).
+            self.tokenizer, network = load_marian(options.model)
+            del network
+            identity = model_identity(options.model)
+            folder = converted_folder(identity, self.compute_type)
+            if not (folder / "model.bin").is_file():
+                print(f"converting {options.model} for ctranslate2 ({self.compute_type}) ...", file=sys.stderr)
+                _convert(_source_folder(options.model), folder, self.compute_type)
+        else:
+            self.tokenizer = _load_tokenizer(options.model)
+        self.model_revision = model_revision(options.model)
+        self.translator = _translator(folder, device, device_index, self.compute_type)
+        self.converted = folder
+        from .constraints import TargetVocab
+
+        self.vocab = TargetVocab(self.tokenizer)
+        positions = _max_positions(options.model)
+        self._source_limit = min(self.tokenizer.model_max_length, positions)
+        self._target_limit = positions - 1  # the decoder start takes a position too
+        self._fallback: Engine | None = None
+        self.counts = RepairCounts()
+
+    def check_terms(self, terms: Sequence[Term]) -> list[tuple[Term, str]]:
+        """(term, reason) for each term the model's target vocabulary cannot spell; [] when all can."""
+        from .constraints import unspellable_reason
+
+        return [(t, unspellable_reason(self.vocab, t)) for t in dict.fromkeys(terms) if not self._spellings(t)]
+
+    def translate(self, sources: Sequence[str], terms: Sequence[Sequence[Term]]) -> list[Translation]:
+        """One Translation per source, in order; terms[i] lists sources[i]'s terms, once per occurrence."""
+        if len(sources) != len(terms):
+            raise ValueError(f"{len(sources)} sources but {len(terms)} term lists")
+        results = [Translation("", missing_terms("", t)) for t in terms]
+        todo = [i for i, s in enumerate(sources) if s.strip()]
+        lengths = [len(ids) for ids in self.tokenizer([sources[i] for i in todo])["input_ids"]] if todo else []
+        batches = token_batches([min(n, self._source_limit) for n in lengths], self.options.batch_size,
+                                self.options.batch_tokens)
+        shown = self.options.progress and len(batches) > 1
+        with tqdm(total=len(todo), unit="segment", desc="translating", file=sys.stderr, disable=not shown) as bar:
+            for batch in batches:
+                indexes = [todo[i] for i in batch]
+                done = self._translate_batch([sources[i] for i in indexes], [list(terms[i]) for i in indexes],
+                                             [lengths[i] > self._source_limit for i in batch])
+                for index, translation in zip(indexes, done):
+                    results[index] = translation
+                bar.update(len(batch))
+        return results
+
+    # --- one batch ------------------------------------------------------------------------------
+
+    def _translate_batch(self, sources: list[str], terms: list[list[Term]], truncated: list[bool]) -> list[Translation]:
+        encoded = self.tokenizer(sources, truncation=True, max_length=self._source_limit)["input_ids"]
+        source_tokens = [self.tokenizer.convert_ids_to_tokens(ids) for ids in encoded]
+        max_new = self._max_new_tokens(encoded, terms)
+        enforced = any(terms)
+        results = self._decode(source_tokens, max_new, attention=enforced, terms=terms)
+        outputs = [r.hypotheses[0] for r in results]
+        self.counts.segments += len(sources)
+        # A term the vocabulary cannot spell is noted, not chased: no engine can write it.
+        wanted = [[t for t in ts if self._spellings(t)] for ts in terms]
+        failing = [i for i, out in enumerate(outputs) if missing_terms(self._text(out), wanted[i])]
+        if failing:
+            self.counts.repaired += len(failing)
+            self._repair(failing, source_tokens, outputs, [r.attention[0] for r in results], wanted, max_new)
+            failing = [i for i in failing if missing_terms(self._text(outputs[i]), wanted[i])]
+        texts = [self._text(out) for out in outputs]
+        if failing:
+            self.counts.fallback += len(failing)
+            redone = self._fallback_engine().translate([sources[i] for i in failing], [terms[i] for i in failing])
+            for i, translation in zip(failing, redone):
+                texts[i] = translation.text
+        return [self._finish(text, ts, cut) for text, ts, cut in zip(texts, terms, truncated)]
+
+    def _decode(
+        self,
+        source_tokens: list[list[str]],
+        max_new: int,
+        *,
+        attention: bool,
+        terms: list[list[Term]],
+        prefixes: list[list[str]] | None = None,
+    ) -> list[Any]:
+        suppressed = self._forbidden_tokens([t for ts in terms for t in ts])
+        return self.translator.translate_batch(
+            source_tokens,
+            target_prefix=prefixes,
+            beam_size=self.options.num_beams,
+            # As in transformers, max_new counts the end token, which CTranslate2 leaves out of its limit.
+            max_decoding_length=max_new - 1,
+            return_attention=attention,
+            suppress_sequences=suppressed or None,
+            max_batch_size=0,
+        )
+
+    def _max_new_tokens(self, encoded: list[list[int]], terms: list[list[Term]]) -> int:
+        if self.options.max_new_tokens:
+            return self.options.max_new_tokens
+        # As the transformers engine: English takes more pieces than Chinese, and the terms come on top.
+        need = max(sum(min((len(s) for s in self._spellings(t)), default=0) for t in ts) for ts in terms)
+        return min(int(1.5 * max(map(len, encoded))) + 10 + need, self._target_limit)
+
+    def _repair(
+        self,
+        failing: list[int],
+        source_tokens: list[list[str]],
+        outputs: list[list[str]],
+        attentions: list[list[list[float]]],
+        terms: list[list[Term]],
+        max_new: int,
+    ) -> None:
+        """Put each missing term where the model translated its Chinese; re-decode after it ("continue")."""
+        redo: list[tuple[int, list[str]]] = []
+        for i in failing:
+            missing = missing_terms(self._text(outputs[i]), terms[i])
+            spliced, tail_start = self._splice(source_tokens[i], outputs[i], attentions[i], missing)
+            outputs[i] = spliced
+            # Re-decoding pays only when the model's own words follow the last placed term.
+            if self.options.term_repair == "continue" and len(spliced) - tail_start > 1:
+                redo.append((i, spliced[: tail_start + 1]))  # + the next word's first piece: no glued word
+        if not redo:
+            return
+        limit = min(max(max_new, *(len(p) + 2 for _, p in redo)), self._target_limit)
+        rows = [i for i, _ in redo]
+        self.counts.redecoded += len(rows)
+        results = self._decode(
+            [source_tokens[i] for i in rows], limit, attention=False,
+            terms=[terms[i] for i in rows], prefixes=[p for _, p in redo],
+        )
+        for i, result in zip(rows, results):
+            outputs[i] = result.hypotheses[0]
+
+    def _splice(
+        self, source: list[str], output: list[str], attention: list[list[float]], missing: list[Term]
+    ) -> tuple[list[str], int]:
+        """output with each missing term in place of the words aligned to its Chinese; and where the
+        model's own words after the last placed term begin."""
+        spans = _term_spans(source, missing)
+        aligned = [_argmax(row[: len(source) - 1]) if row else -1 for row in attention]
+        places: list[tuple[int, int, list[str]]] = []
+        for term, span in zip(missing, spans):
+            start, end = _target_run(output, aligned, span)
+            places.append((start, end, self._term_tokens(term, at_start=start == 0)))
+        places.sort(key=lambda p: (p[0], p[1]))
+        spliced: list[str] = []
+        position = 0
+        for start, end, tokens in places:
+            start = max(start, position)
+            spliced += output[position:start] + tokens
+            position = max(end, start)
+        tail_start = len(spliced)
+        return spliced + output[position:], tail_start
+
+    def _term_tokens(self, term: Term, at_start: bool) -> list[str]:
+        spellings = self._spellings(term)
+        if not spellings:
+            return []
+        tokens = spellings[0]
+        if at_start:
+            capital = self.vocab.encode(term.target[:1].upper() + term.target[1:])
+            tokens = capital if self.vocab.spellable(capital) else tokens
+        return self.tokenizer.convert_ids_to_tokens(list(tokens))
+
+    def _spellings(self, term: Term) -> list[tuple[int, ...]]:
+        """Word-start token ids of each accepted form the target vocabulary can write, approved form first."""
+        return [ids for text in term.accepted if self.vocab.spellable(ids := self.vocab.encode(text))]
+
+    def _forbidden_tokens(self, terms: list[Term]) -> list[list[str]]:
+        forms = {f for t in dict.fromkeys(terms) for text in t.forbidden for f in (text, text[:1].upper() + text[1:])}
+        encoded = (self.vocab.encode(f) for f in sorted(forms))
+        return [self.tokenizer.convert_ids_to_tokens(list(ids)) for ids in encoded if self.vocab.spellable(ids)]
+
+    def _text(self, tokens: list[str]) -> str:
+        ids = self.tokenizer.convert_tokens_to_ids(tokens)
+        return self.tokenizer.decode(ids, skip_special_tokens=True)
+
+    def _fallback_engine(self) -> Engine:
+        if self._fallback is None:
+            print("loading the transformers engine for segments ctranslate2 could not mend ...", file=sys.stderr)
+            self._fallback = _transformers(replace(self.options, progress=False, device=_torch_device(self.device)))
+        return self._fallback
+
+    def _finish(self, text: str, terms: Sequence[Term], truncated: bool) -> Translation:
+        from .constraints import unspellable_reason
+
+        notes = [unspellable_reason(self.vocab, t) for t in dict.fromkeys(terms) if not self._spellings(t)]
+        if truncated:
+            notes.append(
+                f"source longer than the model's {self._source_limit} input pieces; its end was not translated"
+            )
+        return Translation(text=text, missing=missing_terms(text, terms), notes=notes)
+
+
+def _torch_device(device: str) -> str:
+    return "cuda" if device == "cuda" else "cpu"
+
+
+def _load_tokenizer(model: str) -> Any:
+    """The model's MarianTokenizer from its folder or the hub cache (the model itself is already converted)."""
+    from transformers import MarianTokenizer
+
+    from .marian import _local_folder, _unavailable
+
+    folder = _local_folder(model)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Recommended: pip install sacremoses")
+            return MarianTokenizer.from_pretrained(str(folder) if folder else model, local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise _unavailable(model, exc, folder) from exc
+
+
+def _max_positions(model: str) -> int:
+    from transformers import AutoConfig
+
+    from .marian import _local_folder
+
+    folder = _local_folder(model)
+    config = AutoConfig.from_pretrained(str(folder) if folder else model, local_files_only=True, trust_remote_code=False)
+    return int(config.max_position_embeddings)
+
+
+def _translator(folder: Path, device: str, index: int, compute_type: str) -> Any:
+    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        return ctranslate2.Translator(
+            str(folder), device=device, device_index=index, compute_type=compute_type,
+            inter_threads=1, intra_threads=threads if device == "cpu" else 0,
+        )
+    except RuntimeError as exc:
+        if device == "cuda":
+            raise _CudaUnusable(str(exc).splitlines()[0]) from exc
+        raise ModelUnavailableError(
+            f"cannot load the converted model in {folder}: {str(exc).splitlines()[0]}; delete that folder to convert again"
+        ) from exc
+
+
+# --- alignment ------------------------------------------------------------------------------------
+
+
+def _argmax(row: Sequence[float]) -> int:
+    return max(range(len(row)), key=row.__getitem__) if row else -1
+
+
+def _term_spans(source: list[str], terms: list[Term]) -> list[tuple[int, int] | None]:
+    """For each term (repeats in order), the [start, end) source pieces its Chinese occupies; None when not found."""
+    pieces = source[:-1] if source and source[-1] == "</s>" else source
+    text, starts = "", []
+    for piece in pieces:
+        starts.append(len(text))
+        text += piece.replace(_WORD_MARK, " ")
+    folded, origin = nfkc_fold(text, casefold=True)
+    owner = [bisect.bisect_right(starts, origin[k]) - 1 for k in range(len(folded))]  # piece of each character
+    used: set[tuple[int, int]] = set()
+    spans: list[tuple[int, int] | None] = []
+    for term in terms:
+        found = None
+        for key in sorted({source_key(s) for s in term.sources}, key=len, reverse=True):
+            at = folded.find(key)
+            while at != -1:
+                span = (owner[at], owner[at + len(key) - 1] + 1)
+                if span not in used:
+                    found = span
+                    break
+                at = folded.find(key, at + 1)
+            if found:
+                break
+        if found:
+            used.add(found)
+        spans.append(found)
+    return spans
+
+
+def _starts_word(piece: str) -> bool:
+    """True when the piece does not continue the previous piece's word (a new word or punctuation)."""
+    return piece.startswith(_WORD_MARK) or not piece[:1].isalnum()
+
+
+def _target_run(output: list[str], aligned: list[int], span: tuple[int, int] | None) -> tuple[int, int]:
+    """[start, end) of the words in output that translate span (empty where the model dropped it),
+    widened to whole words so the term neither glues onto a word nor leaves half of one."""
+    if span is None:  # the Chinese was not found among the pieces: add the term at the end, before a full stop
+        start = end = len(output) - 1 if output and not output[-1].lstrip(_WORD_MARK)[:1].isalnum() else len(output)
+    else:
+        inside = [t for t, s in enumerate(aligned[: len(output)]) if span[0] <= s < span[1]]
+        if inside:
+            start = end = inside[0]
+            # The first run of consecutive aligned positions; diffuse attention must not swallow the sentence.
+            while end < len(output) and end in inside and end - start < _MAX_RUN:
+                end += 1
+        else:  # dropped: insert it before the first word that translates later Chinese
+            start = end = next((t for t, s in enumerate(aligned[: len(output)]) if s >= span[1]), len(output))
+    while 0 < start < len(output) and not _starts_word(output[start]):
+        start -= 1
+    end = max(end, start)
+    while end < len(output) and not _starts_word(output[end]):
+        end += 1
+    return start, end
