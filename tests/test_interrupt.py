@@ -22,26 +22,37 @@ from leshan_pub.terms import Term
 
 NUMBERS = "一二三四五六七八九十"
 # Many short sentences, so the model has many chunks to get through.
-ARTICLE = "项目清单\n\n" + "".join(f"第{a}{b}个项目开工。" for a in NUMBERS[:2] for b in NUMBERS[:8]) + "\n"
+ARTICLE = "项目清单\n\n" + "".join(f"第{a}{b}个项目开工。" for a in NUMBERS[:3] for b in NUMBERS[:8]) + "\n"
 
 
 class Recorder:
-    """The real engine, noting what it finished, and starting the interrupt clock on its first call."""
+    """The real engine, noting what it finished; on its trigger_at-th call it sets off Ctrl-C.
 
-    def __init__(self, engine: object, on_first_call: threading.Event) -> None:
+    The interrupt lands a random fraction of one call's time later: in the pipeline's write of the
+    finished chunk, or inside the next engine call. Timed from the engine's own pace, so it lands
+    while there is work left on a fast machine and on a loaded one alike.
+    """
+
+    def __init__(self, engine: object, trigger_at: int = 0, fraction: float = 0.0) -> None:
         self.engine = engine
         self.asked: list[str] = []
         self.finished: dict[str, str] = {}
-        self.on_first_call = on_first_call
+        self.calls = 0
+        self.trigger_at, self.fraction = trigger_at, fraction
+        self.timer: threading.Timer | None = None
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.engine, name)
 
     def translate(self, sources: Sequence[str], terms: Sequence[Sequence[Term]]) -> list[Translation]:
-        self.on_first_call.set()
         self.asked += list(sources)
+        started = time.perf_counter()
         results = self.engine.translate(sources, terms)
         self.finished.update((s, r.text) for s, r in zip(sources, results, strict=True))
+        self.calls += 1
+        if self.calls == self.trigger_at:
+            self.timer = threading.Timer((time.perf_counter() - started) * self.fraction, _thread.interrupt_main)
+            self.timer.start()
         return results
 
 
@@ -63,32 +74,28 @@ def test_interrupting_translate_at_random_moments_never_loses_a_finished_segment
 
     for run in range(10):
         before = machine_work(segfile)
-        started = threading.Event()
-        recorder = Recorder(engine, started)
-        delay = rng.uniform(0.0, 2.0)
-        timer = threading.Timer(delay, _thread.interrupt_main)
-        clock = threading.Thread(target=lambda: started.wait(60) and timer.start(), daemon=True)
+        calls_left = -(-(total - len(before)) // 2)  # chunks of two segments
+        if calls_left < 2:
+            break
+        # Set off after a random early call (so ten runs see several interrupts), a random part of a call later.
+        recorder = Recorder(engine, trigger_at=rng.randint(1, max(1, calls_left // 3)), fraction=rng.uniform(0.0, 0.5))
         try:
-            clock.start()
             translate_file(segfile, None, lambda: recorder, chunk_size=2)
-            timer.cancel()
         except KeyboardInterrupt as exc:
             interrupted += 1
             assert isinstance(exc, Interrupted) or not recorder.asked, f"run {run}: a bare interrupt after work began"
         finally:
-            clock.join()
-            timer.cancel()
+            if recorder.timer is not None:
+                recorder.timer.join()
         finished.update(recorder.finished)
         after = machine_work(segfile)
         # Nothing finished is lost: every segment the engine returned, in this run or before, is in the file.
         assert {s: finished[s] for s in finished} == {s: after[s] for s in finished}, f"run {run} lost work"
         assert set(before) <= set(after)  # nothing already kept was dropped
         assert not set(recorder.asked) & set(before), f"run {run} re-translated finished segments"
-        if len(after) == total:
-            break
 
     assert interrupted >= 3  # the interrupts did land while there was work to do
-    translate_file(segfile, None, lambda: Recorder(engine, threading.Event()), chunk_size=2)  # a rerun finishes the rest
+    translate_file(segfile, None, lambda: Recorder(engine), chunk_size=2)  # a rerun finishes the rest
     final = machine_work(segfile)
     assert len(final) == total and all(final[s] == text for s, text in finished.items())
 
