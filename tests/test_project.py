@@ -100,7 +100,7 @@ def test_project_option_overrides_the_search(tmp_path):
         ("[translation]\nbeams = true", r"translation\.beams must be an integer 1–16, got true"),
         ("[translation]\nbatch_size = 5000", r"translation\.batch_size must be an integer 1–1024, got 5000"),
         ("[translation]\ndevice = 'gpu'", r"translation\.device must be auto, cpu, cuda or cuda:N, got 'gpu'"),
-        ("[translation]\nengine = 'deepl'", r"translation\.engine must be one of transformers, got 'deepl'"),
+        ("[translation]\nengine = 'deepl'", r"translation\.engine must be one of ctranslate2, transformers, got 'deepl'"),
         ("[translation]\nbeam = 4", r"unknown key translation\.beam \(did you mean beams\?\)"),
         ("[translate]\nbeams = 4", r"unknown section \[translate\] \(did you mean translation\?\)"),
         ("[publish]\npage_size = 'A3'", r"publish\.page_size must be one of A4, Letter, got 'A3'"),

@@ -150,7 +150,7 @@ def pack_texts(pack: Pack, terms: list[Term]) -> list[tuple[str, str]]:
     """Every text the pack PDF draws, so the font subset covers it."""
     texts: list[tuple[str, str]] = []
     for document in pack.documents:
-        texts += [(f"{document.name}: {where}", text) for where, text in _texts(document, [])]
+        texts += [(f"{document.name}: {where}", text) for where, text in _texts(document, [], page_labels(None))]
     texts += [(f"glossary line {t.line}", t.source + t.target) for t in terms]
     cover = (pack.title, pack.subtitle, pack.organisation, pack.date, CONTENTS_ZH, CONTENTS_EN, "0123456789—")
     texts += [("pack cover and contents", text) for text in cover + FURNITURE + page_labels(None).texts]
