@@ -179,7 +179,11 @@ def test_export_then_import_gives_back_every_target_and_state(document, fmt):
         edited.write_bytes(export_document(document, fmt))
         import_file(edited, segfile, force=True)
         # Every imported English is a person's (provenance origin person); no English has no signature.
-        expected = [replace(s, signature=person(__version__) if s.target.strip() else None) for s in document.segments]
+        # A blank target never erases or fills English (import rule), so blank English stays empty.
+        expected = [
+            replace(s, signature=person(__version__)) if s.target.strip() else replace(s, target="", signature=None)
+            for s in document.segments
+        ]
         assert read_segment_file(segfile) == replace(document, segments=expected)
 
 
