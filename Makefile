@@ -28,6 +28,7 @@ render: sample
 bench: $(BIN)/.installed
 	$(BIN)/python scripts/bench_build.py
 	$(BIN)/python scripts/bench_enforce.py
+	$(BIN)/python scripts/bench_placement.py
 
 clean:
 	rm -rf output/*.pdf output/*.docx build dist

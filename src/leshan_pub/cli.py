@@ -277,6 +277,7 @@ def _check_json(findings: list[Any], stats: Any) -> dict[str, Any]:
     report: dict[str, Any] = {
         "findings": [
             {"segment": f.segment_id, "severity": str(f.severity), "check": f.check, "message": f.message}
+            | ({"reason": f.reason} if f.reason else {})
             for f in findings
         ]
     }

@@ -16,10 +16,11 @@ import torch
 from tqdm import tqdm
 from transformers import AutoConfig, LogitsProcessorList, MarianMTModel, MarianTokenizer
 
-from ..enforce import missing_terms
+from ..enforce import MissReason, TermMiss, explain_misses, missing_terms
 from ..errors import EngineError, ModelUnavailableError
 from ..terms import Term
 from . import DEFAULT_MODEL, EngineOptions, Translation
+from .alignment import AttentionProbe, source_spans
 from .constraints import SegmentPlan, TargetVocab, TermConstraintProcessor, TermSpelling, spell_term, unspellable_reason
 
 # What a saved MarianMT folder must hold besides its weights.
@@ -223,12 +224,18 @@ class MarianEngine:
         return self._spellings[term]
 
     def _translate_batch(self, sources: list[str], terms: list[Sequence[Term]]) -> list[Translation]:
-        plans = [SegmentPlan([s for t in ts if (s := self._spelling(t)) is not None]) for ts in terms]
-        texts, truncated = self._generate(sources, plans)
-        return [self._finish(text, ts, cut) for text, ts, cut in zip(texts, terms, truncated)]
+        plans = [
+            SegmentPlan([s for t in ts if (s := self._spelling(t)) is not None], source_spans(self.tokenizer, src, ts))
+            for src, ts in zip(sources, terms)
+        ]
+        texts, fallbacks, max_new = self._generate(sources, plans)
+        return [
+            self._finish(src, text, ts, plan, used, max_new)
+            for src, text, ts, plan, used in zip(sources, texts, terms, plans, fallbacks)
+        ]
 
-    def _generate(self, sources: list[str], plans: list[SegmentPlan]) -> tuple[list[str], list[bool]]:
-        """Decoded English for a batch, and which sources had to be truncated to the model's input limit."""
+    def _generate(self, sources: list[str], plans: list[SegmentPlan]) -> tuple[list[str], list[bool], int]:
+        """Decoded English for a batch, whether a last-resort placement shaped each, and the length limit used."""
         full = [len(ids) for ids in self.tokenizer(sources)["input_ids"]]
         batch = self.tokenizer(
             sources, return_tensors="pt", padding=True, truncation=True, max_length=self._source_limit
@@ -236,26 +243,72 @@ class MarianEngine:
         max_new = self.options.max_new_tokens or self._derived_max_new_tokens(full, plans)
         beams = self.options.num_beams
         processors = LogitsProcessorList()
+        processor = None
+        probe = AttentionProbe(self.model)
         if any(plans):
             # One token is kept back from the plan: the model's forced </s> takes the last position.
-            processors.append(TermConstraintProcessor(plans, self.vocab, num_beams=beams, budget=max_new - 1))
-        with torch.inference_mode():
+            processor = TermConstraintProcessor(plans, self.vocab, num_beams=beams, budget=max_new - 1, probe=probe)
+            processors.append(processor)
+        with torch.inference_mode(), probe.watching(batch["attention_mask"], beams):
             output = self.model.generate(
                 **batch, num_beams=beams, max_new_tokens=max_new, logits_processor=processors, num_return_sequences=1
             )
         texts = self.tokenizer.batch_decode(output, skip_special_tokens=True)
-        return texts, [n > self._source_limit for n in full]
+        rows = output.tolist()
+        fallbacks = [
+            processor is not None and any(tuple(row[: len(p)]) == p for p in processor.fallbacks[item])
+            for item, row in enumerate(rows)
+        ]
+        return texts, fallbacks, max_new
 
     def _derived_max_new_tokens(self, source_lengths: list[int], plans: list[SegmentPlan]) -> int:
         # English takes more pieces than Chinese; the terms must fit on top of a normal-length sentence.
         wanted = max(int(1.5 * n) + 10 + plan.initial_need for n, plan in zip(source_lengths, plans))
         return min(wanted, self._target_limit)
 
-    def _finish(self, text: str, terms: Sequence[Term], truncated: bool) -> Translation:
+    def _finish(
+        self, source: str, text: str, terms: Sequence[Term], plan: SegmentPlan, fallback: bool, max_new: int
+    ) -> Translation:
         notes = [unspellable_reason(self.vocab, t) for t in dict.fromkeys(terms) if self._spelling(t) is None]
-        # Missing terms and forbidden renderings are the pipeline's verification to note, once.
-        if truncated:
+        read = len(self.tokenizer(source)["input_ids"]) <= self._source_limit
+        if not read:
             notes.append(
                 f"source longer than the model's {self._source_limit} input pieces; its end was not translated"
             )
-        return Translation(text=text, missing=missing_terms(text, terms), notes=notes)
+        if fallback:
+            notes.append(
+                "glossary: a term was placed by the last resort (end of sentence banned or length budget "
+                "exhausted), not where the model translates it; check where it stands"
+            )
+        misses = explain_misses(text, terms, self._miss_reasons(source, text, terms, plan, max_new, read))
+        # Missing terms and forbidden renderings are the pipeline's verification to note, once.
+        return Translation(
+            text=text, missing=[m.term for m in misses], notes=notes, misses=misses, fallback_used=fallback
+        )
+
+    def _miss_reasons(
+        self, source: str, text: str, terms: Sequence[Term], plan: SegmentPlan, max_new: int, read: bool
+    ) -> dict[Term, list[TermMiss]]:
+        """Why each term of this segment could be missing, most specific reason first."""
+        reasons: dict[Term, list[TermMiss]] = {}
+        index = {s.term: i for i, s in enumerate(plan.spellings)}
+        cut = {t for t, start, _ in source_spans(self.tokenizer, source, terms) if start >= self._source_limit - 1}
+        for term in dict.fromkeys(missing_terms(text, terms)):
+            i = index.get(term)
+            if i is None:
+                miss = TermMiss(term, MissReason.UNSPELLABLE, unspellable_reason(self.vocab, term))
+            elif not read and term in cut:
+                miss = TermMiss(term, MissReason.TRUNCATED, f"it lies past the model's {self._source_limit} input pieces")
+            elif plan.blocked_by_forbidden(i):
+                miss = TermMiss(term, MissReason.FORBIDDEN, "every spelling of it holds a forbidden rendering")
+            elif plan.initial_need > max_new - 1:
+                miss = TermMiss(
+                    term, MissReason.LENGTH_LIMIT,
+                    f"the limit of {max_new} new tokens cannot hold the terms' {plan.initial_need}; raise max_new_tokens",
+                )
+            else:
+                miss = TermMiss(
+                    term, MissReason.SEARCH, f"the search used its {max_new} new tokens without finishing the term"
+                )
+            reasons[term] = [miss] * terms.count(term)
+        return reasons
