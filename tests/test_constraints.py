@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import GenerateSpy
 
 from leshan_pub.enforce import MissReason, forbidden_in, forbidden_present, missing_terms, occurrences, verify
 from leshan_pub.engines import EngineOptions, load_engine
@@ -79,7 +80,10 @@ def test_mixed_batch_of_32_places_every_term(engines, tiny_marian_dir, glossary,
     plain = ["今天天气很好，我们去公园散步。", "工人们在车间里忙碌着。"]
     sources = [[s for _, s, _ in CASES][i % len(CASES)] if i % 4 else plain[(i // 4) % 2] for i in range(32)]
     terms = [terms_of(glossary, s) for s in sources]
-    translations = engine_for(engines, tiny_marian_dir, num_beams, batch_size=32).translate(sources, terms)
+    engine = engine_for(engines, tiny_marian_dir, num_beams, batch_size=32)
+    spy = GenerateSpy(engine)
+    translations = engine.translate(sources, terms)
+    spy.check([t.text for t in translations], terms)
     wanted = sum(len(t) for t in terms)
     placed = wanted - sum(len(missing_terms(t.text, ts)) for t, ts in zip(translations, terms))
     assert placed / wanted == 1.0
@@ -108,9 +112,10 @@ def test_term_that_cannot_fit_the_length_budget_is_reported_missing_with_its_rea
 
 
 def test_term_past_the_input_limit_is_missing_because_the_source_was_truncated(engines, tiny_marian_dir):
-    term = Term("乐山", "Leshan")
-    source = "今天天气很好。" * 60 + "乐山"
-    [translation] = engine_for(engines, tiny_marian_dir, 1, max_new_tokens=8).translate([source], [[term]])
+    term = Term("全钒液流电池", "vanadium flow battery")
+    source = "今天天气很好。" * 60 + "全钒液流电池"
+    # Too few new tokens for the term as well: the more specific reason, the truncated source, is given.
+    [translation] = engine_for(engines, tiny_marian_dir, 1, max_new_tokens=3).translate([source], [[term]])
     assert [m.reason for m in translation.misses] == [MissReason.TRUNCATED]
 
 
@@ -270,7 +275,10 @@ def test_every_term_of_the_sample_article_is_placed(engines, tiny_marian_dir, gl
 
     sources = [s.source for s in read_segment_file(GLOSSARY_PATH.parents[1] / "source" / "leshan-2024.zh-en.xlf").segments]
     terms = [terms_of(glossary, s) for s in sources]
-    results = engine_for(engines, tiny_marian_dir, num_beams, batch_size).translate(sources, terms)
+    engine = engine_for(engines, tiny_marian_dir, num_beams, batch_size)
+    spy = GenerateSpy(engine)
+    results = engine.translate(sources, terms)
+    spy.check([r.text for r in results], terms)
     hits = sum(len(t) for t in terms)
     missed = [(s, r.missing) for s, r in zip(sources, results) if r.missing]
     assert hits > 100 and not missed

@@ -157,7 +157,7 @@ _Progresses = tuple[_Progress, ...]
 
 
 class SegmentPlan:
-    """What one segment's hypotheses must contain: each term spelling, how many times, and where its source is.
+    """What one segment's hypotheses must contain: each term spelling and how many times.
 
     A hypothesis' state is a small int naming its progress on every term; states are interned and
     transitions memoised, because beams revisit the same states and most tokens touch no term.
@@ -165,18 +165,10 @@ class SegmentPlan:
 
     initial = 0
 
-    def __init__(self, terms: Sequence[TermSpelling], spans: Sequence[tuple[Term, int, int]] = ()) -> None:
+    def __init__(self, terms: Sequence[TermSpelling]) -> None:
         counts = Counter(terms)
         self.spellings: tuple[TermSpelling, ...] = tuple(counts)
         self.counts: tuple[int, ...] = tuple(counts.values())
-        index = {s.term: i for i, s in enumerate(self.spellings)}
-        # Source token spans of each term's occurrences, in source order: attention tells when they are read.
-        self.occurrences: list[tuple[int, int, int]] = [(index[t], a, b) for t, a, b in spans if t in index]
-        self._occurrence_of: dict[tuple[int, int], int] = {}
-        seen: Counter[int] = Counter()
-        for o, (i, _, _) in enumerate(self.occurrences):
-            self._occurrence_of[(i, seen[i])] = o
-            seen[i] += 1
         self.forbidden = tuple({f for s in self.spellings for f in s.forbidden})
         self._tokens = frozenset(t for s in self.spellings for seq in s.spellings for t in seq)
         self._starts = [_first_tokens(s) for s in self.spellings]
@@ -219,10 +211,6 @@ class SegmentPlan:
     def partials(self, state: int, i: int) -> frozenset[tuple[int, int]]:
         """Partial matches of term i: (spelling index, position of its next token)."""
         return self._progresses[state][i][1]
-
-    def occurrence(self, i: int, k: int) -> int | None:
-        """Index into occurrences of term i's k-th occurrence in the source; None when the source has no such span."""
-        return self._occurrence_of.get((i, k))
 
     def word_edge(self, state: int) -> tuple[bool, frozenset[int], bool]:
         """(a term just ended, the tokens that may still lengthen it into an accepted variant, it must go on)."""
@@ -337,6 +325,28 @@ class _Steering:
     must_lengthen: bool  # halfway into such a variant: only those pieces
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """Where a term goes, read off the model's own draft: the tokens before it, and the rendering it replaces.
+
+    The term is begun when a hypothesis ends with `before` (or is at its first step, when `before` is
+    empty) and the model is about to write the first token of `displaced` (or `after`, when the term
+    is inserted rather than replacing anything).
+    """
+
+    before: tuple[int, ...]
+    displaced: tuple[int, ...]
+    after: int
+
+    def fits(self, recent: Sequence[int], step: int, top: int) -> bool:
+        """True when a hypothesis that ends with recent, at this step, wanting top, is at the anchor."""
+        if not self.before:
+            return step == 0
+        if step < len(self.before) or tuple(recent[-len(self.before) :]) != self.before:
+            return False
+        return top == (self.displaced[0] if self.displaced else self.after)
+
+
 @dataclass
 class _RowPlacement:
     """A hypothesis' placement in progress; copied to the hypotheses that extend it."""
@@ -399,10 +409,10 @@ class _ScoreEdits:
 class TermConstraintProcessor(LogitsProcessor):
     """Writes every hypothesis' glossary terms where the model translates them (batch x beams rows).
 
-    Each step it reads the model's cross-attention (an AttentionProbe): when a row's attention falls
-    on an unmet term's source span, or has moved past it, and the model is about to begin a word,
-    the term is written there in place of the model's own rendering, and the token the model wanted
-    is held back for a few steps so it does not write its rendering as well. A term the model begins
+    Each segment may come with Anchors read off the model's own draft (engines/placement.py): when a
+    row reaches a term's anchor and the model is about to write its own rendering, the term is
+    written there instead, at no cost to the row's score, and the token the model wanted is held
+    back for a few steps so it does not write its rendering as well. A term the model begins
     by itself is continued. A finished term may not be glued into a longer word, except into an
     accepted variant. Forbidden renderings are banned. As last resorts, end-of-sentence is banned while
     a term is unmet (the term is written when the model wants to stop), and once the token budget
@@ -418,8 +428,8 @@ class TermConstraintProcessor(LogitsProcessor):
         num_beams: int,
         budget: int,
         prompt_length: int = 1,
-        probe: Any = None,
-        attention_threshold: float = 0.5,
+        anchors: Sequence[dict[int, Anchor]] | None = None,
+        place_terms: bool = True,
         hold_steps: int = 3,
         continue_bonus: float = 8.0,
     ) -> None:
@@ -428,8 +438,8 @@ class TermConstraintProcessor(LogitsProcessor):
         self.num_beams = num_beams
         self.budget = budget  # tokens the processor may plan with; the engine keeps one back for </s>
         self.prompt_length = prompt_length
-        self.probe = probe
-        self.attention_threshold = attention_threshold
+        self.anchors = list(anchors) if anchors is not None else [{} for _ in self.plans]
+        self.place_terms = place_terms  # False: only forbidden renderings and word edges (the model's own draft)
         self.hold_steps = hold_steps
         self.continue_bonus = continue_bonus
         self.calls = 0  # steps seen: tests check that generate really ran through the processor
@@ -439,19 +449,6 @@ class TermConstraintProcessor(LogitsProcessor):
         self._rows: list[_RowPlacement] = []
         self._previous_ids: torch.Tensor | None = None
         self._window = max([2, *(len(f) for plan in self.plans for f in plan.forbidden)])
-        self._occurrence_masks = self._build_occurrence_masks()
-
-    def _build_occurrence_masks(self) -> torch.Tensor | None:
-        """[segments, occurrences, source positions]: 1 on each term occurrence's source tokens."""
-        width = max((len(p.occurrences) for p in self.plans), default=0)
-        if not width or self.probe is None:
-            return None
-        length = max(b for p in self.plans for _, _, b in p.occurrences)
-        masks = torch.zeros(len(self.plans), width, length)
-        for item, plan in enumerate(self.plans):
-            for o, (_, start, end) in enumerate(plan.occurrences):
-                masks[item, o, start:end] = 1.0
-        return masks
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         self.calls += 1
@@ -469,30 +466,13 @@ class TermConstraintProcessor(LogitsProcessor):
             return scores
         window = input_ids[:, -self._window :].tolist()
         top = scores.argmax(-1).tolist()
-        reading = self._reading(scores.shape[0])
         edits = _ScoreEdits(self.vocab)
         for row, state in enumerate(self._row_states):
             plan = self.plans[row // self.num_beams]
             if plan:
-                self._steer(plan, state, window[row], row, step, remaining, top[row], reading, input_ids, edits)
+                self._steer(plan, state, window[row], row, step, remaining, top[row], input_ids, edits)
         # Only beam search adds scores up across steps; greedy and sampling need no renormalising.
         return edits.apply(scores, renormalise=self.num_beams > 1)
-
-    def _reading(self, rows: int) -> tuple[list[list[float]], list[list[bool]]] | None:
-        """Per row and term occurrence: attention mass on its source span, and whether attention has passed it."""
-        weights = None if self.probe is None else self.probe.weights
-        masks = self._occurrence_masks
-        if weights is None or masks is None or weights.shape[0] != rows:
-            return None
-        masks = masks.to(weights.device)
-        width = min(weights.shape[1], masks.shape[2])
-        per_row = masks[:, :, :width].repeat_interleave(self.num_beams, dim=0)  # [rows, occurrences, source]
-        mass = torch.einsum("rs,ros->ro", weights[:, :width], per_row)
-        # Attention has passed a span when its peak lies after the span's last token.
-        peak = weights.argmax(-1)
-        last = per_row.shape[2] - 1 - per_row.flip(-1).argmax(-1)
-        passed = (peak[:, None] > last) & (per_row.sum(-1) > 0)
-        return mass.tolist(), passed.tolist()
 
     def _parents(self, input_ids: torch.Tensor) -> list[int]:
         """For each row, the row of the previous step it extends; -1 when none matches."""
@@ -541,7 +521,6 @@ class TermConstraintProcessor(LogitsProcessor):
         step: int,
         remaining: int,
         top: int,
-        reading: tuple[list[list[float]], list[list[bool]]] | None,
         input_ids: torch.Tensor,
         edits: _ScoreEdits,
     ) -> None:
@@ -550,6 +529,12 @@ class TermConstraintProcessor(LogitsProcessor):
         steering = self._steering(item, state)
         placement = self._rows[row]
         after_punctuation = step >= 1 and not self.vocab.ends_in_word(recent[-1])
+        if not self.place_terms:
+            if steering.ended and not steering.must_lengthen:
+                edits.glue_rows.append(row)
+                edits.glue_allowed.extend((row, t) for t in steering.may_lengthen)
+            self._ban_forbidden(plan, steering, recent, row, edits)
+            return
         if steering.unmet and steering.need_free > remaining - 1:
             # Last resort: the budget only just holds the unmet terms.
             edits.forced[row] = self._progress_tokens(plan, state, after_punctuation, list(steering.unmet), remaining)
@@ -572,7 +557,7 @@ class TermConstraintProcessor(LogitsProcessor):
             if placement.displaced >= 0 and placement.displaced != self.vocab.eos_id:
                 edits.ban_rows.append(row)
                 edits.ban_tokens.append(placement.displaced)
-        if steering.unmet and not steering.ended and self._place(plan, state, steering, row, step, top, reading, recent, edits):
+        if steering.unmet and not steering.ended and self._place(plan, state, steering, row, step, top, recent, edits):
             return
         if steering.unmet:
             edits.bias_rows.extend([row] * len(steering.bonus_tokens))
@@ -580,6 +565,10 @@ class TermConstraintProcessor(LogitsProcessor):
             edits.bias_values.extend(steering.bonuses)
             edits.ban_rows.append(row)
             edits.ban_tokens.append(self.vocab.eos_id)
+        self._ban_forbidden(plan, steering, recent, row, edits)
+
+    @staticmethod
+    def _ban_forbidden(plan: SegmentPlan, steering: _Steering, recent: list[int], row: int, edits: _ScoreEdits) -> None:
         # The start token never occurs in a forbidden rendering, so the window may include it.
         if plan.forbidden and plan.may_ban_after(recent[-1]):
             banned = plan.forbidden_next(recent) - steering.continuing
@@ -594,22 +583,19 @@ class TermConstraintProcessor(LogitsProcessor):
         row: int,
         step: int,
         top: int,
-        reading: tuple[list[list[float]], list[list[bool]]] | None,
         recent: list[int],
         edits: _ScoreEdits,
     ) -> bool:
-        """Begin writing an unmet term here when the model reads its source (or wants to stop); True when begun."""
+        """Begin writing an unmet term at its anchor in the model's draft (or when the model wants to stop); True when begun."""
         item = row // self.num_beams
         if any(plan.partials(state, i) for i in steering.unmet) or not self.vocab.starts_word(top):
             return False  # the model is inside a word, or already writing a term
-        chosen = -1
-        if reading is not None:
-            mass, passed = reading[0][row], reading[1][row]
-            for i in steering.unmet:
-                o = plan.occurrence(i, plan.done(state, i))
-                if o is not None and (mass[o] >= self.attention_threshold or passed[o]):
-                    chosen = i
-                    break
+        chosen, displaced = -1, top
+        for i in steering.unmet:
+            anchor = self.anchors[item].get(i)
+            if anchor is not None and anchor.fits(recent, step, top):
+                chosen, displaced = i, anchor.displaced[0] if anchor.displaced else -1
+                break
         if chosen < 0 and top == self.vocab.eos_id:
             chosen = steering.unmet[0]  # last resort: the model wants to stop with a term unmet
             self.fallbacks[item].add(tuple(self._previous_ids[row].tolist()))
@@ -625,7 +611,7 @@ class TermConstraintProcessor(LogitsProcessor):
         edits.forced[row] = [seq[0]]
         placement = self._rows[row]
         placement.forcing = chosen
-        placement.displaced = top if top != seq[0] else -1
+        placement.displaced = displaced if displaced != seq[0] else -1
         return True
 
     def _steering(self, item: int, state: int) -> _Steering:

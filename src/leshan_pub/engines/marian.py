@@ -9,6 +9,7 @@ import re
 import sys
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,17 @@ from ..enforce import MissReason, TermMiss, explain_misses, missing_terms
 from ..errors import EngineError, ModelUnavailableError
 from ..terms import Term
 from . import DEFAULT_MODEL, EngineOptions, Translation
-from .alignment import AttentionProbe, source_spans
-from .constraints import SegmentPlan, TargetVocab, TermConstraintProcessor, TermSpelling, spell_term, unspellable_reason
+from .alignment import source_spans
+from .constraints import (
+    Anchor,
+    SegmentPlan,
+    TargetVocab,
+    TermConstraintProcessor,
+    TermSpelling,
+    spell_term,
+    unspellable_reason,
+)
+from .placement import draft_anchors
 
 # What a saved MarianMT folder must hold besides its weights.
 _FOLDER_FILES = ("config.json", "source.spm", "target.spm", "vocab.json")
@@ -177,6 +187,16 @@ def _check_options(options: EngineOptions) -> None:
         raise EngineError(f"max_new_tokens must be at least 2 (or None to derive it), got {options.max_new_tokens}")
 
 
+@dataclass
+class _Decoded:
+    """One generate call's result: English, its ids (no start token, no padding), last-resort use, length limit."""
+
+    texts: list[str]
+    ids: list[list[int]]
+    fallbacks: list[bool]
+    max_new: int
+
+
 class MarianEngine:
     """A MarianMT model (opus-mt) run by transformers, with glossary terms enforced while decoding."""
 
@@ -224,42 +244,82 @@ class MarianEngine:
         return self._spellings[term]
 
     def _translate_batch(self, sources: list[str], terms: list[Sequence[Term]]) -> list[Translation]:
+        """Draft every source, then re-decode the drafts that lack a term with the term anchored where it belongs."""
         plans = [
-            SegmentPlan([s for t in ts if (s := self._spelling(t)) is not None], source_spans(self.tokenizer, src, ts))
-            for src, ts in zip(sources, terms)
+            SegmentPlan([s for t in ts if (s := self._spelling(t)) is not None]) for ts in terms
         ]
-        texts, fallbacks, max_new = self._generate(sources, plans)
+        draft = self._generate(sources, plans, place_terms=False)
+        texts, fallbacks = list(draft.texts), [False] * len(sources)
+        lacking = [
+            j for j, plan in enumerate(plans)
+            if plan.spellings and missing_terms(draft.texts[j], [s.term for s in plan.spellings])
+        ]
+        if lacking:
+            anchors = self._anchors([sources[j] for j in lacking], [draft.ids[j] for j in lacking], [plans[j] for j in lacking])
+            final = self._generate([sources[j] for j in lacking], [plans[j] for j in lacking], anchors=anchors)
+            for k, j in enumerate(lacking):
+                texts[j], fallbacks[j] = final.texts[k], final.fallbacks[k]
         return [
-            self._finish(src, text, ts, plan, used, max_new)
+            self._finish(src, text, ts, plan, used, draft.max_new)
             for src, text, ts, plan, used in zip(sources, texts, terms, plans, fallbacks)
         ]
 
-    def _generate(self, sources: list[str], plans: list[SegmentPlan]) -> tuple[list[str], list[bool], int]:
-        """Decoded English for a batch, whether a last-resort placement shaped each, and the length limit used."""
-        full = [len(ids) for ids in self.tokenizer(sources)["input_ids"]]
-        batch = self.tokenizer(
+    def _anchors(self, sources: list[str], drafts: list[list[int]], plans: list[SegmentPlan]) -> list[dict[int, Anchor]]:
+        """Per source: where each term its draft lacks belongs, read off the draft with the model's scores."""
+        batch = self._encode(sources)
+        start = self.model.config.decoder_start_token_id
+        with torch.inference_mode():
+            encoded = self.model.get_encoder()(**batch).last_hidden_state
+            anchors = []
+            for k, (draft, plan) in enumerate(zip(drafts, plans)):
+                text = self.tokenizer.decode(draft, skip_special_tokens=True)
+                lacking = [i for i, s in enumerate(plan.spellings) if s.term in missing_terms(text, [s.term])]
+                anchors.append(
+                    draft_anchors(
+                        self.model, self.vocab, encoded[k : k + 1], batch["attention_mask"][k : k + 1],
+                        draft, plan, lacking, start,
+                    )
+                )
+        return anchors
+
+    def _encode(self, sources: list[str]) -> Any:
+        return self.tokenizer(
             sources, return_tensors="pt", padding=True, truncation=True, max_length=self._source_limit
         ).to(self.device)
+
+    def _generate(
+        self,
+        sources: list[str],
+        plans: list[SegmentPlan],
+        anchors: list[dict[int, Anchor]] | None = None,
+        place_terms: bool = True,
+    ) -> _Decoded:
+        """Decode a batch under the plans: the English, its ids, whether a last resort shaped each, the length limit."""
+        full = [len(ids) for ids in self.tokenizer(sources)["input_ids"]]
+        batch = self._encode(sources)
         max_new = self.options.max_new_tokens or self._derived_max_new_tokens(full, plans)
         beams = self.options.num_beams
         processors = LogitsProcessorList()
         processor = None
-        probe = AttentionProbe(self.model)
         if any(plans):
             # One token is kept back from the plan: the model's forced </s> takes the last position.
-            processor = TermConstraintProcessor(plans, self.vocab, num_beams=beams, budget=max_new - 1, probe=probe)
+            processor = TermConstraintProcessor(
+                plans, self.vocab, num_beams=beams, budget=max_new - 1, anchors=anchors, place_terms=place_terms
+            )
             processors.append(processor)
-        with torch.inference_mode(), probe.watching(batch["attention_mask"], beams):
+        with torch.inference_mode():
             output = self.model.generate(
                 **batch, num_beams=beams, max_new_tokens=max_new, logits_processor=processors, num_return_sequences=1
             )
         texts = self.tokenizer.batch_decode(output, skip_special_tokens=True)
+        pad = self.model.config.pad_token_id
         rows = output.tolist()
+        ids = [[t for t in row[1:] if t != pad] for row in rows]
         fallbacks = [
             processor is not None and any(tuple(row[: len(p)]) == p for p in processor.fallbacks[item])
             for item, row in enumerate(rows)
         ]
-        return texts, fallbacks, max_new
+        return _Decoded(texts, ids, fallbacks, max_new)
 
     def _derived_max_new_tokens(self, source_lengths: list[int], plans: list[SegmentPlan]) -> int:
         # English takes more pieces than Chinese; the terms must fit on top of a normal-length sentence.
