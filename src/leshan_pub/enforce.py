@@ -51,6 +51,11 @@ def _spans(folded: str, forms: Iterable[str]) -> list[tuple[int, int]]:
     return spans
 
 
+def form_spans(target: str, form: str) -> list[tuple[int, int]]:
+    """Where one English form stands as whole words in target, any case (offsets in the NFKC-casefolded text)."""
+    return _whole_word_spans(_fold(target), _fold(form)) if form else []
+
+
 def _disjoint(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The largest set of non-overlapping spans (earliest end first is optimal), in text order."""
     chosen: list[tuple[int, int]] = []

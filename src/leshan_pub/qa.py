@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .document import Document, ReviewState, Segment
-from .enforce import MissReason, forbidden_present, reasons_from_notes, verify
+from .enforce import MissReason, forbidden_present, form_spans, reasons_from_notes, verify
 from .terms import Glossary, Term, TermHit
 from .numbers import Figure, FigureKind, compare_figures, english_figures, english_form
 
@@ -196,22 +196,12 @@ def _check_segment(segment: Segment, hits: Sequence[TermHit]) -> list[Finding]:
 # --- document-wide: one rendering per term ------------------------------------------------------
 
 
-def _spans(folded: str, needle: str) -> list[tuple[int, int]]:
-    spans = []
-    start = folded.find(needle)
-    while start != -1:
-        spans.append((start, start + len(needle)))
-        start = folded.find(needle, start + 1)
-    return spans
-
-
 def _renderings(target: str, term: Term) -> list[str]:
     """The accepted renderings of term in target, each once; one inside a longer one is not counted.
 
     'all-vanadium flow battery' holds 'vanadium flow battery', but only the longer was chosen.
     """
-    folded = target.casefold()
-    found = [(span, accepted) for accepted in term.accepted for span in _spans(folded, accepted.casefold())]
+    found = [(span, accepted) for accepted in term.accepted for span in form_spans(target, accepted)]
     outermost = [
         accepted
         for (start, end), accepted in found
