@@ -125,12 +125,14 @@ def test_unspellable_term_is_missing_with_its_reason(engines, tiny_marian_dir):
     assert [m.reason for m in translation.misses] == [MissReason.UNSPELLABLE]
 
 
-@pytest.mark.parametrize("num_beams", [1, 4])
+# Greedy only: "Jiajiang" begins with a bare '▁' piece, and a sequence_bias on that one piece makes beam
+# search loop on it, which says nothing about enforcement.
+@pytest.mark.parametrize("num_beams", [1])
 def test_forbidden_rendering_is_suppressed_even_when_the_model_prefers_it(tiny_marian_dir, num_beams):
     engine = load_engine("transformers", EngineOptions(model=str(tiny_marian_dir), num_beams=num_beams))
-    bad, head = engine.vocab.encode("Jiajiang River"), len(engine.vocab.encode("Jiajiang"))
-    # Simulate a model that, having written "Jiajiang", wants to go on with " River" piece by piece.
-    engine.model.generation_config.sequence_bias = {bad[:k]: 20.0 for k in range(head + 1, len(bad) + 1)}
+    bad = engine.vocab.encode("Jiajiang River")
+    # Simulate a model that wants to write "Jiajiang River", piece by piece.
+    engine.model.generation_config.sequence_bias = {bad[:k]: 20.0 for k in range(1, len(bad) + 1)}
     lenient, strict = Term("夹江", "Jiajiang"), Term("夹江", "Jiajiang", forbidden=("Jiajiang River",))
     [without_rule] = engine.translate(["夹江县"], [[lenient]])
     [with_rule] = engine.translate(["夹江县"], [[strict]])
