@@ -66,6 +66,8 @@ def draft_anchors(
         spelling = plan.spellings[i]
         candidates = _candidates(vocab, draft, lambda a: spelling.capitalised if a == 0 else spelling.primary)
         candidates = [c for c in candidates if not any(a < c[1] and c[0] < b or a == c[0] for a, b in taken)]
+        # A draft that used its whole length leaves no room for a longer term: the model has no positions past it.
+        candidates = [c for c in candidates if len(c[2]) <= model.config.max_position_embeddings]
         if not candidates:
             continue
         scores = _kept_log_probs(model, encoder_out, source_mask, candidates, start_token)
