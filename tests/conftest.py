@@ -80,16 +80,26 @@ TINY_SHAPE = {
 
 
 def build_tiny_marian(
-    folder: Path, seed: int = TINY_MARIAN_SEED, shape: dict[str, int] | None = None, vocab_size: int | None = None
+    folder: Path,
+    seed: int = TINY_MARIAN_SEED,
+    shape: dict[str, int] | None = None,
+    vocab_size: int | None = None,
+    extra_text: tuple[list[str], list[str]] = ([], []),
+    piece_counts: tuple[int, int] = (600, 400),
 ) -> Path:
-    """Write a random-weight MarianMT model (tiny unless shape says otherwise) and its tokenizer; return folder."""
+    """Write a random-weight MarianMT model (tiny unless shape says otherwise) and its tokenizer; return folder.
+
+    extra_text adds (Chinese, English) lines to what the SentencePiece models learn from, and
+    piece_counts sets their (source, target) sizes: a model that is then trained on those lines
+    needs their characters in its vocabulary.
+    """
     import torch
     from transformers import MarianConfig, MarianMTModel, MarianTokenizer
 
-    chinese = (DATA / "tiny_marian_zh.txt").read_text(encoding="utf-8").splitlines()
-    english = (DATA / "tiny_marian_en.txt").read_text(encoding="utf-8").splitlines()
-    source_spm = _train_spm(chinese, vocab_size=600)
-    target_spm = _train_spm([*english, _PRINTABLE_ASCII], vocab_size=400)
+    chinese = (DATA / "tiny_marian_zh.txt").read_text(encoding="utf-8").splitlines() + list(extra_text[0])
+    english = (DATA / "tiny_marian_en.txt").read_text(encoding="utf-8").splitlines() + list(extra_text[1])
+    source_spm = _train_spm(chinese, vocab_size=piece_counts[0])
+    target_spm = _train_spm([*english, _PRINTABLE_ASCII], vocab_size=piece_counts[1])
     vocab = _marian_vocab(_pieces(source_spm), _pieces(target_spm), vocab_size)
     with tempfile.TemporaryDirectory() as scratch:
         spm_folder = Path(scratch)

@@ -10,7 +10,7 @@ HEADER = "source\ttarget\ttarget_variants\tforbidden\tnote\n"
 GLOSSARY_ROWS = (
     "全钒液流电池\tvanadium flow battery\tvanadium flow batteries|all-vanadium flow battery\tfull vanadium liquid flow battery\t\n"
     "电堆\tcell stack\tcell stacks\telectric pile\t\n"
-    "核素\tnuclide\tnuclides|radionuclide\t\t\n"
+    "核素\tnuclide\tnuclides|radionuclide|radionuclides\t\t\n"
     "五通桥\tWutongqiao\t\t\t\n"
 )
 
@@ -143,7 +143,7 @@ def test_a_term_rendered_two_ways_warns_where_it_departs_from_the_usual_renderin
     )
     findings = check_document(doc, glossary())
     assert [(f.segment_id, f.severity, f.check) for f in findings] == [("s1", Severity.WARNING, "term-inconsistent")]
-    assert "'核素' is rendered 'radionuclide' here but 'nuclide'" in findings[0].message
+    assert "'核素' is rendered 'radionuclides' here but 'nuclide'" in findings[0].message
 
 
 @pytest.mark.parametrize(
@@ -223,3 +223,25 @@ def test_term_success_is_not_applicable_when_there_is_nothing_to_render():
     stats = term_success(document(("没有术语", "no terms")), glossary())
     assert (stats.hits, stats.rendered, stats.rate) == (0, 0, None)
     assert "n/a" in stats.describe() and "%" not in stats.describe()
+
+
+@pytest.mark.parametrize(
+    ("english", "hits"),
+    [("The cell stackyyyy line", 0), ("A cell stack-based line", 1), ("Cell stacks2 and cell stacks", 1)],
+)
+def test_terms_count_in_qa_only_as_whole_words(english, hits):
+    stats = term_success(document(("电堆生产线", english)), glossary())
+    assert stats.rendered == hits
+
+
+def test_missing_term_finding_carries_the_reason_the_segment_notes_record():
+    from leshan_pub.enforce import MissReason, TermMiss
+
+    doc = document(("电堆生产线", "The stack line"))
+    term = glossary().get("电堆")
+    doc.segments[0].notes = [TermMiss(term, MissReason.LENGTH_LIMIT, "the limit of 3 new tokens").note()]
+    (finding,) = check_document(doc, glossary())
+    assert finding.reason == "length-limit" and "(reason: length-limit)" in finding.message
+    doc.segments[0].notes = []
+    (finding,) = check_document(doc, glossary())
+    assert finding.reason == "not-enforced"

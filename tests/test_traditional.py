@@ -111,8 +111,6 @@ def test_external_checker_every_character_visible(built: tuple[Path, Path]) -> N
 
 
 @pytest.mark.skipif(not PUBCHECK.is_file(), reason="the external checker is not on this machine")
-@pytest.mark.xfail(strict=True, reason="enforcement counts terms as substrings ('enterpriseow'); whole-word "
-                   "enforcement is issue 10 part A: remove this mark when it lands")
 def test_external_checker_every_term_whole_word(built: tuple[Path, Path], tmp_path: Path) -> None:
     _, out = built
     glossary = {t.source: t for t in load_glossary(GLOSSARY).terms}

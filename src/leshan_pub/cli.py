@@ -596,6 +596,7 @@ def check(
     if as_json:
         report = {"findings": [
             {"segment": f.segment_id, "severity": str(f.severity), "check": f.check, "message": f.message}
+            | ({"reason": f.reason} if f.reason else {})
             for f in findings
         ], "term_success": _term_success_json(stats), **_glossary_json(terms)}
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .document import Document, Provenance, ReviewState, Segment
 from .emphasis import place_in_target
-from .enforce import forbidden_present, verify
+from .enforce import TermMiss, explain_misses, forbidden_present
 from .errors import GlossaryError, InputError, PublishError
 from .glossary import Glossary, load_glossaries
+from .terms import Term
 from .impact import glossary_impact
 from .locking import segment_file_lock
 from .memory import LeverageReport, MemorySettings, leverage, memory_path, read_memory, record_segments
@@ -233,13 +234,17 @@ def segment_source(
     return document, report
 
 
-def _term_notes(segment: Segment, glossary: Glossary | None, extra: Sequence[str]) -> list[str]:
-    notes = list(extra)
+def _term_notes(segment: Segment, glossary: Glossary | None, result: Translation) -> list[str]:
+    """The engine's notes, then one note per missing term occurrence with its reason, and forbidden renderings."""
+    notes = list(result.notes)
     if glossary is None:
         return notes
     hits = glossary.find(segment.source)
-    for term in verify(segment.target, hits):
-        notes.append(f"glossary: '{term.source}' needs '{term.target}' but the English lacks it")
+    reasons: dict[Term, list[TermMiss]] = {}
+    for miss in result.misses:
+        reasons.setdefault(miss.term, []).append(miss)
+    for miss in explain_misses(segment.target, [hit.term for hit in hits], reasons):
+        notes.append(miss.note())
     for term, rendering in forbidden_present(segment.target, hits):
         notes.append(f"glossary: '{term.source}' rendered with forbidden '{rendering}'; use '{term.target}'")
     return notes
@@ -324,7 +329,7 @@ def translate_document(
 def _apply_translation(segment: Segment, result: Translation, glossary: Glossary | None, report: TranslateReport) -> None:
     text = _XML_ILLEGAL.sub("", result.text)  # a model may emit what XML cannot hold
     marks, emphasis_notes = place_in_target(replace(segment, target=text), glossary)
-    notes = _term_notes(replace(segment, target=text), glossary, [*result.notes, *emphasis_notes])
+    notes = [*_term_notes(replace(segment, target=text), glossary, result), *emphasis_notes]
     segment.target, segment.state, segment.notes, segment.matches = text, ReviewState.MACHINE, notes, []
     segment.target_marks = marks
     report.missing_terms += [(segment.id, n) for n in notes if n.startswith("glossary:")]

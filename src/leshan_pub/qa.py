@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .document import Document, ReviewState, Segment
-from .enforce import forbidden_present, verify
+from .enforce import MissReason, forbidden_present, form_spans, reasons_from_notes, verify
 from .terms import Glossary, Term, TermHit
 from .numbers import Figure, FigureKind, compare_figures, english_figures, english_form
 
@@ -31,6 +31,7 @@ class Finding:
     severity: Severity
     check: str
     message: str
+    reason: str = ""  # for a missing term: why (enforce.MissReason value), when the segment's notes record it
 
 
 # Stable check names: reports, filters and tests refer to them.
@@ -101,14 +102,21 @@ def _accepted_list(term: Term) -> str:
 
 
 def _missing_terms(segment: Segment, hits: Sequence[TermHit]) -> list[Finding]:
-    return [
-        Finding(
-            segment.id, Severity.ERROR, TERM_MISSING,
-            f"glossary term '{term.source}' needs {_accepted_list(term)} in the English; "
-            f"not found in '{_quote(segment.target)}'",
+    """One finding per missing occurrence, with the reason the segment's notes give (not-enforced when none)."""
+    recorded = reasons_from_notes(segment.notes)
+    findings: list[Finding] = []
+    for term in verify(segment.target, hits):
+        queue = recorded.get(term.source) or []
+        reason = queue.pop(0) if queue else MissReason.NOT_ENFORCED
+        findings.append(
+            Finding(
+                segment.id, Severity.ERROR, TERM_MISSING,
+                f"glossary term '{term.source}' needs {_accepted_list(term)} as whole words in the English; "
+                f"not found in '{_quote(segment.target)}' (reason: {reason})",
+                reason=str(reason),
+            )
         )
-        for term in verify(segment.target, hits)
-    ]
+    return findings
 
 
 def _forbidden_terms(segment: Segment, hits: Sequence[TermHit]) -> list[Finding]:
@@ -188,22 +196,12 @@ def _check_segment(segment: Segment, hits: Sequence[TermHit]) -> list[Finding]:
 # --- document-wide: one rendering per term ------------------------------------------------------
 
 
-def _spans(folded: str, needle: str) -> list[tuple[int, int]]:
-    spans = []
-    start = folded.find(needle)
-    while start != -1:
-        spans.append((start, start + len(needle)))
-        start = folded.find(needle, start + 1)
-    return spans
-
-
 def _renderings(target: str, term: Term) -> list[str]:
     """The accepted renderings of term in target, each once; one inside a longer one is not counted.
 
     'all-vanadium flow battery' holds 'vanadium flow battery', but only the longer was chosen.
     """
-    folded = target.casefold()
-    found = [(span, accepted) for accepted in term.accepted for span in _spans(folded, accepted.casefold())]
+    found = [(span, accepted) for accepted in term.accepted for span in form_spans(target, accepted)]
     outermost = [
         accepted
         for (start, end), accepted in found

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..errors import EngineError
+from ..enforce import TermMiss
 from ..terms import Term
 
 DEFAULT_MODEL = "Helsinki-NLP/opus-mt-zh-en"
@@ -37,11 +38,17 @@ class EngineOptions:
 
 @dataclass
 class Translation:
-    """One segment's English, the glossary terms enforcement could not place, and notes for review."""
+    """One segment's English, the glossary terms enforcement could not place (each with why), and notes for review.
+
+    fallback_used is True when a term had to be placed by the last resort (the model wanted to stop,
+    or the length budget only just held the terms) rather than where the model translates its source.
+    """
 
     text: str
     missing: list[Term] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    misses: list[TermMiss] = field(default_factory=list)  # one per entry of missing, in the same order
+    fallback_used: bool = False
 
 
 class Engine(Protocol):

@@ -11,11 +11,12 @@ from typing import Any
 import torch
 from transformers import LogitsProcessor
 
+from ..enforce import is_word_character
 from ..terms import Term
 
 # The enforcement behaviour recorded in each segment's provenance signature (enf:N); bump it
 # whenever a change here can change the English a model writes under the same glossary.
-ENFORCEMENT_VERSION = "1"
+ENFORCEMENT_VERSION = "2"  # 2: draft-anchored placement, whole-word terms
 # Openers after which SentencePiece spells the next word without its '▁' word-start marker.
 _OPENERS = ("(", '"')
 # A finite floor for forced tokens, so that a row never ends up with no finite score at all.
@@ -51,6 +52,22 @@ class TargetVocab:
         table = self._ends_in_word
         return token < len(table) and table[token]
 
+    @cached_property
+    def glue_mask(self) -> torch.Tensor:
+        """[vocab] bool: pieces that begin with a Latin letter or digit, so they would lengthen the word before them."""
+        pieces = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
+        return torch.tensor([bool(p) and is_word_character(p[0]) for p in pieces])
+
+    @cached_property
+    def _starts_word(self) -> list[bool]:
+        pieces = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
+        return [not (p and is_word_character(p[0])) for p in pieces]
+
+    def starts_word(self, token: int) -> bool:
+        """True when the piece begins a new word ('▁' marker, punctuation) rather than lengthening the last one."""
+        table = self._starts_word
+        return token >= len(table) or table[token]
+
     def is_word_marker(self, token: int) -> bool:
         """True for the bare '▁' piece, which SentencePiece puts before a word it spells from scratch."""
         return self.tokenizer.convert_ids_to_tokens(token) == "\u2581"
@@ -67,9 +84,10 @@ class TermSpelling:
     term: Term
     spellings: tuple[tuple[int, ...], ...]  # accepted forms, as-is and capitalised, word-start and glued
     free_start: tuple[bool, ...]  # True: starts with '▁', may begin anywhere; False: only after punctuation
-    primary: tuple[int, ...]  # the approved English at a word start: the one biased mid-sentence
-    capitalised: tuple[int, ...]  # biased at the start of the sentence
+    primary: tuple[int, ...]  # the approved English at a word start: the one placed mid-sentence
+    capitalised: tuple[int, ...]  # placed at the start of the sentence
     forbidden: tuple[tuple[int, ...], ...]
+    glued: tuple[int, ...] = ()  # the approved English right after an opening bracket or quote; () when none
 
     @cached_property
     def shortest(self) -> int:
@@ -114,6 +132,7 @@ def spell_term(vocab: TargetVocab, term: Term) -> TermSpelling | None:
         primary=primary,
         capitalised=capitalised if vocab.spellable(capitalised) else primary,
         forbidden=tuple(f for f in forbidden if vocab.spellable(f)),
+        glued=next((ids for ids, is_free in free.items() if not is_free), ()),
     )
 
 
@@ -133,8 +152,10 @@ def unspellable_terms(tokenizer: Any, terms: Sequence[Term]) -> list[tuple[Term,
     return [(t, unspellable_reason(vocab, t)) for t in dict.fromkeys(terms) if spell_term(vocab, t) is None]
 
 
-# A hypothesis' progress on one requirement: occurrences done, and partial matches (spelling, next position).
-_Progress = tuple[int, frozenset[tuple[int, int]]]
+# A hypothesis' progress on one term: occurrences done; partial matches (spelling, position of its next
+# token); after an occurrence ends, the longer accepted spellings it may still grow into (None when no
+# occurrence just ended); and whether it is halfway through such a growth (then it must go on).
+_Progress = tuple[int, frozenset[tuple[int, int]], frozenset[tuple[int, int]] | None, bool]
 _Progresses = tuple[_Progress, ...]
 
 
@@ -158,7 +179,7 @@ class SegmentPlan:
         self._ids: dict[_Progresses, int] = {}
         self._idle: set[int] = set()  # states with no partial match: tokens outside every term keep them
         self._transitions: dict[tuple[int, int, bool], int] = {}
-        self._intern(tuple((0, frozenset()) for _ in self.spellings))
+        self._intern(tuple((0, frozenset(), None, False) for _ in self.spellings))
         self._always_banned = frozenset(seq[0] for seq in self.forbidden if len(seq) == 1)
         self._forbidden_after: dict[int, list[tuple[tuple[int, ...], int]]] = {}  # keyed by the token before last
         for seq in self.forbidden:
@@ -173,7 +194,7 @@ class SegmentPlan:
         if state is None:
             state = self._ids[progresses] = len(self._progresses)
             self._progresses.append(progresses)
-            if not any(partials for _, partials in progresses):
+            if not any(partials or grow is not None for _, partials, grow, _ in progresses):
                 self._idle.add(state)
         return state
 
@@ -184,17 +205,31 @@ class SegmentPlan:
 
     def unmet(self, state: int) -> list[int]:
         """Indexes of the terms the state has not written as often as the source needs."""
-        return [i for i, (done, _) in enumerate(self._progresses[state]) if done < self.counts[i]]
+        return [i for i, progress in enumerate(self._progresses[state]) if progress[0] < self.counts[i]]
+
+    def done(self, state: int, i: int) -> int:
+        """How many occurrences of term i the state has written."""
+        return self._progresses[state][i][0]
 
     def partials(self, state: int, i: int) -> frozenset[tuple[int, int]]:
         """Partial matches of term i: (spelling index, position of its next token)."""
         return self._progresses[state][i][1]
 
+    def word_edge(self, state: int) -> tuple[bool, frozenset[int], bool]:
+        """(a term just ended, the tokens that may still lengthen it into an accepted variant, it must go on)."""
+        ended, allowed, must = False, set(), False
+        for i, (_, _, grow, mid) in enumerate(self._progresses[state]):
+            if grow is None:
+                continue
+            ended, must = True, must or mid
+            allowed |= {self.spellings[i].spellings[s][p] for s, p in grow}
+        return ended, frozenset(allowed), must
+
     def need(self, state: int, *, keep_partials: bool = True) -> int:
         """Tokens still needed to finish every term; partial matches shorten it unless keep_partials is False."""
         total = 0
         for i in self.unmet(state):
-            done, partials = self._progresses[state][i]
+            done, partials, _, _ = self._progresses[state][i]
             shortest = self.spellings[i].shortest
             rest = [len(self.spellings[i].spellings[s]) - p for s, p in partials] if keep_partials else []
             total += (self.counts[i] - done - 1) * shortest + min([shortest, *rest])
@@ -215,21 +250,34 @@ class SegmentPlan:
         return after
 
     def _advance_one(self, i: int, progress: _Progress, token: int, after_punctuation: bool) -> _Progress:
-        done, partials = progress
-        if done >= self.counts[i]:
-            return progress
-        spelling = self.spellings[i]
-        moved = {(s, p + 1) for s, p in partials if spelling.spellings[s][p] == token}
-        moved |= {(s, 1) for s, free in self._starts[i].get(token, ()) if free or after_punctuation}
-        if any(p == len(spelling.spellings[s]) for s, p in moved):
-            # One occurrence completed; overlapping partials are the same occurrence, so they go too.
-            return done + 1, frozenset()
-        return done, frozenset(moved)
-
-    def next_tokens(self, state: int, i: int) -> set[int]:
-        """Tokens that continue a partial match of term i."""
+        done, partials, grow, _ = progress
         seqs = self.spellings[i].spellings
-        return {seqs[s][p] for s, p in self.partials(state, i)}
+        if grow is not None:
+            grown = {(s, p + 1) for s, p in grow if seqs[s][p] == token}
+            if grown:  # the ended term goes on into a longer accepted spelling: still the same occurrence
+                finished = any(p == len(seqs[s]) for s, p in grown)
+                return done, frozenset(), frozenset((s, p) for s, p in grown if p < len(seqs[s])), not finished
+            partials = frozenset()
+        if done >= self.counts[i]:
+            return done, frozenset(), None, False
+        moved = {(s, p + 1) for s, p in partials if seqs[s][p] == token}
+        moved |= {(s, 1) for s, free in self._starts[i].get(token, ()) if free or after_punctuation}
+        ended = [p for s, p in moved if p == len(seqs[s])]
+        if ended:
+            # One occurrence completed; overlapping partials are the same occurrence, so they go too,
+            # except longer spellings that hold it whole (a plural), which it may still grow into.
+            longer = frozenset((s, p) for s, p in moved if max(ended) <= p < len(seqs[s]))
+            return done + 1, frozenset(), longer, False
+        return done, frozenset(moved), None, False
+
+    def next_tokens(self, state: int, i: int, deepest_only: bool = False) -> set[int]:
+        """Tokens that continue a partial match of term i (of its most advanced ones with deepest_only)."""
+        seqs = self.spellings[i].spellings
+        partials = self.partials(state, i)
+        if deepest_only and partials:
+            depth = max(p for _, p in partials)
+            partials = frozenset((s, p) for s, p in partials if p == depth)
+        return {seqs[s][p] for s, p in partials}
 
     def start_tokens(self, i: int) -> set[int]:
         """First tokens of term i's word-start spellings."""
@@ -248,6 +296,15 @@ class SegmentPlan:
         """False when no forbidden rendering can end right after token: the common, cheap case."""
         return bool(self._always_banned) or token in self._forbidden_after
 
+    def blocked_by_forbidden(self, i: int) -> bool:
+        """True when every word-start spelling of term i holds a forbidden rendering, whose ban then blocks it."""
+        def holds(seq: tuple[int, ...], part: tuple[int, ...]) -> bool:
+            return any(seq[k : k + len(part)] == part for k in range(len(seq) - len(part) + 1))
+
+        spelling = self.spellings[i]
+        starts = [seq for seq, free in zip(spelling.spellings, spelling.free_start) if free]
+        return bool(self.forbidden) and all(any(holds(seq, f) for f in self.forbidden) for seq in starts)
+
 
 def _first_tokens(spelling: TermSpelling) -> dict[int, tuple[tuple[int, bool], ...]]:
     """First token -> (spelling index, may start anywhere) for each spelling it begins."""
@@ -259,64 +316,111 @@ def _first_tokens(spelling: TermSpelling) -> dict[int, tuple[tuple[int, bool], .
 
 @dataclass(frozen=True)
 class _Steering:
-    """What a row in a given state gets when the budget is not tight (memoised per state)."""
+    """What a row in a given state gets, whatever it has written (memoised per state)."""
 
     need_free: int  # tokens the unmet terms need if every partial match were dropped
-    tokens: tuple[int, ...]  # tokens with a bonus
+    unmet: tuple[int, ...]
+    bonus_tokens: tuple[int, ...]  # a term the model began by itself goes on
     bonuses: tuple[float, ...]
-    ban_eos: bool
     continuing: frozenset[int]  # tokens that go on with a partial term: never banned as forbidden
+    ended: bool  # a term just ended: a piece glued onto it would make a longer word
+    may_lengthen: frozenset[int]  # pieces that lengthen it into an accepted variant
+    must_lengthen: bool  # halfway into such a variant: only those pieces
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Where a term goes, read off the model's own draft: the tokens before it, and the rendering it replaces.
+
+    The term is begun when a hypothesis ends with `before` (or is at its first step, when `before` is
+    empty) and the model is about to write the first token of `displaced` (or `after`, when the term
+    is inserted rather than replacing anything).
+    """
+
+    before: tuple[int, ...]
+    displaced: tuple[int, ...]
+    after: int
+
+    def fits(self, recent: Sequence[int], step: int, top: int) -> bool:
+        """True when a hypothesis that ends with recent, at this step, wanting top, is at the anchor."""
+        if not self.before:
+            return step == 0
+        if step < len(self.before) or tuple(recent[-len(self.before) :]) != self.before:
+            return False
+        return top == (self.displaced[0] if self.displaced else self.after)
+
+
+@dataclass
+class _RowPlacement:
+    """A hypothesis' placement in progress; copied to the hypotheses that extend it."""
+
+    forcing: int = -1  # term being written where the model reads its source, -1 when none
+    displaced: int = -1  # the token the model wanted where the term went in: its own rendering begins so
+    hold: int = 0  # steps the displaced token stays banned after the term is written
+
+    def copy(self) -> _RowPlacement:
+        return _RowPlacement(self.forcing, self.displaced, self.hold)
 
 
 class _ScoreEdits:
     """Changes to a step's scores, gathered per row in Python and applied to the tensor at once."""
 
-    def __init__(self, renormalise: bool) -> None:
-        self.renormalise = renormalise
+    def __init__(self, vocab: TargetVocab) -> None:
+        self.vocab = vocab
         self.bias_rows: list[int] = []
         self.bias_tokens: list[int] = []
         self.bias_values: list[float] = []
         self.ban_rows: list[int] = []
         self.ban_tokens: list[int] = []
+        self.glue_rows: list[int] = []
+        self.glue_allowed: list[tuple[int, int]] = []
         self.forced: dict[int, list[int]] = {}
 
-    def apply(self, scores: torch.Tensor) -> torch.Tensor:
+    def apply(self, scores: torch.Tensor, renormalise: bool) -> torch.Tensor:
         device = scores.device
         if self.bias_rows:
             index = (torch.tensor(self.bias_rows, device=device), torch.tensor(self.bias_tokens, device=device))
             values = torch.tensor(self.bias_values, device=device, dtype=scores.dtype)
             scores.index_put_(index, values, accumulate=True)
+            if renormalise:
+                # Renormalised, a bonus reshapes the row's distribution instead of adding to the beam score.
+                rows = torch.tensor(sorted(set(self.bias_rows)), device=device)
+                scores[rows] -= torch.logsumexp(scores[rows], dim=-1, keepdim=True)
+        if self.glue_rows:
+            # A piece that begins with a letter or digit would lengthen the term just written into another word.
+            rows = torch.tensor(self.glue_rows, device=device)
+            kept = None
+            if self.glue_allowed:  # pieces that lengthen the term into an accepted variant stay as they were
+                kept_rows, kept_cols = (torch.tensor(v, device=device) for v in zip(*self.glue_allowed))
+                kept = scores[kept_rows, kept_cols].clone()
+            scores[rows] = scores[rows].masked_fill(self.vocab.glue_mask.to(device), float("-inf"))
+            if kept is not None:
+                scores[kept_rows, kept_cols] = kept
         if self.ban_rows:
             index = (torch.tensor(self.ban_rows, device=device), torch.tensor(self.ban_tokens, device=device))
             scores[index] = float("-inf")
-        if self.renormalise and self.bias_rows:
-            # Renormalised, a bonus reshapes the row's distribution instead of adding to the beam score;
-            # otherwise beam search would prefer hypotheses that keep starting terms to collect bonuses.
-            edited = sorted(set(self.bias_rows))
-            if len(edited) == scores.shape[0]:
-                scores -= torch.logsumexp(scores, dim=-1, keepdim=True)
-            else:
-                rows = torch.tensor(edited, device=device)
-                scores[rows] -= torch.logsumexp(scores[rows], dim=-1, keepdim=True)
-        # Forced rows keep the model's own scores for the allowed tokens: a forced placement should
-        # cost its hypothesis what the model thinks of it, so that natural placements win the beam.
         if self.forced:
+            # A term written where the model reads its source costs its hypothesis nothing: the beam is
+            # then judged by how the model goes on from it, not by how little it expected the term.
             pairs = [(row, token) for row, tokens in self.forced.items() for token in tokens]
             rows, cols = (torch.tensor(v, device=device) for v in zip(*pairs))
-            kept = scores[rows, cols].clamp(min=_FORCED_FLOOR)
             scores[torch.tensor(list(self.forced), device=device)] = float("-inf")
-            scores[rows, cols] = kept
+            scores[rows, cols] = 0.0
         return scores
 
 
 class TermConstraintProcessor(LogitsProcessor):
-    """Steers every hypothesis (batch x beams rows) to contain its segment's terms before it may end.
+    """Writes every hypothesis' glossary terms where the model translates them (batch x beams rows).
 
-    Per row it tracks which terms are done and which are partly written, then: continues a started
-    term (continue_bonus), draws unmet terms in (start_bonus on their first token, so the model picks
-    the place), bans end-of-sentence while a term is unmet, bans the last token of a forbidden
-    rendering, and once the token budget only just holds the unmet terms, allows only tokens that
-    make progress on them, so a term can always be finished before max_new_tokens.
+    Each segment may come with Anchors read off the model's own draft (engines/placement.py): when a
+    row reaches a term's anchor and the model is about to write its own rendering, the term is
+    written there instead, at no cost to the row's score, and the token the model wanted is held
+    back for a few steps so it does not write its rendering as well. A term the model begins
+    by itself is continued. A finished term may not be glued into a longer word, except into an
+    accepted variant. Forbidden renderings are banned. As last resorts, end-of-sentence is banned while
+    a term is unmet (the term is written when the model wants to stop), and once the token budget
+    only just holds the unmet terms only tokens that make progress on them are allowed; `fallbacks`
+    records the hypotheses these touched, so the engine can say so.
     """
 
     def __init__(
@@ -327,7 +431,9 @@ class TermConstraintProcessor(LogitsProcessor):
         num_beams: int,
         budget: int,
         prompt_length: int = 1,
-        start_bonus: float = 4.0,
+        anchors: Sequence[dict[int, Anchor]] | None = None,
+        place_terms: bool = True,
+        hold_steps: int = 3,
         continue_bonus: float = 8.0,
     ) -> None:
         self.plans = list(plans)
@@ -335,39 +441,49 @@ class TermConstraintProcessor(LogitsProcessor):
         self.num_beams = num_beams
         self.budget = budget  # tokens the processor may plan with; the engine keeps one back for </s>
         self.prompt_length = prompt_length
-        self.start_bonus = start_bonus
+        self.anchors = list(anchors) if anchors is not None else [{} for _ in self.plans]
+        self.place_terms = place_terms  # False: only forbidden renderings and word edges (the model's own draft)
+        self.hold_steps = hold_steps
         self.continue_bonus = continue_bonus
+        self.calls = 0  # steps seen: tests check that generate really ran through the processor
+        self.fallbacks: list[set[tuple[int, ...]]] = [set() for _ in self.plans]  # prefixes a last resort touched
         self._steerings: list[dict[int, _Steering]] = [{} for _ in self.plans]  # per segment, by state
         self._row_states: list[int] = []
+        self._rows: list[_RowPlacement] = []
         self._previous_ids: torch.Tensor | None = None
-        # Tokens of each row the forbidden check and the word-edge check look back on.
         self._window = max([2, *(len(f) for plan in self.plans for f in plan.forbidden)])
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        self.calls += 1
         step = input_ids.shape[1] - self.prompt_length
-        if step == 0 or self._previous_ids is None:
-            rows = input_ids.tolist()
-            self._row_states = [self._replay(self.plans[row // self.num_beams], ids) for row, ids in enumerate(rows)]
+        parents = self._parents(input_ids) if step > 0 and self._previous_ids is not None else None
+        if parents is None:
+            self._row_states = [self._replay(self.plans[r // self.num_beams], ids) for r, ids in enumerate(input_ids.tolist())]
+            self._rows = [_RowPlacement() for _ in self._row_states]
         else:
-            self._row_states = self._advanced_states(input_ids, step)
+            self._row_states = self._advanced_states(input_ids, step, parents)
+            self._rows = [self._rows[p].copy() if p >= 0 else _RowPlacement() for p in parents]
         self._previous_ids = input_ids.clone()
         remaining = self.budget - step  # tokens left, the one chosen now included
         if remaining <= 0:
             return scores
         window = input_ids[:, -self._window :].tolist()
-        # Only beam search adds scores up across steps; greedy and sampling need no renormalising.
-        edits = _ScoreEdits(renormalise=self.num_beams > 1)
+        top = scores.argmax(-1).tolist()
+        edits = _ScoreEdits(self.vocab)
         for row, state in enumerate(self._row_states):
             plan = self.plans[row // self.num_beams]
             if plan:
-                self._steer(plan, state, window[row], row, step, remaining, edits)
-        return edits.apply(scores)
+                self._steer(plan, state, window[row], row, step, remaining, top[row], input_ids, edits)
+        # Only beam search adds scores up across steps; greedy and sampling need no renormalising.
+        return edits.apply(scores, renormalise=self.num_beams > 1)
 
     def _parents(self, input_ids: torch.Tensor) -> list[int]:
         """For each row, the row of the previous step it extends; -1 when none matches."""
         # Beam search reorders rows every step; the parent is the previous row whose ids are this
         # row's prefix, found on the device in one comparison instead of per-row Python keys.
         previous, current = self._previous_ids, input_ids[:, :-1]
+        if previous.shape != current.shape:
+            return [-1] * input_ids.shape[0]
         rows, length = current.shape
         beams = self.num_beams
         match = (current.view(-1, beams, 1, length) == previous.view(-1, 1, beams, length)).all(-1)
@@ -375,12 +491,12 @@ class TermConstraintProcessor(LogitsProcessor):
         offset = torch.arange(0, rows, beams, device=input_ids.device).unsqueeze(1)
         return (local + offset).masked_fill(~match.any(-1), -1).flatten().tolist()
 
-    def _advanced_states(self, input_ids: torch.Tensor, step: int) -> list[int]:
+    def _advanced_states(self, input_ids: torch.Tensor, step: int, parents: list[int]) -> list[int]:
         tails = input_ids[:, -2:].tolist()
         ends_in_word = self.vocab.ends_in_word
         plans, beams, previous = self.plans, self.num_beams, self._row_states
         states: list[int] = []
-        for row, parent in enumerate(self._parents(input_ids)):
+        for row, parent in enumerate(parents):
             plan = plans[row // beams]
             if parent < 0:
                 states.append(self._replay(plan, input_ids[row].tolist()))
@@ -407,61 +523,132 @@ class TermConstraintProcessor(LogitsProcessor):
         row: int,
         step: int,
         remaining: int,
+        top: int,
+        input_ids: torch.Tensor,
         edits: _ScoreEdits,
     ) -> None:
-        """Add this row's bonuses and bans, or its forced tokens; recent holds its last few ids."""
-        steering = self._steering(row // self.num_beams, state, step == 0)
-        if steering.ban_eos:
-            if steering.need_free > remaining - 1:
-                after_punctuation = step >= 1 and not self.vocab.ends_in_word(recent[-1])
-                edits.forced[row] = self._progress_tokens(plan, state, after_punctuation, plan.unmet(state), remaining)
+        """Add this row's bans and bonuses, or its forced tokens; recent holds its last few ids."""
+        item = row // self.num_beams
+        steering = self._steering(item, state)
+        placement = self._rows[row]
+        after_punctuation = step >= 1 and not self.vocab.ends_in_word(recent[-1])
+        if not self.place_terms:
+            if steering.ended and not steering.must_lengthen:
+                edits.glue_rows.append(row)
+                edits.glue_allowed.extend((row, t) for t in steering.may_lengthen)
+            self._ban_forbidden(plan, steering, recent, row, edits)
+            return
+        if steering.unmet and steering.need_free > remaining - 1:
+            # Last resort: the budget only just holds the unmet terms.
+            edits.forced[row] = self._progress_tokens(plan, state, after_punctuation, list(steering.unmet), remaining)
+            self.fallbacks[item].add(tuple(input_ids[row].tolist()))
+            return
+        if placement.forcing >= 0:
+            i = placement.forcing
+            if i in steering.unmet and plan.partials(state, i):
+                edits.forced[row] = sorted(plan.next_tokens(state, i, deepest_only=True))
                 return
-            edits.bias_rows.extend([row] * len(steering.tokens))
-            edits.bias_tokens.extend(steering.tokens)
+            placement.forcing, placement.hold = -1, self.hold_steps
+        if steering.must_lengthen:
+            edits.forced[row] = sorted(steering.may_lengthen)
+            return
+        if steering.ended:
+            edits.glue_rows.append(row)
+            edits.glue_allowed.extend((row, t) for t in steering.may_lengthen)
+        if placement.hold > 0:
+            placement.hold -= 1
+            if placement.displaced >= 0 and placement.displaced != self.vocab.eos_id:
+                edits.ban_rows.append(row)
+                edits.ban_tokens.append(placement.displaced)
+        if steering.unmet and not steering.ended and self._place(plan, state, steering, row, step, top, recent, edits):
+            return
+        if steering.unmet:
+            edits.bias_rows.extend([row] * len(steering.bonus_tokens))
+            edits.bias_tokens.extend(steering.bonus_tokens)
             edits.bias_values.extend(steering.bonuses)
             edits.ban_rows.append(row)
             edits.ban_tokens.append(self.vocab.eos_id)
+        self._ban_forbidden(plan, steering, recent, row, edits)
+
+    @staticmethod
+    def _ban_forbidden(plan: SegmentPlan, steering: _Steering, recent: list[int], row: int, edits: _ScoreEdits) -> None:
         # The start token never occurs in a forbidden rendering, so the window may include it.
         if plan.forbidden and plan.may_ban_after(recent[-1]):
             banned = plan.forbidden_next(recent) - steering.continuing
             edits.ban_rows.extend([row] * len(banned))
             edits.ban_tokens.extend(banned)
 
-    def _steering(self, item: int, state: int, first_step: bool) -> _Steering:
+    def _place(
+        self,
+        plan: SegmentPlan,
+        state: int,
+        steering: _Steering,
+        row: int,
+        step: int,
+        top: int,
+        recent: list[int],
+        edits: _ScoreEdits,
+    ) -> bool:
+        """Begin writing an unmet term at its anchor in the model's draft (or when the model wants to stop); True when begun."""
+        item = row // self.num_beams
+        if any(plan.partials(state, i) for i in steering.unmet) or not self.vocab.starts_word(top):
+            return False  # the model is inside a word, or already writing a term
+        chosen, displaced = -1, top
+        for i in steering.unmet:
+            anchor = self.anchors[item].get(i)
+            if anchor is not None and anchor.fits(recent, step, top):
+                chosen, displaced = i, anchor.displaced[0] if anchor.displaced else -1
+                break
+        if chosen < 0 and top == self.vocab.eos_id:
+            chosen = steering.unmet[0]  # last resort: the model wants to stop with a term unmet
+            self.fallbacks[item].add(tuple(self._previous_ids[row].tolist()))
+        if chosen < 0:
+            return False
+        spelling = plan.spellings[chosen]
+        if step == 0:
+            seq = spelling.capitalised
+        elif spelling.glued and not self.vocab.ends_in_word(recent[-1]) and self.vocab.glue_mask[top]:
+            seq = spelling.glued  # right after an opening bracket or quote, where no '▁' comes
+        else:
+            seq = spelling.primary
+        edits.forced[row] = [seq[0]]
+        placement = self._rows[row]
+        placement.forcing = chosen
+        placement.displaced = displaced if displaced != seq[0] else -1
+        return True
+
+    def _steering(self, item: int, state: int) -> _Steering:
         memo = self._steerings[item]
-        key = -1 - state if first_step else state  # the first step also biases capitalised starts
-        steering = memo.get(key)
+        steering = memo.get(state)
         if steering is None:
             plan = self.plans[item]
             unmet = plan.unmet(state)
-            bonus = self._bonuses(plan, state, unmet, first_step)
+            bonus = self._bonuses(plan, state, unmet)
+            ended, may_lengthen, must = plan.word_edge(state)
             steering = _Steering(
                 need_free=plan.need(state, keep_partials=False),
-                tokens=tuple(bonus),
+                unmet=tuple(unmet),
+                bonus_tokens=tuple(bonus),
                 bonuses=tuple(bonus.values()),
-                ban_eos=bool(unmet),
                 continuing=frozenset(t for i in unmet for t in plan.next_tokens(state, i)),
+                ended=ended,
+                may_lengthen=may_lengthen,
+                must_lengthen=must,
             )
-            memo[key] = steering
+            memo[state] = steering
         return steering
 
-    def _bonuses(self, plan: SegmentPlan, state: int, unmet: list[int], first_step: bool) -> dict[int, float]:
-        """Token -> bonus: the deepest partial term goes on, the others are drawn in like fresh starts."""
+    def _bonuses(self, plan: SegmentPlan, state: int, unmet: list[int]) -> dict[int, float]:
+        """Token -> bonus: the deepest partial term the model began by itself goes on."""
         # A bare '▁' begins many spellings; without a depth rule its shallow matches would tie with
         # (and interrupt) a term that is half written.
         deepest = max((p for i in unmet for _, p in plan.partials(state, i)), default=0)
         bonus: dict[int, float] = {}
         for i in unmet:
             spelling = plan.spellings[i]
-            if plan.partials(state, i):
-                for s, p in plan.partials(state, i):
-                    value = self.continue_bonus if p == deepest else self.start_bonus
-                    token = spelling.spellings[s][p]
-                    bonus[token] = max(bonus.get(token, value), value)
-                continue
-            starts = {spelling.primary[0], spelling.capitalised[0]} if first_step else {spelling.primary[0]}
-            for token in starts:
-                bonus.setdefault(token, self.start_bonus)
+            for s, p in plan.partials(state, i):
+                if p == deepest:
+                    bonus[spelling.spellings[s][p]] = self.continue_bonus
         return bonus
 
     def _progress_tokens(

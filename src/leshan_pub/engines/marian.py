@@ -9,6 +9,7 @@ import re
 import sys
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,23 @@ import torch
 from tqdm import tqdm
 from transformers import AutoConfig, LogitsProcessorList, MarianMTModel, MarianTokenizer
 
-from ..enforce import missing_terms
+from ..enforce import MissReason, TermMiss, explain_misses, missing_terms
 from ..errors import EngineError, ModelUnavailableError
 from ..terms import Term
 from . import DEFAULT_MODEL, EngineOptions, Translation
+from .alignment import source_spans
 from .batching import token_batches
-from .constraints import ENFORCEMENT_VERSION, SegmentPlan, TargetVocab, TermConstraintProcessor, TermSpelling, spell_term, unspellable_reason
+from .constraints import (
+    ENFORCEMENT_VERSION,
+    Anchor,
+    SegmentPlan,
+    TargetVocab,
+    TermConstraintProcessor,
+    TermSpelling,
+    spell_term,
+    unspellable_reason,
+)
+from .placement import draft_anchors
 
 # What a saved MarianMT folder must hold besides its weights.
 _FOLDER_FILES = ("config.json", "source.spm", "target.spm", "vocab.json")
@@ -193,6 +205,16 @@ def _check_options(options: EngineOptions) -> None:
         raise EngineError(f"max_new_tokens must be at least 2 (or None to derive it), got {options.max_new_tokens}")
 
 
+@dataclass
+class _Decoded:
+    """One generate call's result: English, its ids (no start token, no padding), last-resort use, length limit."""
+
+    texts: list[str]
+    ids: list[list[int]]
+    fallbacks: list[bool]
+    max_new: int
+
+
 class MarianEngine:
     """A MarianMT model (opus-mt) run by transformers, with glossary terms enforced while decoding."""
 
@@ -256,39 +278,131 @@ class MarianEngine:
         return self._spellings[term]
 
     def _translate_batch(self, sources: list[str], terms: list[Sequence[Term]]) -> list[Translation]:
-        plans = [SegmentPlan([s for t in ts if (s := self._spelling(t)) is not None]) for ts in terms]
-        texts, truncated = self._generate(sources, plans)
-        return [self._finish(text, ts, cut) for text, ts, cut in zip(texts, terms, truncated)]
+        """Draft every source, then re-decode the drafts that lack a term with the term anchored where it belongs."""
+        plans = [
+            SegmentPlan([s for t in ts if (s := self._spelling(t)) is not None]) for ts in terms
+        ]
+        draft = self._generate(sources, plans, place_terms=False)
+        texts, fallbacks = list(draft.texts), [False] * len(sources)
+        lacking = [
+            j for j, plan in enumerate(plans)
+            if plan.spellings and missing_terms(draft.texts[j], [s.term for s in plan.spellings])
+        ]
+        if lacking:
+            anchors = self._anchors([sources[j] for j in lacking], [draft.ids[j] for j in lacking], [plans[j] for j in lacking])
+            final = self._generate([sources[j] for j in lacking], [plans[j] for j in lacking], anchors=anchors)
+            for k, j in enumerate(lacking):
+                texts[j], fallbacks[j] = final.texts[k], final.fallbacks[k]
+        return [
+            self._finish(src, text, ts, plan, used, draft.max_new)
+            for src, text, ts, plan, used in zip(sources, texts, terms, plans, fallbacks)
+        ]
 
-    def _generate(self, sources: list[str], plans: list[SegmentPlan]) -> tuple[list[str], list[bool]]:
-        """Decoded English for a batch, and which sources had to be truncated to the model's input limit."""
-        full = [len(ids) for ids in self.tokenizer(sources)["input_ids"]]
-        batch = self.tokenizer(
+    def _anchors(self, sources: list[str], drafts: list[list[int]], plans: list[SegmentPlan]) -> list[dict[int, Anchor]]:
+        """Per source: where each term its draft lacks belongs, read off the draft with the model's scores."""
+        batch = self._encode(sources)
+        start = self.model.config.decoder_start_token_id
+        with torch.inference_mode():
+            encoded = self.model.get_encoder()(**batch).last_hidden_state
+            anchors = []
+            for k, (draft, plan) in enumerate(zip(drafts, plans)):
+                text = self.tokenizer.decode(draft, skip_special_tokens=True)
+                lacking = [i for i, s in enumerate(plan.spellings) if s.term in missing_terms(text, [s.term])]
+                anchors.append(
+                    draft_anchors(
+                        self.model, self.vocab, encoded[k : k + 1], batch["attention_mask"][k : k + 1],
+                        draft, plan, lacking, start,
+                    )
+                )
+        return anchors
+
+    def _encode(self, sources: list[str]) -> Any:
+        return self.tokenizer(
             sources, return_tensors="pt", padding=True, truncation=True, max_length=self._source_limit
         ).to(self.device)
+
+    def _generate(
+        self,
+        sources: list[str],
+        plans: list[SegmentPlan],
+        anchors: list[dict[int, Anchor]] | None = None,
+        place_terms: bool = True,
+    ) -> _Decoded:
+        """Decode a batch under the plans: the English, its ids, whether a last resort shaped each, the length limit."""
+        full = [len(ids) for ids in self.tokenizer(sources)["input_ids"]]
+        batch = self._encode(sources)
         max_new = self.options.max_new_tokens or self._derived_max_new_tokens(full, plans)
         beams = self.options.num_beams
         processors = LogitsProcessorList()
+        processor = None
         if any(plans):
             # One token is kept back from the plan: the model's forced </s> takes the last position.
-            processors.append(TermConstraintProcessor(plans, self.vocab, num_beams=beams, budget=max_new - 1))
+            processor = TermConstraintProcessor(
+                plans, self.vocab, num_beams=beams, budget=max_new - 1, anchors=anchors, place_terms=place_terms
+            )
+            processors.append(processor)
         with torch.inference_mode():
             output = self.model.generate(
                 **batch, num_beams=beams, max_new_tokens=max_new, logits_processor=processors, num_return_sequences=1
             )
         texts = self.tokenizer.batch_decode(output, skip_special_tokens=True)
-        return texts, [n > self._source_limit for n in full]
+        pad = self.model.config.pad_token_id
+        rows = output.tolist()
+        ids = [[t for t in row[1:] if t != pad] for row in rows]
+        fallbacks = [
+            processor is not None and any(tuple(row[: len(p)]) == p for p in processor.fallbacks[item])
+            for item, row in enumerate(rows)
+        ]
+        return _Decoded(texts, ids, fallbacks, max_new)
 
     def _derived_max_new_tokens(self, source_lengths: list[int], plans: list[SegmentPlan]) -> int:
         # English takes more pieces than Chinese; the terms must fit on top of a normal-length sentence.
         wanted = max(int(1.5 * n) + 10 + plan.initial_need for n, plan in zip(source_lengths, plans))
         return min(wanted, self._target_limit)
 
-    def _finish(self, text: str, terms: Sequence[Term], truncated: bool) -> Translation:
+    def _finish(
+        self, source: str, text: str, terms: Sequence[Term], plan: SegmentPlan, fallback: bool, max_new: int
+    ) -> Translation:
         notes = [unspellable_reason(self.vocab, t) for t in dict.fromkeys(terms) if self._spelling(t) is None]
-        # Missing terms and forbidden renderings are the pipeline's verification to note, once.
-        if truncated:
+        read = len(self.tokenizer(source)["input_ids"]) <= self._source_limit
+        if not read:
             notes.append(
                 f"source longer than the model's {self._source_limit} input pieces; its end was not translated"
             )
-        return Translation(text=text, missing=missing_terms(text, terms), notes=notes)
+        if fallback:
+            notes.append(
+                "glossary: a term was placed by the last resort (end of sentence banned or length budget "
+                "exhausted), not where the model translates it; check where it stands"
+            )
+        misses = explain_misses(text, terms, self._miss_reasons(source, text, terms, plan, max_new, read))
+        # Missing terms and forbidden renderings are the pipeline's verification to note, once.
+        return Translation(
+            text=text, missing=[m.term for m in misses], notes=notes, misses=misses, fallback_used=fallback
+        )
+
+    def _miss_reasons(
+        self, source: str, text: str, terms: Sequence[Term], plan: SegmentPlan, max_new: int, read: bool
+    ) -> dict[Term, list[TermMiss]]:
+        """Why each term of this segment could be missing, most specific reason first."""
+        reasons: dict[Term, list[TermMiss]] = {}
+        index = {s.term: i for i, s in enumerate(plan.spellings)}
+        cut = {t for t, start, _ in source_spans(self.tokenizer, source, terms) if start >= self._source_limit - 1}
+        for term in dict.fromkeys(missing_terms(text, terms)):
+            i = index.get(term)
+            if i is None:
+                miss = TermMiss(term, MissReason.UNSPELLABLE, unspellable_reason(self.vocab, term))
+            elif not read and term in cut:
+                miss = TermMiss(term, MissReason.TRUNCATED, f"it lies past the model's {self._source_limit} input pieces")
+            elif plan.blocked_by_forbidden(i):
+                miss = TermMiss(term, MissReason.FORBIDDEN, "every spelling of it holds a forbidden rendering")
+            elif plan.initial_need > max_new - 1:
+                miss = TermMiss(
+                    term, MissReason.LENGTH_LIMIT,
+                    f"the limit of {max_new} new tokens cannot hold the terms' {plan.initial_need}; raise max_new_tokens",
+                )
+            else:
+                miss = TermMiss(
+                    term, MissReason.SEARCH, f"the search used its {max_new} new tokens without finishing the term"
+                )
+            reasons[term] = [miss] * terms.count(term)
+        return reasons

@@ -1,0 +1,115 @@
+"""Where a term belongs in the model's own draft: the words it replaces, chosen by the model's scores.
+
+For each term the draft lacks, every way of putting the term in the draft (replacing zero to a few
+whole words at any word start; at the very end, appended) is scored by the model, teacher-forced: the log-probability of every
+draft token that is kept, given what now stands before it. The words whose removal the model minds
+least, with the term in their place, are its own rendering of the term; the best candidate becomes
+an Anchor for the constrained second pass. A model that never considered the term still wants to
+write its rendering right after it; the second pass holds that token back, so the score of the
+token after the term is taken, likewise, with the displaced token's probability removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from .constraints import Anchor, SegmentPlan, TargetVocab
+
+MAX_REPLACED_WORDS = 4  # the longest rendering a term may displace
+CONTEXT = 2  # draft tokens before the term that tell the second pass it has come to the place
+
+
+def _word_starts(vocab: TargetVocab, draft: Sequence[int]) -> list[int]:
+    """Positions in draft where a word begins, and the end-of-sentence position (insertion at the end)."""
+    starts = [j for j, token in enumerate(draft) if j == 0 or vocab.starts_word(token)]
+    return starts if starts[-1] == len(draft) - 1 else [*starts, len(draft) - 1]
+
+
+# One placement of a term in a draft: replaced span [start, end), the new ids, which of them are the
+# draft's own (scored), and (position, token) held back right after the term (-1, -1 when none).
+_Candidate = tuple[int, int, list[int], list[bool], tuple[int, int]]
+
+
+def _candidates(vocab: TargetVocab, draft: list[int], spelling_at: Any) -> list[_Candidate]:
+    """Every placement of the term over one to MAX_REPLACED_WORDS whole words of the draft (or before its end)."""
+    starts = _word_starts(vocab, draft)
+    found: list[_Candidate] = []
+    for k, a in enumerate(starts):
+        term = list(spelling_at(a))
+        # The draft lacks the term, so some words of it are the model's own rendering: the term replaces
+        # at least one word (a model that copes with anything inserted would otherwise take it anywhere).
+        for b in starts[k + 1 : k + MAX_REPLACED_WORDS + 1]:
+            ids = draft[:a] + term + draft[b:]
+            kept = [True] * a + [False] * len(term) + [True] * (len(draft) - b)
+            held = (a + len(term), draft[a]) if b > a and draft[a] != draft[b] else (-1, -1)
+            found.append((a, b, ids, kept, held))
+    return found
+
+
+def draft_anchors(
+    model: Any,
+    vocab: TargetVocab,
+    encoder_out: torch.Tensor,
+    source_mask: torch.Tensor,
+    draft: list[int],
+    plan: SegmentPlan,
+    terms: Sequence[int],
+    start_token: int,
+) -> dict[int, Anchor]:
+    """Term index -> Anchor in the draft (ids without the start token, ending in </s>), for each of terms."""
+    anchors: dict[int, Anchor] = {}
+    taken: list[tuple[int, int]] = []
+    for i in terms:
+        spelling = plan.spellings[i]
+        candidates = _candidates(vocab, draft, lambda a: spelling.capitalised if a == 0 else spelling.primary)
+        candidates = [c for c in candidates if not any(a < c[1] and c[0] < b or a == c[0] for a, b in taken)]
+        # A draft that used its whole length leaves no room for a longer term: the model has no positions past it.
+        candidates = [c for c in candidates if len(c[2]) <= model.config.max_position_embeddings]
+        if not candidates:
+            continue
+        scores = _kept_log_probs(model, encoder_out, source_mask, candidates, start_token)
+        a, b = candidates[int(scores.argmax())][:2]
+        taken.append((a, b))
+        anchors[i] = Anchor(before=tuple(draft[max(0, a - CONTEXT) : a]), displaced=tuple(draft[a:b]), after=draft[b])
+    return anchors
+
+
+def _kept_log_probs(
+    model: Any,
+    encoder_out: torch.Tensor,
+    source_mask: torch.Tensor,
+    candidates: list[_Candidate],
+    start_token: int,
+) -> torch.Tensor:
+    """Per candidate: the summed log-probability of its kept tokens, teacher-forced after the start token."""
+    count, length = len(candidates), max(len(c[2]) for c in candidates)
+    device = encoder_out.device
+    labels = torch.full((count, length), start_token, dtype=torch.long, device=device)
+    weights = torch.zeros(count, length, device=device)
+    held = torch.full((count, length), -1, dtype=torch.long, device=device)
+    for n, (_, _, ids, keep, (position, token)) in enumerate(candidates):
+        labels[n, : len(ids)] = torch.tensor(ids, device=device)
+        weights[n, : len(ids)] = torch.tensor(keep, dtype=torch.float, device=device)
+        if 0 <= position < len(ids):
+            held[n, position] = token
+    inputs = torch.cat([torch.full((count, 1), start_token, dtype=torch.long, device=device), labels[:, :-1]], dim=1)
+    total = torch.zeros(count, device=device)
+    for chunk in range(0, count, 64):  # bounded memory for long drafts
+        part = slice(chunk, chunk + 64)
+        rows = inputs[part].shape[0]
+        output = model(
+            encoder_outputs=(encoder_out.expand(rows, -1, -1),),
+            attention_mask=source_mask.expand(rows, -1),
+            decoder_input_ids=inputs[part],
+        )
+        all_log_probs = output.logits.log_softmax(-1)
+        log_probs = all_log_probs.gather(-1, labels[part].unsqueeze(-1)).squeeze(-1)
+        # Where a token is held back, the others share its probability: renormalise without it.
+        withheld = all_log_probs.gather(-1, held[part].clamp(min=0).unsqueeze(-1)).squeeze(-1)
+        renormalise = -torch.log1p(-withheld.exp().clamp(max=1 - 1e-6))
+        log_probs = log_probs + torch.where(held[part] >= 0, renormalise, torch.zeros_like(renormalise))
+        total[part] = (log_probs * weights[part]).sum(-1)
+    return total
