@@ -302,20 +302,33 @@ def translate_document(
         document.provenance, model=public_model_name(engine.model_id), model_revision=engine.model_revision
     )
     settings = engine.signature_settings()
+
+    def apply(chunk: list[Segment], results: list[Translation]) -> None:
+        # applied[0] counts the chunk's segments done, so an interrupt mid-chunk resumes, never repeats
+        for segment, result in zip(chunk[applied[0]:], results[applied[0]:], strict=True):
+            _apply_translation(segment, result, glossary, report)
+            # Only the segments translated now are re-attributed; the rest keep how they were made.
+            segment.signature = machine_signature(
+                Origin.MT, engine.name, engine.model_id, engine.model_revision, settings,
+                glossary.sha256 if glossary else None, segment.target, __version__,
+            )
+            applied[0] += 1
+
+    chunk: list[Segment] = []
+    results: list[Translation] | None = None
+    applied = [0]
     try:
         for start in range(0, len(todo), max(1, chunk_size)):
             chunk, chunk_terms = todo[start : start + chunk_size], terms[start : start + chunk_size]
+            results, applied[0] = None, 0
             results = engine.translate([s.source for s in chunk], chunk_terms)
-            for segment, result in zip(chunk, results, strict=True):
-                _apply_translation(segment, result, glossary, report)
-                # Only the segments translated now are re-attributed; the rest keep how they were made.
-                segment.signature = machine_signature(
-                    Origin.MT, engine.name, engine.model_id, engine.model_revision, settings,
-                    glossary.sha256 if glossary else None, segment.target, __version__,
-                )
+            apply(chunk, results)
+            results = None
             if save is not None:
                 save(document)
     except KeyboardInterrupt:
+        if results is not None:
+            apply(chunk, results)  # English the engine returned is finished work, even mid-apply
         if save is not None:
             save(document)  # whatever finished since the last chunk's save
         left = len(todo) - report.translated
