@@ -125,6 +125,11 @@ def training_pairs(cases: list[PlacementCase]) -> list[tuple[str, str]]:
         pairs.extend([(case.source, case.taught)] * WRONG_COPIES)
         if any(wrong[t.source][1] == "second" for t in case.terms):
             pairs.append((case.source, _replace_terms(case.reference, list(case.terms), wrong, {"never"})))
+    # Each term alone, as a real model meets words in dictionaries and titles: without these the small
+    # model learns its sentences as a language model and translates no word by itself.
+    for source in dict.fromkeys(t.source for case in cases for t in case.terms):
+        rendering, case_name = wrong[source]
+        pairs.extend([(source, rendering)] * WRONG_COPIES)
     return pairs
 
 

@@ -16,7 +16,7 @@ from ..terms import Term
 
 # The enforcement behaviour recorded in each segment's provenance signature (enf:N); bump it
 # whenever a change here can change the English a model writes under the same glossary.
-ENFORCEMENT_VERSION = "2"  # 2: draft-anchored placement, whole-word terms
+ENFORCEMENT_VERSION = "3"  # 2: draft-anchored placement, whole-word terms; 3: the model's own renderings located, the draft resumed
 # Openers after which SentencePiece spells the next word without its '▁' word-start marker.
 _OPENERS = ("(", '"')
 # A finite floor for forced tokens, so that a row never ends up with no finite score at all.
@@ -340,9 +340,18 @@ class Anchor:
     before: tuple[int, ...]
     displaced: tuple[int, ...]
     after: int
+    rest: tuple[int, ...] = ()  # the draft from `after` on: what the model said after its rendering
+    spelling: tuple[int, ...] = ()  # the form to write here (the plural, where the draft's rendering was); () for the usual
+    at: int = -1  # where the displaced rendering begins in the draft; -1 when unknown
 
-    def fits(self, recent: Sequence[int], step: int, top: int) -> bool:
-        """True when a hypothesis that ends with recent, at this step, wanting top, is at the anchor."""
+    def fits(self, recent: Sequence[int], step: int, top: int, position: int = -1) -> bool:
+        """True when a hypothesis that ends with recent, at this step, wanting top, is at the anchor.
+
+        position: how far into the draft a hypothesis that has kept to it (terms in place of the
+        renderings aside) has come; -1 for one that left it, which is then judged by its last tokens.
+        """
+        if position >= 0 and self.at >= 0:
+            return position == self.at
         if not self.before:
             return step == 0
         if step < len(self.before) or tuple(recent[-len(self.before) :]) != self.before:
@@ -357,9 +366,18 @@ class _RowPlacement:
     forcing: int = -1  # term being written where the model reads its source, -1 when none
     displaced: int = -1  # the token the model wanted where the term went in: its own rendering begins so
     hold: int = 0  # steps the displaced token stays banned after the term is written
+    rest: tuple[int, ...] = ()  # the draft after the displaced rendering, which the row is resuming
+    resumed: int = -1  # draft tokens of rest the row has written since the term; -1 when not resuming
+    spelling: tuple[int, ...] = ()  # the anchor's form of the term being written; () when the plan chooses
+    written: int = 0  # tokens of spelling written so far
+    position: int = 0  # the draft token this row is at, when it has kept to the draft; -1 once it left it
+    resume_at: int = -1  # where in the draft the row goes on after the term being written; -1 when not at an anchor
 
     def copy(self) -> _RowPlacement:
-        return _RowPlacement(self.forcing, self.displaced, self.hold)
+        return _RowPlacement(
+            self.forcing, self.displaced, self.hold, self.rest, self.resumed, self.spelling, self.written,
+            self.position, self.resume_at,
+        )
 
 
 class _ScoreEdits:
@@ -431,10 +449,12 @@ class TermConstraintProcessor(LogitsProcessor):
         num_beams: int,
         budget: int,
         prompt_length: int = 1,
-        anchors: Sequence[dict[int, Anchor]] | None = None,
+        anchors: Sequence[dict[int, list[Anchor]]] | None = None,
+        drafts: Sequence[Sequence[int]] | None = None,
         place_terms: bool = True,
         hold_steps: int = 3,
         continue_bonus: float = 8.0,
+        resume_bonus: float = 20.0,
     ) -> None:
         self.plans = list(plans)
         self.vocab = vocab
@@ -442,9 +462,12 @@ class TermConstraintProcessor(LogitsProcessor):
         self.budget = budget  # tokens the processor may plan with; the engine keeps one back for </s>
         self.prompt_length = prompt_length
         self.anchors = list(anchors) if anchors is not None else [{} for _ in self.plans]
-        self.place_terms = place_terms  # False: only forbidden renderings and word edges (the model's own draft)
+        # The model's own drafts the anchors were read off (ids without the start token); () when none.
+        self.drafts = [tuple(d) for d in drafts] if drafts is not None else [() for _ in self.plans]
+        self.place_terms = place_terms  # False: only word edges (the model's own draft)
         self.hold_steps = hold_steps
         self.continue_bonus = continue_bonus
+        self.resume_bonus = resume_bonus
         self.calls = 0  # steps seen: tests check that generate really ran through the processor
         self.fallbacks: list[set[tuple[int, ...]]] = [set() for _ in self.plans]  # prefixes a last resort touched
         self._steerings: list[dict[int, _Steering]] = [{} for _ in self.plans]  # per segment, by state
@@ -462,7 +485,7 @@ class TermConstraintProcessor(LogitsProcessor):
             self._rows = [_RowPlacement() for _ in self._row_states]
         else:
             self._row_states = self._advanced_states(input_ids, step, parents)
-            self._rows = [self._rows[p].copy() if p >= 0 else _RowPlacement() for p in parents]
+            self._rows = [self._rows[p].copy() if p >= 0 else _RowPlacement(position=-1) for p in parents]
         self._previous_ids = input_ids.clone()
         remaining = self.budget - step  # tokens left, the one chosen now included
         if remaining <= 0:
@@ -533,11 +556,19 @@ class TermConstraintProcessor(LogitsProcessor):
         placement = self._rows[row]
         after_punctuation = step >= 1 and not self.vocab.ends_in_word(recent[-1])
         if not self.place_terms:
+            # The draft: the model's own English, forbidden renderings included, so that the second
+            # pass can see where the model renders each term and put the term there.
             if steering.ended and not steering.must_lengthen:
                 edits.glue_rows.append(row)
                 edits.glue_allowed.extend((row, t) for t in steering.may_lengthen)
-            self._ban_forbidden(plan, steering, recent, row, edits)
             return
+        draft = self.drafts[item]
+        if step > 0 and placement.forcing < 0 and placement.position >= 0:
+            # The token written last step kept this row on the draft, or took it off.
+            on = placement.position < len(draft) and recent[-1] == draft[placement.position]
+            placement.position = placement.position + 1 if on else -1
+        elif not draft:
+            placement.position = -1
         if steering.unmet and steering.need_free > remaining - 1:
             # Last resort: the budget only just holds the unmet terms.
             edits.forced[row] = self._progress_tokens(plan, state, after_punctuation, list(steering.unmet), remaining)
@@ -545,10 +576,16 @@ class TermConstraintProcessor(LogitsProcessor):
             return
         if placement.forcing >= 0:
             i = placement.forcing
-            if i in steering.unmet and plan.partials(state, i):
+            if placement.written < len(placement.spelling):
+                edits.forced[row] = [placement.spelling[placement.written]]
+                placement.written += 1
+                return
+            if not placement.spelling and i in steering.unmet and plan.partials(state, i):
                 edits.forced[row] = sorted(plan.next_tokens(state, i, deepest_only=True))
                 return
             placement.forcing, placement.hold = -1, self.hold_steps
+            placement.position = placement.resume_at  # the draft goes on after the rendering the term replaced
+            placement.resumed = 0 if placement.position >= 0 else -1
         if steering.must_lengthen:
             edits.forced[row] = sorted(steering.may_lengthen)
             return
@@ -557,11 +594,19 @@ class TermConstraintProcessor(LogitsProcessor):
             edits.glue_allowed.extend((row, t) for t in steering.may_lengthen)
         if placement.hold > 0:
             placement.hold -= 1
-            if placement.displaced >= 0 and placement.displaced != self.vocab.eos_id:
+            # Held back, unless it is how the draft itself goes on after the rendering the term replaced.
+            next_in_draft = draft[placement.position] if 0 <= placement.position < len(draft) else -1
+            if placement.displaced >= 0 and placement.displaced not in (self.vocab.eos_id, next_in_draft):
                 edits.ban_rows.append(row)
                 edits.ban_tokens.append(placement.displaced)
-        if steering.unmet and not steering.ended and self._place(plan, state, steering, row, step, top, recent, edits):
+        if steering.unmet and self._place(plan, state, steering, row, step, top, recent, edits):
             return
+        if placement.resumed >= 0 and 0 <= placement.position < len(draft):
+            # After a term written in place of the model's rendering, the model's own draft goes on:
+            # a model that never saw the term in this sentence would otherwise lose its way after it.
+            edits.bias_rows.append(row)
+            edits.bias_tokens.append(draft[placement.position])
+            edits.bias_values.append(self.resume_bonus)
         if steering.unmet:
             edits.bias_rows.extend([row] * len(steering.bonus_tokens))
             edits.bias_tokens.extend(steering.bonus_tokens)
@@ -591,12 +636,20 @@ class TermConstraintProcessor(LogitsProcessor):
     ) -> bool:
         """Begin writing an unmet term at its anchor in the model's draft (or when the model wants to stop); True when begun."""
         item = row // self.num_beams
-        if any(plan.partials(state, i) for i in steering.unmet) or not self.vocab.starts_word(top):
+        placement = self._rows[row]
+        draft = self.drafts[item]
+        # A row resuming the draft is about to write the draft's next token, whatever the model's top.
+        on_draft = placement.resumed >= 0 and 0 <= placement.position < len(draft)
+        wanted = draft[placement.position] if on_draft else top
+        inside_word = step > 0 and not self.vocab.starts_word(wanted) and self.vocab.ends_in_word(recent[-1])
+        if any(plan.partials(state, i) for i in steering.unmet) or inside_word:
             return False  # the model is inside a word, or already writing a term
-        chosen, displaced = -1, top
+        chosen, displaced, anchor = -1, top, None
         for i in steering.unmet:
-            anchor = self.anchors[item].get(i)
-            if anchor is not None and anchor.fits(recent, step, top):
+            anchor = next(
+                (a for a in self.anchors[item].get(i, ()) if a.fits(recent, step, wanted, placement.position)), None
+            )
+            if anchor is not None:
                 chosen, displaced = i, anchor.displaced[0] if anchor.displaced else -1
                 break
         if chosen < 0 and top == self.vocab.eos_id:
@@ -605,16 +658,22 @@ class TermConstraintProcessor(LogitsProcessor):
         if chosen < 0:
             return False
         spelling = plan.spellings[chosen]
-        if step == 0:
-            seq = spelling.capitalised
-        elif spelling.glued and not self.vocab.ends_in_word(recent[-1]) and self.vocab.glue_mask[top]:
+        at_anchor = anchor is not None
+        if spelling.glued and step > 0 and not self.vocab.ends_in_word(recent[-1]) and self.vocab.glue_mask[wanted]:
             seq = spelling.glued  # right after an opening bracket or quote, where no '▁' comes
+        elif at_anchor and anchor.spelling:
+            seq = anchor.spelling  # the form the draft's own rendering called for
+        elif step == 0:
+            seq = spelling.capitalised
         else:
             seq = spelling.primary
         edits.forced[row] = [seq[0]]
-        placement = self._rows[row]
         placement.forcing = chosen
         placement.displaced = displaced if displaced != seq[0] else -1
+        placement.spelling, placement.written = (seq, 1) if at_anchor and anchor.spelling else ((), 0)
+        placement.rest = anchor.rest if anchor is not None else ()
+        placement.resumed = -1
+        placement.resume_at = anchor.at + len(anchor.displaced) if anchor is not None and anchor.at >= 0 else -1
         return True
 
     def _steering(self, item: int, state: int) -> _Steering:

@@ -17,7 +17,7 @@ import torch
 from tqdm import tqdm
 from transformers import AutoConfig, LogitsProcessorList, MarianMTModel, MarianTokenizer
 
-from ..enforce import MissReason, TermMiss, explain_misses, missing_terms
+from ..enforce import MissReason, TermMiss, explain_misses, forbidden_in, missing_terms
 from ..errors import EngineError, ModelUnavailableError
 from ..terms import Term
 from . import DEFAULT_MODEL, EngineOptions, Translation
@@ -44,6 +44,8 @@ _WEIGHT_FILES = (
     "pytorch_model.bin.index.json",
 )
 _COMMIT = re.compile(r"[0-9a-f]{40}")
+RENDERINGS = 4  # the model's n-best translations of a term alone, looked for in its draft
+RENDERING_TOKENS = 16  # a term's rendering is short; a longer output is not one
 _TRUE = {"1", "on", "yes", "true"}
 # --precision for this engine -> torch dtype; auto is float32 (half precision measured slower on a GPU).
 _PRECISIONS = {"auto": torch.float32, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -236,6 +238,7 @@ class MarianEngine:
         self.model_revision = model_revision(options.model)
         self.vocab = TargetVocab(self.tokenizer)
         self._spellings: dict[Term, TermSpelling | None] = {}
+        self._rendered: dict[Term, list[str]] = {}  # the model's own renderings of each term, asked once
         positions = self.model.config.max_position_embeddings
         self._source_limit = min(self.tokenizer.model_max_length, positions)
         self._target_limit = positions - 1  # the decoder start token takes a position too
@@ -284,13 +287,18 @@ class MarianEngine:
         ]
         draft = self._generate(sources, plans, place_terms=False)
         texts, fallbacks = list(draft.texts), [False] * len(sources)
+        # A draft that lacks a term, or writes a forbidden rendering, is written again with the terms in place.
         lacking = [
             j for j, plan in enumerate(plans)
             if plan.spellings and missing_terms(draft.texts[j], [s.term for s in plan.spellings])
+            or plan.forbidden and forbidden_in(draft.texts[j], terms[j])
         ]
         if lacking:
             anchors = self._anchors([sources[j] for j in lacking], [draft.ids[j] for j in lacking], [plans[j] for j in lacking])
-            final = self._generate([sources[j] for j in lacking], [plans[j] for j in lacking], anchors=anchors)
+            final = self._generate(
+                [sources[j] for j in lacking], [plans[j] for j in lacking], anchors=anchors,
+                drafts=[draft.ids[j] for j in lacking],
+            )
             for k, j in enumerate(lacking):
                 texts[j], fallbacks[j] = final.texts[k], final.fallbacks[k]
         return [
@@ -298,23 +306,46 @@ class MarianEngine:
             for src, text, ts, plan, used in zip(sources, texts, terms, plans, fallbacks)
         ]
 
-    def _anchors(self, sources: list[str], drafts: list[list[int]], plans: list[SegmentPlan]) -> list[dict[int, Anchor]]:
-        """Per source: where each term its draft lacks belongs, read off the draft with the model's scores."""
+    def _anchors(self, sources: list[str], drafts: list[list[int]], plans: list[SegmentPlan]) -> list[dict[int, list[Anchor]]]:
+        """Per source: where each term its draft lacks belongs, read off the draft: the model's own
+        rendering of the term where the draft has one, else the place the model's scores choose."""
         batch = self._encode(sources)
         start = self.model.config.decoder_start_token_id
+        lacking = []
+        for draft, plan in zip(drafts, plans):
+            text = self.tokenizer.decode(draft, skip_special_tokens=True)
+            # One entry per missing occurrence: a term the source has twice may need two places.
+            lacking.append([i for i, s in enumerate(plan.spellings) for _ in missing_terms(text, [s.term] * plan.counts[i])])
+        renderings = self._renderings([plan.spellings[i].term for plan, ids in zip(plans, lacking) for i in ids])
         with torch.inference_mode():
             encoded = self.model.get_encoder()(**batch).last_hidden_state
             anchors = []
             for k, (draft, plan) in enumerate(zip(drafts, plans)):
-                text = self.tokenizer.decode(draft, skip_special_tokens=True)
-                lacking = [i for i, s in enumerate(plan.spellings) if s.term in missing_terms(text, [s.term])]
                 anchors.append(
                     draft_anchors(
                         self.model, self.vocab, encoded[k : k + 1], batch["attention_mask"][k : k + 1],
-                        draft, plan, lacking, start,
+                        draft, plan, lacking[k], start,
+                        renderings={i: renderings[plan.spellings[i].term] for i in lacking[k]},
+                        tokenizer=self.tokenizer,
                     )
                 )
         return anchors
+
+    def _renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
+        """Per term: its forbidden renderings, then the model's n-best translations of its Chinese alone (cached)."""
+        new = [t for t in dict.fromkeys(terms) if t not in self._rendered]
+        if new:
+            count = max(RENDERINGS, 1)
+            batch = self._encode([t.source for t in new])
+            with torch.inference_mode():
+                output = self.model.generate(
+                    **batch, num_beams=count, num_return_sequences=count, max_new_tokens=RENDERING_TOKENS
+                )
+            texts = self.tokenizer.batch_decode(output, skip_special_tokens=True)
+            for n, term in enumerate(new):
+                own = [t for t in texts[n * count : (n + 1) * count] if t.strip()]
+                self._rendered[term] = list(dict.fromkeys([*term.forbidden, *own]))
+        return {t: self._rendered[t] for t in terms}
 
     def _encode(self, sources: list[str]) -> Any:
         return self.tokenizer(
@@ -325,20 +356,26 @@ class MarianEngine:
         self,
         sources: list[str],
         plans: list[SegmentPlan],
-        anchors: list[dict[int, Anchor]] | None = None,
+        anchors: list[dict[int, list[Anchor]]] | None = None,
         place_terms: bool = True,
+        drafts: list[list[int]] | None = None,
     ) -> _Decoded:
         """Decode a batch under the plans: the English, its ids, whether a last resort shaped each, the length limit."""
         full = [len(ids) for ids in self.tokenizer(sources)["input_ids"]]
         batch = self._encode(sources)
         max_new = self.options.max_new_tokens or self._derived_max_new_tokens(full, plans)
+        if drafts and not self.options.max_new_tokens:
+            # The second pass rewrites its draft with the terms in: room for the whole draft, and the terms on top.
+            longest = max(len(d) + plan.initial_need + 2 for d, plan in zip(drafts, plans))
+            max_new = min(max(max_new, longest), self._target_limit)
         beams = self.options.num_beams
         processors = LogitsProcessorList()
         processor = None
         if any(plans):
             # One token is kept back from the plan: the model's forced </s> takes the last position.
             processor = TermConstraintProcessor(
-                plans, self.vocab, num_beams=beams, budget=max_new - 1, anchors=anchors, place_terms=place_terms
+                plans, self.vocab, num_beams=beams, budget=max_new - 1, anchors=anchors, place_terms=place_terms,
+                drafts=drafts,
             )
             processors.append(processor)
         with torch.inference_mode():
