@@ -107,7 +107,7 @@ def located(placement_model: Path):
     from transformers import MarianTokenizer
 
     from leshan_pub.engines.constraints import TargetVocab
-    from leshan_pub.engines.placement import locate_rendering
+    from leshan_pub.engines.renderings import locate_rendering
 
     tokenizer = MarianTokenizer.from_pretrained(placement_model)
     vocab = TargetVocab(tokenizer)

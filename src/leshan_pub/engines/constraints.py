@@ -23,7 +23,8 @@ _OPENERS = ("(", '"')
 _FORCED_FLOOR = -1e4
 
 
-def _capitalised(text: str) -> str:
+def capitalised(text: str) -> str:
+    """text with its first letter in upper case, the rest as it is."""
     return text[:1].upper() + text[1:]
 
 
@@ -111,7 +112,7 @@ def spell_term(vocab: TargetVocab, term: Term) -> TermSpelling | None:
     """How term can be written in target tokens; None when no accepted form can be spelled."""
     free: dict[tuple[int, ...], bool] = {}
     for text in term.accepted:
-        for form in dict.fromkeys((text, _capitalised(text))):
+        for form in dict.fromkeys((text, capitalised(text))):
             ids = vocab.encode(form)
             if not vocab.spellable(ids):
                 continue
@@ -123,14 +124,14 @@ def spell_term(vocab: TargetVocab, term: Term) -> TermSpelling | None:
         return None
     primary = vocab.encode(term.target)
     primary = primary if vocab.spellable(primary) else word_start[0]
-    capitalised = vocab.encode(_capitalised(term.target))
-    forbidden = {vocab.encode(f) for text in term.forbidden for f in (text, _capitalised(text))}
+    upper = vocab.encode(capitalised(term.target))
+    forbidden = {vocab.encode(f) for text in term.forbidden for f in (text, capitalised(text))}
     return TermSpelling(
         term=term,
         spellings=tuple(free),
         free_start=tuple(free.values()),
         primary=primary,
-        capitalised=capitalised if vocab.spellable(capitalised) else primary,
+        capitalised=upper if vocab.spellable(upper) else primary,
         forbidden=tuple(f for f in forbidden if vocab.spellable(f)),
         glued=next((ids for ids, is_free in free.items() if not is_free), ()),
     )

@@ -1,0 +1,128 @@
+"""Where the model's own rendering of a term stands in its draft, found by the words of the rendering.
+
+The model is asked how it renders a term's Chinese alone (engines/marian.py); the glossary lists the
+renderings it forbids. Either, found in the draft as whole words, is where the model translated the
+term, and so where the term goes. Matching is by words, lower-cased, the last word singular or
+plural, so 'lithium cell' finds 'lithium cells' and says the draft's rendering was plural.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..terms import Term
+from .constraints import TargetVocab
+
+MAX_RENDERING_WORDS = 8  # a longer 'rendering' of a term translated alone is a sentence, not a rendering
+# Words that never locate a rendering by themselves: a match must hold one word besides these.
+_FUNCTION_WORDS = frozenset(
+    "a an the of and or in on at to for by with from as is are was were be 's ' s , . ; : - ( ) \" “ ” ‘ ’".split()
+)
+_ARTICLES = (["the"], ["a"], ["an"])
+
+# A word of a token sequence: (first token, end token, lower-cased text).
+_Word = tuple[int, int, str]
+
+
+def _words(pieces: Sequence[str], vocab: TargetVocab, ids: Sequence[int]) -> list[_Word]:
+    """(first token, end token, lower-cased text) of each word of ids: a word-start piece and the pieces glued to it."""
+    words: list[_Word] = []
+    for j, (token, piece) in enumerate(zip(ids, pieces)):
+        text = piece.replace("\u2581", "").lower()
+        # A piece after punctuation begins a word of its own: '(lithium' is '(' and 'lithium'.
+        after_punctuation = not vocab.ends_in_word(ids[j - 1]) and not vocab.is_word_marker(ids[j - 1]) if j else False
+        if j == 0 or vocab.starts_word(token) or not words or after_punctuation:
+            words.append((j, j + 1, text))
+        else:
+            first, _, before = words[-1]
+            words[-1] = (first, j + 1, before + text)
+    return [w for w in words if w[2]] if words else []
+
+
+def _is_content_word(word: str) -> bool:
+    """A word that can locate a rendering: two or more letters or digits, at least one Latin, not a function word."""
+    return word not in _FUNCTION_WORDS and sum(c.isascii() and c.isalnum() for c in word) >= 2
+
+
+def _same_word(draft_word: str, rendering_word: str, last: bool) -> tuple[bool, bool]:
+    """(matches, plural): the words are equal, or, for the last word, the draft's is its plural."""
+    if draft_word == rendering_word:
+        return True, False
+    if last and draft_word.isalpha() and rendering_word.isalpha():
+        for plural in (rendering_word + "s", rendering_word + "es", rendering_word[:-1] + "ies"):
+            if draft_word == plural:
+                return True, True
+        for plural in (draft_word + "s", draft_word + "es", draft_word[:-1] + "ies"):
+            if rendering_word == plural:
+                return True, False  # the rendering alone was plural; the draft's is singular
+    return False, False
+
+
+def _find_run(
+    draft_words: Sequence[_Word], run: Sequence[str], taken: Sequence[tuple[int, int]], length: int
+) -> tuple[int, int, bool] | None:
+    """(first token, end token, plural) of the first place the words of run stand in draft_words, outside
+    the spans taken and before the draft's last token (its </s>); None when nowhere."""
+    for k in range(len(draft_words) - len(run) + 1):
+        plural = False
+        for n, word in enumerate(run):
+            same, plural = _same_word(draft_words[k + n][2], word, n == len(run) - 1)
+            if not same:
+                break
+        else:
+            first, end = draft_words[k][0], draft_words[k + len(run) - 1][1]
+            if end < length and not any(a < end and first < b for a, b in taken):
+                return first, end, plural
+    return None
+
+
+def locate_rendering(
+    tokenizer: Any,
+    vocab: TargetVocab,
+    draft: Sequence[int],
+    renderings: Sequence[str],
+    taken: Sequence[tuple[int, int]],
+    max_words: int = MAX_RENDERING_WORDS,
+) -> tuple[int, int, bool] | None:
+    """(first token, end token, plural) of the longest run of a rendering's words found in draft, or None.
+
+    A run must hold at least half the rendering's words and one word that is not a function word;
+    renderings earlier in the list win ties, and the first one found whole ends the search. A
+    rendering of more than max_words words is a sentence the model made up, not a rendering. Spans
+    in taken are not used again.
+    """
+    found_whole = False
+    draft_words = _words(tokenizer.convert_ids_to_tokens(list(draft)), vocab, draft)
+    best: tuple[int, int, int, bool] | None = None  # (-words matched, first, end, plural)
+    for rendering in renderings:
+        if found_whole:
+            break  # an earlier (more likely) rendering was found whole
+        ids = vocab.encode(rendering.strip().rstrip(".;,"))
+        words = [w for _, _, w in _words(tokenizer.convert_ids_to_tokens(list(ids)), vocab, ids)]
+        if words[:1] in _ARTICLES:
+            words = words[1:]
+        if not words or len(words) > max_words:
+            continue
+        whole = len(words)
+        for length in range(len(words), max(1, (len(words) + 1) // 2) - 1, -1):
+            if best is not None and -best[0] >= length:
+                break
+            for offset in range(len(words) - length + 1):
+                run = words[offset : offset + length]
+                if not any(_is_content_word(w) for w in run):
+                    continue
+                found = _find_run(draft_words, run, taken, len(draft))
+                if found is not None and (best is None or length > -best[0]):
+                    best = (-length, *found)
+                    found_whole = length == whole
+    return None if best is None else best[1:]
+
+
+def plural_form(term: Term) -> str | None:
+    """The term's accepted plural, when the glossary lists one."""
+    target = term.target.lower()
+    plurals = {target + "s", target + "es", target[:-1] + "ies"}
+    return next((form for form in term.accepted if form.lower() in plurals), None)
+
+
