@@ -24,6 +24,7 @@ from .constraints import Anchor, SegmentPlan, TargetVocab, capitalised
 from .renderings import locate_rendering, plural_form
 
 MAX_REPLACED_WORDS = 4  # the longest rendering a term may displace, when the model's scores choose it
+SCORED_AFTER = 4  # tokens after a placed term scored in its own context; the rest score as in the draft
 CONTEXT = 2  # draft tokens before the term that tell the second pass it has come to the place
 
 
@@ -102,7 +103,7 @@ def draft_anchors(
         candidates = [c for c in candidates if len(c[2]) <= model.config.max_position_embeddings]
         if not candidates:
             continue
-        scores = _kept_log_probs(model, encoder_out, source_mask, candidates, start_token)
+        scores = _kept_log_probs(model, encoder_out, source_mask, candidates, start_token, draft)
         a, b = candidates[int(scores.argmax())][:2]
         taken.append((a, b))
         anchors.setdefault(i, []).append(
@@ -120,33 +121,65 @@ def _kept_log_probs(
     source_mask: torch.Tensor,
     candidates: list[_Candidate],
     start_token: int,
+    draft: Sequence[int],
 ) -> torch.Tensor:
-    """Per candidate: the summed log-probability of its kept tokens, teacher-forced after the start token."""
-    count, length = len(candidates), max(len(c[2]) for c in candidates)
+    """Per candidate: the summed log-probability of its kept tokens, teacher-forced after the start token.
+
+    Before the term a candidate is the draft, so those tokens score as in the draft (one pass for all).
+    The SCORED_AFTER tokens after the term are scored in the candidate's own context: that is where
+    the model minds what was replaced. Further on, tokens score as they do in the draft. So each
+    candidate costs a pass only up to a few tokens past its term, and the vocabulary projection
+    (most of a pass at 65,001 pieces) only at those few tokens.
+    """
     device = encoder_out.device
-    labels = torch.full((count, length), start_token, dtype=torch.long, device=device)
-    weights = torch.zeros(count, length, device=device)
-    held = torch.full((count, length), -1, dtype=torch.long, device=device)
-    for n, (_, _, ids, keep, (position, token)) in enumerate(candidates):
-        labels[n, : len(ids)] = torch.tensor(ids, device=device)
-        weights[n, : len(ids)] = torch.tensor(keep, dtype=torch.float, device=device)
-        if 0 <= position < len(ids):
-            held[n, position] = token
-    inputs = torch.cat([torch.full((count, 1), start_token, dtype=torch.long, device=device), labels[:, :-1]], dim=1)
-    total = torch.zeros(count, device=device)
-    for chunk in range(0, count, 64):  # bounded memory for long drafts
-        part = slice(chunk, chunk + 64)
-        rows = inputs[part].shape[0]
-        output = model(
-            encoder_outputs=(encoder_out.expand(rows, -1, -1),),
-            attention_mask=source_mask.expand(rows, -1),
-            decoder_input_ids=inputs[part],
-        )
-        all_log_probs = output.logits.log_softmax(-1)
-        log_probs = all_log_probs.gather(-1, labels[part].unsqueeze(-1)).squeeze(-1)
+    in_draft = _draft_log_probs(model, encoder_out, source_mask, draft, start_token)
+    before = torch.cat([torch.zeros(1, device=device), in_draft.cumsum(0)])  # before[j]: sum over draft[:j]
+    total = torch.zeros(len(candidates), device=device)
+    for chunk in range(0, len(candidates), 64):  # bounded memory for long drafts
+        part = candidates[chunk : chunk + 64]
+        ends = [min(len(ids), a + len(ids) - len(draft) + (b - a) + SCORED_AFTER) for a, b, ids, _, _ in part]
+        # Each candidate's term ends at t = a + (len(ids) - len(draft) + (b - a)); scored: [t, end).
+        length = max(ends)
+        labels = torch.full((len(part), length), start_token, dtype=torch.long, device=device)
+        for n, (_, _, ids, _, _) in enumerate(part):
+            labels[n, : ends[n]] = torch.tensor(ids[: ends[n]], device=device)
+        inputs = torch.cat([torch.full((len(part), 1), start_token, dtype=torch.long, device=device), labels[:, :-1]], 1)
+        hidden = model.model(
+            encoder_outputs=(encoder_out.expand(len(part), -1, -1),),
+            attention_mask=source_mask.expand(len(part), -1),
+            decoder_input_ids=inputs,
+        ).last_hidden_state
+        rows, positions, wanted, held = [], [], [], []
+        for n, (a, b, ids, _, (position, token)) in enumerate(part):
+            term_end = a + len(ids) - len(draft) + (b - a)
+            for p in range(term_end, ends[n]):
+                rows.append(n)
+                positions.append(p)
+                wanted.append(ids[p])
+                held.append(token if p == position else -1)
+            scored = ends[n] - term_end
+            total[chunk + n] = before[a] + in_draft[b + scored :].sum()
+        if not rows:
+            continue
+        index = torch.tensor(rows, device=device)
+        logits = model.lm_head(hidden[index, torch.tensor(positions, device=device)]) + model.final_logits_bias
+        log_probs = logits.log_softmax(-1)
+        picked = log_probs.gather(-1, torch.tensor(wanted, device=device).unsqueeze(-1)).squeeze(-1)
         # Where a token is held back, the others share its probability: renormalise without it.
-        withheld = all_log_probs.gather(-1, held[part].clamp(min=0).unsqueeze(-1)).squeeze(-1)
+        held_ids = torch.tensor(held, device=device)
+        withheld = log_probs.gather(-1, held_ids.clamp(min=0).unsqueeze(-1)).squeeze(-1)
         renormalise = -torch.log1p(-withheld.exp().clamp(max=1 - 1e-6))
-        log_probs = log_probs + torch.where(held[part] >= 0, renormalise, torch.zeros_like(renormalise))
-        total[part] = (log_probs * weights[part]).sum(-1)
+        picked = picked + torch.where(held_ids >= 0, renormalise, torch.zeros_like(renormalise))
+        total[chunk : chunk + len(part)] += torch.zeros(len(part), device=device).index_add_(0, index, picked)
     return total
+
+
+def _draft_log_probs(
+    model: Any, encoder_out: torch.Tensor, source_mask: torch.Tensor, draft: Sequence[int], start_token: int
+) -> torch.Tensor:
+    """[len(draft)]: the log-probability of each draft token given the tokens before it."""
+    device = encoder_out.device
+    labels = torch.tensor([list(draft)], device=device)
+    inputs = torch.cat([torch.full((1, 1), start_token, dtype=torch.long, device=device), labels[:, :-1]], 1)
+    logits = model(encoder_outputs=(encoder_out,), attention_mask=source_mask, decoder_input_ids=inputs).logits
+    return logits.log_softmax(-1).gather(-1, labels.unsqueeze(-1)).squeeze(-1)[0]
