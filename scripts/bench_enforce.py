@@ -33,10 +33,18 @@ OPUS_VOCAB = 65001
 FILLER = "这是当地经济发展的重要方向，也是全市今后一个时期工作的重点和难点。"
 
 
+SHORT_TERM_WORDS = 3  # the benchmarks' terms: three of them fit the fixed output length with any tokenizer
+
+
 def segments(glossary_path: Path, count: int) -> tuple[list[str], list[list[Term]]]:
-    """count Chinese sources, each holding three glossary terms, and their terms."""
+    """count Chinese sources, each holding three short glossary terms, and their terms.
+
+    Only terms of at most SHORT_TERM_WORDS English words: three official names of ten words each
+    cannot fit a fixed 40-token output, and a benchmark that counts them missing measures the limit,
+    not the engine.
+    """
     glossary = load_glossary(glossary_path)
-    terms = glossary.terms
+    terms = [t for t in glossary.terms if len(t.target.split()) <= SHORT_TERM_WORDS]
     sources: list[str] = []
     for i in range(count):
         a, b, c = (terms[(3 * i + k) % len(terms)] for k in range(3))
