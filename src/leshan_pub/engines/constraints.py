@@ -431,10 +431,13 @@ class _ScoreEdits:
 class TermConstraintProcessor(LogitsProcessor):
     """Writes every hypothesis' glossary terms where the model translates them (batch x beams rows).
 
-    Each segment may come with Anchors read off the model's own draft (engines/placement.py): when a
-    row reaches a term's anchor and the model is about to write its own rendering, the term is
-    written there instead, at no cost to the row's score, and the token the model wanted is held
-    back for a few steps so it does not write its rendering as well. A term the model begins
+    Each segment may come with the model's own draft and Anchors read off it (engines/placement.py).
+    A row that has kept to the draft reaches an anchor at its draft position (a row that left the
+    draft, when it ends with the anchor's context and the model is about to write its rendering):
+    the term is written there instead, in the anchor's form, at no cost to the row's score, and the
+    token the model wanted is held back for a few steps so it does not write its rendering as well.
+    After the term the row is steered back onto the draft (resume_bonus on the draft's next token),
+    and a row that writes it stays on the draft for the next anchor. A term the model begins
     by itself is continued. A finished term may not be glued into a longer word, except into an
     accepted variant. Forbidden renderings are banned. As last resorts, end-of-sentence is banned while
     a term is unmet (the term is written when the model wants to stop), and once the token budget
