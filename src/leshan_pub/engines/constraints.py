@@ -341,7 +341,6 @@ class Anchor:
     before: tuple[int, ...]
     displaced: tuple[int, ...]
     after: int
-    rest: tuple[int, ...] = ()  # the draft from `after` on: what the model said after its rendering
     spelling: tuple[int, ...] = ()  # the form to write here (the plural, where the draft's rendering was); () for the usual
     at: int = -1  # where the displaced rendering begins in the draft; -1 when unknown
 
@@ -367,8 +366,7 @@ class _RowPlacement:
     forcing: int = -1  # term being written where the model reads its source, -1 when none
     displaced: int = -1  # the token the model wanted where the term went in: its own rendering begins so
     hold: int = 0  # steps the displaced token stays banned after the term is written
-    rest: tuple[int, ...] = ()  # the draft after the displaced rendering, which the row is resuming
-    resumed: int = -1  # draft tokens of rest the row has written since the term; -1 when not resuming
+    resuming: bool = False  # a term replaced the model's rendering, and the row is steered back onto the draft
     spelling: tuple[int, ...] = ()  # the anchor's form of the term being written; () when the plan chooses
     written: int = 0  # tokens of spelling written so far
     position: int = 0  # the draft token this row is at, when it has kept to the draft; -1 once it left it
@@ -376,7 +374,7 @@ class _RowPlacement:
 
     def copy(self) -> _RowPlacement:
         return _RowPlacement(
-            self.forcing, self.displaced, self.hold, self.rest, self.resumed, self.spelling, self.written,
+            self.forcing, self.displaced, self.hold, self.resuming, self.spelling, self.written,
             self.position, self.resume_at,
         )
 
@@ -589,7 +587,7 @@ class TermConstraintProcessor(LogitsProcessor):
                 return
             placement.forcing, placement.hold = -1, self.hold_steps
             placement.position = placement.resume_at  # the draft goes on after the rendering the term replaced
-            placement.resumed = 0 if placement.position >= 0 else -1
+            placement.resuming = placement.position >= 0
         if steering.must_lengthen:
             edits.forced[row] = sorted(steering.may_lengthen)
             return
@@ -605,7 +603,7 @@ class TermConstraintProcessor(LogitsProcessor):
                 edits.ban_tokens.append(placement.displaced)
         if steering.unmet and self._place(plan, state, steering, row, step, top, recent, edits):
             return
-        if placement.resumed >= 0 and 0 <= placement.position < len(draft):
+        if placement.resuming and 0 <= placement.position < len(draft):
             # After a term written in place of the model's rendering, the model's own draft goes on:
             # a model that never saw the term in this sentence would otherwise lose its way after it.
             edits.bias_rows.append(row)
@@ -643,7 +641,7 @@ class TermConstraintProcessor(LogitsProcessor):
         placement = self._rows[row]
         draft = self.drafts[item]
         # A row resuming the draft is about to write the draft's next token, whatever the model's top.
-        on_draft = placement.resumed >= 0 and 0 <= placement.position < len(draft)
+        on_draft = placement.resuming and 0 <= placement.position < len(draft)
         wanted = draft[placement.position] if on_draft else top
         inside_word = step > 0 and not self.vocab.starts_word(wanted) and self.vocab.ends_in_word(recent[-1])
         if any(plan.partials(state, i) for i in steering.unmet) or inside_word:
@@ -675,8 +673,7 @@ class TermConstraintProcessor(LogitsProcessor):
         placement.forcing = chosen
         placement.displaced = displaced if displaced != seq[0] else -1
         placement.spelling, placement.written = (seq, 1) if at_anchor and anchor.spelling else ((), 0)
-        placement.rest = anchor.rest if anchor is not None else ()
-        placement.resumed = -1
+        placement.resuming = False
         placement.resume_at = anchor.at + len(anchor.displaced) if anchor is not None and anchor.at >= 0 else -1
         return True
 

@@ -335,7 +335,7 @@ class MarianEngine:
         """Per term: its forbidden renderings, then the model's n-best translations of its Chinese alone (cached)."""
         new = [t for t in dict.fromkeys(terms) if t not in self._rendered]
         if new:
-            count = max(RENDERINGS, 1)
+            count = RENDERINGS
             batch = self._encode([t.source for t in new])
             with torch.inference_mode():
                 output = self.model.generate(

@@ -91,10 +91,7 @@ def draft_anchors(
         if not vocab.spellable(ids) or not vocab.starts_word(draft[a]):
             ids = ()  # the usual form; after an opening bracket, the processor's glued one
         taken.append((a, b))
-        anchors.setdefault(i, []).append(Anchor(
-            before=tuple(draft[max(0, a - CONTEXT) : a]), displaced=tuple(draft[a:b]), after=draft[b],
-            rest=tuple(draft[b:]), spelling=ids, at=a,
-        ))
+        anchors.setdefault(i, []).append(_anchor(draft, a, b, ids))
     for i in unplaced:
         spelling = plan.spellings[i]
         candidates = _candidates(vocab, draft, lambda a: spelling.capitalised if a == 0 else spelling.primary)
@@ -106,13 +103,16 @@ def draft_anchors(
         scores = _kept_log_probs(model, encoder_out, source_mask, candidates, start_token, draft)
         a, b = candidates[int(scores.argmax())][:2]
         taken.append((a, b))
-        anchors.setdefault(i, []).append(
-            Anchor(
-                before=tuple(draft[max(0, a - CONTEXT) : a]), displaced=tuple(draft[a:b]), after=draft[b],
-                rest=tuple(draft[b:]), at=a,
-            )
-        )
+        anchors.setdefault(i, []).append(_anchor(draft, a, b))
     return anchors
+
+
+def _anchor(draft: Sequence[int], a: int, b: int, spelling: tuple[int, ...] = ()) -> Anchor:
+    """The Anchor for a term in place of draft[a:b]."""
+    return Anchor(
+        before=tuple(draft[max(0, a - CONTEXT) : a]), displaced=tuple(draft[a:b]), after=draft[b],
+        spelling=spelling, at=a,
+    )
 
 
 def _kept_log_probs(
