@@ -226,6 +226,7 @@ SUGGESTED = {
     "--precision": ["build", "translate"],
     "--compile": ["build", "translate"],
     "--term-repair": ["build", "translate"],
+    "--placement": ["build", "translate"],
 }
 
 

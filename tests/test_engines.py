@@ -352,10 +352,12 @@ HARD = [  # (source, terms): repeats, a term at the start, several per segment, 
 ]
 
 
-@pytest.mark.parametrize("repair", ["continue", "splice"])
+@pytest.mark.parametrize(("repair", "placement"), [("continue", "owed"), ("splice", "owed"), ("splice", "attention")])
 @pytest.mark.parametrize("beams", [1, 4])
-def test_ctranslate2_term_success_is_one_on_hard_cases(tiny_marian_dir, in_ct2_cache, repair, beams):
-    engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir, term_repair=repair, num_beams=beams))
+def test_ctranslate2_term_success_is_one_on_hard_cases(tiny_marian_dir, in_ct2_cache, repair, placement, beams):
+    engine = load_engine(
+        "ctranslate2", ct2_options(tiny_marian_dir, term_repair=repair, placement=placement, num_beams=beams)
+    )
     translations = engine.translate([s for s, _ in HARD], [ts for _, ts in HARD])
     for translation, (_, terms) in zip(translations, HARD):
         assert translation.missing == []
@@ -374,7 +376,8 @@ def test_continue_decodes_again_after_the_placed_term(tiny_marian_dir, in_ct2_ca
             prefixes.extend(kwargs["target_prefix"])
         return real(source, **kwargs)
 
-    monkeypatch.setattr(engine, "translator", type("T", (), {"translate_batch": staticmethod(watched)})())
+    watching = {"translate_batch": staticmethod(watched), "score_batch": staticmethod(engine.translator.score_batch)}
+    monkeypatch.setattr(engine, "translator", type("T", (), watching)())
     [translation] = engine.translate(["夹江的年画和手工造纸闻名全国，吸引了很多游客前来参观。"], [[Term("夹江", "Jiajiang")]])
     assert engine.counts.redecoded == 1 and len(prefixes) == 1
     placed = engine.tokenizer.convert_tokens_to_string(prefixes[0])
@@ -411,6 +414,7 @@ def test_ctranslate2_on_cuda_it_cannot_use_falls_back_with_a_message(tiny_marian
     ({"precision": "bfloat17"}, "precision 'bfloat17' is not one ctranslate2 runs"),
     ({"precision": "float16"}, "precision 'float16' is not supported on this cpu"),
     ({"term_repair": "guess"}, "term_repair must be one of continue, splice"),
+    ({"placement": "guess"}, "placement must be one of attention, owed"),
     ({"device": "tpu"}, "unknown device 'tpu'"),
 ])
 def test_bad_ctranslate2_options_raise_engine_error(tiny_marian_dir, in_ct2_cache, changes, message):
@@ -456,9 +460,11 @@ def test_a_missed_term_replaces_the_words_aligned_to_its_chinese(tiny_marian_dir
             peak = 4 if aligned[word] == "first piece" and k == 0 else (7 if aligned[word] == "first piece" else aligned[word])
             rows.append([0.9 if s == peak else 0.1 / len(source) for s in range(len(source))])
         output += pieces
-    spliced, tail = engine._splice(source, output, rows, [Term("乐山", "Leshan")])
-    assert engine.tokenizer.convert_tokens_to_string(spliced) == english
-    assert "Leshan" in engine.tokenizer.convert_tokens_to_string(spliced[:tail])
+    leshan = Term("乐山", "Leshan")
+    engine._rendered[leshan] = []  # the random model's own rendering of 乐山 is left out: alignment places it
+    outputs = [output]
+    engine._repair([0], [source], outputs, [rows], [[leshan]], max_new=20)
+    assert engine.tokenizer.convert_tokens_to_string(outputs[0]) == english
 
 
 def test_a_term_no_engine_can_spell_is_noted_not_sent_to_the_fallback(tiny_marian_dir, in_ct2_cache):
@@ -468,3 +474,20 @@ def test_a_term_no_engine_can_spell_is_noted_not_sent_to_the_fallback(tiny_maria
     assert translation.missing == [naive] and "Leshan" in translation.text
     assert any("'ï'" in note for note in translation.notes)
     assert engine.counts.fallback == 0 and engine._fallback is None
+
+
+def test_the_pipeline_translates_with_ctranslate2_and_signs_its_settings(tmp_path, tiny_marian_dir, in_ct2_cache):
+    from leshan_pub.glossary import Glossary
+    from leshan_pub.pipeline import engine_loader, segment_source, translate_document
+
+    article = tmp_path / "t.zh.txt"
+    article.write_text("标题\n\n乐山的大佛很古老。\n", encoding="utf-8")
+    glossary = Glossary([Term("乐山", "Leshan")])
+    doc, _ = segment_source(article, glossary)
+    report = translate_document(doc, glossary, engine_loader("ctranslate2", ct2_options(tiny_marian_dir)))
+    segment = next(s for s in doc.segments if "乐山" in s.source)
+    assert report.translated == len(doc.segments) and "Leshan" in segment.target
+    assert segment.signature.engine == "ctranslate2"
+    assert dict(segment.signature.settings) == {
+        "beams": "2", "maxlen": "auto", "enf": "4", "repair": "splice", "placement": "owed", "compute": "int8"
+    }

@@ -1,9 +1,10 @@
 """Where enforced terms land, on a small MarianMT model trained to prefer a wrong rendering of every term.
 
 The model (tests/placement.py) is trained once per session, or reused from pytest's cache when its
-inputs have not changed. Every test here checks the English against what generate produced: the
-term's tokens in the generated ids, the English equal to the decoded ids, the length limit kept,
-and the logits processor really run.
+inputs have not changed. The enforcement tests check the English against what generate produced
+(helpers.GenerateSpy): each English is a row the model generated freely with only the terms'
+spellings put in, or a row generated under the constraint processor, and no call passed its length
+limit.
 """
 
 from __future__ import annotations
@@ -144,3 +145,41 @@ def test_a_span_already_taken_is_not_used_twice(located):
     assert first == ("battery pile", False)
     # The second occurrence, once the first is taken (tokens 0..4 cover 'key battery pile').
     assert located(draft, ["battery pile"], taken=((0, 5),)) == ("battery piles", True)
+
+
+# --- the fallback: the words that owe most to a term's Chinese ------------------------------------
+
+
+def test_the_words_that_owe_most_to_the_term_are_taken_whole():
+    from leshan_pub.engines.placement import owed_span
+
+    tokens = ["▁The", "▁mine", "▁sal", "t", "▁plant", "▁grew", "."]
+    owed = [0.1, 3.0, 2.5, 0.4, 0.2, 0.0, 0.0]
+    assert owed_span(tokens, owed, [], 4) == (1, 4)  # 'mine salt': both words owe more than the floor
+    assert owed_span(tokens, [0.1, 3.0, 0.3, 0.2, 0.2, 0.0, 0.0], [], 4) == (1, 2)  # 'salt' owes too little
+    assert owed_span(tokens, owed, [(1, 2)], 4) == (2, 4)  # 'mine' is another term's
+    assert owed_span(tokens, [0.5] * 7, [], 4) is None  # nothing owes a nat: the model left the term out
+
+
+def test_a_splice_puts_each_term_in_place_of_its_words_and_keeps_the_rest(placement_model):
+    from transformers import MarianTokenizer
+
+    from leshan_pub.engines.constraints import Anchor, SegmentPlan, TargetVocab, spell_term
+    from leshan_pub.engines.placement import splice
+    from leshan_pub.terms import Term
+
+    tokenizer = MarianTokenizer.from_pretrained(placement_model)
+    vocab = TargetVocab(tokenizer)
+    zigong, lantern = Term("自贡", "Zigong"), Term("彩灯", "lantern", target_variants=("lanterns",))
+    plan = SegmentPlan([spell_term(vocab, zigong), spell_term(vocab, lantern)])
+    draft = [*vocab.encode("Tzukung's coloured lamps are famous."), vocab.eos_id]
+    words = [tokenizer.convert_ids_to_tokens(t) for t in draft]
+    lamps = next(k for k, w in enumerate(words) if w == "▁co")
+    end = words.index("▁", lamps)  # where ' are' begins: this vocabulary writes it as '▁' + 'are'
+    anchors = {
+        0: [Anchor(before=(), displaced=tuple(draft[:1]), after=draft[1], at=0)],
+        1: [Anchor(before=(), displaced=tuple(draft[lamps:end]), after=draft[end], spelling=vocab.encode("lanterns"), at=lamps)],
+    }
+    ids, tail = splice(vocab, draft, plan, anchors)
+    assert tokenizer.decode(ids, skip_special_tokens=True) == "Zigong's lanterns are famous."
+    assert tokenizer.decode(ids[tail:], skip_special_tokens=True) == "are famous."

@@ -200,7 +200,9 @@ def test_translation_attributes_each_segment_and_retranslating_one_changes_only_
     translate_document(doc, glossary, load)
     changed = {s.id for s in doc.segments if s.signature != first[s.id]}
     assert changed == {again.id}
-    assert dict(again.signature.settings) == {"beams": "1", "maxlen": "40", "enf": dict(first[again.id].settings)["enf"]}
+    assert dict(again.signature.settings) == {
+        "beams": "1", "maxlen": "40", "enf": dict(first[again.id].settings)["enf"], "repair": "splice", "placement": "owed"
+    }
 
 
 def test_import_of_a_translators_edit_makes_only_that_segment_a_persons(tmp_path):

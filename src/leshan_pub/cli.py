@@ -299,7 +299,23 @@ RepairOpt = Annotated[
     TermRepair,
     typer.Option(
         "--term-repair",
-        help="ctranslate2: a missed term replaces the model's words for it (splice), and the rest is decoded again (continue).",
+        help="How a term the model's draft lacks goes in: in place of the model's own words for it (splice), "
+        "and the rest of the sentence decoded again after it (continue).",
+    ),
+]
+
+
+class Placement(StrEnum):
+    owed = "owed"
+    attention = "attention"
+
+
+PlacementOpt = Annotated[
+    Placement,
+    typer.Option(
+        "--placement",
+        help="Where a term whose rendering is not found in the draft goes: the words that owe most to its "
+        "Chinese (owed; one more read of the draft per term) or the words the attention aligns to it (attention; cheaper).",
     ),
 ]
 
@@ -312,6 +328,7 @@ class SpeedSettings:
     precision: str = "auto"
     compile: bool = False
     term_repair: str = "splice"
+    placement: str = "owed"
 
 
 def _engine_options(settings: Settings, speed: SpeedSettings | None = None):  # noqa: ANN202
@@ -383,6 +400,7 @@ def build(
     precision: PrecisionOpt = "auto",
     compile_steps: CompileOpt = False,
     term_repair: RepairOpt = TermRepair.splice,
+    placement: PlacementOpt = Placement.owed,
 ) -> None:
     """Segment, translate and publish an article (the segment file beside it keeps review work)."""
     from .pipeline import build as run_build, engine_loader
@@ -391,7 +409,7 @@ def build(
     terms = _glossary(ctx, settings)
     if final:
         terms.require_for_final()
-    speed = SpeedSettings(batch_tokens, precision, compile_steps, term_repair.value)
+    speed = SpeedSettings(batch_tokens, precision, compile_steps, term_repair.value, placement.value)
     load = engine_loader(settings.engine, _engine_options(settings, speed))
     options = _publish_options(final, settings)
     memory_settings = _memory(memory, terms.glossary, fuzzy_threshold, settings)
@@ -456,6 +474,7 @@ def translate(
     precision: PrecisionOpt = "auto",
     compile_steps: CompileOpt = False,
     term_repair: RepairOpt = TermRepair.splice,
+    placement: PlacementOpt = Placement.owed,
 ) -> None:
     """Machine-translate the segments that need it (memory matches first); reviewed and approved ones are kept.
 
@@ -465,7 +484,7 @@ def translate(
 
     settings = _settings(ctx, path)
     terms = _glossary(ctx, settings)
-    speed = SpeedSettings(batch_tokens, precision, compile_steps, term_repair.value)
+    speed = SpeedSettings(batch_tokens, precision, compile_steps, term_repair.value, placement.value)
     load = engine_loader(settings.engine, _engine_options(settings, speed))
     memory_settings = _memory(memory, terms.glossary, fuzzy_threshold, settings)
     _, report = translate_file(

@@ -30,10 +30,28 @@ class EngineOptions:
     # float16|int8_float16 (auto -> int8 on the CPU, float16 on CUDA).
     precision: str = "auto"
     compile: bool = False  # transformers on CUDA: static KV cache and torch.compile'd decoding steps
-    # ctranslate2: how a segment that misses a term is mended: "splice" puts the term in place of
-    # the model's words aligned to its Chinese; "continue" also re-decodes the rest of the sentence
-    # after the term (target_prefix), which costs about one more decode of every mended segment.
+    # How a draft that misses a term is mended: "splice" puts the term in place of the model's own
+    # rendering of it (or the words aligned to its Chinese); "continue" also decodes again after
+    # the term, which costs about one more decode of every mended segment.
     term_repair: str = "splice"
+    # Where a term goes whose rendering (the model's own, for the term alone) is not in the draft:
+    # "owed": the words whose logits fall most without the term's Chinese (one more teacher-forced
+    # read of the draft per such term); "attention": the words the cross-attention aligns to it.
+    placement: str = "owed"
+
+
+REPAIRS = ("continue", "splice")
+PLACEMENTS = ("attention", "owed")
+
+
+@dataclass
+class RepairCounts:
+    """How many segments each step of enforcement handled (the benchmark prints these)."""
+
+    segments: int = 0
+    repaired: int = 0  # missed a term (or wrote a forbidden rendering) in the model's own decoding
+    redecoded: int = 0  # decoded again after the placed terms
+    fallback: int = 0  # still missed one after the repair, so constrained decoding wrote them
 
 
 @dataclass

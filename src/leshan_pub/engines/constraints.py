@@ -16,7 +16,9 @@ from ..terms import Term
 
 # The enforcement behaviour recorded in each segment's provenance signature (enf:N); bump it
 # whenever a change here can change the English a model writes under the same glossary.
-ENFORCEMENT_VERSION = "3"  # 2: draft-anchored placement, whole-word terms; 3: the model's own renderings located, the draft resumed
+# 2: draft-anchored placement, whole-word terms; 3: the model's own renderings located, the draft resumed;
+# 4: the term spliced into the draft in place of its rendering (or the words that owe most to its Chinese).
+ENFORCEMENT_VERSION = "4"
 # Openers after which SentencePiece spells the next word without its '▁' word-start marker.
 _OPENERS = ("(", '"')
 # A finite floor for forced tokens, so that a row never ends up with no finite score at all.
@@ -453,7 +455,6 @@ class TermConstraintProcessor(LogitsProcessor):
         prompt_length: int = 1,
         anchors: Sequence[dict[int, list[Anchor]]] | None = None,
         drafts: Sequence[Sequence[int]] | None = None,
-        place_terms: bool = True,
         hold_steps: int = 3,
         continue_bonus: float = 8.0,
         resume_bonus: float = 20.0,
@@ -466,7 +467,6 @@ class TermConstraintProcessor(LogitsProcessor):
         self.anchors = list(anchors) if anchors is not None else [{} for _ in self.plans]
         # The model's own drafts the anchors were read off (ids without the start token); () when none.
         self.drafts = [tuple(d) for d in drafts] if drafts is not None else [() for _ in self.plans]
-        self.place_terms = place_terms  # False: only word edges (the model's own draft)
         self.hold_steps = hold_steps
         self.continue_bonus = continue_bonus
         self.resume_bonus = resume_bonus
@@ -557,13 +557,6 @@ class TermConstraintProcessor(LogitsProcessor):
         steering = self._steering(item, state)
         placement = self._rows[row]
         after_punctuation = step >= 1 and not self.vocab.ends_in_word(recent[-1])
-        if not self.place_terms:
-            # The draft: the model's own English, forbidden renderings included, so that the second
-            # pass can see where the model renders each term and put the term there.
-            if steering.ended and not steering.must_lengthen:
-                edits.glue_rows.append(row)
-                edits.glue_allowed.extend((row, t) for t in steering.may_lengthen)
-            return
         draft = self.drafts[item]
         if step > 0 and placement.forcing < 0 and placement.position >= 0:
             # The token written last step kept this row on the draft, or took it off.

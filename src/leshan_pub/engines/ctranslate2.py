@@ -4,20 +4,20 @@ CTranslate2 has no logits processor, so glossary terms are enforced by a hybrid:
 
 1. decode a batch with CTranslate2, asking for the cross-attention of the best hypothesis;
 2. verify every segment with the tool's own verification (enforce.missing_terms);
-3. for a segment that misses terms, find where the model translated each term's Chinese (the
-   target positions whose attention peaks inside the term's source pieces) and put the term's
-   tokens there in place of the model's own words (term_repair="splice", the default); with
-   term_repair="continue" CTranslate2 then decodes again after the last placed term, with the
-   text up to it as target_prefix, so the rest of the sentence follows the term. CTranslate2
-   forces a prefix step by step under beam search, so that costs about one more full decode of
-   each mended segment (scripts/bench_speed.py measures both);
-4. verify again; whatever still misses (a rare case: a prefix longer than the length limit)
-   goes to the transformers engine's constrained decoding, loaded only then.
+3. for a segment that misses terms, find the model's own rendering of each in its output (its
+   n-best translations of the term's Chinese alone, and the glossary's forbidden renderings:
+   engines/placement.py), or else the words whose attention peaks inside the term's source
+   pieces, and put the term's tokens there in place of the model's own words
+   (term_repair="splice", the default); with term_repair="continue" CTranslate2 then decodes
+   again after the last placed term, with the text up to it as target_prefix, so the rest of the
+   sentence follows the term. CTranslate2 forces a prefix step by step under beam search, so that
+   costs about one more full decode of each mended segment (scripts/bench_speed.py measures both);
+4. verify again; whatever still misses (a prefix longer than the length limit, a forbidden
+   rendering) goes to the transformers engine's constrained decoding, loaded only then.
 """
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import os
 import shutil
@@ -35,17 +35,14 @@ from tqdm import tqdm
 from ..cache import user_cache_root
 from ..enforce import missing_terms
 from ..errors import EngineError, ModelUnavailableError
-from ..terms import Term, nfkc_fold, source_key
-from . import Engine, EngineOptions, Translation
+from ..terms import Term
+from . import REPAIRS, Engine, EngineOptions, RepairCounts, Translation
+from .alignment import aligned_positions
 from .batching import token_batches
 
-_WORD_MARK = "\u2581"  # SentencePiece's word-start marker
 # --precision for this engine -> compute type, per device; the model is converted to that type once.
 _AUTO_COMPUTE = {"cpu": "int8", "cuda": "float16"}
 _COMPUTE_TYPES = ("int8", "int8_float32", "int8_float16", "int8_bfloat16", "float32", "float16", "bfloat16")
-_REPAIRS = ("continue", "splice")
-# The most pieces of the model's own words one term replaces: a rendering of a glossary term is a few words.
-_MAX_RUN = 8
 # Files of a model folder that say nothing about its weights or vocabulary (left out of its identity).
 _IGNORED = {".gitattributes", "README.md", ".cache"}
 
@@ -57,8 +54,8 @@ def _warn(message: str) -> None:
 def load_ctranslate2(options: EngineOptions) -> Engine:
     """The CTranslate2 engine for options, or the transformers engine with a warning when CTranslate2
     cannot use the GPU asked for (or the GPU torch sees)."""
-    if options.term_repair not in _REPAIRS:
-        raise EngineError(f"term_repair must be one of {', '.join(_REPAIRS)}, got '{options.term_repair}'")
+    if options.term_repair not in REPAIRS:
+        raise EngineError(f"term_repair must be one of {', '.join(REPAIRS)}, got '{options.term_repair}'")
     device, index = _device(options.device)
     if device == "cuda":
         try:
@@ -191,16 +188,6 @@ def _source_folder(model: str) -> str:
 # --- the engine -------------------------------------------------------------------------------------
 
 
-@dataclass
-class RepairCounts:
-    """How many segments each step of the hybrid handled (the benchmark prints these)."""
-
-    segments: int = 0
-    repaired: int = 0  # missed a term after CTranslate2's own decoding
-    redecoded: int = 0  # decoded again with the placed terms as target_prefix
-    fallback: int = 0  # still missed one, so the transformers engine decoded them
-
-
 class CTranslate2Engine:
     """A MarianMT model converted for CTranslate2 (int8 on the CPU), with glossary terms mended after decoding."""
 
@@ -241,12 +228,25 @@ class CTranslate2Engine:
         self._target_limit = positions - 1  # the decoder start takes a position too
         self._fallback: Engine | None = None
         self.counts = RepairCounts()
+        self._planned: dict[Term, Any] = {}  # each term's spellings (constraints.TermSpelling), made once
+        self._rendered: dict[Term, list[str]] = {}  # the model's own renderings of each term, asked once
 
     def check_terms(self, terms: Sequence[Term]) -> list[tuple[Term, str]]:
         """(term, reason) for each term the model's target vocabulary cannot spell; [] when all can."""
         from .constraints import unspellable_reason
 
         return [(t, unspellable_reason(self.vocab, t)) for t in dict.fromkeys(terms) if not self._spellings(t)]
+
+    def signature_settings(self) -> dict[str, str]:
+        """As the transformers engine's, with the compute type CTranslate2 decodes in."""
+        from .constraints import ENFORCEMENT_VERSION
+
+        limit = self.options.max_new_tokens
+        return {
+            "beams": str(self.options.num_beams), "maxlen": str(limit) if limit else "auto",
+            "enf": ENFORCEMENT_VERSION, "repair": self.options.term_repair, "placement": self.options.placement,
+            "compute": self.compute_type,
+        }
 
     def translate(self, sources: Sequence[str], terms: Sequence[Sequence[Term]]) -> list[Translation]:
         """One Translation per source, in order; terms[i] lists sources[i]'s terms, once per occurrence."""
@@ -330,15 +330,53 @@ class CTranslate2Engine:
         terms: list[list[Term]],
         max_new: int,
     ) -> None:
-        """Put each missing term where the model translated its Chinese; re-decode after it ("continue")."""
+        """Put each missing term in place of the model's own rendering of it, found in the output (or,
+        failing that, of the words aligned to its Chinese); re-decode after it ("continue")."""
+        from .placement import located_anchors, missing_occurrences, scored_end, splice, unlocated_anchors
+
+        eos = self.tokenizer.eos_token_id
+        drafts = {i: [*self.tokenizer.convert_tokens_to_ids(outputs[i]), eos] for i in failing}
+        plans = {i: self._plan(terms[i]) for i in failing}
+        lacking = {i: missing_occurrences(self.tokenizer, drafts[i], plans[i]) for i in failing}
+        renderings = self._renderings([plans[i].spellings[k].term for i in failing for k in lacking[i]])
+        located = {
+            i: located_anchors(
+                self.vocab, self.tokenizer, drafts[i], plans[i], lacking[i],
+                {k: renderings[plans[i].spellings[k].term] for k in lacking[i]},
+            )
+            for i in failing
+        }
+        unplaced = [i for i in failing if located[i][1]]
+        owed = self._owed([source_tokens[i] for i in unplaced], [outputs[i] for i in unplaced],
+                          [plans[i] for i in unplaced], [located[i][1] for i in unplaced]) \
+            if self.options.placement == "owed" else [None] * len(unplaced)
         redo: list[tuple[int, list[str]]] = []
         for i in failing:
-            missing = missing_terms(self._text(outputs[i]), terms[i])
-            spliced, tail_start = self._splice(source_tokens[i], outputs[i], attentions[i], missing)
-            outputs[i] = spliced
+            plan = plans[i]
+            anchors, rest = located[i]
+            if rest:
+                aligned = aligned_positions(attentions[i], len(source_tokens[i]) - 1)
+                taken = [(x.at, x.at + len(x.displaced)) for found in anchors.values() for x in found]
+
+                def end(k: int, a: int, limit: int, i: int = i) -> int:
+                    def score(candidates: list[Any]) -> list[float]:
+                        return self._kept_scores(source_tokens[i], candidates)
+
+                    return scored_end(self.vocab, drafts[i], plans[i], k, a, limit, score, self._target_limit)
+
+                more = unlocated_anchors(
+                    self.tokenizer, drafts[i], source_tokens[i], aligned, plan, rest, taken,
+                    owed[unplaced.index(i)], end,
+                )
+                for k, extra in more.items():
+                    anchors.setdefault(k, []).extend(extra)
+            ids, tail_start = splice(self.vocab, drafts[i], plan, anchors)
+            if len(ids) > (self.options.max_new_tokens or self._target_limit):
+                continue  # past a length limit the user set: left to the constrained fallback, which says why
+            outputs[i] = self.tokenizer.convert_ids_to_tokens(ids[:-1] if ids[-1:] == [eos] else ids)
             # Re-decoding pays only when the model's own words follow the last placed term.
-            if self.options.term_repair == "continue" and len(spliced) - tail_start > 1:
-                redo.append((i, spliced[: tail_start + 1]))  # + the next word's first piece: no glued word
+            if self.options.term_repair == "continue" and len(outputs[i]) - tail_start > 1:
+                redo.append((i, outputs[i][: tail_start + 1]))  # + the next word's first piece: no glued word
         if not redo:
             return
         limit = min(max(max_new, *(len(p) + 2 for _, p in redo)), self._target_limit)
@@ -351,36 +389,64 @@ class CTranslate2Engine:
         for i, result in zip(rows, results):
             outputs[i] = result.hypotheses[0]
 
-    def _splice(
-        self, source: list[str], output: list[str], attention: list[list[float]], missing: list[Term]
-    ) -> tuple[list[str], int]:
-        """output with each missing term in place of the words aligned to its Chinese; and where the
-        model's own words after the last placed term begin."""
-        spans = _term_spans(source, missing)
-        aligned = [_argmax(row[: len(source) - 1]) if row else -1 for row in attention]
-        places: list[tuple[int, int, list[str]]] = []
-        for term, span in zip(missing, spans):
-            start, end = _target_run(output, aligned, span)
-            places.append((start, end, self._term_tokens(term, at_start=start == 0)))
-        places.sort(key=lambda p: (p[0], p[1]))
-        spliced: list[str] = []
-        position = 0
-        for start, end, tokens in places:
-            start = max(start, position)
-            spliced += output[position:start] + tokens
-            position = max(end, start)
-        tail_start = len(spliced)
-        return spliced + output[position:], tail_start
+    def _owed(
+        self, sources: list[list[str]], outputs: list[list[str]], plans: list[Any], terms: list[list[int]]
+    ) -> list[dict[int, list[list[float]]]]:
+        """Per segment, per term index, per missing occurrence: what each output token owes to the
+        term's Chinese, its log-probability given the source less that given the source without the
+        term's pieces (one scoring call for the whole batch)."""
+        from .alignment import term_spans
 
-    def _term_tokens(self, term: Term, at_start: bool) -> list[str]:
-        spellings = self._spellings(term)
-        if not spellings:
-            return []
-        tokens = spellings[0]
-        if at_start:
-            capital = self.vocab.encode(term.target[:1].upper() + term.target[1:])
-            tokens = capital if self.vocab.spellable(capital) else tokens
-        return self.tokenizer.convert_ids_to_tokens(list(tokens))
+        spans = [
+            term_spans(source, [plan.spellings[k].term for k in ks]) for source, plan, ks in zip(sources, plans, terms)
+        ]
+        rows_source, rows_target = [], []
+        for source, output, found in zip(sources, outputs, spans):
+            rows_source += [source, *(source[:a] + source[b:] for a, b in (s for s in found if s))]
+            rows_target += [output] * (1 + sum(1 for s in found if s))
+        results = iter(self.translator.score_batch(rows_source, rows_target, max_batch_size=0) if rows_source else [])
+        owed: list[dict[int, list[list[float]]]] = []
+        for output, ks, found in zip(outputs, terms, spans):
+            whole = next(results).log_probs[: len(output)]
+            per_term: dict[int, list[list[float]]] = {}
+            for k, span in zip(ks, found):
+                row = [w - m for w, m in zip(whole, next(results).log_probs)] if span else [0.0] * len(output)
+                per_term.setdefault(k, []).append(row)
+            owed.append(per_term)
+        return owed
+
+    def _kept_scores(self, source: list[str], candidates: list[Any]) -> list[float]:
+        """Per candidate placement (placement._candidates): the summed log-probability of the draft tokens it keeps."""
+        eos = self.tokenizer.eos_token_id
+        targets = [self.tokenizer.convert_ids_to_tokens([t for t in ids if t != eos]) for _, _, ids, _, _ in candidates]
+        results = self.translator.score_batch([source] * len(targets), targets, max_batch_size=0)
+        return [
+            sum(p for p, keep in zip(r.log_probs, kept) if keep) for r, (_, _, _, kept, _) in zip(results, candidates)
+        ]
+
+    def _plan(self, terms: list[Term]) -> Any:
+        from .constraints import SegmentPlan, spell_term
+
+        for term in terms:
+            if term not in self._planned:
+                self._planned[term] = spell_term(self.vocab, term)
+        return SegmentPlan([s for t in terms if (s := self._planned[t]) is not None])
+
+    def _renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
+        """Per term: its forbidden renderings, then the model's n-best translations of its Chinese alone (cached)."""
+        from .marian import RENDERING_TOKENS, RENDERINGS
+
+        new = [t for t in dict.fromkeys(terms) if t not in self._rendered]
+        if new:
+            encoded = self.tokenizer([t.source for t in new])["input_ids"]
+            results = self.translator.translate_batch(
+                [self.tokenizer.convert_ids_to_tokens(ids) for ids in encoded],
+                beam_size=RENDERINGS, num_hypotheses=RENDERINGS, max_decoding_length=RENDERING_TOKENS,
+            )
+            for term, result in zip(new, results):
+                own = [text for hypothesis in result.hypotheses if (text := self._text(hypothesis)).strip()]
+                self._rendered[term] = list(dict.fromkeys([*term.forbidden, *own]))
+        return {t: self._rendered[t] for t in terms}
 
     def _spellings(self, term: Term) -> list[tuple[int, ...]]:
         """Word-start token ids of each accepted form the target vocabulary can write, approved form first."""
@@ -454,66 +520,3 @@ def _translator(folder: Path, device: str, index: int, compute_type: str) -> Any
         raise ModelUnavailableError(
             f"cannot load the converted model in {folder}: {str(exc).splitlines()[0]}; delete that folder to convert again"
         ) from exc
-
-
-# --- alignment ------------------------------------------------------------------------------------
-
-
-def _argmax(row: Sequence[float]) -> int:
-    return max(range(len(row)), key=row.__getitem__) if row else -1
-
-
-def _term_spans(source: list[str], terms: list[Term]) -> list[tuple[int, int] | None]:
-    """For each term (repeats in order), the [start, end) source pieces its Chinese occupies; None when not found."""
-    pieces = source[:-1] if source and source[-1] == "</s>" else source
-    text, starts = "", []
-    for piece in pieces:
-        starts.append(len(text))
-        text += piece.replace(_WORD_MARK, " ")
-    folded, origin = nfkc_fold(text, casefold=True)
-    owner = [bisect.bisect_right(starts, origin[k]) - 1 for k in range(len(folded))]  # piece of each character
-    used: set[tuple[int, int]] = set()
-    spans: list[tuple[int, int] | None] = []
-    for term in terms:
-        found = None
-        for key in sorted({source_key(s) for s in term.sources}, key=len, reverse=True):
-            at = folded.find(key)
-            while at != -1:
-                span = (owner[at], owner[at + len(key) - 1] + 1)
-                if span not in used:
-                    found = span
-                    break
-                at = folded.find(key, at + 1)
-            if found:
-                break
-        if found:
-            used.add(found)
-        spans.append(found)
-    return spans
-
-
-def _starts_word(piece: str) -> bool:
-    """True when the piece does not continue the previous piece's word (a new word or punctuation)."""
-    return piece.startswith(_WORD_MARK) or not piece[:1].isalnum()
-
-
-def _target_run(output: list[str], aligned: list[int], span: tuple[int, int] | None) -> tuple[int, int]:
-    """[start, end) of the words in output that translate span (empty where the model dropped it),
-    widened to whole words so the term neither glues onto a word nor leaves half of one."""
-    if span is None:  # the Chinese was not found among the pieces: add the term at the end, before a full stop
-        start = end = len(output) - 1 if output and not output[-1].lstrip(_WORD_MARK)[:1].isalnum() else len(output)
-    else:
-        inside = [t for t, s in enumerate(aligned[: len(output)]) if span[0] <= s < span[1]]
-        if inside:
-            start = end = inside[0]
-            # The first run of consecutive aligned positions; diffuse attention must not swallow the sentence.
-            while end < len(output) and end in inside and end - start < _MAX_RUN:
-                end += 1
-        else:  # dropped: insert it before the first word that translates later Chinese
-            start = end = next((t for t, s in enumerate(aligned[: len(output)]) if s >= span[1]), len(output))
-    while 0 < start < len(output) and not _starts_word(output[start]):
-        start -= 1
-    end = max(end, start)
-    while end < len(output) and not _starts_word(output[end]):
-        end += 1
-    return start, end

@@ -20,8 +20,8 @@ from transformers import AutoConfig, LogitsProcessorList, MarianMTModel, MarianT
 from ..enforce import MissReason, TermMiss, explain_misses, forbidden_in, missing_terms
 from ..errors import EngineError, ModelUnavailableError
 from ..terms import Term
-from . import DEFAULT_MODEL, EngineOptions, Translation
-from .alignment import source_spans
+from . import DEFAULT_MODEL, PLACEMENTS, REPAIRS, EngineOptions, RepairCounts, Translation
+from .alignment import aligned_positions, cross_attention, source_spans, term_spans
 from .batching import token_batches
 from .constraints import (
     ENFORCEMENT_VERSION,
@@ -33,7 +33,7 @@ from .constraints import (
     spell_term,
     unspellable_reason,
 )
-from .placement import draft_anchors
+from .placement import kept_log_probs, located_anchors, missing_occurrences, scored_end, splice, unlocated_anchors
 
 # What a saved MarianMT folder must hold besides its weights.
 _FOLDER_FILES = ("config.json", "source.spm", "target.spm", "vocab.json")
@@ -45,6 +45,7 @@ _WEIGHT_FILES = (
 )
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 RENDERINGS = 4  # the model's n-best translations of a term alone, looked for in its draft
+_SCORED_TOKENS = 512  # draft tokens read in one teacher-forced pass, to find what each owes to a term
 RENDERING_TOKENS = 16  # a term's rendering is short; a longer output is not one
 _TRUE = {"1", "on", "yes", "true"}
 # --precision for this engine -> torch dtype; auto is float32 (half precision measured slower on a GPU).
@@ -203,6 +204,10 @@ def _check_options(options: EngineOptions) -> None:
             raise EngineError(f"{name} must be at least 1, got {getattr(options, name)}")
     if options.batch_tokens is not None and options.batch_tokens < 1:
         raise EngineError(f"batch_tokens must be at least 1 (or None for no token limit), got {options.batch_tokens}")
+    if options.term_repair not in REPAIRS:
+        raise EngineError(f"term_repair must be one of {', '.join(REPAIRS)}, got '{options.term_repair}'")
+    if options.placement not in PLACEMENTS:
+        raise EngineError(f"placement must be one of {', '.join(PLACEMENTS)}, got '{options.placement}'")
     if options.max_new_tokens is not None and options.max_new_tokens < 2:
         raise EngineError(f"max_new_tokens must be at least 2 (or None to derive it), got {options.max_new_tokens}")
 
@@ -239,6 +244,7 @@ class MarianEngine:
         self.vocab = TargetVocab(self.tokenizer)
         self._spellings: dict[Term, TermSpelling | None] = {}
         self._rendered: dict[Term, list[str]] = {}  # the model's own renderings of each term, asked once
+        self.counts = RepairCounts()
         positions = self.model.config.max_position_embeddings
         self._source_limit = min(self.tokenizer.model_max_length, positions)
         self._target_limit = positions - 1  # the decoder start token takes a position too
@@ -248,9 +254,13 @@ class MarianEngine:
         return [(t, unspellable_reason(self.vocab, t)) for t in dict.fromkeys(terms) if self._spelling(t) is None]
 
     def signature_settings(self) -> dict[str, str]:
-        """Beams, the length limit ('auto' when derived per batch) and the enforcement version, for provenance."""
+        """Beams, the length limit ('auto' when derived per batch), the enforcement version and how a missed
+        term is mended, for provenance."""
         limit = self.options.max_new_tokens
-        return {"beams": str(self.options.num_beams), "maxlen": str(limit) if limit else "auto", "enf": ENFORCEMENT_VERSION}
+        return {
+            "beams": str(self.options.num_beams), "maxlen": str(limit) if limit else "auto",
+            "enf": ENFORCEMENT_VERSION, "repair": self.options.term_repair, "placement": self.options.placement,
+        }
 
     def translate(self, sources: Sequence[str], terms: Sequence[Sequence[Term]]) -> list[Translation]:
         """One Translation per source, in order; terms[i] lists sources[i]'s terms, once per occurrence."""
@@ -281,55 +291,177 @@ class MarianEngine:
         return self._spellings[term]
 
     def _translate_batch(self, sources: list[str], terms: list[Sequence[Term]]) -> list[Translation]:
-        """Draft every source, then re-decode the drafts that lack a term with the term anchored where it belongs."""
+        """Draft every source; where a draft lacks a term, put the term in place of the model's rendering
+        of it (spliced, or decoded again with term_repair="continue"); decode under constraints
+        whatever a splice could not mend."""
         plans = [
             SegmentPlan([s for t in ts if (s := self._spelling(t)) is not None]) for ts in terms
         ]
-        draft = self._generate(sources, plans, place_terms=False)
+        draft = self._generate(sources, plans, constrained=False)
+        self.counts.segments += len(sources)
         texts, fallbacks = list(draft.texts), [False] * len(sources)
-        # A draft that lacks a term, or writes a forbidden rendering, is written again with the terms in place.
-        lacking = [
-            j for j, plan in enumerate(plans)
-            if plan.spellings and missing_terms(draft.texts[j], [s.term for s in plan.spellings])
-            or plan.forbidden and forbidden_in(draft.texts[j], terms[j])
-        ]
+        lacking = [j for j in range(len(sources)) if self._fails(texts[j], terms[j], plans[j])]
         if lacking:
-            anchors = self._anchors([sources[j] for j in lacking], [draft.ids[j] for j in lacking], [plans[j] for j in lacking])
-            final = self._generate(
-                [sources[j] for j in lacking], [plans[j] for j in lacking], anchors=anchors,
-                drafts=[draft.ids[j] for j in lacking],
+            anchors = self._anchors(
+                [sources[j] for j in lacking], [draft.ids[j] for j in lacking], [plans[j] for j in lacking]
             )
-            for k, j in enumerate(lacking):
-                texts[j], fallbacks[j] = final.texts[k], final.fallbacks[k]
+            rewrite = lacking
+            self.counts.repaired += len(lacking)
+            if self.options.term_repair == "splice":
+                for k, j in enumerate(lacking):
+                    ids, _ = splice(self.vocab, draft.ids[j], plans[j], anchors[k])
+                    # A length limit the user set holds for a splice as for decoding; a derived one
+                    # only stops runaway decoding, and the model's positions bound the rest.
+                    if len(ids) <= (self.options.max_new_tokens or self._target_limit):
+                        texts[j] = self.tokenizer.decode(ids, skip_special_tokens=True)
+                rewrite = [j for j in lacking if self._fails(texts[j], terms[j], plans[j])]
+            if rewrite:
+                # Counted as in the ctranslate2 engine: decoded again by choice, or because a splice fell short.
+                if self.options.term_repair == "continue":
+                    self.counts.redecoded += len(rewrite)
+                else:
+                    self.counts.fallback += len(rewrite)
+                at = {j: k for k, j in enumerate(lacking)}
+                final = self._generate(
+                    [sources[j] for j in rewrite], [plans[j] for j in rewrite],
+                    anchors=[anchors[at[j]] for j in rewrite],
+                    drafts=[draft.ids[j] for j in rewrite],
+                )
+                for k, j in enumerate(rewrite):
+                    texts[j], fallbacks[j] = final.texts[k], final.fallbacks[k]
         return [
             self._finish(src, text, ts, plan, used, draft.max_new)
             for src, text, ts, plan, used in zip(sources, texts, terms, plans, fallbacks)
         ]
 
+    @staticmethod
+    def _fails(text: str, terms: Sequence[Term], plan: SegmentPlan) -> bool:
+        """True when text lacks a term it can spell, or writes a forbidden rendering."""
+        return bool(
+            plan.spellings and missing_terms(text, [s.term for s in plan.spellings])
+            or plan.forbidden and forbidden_in(text, terms)
+        )
+
     def _anchors(self, sources: list[str], drafts: list[list[int]], plans: list[SegmentPlan]) -> list[dict[int, list[Anchor]]]:
         """Per source: where each term its draft lacks belongs, read off the draft: the model's own
-        rendering of the term where the draft has one, else the place the model's scores choose."""
-        batch = self._encode(sources)
-        start = self.model.config.decoder_start_token_id
-        lacking = []
-        for draft, plan in zip(drafts, plans):
-            text = self.tokenizer.decode(draft, skip_special_tokens=True)
-            # One entry per missing occurrence: a term the source has twice may need two places.
-            lacking.append([i for i, s in enumerate(plan.spellings) for _ in missing_terms(text, [s.term] * plan.counts[i])])
+        rendering of the term where the draft has one; else the words that owe most to the term's
+        Chinese, as far as the model's scores say its rendering runs; else the words aligned to it."""
+        lacking = [missing_occurrences(self.tokenizer, draft, plan) for draft, plan in zip(drafts, plans)]
         renderings = self._renderings([plan.spellings[i].term for plan, ids in zip(plans, lacking) for i in ids])
+        anchors, unplaced = [], []
+        for draft, plan, ids in zip(drafts, plans, lacking):
+            found, rest = located_anchors(
+                self.vocab, self.tokenizer, draft, plan, ids, {i: renderings[plan.spellings[i].term] for i in ids}
+            )
+            anchors.append(found)
+            unplaced.append(rest)
+        rows = [k for k, rest in enumerate(unplaced) if rest]
+        if not rows:
+            return anchors
+        batch = self._encode([sources[k] for k in rows])
+        owed, states, aligned, pieces = self._owed(batch, [drafts[k] for k in rows], [
+            [plans[k].spellings[i].term for i in unplaced[k]] for k in rows
+        ])
+        start = self.model.config.decoder_start_token_id
+        log_probs: dict[int, torch.Tensor] = {}  # made only for a term some words owe to
+        encoded: list[torch.Tensor] = []  # likewise
         with torch.inference_mode():
-            encoded = self.model.get_encoder()(**batch).last_hidden_state
-            anchors = []
-            for k, (draft, plan) in enumerate(zip(drafts, plans)):
-                anchors.append(
-                    draft_anchors(
-                        self.model, self.vocab, encoded[k : k + 1], batch["attention_mask"][k : k + 1],
-                        draft, plan, lacking[k], start,
-                        renderings={i: renderings[plan.spellings[i].term] for i in lacking[k]},
-                        tokenizer=self.tokenizer,
-                    )
+            for n, k in enumerate(rows):
+                per_term: dict[int, list[list[float]]] = {}
+                for i, row in zip(unplaced[k], owed[n]):
+                    per_term.setdefault(i, []).append(row)
+                taken = [(x.at, x.at + len(x.displaced)) for found in anchors[k].values() for x in found]
+
+                def end(i: int, a: int, limit: int, n: int = n, k: int = k) -> int:
+                    if n not in log_probs:
+                        log_probs[n] = self._draft_log_probs(states[n], drafts[k])
+                    if not encoded:
+                        encoded.append(self.model.get_encoder()(**batch).last_hidden_state)
+
+                    def score(candidates: list[Any], n: int = n, k: int = k) -> Any:
+                        return kept_log_probs(
+                            self.model, encoded[0][n : n + 1], batch["attention_mask"][n : n + 1], candidates, start,
+                            drafts[k], log_probs[n],
+                        ).tolist()
+
+                    return scored_end(self.vocab, drafts[k], plans[k], i, a, limit, score, self.model.config.max_position_embeddings)
+
+                more = unlocated_anchors(
+                    self.tokenizer, drafts[k], pieces[n], aligned[n], plans[k], unplaced[k], taken, per_term, end
                 )
+                for i, extra in more.items():
+                    anchors[k].setdefault(i, []).extend(extra)
         return anchors
+
+    def _owed(
+        self, batch: Any, drafts: list[list[int]], terms: list[list[Term]]
+    ) -> tuple[list[list[list[float]]], list[torch.Tensor], list[list[int]], list[list[str]]]:
+        """What each draft owes to each of its terms' Chinese, teacher-forced: per source of the encoded
+        batch, per term occurrence, per draft token, how much its logit falls when the term's pieces
+        are masked out of the source (out of the encoder too, whose other pieces would carry them).
+        With them, per source: the decoder's last states over the draft given the whole source (for
+        _draft_log_probs), the source piece each draft token attends to most, and the source's pieces.
+
+        The falls are read off the logits of the draft's own tokens only: no row pays for the
+        vocabulary projection (65,001 pieces at opus-mt's size).
+        """
+        mask = batch["attention_mask"]
+        pieces, spans = [], []
+        for k, ts in enumerate(terms):
+            real = int(mask[k].sum())
+            pieces.append(self.tokenizer.convert_ids_to_tokens(batch["input_ids"][k, :real].tolist()))
+            spans.append(term_spans(pieces[k], ts))
+        # One row per source (the whole of it) and one per term occurrence found among its pieces
+        # (masked); with placement "attention", the whole rows only (for the alignment).
+        masked = self.options.placement == "owed"
+        rows = [(k, None) for k in range(len(drafts))] + [
+            (k, span) for k in range(len(drafts)) for span in spans[k] if span and masked
+        ]
+        longest = max(map(len, drafts))
+        labels = torch.full((len(drafts), longest), self.model.config.pad_token_id, dtype=torch.long)
+        for k, draft in enumerate(drafts):
+            labels[k, : len(draft)] = torch.tensor(draft)
+        labels = labels.to(self.device)
+        inputs = torch.cat([torch.full_like(labels[:, :1], self.model.config.decoder_start_token_id), labels[:, :-1]], 1)
+        weights = self.model.lm_head.weight  # [vocabulary, d_model]
+        logits = torch.zeros(len(rows), longest)
+        whole: list[torch.Tensor] = []
+        aligned: list[list[int]] = []
+        chunk = max(1, _SCORED_TOKENS // longest)
+        for first in range(0, len(rows), chunk):
+            part = rows[first : first + chunk]
+            index = torch.tensor([k for k, _ in part], device=self.device)
+            part_mask = mask[index].clone()
+            for n, (_, span) in enumerate(part):
+                if span is not None:
+                    part_mask[n, span[0] : span[1]] = 0
+            with torch.inference_mode(), cross_attention(self.model, part_mask) as captured:
+                hidden_source = self.model.get_encoder()(
+                    input_ids=batch["input_ids"][index], attention_mask=part_mask
+                ).last_hidden_state
+                hidden = self.model.model.decoder(
+                    input_ids=inputs[index], encoder_hidden_states=hidden_source, encoder_attention_mask=part_mask,
+                ).last_hidden_state
+                own = (hidden * weights[labels[index]]).sum(-1)  # the logit of each draft token
+                logits[first : first + len(part)] = own.float().cpu()
+                for n, (k, _) in enumerate(part):
+                    if first + n < len(drafts):  # a whole-source row: its states and alignment
+                        whole.append(hidden[n, : len(drafts[k])])
+                        attention = captured[-1][n, : len(drafts[k])].float().cpu().tolist()
+                        aligned.append(aligned_positions(attention, len(pieces[k]) - 1))
+        owed: list[list[list[float]]] = [[] for _ in drafts]
+        rest = iter(range(len(drafts), len(rows)))
+        for k, found in enumerate(spans):
+            size = len(drafts[k]) - 1
+            for span in found:  # a term not found among the pieces owes nothing: alignment places it
+                n = next(rest) if span and masked else -1
+                owed[k].append((logits[k, :size] - logits[n, :size]).tolist() if n >= 0 else [0.0] * size)
+        return owed, whole, aligned, pieces
+
+    def _draft_log_probs(self, states: torch.Tensor, draft: list[int]) -> torch.Tensor:
+        """[len(draft)]: each draft token's log-probability, from the decoder's last states over the draft."""
+        logits = self.model.lm_head(states) + self.model.final_logits_bias[0]
+        return logits.float().log_softmax(-1).gather(-1, torch.tensor(draft, device=states.device)[:, None])[:, 0]
 
     def _renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
         """Per term: its forbidden renderings, then the model's n-best translations of its Chinese alone (cached)."""
@@ -357,10 +489,11 @@ class MarianEngine:
         sources: list[str],
         plans: list[SegmentPlan],
         anchors: list[dict[int, list[Anchor]]] | None = None,
-        place_terms: bool = True,
         drafts: list[list[int]] | None = None,
+        constrained: bool = True,
     ) -> _Decoded:
-        """Decode a batch under the plans: the English, its ids, whether a last resort shaped each, the length limit."""
+        """Decode a batch (under the plans when constrained): the English, its ids, whether a last
+        resort shaped each, the length limit. Unconstrained, the length limit still leaves the terms room."""
         full = [len(ids) for ids in self.tokenizer(sources)["input_ids"]]
         batch = self._encode(sources)
         max_new = self.options.max_new_tokens or self._derived_max_new_tokens(full, plans)
@@ -371,11 +504,10 @@ class MarianEngine:
         beams = self.options.num_beams
         processors = LogitsProcessorList()
         processor = None
-        if any(plans):
+        if constrained and any(plans):
             # One token is kept back from the plan: the model's forced </s> takes the last position.
             processor = TermConstraintProcessor(
-                plans, self.vocab, num_beams=beams, budget=max_new - 1, anchors=anchors, place_terms=place_terms,
-                drafts=drafts,
+                plans, self.vocab, num_beams=beams, budget=max_new - 1, anchors=anchors, drafts=drafts,
             )
             processors.append(processor)
         with torch.inference_mode():

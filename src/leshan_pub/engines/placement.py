@@ -1,30 +1,37 @@
 """Where a term belongs in the model's own draft: the words of the draft it replaces.
 
-First, the model's own renderings of the term (its n-best translations of the term's Chinese alone)
-and the glossary's forbidden renderings are looked for in the draft (engines/renderings.py); one
-found there is where the term goes, in the number the draft used. When none is found, every way of
-putting the term in the draft (replacing one to a few whole words at any word start) is scored by
-the model, teacher-forced: the log-probability of every draft token that is kept, given what now
-stands before it. The words whose removal the model minds least, with the term in their place, are
-taken as its rendering. A model that never considered the term still wants to write its rendering
-right after it; the second pass holds that token back, so the score of the token after the term is
-taken, likewise, with the displaced token's probability removed.
+1. The model's own renderings of the term (its n-best translations of the term's Chinese alone) and
+   the glossary's forbidden renderings are looked for in the draft (engines/renderings.py); one
+   found there is where the term goes, in the number the draft used (located_anchors).
+2. Else the words of the draft that owe most to the term's Chinese: whose logits fall most when
+   the term's pieces are masked out of the source (owed_span; the engine reads the falls). A
+   rendering's later words owe more to its first word than to the source, so where it ends is
+   scored by the model (scored_end): of one to MAX_REPLACED_WORDS words from its start, the run
+   whose replacement by the term leaves the rest of the draft most probable, teacher-forced. A
+   model that never considered the term still wants to write its rendering right after it; that
+   token is held back, so the score of the token after the term is taken with its probability
+   removed.
+3. Else, for a term nothing owes to, the words the cross-attention aligns to its Chinese.
 
-Each place becomes an Anchor for the constrained second pass (engines/constraints.py).
+Each place is an Anchor: splice() writes the terms into the draft in place of those words, and the
+constrained decoding (engines/constraints.py) can write them there instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 
+from ..enforce import missing_terms
+from .alignment import starts_word, target_run, term_spans
 from .constraints import Anchor, SegmentPlan, TargetVocab, capitalised
 from .renderings import locate_rendering, plural_form
 
-MAX_REPLACED_WORDS = 4  # the longest rendering a term may displace, when the model's scores choose it
+MAX_REPLACED_WORDS = 4  # the longest rendering a term may displace, when the model's scores choose its end
 SCORED_AFTER = 4  # tokens after a placed term scored in its own context; the rest score as in the draft
+OWED_FLOOR = 1.0  # how far a word's logit must fall without the term's Chinese to be taken for its rendering
 CONTEXT = 2  # draft tokens before the term that tell the second pass it has come to the place
 
 
@@ -55,31 +62,25 @@ def _candidates(vocab: TargetVocab, draft: list[int], spelling_at: Any) -> list[
     return found
 
 
-def draft_anchors(
-    model: Any,
+def located_anchors(
     vocab: TargetVocab,
-    encoder_out: torch.Tensor,
-    source_mask: torch.Tensor,
+    tokenizer: Any,
     draft: list[int],
     plan: SegmentPlan,
     terms: Sequence[int],
-    start_token: int,
-    renderings: dict[int, Sequence[str]] | None = None,
-    tokenizer: Any = None,
-) -> dict[int, list[Anchor]]:
-    """Term index -> Anchors in the draft (ids without the start token, ending in </s>), for each of terms.
+    renderings: dict[int, Sequence[str]],
+) -> tuple[dict[int, list[Anchor]], list[int]]:
+    """Anchors for the terms (indexes into plan.spellings, one per missing occurrence) whose rendering
+    the draft (ids without the start token, ending in </s>) holds; and the terms not found there.
 
-    renderings: per term index, the model's own renderings of it and its forbidden ones, looked for first.
+    renderings: per term index, the model's own renderings of it and its forbidden ones.
     """
     anchors: dict[int, list[Anchor]] = {}
     taken: list[tuple[int, int]] = []
     unplaced: list[int] = []
     for i in terms:
         longest = max(MAX_REPLACED_WORDS, 2 * len(plan.spellings[i].term.target.split()))
-        found = (
-            locate_rendering(tokenizer, vocab, draft, (renderings or {}).get(i, ()), taken, longest)
-            if tokenizer else None
-        )
+        found = locate_rendering(tokenizer, vocab, draft, renderings.get(i, ()), taken, longest)
         if found is None:
             unplaced.append(i)
             continue
@@ -92,16 +93,72 @@ def draft_anchors(
             ids = ()  # the usual form; after an opening bracket, the processor's glued one
         taken.append((a, b))
         anchors.setdefault(i, []).append(_anchor(draft, a, b, ids))
-    for i in unplaced:
-        spelling = plan.spellings[i]
-        candidates = _candidates(vocab, draft, lambda a: spelling.capitalised if a == 0 else spelling.primary)
-        candidates = [c for c in candidates if not any(a < c[1] and c[0] < b or a == c[0] for a, b in taken)]
-        # A draft that used its whole length leaves no room for a longer term: the model has no positions past it.
-        candidates = [c for c in candidates if len(c[2]) <= model.config.max_position_embeddings]
-        if not candidates:
-            continue
-        scores = _kept_log_probs(model, encoder_out, source_mask, candidates, start_token, draft)
-        a, b = candidates[int(scores.argmax())][:2]
+    return anchors, unplaced
+
+
+def owed_span(tokens: Sequence[str], owed: Sequence[float], taken: Sequence[tuple[int, int]], longest: int) -> tuple[int, int] | None:
+    """[start, end) of the whole words of a draft that owe most to a term's Chinese, or None when none does.
+
+    tokens: the draft's pieces (its end token left out); owed: per piece, its log-probability given
+    the whole source less that given the source without the term's Chinese. A word owes the sum over
+    its pieces less OWED_FLOOR; the words taken are the run of at most `longest` words, clear of the
+    taken spans, whose sum is largest and positive.
+    """
+    words: list[tuple[int, int, float]] = []
+    for j, piece in enumerate(tokens):
+        if j == 0 or starts_word(piece):
+            words.append((j, j + 1, owed[j]))
+        else:
+            first, _, total = words[-1]
+            words[-1] = (first, j + 1, total + owed[j])
+    best: tuple[float, int, int] | None = None
+    for m, (a, _, _) in enumerate(words):
+        total = 0.0
+        for first, end, value in words[m : m + longest]:
+            if any(x < end and first < y for x, y in taken):
+                break
+            total += value - OWED_FLOOR
+            if total > 0 and (best is None or total > best[0]):
+                best = (total, a, end)
+    return None if best is None else (best[1], best[2])
+
+
+def unlocated_anchors(
+    tokenizer: Any,
+    draft: list[int],
+    source_tokens: Sequence[str],
+    aligned: Sequence[int],
+    plan: SegmentPlan,
+    terms: Sequence[int],
+    taken: list[tuple[int, int]],
+    owed: dict[int, list[Sequence[float]]] | None = None,
+    end: Callable[[int, int, int], int] | None = None,
+) -> dict[int, list[Anchor]]:
+    """Anchors for terms whose rendering was not located: the words of the draft that owe most to the
+    term's Chinese (owed_span, where owed is given), else the words aligned to it by cross-attention.
+
+    The words that owe most are where the rendering begins; its later words owe more to the words
+    before them than to the source, so end(i, start, limit), where given, says where the words term
+    i replaces end (scored_end); limit is the start of the next span taken, or the draft's end token.
+
+    owed: per term index, one row of owed_span's figures per missing occurrence, in terms' order.
+    aligned: per draft token, the source piece it attends to most (engines/alignment.py).
+    taken: spans already given to other terms; the spans chosen here are added.
+    """
+    output = tokenizer.convert_ids_to_tokens(list(draft[:-1]))  # the words; the end token stays where it is
+    spans = term_spans(source_tokens, [plan.spellings[i].term for i in terms])
+    anchors: dict[int, list[Anchor]] = {}
+    seen: dict[int, int] = {}
+    for i, span in zip(terms, spans):
+        occurrence = seen[i] = seen.get(i, -1) + 1
+        found = None
+        if owed is not None:
+            longest = max(MAX_REPLACED_WORDS, 2 * len(plan.spellings[i].term.target.split()))
+            found = owed_span(output, owed[i][occurrence], taken, longest)
+            if found is not None and end is not None:
+                limit = min([x for x, _ in taken if x > found[0]] + [len(output)])
+                found = (found[0], end(i, found[0], limit))
+        a, b = found if found is not None else target_run(output, aligned, span)
         taken.append((a, b))
         anchors.setdefault(i, []).append(_anchor(draft, a, b))
     return anchors
@@ -115,24 +172,25 @@ def _anchor(draft: Sequence[int], a: int, b: int, spelling: tuple[int, ...] = ()
     )
 
 
-def _kept_log_probs(
+def kept_log_probs(
     model: Any,
     encoder_out: torch.Tensor,
     source_mask: torch.Tensor,
     candidates: list[_Candidate],
     start_token: int,
     draft: Sequence[int],
+    in_draft: torch.Tensor,
 ) -> torch.Tensor:
     """Per candidate: the summed log-probability of its kept tokens, teacher-forced after the start token.
 
-    Before the term a candidate is the draft, so those tokens score as in the draft (one pass for all).
+    in_draft: each draft token's log-probability given the tokens before it. Before the term a
+    candidate is the draft, so those tokens score as in the draft.
     The SCORED_AFTER tokens after the term are scored in the candidate's own context: that is where
     the model minds what was replaced. Further on, tokens score as they do in the draft. So each
     candidate costs a pass only up to a few tokens past its term, and the vocabulary projection
     (most of a pass at 65,001 pieces) only at those few tokens.
     """
     device = encoder_out.device
-    in_draft = _draft_log_probs(model, encoder_out, source_mask, draft, start_token)
     before = torch.cat([torch.zeros(1, device=device), in_draft.cumsum(0)])  # before[j]: sum over draft[:j]
     total = torch.zeros(len(candidates), device=device)
     for chunk in range(0, len(candidates), 64):  # bounded memory for long drafts
@@ -174,12 +232,66 @@ def _kept_log_probs(
     return total
 
 
-def _draft_log_probs(
-    model: Any, encoder_out: torch.Tensor, source_mask: torch.Tensor, draft: Sequence[int], start_token: int
-) -> torch.Tensor:
-    """[len(draft)]: the log-probability of each draft token given the tokens before it."""
-    device = encoder_out.device
-    labels = torch.tensor([list(draft)], device=device)
-    inputs = torch.cat([torch.full((1, 1), start_token, dtype=torch.long, device=device), labels[:, :-1]], 1)
-    logits = model(encoder_outputs=(encoder_out,), attention_mask=source_mask, decoder_input_ids=inputs).logits
-    return logits.log_softmax(-1).gather(-1, labels.unsqueeze(-1)).squeeze(-1)[0]
+def splice(
+    vocab: TargetVocab, draft: Sequence[int], plan: SegmentPlan, anchors: dict[int, list[Anchor]]
+) -> tuple[list[int], int]:
+    """The draft with each anchored term written in place of the words it displaces, without decoding;
+    and where the draft's own words after the last placed term begin."""
+    places = sorted(
+        (anchor.at, anchor.at + len(anchor.displaced), anchor.spelling or _usual(vocab, draft, plan, i, anchor.at))
+        for i, found in anchors.items()
+        for anchor in found
+        if anchor.at >= 0
+    )
+    out: list[int] = []
+    position = 0
+    for a, b, ids in places:
+        a = max(a, position)
+        out += list(draft[position:a]) + list(ids)
+        position = max(a, b)
+    tail = len(out)
+    return out + list(draft[position:]), tail
+
+
+def missing_occurrences(tokenizer: Any, draft: Sequence[int], plan: SegmentPlan) -> list[int]:
+    """Indexes into plan.spellings, one per occurrence of a term the draft lacks (a term twice in the
+    source and once in the draft is listed once)."""
+    text = tokenizer.decode(list(draft), skip_special_tokens=True)
+    return [i for i, s in enumerate(plan.spellings) for _ in missing_terms(text, [s.term] * plan.counts[i])]
+
+
+def _usual(vocab: TargetVocab, draft: Sequence[int], plan: SegmentPlan, i: int, at: int) -> tuple[int, ...]:
+    """The term's usual spelling at draft position at: capitalised first, glued after an opening bracket."""
+    spelling = plan.spellings[i]
+    if at == 0:
+        return spelling.capitalised
+    if at < len(draft) and not vocab.starts_word(draft[at]) and spelling.glued:
+        return spelling.glued
+    return spelling.primary
+
+
+def scored_end(
+    vocab: TargetVocab,
+    draft: list[int],
+    plan: SegmentPlan,
+    i: int,
+    a: int,
+    limit: int,
+    score: Callable[[list[_Candidate]], Sequence[float]],
+    max_length: int,
+) -> int:
+    """Where the words term i replaces from draft position a end (at most at limit): of one to
+    MAX_REPLACED_WORDS words, the run whose replacement leaves the rest of the draft most probable.
+
+    score: per candidate placement, the summed log-probability of the draft tokens it keeps
+    (kept_log_probs, or the engine's own scoring); max_length: the most tokens a candidate may have.
+    """
+    spelling = plan.spellings[i]
+    candidates = [
+        c for c in _candidates(vocab, draft, lambda at: spelling.capitalised if at == 0 else spelling.primary)
+        if c[0] == a and c[1] <= limit and len(c[2]) <= max_length
+    ]
+    if len(candidates) < 2:
+        return candidates[0][1] if candidates else a
+    scores = list(score(candidates))
+    return candidates[max(range(len(scores)), key=scores.__getitem__)][1]
