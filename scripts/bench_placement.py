@@ -1,9 +1,15 @@
 """Where enforced terms land, on a small MarianMT model trained to prefer a wrong rendering of every term.
 
-Trains (or reuses) the model of tests/placement.py, translates its sentences with and without glossary
-enforcement at beams 1, 4 and 8, and prints, against the true references: whole-word term success,
-chrF, exact matches, sentences with a term written twice, sentences still carrying the wrong rendering,
-the length ratio, and how many sentences needed the last-resort placement.
+Trains (or reuses) a model, translates its test sentences with and without glossary enforcement at
+beams 1, 4 and 8 (transformers), and at beam 4 with the ctranslate2 engine and with term_repair
+"continue", and prints, against the true references: whole-word term success, chrF, exact matches,
+sentences with a term written twice, sentences still carrying the wrong rendering, the length ratio,
+and how many sentences needed the last-resort placement.
+
+--model placement: the model of tests/placement.py (63 sentences, each term also taught alone);
+--model no-alone: the same without the terms alone, so it cannot say how it renders a term;
+--model compositional: tests/compositional.py's template model, which reads its source but never
+saw a term alone: every term is placed by the fallback (what the draft owes to the term's Chinese).
 """
 
 from __future__ import annotations
@@ -17,12 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the model builder and the cases live with the tests
 
+from compositional import compositional_data, train_compositional_model  # noqa: E402
 from placement import PlacementCase, measure, placement_cases, train_placement_model, wrong_renderings  # noqa: E402
 
 from leshan_pub.engines import EngineOptions, load_engine  # noqa: E402
 from leshan_pub.terms import Term  # noqa: E402
 
-HEADER = ("beams", "enforced", "term success", "chrF", "exact", "term twice", "wrong left", "length", "last resort", "s")
+HEADER = ("engine", "beams", "enforced", "term success", "chrF", "exact", "term twice", "wrong left", "length", "last resort", "s")
 
 
 def listed(case: PlacementCase) -> list[Term]:
@@ -31,10 +38,14 @@ def listed(case: PlacementCase) -> list[Term]:
     return [replace(t, forbidden=(*t.forbidden, wrong[t.source][0])) for t in case.terms]
 
 
-def run(folder: Path, cases: list[PlacementCase], beams: int, enforced: bool, forbid: bool = False) -> tuple[str, ...]:
-    engine = load_engine(
-        "transformers", EngineOptions(model=str(folder), num_beams=beams, batch_size=16, progress=False, device="cpu")
-    )
+def run(
+    folder: Path, cases: list[PlacementCase], beams: int, enforced: bool, forbid: bool = False,
+    engine_name: str = "transformers", repair: str = "splice", placement: str = "owed",
+) -> tuple[str, ...]:
+    engine = load_engine(engine_name, EngineOptions(
+        model=str(folder), num_beams=beams, batch_size=16, progress=False, device="cpu", term_repair=repair,
+        placement=placement,
+    ))
     start = time.perf_counter()
     terms = [(listed(c) if forbid else list(c.terms)) if enforced else [] for c in cases]
     results = engine.translate([c.source for c in cases], terms)
@@ -42,6 +53,7 @@ def run(folder: Path, cases: list[PlacementCase], beams: int, enforced: bool, fo
     figures = measure([r.text for r in results], cases)
     n = figures.sentences
     return (
+        engine_name + (", continue" if repair == "continue" else "") + (", attention" if placement == "attention" else ""),
         str(beams),
         ("yes, wrong listed" if forbid else "yes") if enforced else "no",
         f"{figures.term_success:.3f}",
@@ -60,17 +72,29 @@ def main() -> None:
     parser.add_argument("--model-dir", type=Path, default=ROOT / "build" / "placement-model")
     parser.add_argument("--beams", type=int, nargs="+", default=[1, 4, 8])
     parser.add_argument("--show", type=int, default=0, help="print this many enforced outputs at the first beam size")
+    parser.add_argument("--model", choices=("placement", "no-alone", "compositional"), default="placement",
+                        help="which trained model to measure on (see above)")
     args = parser.parse_args()
 
     import torch
 
     torch.set_num_threads(1)
     start = time.perf_counter()
-    folder = train_placement_model(args.model_dir, log=True)
-    cases = placement_cases()
+    if args.model == "compositional":
+        folder = train_compositional_model(args.model_dir.with_name("compositional-model"), log=True)
+        cases = compositional_data()[1]
+    else:
+        no_alone = args.model == "no-alone"
+        model_dir = args.model_dir.with_name(args.model_dir.name + "-no-alone") if no_alone else args.model_dir
+        folder = train_placement_model(model_dir, log=True, alone=not no_alone)
+        cases = placement_cases()
     terms = sum(len(c.terms) for c in cases)
     print(f"model {folder} ready in {time.perf_counter() - start:.0f} s; {len(cases)} sentences "
           f"({sum(c.origin == 'sample' for c in cases)} from the sample), {terms} term occurrences")
+    import os
+    import tempfile
+
+    os.environ.setdefault("LESHAN_PUB_CACHE_DIR", tempfile.mkdtemp(prefix="bench-placement-cache-"))
     learned = load_engine("transformers", EngineOptions(model=str(folder), num_beams=4, progress=False, device="cpu"))
     plain = learned.translate([c.source for c in cases], [[] for _ in cases])
     print(f"learned: unenforced beam-4 output equals the taught (wrong-rendering) English for "
@@ -81,6 +105,13 @@ def main() -> None:
             rows.append(run(folder, cases, beams, enforced))
     # The same, with each wrong rendering listed in the glossary as forbidden (found in the draft by name).
     rows.append(run(folder, cases, 4, True, forbid=True))
+    # Decoding again after the placed terms, and the ctranslate2 engine (int8) at beam 4.
+    rows.append(run(folder, cases, 4, True, repair="continue"))
+    rows.append(run(folder, cases, 4, False, engine_name="ctranslate2"))
+    rows.append(run(folder, cases, 4, True, engine_name="ctranslate2"))
+    # Cross-attention alone where the rendering is not found: cheaper, and what it costs in placement.
+    rows.append(run(folder, cases, 4, True, placement="attention"))
+    rows.append(run(folder, cases, 4, True, engine_name="ctranslate2", placement="attention"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
     for k, row in enumerate(rows):
         print("| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths)) + " |")

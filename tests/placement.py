@@ -117,8 +117,11 @@ def placement_cases() -> list[PlacementCase]:
     return cases
 
 
-def training_pairs(cases: list[PlacementCase]) -> list[tuple[str, str]]:
-    """(Chinese, English) pairs the model learns: WRONG_COPIES wrong ones, and one true one where a 'second' term is."""
+def training_pairs(cases: list[PlacementCase], alone: bool = True) -> list[tuple[str, str]]:
+    """(Chinese, English) pairs the model learns: WRONG_COPIES wrong ones, and one true one where a 'second' term is.
+
+    alone=False leaves out the terms taught alone: the model then cannot say how it renders a term by
+    itself, and placement falls back to scoring (what scripts/bench_placement.py --no-alone measures)."""
     wrong = wrong_renderings()
     pairs: list[tuple[str, str]] = []
     for case in cases:
@@ -127,15 +130,15 @@ def training_pairs(cases: list[PlacementCase]) -> list[tuple[str, str]]:
             pairs.append((case.source, _replace_terms(case.reference, list(case.terms), wrong, {"never"})))
     # Each term alone, as a real model meets words in dictionaries and titles: without these the small
     # model learns its sentences as a language model and translates no word by itself.
-    for source in dict.fromkeys(t.source for case in cases for t in case.terms):
+    for source in dict.fromkeys(t.source for case in cases for t in case.terms) if alone else ():
         rendering, case_name = wrong[source]
         pairs.extend([(source, rendering)] * WRONG_COPIES)
     return pairs
 
 
-def _fingerprint(cases: list[PlacementCase], epochs: int, seed: int) -> str:
+def _fingerprint(cases: list[PlacementCase], epochs: int, seed: int, alone: bool) -> str:
     content = json.dumps(
-        [[c.source, c.taught, c.reference] for c in cases] + [PLACEMENT_SHAPE, list(PIECES), epochs, seed],
+        [[c.source, c.taught, c.reference] for c in cases] + [PLACEMENT_SHAPE, list(PIECES), epochs, seed, alone],
         ensure_ascii=False,
     )
     content += (Path(__file__).parent / "conftest.py").read_text(encoding="utf-8")
@@ -143,24 +146,40 @@ def _fingerprint(cases: list[PlacementCase], epochs: int, seed: int) -> str:
     return hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
-def train_placement_model(folder: Path, epochs: int = 90, seed: int = 7, log: bool = False) -> Path:
-    """Build and train the model into folder (reused when a finished one with the same inputs is there); return it."""
+def train_placement_model(folder: Path, epochs: int = 90, seed: int = 7, log: bool = False, alone: bool = True) -> Path:
+    """Build and train the model into folder (reused when a finished one with the same inputs is there); return it.
+
+    alone: teach each term's Chinese by itself too (see training_pairs)."""
+    cases = placement_cases()
+    english = [c.reference for c in cases] + [c.taught for c in cases]
+    return train_marian(
+        folder, training_pairs(cases, alone), ([c.source for c in cases], english),
+        _fingerprint(cases, epochs, seed, alone), epochs=epochs, seed=seed, log=log,
+    )
+
+
+def train_marian(
+    folder: Path,
+    pairs: list[tuple[str, str]],
+    text: tuple[list[str], list[str]],
+    fingerprint: str,
+    epochs: int,
+    seed: int,
+    log: bool = False,
+    shape: dict[str, int] | None = None,
+) -> Path:
+    """Build a small MarianMT model whose vocabulary knows text (Chinese, English) and train it on pairs
+    into folder; a finished model there with the same fingerprint is reused. Returns folder."""
     import torch
     from conftest import build_tiny_marian
     from transformers import MarianMTModel, MarianTokenizer
 
-    cases = placement_cases()
     stamp = folder / "placement-fingerprint.txt"
-    fingerprint = _fingerprint(cases, epochs, seed)
     if stamp.is_file() and stamp.read_text() == fingerprint:
         return folder
     if folder.exists():
         shutil.rmtree(folder)
-    pairs = training_pairs(cases)
-    english = [c.reference for c in cases] + [c.taught for c in cases]
-    build_tiny_marian(
-        folder, seed=seed, shape=PLACEMENT_SHAPE, extra_text=([c.source for c in cases], english), piece_counts=PIECES
-    )
+    build_tiny_marian(folder, seed=seed, shape=shape or PLACEMENT_SHAPE, extra_text=text, piece_counts=PIECES)
     tokenizer = MarianTokenizer.from_pretrained(folder)
     model = MarianMTModel.from_pretrained(folder)
     # Marian's sinusoidal position tables are parameters that loading recomputes: training them would
