@@ -48,10 +48,12 @@ class Setting:
 CPU_SETTINGS = [
     Setting("transformers float32 beam 4 batch 32", "transformers", {}, baseline=True),
     Setting("transformers float32 beam 1 batch 32", "transformers", {"num_beams": 1}),
+    Setting("transformers float32 beam 4, repair continue", "transformers", {"term_repair": "continue"}),
+    Setting("transformers float32 beam 4, placement attention", "transformers", {"placement": "attention"}),
     Setting("ctranslate2 int8 beam 4 (splice)", "ctranslate2", {}),
+    Setting("ctranslate2 int8 beam 4, placement attention", "ctranslate2", {"placement": "attention"}),
     Setting("ctranslate2 int8 beam 4, repair continue", "ctranslate2", {"term_repair": "continue"}),
-    Setting("ctranslate2 float32 beam 4 (splice)", "ctranslate2", {"precision": "float32"}),
-    Setting("ctranslate2 int8 beam 1 (splice)", "ctranslate2", {"num_beams": 1}),
+    Setting("ctranslate2 int8 beam 1, placement attention", "ctranslate2", {"num_beams": 1, "placement": "attention"}),
 ]
 GPU_SETTINGS = [
     Setting("cuda transformers float32 beam 4 batch 32", "transformers", {}, baseline=True),
@@ -65,8 +67,14 @@ GPU_SETTINGS = [
 
 
 class FixedLength:
-    """Makes an engine decode exactly `length` tokens per segment (the end token included) and counts
-    every token it decodes, re-decodes by the hybrid and the fallback included."""
+    """Makes an engine draft exactly `length` tokens per segment (the end token included) and counts
+    every token it decodes, re-decodes by the hybrid and the fallback included.
+
+    Only the drafts are fixed: a repair that decodes again (a constrained pass, a target_prefix)
+    keeps the engine's own limit, with at least as many tokens as a draft, and a splice may make a
+    segment longer than `length`, as it would in use. The terms' renderings (n-best, terms alone)
+    are left as the engine asks for them.
+    """
 
     def __init__(self, engine: Engine, length: int) -> None:
         self.decoded = 0
@@ -75,10 +83,16 @@ class FixedLength:
 
     def _wrap(self, engine: Any) -> None:
         if engine.name == "transformers":
+            from leshan_pub.engines.constraints import TermConstraintProcessor
+
             generate, pad = engine.model.generate, engine.model.config.pad_token_id
 
             def fixed_generate(*args: Any, **kwargs: Any) -> Any:
-                kwargs["min_new_tokens"] = kwargs["max_new_tokens"] - 1  # the forced end token is the last
+                if kwargs.get("num_return_sequences", 1) == 1:  # a translation, not a term's renderings
+                    processors = kwargs.get("logits_processor") or []
+                    if not any(isinstance(p, TermConstraintProcessor) for p in processors):
+                        kwargs["max_new_tokens"] = self.length
+                    kwargs["min_new_tokens"] = min(self.length, kwargs["max_new_tokens"]) - 1  # + the end token
                 output = generate(*args, **kwargs)
                 self.decoded += int((output[:, 1:] != pad).sum())
                 return output
@@ -88,7 +102,10 @@ class FixedLength:
         translate_batch = engine.translator.translate_batch
 
         def fixed_translate_batch(source: Any, **kwargs: Any) -> Any:
-            kwargs["min_decoding_length"] = kwargs["max_decoding_length"]
+            if kwargs.get("num_hypotheses", 1) == 1:
+                if kwargs.get("target_prefix") is None:
+                    kwargs["max_decoding_length"] = self.length - 1  # CTranslate2 leaves the end token out
+                kwargs["min_decoding_length"] = min(self.length - 1, kwargs["max_decoding_length"])
             results = translate_batch(source, **kwargs)
             self.decoded += sum(len(r.hypotheses[0]) + 1 for r in results)  # + the end token
             return results
@@ -204,7 +221,7 @@ def bench_device(folder: Path, device: str, settings: list[Setting], count: int,
     engines: dict[str, tuple[Engine, FixedLength]] = {}
     for setting in settings:
         changes = {"batch_size": 32, "num_beams": 4, **setting.changes}
-        options = EngineOptions(model=str(folder), device=device, max_new_tokens=args.length, progress=False, **changes)
+        options = EngineOptions(model=str(folder), device=device, progress=False, **changes)
         try:
             engine = load_engine(setting.engine, options)
             if engine.name != setting.engine:
