@@ -18,7 +18,7 @@ import json
 import random
 from pathlib import Path
 
-from placement import PIECES, PlacementCase, placement_glossary, train_marian, wrong_renderings
+from placement import PIECES, PLACEMENT_SHAPE, PlacementCase, placement_glossary, train_marian, wrong_renderings
 
 from leshan_pub.terms import Term
 
@@ -47,16 +47,8 @@ FILLERS = (
 
 TRAIN_PAIRS = 2400
 TEST_SENTENCES = 60
-COMPOSITIONAL_SHAPE = {
-    "d_model": 128,
-    "encoder_layers": 2,
-    "decoder_layers": 2,
-    "encoder_attention_heads": 4,
-    "decoder_attention_heads": 4,
-    "encoder_ffn_dim": 256,
-    "decoder_ffn_dim": 256,
-    "max_position_embeddings": 64,
-}
+# The placement model's shape, wider (more words to keep apart) and with shorter sentences.
+COMPOSITIONAL_SHAPE = {**PLACEMENT_SHAPE, "d_model": 128, "max_position_embeddings": 64}
 
 
 def _terms() -> list[Term]:

@@ -356,20 +356,16 @@ class CTranslate2Engine:
             anchors, rest = located[i]
             if rest:
                 aligned = aligned_positions(attentions[i], len(source_tokens[i]) - 1)
-                taken = [(x.at, x.at + len(x.displaced)) for found in anchors.values() for x in found]
-
                 def end(k: int, a: int, limit: int, i: int = i) -> int:
                     def score(candidates: list[Any]) -> list[float]:
                         return self._kept_scores(source_tokens[i], candidates)
 
                     return scored_end(self.vocab, drafts[i], plans[i], k, a, limit, score, self._target_limit)
 
-                more = unlocated_anchors(
-                    self.tokenizer, drafts[i], source_tokens[i], aligned, plan, rest, taken,
+                unlocated_anchors(
+                    self.tokenizer, drafts[i], source_tokens[i], aligned, plan, rest, anchors,
                     owed[unplaced.index(i)], end,
                 )
-                for k, extra in more.items():
-                    anchors.setdefault(k, []).extend(extra)
             ids, tail_start = splice(self.vocab, drafts[i], plan, anchors)
             if len(ids) > (self.options.max_new_tokens or self._target_limit):
                 continue  # past a length limit the user set: left to the constrained fallback, which says why

@@ -370,8 +370,6 @@ class MarianEngine:
                 per_term: dict[int, list[list[float]]] = {}
                 for i, row in zip(unplaced[k], owed[n]):
                     per_term.setdefault(i, []).append(row)
-                taken = [(x.at, x.at + len(x.displaced)) for found in anchors[k].values() for x in found]
-
                 def end(i: int, a: int, limit: int, n: int = n, k: int = k) -> int:
                     if n not in log_probs:
                         log_probs[n] = self._draft_log_probs(states[n], drafts[k])
@@ -386,11 +384,9 @@ class MarianEngine:
 
                     return scored_end(self.vocab, drafts[k], plans[k], i, a, limit, score, self.model.config.max_position_embeddings)
 
-                more = unlocated_anchors(
-                    self.tokenizer, drafts[k], pieces[n], aligned[n], plans[k], unplaced[k], taken, per_term, end
+                unlocated_anchors(
+                    self.tokenizer, drafts[k], pieces[n], aligned[n], plans[k], unplaced[k], anchors[k], per_term, end
                 )
-                for i, extra in more.items():
-                    anchors[k].setdefault(i, []).extend(extra)
         return anchors
 
     def _owed(

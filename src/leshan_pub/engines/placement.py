@@ -99,8 +99,8 @@ def located_anchors(
 def owed_span(tokens: Sequence[str], owed: Sequence[float], taken: Sequence[tuple[int, int]], longest: int) -> tuple[int, int] | None:
     """[start, end) of the whole words of a draft that owe most to a term's Chinese, or None when none does.
 
-    tokens: the draft's pieces (its end token left out); owed: per piece, its log-probability given
-    the whole source less that given the source without the term's Chinese. A word owes the sum over
+    tokens: the draft's pieces (its end token left out); owed: per piece, how far its logit (or its
+    log-probability) falls when the term's Chinese is masked out of the source. A word owes the sum over
     its pieces less OWED_FLOOR; the words taken are the run of at most `longest` words, clear of the
     taken spans, whose sum is largest and positive.
     """
@@ -130,12 +130,13 @@ def unlocated_anchors(
     aligned: Sequence[int],
     plan: SegmentPlan,
     terms: Sequence[int],
-    taken: list[tuple[int, int]],
+    anchors: dict[int, list[Anchor]],
     owed: dict[int, list[Sequence[float]]] | None = None,
     end: Callable[[int, int, int], int] | None = None,
-) -> dict[int, list[Anchor]]:
-    """Anchors for terms whose rendering was not located: the words of the draft that owe most to the
-    term's Chinese (owed_span, where owed is given), else the words aligned to it by cross-attention.
+) -> None:
+    """Adds to anchors (those of the located terms) one for each of terms, whose rendering was not
+    located: at the words of the draft that owe most to the term's Chinese (owed_span, where owed is
+    given), else at the words aligned to it by cross-attention; never over words already taken.
 
     The words that owe most are where the rendering begins; its later words owe more to the words
     before them than to the source, so end(i, start, limit), where given, says where the words term
@@ -143,11 +144,10 @@ def unlocated_anchors(
 
     owed: per term index, one row of owed_span's figures per missing occurrence, in terms' order.
     aligned: per draft token, the source piece it attends to most (engines/alignment.py).
-    taken: spans already given to other terms; the spans chosen here are added.
     """
     output = tokenizer.convert_ids_to_tokens(list(draft[:-1]))  # the words; the end token stays where it is
     spans = term_spans(source_tokens, [plan.spellings[i].term for i in terms])
-    anchors: dict[int, list[Anchor]] = {}
+    taken = [(x.at, x.at + len(x.displaced)) for found in anchors.values() for x in found]
     seen: dict[int, int] = {}
     for i, span in zip(terms, spans):
         occurrence = seen[i] = seen.get(i, -1) + 1
@@ -161,7 +161,6 @@ def unlocated_anchors(
         a, b = found if found is not None else target_run(output, aligned, span)
         taken.append((a, b))
         anchors.setdefault(i, []).append(_anchor(draft, a, b))
-    return anchors
 
 
 def _anchor(draft: Sequence[int], a: int, b: int, spelling: tuple[int, ...] = ()) -> Anchor:
