@@ -90,6 +90,13 @@ EQUAL = [
     ("十分重要", "very important"),
     ("十几个", "a dozen or so"),
     ("数十家企业", "dozens of companies"),
+    ("排放低于１０⁻³吨", "emissions below 10⁻³ tonnes"),
+    ("排放低于１０⁻³吨", "emissions below 0.001 tonnes"),
+    ("面积达5×10⁴平方米", "an area of 50,000 square metres"),
+    ("面积达1.5×10⁴平方米", "an area of 15,000 square metres"),
+    ("面积达5×10^4平方米", "an area of 5 x 10^4 square metres"),
+    ("面积100m²，体积3m³", "an area of 100 square metres and a volume of 3 cubic metres"),
+    ("面积100m²", "an area of 100 m²"),
 ]
 
 # (Chinese, English, the Chinese figures the English lacks).
@@ -134,6 +141,10 @@ UNEQUAL = [
     ("¹⁷⁷核素和¹⁷⁷核素", "¹⁷⁷Lu nuclide and Lu nuclide", ["¹⁷⁷"]),
     ("三、保障措施", "II. Safeguards", ["三"]),
     ("第一部分", "I think so", ["第一"]),
+    ("面积达5×10⁴平方米", "an area of 104 square metres", ["5×10⁴"]),
+    ("面积达5×10⁴平方米", "an area of 5,000 square metres", ["5×10⁴"]),
+    ("排放低于１０⁻³吨", "emissions below 10³ tonnes", ["１０⁻³"]),
+    ("面积100m²", "an area of 2 square metres", ["100"]),
 ]
 
 
@@ -164,6 +175,10 @@ def test_wrong_or_missing_figure_is_reported_by_its_chinese_text(chinese, englis
         ("四川", []),
         ("十几个", []),
         ("数十家", []),
+        ("１０⁻³吨", [Fraction(1, 1000)]),
+        ("2.5×10⁶吨", [Fraction(2_500_000)]),
+        ("100km²", [Fraction(100)]),
+        ("¹⁷⁷Lu", [Fraction(177)]),
     ],
 )
 def test_chinese_figures_apply_multipliers_and_skip_words(chinese, values):
@@ -180,6 +195,9 @@ def test_chinese_figures_apply_multipliers_and_skip_words(chinese, values):
         ("twenty-first", [Fraction(21)]),
         ("5,000 MW", [Fraction(5 * 10**9)]),
         ("2021–2025", [Fraction(2021), Fraction(2025)]),
+        ("1.5 × 10⁻³", [Fraction(3, 2000)]),
+        ("10^4 tonnes", [Fraction(10_000)]),
+        ("30 m³ a day", [Fraction(30)]),
     ],
 )
 def test_english_figures_read_digits_words_and_scales(english, values):

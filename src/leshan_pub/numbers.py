@@ -58,6 +58,31 @@ _EN_POWER_UNIT = re.compile(
 _EN_PREFIX_WORD = {"giga": "G", "mega": "M", "kilo": "k"}
 
 
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
+# Powers of ten, as science writes them: 10⁴, 1.5×10⁻³, 5 x 10^4 (full-width digits too). NFKC
+# would fold 10⁴ into 104, so they are read before folding.
+_DIGITS = "[0-9０-９]"
+_POWER = re.compile(
+    rf"(?:(?P<mantissa>{_DIGITS}+(?:[.．]{_DIGITS}+)?)\s*[×xX✕*·]\s*)?(?<![0-9０-９.．])(?:10|１０)"
+    r"(?:(?P<superscript>[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)|\^\s*(?P<caret>[+\-−]?[0-9]+))"
+)
+# Superscript digits right after a letter are a unit's power (m², km³, cm⁻¹): no figure. Elsewhere
+# they stay figures: ¹⁷⁷Lu's mass number is one.
+_UNIT_POWER = re.compile("(?<=[A-Za-zµμ])[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+
+
+def _powers_of_ten(text: str) -> tuple[list[Figure], str]:
+    """The powers of ten in text as figures (1.5×10⁻³ is 0.0015), and text with them and the powers
+    of units blanked out (offsets unchanged), for the rest of the reading."""
+    figures = []
+    for match in _POWER.finditer(text):
+        exponent = int((match["superscript"] or match["caret"]).translate(_SUPERSCRIPT).replace("−", "-"))
+        mantissa = Fraction(nfkc_fold(match["mantissa"])[0]) if match["mantissa"] else Fraction(1)
+        value = mantissa * Fraction(10) ** exponent
+        figures.append(Figure(match.group(0), match.start(), match.end(), frozenset({value})))
+    return figures, _mask(_mask(text, _POWER), _UNIT_POWER)
+
+
 def _figure(
     text: str,
     origin: list[int],
@@ -192,10 +217,11 @@ def chinese_figures(text: str) -> list[Figure]:
 
     Traditional text reads alike (億, 萬, 兩 as 亿, 万, 两); figures keep the author's offsets.
     """
-    folded, first = nfkc_fold(text)
+    powers, rest = _powers_of_ten(text)
+    folded, first = nfkc_fold(rest)
     normalized, back = to_simplified(folded)
     origin = [first[i] for i in back]
-    figures = _zh_special_figures(text, origin, normalized)
+    figures = powers + _zh_special_figures(text, origin, normalized)
     masked = _mask(_mask(_mask(normalized, _ZH_PLAN), _ZH_FRACTION), _NON_FIGURE)
     for match in _ZH_FIGURE.finditer(masked):
         if _is_vague_or_idiom(masked, match):
@@ -390,12 +416,14 @@ def _borrow_range_scale(text: str, readings: list[_Reading]) -> None:
 
 def english_figures(text: str) -> list[Figure]:
     """Every figure in English text, in order: digits, number words, scales, fractions, month names; [] when none."""
-    normalized, origin = nfkc_fold(text)
+    powers, rest = _powers_of_ten(text)
+    normalized, origin = nfkc_fold(rest)
     readings = [r for match in _EN_FIGURE.finditer(normalized) for r in _match_readings(match)]
     for reading in readings:
         _apply_power_unit(normalized, reading)
     _borrow_range_scale(normalized, readings)
-    return [_figure(text, origin, r.start, r.end, {r.value}, r.kind, r.alternatives) for r in readings]
+    figures = [_figure(text, origin, r.start, r.end, {r.value}, r.kind, r.alternatives) for r in readings]
+    return sorted(powers + figures, key=lambda f: f.start)
 
 
 # --- comparison -----------------------------------------------------------------------------------
