@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT
+from helpers import GLOSSARY, ROOT
+from leshan_pub.glossary import load_glossary
 from leshan_pub.project import PROJECT_FILE, STARTER_GLOSSARY
 
 # Full-width figures, a repeated term, a term inside a heading, a caption and a credit.
@@ -152,3 +153,27 @@ def test_a_glossary_with_no_terms_yet_is_not_100_percent(tmp_path):
     checked = user("check", "p/source/a.zh.txt")
     assert "term success n/a (no glossary term occurs in the source)" in checked.stdout
     assert "has no terms: nothing is enforced" in checked.stderr
+
+
+def test_a_glossary_file_left_out_of_the_settings_is_named_until_listed_or_imported(tmp_path):
+    user = User(tmp_path)
+    user("init", "p")
+    (tmp_path / "p" / "source" / "a.zh.txt").write_text("标题\n\n乐山市多晶硅产业继续扩产。\n", encoding="utf-8")
+    user("segment", "p/source/a.zh.txt")
+    dropped = tmp_path / "p" / "glossary" / "leshan.tsv"
+    dropped.write_bytes(GLOSSARY.read_bytes())  # a terminologist's file, copied in beside terms.tsv
+    terms = len(load_glossary(GLOSSARY))
+    checked = user("check", "p/source/a.zh.txt", "--json")
+    warnings = json.loads(checked.stdout)["warnings"]
+    assert any(f"leshan.tsv ({terms} terms)" in w and "glossary.files" in w for w in warnings)
+    assert f"leshan.tsv ({terms} terms)" in checked.stderr
+    # --final is not barred by it: a file kept aside may be kept aside on purpose.
+    assert "leshan.tsv" not in user("publish", "p/source/a.zh.txt", "--final", status=1).stderr.split("error:")[-1]
+    # Once imported, its terms are enforced and nothing is said; an export of the glossary says nothing either.
+    user("glossary", "import", str(dropped), "--project", "p")
+    user("glossary", "export", "p/glossary/terms.tbx", "--project", "p")
+    assert "leshan.tsv" not in user("check", "p/source/a.zh.txt").stderr
+    assert "terms.tbx" not in user("check", "p/source/a.zh.txt").stderr
+    # A file with a term the glossary lacks is named again, with only that term counted.
+    (tmp_path / "p" / "glossary" / "extra.csv").write_text("source,target\n新词,new word\n", encoding="utf-8")
+    assert "extra.csv (1 term)" in user("check", "p/source/a.zh.txt").stderr

@@ -270,8 +270,8 @@ def _glossary(ctx: typer.Context, settings: Settings) -> GlossaryInUse:
 
 def _warn(in_use: GlossaryInUse) -> None:
     """Say on stderr when terms are not enforced; printed once the command's input has proved good."""
-    if in_use.warning:
-        typer.echo(f"leshan-pub: warning: {in_use.warning}", err=True)
+    for warning in in_use.warnings:
+        typer.echo(f"leshan-pub: warning: {warning}", err=True)
 
 
 BatchTokensOpt = Annotated[
@@ -589,7 +589,7 @@ def _glossary_json(terms: GlossaryInUse) -> dict[str, Any]:
     return {
         "glossary": {"files": [str(glossary.path)] if glossary and glossary.path else [], "terms": len(glossary)}
         if glossary is not None else None,
-        "warnings": [terms.warning] if terms.warning else [],
+        "warnings": terms.warnings,
     }
 
 

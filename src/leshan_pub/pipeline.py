@@ -77,12 +77,19 @@ class GlossaryInUse:
     """The glossary a command enforces, and why terms are not (all) enforced when they are not.
 
     warning is "" when every configured term is enforced; intended is set by --no-glossary,
-    which runs without a glossary on purpose (no warning, and --final allowed).
+    which runs without a glossary on purpose (no warning, and --final allowed). unlisted names
+    glossary files beside the project's that its settings leave out, with terms the glossary in
+    use lacks: said, but no bar to --final, since a file kept aside may be kept aside on purpose.
     """
 
     glossary: Glossary | None
     warning: str = ""
     intended: bool = False
+    unlisted: str = ""
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for w in (self.warning, self.unlisted) if w]
 
     def require_for_final(self) -> None:
         """Raise PublishError when a final publish would go out with terms not enforced."""
@@ -101,6 +108,14 @@ def project_glossary(settings: Settings, disabled: bool = False, explicit: Path 
         raise GlossaryError("--glossary and --no-glossary contradict each other; give one of them")
     if disabled:
         return GlossaryInUse(None, intended=True)
+    in_use = _configured_glossary(settings, explicit)
+    if explicit is None and settings.file is not None:
+        in_use = replace(in_use, unlisted=_unlisted(settings, in_use.glossary))
+    return in_use
+
+
+def _configured_glossary(settings: Settings, explicit: Path | None) -> GlossaryInUse:
+    """The glossary files merged, with the warning owed when some or all of their terms are not enforced."""
     files = (explicit,) if explicit is not None else settings.glossaries
     if not files:
         where = f" ({settings.file} lists none in glossary.files)" if settings.file else ""
@@ -117,6 +132,35 @@ def project_glossary(settings: Settings, disabled: bool = False, explicit: Path 
         return GlossaryInUse(glossary, f"glossary {', '.join(map(str, present))} has no terms: nothing is enforced; "
                                        "add terms with `leshan-pub glossary add`")
     return GlossaryInUse(glossary)
+
+
+def _unlisted(settings: Settings, glossary: Glossary | None) -> str:
+    """A warning for each terminology file in the project's glossary folders that glossary.files leaves
+    out and that holds terms the glossary in use lacks (an export of the glossary holds none); "" when none."""
+    from .project import relative_to_cwd
+    from .termbase import FORMATS
+
+    listed = {p.resolve() for p in settings.glossaries}
+    if settings.memory is not None:
+        listed.add(settings.memory.resolve())
+    folders = dict.fromkeys(p.parent for p in settings.glossaries if p.parent.is_dir())
+    enforced = {source for term in glossary.terms for source in term.sources} if glossary is not None else set()
+    said = []
+    for folder in folders:
+        for path in sorted(folder.iterdir()):
+            if path.suffix.lower() not in FORMATS or not path.is_file() or path.resolve() in listed:
+                continue
+            try:
+                terms = FORMATS[path.suffix.lower()][0](path)
+            except GlossaryError:
+                continue  # not a glossary this project could use as it is; `glossary validate` says why
+            new = sum(1 for term in terms if term.source not in enforced)
+            if new:
+                said.append(f"{relative_to_cwd(path)} ({new} term{'s' if new > 1 else ''})")
+    if not said:
+        return ""
+    return (f"terms not enforced in {', '.join(said)}: not in glossary.files of {settings.file}; "
+            "add the file there or `leshan-pub glossary import` it")
 
 
 def load_default_glossary(path: Path | None, near: Path | None = None) -> Glossary | None:
