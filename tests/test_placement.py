@@ -128,6 +128,16 @@ def test_the_rendering_is_found_as_whole_words_and_its_number_kept(located):
     assert located("The Yibinese plant has started production.", ["Yi Bin", "Yibin"]) is None
 
 
+def test_a_repeated_rendering_is_found_past_the_words_taken_and_in_either_number(located):
+    draft = "Lithium cell output rose, and lithium cell exports rose too."
+    first = located(draft, ["lithium cell"])
+    assert first == ("Lithium cell", False)
+    taken = ((0, 4),)  # the first 'Lithium cell' (and more) already holds a term
+    assert located(draft, ["lithium cell"], taken) == ("lithium cell", False)
+    # The rendering alone was plural, the draft's is singular: found, and the draft's number kept.
+    assert located("The lithium cell plant has started production.", ["lithium cells"]) == ("lithium cell", False)
+
+
 def test_the_models_first_rendering_wins_over_a_longer_later_one(located):
     # n-best order: 'Yi Bin' is what the model says; a later 'rendering' that runs on into the sentence loses.
     assert located("Yi Bin is the first city on the Yangtze River.", ["Yi Bin", "Yi Bin is the first"]) == ("Yi Bin", False)

@@ -231,3 +231,17 @@ def test_a_document_name_never_leads_out_of_the_output_folder(tmp_path, name):
     with pytest.raises(PublishError, match="not a plain file name"):
         publish(document, None, tmp_path / "out", ("docx",))
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+@given(st.text(max_size=40))
+def test_folding_keeps_every_character_s_own_nfkc_form_and_origin(text):
+    from leshan_pub.terms import nfkc_fold
+
+    for casefold in (False, True):
+        expected, origin = [], []
+        for i, ch in enumerate(text):
+            normal = unicodedata.normalize("NFKC", ch)
+            for out in normal.casefold() if casefold else normal:
+                expected.append(out)
+                origin.append(i)
+        assert nfkc_fold(text, casefold) == ("".join(expected), origin)

@@ -6,6 +6,7 @@ the benchmarks all call it, so a term that is only the start of a longer word co
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -25,6 +26,7 @@ def is_word_character(ch: str) -> bool:
     return ch.isascii() or unicodedata.name(ch, "").startswith("LATIN")
 
 
+@functools.lru_cache(maxsize=4096)  # the same terms' forms are folded for every segment
 def _fold(text: str) -> str:
     return nfkc_fold(text, casefold=True)[0]
 

@@ -6,6 +6,7 @@ entry). Engines, verification and QA share these; reading and editing glossary f
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import unicodedata
@@ -69,14 +70,21 @@ def nfkc_fold(text: str, casefold: bool = False) -> tuple[str, list[int]]:
     Full-width and half-width forms, and superscript digits, then compare alike while every
     character still knows where it stood in the author's text.
     """
+    if text.isascii():  # the common English case: NFKC keeps it, and casefolding is lower-casing
+        return (text.lower() if casefold else text), list(range(len(text)))
     folded: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
-        normal = unicodedata.normalize("NFKC", ch)
-        for out in normal.casefold() if casefold else normal:
+        for out in _fold_character(ch, casefold):
             folded.append(out)
             origin.append(i)
     return "".join(folded), origin
+
+
+@functools.lru_cache(maxsize=8192)
+def _fold_character(ch: str, casefold: bool) -> str:
+    normal = unicodedata.normalize("NFKC", ch)
+    return normal.casefold() if casefold else normal
 
 
 def match_fold(text: str) -> tuple[str, list[int]]:

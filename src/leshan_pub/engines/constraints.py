@@ -37,10 +37,14 @@ class TargetVocab:
         self.tokenizer = tokenizer
         self.eos_id: int = tokenizer.eos_token_id
         self.unk_id: int = tokenizer.unk_token_id
+        self._encoded: dict[str, tuple[int, ...]] = {}  # terms and renderings are spelled again for every segment
 
     def encode(self, text: str) -> tuple[int, ...]:
         """Target-side ids of text as SentencePiece spells it at a word start, without </s>."""
-        return tuple(self.tokenizer(text_target=text, add_special_tokens=False)["input_ids"])
+        ids = self._encoded.get(text)
+        if ids is None:
+            ids = self._encoded[text] = tuple(self.tokenizer(text_target=text, add_special_tokens=False)["input_ids"])
+        return ids
 
     def spellable(self, ids: Sequence[int]) -> bool:
         return bool(ids) and self.unk_id not in ids

@@ -551,8 +551,11 @@ class MarianEngine:
         """Why each term of this segment could be missing, most specific reason first."""
         reasons: dict[Term, list[TermMiss]] = {}
         index = {s.term: i for i, s in enumerate(plan.spellings)}
+        missing = missing_terms(text, terms)
+        if not missing:
+            return reasons
         cut = {t for t, start, _ in source_spans(self.tokenizer, source, terms) if start >= self._source_limit - 1}
-        for term in dict.fromkeys(missing_terms(text, terms)):
+        for term in dict.fromkeys(missing):
             i = index.get(term)
             if i is None:
                 miss = TermMiss(term, MissReason.UNSPELLABLE, unspellable_reason(self.vocab, term))

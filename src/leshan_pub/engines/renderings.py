@@ -8,6 +8,7 @@ plural, so 'lithium cell' finds 'lithium cells' and says the draft's rendering w
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,12 +60,27 @@ def _same_word(draft_word: str, rendering_word: str, last: bool) -> tuple[bool, 
     return False, False
 
 
+def _starts(at: dict[str, list[int]], word: str, last: bool) -> list[int]:
+    """Where in the draft a run beginning with word may begin: the draft's words equal to it (or, when
+    it is also the run's last word, its plural or singular), from at (each draft word's positions)."""
+    if not last or not word.isalpha():
+        return at.get(word, [])
+    return sorted(k for other, places in at.items() if _same_word(other, word, True)[0] for k in places)
+
+
 def _find_run(
-    draft_words: Sequence[_Word], run: Sequence[str], taken: Sequence[tuple[int, int]], length: int
+    draft_words: Sequence[_Word],
+    run: Sequence[str],
+    taken: Sequence[tuple[int, int]],
+    length: int,
+    at: dict[str, list[int]],
 ) -> tuple[int, int, bool] | None:
     """(first token, end token, plural) of the first place the words of run stand in draft_words, outside
-    the spans taken and before the draft's last token (its </s>); None when nowhere."""
-    for k in range(len(draft_words) - len(run) + 1):
+    the spans taken and before the draft's last token (its </s>); None when nowhere. at: the positions
+    of each word of draft_words."""
+    for k in _starts(at, run[0], len(run) == 1):
+        if k + len(run) > len(draft_words):
+            break
         plural = False
         for n, word in enumerate(run):
             same, plural = _same_word(draft_words[k + n][2], word, n == len(run) - 1)
@@ -75,6 +91,20 @@ def _find_run(
             if end < length and not any(a < end and first < b for a, b in taken):
                 return first, end, plural
     return None
+
+
+# Per vocabulary, each rendering's words: the same few renderings are looked for in every segment.
+_RENDERING_WORDS: weakref.WeakKeyDictionary[TargetVocab, dict[str, list[str]]] = weakref.WeakKeyDictionary()
+
+
+def _rendering_words(tokenizer: Any, vocab: TargetVocab, rendering: str) -> list[str]:
+    """The lower-cased words of a rendering as the draft's words are read, a leading article dropped."""
+    known = _RENDERING_WORDS.setdefault(vocab, {})
+    if rendering not in known:
+        ids = vocab.encode(rendering.strip().rstrip(".;,"))
+        words = [w for _, _, w in _words(tokenizer.convert_ids_to_tokens(list(ids)), vocab, ids)]
+        known[rendering] = words[1:] if words[:1] in _ARTICLES else words
+    return known[rendering]
 
 
 def locate_rendering(
@@ -94,14 +124,14 @@ def locate_rendering(
     """
     found_whole = False
     draft_words = _words(tokenizer.convert_ids_to_tokens(list(draft)), vocab, draft)
+    at: dict[str, list[int]] = {}
+    for k, (_, _, word) in enumerate(draft_words):
+        at.setdefault(word, []).append(k)
     best: tuple[int, int, int, bool] | None = None  # (-words matched, first, end, plural)
     for rendering in renderings:
         if found_whole:
             break  # an earlier (more likely) rendering was found whole
-        ids = vocab.encode(rendering.strip().rstrip(".;,"))
-        words = [w for _, _, w in _words(tokenizer.convert_ids_to_tokens(list(ids)), vocab, ids)]
-        if words[:1] in _ARTICLES:
-            words = words[1:]
+        words = _rendering_words(tokenizer, vocab, rendering)
         if not words or len(words) > max_words:
             continue
         whole = len(words)
@@ -112,7 +142,7 @@ def locate_rendering(
                 run = words[offset : offset + length]
                 if not any(_is_content_word(w) for w in run):
                     continue
-                found = _find_run(draft_words, run, taken, len(draft))
+                found = _find_run(draft_words, run, taken, len(draft), at)
                 if found is not None and (best is None or length > -best[0]):
                     best = (-length, *found)
                     found_whole = length == whole
