@@ -15,7 +15,7 @@ from .emphasis import place_in_target
 from .enforce import TermMiss, explain_misses, forbidden_present
 from .errors import GlossaryError, InputError, PublishError
 from .glossary import Glossary, load_glossaries
-from .terms import Term
+from .terms import Term, source_key
 from .impact import glossary_impact
 from .locking import segment_file_lock
 from .memory import LeverageReport, MemorySettings, leverage, memory_path, read_memory, record_segments
@@ -144,7 +144,7 @@ def _unlisted(settings: Settings, glossary: Glossary | None) -> str:
     if settings.memory is not None:
         listed.add(settings.memory.resolve())
     folders = dict.fromkeys(p.parent for p in settings.glossaries if p.parent.is_dir())
-    enforced = {source for term in glossary.terms for source in term.sources} if glossary is not None else set()
+    enforced = {source_key(s) for term in glossary.terms for s in term.sources} if glossary is not None else set()
     said = []
     for folder in folders:
         for path in sorted(folder.iterdir()):
@@ -154,7 +154,7 @@ def _unlisted(settings: Settings, glossary: Glossary | None) -> str:
                 terms = FORMATS[path.suffix.lower()][0](path)
             except GlossaryError:
                 continue  # not a glossary this project could use as it is; `glossary validate` says why
-            new = sum(1 for term in terms if term.source not in enforced)
+            new = sum(1 for term in terms if source_key(term.source) not in enforced)
             if new:
                 said.append(f"{relative_to_cwd(path)} ({new} term{'s' if new > 1 else ''})")
     if not said:
