@@ -95,6 +95,7 @@ def match_fold(text: str) -> tuple[str, list[int]]:
     return simplified, [origin[i] for i in back]
 
 
+@functools.lru_cache(maxsize=8192)  # the same terms are matched in every segment
 def source_key(source: str) -> str:
     """The form a Chinese source term is matched by: 樂山, 乐山 and full-width forms alike."""
     return match_fold(source)[0]

@@ -50,8 +50,13 @@ class TargetVocab:
         return bool(ids) and self.unk_id not in ids
 
     @cached_property
+    def _pieces(self) -> list[str]:
+        """Every piece of the vocabulary, by id."""
+        return self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
+
+    @cached_property
     def _ends_in_word(self) -> list[bool]:
-        pieces = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
+        pieces = self._pieces
         return [bool(p) and p[-1].isalnum() for p in pieces]
 
     def ends_in_word(self, token: int) -> bool:
@@ -62,12 +67,12 @@ class TargetVocab:
     @cached_property
     def glue_mask(self) -> torch.Tensor:
         """[vocab] bool: pieces that begin with a Latin letter or digit, so they would lengthen the word before them."""
-        pieces = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
+        pieces = self._pieces
         return torch.tensor([bool(p) and is_word_character(p[0]) for p in pieces])
 
     @cached_property
     def _starts_word(self) -> list[bool]:
-        pieces = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
+        pieces = self._pieces
         return [not (p and is_word_character(p[0])) for p in pieces]
 
     def starts_word(self, token: int) -> bool:
@@ -75,9 +80,14 @@ class TargetVocab:
         table = self._starts_word
         return token >= len(table) or table[token]
 
+    @cached_property
+    def _markers(self) -> frozenset[int]:
+        pieces = self._pieces
+        return frozenset(i for i, p in enumerate(pieces) if p == "\u2581")
+
     def is_word_marker(self, token: int) -> bool:
         """True for the bare '▁' piece, which SentencePiece puts before a word it spells from scratch."""
-        return self.tokenizer.convert_ids_to_tokens(token) == "\u2581"
+        return token in self._markers
 
     def unknown_characters(self, text: str) -> list[str]:
         """The characters of text the target vocabulary can only write as <unk>."""

@@ -21,7 +21,7 @@ from ..enforce import MissReason, TermMiss, explain_misses, forbidden_in, missin
 from ..errors import EngineError, ModelUnavailableError
 from ..terms import Term
 from . import DEFAULT_MODEL, PLACEMENTS, REPAIRS, EngineOptions, RepairCounts, Translation
-from .alignment import aligned_positions, cross_attention, source_spans, term_spans
+from .alignment import cross_attention, source_spans, term_spans
 from .batching import token_batches
 from .constraints import (
     ENFORCEMENT_VERSION,
@@ -214,12 +214,14 @@ def _check_options(options: EngineOptions) -> None:
 
 @dataclass
 class _Decoded:
-    """One generate call's result: English, its ids (no start token, no padding), last-resort use, length limit."""
+    """One generate call's result: English, its ids (no start token, no padding), last-resort use, length
+    limit, and whether the model read each source whole (it was not cut at the model's input limit)."""
 
     texts: list[str]
     ids: list[list[int]]
     fallbacks: list[bool]
     max_new: int
+    read: list[bool]
 
 
 class MarianEngine:
@@ -330,8 +332,8 @@ class MarianEngine:
                 for k, j in enumerate(rewrite):
                     texts[j], fallbacks[j] = final.texts[k], final.fallbacks[k]
         return [
-            self._finish(src, text, ts, plan, used, draft.max_new)
-            for src, text, ts, plan, used in zip(sources, texts, terms, plans, fallbacks)
+            self._finish(src, text, ts, plan, used, draft.max_new, read)
+            for src, text, ts, plan, used, read in zip(sources, texts, terms, plans, fallbacks, draft.read)
         ]
 
     @staticmethod
@@ -443,8 +445,9 @@ class MarianEngine:
                 for n, (k, _) in enumerate(part):
                     if first + n < len(drafts):  # a whole-source row: its states and alignment
                         whole.append(hidden[n, : len(drafts[k])])
-                        attention = captured[-1][n, : len(drafts[k])].float().cpu().tolist()
-                        aligned.append(aligned_positions(attention, len(pieces[k]) - 1))
+                        # Each draft token's most attended source piece, the end token left out.
+                        attention = captured[-1][n, : len(drafts[k]), : len(pieces[k]) - 1]
+                        aligned.append(attention.argmax(-1).tolist() if attention.shape[-1] else [-1] * len(drafts[k]))
         owed: list[list[list[float]]] = [[] for _ in drafts]
         rest = iter(range(len(drafts), len(rows)))
         for k, found in enumerate(spans):
@@ -518,7 +521,7 @@ class MarianEngine:
             processor is not None and any(tuple(row[: len(p)]) == p for p in processor.fallbacks[item])
             for item, row in enumerate(rows)
         ]
-        return _Decoded(texts, ids, fallbacks, max_new)
+        return _Decoded(texts, ids, fallbacks, max_new, [n <= self._source_limit for n in full])
 
     def _derived_max_new_tokens(self, source_lengths: list[int], plans: list[SegmentPlan]) -> int:
         # English takes more pieces than Chinese; the terms must fit on top of a normal-length sentence.
@@ -526,10 +529,10 @@ class MarianEngine:
         return min(wanted, self._target_limit)
 
     def _finish(
-        self, source: str, text: str, terms: Sequence[Term], plan: SegmentPlan, fallback: bool, max_new: int
+        self, source: str, text: str, terms: Sequence[Term], plan: SegmentPlan, fallback: bool, max_new: int,
+        read: bool,
     ) -> Translation:
         notes = [unspellable_reason(self.vocab, t) for t in dict.fromkeys(terms) if self._spelling(t) is None]
-        read = len(self.tokenizer(source)["input_ids"]) <= self._source_limit
         if not read:
             notes.append(
                 f"source longer than the model's {self._source_limit} input pieces; its end was not translated"

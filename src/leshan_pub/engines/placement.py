@@ -27,7 +27,7 @@ import torch
 from ..enforce import missing_terms
 from .alignment import starts_word, target_run, term_spans
 from .constraints import Anchor, SegmentPlan, TargetVocab, capitalised
-from .renderings import locate_rendering, plural_form
+from .renderings import DraftWords, locate_rendering, plural_form
 
 MAX_REPLACED_WORDS = 4  # the longest rendering a term may displace, when the model's scores choose its end
 SCORED_AFTER = 4  # tokens after a placed term scored in its own context; the rest score as in the draft
@@ -78,9 +78,10 @@ def located_anchors(
     anchors: dict[int, list[Anchor]] = {}
     taken: list[tuple[int, int]] = []
     unplaced: list[int] = []
+    read = DraftWords(tokenizer, vocab, draft)
     for i in terms:
         longest = max(MAX_REPLACED_WORDS, 2 * len(plan.spellings[i].term.target.split()))
-        found = locate_rendering(tokenizer, vocab, draft, renderings.get(i, ()), taken, longest)
+        found = locate_rendering(tokenizer, vocab, read, renderings.get(i, ()), taken, longest)
         if found is None:
             unplaced.append(i)
             continue

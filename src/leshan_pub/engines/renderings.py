@@ -8,6 +8,7 @@ plural, so 'lithium cell' finds 'lithium cells' and says the draft's rendering w
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -41,6 +42,7 @@ def _words(pieces: Sequence[str], vocab: TargetVocab, ids: Sequence[int]) -> lis
     return [w for w in words if w[2]] if words else []
 
 
+@functools.lru_cache(maxsize=8192)
 def _is_content_word(word: str) -> bool:
     """A word that can locate a rendering: two or more letters or digits, at least one Latin, not a function word."""
     return word not in _FUNCTION_WORDS and sum(c.isascii() and c.isalnum() for c in word) >= 2
@@ -107,15 +109,27 @@ def _rendering_words(tokenizer: Any, vocab: TargetVocab, rendering: str) -> list
     return known[rendering]
 
 
+class DraftWords:
+    """A draft read as words once, for looking up every missing term's renderings in it."""
+
+    def __init__(self, tokenizer: Any, vocab: TargetVocab, draft: Sequence[int]) -> None:
+        self.length = len(draft)
+        self.words = _words(tokenizer.convert_ids_to_tokens(list(draft)), vocab, draft)
+        self.at: dict[str, list[int]] = {}  # each word's positions among self.words
+        for k, (_, _, word) in enumerate(self.words):
+            self.at.setdefault(word, []).append(k)
+
+
 def locate_rendering(
     tokenizer: Any,
     vocab: TargetVocab,
-    draft: Sequence[int],
+    draft: Sequence[int] | DraftWords,
     renderings: Sequence[str],
     taken: Sequence[tuple[int, int]],
     max_words: int = MAX_RENDERING_WORDS,
 ) -> tuple[int, int, bool] | None:
-    """(first token, end token, plural) of the longest run of a rendering's words found in draft, or None.
+    """(first token, end token, plural) of the longest run of a rendering's words found in draft (its
+    ids, or DraftWords read off them), or None.
 
     A run must hold at least half the rendering's words and one word that is not a function word;
     renderings earlier in the list win ties, and the first one found whole ends the search. A
@@ -123,10 +137,7 @@ def locate_rendering(
     in taken are not used again.
     """
     found_whole = False
-    draft_words = _words(tokenizer.convert_ids_to_tokens(list(draft)), vocab, draft)
-    at: dict[str, list[int]] = {}
-    for k, (_, _, word) in enumerate(draft_words):
-        at.setdefault(word, []).append(k)
+    read = draft if isinstance(draft, DraftWords) else DraftWords(tokenizer, vocab, draft)
     best: tuple[int, int, int, bool] | None = None  # (-words matched, first, end, plural)
     for rendering in renderings:
         if found_whole:
@@ -142,7 +153,7 @@ def locate_rendering(
                 run = words[offset : offset + length]
                 if not any(_is_content_word(w) for w in run):
                     continue
-                found = _find_run(draft_words, run, taken, len(draft), at)
+                found = _find_run(read.words, run, taken, read.length, read.at)
                 if found is not None and (best is None or length > -best[0]):
                     best = (-length, *found)
                     found_whole = length == whole
