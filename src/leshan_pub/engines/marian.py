@@ -442,12 +442,15 @@ class MarianEngine:
                 ).last_hidden_state
                 own = (hidden * weights[labels[index]]).sum(-1)  # the logit of each draft token
                 logits[first : first + len(part)] = own.float().cpu()
+                # Each draft token's most attended source piece, the end token left out (-1 when none is left).
+                columns = torch.arange(part_mask.shape[1], device=part_mask.device)
+                pieces_only = columns[None, :] < part_mask.sum(-1, keepdim=True) - 1
+                attended = captured[-1].masked_fill(~pieces_only[:, None, :], -1.0).argmax(-1)
+                attended = attended.masked_fill(~pieces_only.any(-1, keepdim=True), -1).tolist()
                 for n, (k, _) in enumerate(part):
                     if first + n < len(drafts):  # a whole-source row: its states and alignment
                         whole.append(hidden[n, : len(drafts[k])])
-                        # Each draft token's most attended source piece, the end token left out.
-                        attention = captured[-1][n, : len(drafts[k]), : len(pieces[k]) - 1]
-                        aligned.append(attention.argmax(-1).tolist() if attention.shape[-1] else [-1] * len(drafts[k]))
+                        aligned.append(attended[n][: len(drafts[k])])
         owed: list[list[list[float]]] = [[] for _ in drafts]
         rest = iter(range(len(drafts), len(rows)))
         for k, found in enumerate(spans):
