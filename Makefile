@@ -29,6 +29,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python scripts/bench_build.py
 	$(BIN)/python scripts/bench_enforce.py
 	HF_HUB_OFFLINE=1 $(BIN)/python scripts/bench_speed.py
+	HF_HUB_OFFLINE=1 $(BIN)/python scripts/bench_batches.py
 	HF_HUB_OFFLINE=1 $(BIN)/python scripts/bench_placement.py
 
 clean:
