@@ -8,7 +8,7 @@ import pickle
 import re
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,9 @@ _WEIGHT_FILES = (
 )
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 RENDERINGS = 4  # the model's n-best translations of a term alone, looked for in its draft
-_SCORED_TOKENS = 512  # draft tokens read in one teacher-forced pass, to find what each owes to a term
+# Draft tokens read in one teacher-forced pass, to find what each owes to a term: a few MB on the
+# CPU; on a GPU, where each pass costs its kernel launches, far more.
+_SCORED_TOKENS = {"cpu": 2048, "cuda": 32768}
 RENDERING_TOKENS = 16  # a term's rendering is short; a longer output is not one
 _TRUE = {"1", "on", "yes", "true"}
 # --precision for this engine -> torch dtype; auto is float32 (half precision measured slower on a GPU).
@@ -210,6 +212,18 @@ def _check_options(options: EngineOptions) -> None:
         raise EngineError(f"placement must be one of {', '.join(PLACEMENTS)}, got '{options.placement}'")
     if options.max_new_tokens is not None and options.max_new_tokens < 2:
         raise EngineError(f"max_new_tokens must be at least 2 (or None to derive it), got {options.max_new_tokens}")
+
+
+def _chunks(items: list[int], size: Any, budget: int) -> Iterator[list[int]]:
+    """items (longest first) in runs whose rows, padded to the run's first, hold at most budget tokens."""
+    part: list[int] = []
+    for item in items:
+        if part and (len(part) + 1) * size(part[0]) > budget:
+            yield part
+            part = []
+        part.append(item)
+    if part:
+        yield part
 
 
 @dataclass
@@ -423,34 +437,40 @@ class MarianEngine:
         inputs = torch.cat([torch.full_like(labels[:, :1], self.model.config.decoder_start_token_id), labels[:, :-1]], 1)
         weights = self.model.lm_head.weight  # [vocabulary, d_model]
         logits = torch.zeros(len(rows), longest)
-        whole: list[torch.Tensor] = []
-        aligned: list[list[int]] = []
-        chunk = max(1, _SCORED_TOKENS // longest)
-        for first in range(0, len(rows), chunk):
-            part = rows[first : first + chunk]
-            index = torch.tensor([k for k, _ in part], device=self.device)
+        whole: dict[int, torch.Tensor] = {}
+        aligned: dict[int, list[int]] = {}
+        # Rows of like draft length read together, each pass cut to its own longest draft and source.
+        budget = _SCORED_TOKENS.get(self.device.type, _SCORED_TOKENS["cpu"])
+        order = sorted(range(len(rows)), key=lambda r: len(drafts[rows[r][0]]), reverse=True)
+        for part in _chunks(order, lambda r: len(drafts[rows[r][0]]), budget):
+            index = torch.tensor([rows[r][0] for r in part], device=self.device)
+            width = len(drafts[rows[part[0]][0]])
             part_mask = mask[index].clone()
-            for n, (_, span) in enumerate(part):
-                if span is not None:
-                    part_mask[n, span[0] : span[1]] = 0
+            for n, r in enumerate(part):
+                if rows[r][1] is not None:
+                    part_mask[n, rows[r][1][0] : rows[r][1][1]] = 0
+            reach = int(mask[index].sum(-1).max())  # the longest source among these rows
+            part_mask = part_mask[:, :reach]
             with torch.inference_mode(), cross_attention(self.model, part_mask) as captured:
                 hidden_source = self.model.get_encoder()(
-                    input_ids=batch["input_ids"][index], attention_mask=part_mask
+                    input_ids=batch["input_ids"][index, :reach], attention_mask=part_mask
                 ).last_hidden_state
                 hidden = self.model.model.decoder(
-                    input_ids=inputs[index], encoder_hidden_states=hidden_source, encoder_attention_mask=part_mask,
+                    input_ids=inputs[index, :width], encoder_hidden_states=hidden_source,
+                    encoder_attention_mask=part_mask,
                 ).last_hidden_state
-                own = (hidden * weights[labels[index]]).sum(-1)  # the logit of each draft token
-                logits[first : first + len(part)] = own.float().cpu()
+                own = (hidden * weights[labels[index, :width]]).sum(-1)  # the logit of each draft token
+                logits[torch.tensor(part), :width] = own.float().cpu()
                 # Each draft token's most attended source piece, the end token left out (-1 when none is left).
-                columns = torch.arange(part_mask.shape[1], device=part_mask.device)
+                columns = torch.arange(reach, device=part_mask.device)
                 pieces_only = columns[None, :] < part_mask.sum(-1, keepdim=True) - 1
                 attended = captured[-1].masked_fill(~pieces_only[:, None, :], -1.0).argmax(-1)
                 attended = attended.masked_fill(~pieces_only.any(-1, keepdim=True), -1).tolist()
-                for n, (k, _) in enumerate(part):
-                    if first + n < len(drafts):  # a whole-source row: its states and alignment
-                        whole.append(hidden[n, : len(drafts[k])])
-                        aligned.append(attended[n][: len(drafts[k])])
+                for n, r in enumerate(part):
+                    k = rows[r][0]
+                    if r < len(drafts):  # a whole-source row: its states and alignment
+                        whole[k] = hidden[n, : len(drafts[k])]
+                        aligned[k] = attended[n][: len(drafts[k])]
         owed: list[list[list[float]]] = [[] for _ in drafts]
         rest = iter(range(len(drafts), len(rows)))
         for k, found in enumerate(spans):
@@ -458,7 +478,7 @@ class MarianEngine:
             for span in found:  # a term not found among the pieces owes nothing: alignment places it
                 n = next(rest) if span and masked else -1
                 owed[k].append((logits[k, :size] - logits[n, :size]).tolist() if n >= 0 else [0.0] * size)
-        return owed, whole, aligned, pieces
+        return owed, [whole[k] for k in range(len(drafts))], [aligned[k] for k in range(len(drafts))], pieces
 
     def _draft_log_probs(self, states: torch.Tensor, draft: list[int]) -> torch.Tensor:
         """[len(draft)]: each draft token's log-probability, from the decoder's last states over the draft."""
