@@ -8,7 +8,7 @@ import pickle
 import re
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -214,7 +214,7 @@ def _check_options(options: EngineOptions) -> None:
         raise EngineError(f"max_new_tokens must be at least 2 (or None to derive it), got {options.max_new_tokens}")
 
 
-def _chunks(items: list[int], size: Any, budget: int) -> Iterator[list[int]]:
+def _chunks(items: list[int], size: Callable[[int], int], budget: int) -> Iterator[list[int]]:
     """items (longest first) in runs whose rows, padded to the run's first, hold at most budget tokens."""
     part: list[int] = []
     for item in items:
@@ -447,8 +447,9 @@ class MarianEngine:
             width = len(drafts[rows[part[0]][0]])
             part_mask = mask[index].clone()
             for n, r in enumerate(part):
-                if rows[r][1] is not None:
-                    part_mask[n, rows[r][1][0] : rows[r][1][1]] = 0
+                span = rows[r][1]
+                if span is not None:
+                    part_mask[n, span[0] : span[1]] = 0
             reach = int(mask[index].sum(-1).max())  # the longest source among these rows
             part_mask = part_mask[:, :reach]
             with torch.inference_mode(), cross_attention(self.model, part_mask) as captured:
