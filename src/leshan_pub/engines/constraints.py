@@ -25,6 +25,16 @@ _OPENERS = ("(", '"')
 _FORCED_FLOOR = -1e4
 
 
+def enforcement_signature(options: Any) -> dict[str, str]:
+    """What of an engine's options (EngineOptions) can change its English under one glossary, for provenance:
+    beams, the length limit ('auto' when derived per batch), the enforcement version, the repair and placement."""
+    limit = options.max_new_tokens
+    return {
+        "beams": str(options.num_beams), "maxlen": str(limit) if limit else "auto",
+        "enf": ENFORCEMENT_VERSION, "repair": options.term_repair, "placement": options.placement,
+    }
+
+
 def capitalised(text: str) -> str:
     """text with its first letter in upper case, the rest as it is."""
     return text[:1].upper() + text[1:]

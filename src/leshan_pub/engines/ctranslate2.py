@@ -239,14 +239,9 @@ class CTranslate2Engine:
 
     def signature_settings(self) -> dict[str, str]:
         """As the transformers engine's, with the compute type CTranslate2 decodes in."""
-        from .constraints import ENFORCEMENT_VERSION
+        from .constraints import enforcement_signature
 
-        limit = self.options.max_new_tokens
-        return {
-            "beams": str(self.options.num_beams), "maxlen": str(limit) if limit else "auto",
-            "enf": ENFORCEMENT_VERSION, "repair": self.options.term_repair, "placement": self.options.placement,
-            "compute": self.compute_type,
-        }
+        return {**enforcement_signature(self.options), "compute": self.compute_type}
 
     def translate(self, sources: Sequence[str], terms: Sequence[Sequence[Term]]) -> list[Translation]:
         """One Translation per source, in order; terms[i] lists sources[i]'s terms, once per occurrence."""
@@ -430,19 +425,18 @@ class CTranslate2Engine:
 
     def _renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
         """Per term: its forbidden renderings, then the model's n-best translations of its Chinese alone (cached)."""
-        from .marian import RENDERING_TOKENS, RENDERINGS
+        from .renderings import own_renderings
 
-        new = [t for t in dict.fromkeys(terms) if t not in self._rendered]
-        if new:
-            encoded = self.tokenizer([t.source for t in new])["input_ids"]
-            results = self.translator.translate_batch(
-                [self.tokenizer.convert_ids_to_tokens(ids) for ids in encoded],
-                beam_size=RENDERINGS, num_hypotheses=RENDERINGS, max_decoding_length=RENDERING_TOKENS,
-            )
-            for term, result in zip(new, results):
-                own = [text for hypothesis in result.hypotheses if (text := self._text(hypothesis)).strip()]
-                self._rendered[term] = list(dict.fromkeys([*term.forbidden, *own]))
-        return {t: self._rendered[t] for t in terms}
+        return own_renderings(self._rendered, terms, self._n_best)
+
+    def _n_best(self, sources: list[str]) -> list[list[str]]:
+        from .renderings import RENDERING_TOKENS, RENDERINGS
+
+        results = self.translator.translate_batch(
+            [self.tokenizer.convert_ids_to_tokens(ids) for ids in self.tokenizer(sources)["input_ids"]],
+            beam_size=RENDERINGS, num_hypotheses=RENDERINGS, max_decoding_length=RENDERING_TOKENS,
+        )
+        return [[self._text(hypothesis) for hypothesis in result.hypotheses] for result in results]
 
     def _spellings(self, term: Term) -> list[tuple[int, ...]]:
         """Word-start token ids of each accepted form the target vocabulary can write, approved form first."""

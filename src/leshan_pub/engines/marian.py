@@ -24,16 +24,17 @@ from . import DEFAULT_MODEL, PLACEMENTS, REPAIRS, EngineOptions, RepairCounts, T
 from .alignment import cross_attention, source_spans, term_spans
 from .batching import token_batches
 from .constraints import (
-    ENFORCEMENT_VERSION,
     Anchor,
     SegmentPlan,
     TargetVocab,
     TermConstraintProcessor,
     TermSpelling,
+    enforcement_signature,
     spell_term,
     unspellable_reason,
 )
 from .placement import kept_log_probs, located_anchors, missing_occurrences, scored_end, splice, unlocated_anchors
+from .renderings import RENDERING_TOKENS, RENDERINGS, own_renderings
 
 # What a saved MarianMT folder must hold besides its weights.
 _FOLDER_FILES = ("config.json", "source.spm", "target.spm", "vocab.json")
@@ -44,11 +45,9 @@ _WEIGHT_FILES = (
     "pytorch_model.bin.index.json",
 )
 _COMMIT = re.compile(r"[0-9a-f]{40}")
-RENDERINGS = 4  # the model's n-best translations of a term alone, looked for in its draft
 # Draft tokens read in one teacher-forced pass, to find what each owes to a term: a few MB on the
 # CPU; on a GPU, where each pass costs its kernel launches, far more.
 _SCORED_TOKENS = {"cpu": 2048, "cuda": 32768}
-RENDERING_TOKENS = 16  # a term's rendering is short; a longer output is not one
 _TRUE = {"1", "on", "yes", "true"}
 # --precision for this engine -> torch dtype; auto is float32 (half precision measured slower on a GPU).
 _PRECISIONS = {"auto": torch.float32, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -270,13 +269,8 @@ class MarianEngine:
         return [(t, unspellable_reason(self.vocab, t)) for t in dict.fromkeys(terms) if self._spelling(t) is None]
 
     def signature_settings(self) -> dict[str, str]:
-        """Beams, the length limit ('auto' when derived per batch), the enforcement version and how a missed
-        term is mended, for provenance."""
-        limit = self.options.max_new_tokens
-        return {
-            "beams": str(self.options.num_beams), "maxlen": str(limit) if limit else "auto",
-            "enf": ENFORCEMENT_VERSION, "repair": self.options.term_repair, "placement": self.options.placement,
-        }
+        """The options that shape this engine's English, for provenance (constraints.enforcement_signature)."""
+        return enforcement_signature(self.options)
 
     def translate(self, sources: Sequence[str], terms: Sequence[Sequence[Term]]) -> list[Translation]:
         """One Translation per source, in order; terms[i] lists sources[i]'s terms, once per occurrence."""
@@ -488,19 +482,16 @@ class MarianEngine:
 
     def _renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
         """Per term: its forbidden renderings, then the model's n-best translations of its Chinese alone (cached)."""
-        new = [t for t in dict.fromkeys(terms) if t not in self._rendered]
-        if new:
-            count = RENDERINGS
-            batch = self._encode([t.source for t in new])
-            with torch.inference_mode():
-                output = self.model.generate(
-                    **batch, num_beams=count, num_return_sequences=count, max_new_tokens=RENDERING_TOKENS
-                )
-            texts = self.tokenizer.batch_decode(output, skip_special_tokens=True)
-            for n, term in enumerate(new):
-                own = [t for t in texts[n * count : (n + 1) * count] if t.strip()]
-                self._rendered[term] = list(dict.fromkeys([*term.forbidden, *own]))
-        return {t: self._rendered[t] for t in terms}
+        return own_renderings(self._rendered, terms, self._n_best)
+
+    def _n_best(self, sources: list[str]) -> list[list[str]]:
+        count = RENDERINGS
+        with torch.inference_mode():
+            output = self.model.generate(
+                **self._encode(sources), num_beams=count, num_return_sequences=count, max_new_tokens=RENDERING_TOKENS
+            )
+        texts = self.tokenizer.batch_decode(output, skip_special_tokens=True)
+        return [texts[n * count : (n + 1) * count] for n in range(len(sources))]
 
     def _encode(self, sources: list[str]) -> Any:
         return self.tokenizer(

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import functools
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..terms import Term
 from .constraints import TargetVocab
 
+RENDERINGS = 4  # the model's n-best translations of a term alone, looked for in its draft
+RENDERING_TOKENS = 16  # a term's rendering is short; a longer output is not one
 MAX_RENDERING_WORDS = 8  # a longer 'rendering' of a term translated alone is a sentence, not a rendering
 # Words that never locate a rendering by themselves: a match must hold one word besides these.
 _FUNCTION_WORDS = frozenset(
@@ -158,6 +160,20 @@ def locate_rendering(
                     best = (-length, *found)
                     found_whole = length == whole
     return None if best is None else best[1:]
+
+
+def own_renderings(
+    known: dict[Term, list[str]], terms: Sequence[Term], n_best: Callable[[list[str]], list[list[str]]]
+) -> dict[Term, list[str]]:
+    """Per term: its forbidden renderings, then the model's own, asked once per term (known keeps them).
+
+    n_best: the engine's RENDERINGS best translations of each Chinese text alone.
+    """
+    new = [t for t in dict.fromkeys(terms) if t not in known]
+    if new:
+        for term, texts in zip(new, n_best([t.source for t in new])):
+            known[term] = list(dict.fromkeys([*term.forbidden, *(text for text in texts if text.strip())]))
+    return {t: known[t] for t in terms}
 
 
 def plural_form(term: Term) -> str | None:
