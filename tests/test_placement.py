@@ -171,6 +171,47 @@ def test_the_words_that_owe_most_to_the_term_are_taken_whole():
     assert owed_span(tokens, [0.5] * 7, [], 4) is None  # nothing owes a nat: the model left the term out
 
 
+def test_where_renderings_end_is_chosen_from_one_batch_of_scores(placement_model):
+    """Ends: every draft's candidate ends are scored in one call, the best-scoring end within the
+    limit is taken, and a start the first run did not foresee is scored when it is asked for."""
+    from transformers import MarianTokenizer
+
+    from leshan_pub.engines.constraints import SegmentPlan, TargetVocab, spell_term
+    from leshan_pub.engines.placement import Ends
+    from leshan_pub.terms import Term
+
+    tokenizer = MarianTokenizer.from_pretrained(placement_model)
+    vocab = TargetVocab(tokenizer)
+    plan = SegmentPlan([spell_term(vocab, Term("自贡", "Zigong"))])
+    drafts = [[*vocab.encode(text), vocab.eos_id] for text in ("The Tzu kung lamps are famous.", "Lamps of Tzu kung glow.")]
+    starts = [[j for j, t in enumerate(d) if j == 0 or vocab.starts_word(t)] for d in drafts]
+    calls: list[int] = []
+
+    def score_many(requests):  # prefers the run of two words ('Tzu kung'), as a model that renders 自贡 so would
+        calls.append(len(requests))
+        return [-abs(sum(a <= j < b for j in starts[n]) - 2) for n, (a, b, _, _, _) in requests]
+
+    first = [starts[0][1], starts[1][2]]  # where 'Tzu' begins in each draft
+    chosen: dict[int, list[tuple[int, int]]] = {0: [], 1: []}
+
+    def place(n, found, end):
+        a = first[n]
+        limit = len(drafts[n]) - 1
+        b = end(0, a, starts[n][starts[n].index(a) + 1], limit)  # the owed words: 'Tzu' alone
+        if found is anchors[n]:
+            chosen[n].append((a, b))
+            if n == 1:  # a start the first run never asked about: scored on demand
+                chosen[n].append((0, end(0, 0, starts[n][1], limit)))
+
+    anchors = [{}, {}]
+    Ends(vocab, drafts, [plan, plan], score_many, 512).run(anchors, place)
+    words = [tokenizer.convert_ids_to_tokens(d) for d in drafts]
+    assert tokenizer.convert_tokens_to_string(words[0][slice(*chosen[0][0])]).strip() == "Tzu kung"
+    assert tokenizer.convert_tokens_to_string(words[1][slice(*chosen[1][0])]).strip() == "Tzu kung"
+    assert tokenizer.convert_tokens_to_string(words[1][slice(*chosen[1][1])]).strip() == "Lamps of"
+    assert len(calls) == 2 and calls[0] == 8  # both drafts' four candidates at once, then the unforeseen start
+
+
 def test_a_splice_puts_each_term_in_place_of_its_words_and_keeps_the_rest(placement_model):
     from transformers import MarianTokenizer
 

@@ -327,7 +327,7 @@ class CTranslate2Engine:
     ) -> None:
         """Put each missing term in place of the model's own rendering of it, found in the output (or,
         failing that, of the words aligned to its Chinese); re-decode after it ("continue")."""
-        from .placement import located_anchors, missing_occurrences, scored_end, splice, unlocated_anchors
+        from .placement import Ends, located_anchors, missing_occurrences, splice, unlocated_anchors
 
         eos = self.tokenizer.eos_token_id
         drafts = {i: [*self.tokenizer.convert_tokens_to_ids(outputs[i]), eos] for i in failing}
@@ -345,23 +345,26 @@ class CTranslate2Engine:
         owed = self._owed([source_tokens[i] for i in unplaced], [outputs[i] for i in unplaced],
                           [plans[i] for i in unplaced], [located[i][1] for i in unplaced]) \
             if self.options.placement == "owed" else [None] * len(unplaced)
+        anchors = {i: located[i][0] for i in failing}
+        if unplaced:
+            aligned = [aligned_positions(attentions[i], len(source_tokens[i]) - 1) for i in unplaced]
+
+            def score(requests: list[tuple[int, Any]]) -> list[float]:
+                return self._kept_scores([source_tokens[unplaced[n]] for n, _ in requests], [c for _, c in requests])
+
+            def place(n: int, found: dict[int, list[Any]], end: Any) -> None:
+                i = unplaced[n]
+                unlocated_anchors(
+                    self.tokenizer, drafts[i], source_tokens[i], aligned[n], plans[i], located[i][1], found, owed[n], end
+                )
+
+            Ends(self.vocab, [drafts[i] for i in unplaced], [plans[i] for i in unplaced], score, self._target_limit).run(
+                [anchors[i] for i in unplaced], place
+            )
         redo: list[tuple[int, list[str]]] = []
         for i in failing:
             plan = plans[i]
-            anchors, rest = located[i]
-            if rest:
-                aligned = aligned_positions(attentions[i], len(source_tokens[i]) - 1)
-                def end(k: int, a: int, limit: int, i: int = i) -> int:
-                    def score(candidates: list[Any]) -> list[float]:
-                        return self._kept_scores(source_tokens[i], candidates)
-
-                    return scored_end(self.vocab, drafts[i], plans[i], k, a, limit, score, self._target_limit)
-
-                unlocated_anchors(
-                    self.tokenizer, drafts[i], source_tokens[i], aligned, plan, rest, anchors,
-                    owed[unplaced.index(i)], end,
-                )
-            ids, tail_start = splice(self.vocab, drafts[i], plan, anchors)
+            ids, tail_start = splice(self.vocab, drafts[i], plan, anchors[i])
             if len(ids) > (self.options.max_new_tokens or self._target_limit):
                 continue  # past a length limit the user set: left to the constrained fallback, which says why
             outputs[i] = self.tokenizer.convert_ids_to_tokens(ids[:-1] if ids[-1:] == [eos] else ids)
@@ -406,11 +409,12 @@ class CTranslate2Engine:
             owed.append(per_term)
         return owed
 
-    def _kept_scores(self, source: list[str], candidates: list[Any]) -> list[float]:
-        """Per candidate placement (placement._candidates): the summed log-probability of the draft tokens it keeps."""
+    def _kept_scores(self, sources: list[list[str]], candidates: list[Any]) -> list[float]:
+        """Per candidate placement (placement._candidates) in the draft of the source beside it: the
+        summed log-probability of the draft tokens it keeps."""
         eos = self.tokenizer.eos_token_id
         targets = [self.tokenizer.convert_ids_to_tokens([t for t in ids if t != eos]) for _, _, ids, _, _ in candidates]
-        results = self.translator.score_batch([source] * len(targets), targets, max_batch_size=0)
+        results = self.translator.score_batch(sources, targets, max_batch_size=0)
         return [
             sum(p for p, keep in zip(r.log_probs, kept) if keep) for r, (_, _, _, kept, _) in zip(results, candidates)
         ]

@@ -33,7 +33,7 @@ from .constraints import (
     spell_term,
     unspellable_reason,
 )
-from .placement import kept_log_probs, located_anchors, missing_occurrences, scored_end, splice, unlocated_anchors
+from .placement import Ends, kept_log_probs, located_anchors, missing_occurrences, splice, unlocated_anchors
 from .renderings import RENDERING_TOKENS, RENDERINGS, own_renderings
 
 # What a saved MarianMT folder must hold besides its weights.
@@ -372,31 +372,32 @@ class MarianEngine:
         owed, states, aligned, pieces = self._owed(batch, [drafts[k] for k in rows], [
             [plans[k].spellings[i].term for i in unplaced[k]] for k in rows
         ])
-        start = self.model.config.decoder_start_token_id
-        log_probs: dict[int, torch.Tensor] = {}  # made only for a term some words owe to
-        encoded: list[torch.Tensor] = []  # likewise
-        with torch.inference_mode():
-            for n, k in enumerate(rows):
-                per_term: dict[int, list[list[float]]] = {}
-                for i, row in zip(unplaced[k], owed[n]):
-                    per_term.setdefault(i, []).append(row)
-                def end(i: int, a: int, limit: int, n: int = n, k: int = k) -> int:
-                    if n not in log_probs:
-                        log_probs[n] = self._draft_log_probs(states[n], drafts[k])
-                    if not encoded:
-                        encoded.append(self.model.get_encoder()(**batch).last_hidden_state)
+        per_term: list[dict[int, list[list[float]]]] = [{} for _ in rows]
+        for n, k in enumerate(rows):
+            for i, row in zip(unplaced[k], owed[n]):
+                per_term[n].setdefault(i, []).append(row)
 
-                    def score(candidates: list[Any], n: int = n, k: int = k) -> Any:
-                        return kept_log_probs(
-                            self.model, encoded[0][n : n + 1], batch["attention_mask"][n : n + 1], candidates, start,
-                            drafts[k], log_probs[n],
-                        ).tolist()
+        encoded: list[torch.Tensor] = []  # made only when some candidates are scored
+        log_probs: dict[int, torch.Tensor] = {}  # likewise, per draft
 
-                    return scored_end(self.vocab, drafts[k], plans[k], i, a, limit, score, self.model.config.max_position_embeddings)
+        def score(requests: list[tuple[int, Any]]) -> list[float]:
+            with torch.inference_mode():
+                if not encoded:
+                    encoded.append(self.model.get_encoder()(**batch).last_hidden_state)
+                for n in {n for n, _ in requests} - log_probs.keys():
+                    log_probs[n] = self._draft_log_probs(states[n], drafts[rows[n]])
+                return kept_log_probs(
+                    self.model, encoded[0], batch["attention_mask"], requests,
+                    self.model.config.decoder_start_token_id, [drafts[k] for k in rows], log_probs,
+                ).tolist()
 
-                unlocated_anchors(
-                    self.tokenizer, drafts[k], pieces[n], aligned[n], plans[k], unplaced[k], anchors[k], per_term, end
-                )
+        def place(n: int, found: dict[int, list[Anchor]], end: Any) -> None:
+            k = rows[n]
+            unlocated_anchors(self.tokenizer, drafts[k], pieces[n], aligned[n], plans[k], unplaced[k], found, per_term[n], end)
+
+        ends = Ends(self.vocab, [drafts[k] for k in rows], [plans[k] for k in rows], score,
+                    self.model.config.max_position_embeddings)
+        ends.run([anchors[k] for k in rows], place)
         return anchors
 
     def _owed(

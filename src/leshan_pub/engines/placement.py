@@ -6,7 +6,7 @@
 2. Else the words of the draft that owe most to the term's Chinese: whose logits fall most when
    the term's pieces are masked out of the source (owed_span; the engine reads the falls). A
    rendering's later words owe more to its first word than to the source, so where it ends is
-   scored by the model (scored_end): of one to MAX_REPLACED_WORDS words from its start, the run
+   scored by the model (Ends, every term of a batch in one pass): of one to MAX_REPLACED_WORDS words from its start, the run
    whose replacement by the term leaves the rest of the draft most probable, teacher-forced. A
    model that never considered the term still wants to write its rendering right after it; that
    token is held back, so the score of the token after the term is taken with its probability
@@ -19,7 +19,7 @@ constrained decoding (engines/constraints.py) can write them there instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -133,15 +133,16 @@ def unlocated_anchors(
     terms: Sequence[int],
     anchors: dict[int, list[Anchor]],
     owed: dict[int, list[Sequence[float]]] | None = None,
-    end: Callable[[int, int, int], int] | None = None,
+    end: Callable[[int, int, int, int], int] | None = None,
 ) -> None:
     """Adds to anchors (those of the located terms) one for each of terms, whose rendering was not
     located: at the words of the draft that owe most to the term's Chinese (owed_span, where owed is
     given), else at the words aligned to it by cross-attention; never over words already taken.
 
     The words that owe most are where the rendering begins; its later words owe more to the words
-    before them than to the source, so end(i, start, limit), where given, says where the words term
-    i replaces end (scored_end); limit is the start of the next span taken, or the draft's end token.
+    before them than to the source, so end(i, start, owed_end, limit), where given, says where the
+    words term i replaces end (Ends); owed_end is where the words that owe most end, and limit the
+    start of the next span taken, or the draft's end token.
 
     owed: per term index, one row of owed_span's figures per missing occurrence, in terms' order.
     aligned: per draft token, the source piece it attends to most (engines/alignment.py).
@@ -158,7 +159,7 @@ def unlocated_anchors(
             found = owed_span(output, owed[i][occurrence], taken, longest)
             if found is not None and end is not None:
                 limit = min([x for x, _ in taken if x > found[0]] + [len(output)])
-                found = (found[0], end(i, found[0], limit))
+                found = (found[0], end(i, found[0], found[1], limit))
         a, b = found if found is not None else target_run(output, aligned, span)
         taken.append((a, b))
         anchors.setdefault(i, []).append(_anchor(draft, a, b))
@@ -176,47 +177,49 @@ def kept_log_probs(
     model: Any,
     encoder_out: torch.Tensor,
     source_mask: torch.Tensor,
-    candidates: list[_Candidate],
+    requests: list[tuple[int, _Candidate]],
     start_token: int,
-    draft: Sequence[int],
-    in_draft: torch.Tensor,
+    drafts: Sequence[Sequence[int]],
+    in_drafts: Mapping[int, torch.Tensor],
 ) -> torch.Tensor:
-    """Per candidate: the summed log-probability of its kept tokens, teacher-forced after the start token.
+    """Per (draft index n, candidate) request: the summed log-probability of the candidate's kept
+    tokens, teacher-forced after the start token, given source n (encoder_out[n], source_mask[n]).
 
-    in_draft: each draft token's log-probability given the tokens before it. Before the term a
-    candidate is the draft, so those tokens score as in the draft.
+    in_drafts[n]: each token of drafts[n]'s log-probability given the tokens before it. Before the
+    term a candidate is the draft, so those tokens score as in the draft.
     The SCORED_AFTER tokens after the term are scored in the candidate's own context: that is where
     the model minds what was replaced. Further on, tokens score as they do in the draft. So each
     candidate costs a pass only up to a few tokens past its term, and the vocabulary projection
     (most of a pass at 65,001 pieces) only at those few tokens.
     """
     device = encoder_out.device
-    before = torch.cat([torch.zeros(1, device=device), in_draft.cumsum(0)])  # before[j]: sum over draft[:j]
-    total = torch.zeros(len(candidates), device=device)
-    for chunk in range(0, len(candidates), 64):  # bounded memory for long drafts
-        part = candidates[chunk : chunk + 64]
-        ends = [min(len(ids), a + len(ids) - len(draft) + (b - a) + SCORED_AFTER) for a, b, ids, _, _ in part]
+    sums = {n: torch.cat([torch.zeros(1, device=device), in_drafts[n].cumsum(0)]) for n in {n for n, _ in requests}}
+    total = torch.zeros(len(requests), device=device)
+    for chunk in range(0, len(requests), 64):  # bounded memory for long drafts
+        part = requests[chunk : chunk + 64]
+        ends = [min(len(ids), a + len(ids) - len(drafts[n]) + (b - a) + SCORED_AFTER) for n, (a, b, ids, _, _) in part]
         # Each candidate's term ends at t = a + (len(ids) - len(draft) + (b - a)); scored: [t, end).
         length = max(ends)
         labels = torch.full((len(part), length), start_token, dtype=torch.long, device=device)
-        for n, (_, _, ids, _, _) in enumerate(part):
-            labels[n, : ends[n]] = torch.tensor(ids[: ends[n]], device=device)
+        for m, (_, (_, _, ids, _, _)) in enumerate(part):
+            labels[m, : ends[m]] = torch.tensor(ids[: ends[m]], device=device)
         inputs = torch.cat([torch.full((len(part), 1), start_token, dtype=torch.long, device=device), labels[:, :-1]], 1)
+        sources = torch.tensor([n for n, _ in part], device=device)
         hidden = model.model(
-            encoder_outputs=(encoder_out.expand(len(part), -1, -1),),
-            attention_mask=source_mask.expand(len(part), -1),
+            encoder_outputs=(encoder_out[sources],),
+            attention_mask=source_mask[sources],
             decoder_input_ids=inputs,
         ).last_hidden_state
         rows, positions, wanted, held = [], [], [], []
-        for n, (a, b, ids, _, (position, token)) in enumerate(part):
-            term_end = a + len(ids) - len(draft) + (b - a)
-            for p in range(term_end, ends[n]):
-                rows.append(n)
+        for m, (n, (a, b, ids, _, (position, token))) in enumerate(part):
+            term_end = a + len(ids) - len(drafts[n]) + (b - a)
+            for p in range(term_end, ends[m]):
+                rows.append(m)
                 positions.append(p)
                 wanted.append(ids[p])
                 held.append(token if p == position else -1)
-            scored = ends[n] - term_end
-            total[chunk + n] = before[a] + in_draft[b + scored :].sum()
+            scored = ends[m] - term_end
+            total[chunk + m] = sums[n][a] + in_drafts[n][b + scored :].sum()
         if not rows:
             continue
         index = torch.tensor(rows, device=device)
@@ -270,28 +273,75 @@ def _usual(vocab: TargetVocab, draft: Sequence[int], plan: SegmentPlan, i: int, 
     return spelling.primary
 
 
-def scored_end(
-    vocab: TargetVocab,
-    draft: list[int],
-    plan: SegmentPlan,
-    i: int,
-    a: int,
-    limit: int,
-    score: Callable[[list[_Candidate]], Sequence[float]],
-    max_length: int,
-) -> int:
-    """Where the words term i replaces from draft position a end (at most at limit): of one to
-    MAX_REPLACED_WORDS words, the run whose replacement leaves the rest of the draft most probable.
+class Ends:
+    """Where the words each unlocated term replaces end (step 2 of the module docstring), for many
+    terms in many drafts, their candidate placements scored together.
 
-    score: per candidate placement, the summed log-probability of the draft tokens it keeps
-    (kept_log_probs, or the engine's own scoring); max_length: the most tokens a candidate may have.
+    place(n, anchors, end) runs unlocated_anchors for draft n with the end function given. It is run
+    twice over the drafts: first on copies of the anchors, to learn from which draft positions the
+    owed reading starts renderings (each run ends where the owed words end); then every candidate
+    from those starts is scored in one call of score_many, and the second run chooses among the
+    scores: of one to MAX_REPLACED_WORDS words from a start, the run whose replacement leaves the
+    rest of the draft most probable. A start the first run did not foresee (an earlier choice made a
+    later span shift) is scored when asked for.
+
+    score_many: per (draft index, candidate placement), the summed log-probability of the draft tokens
+    it keeps (kept_log_probs, or the engine's own scoring); max_length: the most tokens a candidate may have.
     """
-    spelling = plan.spellings[i]
-    candidates = [
-        c for c in _candidates(vocab, draft, lambda at: spelling.capitalised if at == 0 else spelling.primary)
-        if c[0] == a and c[1] <= limit and len(c[2]) <= max_length
-    ]
-    if len(candidates) < 2:
-        return candidates[0][1] if candidates else a
-    scores = list(score(candidates))
-    return candidates[max(range(len(scores)), key=scores.__getitem__)][1]
+
+    def __init__(
+        self,
+        vocab: TargetVocab,
+        drafts: Sequence[list[int]],
+        plans: Sequence[SegmentPlan],
+        score_many: Callable[[list[tuple[int, _Candidate]]], Sequence[float]],
+        max_length: int,
+    ) -> None:
+        self.vocab, self.drafts, self.plans = vocab, drafts, plans
+        self.score_many, self.max_length = score_many, max_length
+        self._scores: dict[tuple[int, int, int], list[tuple[int, float]]] = {}  # (draft, term, start) -> (end, score)
+
+    def run(self, anchors: Sequence[dict[int, list[Anchor]]], place: Callable[[int, dict[int, list[Anchor]], Any], None]) -> None:
+        """Adds the unlocated terms' anchors to anchors[n] for every draft n (see the class docstring)."""
+        asked: list[tuple[int, int, int]] = []
+
+        def foresee(n: int) -> Callable[[int, int, int, int], int]:
+            def end(i: int, a: int, guess: int, limit: int) -> int:
+                asked.append((n, i, a))
+                return guess
+
+            return end
+
+        for n, found in enumerate(anchors):
+            place(n, {i: list(v) for i, v in found.items()}, foresee(n))
+        self._score(list(dict.fromkeys(asked)))
+        for n, found in enumerate(anchors):
+            place(n, found, self._chooser(n))
+
+    def _chooser(self, n: int) -> Callable[[int, int, int, int], int]:
+        def end(i: int, a: int, guess: int, limit: int) -> int:
+            if (n, i, a) not in self._scores:
+                self._score([(n, i, a)])
+            ends = [(b, value) for b, value in self._scores[n, i, a] if b <= limit]
+            if not ends:
+                return a
+            return ends[max(range(len(ends)), key=lambda m: ends[m][1])][0]
+
+        return end
+
+    def _score(self, keys: list[tuple[int, int, int]]) -> None:
+        requests: list[tuple[int, _Candidate]] = []
+        scored: list[tuple[int, int, int]] = []
+        for n, i, a in keys:
+            spelling = self.plans[n].spellings[i]
+            found = [
+                c for c in _candidates(self.vocab, self.drafts[n], lambda at: spelling.capitalised if at == 0 else spelling.primary)
+                if c[0] == a and len(c[2]) <= self.max_length
+            ]
+            self._scores[n, i, a] = [(c[1], 0.0) for c in found]
+            if len(found) > 1:  # a single end needs no scores
+                requests += [(n, c) for c in found]
+                scored.append((n, i, a))
+        values = iter(self.score_many(requests) if requests else ())
+        for key in scored:
+            self._scores[key] = [(b, float(next(values))) for b, _ in self._scores[key]]
