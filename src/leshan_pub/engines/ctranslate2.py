@@ -45,6 +45,9 @@ _AUTO_COMPUTE = {"cpu": "int8", "cuda": "float16"}
 _COMPUTE_TYPES = ("int8", "int8_float32", "int8_float16", "int8_bfloat16", "float32", "float16", "bfloat16")
 # Files of a model folder that say nothing about its weights or vocabulary (left out of its identity).
 _IGNORED = {".gitattributes", "README.md", ".cache"}
+# Target tokens per scoring call: score_batch projects every token onto the whole vocabulary, and on
+# a CPU one call over a large batch is slower than the same rows in cache-sized parts.
+_SCORED_TOKENS = {"cpu": 1024, "cuda": 32768}
 
 
 def _warn(message: str) -> None:
@@ -398,7 +401,7 @@ class CTranslate2Engine:
         for source, output, found in zip(sources, outputs, spans):
             rows_source += [source, *(source[:a] + source[b:] for a, b in (s for s in found if s))]
             rows_target += [output] * (1 + sum(1 for s in found if s))
-        results = iter(self.translator.score_batch(rows_source, rows_target, max_batch_size=0) if rows_source else [])
+        results = iter(self._score(rows_source, rows_target) if rows_source else [])
         owed: list[dict[int, list[list[float]]]] = []
         for output, ks, found in zip(outputs, terms, spans):
             whole = next(results).log_probs[: len(output)]
@@ -414,10 +417,15 @@ class CTranslate2Engine:
         summed log-probability of the draft tokens it keeps."""
         eos = self.tokenizer.eos_token_id
         targets = [self.tokenizer.convert_ids_to_tokens([t for t in ids if t != eos]) for _, _, ids, _, _ in candidates]
-        results = self.translator.score_batch(sources, targets, max_batch_size=0)
+        results = self._score(sources, targets)
         return [
             sum(p for p, keep in zip(r.log_probs, kept) if keep) for r, (_, _, _, kept, _) in zip(results, candidates)
         ]
+
+    def _score(self, sources: list[list[str]], targets: list[list[str]]) -> list[Any]:
+        """score_batch in parts of at most _SCORED_TOKENS target tokens, the results in order."""
+        budget = _SCORED_TOKENS.get(self.device, _SCORED_TOKENS["cpu"])
+        return self.translator.score_batch(sources, targets, max_batch_size=budget, batch_type="tokens")
 
     def _plan(self, terms: list[Term]) -> Any:
         from .constraints import SegmentPlan, spell_term
