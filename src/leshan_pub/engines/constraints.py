@@ -500,6 +500,7 @@ class TermConstraintProcessor(LogitsProcessor):
         self._row_states: list[int] = []
         self._rows: list[_RowPlacement] = []
         self._previous_ids: torch.Tensor | None = None
+        self._progress: dict[tuple[int, int, bool], list[int]] = {}  # last-resort tokens, this step
         self._window = max([2, *(len(f) for plan in self.plans for f in plan.forbidden)])
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
@@ -519,6 +520,7 @@ class TermConstraintProcessor(LogitsProcessor):
         window = input_ids[:, -self._window :].tolist()
         top = scores.argmax(-1).tolist()
         edits = _ScoreEdits(self.vocab)
+        self._progress = {}
         for row, state in enumerate(self._row_states):
             plan = self.plans[row // self.num_beams]
             if plan:
@@ -590,7 +592,10 @@ class TermConstraintProcessor(LogitsProcessor):
             placement.position = -1
         if steering.unmet and steering.need_free > remaining - 1:
             # Last resort: the budget only just holds the unmet terms.
-            edits.forced[row] = self._progress_tokens(plan, state, after_punctuation, list(steering.unmet), remaining)
+            key = (item, state, after_punctuation)
+            if key not in self._progress:  # the same for every row of the segment in this state, this step
+                self._progress[key] = self._progress_tokens(plan, state, after_punctuation, list(steering.unmet), remaining)
+            edits.forced[row] = self._progress[key]
             self.fallbacks[item].add(tuple(input_ids[row].tolist()))
             return
         if placement.forcing >= 0:
