@@ -312,11 +312,16 @@ class Ends:
 
             return end
 
-        for n, found in enumerate(anchors):
-            place(n, {i: list(v) for i, v in found.items()}, foresee(n))
+        trials = [{i: list(v) for i, v in found.items()} for found in anchors]
+        for n, trial in enumerate(trials):
+            place(n, trial, foresee(n))
         self._score(list(dict.fromkeys(asked)))
-        for n, found in enumerate(anchors):
-            place(n, found, self._chooser(n))
+        scored = {n for n, _, _ in asked}
+        for n, (found, trial) in enumerate(zip(anchors, trials)):
+            if n in scored:
+                place(n, found, self._chooser(n))
+            else:  # no end was asked for: the first run's anchors are the answer
+                found.update(trial)
 
     def _chooser(self, n: int) -> Callable[[int, int, int, int], int]:
         def end(i: int, a: int, guess: int, limit: int) -> int:
