@@ -45,8 +45,8 @@ _WEIGHT_FILES = (
     "pytorch_model.bin.index.json",
 )
 _COMMIT = re.compile(r"[0-9a-f]{40}")
-# Draft tokens read in one teacher-forced pass, to find what each owes to a term: a few MB on the
-# CPU; on a GPU, where each pass costs its kernel launches, far more.
+# Draft tokens read in one teacher-forced pass, to find what each owes to a term or to score where
+# its rendering ends: a few MB on the CPU; on a GPU, where each pass costs its kernel launches, far more.
 _SCORED_TOKENS = {"cpu": 2048, "cuda": 32768}
 _TRUE = {"1", "on", "yes", "true"}
 # --precision for this engine -> torch dtype; auto is float32 (half precision measured slower on a GPU).
@@ -389,6 +389,7 @@ class MarianEngine:
                 return kept_log_probs(
                     self.model, encoded[0], batch["attention_mask"], requests,
                     self.model.config.decoder_start_token_id, [drafts[k] for k in rows], log_probs,
+                    _SCORED_TOKENS.get(self.device.type, _SCORED_TOKENS["cpu"]),
                 ).tolist()
 
         def place(n: int, found: dict[int, list[Anchor]], end: Any) -> None:

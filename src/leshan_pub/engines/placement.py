@@ -181,6 +181,7 @@ def kept_log_probs(
     start_token: int,
     drafts: Sequence[Sequence[int]],
     in_drafts: Mapping[int, torch.Tensor],
+    budget: int = 2048,
 ) -> torch.Tensor:
     """Per (draft index n, candidate) request: the summed log-probability of the candidate's kept
     tokens, teacher-forced after the start token, given source n (encoder_out[n], source_mask[n]).
@@ -190,13 +191,15 @@ def kept_log_probs(
     The SCORED_AFTER tokens after the term are scored in the candidate's own context: that is where
     the model minds what was replaced. Further on, tokens score as they do in the draft. So each
     candidate costs a pass only up to a few tokens past its term, and the vocabulary projection
-    (most of a pass at 65,001 pieces) only at those few tokens.
+    (most of a pass at 65,001 pieces) only at those few tokens. Each pass takes as many candidates
+    as fit in budget tokens (memory stays bounded for long drafts; a GPU takes large passes).
     """
     device = encoder_out.device
     sums = {n: torch.cat([torch.zeros(1, device=device), in_drafts[n].cumsum(0)]) for n in {n for n, _ in requests}}
     total = torch.zeros(len(requests), device=device)
-    for chunk in range(0, len(requests), 64):  # bounded memory for long drafts
-        part = requests[chunk : chunk + 64]
+    per_pass = max(1, budget // max(len(ids) for _, (_, _, ids, _, _) in requests)) if requests else 1
+    for chunk in range(0, len(requests), per_pass):
+        part = requests[chunk : chunk + per_pass]
         ends = [min(len(ids), a + len(ids) - len(drafts[n]) + (b - a) + SCORED_AFTER) for n, (a, b, ids, _, _) in part]
         # Each candidate's term ends at t = a + (len(ids) - len(draft) + (b - a)); scored: [t, end).
         length = max(ends)
