@@ -141,6 +141,19 @@ def test_forbidden_rendering_is_suppressed_even_when_the_model_prefers_it(tiny_m
     assert forbidden_in(with_rule.text, [strict]) == []
 
 
+@pytest.mark.parametrize(
+    ("before", "starts"),
+    [
+        ("", True), ("It grew.", True), ("It grew?", True), ("It grew.”", True), ("It grew. “", True),
+        ("It grew", False), ("He said:", False), ("It grew,", False), ("It grew ”", False),
+    ],
+)
+def test_a_sentence_begins_after_its_end_and_any_quotes(vocab, before, starts):
+    ids = list(vocab.encode(before)) if before else []
+    assert vocab.starts_sentence(ids) is starts
+    assert vocab.starts_sentence([vocab.tokenizer.pad_token_id, *ids]) is starts  # the decoder's start token
+
+
 def test_capitalised_term_at_sentence_start_counts_as_done(vocab):
     term = Term("多晶硅", "polysilicon")
     plan = SegmentPlan([spell_term(vocab, term)])
@@ -177,6 +190,18 @@ def test_end_of_sentence_is_banned_while_the_term_is_unmet(vocab, written, eos_a
     term = Term("全钒液流电池", "vanadium flow battery")
     scores = run_processor(vocab, term, written)
     assert bool(torch.isfinite(scores[0, vocab.eos_id])) is eos_allowed
+
+
+@pytest.mark.parametrize(("written", "form"), [("It grew.", "Vanadium flow battery"), ("It grew,", "vanadium flow battery")])
+def test_a_term_written_where_a_later_sentence_begins_is_capitalised(vocab, written, form):
+    term = Term("全钒液流电池", "vanadium flow battery")
+    plan = SegmentPlan([spell_term(vocab, term)])
+    processor = TermConstraintProcessor([plan], vocab, num_beams=1, budget=30)
+    ids = torch.tensor([[vocab.tokenizer.pad_token_id, *vocab.encode(written)]])
+    scores = torch.zeros(1, len(vocab.tokenizer))
+    scores[0, vocab.eos_id] = 1.0  # the model wants to stop with the term unmet: it is written here
+    scores = processor(ids, scores)
+    assert int(scores[0].argmax()) == vocab.encode(form)[0]
 
 
 def test_started_term_is_continued(vocab):

@@ -467,6 +467,32 @@ def test_a_missed_term_replaces_the_words_aligned_to_its_chinese(tiny_marian_dir
     assert engine.tokenizer.convert_tokens_to_string(outputs[0]) == english
 
 
+@pytest.mark.parametrize(
+    ("words", "english"),
+    [
+        (["It", "rose.", "big", "Buddha", "is", "old."], "It rose. Leshan Buddha is old."),
+        (["It", "rose.”", "big", "Buddha", "is", "old."], "It rose.” Leshan Buddha is old."),
+        (["It", "rose,", "big", "Buddha", "is", "old."], "It rose, leshan Buddha is old."),
+    ],
+    ids=["after-a-full-stop", "after-a-closing-quote", "mid-sentence"],
+)
+def test_a_term_that_begins_a_later_sentence_is_capitalised(tiny_marian_dir, in_ct2_cache, words, english):
+    engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
+    source = engine.tokenizer.convert_ids_to_tokens(engine.tokenizer("今天，乐山的大佛很古老。")["input_ids"])
+    output: list[str] = []
+    rows: list[list[float]] = []
+    for word in words:
+        pieces = engine.tokenizer.convert_ids_to_tokens(list(engine.vocab.encode(word)))
+        peak = 4 if word == "big" else 8  # 'big' renders 乐山 (piece 4); the rest attend elsewhere
+        rows += [[0.9 if s == peak else 0.1 / len(source) for s in range(len(source))] for _ in pieces]
+        output += pieces
+    leshan = Term("乐山", "leshan")  # lower case, so that where it is capitalised shows
+    engine._rendered[leshan] = []
+    outputs = [output]
+    engine._repair([0], [source], outputs, [rows], [[leshan]], max_new=20)
+    assert engine.tokenizer.convert_tokens_to_string(outputs[0]) == english
+
+
 def test_a_term_no_engine_can_spell_is_noted_not_sent_to_the_fallback(tiny_marian_dir, in_ct2_cache):
     engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
     naive, leshan = Term("测试", "naïve"), Term("乐山", "Leshan")
@@ -489,5 +515,5 @@ def test_the_pipeline_translates_with_ctranslate2_and_signs_its_settings(tmp_pat
     assert report.translated == len(doc.segments) and "Leshan" in segment.target
     assert segment.signature.engine == "ctranslate2"
     assert dict(segment.signature.settings) == {
-        "beams": "2", "maxlen": "auto", "enf": "4", "repair": "splice", "placement": "owed", "compute": "int8"
+        "beams": "2", "maxlen": "auto", "enf": "5", "repair": "splice", "placement": "owed", "compute": "int8"
     }

@@ -17,10 +17,15 @@ from ..terms import Term
 # The enforcement behaviour recorded in each segment's provenance signature (enf:N); bump it
 # whenever a change here can change the English a model writes under the same glossary.
 # 2: draft-anchored placement, whole-word terms; 3: the model's own renderings located, the draft resumed;
-# 4: the term spliced into the draft in place of its rendering (or the words that owe most to its Chinese).
-ENFORCEMENT_VERSION = "4"
+# 4: the term spliced into the draft in place of its rendering (or the words that owe most to its Chinese);
+# 5: a term that begins a later sentence of the segment is capitalised, as one that begins the first.
+ENFORCEMENT_VERSION = "5"
 # Openers after which SentencePiece spells the next word without its '▁' word-start marker.
 _OPENERS = ("(", '"')
+# What ends a sentence, what may close it after that, and what may open the next before its first word.
+_SENTENCE_ENDS = frozenset(".!?…")
+_CLOSERS = "\"'”’)）]」』"
+_OPENING = frozenset("\"'“‘(（[「『")
 # A finite floor for forced tokens, so that a row never ends up with no finite score at all.
 _FORCED_FLOOR = -1e4
 
@@ -98,6 +103,25 @@ class TargetVocab:
     def is_word_marker(self, token: int) -> bool:
         """True for the bare '▁' piece, which SentencePiece puts before a word it spells from scratch."""
         return token in self._markers
+
+    def starts_sentence(self, before: Sequence[int]) -> bool:
+        """True when a word written after the ids `before` begins a sentence: nothing but opening
+        quotes or brackets comes after the start (or a special token), or after the end of a sentence."""
+        pieces, special = self._pieces, self._special
+        for token in reversed(before):
+            if token in special:
+                return True
+            text = pieces[token].replace("\u2581", "") if token < len(pieces) else ""
+            if all(c in _OPENING for c in text):
+                continue
+            text = text.rstrip(_CLOSERS)
+            if text:  # else a closing quote or bracket: what comes before it decides
+                return text[-1] in _SENTENCE_ENDS
+        return True
+
+    @cached_property
+    def _special(self) -> frozenset[int]:
+        return frozenset(self.tokenizer.all_special_ids)
 
     def unknown_characters(self, text: str) -> list[str]:
         """The characters of text the target vocabulary can only write as <unk>."""
@@ -687,7 +711,7 @@ class TermConstraintProcessor(LogitsProcessor):
             seq = spelling.glued  # right after an opening bracket or quote, where no '▁' comes
         elif at_anchor and anchor.spelling:
             seq = anchor.spelling  # the form the draft's own rendering called for
-        elif step == 0:
+        elif step == 0 or self.vocab.starts_sentence(recent):
             seq = spelling.capitalised
         else:
             seq = spelling.primary

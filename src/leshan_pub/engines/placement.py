@@ -89,7 +89,7 @@ def located_anchors(
         term = plan.spellings[i].term
         form = plural_form(term) if plural else None
         text = form or term.target
-        ids = vocab.encode(capitalised(text) if a == 0 else text)
+        ids = vocab.encode(capitalised(text) if vocab.starts_sentence(draft[:a]) else text)
         if not vocab.spellable(ids) or not vocab.starts_word(draft[a]):
             ids = ()  # the usual form; after an opening bracket, the processor's glued one
         taken.append((a, b))
@@ -267,9 +267,10 @@ def missing_occurrences(tokenizer: Any, draft: Sequence[int], plan: SegmentPlan)
 
 
 def _usual(vocab: TargetVocab, draft: Sequence[int], plan: SegmentPlan, i: int, at: int) -> tuple[int, ...]:
-    """The term's usual spelling at draft position at: capitalised first, glued after an opening bracket."""
+    """The term's usual spelling at draft position at: capitalised where a sentence begins, glued after
+    an opening bracket."""
     spelling = plan.spellings[i]
-    if at == 0:
+    if vocab.starts_sentence(draft[:at]) and (at == 0 or vocab.starts_word(draft[at])):
         return spelling.capitalised
     if at < len(draft) and not vocab.starts_word(draft[at]) and spelling.glued:
         return spelling.glued
@@ -343,7 +344,7 @@ class Ends:
         for n, i, a in keys:
             spelling = self.plans[n].spellings[i]
             found = [
-                c for c in _candidates(self.vocab, self.drafts[n], lambda at: spelling.capitalised if at == 0 else spelling.primary)
+                c for c in _candidates(self.vocab, self.drafts[n], lambda at: _usual(self.vocab, self.drafts[n], self.plans[n], i, at))
                 if c[0] == a and len(c[2]) <= self.max_length
             ]
             self._scores[n, i, a] = [(c[1], 0.0) for c in found]
