@@ -173,7 +173,7 @@ MARKDOWN_EXPECTED: list[tuple[Role, str]] = [
     (Role.HEADING, "重点任务"),
     (Role.LIST, "推进多晶硅与白酒产业融合。"),
     (Role.LIST, "建设国家级酒业创新中心。"),
-    (Role.LIST, "第一批项目已开工。"),
+    (Role.LIST, "1. 第一批项目已开工。"),  # an ordered list's number is the author's text
     (Role.HEADING, "加粗的小标题"),
     (Role.CELL, "指标"),
     (Role.CELL, "2025年"),

@@ -137,6 +137,24 @@ def test_markdown_article_gives_headings_lists_cells_and_the_text_rules(markdown
     assert [(b.role, b.text) for b in article.blocks] == MARKDOWN_EXPECTED
 
 
+def test_an_ordered_list_keeps_its_numbers_and_a_bulleted_one_gets_none(tmp_path):
+    path = tmp_path / "a.md"
+    path.write_text(
+        "# 标题文字很长\n\n3. 推进**智慧景区**建设；\n\n   第三项的第二段。\n4. 发展康养新业态。\n\n"
+        "1) 打造精品线路。\n\n- 入境游客约１２万人次。\n",
+        encoding="utf-8",
+    )
+    blocks = read_source(path).blocks
+    assert [(b.role, b.text) for b in blocks[1:]] == [
+        (Role.LIST, "3. 推进智慧景区建设；"),
+        (Role.LIST, "第三项的第二段。"),  # the number goes before the item's first paragraph only
+        (Role.LIST, "4. 发展康养新业态。"),
+        (Role.LIST, "1) 打造精品线路。"),
+        (Role.LIST, "入境游客约１２万人次。"),
+    ]
+    assert blocks[1].marks == (Mark(5, 9, Emphasis.BOLD),)  # moved past the number: still on 智慧景区
+
+
 def test_markdown_markup_is_never_text(markdown_article):
     blocks = read_source(markdown_article).blocks
     for block in blocks:

@@ -8,7 +8,7 @@ import pytest
 from docx.oxml.ns import qn
 
 from leshan_pub.document import Document, Emphasis, Mark, Provenance, ReviewState, Role, Segment
-from leshan_pub.publish import PublishOptions, publish
+from leshan_pub.publish import PublishOptions, numbered_item, publish
 
 B, I = Emphasis.BOLD, Emphasis.ITALIC
 # (block, role, Chinese, Chinese marks, English, English marks)
@@ -18,8 +18,9 @@ ROWS = [
     (2, Role.PARAGRAPH, "链主企业带动上下游协同发展。", (Mark(0, 4, B), Mark(6, 9, I)),
      "Chain-leader enterprises drive upstream and downstream firms.", (Mark(0, 24, B), Mark(44, 54, I))),
     (3, Role.LIST, "建设国家级酒业创新中心。", (), "Build a national liquor innovation centre.", ()),
-    (4, Role.CELL, "营收（亿元）", (), "Revenue (100 million yuan)", ()),
-    (5, Role.NOTE, "数据来自泸州市统计局。", (), "Data from the Luzhou statistics bureau.", ()),
+    (4, Role.LIST, "2. 第一批项目已开工。", (), "2. The first projects have started.", ()),
+    (5, Role.CELL, "营收（亿元）", (), "Revenue (100 million yuan)", ()),
+    (6, Role.NOTE, "数据来自泸州市统计局。", (), "Data from the Luzhou statistics bureau.", ()),
 ]
 
 
@@ -67,6 +68,7 @@ def test_docx_styles_the_new_roles(published):
     _, paragraphs = docx_paragraphs(path)
     style_of = {p.text: p.style.name for p in paragraphs}
     assert style_of["建设国家级酒业创新中心。"] == "List Bullet"
+    assert style_of["2. 第一批项目已开工。"] == style_of["2. The first projects have started."] == "List Paragraph"
     assert style_of["营收（亿元）"] == "Table Text"
     assert style_of["数据来自泸州市统计局。"] == "Note"
 
@@ -108,3 +110,16 @@ def test_pdf_lists_get_a_bullet_on_both_sides(published):
     with pymupdf.open(path) as pdf:
         text = "".join(page.get_text() for page in pdf)
     assert "• 建设国家级酒业创新中心。" in text and "• Build a national" in text
+    # An item that carries its own number shows it, with no bullet before it.
+    assert "2. 第一批项目已开工。" in text and "2. The first projects" in text
+    assert "• 2." not in text
+
+
+@pytest.mark.parametrize("text", ["1. 推进", "2) 发展", "10．打造", "3、建设", "（一）推进", "(2) 发展", "③ 彩灯", "一、总体要求", "a) item"])
+def test_a_list_item_with_its_own_number_is_numbered(text):
+    assert numbered_item(text)
+
+
+@pytest.mark.parametrize("text", ["1.5亿元的项目", "2024年开工", "第一批项目", "A股上市", "推进融合"])
+def test_a_list_item_that_begins_with_a_figure_or_a_word_is_not(text):
+    assert not numbered_item(text)

@@ -10,7 +10,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from ..document import Emphasis, Mark, Role
-from ..emphasis import strip
+from ..emphasis import shift, strip
 from ..errors import InputError
 from ..files import read_input
 from ..read import MAX_ARTICLE_BYTES, decode_article
@@ -91,12 +91,15 @@ def read_markdown(path: Path, encoding: str | None = None) -> Article:
     line = 1
     links = 0
     after_image = False
+    number = ""  # the number of the ordered-list item whose first paragraph comes next
     for token in tokens:
         if token.map is not None:
             line = token.map[0] + 1
         kind = token.type
         if kind in ("bullet_list_open", "ordered_list_open", "blockquote_open", "table_open"):
             containers.append(kind.removesuffix("_open"))
+        elif kind == "list_item_open" and containers[-1] == "ordered_list":
+            number = f"{token.info}{token.markup} "  # the item's number is the author's text, as in a plain-text list
         elif kind in ("bullet_list_close", "ordered_list_close", "blockquote_close", "table_close"):
             containers.pop()
         elif kind == "heading_open":
@@ -111,6 +114,8 @@ def read_markdown(path: Path, encoding: str | None = None) -> Article:
             links += found.links
             skipped += [f"line {line}: inline HTML {html.strip()!r} is not translated" for html in found.html]
             body, marks = strip("".join(found.parts), found.marks)
+            if body and number and role is Role.LIST:
+                body, marks, number = number + body, shift(marks, len(number)), ""
             if body:
                 paragraphs.append(
                     AuthoredParagraph(body, role, line, marks, blanks_before=gap if after_image else 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -208,6 +209,18 @@ def page_labels(script: Script, can_draw: Callable[[str], bool] = lambda _: True
         if can_draw("".join(alternative.texts)):
             return alternative
     return chosen
+
+
+# A list item that carries its own number or letter ("1.", "2)", "（一）", "③"): it gets no bullet.
+_ITEM_MARKER = re.compile(
+    r"^\s*(?:[(（][0-9０-９a-zA-Z一二三四五六七八九十]{1,3}[)）]|[0-9０-９]{1,3}[.．、)）](?![0-9０-９])|[a-zA-Z][.)]\s"
+    r"|[一二三四五六七八九十]{1,3}、|[\u2460-\u2473\u2474-\u249b])"
+)
+
+
+def numbered_item(text: str) -> bool:
+    """True when a list item's text begins with its own number or letter, so it needs no bullet."""
+    return bool(_ITEM_MARKER.match(text))
 
 
 def block_text(block: Sequence[Segment]) -> tuple[str, str]:

@@ -23,7 +23,10 @@ from .. import __version__
 from ..document import Document, Emphasis, Role, Segment
 from ..emphasis import styled_runs
 from ..terms import Glossary, Term
-from . import UNTRANSLATED, Labels, PublishOptions, block_marked, page_labels, provenance_text, review_notice, terms_used
+from . import (
+    UNTRANSLATED, Labels, PublishOptions, block_marked, block_text, numbered_item, page_labels, provenance_text, review_notice,
+    terms_used,
+)
 from .fonts import family_name
 
 PAGE_SIZES = {"A4": (Mm(210), Mm(297)), "Letter": (Mm(215.9), Mm(279.4))}
@@ -49,6 +52,7 @@ ROLE_STYLES = {
     Role.CELL: CELL_STYLE,
     Role.NOTE: NOTE_STYLE,
 }
+NUMBERED_ITEM_STYLE = "List Paragraph"  # a list item that carries its own number: indented, no bullet
 # The Chinese halves of these are page labels in the article's script (publish.page_labels).
 COLUMN_HEAD_EN, GLOSSARY_HEADING_EN = "English", "Glossary"
 ENGLISH_STYLE = "English Text"  # the English under its Chinese in the interleaved layout
@@ -120,6 +124,7 @@ def _styles(word: WordDocument, family: str) -> None:
         CELL_STYLE: (9.5, False, False, INK, 0, 2, None),
         NOTE_STYLE: (8.5, False, False, GREY, 0, 3, None),
         "List Bullet": (10, False, False, INK, 0, 4, None),
+        NUMBERED_ITEM_STYLE: (10, False, False, INK, 0, 4, None),
         ENGLISH_STYLE: (10, False, False, INK, 0, 8, None),
     }
     for name, (size, bold, italic, colour, before, after, align) in specs.items():
@@ -236,7 +241,7 @@ def _block_row(
     language: str = "zh-CN",
 ) -> None:
     role = block[0].role
-    style = table.part.document.styles[role_styles[role]]
+    style = table.part.document.styles[_style_name(block, role_styles)]
     zh_cell, en_cell = _row(table, table.columns[0].width)
     for cell in (zh_cell, en_cell):
         cell.paragraphs[0].style = style
@@ -249,14 +254,22 @@ def _interleaved_block(
 ) -> None:
     """The Chinese paragraph in its role's style, then the English; a heading keeps its English with it."""
     role = block[0].role
-    zh_paragraph = word.add_paragraph(style=role_styles[role])
+    zh_paragraph = word.add_paragraph(style=_style_name(block, role_styles))
     zh_paragraph.paragraph_format.keep_with_next = True
     zh_paragraph.paragraph_format.space_after = Pt(1)
     # Body English has a style of its own, so translators' readers can restyle it apart from the Chinese.
-    en_paragraph = word.add_paragraph(style=ENGLISH_STYLE if role is Role.PARAGRAPH else role_styles[role])
+    en_paragraph = word.add_paragraph(style=ENGLISH_STYLE if role is Role.PARAGRAPH else _style_name(block, role_styles))
     if role in (Role.TITLE, Role.HEADING):
         _body_outline(en_paragraph)
     _block_text(zh_paragraph, en_paragraph, block, family, target_language, language)
+
+
+def _style_name(block: Sequence[Segment], role_styles: dict[Role, str]) -> str:
+    """The block's role style; a list item that carries its own number takes no bullet."""
+    role = block[0].role
+    if role is Role.LIST and numbered_item(block_text(block)[0]):
+        return NUMBERED_ITEM_STYLE
+    return role_styles[role]
 
 
 def _body_outline(paragraph: Paragraph) -> None:

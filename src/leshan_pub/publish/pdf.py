@@ -25,7 +25,9 @@ from ..document import Document, Emphasis, Mark, Role, Segment
 from ..emphasis import shift, styled_runs
 from ..script import Script
 from ..terms import Glossary, Term
-from . import UNTRANSLATED, Labels, PublishOptions, block_marked, page_labels, provenance_text, review_notice, terms_used
+from . import (
+    UNTRANSLATED, Labels, PublishOptions, block_marked, numbered_item, page_labels, provenance_text, review_notice, terms_used,
+)
 from .fonts import SUB_RISE, SUPER_RISE, SUPER_SCALE, Face, FontSet, Route, can_draw, outline, prepare_fonts, script_shift
 from .linebreak import NO_LINE_END, break_lines
 
@@ -500,7 +502,7 @@ class Typesetter:
         story: list[Flowable] = []
         if role is Role.HEADING:
             story += self.bookmark(zh, en, 3 * zh_style.leading + 3 * ROLE_STYLES[Role.PARAGRAPH][0].leading)
-        if role is Role.LIST:
+        if role is Role.LIST and not numbered_item(zh):  # a numbered item shows its own number
             zh, zh_marks = LIST_BULLET + zh, shift(zh_marks, len(LIST_BULLET))
             if en:
                 en, en_marks = LIST_BULLET + en, shift(en_marks, len(LIST_BULLET))
