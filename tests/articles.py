@@ -37,7 +37,7 @@ DOCX_EXPECTED: list[tuple[Role, str]] = [
     (Role.CAPTION, "图为宜宾三江口夜景"),
     (Role.HEADING, "（一）重点项目"),
     (Role.LIST, "钒电池储能项目总投资36.3亿元，年内开工。"),
-    (Role.LIST, "多晶硅扩产项目新增产能5万吨。"),
+    (Role.LIST, "1. 多晶硅扩产项目新增产能5万吨。"),  # Word's automatic number, as Word shows it
     (Role.HEADING, "二级小标题"),
     (Role.HEADING, "加粗的小标题"),
     (Role.CELL, "指标"),

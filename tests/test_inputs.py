@@ -45,6 +45,69 @@ def marked_texts(blocks) -> set[tuple[str, Emphasis]]:
 # --- Word ---------------------------------------------------------------------------------------------
 
 
+WORD_LISTS = """<w:numbering xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">
+  <w:abstractNum w:abstractNumId="90">
+    <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="%1、"/></w:lvl>
+    <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="（%2）"/></w:lvl>
+    <w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="bullet"/><w:lvlText w:val="•"/></w:lvl>
+  </w:abstractNum>
+  <w:num w:numId="40"><w:abstractNumId w:val="90"/></w:num>
+  <w:num w:numId="41"><w:abstractNumId w:val="90"/><w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride></w:num>
+</w:numbering>"""
+
+
+def test_word_list_numbers_are_read_as_word_shows_them(tmp_path):
+    import docx
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import qn
+
+    word = docx.Document()
+    numbering = next(r.target_part for r in word.part.rels.values() if r.reltype == RT.NUMBERING).element
+    ours = parse_xml(WORD_LISTS)  # added to the template's own lists (List Number's among them)
+    numbering.find(qn("w:num")).addprevious(ours.find(qn("w:abstractNum")))
+    for num in ours.findall(qn("w:num")):
+        numbering.append(num)
+
+    def item(text: str, num_id: str, level: int) -> None:
+        paragraph = word.add_paragraph(text)
+        num_pr = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+        num_pr.get_or_add_ilvl().val, num_pr.get_or_add_numId().val = level, int(num_id)
+
+    word.add_paragraph("乐山产业发展报告", style="Title")
+    item("总体要求", "40", 0)
+    item("坚持创新驱动。", "40", 1)
+    item("坚持绿色发展。", "40", 1)
+    item("重点任务", "40", 0)
+    item("壮大晶硅光伏产业。", "40", 1)  # under a new item of level 0, level 1 counts from 1 again
+    item("全市企业超过两千家。", "40", 2)  # a bulleted level: no number
+    item("保障措施", "41", 0)  # another list of the same definition, told to start again
+    word.add_paragraph("推进多晶硅与白酒产业融合。", style="List Number")  # numbered by its style
+    word.add_paragraph("建设国家级酒业创新中心。", style="List Number")
+    path = tmp_path / "lists.zh.docx"
+    word.save(path)
+    assert [b.text for b in read_source(path).blocks][1:] == [
+        "一、总体要求", "（1）坚持创新驱动。", "（2）坚持绿色发展。", "二、重点任务", "（1）壮大晶硅光伏产业。",
+        "全市企业超过两千家。", "一、保障措施", "1. 推进多晶硅与白酒产业融合。", "2. 建设国家级酒业创新中心。",
+    ]
+
+
+def test_damaged_list_definitions_cost_the_numbers_not_the_article():
+    from docx.oxml import parse_xml
+
+    from leshan_pub.inputs.numbering import ListNumbers, paragraph_list
+
+    damaged = WORD_LISTS.replace('w:ilvl="1"><w:start w:val="1"/>', 'w:ilvl="x"><w:start w:val="one"/>')
+    lists = ListNumbers(parse_xml(damaged))
+    assert lists.number("40", 0) == "一、"
+    assert lists.number("40", 12) == lists.number("99", 0) == ""  # no such level, no such list
+    item = parse_xml(
+        '<w:p xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        '<w:pPr><w:numPr><w:ilvl w:val="?"/><w:numId w:val="40"/></w:numPr></w:pPr></w:p>'
+    )
+    assert paragraph_list(item, lambda: None) == ("40", 0)
+
+
 def test_docx_article_gives_every_role_from_styles_and_the_text_rules(docx_article):
     article = read_source(docx_article)
     assert [(b.role, b.text) for b in article.blocks] == DOCX_EXPECTED

@@ -21,12 +21,13 @@ from docx.text.run import Run
 from lxml import etree
 
 from ..document import Emphasis, Role
-from ..emphasis import marks_of_runs, strip
+from ..emphasis import marks_of_runs, shift, strip
 from ..errors import InputError
 from ..files import read_input
 from ..read import MAX_ARTICLE_BYTES, normalise_text
 from ..structure import AuthoredParagraph, parse_authored
 from . import Article
+from .numbering import ListNumbers, paragraph_list
 
 IMAGE_PLACEHOLDER = "〔图片〕"
 _NS = {
@@ -74,7 +75,7 @@ def read_docx(path: Path, encoding: str | None = None) -> Article:
     if len(data) > MAX_ARTICLE_BYTES:
         raise InputError(f"{path} is over {MAX_ARTICLE_BYTES // 1024 // 1024} MB; split it into several articles")
     word = _open(path, data)
-    reader = _Reader()
+    reader = _Reader(ListNumbers(_numbering(word)))
     for item in word.iter_inner_content():
         reader.item(item, None)
     reader.notes(word)
@@ -96,6 +97,27 @@ def _open(path: Path, data: bytes) -> WordDocument:
         ) from None
 
 
+def _numbering(word: WordDocument) -> etree._Element | None:
+    """The document's list definitions (numbering.xml), or None when it has none."""
+    for rel in word.part.rels.values():
+        if not rel.is_external and rel.reltype == RT.NUMBERING:
+            try:
+                return parse_xml(rel.target_part.blob)
+            except etree.XMLSyntaxError:
+                return None  # damaged: the paragraphs are read without their numbers
+    return None
+
+
+def _style_list(style: BaseStyle | None) -> tuple[str, int] | None:
+    """(numId, level) of the list a paragraph style (or a style it is based on) numbers its paragraphs in."""
+    seen = 0
+    while style is not None and seen < 20:
+        if style.element.find(f"{{{_NS['w']}}}pPr/{{{_NS['w']}}}numPr") is not None:
+            return paragraph_list(style.element, lambda: None)
+        style, seen = style.base_style, seen + 1
+    return None
+
+
 def _style_role(style: BaseStyle | None) -> Role | None:
     """The role of a paragraph style or of the nearest style it is based on; None for none."""
     seen = 0
@@ -110,7 +132,8 @@ def _style_role(style: BaseStyle | None) -> Role | None:
 class _Reader:
     """Collects authored paragraphs and the skipped-content report while walking a document."""
 
-    def __init__(self) -> None:
+    def __init__(self, lists: ListNumbers) -> None:
+        self.lists = lists  # Word's automatic numbers, counted in document order
         self.paragraphs: list[AuthoredParagraph] = []
         self.skipped: list[str] = []
         self.number = 0  # paragraph number, for messages
@@ -149,6 +172,11 @@ class _Reader:
             role = Role.LIST
         runs, images = self._runs(paragraph)
         text, marks = strip(*marks_of_runs(runs))
+        in_list = paragraph_list(element, lambda: _style_list(paragraph.style))
+        number = self.lists.number(*in_list) if in_list is not None else ""  # an empty item counts too
+        if number and text:  # the number Word shows is the author's text, as in a plain-text list
+            number += " " if number[-1].isascii() else ""
+            text, marks = number + text, shift(marks, len(number))
         if role in (Role.TITLE, Role.HEADING):
             marks = ()  # the style is already bold: a heading's emphasis is the heading
         if text:
