@@ -108,6 +108,31 @@ def test_damaged_list_definitions_cost_the_numbers_not_the_article():
     assert paragraph_list(item, lambda: None) == ("40", 0)
 
 
+def test_word_superscripts_and_subscripts_are_read_as_the_figures_they_are(tmp_path):
+    import docx
+
+    word = docx.Document()
+    word.add_paragraph("乐山产业发展报告", style="Title")
+    paragraph = word.add_paragraph("多晶硅产能达到10")
+    for text, kind in (("5", "sup"), ("吨，园区3.2km", ""), ("2", "sup"), ("，", ""), ("177", "sup"), ("Lu与H", ""),
+                       ("2", "sub"), ("O，排名第5", ""), ("th", "sup"), ("。", "")):
+        run = paragraph.add_run(text)
+        run.font.superscript, run.font.subscript = kind == "sup", kind == "sub"
+    path = tmp_path / "raised.zh.docx"
+    word.save(path)
+    # 10 with a raised 5 is 10⁵, never the figure 105; letters have no raised form and stay as they are.
+    assert read_source(path).blocks[1].text == "多晶硅产能达到10⁵吨，园区3.2km²，¹⁷⁷Lu与H₂O，排名第5th。"
+
+
+def test_markdown_sup_and_sub_are_read_as_the_figures_they_are(tmp_path):
+    path = tmp_path / "raised.md"
+    path.write_text("# 标题文字很长\n\n产能达到10<sup>5</sup>吨，园区3.2km<SUP>2</SUP>，水为H<sub>2</sub>O，第5<sup>th</sup>名。\n",
+                    encoding="utf-8")
+    article = read_source(path)
+    assert article.blocks[1].text == "产能达到10⁵吨，园区3.2km²，水为H₂O，第5th名。"
+    assert not any("sup" in line or "sub" in line for line in article.skipped)  # carried, so not reported
+
+
 def test_docx_article_gives_every_role_from_styles_and_the_text_rules(docx_article):
     article = read_source(docx_article)
     assert [(b.role, b.text) for b in article.blocks] == DOCX_EXPECTED

@@ -28,6 +28,7 @@ from ..read import MAX_ARTICLE_BYTES, normalise_text
 from ..structure import AuthoredParagraph, parse_authored
 from . import Article
 from .numbering import ListNumbers, paragraph_list
+from .raised import raised
 
 IMAGE_PLACEHOLDER = "〔图片〕"
 _NS = {
@@ -201,8 +202,12 @@ class _Reader:
         for item in paragraph.iter_inner_content():
             for run in item.runs if isinstance(item, Hyperlink) else [item]:
                 styles = _run_emphasis(run)
+                lowered = bool(run.font.subscript)
+                shifted = lowered or bool(run.font.superscript)
                 for content in run.iter_inner_content():
                     if isinstance(content, str):
+                        if shifted:  # 10 and a superscript 5 are 10⁵, not 105
+                            content = raised(content, subscript=lowered) or content
                         pieces.append((_flatten(content, pieces[-1][0][-1:] if pieces else ""), styles))
                     elif isinstance(content, Drawing):
                         if content.has_picture:

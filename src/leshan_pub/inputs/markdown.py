@@ -17,11 +17,13 @@ from ..read import MAX_ARTICLE_BYTES, decode_article
 from ..rules import load_rules
 from ..structure import AuthoredParagraph, parse_authored
 from . import Article
+from .raised import raised
 
 IMAGE_PLACEHOLDER = "〔图片〕"
 _CJK_END = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]$")
 _CJK_START = re.compile(r"^[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 _EMPHASIS = {"strong": Emphasis.BOLD, "em": Emphasis.ITALIC}
+_SHIFT_TAG = re.compile(r"<(?P<close>/?)(?P<name>sup|sub)\s*>", re.IGNORECASE)
 
 
 @dataclass
@@ -50,12 +52,18 @@ class _Inline:
 
 def _inline(token: Token) -> _Inline:
     found = _Inline()
+    shifted = ""  # "sup" or "sub" inside <sup>…</sup> or <sub>…</sub>
     for child in token.children or []:
         kind = child.type
         if kind == "text" or kind == "code_inline":
             if found.parts and found.parts[-1] == " " and _CJK_START.match(child.content):
                 found.parts[-1] = ""
-            found.add(child.content)
+            content = child.content
+            if shifted:  # 10<sup>5</sup> is 10⁵, not 105
+                content = raised(content, subscript=shifted == "sub") or content
+            found.add(content)
+        elif kind == "html_inline" and (tag := _SHIFT_TAG.fullmatch(child.content.strip())):
+            shifted = "" if tag["close"] else tag["name"].lower()
         elif kind in ("softbreak", "hardbreak"):
             found.line_break()
         elif kind.removesuffix("_open") in _EMPHASIS and kind.endswith("_open"):
