@@ -50,6 +50,7 @@ WORD_LISTS = """<w:numbering xmlns:w="http://schemas.openxmlformats.org/wordproc
     <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="%1、"/></w:lvl>
     <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="（%2）"/></w:lvl>
     <w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="bullet"/><w:lvlText w:val="•"/></w:lvl>
+    <w:lvl w:ilvl="3"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="第%4章"/></w:lvl>
   </w:abstractNum>
   <w:num w:numId="40"><w:abstractNumId w:val="90"/></w:num>
   <w:num w:numId="41"><w:abstractNumId w:val="90"/><w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride></w:num>
@@ -82,13 +83,14 @@ def test_word_list_numbers_are_read_as_word_shows_them(tmp_path):
     item("壮大晶硅光伏产业。", "40", 1)  # under a new item of level 0, level 1 counts from 1 again
     item("全市企业超过两千家。", "40", 2)  # a bulleted level: no number
     item("保障措施", "41", 0)  # another list of the same definition, told to start again
+    item("附则", "41", 3)  # a number that ends in a character: a space before the text, as Word's tab
     word.add_paragraph("推进多晶硅与白酒产业融合。", style="List Number")  # numbered by its style
     word.add_paragraph("建设国家级酒业创新中心。", style="List Number")
     path = tmp_path / "lists.zh.docx"
     word.save(path)
     assert [b.text for b in read_source(path).blocks][1:] == [
         "一、总体要求", "（1）坚持创新驱动。", "（2）坚持绿色发展。", "二、重点任务", "（1）壮大晶硅光伏产业。",
-        "全市企业超过两千家。", "一、保障措施", "1. 推进多晶硅与白酒产业融合。", "2. 建设国家级酒业创新中心。",
+        "全市企业超过两千家。", "一、保障措施", "第一章 附则", "1. 推进多晶硅与白酒产业融合。", "2. 建设国家级酒业创新中心。",
     ]
 
 

@@ -176,7 +176,6 @@ class _Reader:
         in_list = paragraph_list(element, lambda: _style_list(paragraph.style))
         number = self.lists.number(*in_list) if in_list is not None else ""  # an empty item counts too
         if number and text:  # the number Word shows is the author's text, as in a plain-text list
-            number += " " if number[-1].isascii() else ""
             text, marks = number + text, shift(marks, len(number))
         if role in (Role.TITLE, Role.HEADING):
             marks = ()  # the style is already bold: a heading's emphasis is the heading

@@ -18,6 +18,7 @@ _NS = {"w": _W}
 _VAL = f"{{{_W}}}val"
 _CHINESE_DIGITS = "零一二三四五六七八九"
 _LEVELS = 9  # Word's list levels, 0-8
+_CLOSED = frozenset("、．。：）】」』〕")  # Chinese marks that end a number: the text follows with no space
 _PLACEHOLDER = re.compile(r"%([1-9])")  # %1: the number of level 1, in its own format
 _ROMAN = ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"), (40, "XL"),
           (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
@@ -69,7 +70,7 @@ class ListNumbers:
     """The number Word shows before each numbered paragraph, in document order (call number() in order)."""
 
     def __init__(self, numbering: etree._Element | None) -> None:
-        self._levels: dict[tuple[str, int], tuple[str, str, int]] = {}  # (numId, level) -> (format, text, start)
+        self._levels: dict[tuple[str, int], tuple[str, str, int, bool]] = {}  # (numId, level) -> _level's
         self._abstract: dict[str, str] = {}  # numId -> abstractNumId
         self._restart: dict[tuple[str, int], int] = {}  # (numId, level) -> startOverride
         self._counters: dict[str, list[int | None]] = {}  # abstractNumId -> count per level (None: not begun)
@@ -94,7 +95,8 @@ class ListNumbers:
                     self._restart[num_id, level] = _int(start.get(_VAL), 1)
 
     def number(self, num_id: str, level: int) -> str:
-        """The number of the next paragraph of list num_id at level ("" for a bullet or an unknown list)."""
+        """The number of the next paragraph of list num_id at level, with the space that follows it where
+        one does ("" for a bullet or an unknown list)."""
         if (num_id, level) not in self._levels or not 0 <= level < _LEVELS:
             return ""
         counters = self._counters.setdefault(self._abstract[num_id], [None] * _LEVELS)
@@ -104,32 +106,42 @@ class ListNumbers:
                 if nid == num_id and lvl < len(counters):
                     counters[lvl] = start - 1
         current = counters[level]
-        counters[level] = self._levels[num_id, level][2] if current is None else current + 1
+        fmt, text, start, spaced = self._levels[num_id, level]
+        counters[level] = start if current is None else current + 1
         for deeper in range(level + 1, len(counters)):
             counters[deeper] = None  # a deeper level starts again under each item of this one
-        fmt, text, _ = self._levels[num_id, level]
         if fmt not in _FORMATS:
             return ""  # a bullet, "none", or a format not known here
 
         def value(match: re.Match[str]) -> str:
             k = int(match.group(1)) - 1
-            kind, _, start = self._levels.get((num_id, k), ("decimal", "", 1))
-            count = counters[k] if k < len(counters) and counters[k] is not None else start
+            kind, _, first, _ = self._levels.get((num_id, k), ("decimal", "", 1, True))
+            count = counters[k] if k < len(counters) and counters[k] is not None else first
             return _FORMATS.get(kind, str)(count)
 
-        return _PLACEHOLDER.sub(value, text)
+        return _separated(_PLACEHOLDER.sub(value, text), spaced)
 
 
-def _level(lvl: etree._Element) -> tuple[str, str, int]:
-    """(number format, number text such as '%1.', first number) of a w:lvl."""
+def _level(lvl: etree._Element) -> tuple[str, str, int, bool]:
+    """(number format, number text such as '%1.', first number, whether anything follows the number) of a w:lvl."""
     fmt = lvl.find(f"{{{_W}}}numFmt")
     text = lvl.find(f"{{{_W}}}lvlText")
     start = lvl.find(f"{{{_W}}}start")
+    suffix = lvl.find(f"{{{_W}}}suff")
     return (
         fmt.get(_VAL, "decimal") if fmt is not None else "decimal",
         text.get(_VAL, "") if text is not None else "",
         _int(start.get(_VAL) if start is not None else None, 1),
+        suffix is None or suffix.get(_VAL) != "nothing",  # a tab by default, or a space
     )
+
+
+def _separated(number: str, spaced: bool) -> str:
+    """The number as it goes before the text: a space where Word puts a tab or a space, except after
+    a closing Chinese mark (一、 （1）) or a circled digit, where Chinese text follows at once."""
+    if not number or not spaced or number[-1] in _CLOSED or "\u2460" <= number[-1] <= "\u249b":
+        return number
+    return number + " "
 
 
 def _int(text: str | None, default: int) -> int:
