@@ -74,6 +74,11 @@ def test_word_wider_than_the_line_is_cut() -> None:
     assert all(grid(line) <= 6 for line in lines)
 
 
+def test_a_run_of_closing_marks_hangs_together_rather_than_open_a_line() -> None:
+    # Found by the property test below: the sixth comma used to open line 2.
+    assert break_lines("乐，，，，，乐", 4, grid) == ["乐，，，，，", "乐"]
+
+
 def test_closing_mark_hangs_when_no_legal_break_exists() -> None:
     # Every break in "（（（（一）" is illegal; the last mark hangs past the edge instead.
     lines = break_lines("（（（（一）", 5, grid)
@@ -84,7 +89,9 @@ MARKS = list("，。、；：？！）》”’…—（《“‘")
 PIECES = list("乐山核技术应用产业园医用同位素的发展") * 3 + MARKS + [" Lu", " 2025 ", "¹⁷⁷"]
 
 
-@settings(max_examples=300, deadline=None)
+# Derandomised: the same 300 examples on every run, so that CI is never decided by a chance draw
+# (a random draw found the run of closing marks above). Search further with a larger max_examples.
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(text=st.lists(st.sampled_from(PIECES), max_size=120).map("".join), width=st.integers(4, 20))
 def test_lines_fit_keep_every_character_and_obey_kinsoku(text: str, width: int) -> None:
     lines = break_lines(text, width, grid)
@@ -97,7 +104,8 @@ def test_lines_fit_keep_every_character_and_obey_kinsoku(text: str, width: int) 
         # longer than a line); then the line overflows by one hanging mark or breaks.
         forced = not _has_legal_break(lines[i - 1] + line if i else line)
         assert (starts_ok and ends_ok) or forced, (lines, i)
-        assert grid(line) <= width or grid(line[:-1]) <= width or forced
+        hanging = line.rstrip("".join(NO_LINE_START))  # closing marks may hang past the edge together
+        assert grid(line) <= width or grid(line[:-1]) <= width or grid(hanging) <= width or forced
 
 
 def _has_legal_break(text: str) -> bool:

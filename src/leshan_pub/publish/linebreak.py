@@ -93,8 +93,8 @@ def break_lines(text: str, width: float, measure: Measure) -> list[str]:
     """Lines of text no wider than width (measured by measure), obeying the kinsoku rules.
 
     A line that would break a rule gives characters to the next line instead (push-out). Only
-    where no legal break exists at all does a closing mark hang past the edge, and a word wider
-    than the line is cut. Spaces at line ends are dropped. Empty text gives [].
+    where no legal break fits does a closing mark hang past the edge (with any marks right after
+    it), and a word wider than the line is cut. Spaces at line ends are dropped. Empty text gives [].
     """
     lines: list[list[Atom]] = []
     line: list[Atom] = []
@@ -107,6 +107,11 @@ def break_lines(text: str, width: float, measure: Measure) -> list[str]:
         return cache[s]
 
     for atom in atoms(text):
+        if not line and lines and atom.text[0] in NO_LINE_START:
+            # The last line ended with a hanging mark (no legal break fitted): a run of closing marks
+            # hangs with it rather than open the next line.
+            lines[-1].append(atom)
+            continue
         line.append(atom)
         line_width += w(atom.text) + (w(line[-2].space) if len(line) > 1 else 0.0)
         while line_width > width + 1e-6 and len(line) > 1 or _too_wide(line, width, w):
