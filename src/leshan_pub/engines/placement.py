@@ -46,11 +46,14 @@ def _word_starts(vocab: TargetVocab, draft: Sequence[int]) -> list[int]:
 _Candidate = tuple[int, int, list[int], list[bool], tuple[int, int]]
 
 
-def _candidates(vocab: TargetVocab, draft: list[int], spelling_at: Any) -> list[_Candidate]:
-    """Every placement of the term over one to MAX_REPLACED_WORDS whole words of the draft (or before its end)."""
+def _candidates(vocab: TargetVocab, draft: list[int], spelling_at: Any, at: int = -1) -> list[_Candidate]:
+    """Every placement of the term over one to MAX_REPLACED_WORDS whole words of the draft (or before its
+    end); only those from draft position `at` where at >= 0."""
     starts = _word_starts(vocab, draft)
     found: list[_Candidate] = []
     for k, a in enumerate(starts):
+        if at >= 0 and a != at:
+            continue
         term = list(spelling_at(a))
         # The draft lacks the term, so some words of it are the model's own rendering: the term replaces
         # at least one word (a model that copes with anything inserted would otherwise take it anywhere).
@@ -342,11 +345,9 @@ class Ends:
         requests: list[tuple[int, _Candidate]] = []
         scored: list[tuple[int, int, int]] = []
         for n, i, a in keys:
-            spelling = self.plans[n].spellings[i]
-            found = [
-                c for c in _candidates(self.vocab, self.drafts[n], lambda at: _usual(self.vocab, self.drafts[n], self.plans[n], i, at))
-                if c[0] == a and len(c[2]) <= self.max_length
-            ]
+            draft, plan = self.drafts[n], self.plans[n]
+            spelled = _candidates(self.vocab, draft, lambda at: _usual(self.vocab, draft, plan, i, at), a)
+            found = [c for c in spelled if len(c[2]) <= self.max_length]
             self._scores[n, i, a] = [(c[1], 0.0) for c in found]
             if len(found) > 1:  # a single end needs no scores
                 requests += [(n, c) for c in found]
