@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import docx
@@ -109,25 +110,25 @@ def _numbering(word: WordDocument) -> etree._Element | None:
     return None
 
 
+def _style_chain(style: BaseStyle | None) -> Iterator[BaseStyle]:
+    """A paragraph style, then each style it is based on, nearest first."""
+    seen = 0
+    while style is not None and seen < 20:  # a loop of base styles in a damaged file ends here
+        yield style
+        style, seen = style.base_style, seen + 1
+
+
 def _style_list(style: BaseStyle | None) -> tuple[str, int] | None:
     """(numId, level) of the list a paragraph style (or a style it is based on) numbers its paragraphs in."""
-    seen = 0
-    while style is not None and seen < 20:
-        if style.element.find(f"{{{_NS['w']}}}pPr/{{{_NS['w']}}}numPr") is not None:
-            return paragraph_list(style.element, lambda: None)
-        style, seen = style.base_style, seen + 1
+    for each in _style_chain(style):
+        if each.element.find(f"{{{_NS['w']}}}pPr/{{{_NS['w']}}}numPr") is not None:
+            return paragraph_list(each.element, lambda: None)
     return None
 
 
 def _style_role(style: BaseStyle | None) -> Role | None:
     """The role of a paragraph style or of the nearest style it is based on; None for none."""
-    seen = 0
-    while style is not None and seen < 20:  # a loop of base styles in a damaged file ends here
-        role = _STYLE_ROLES.get(style.name or "")
-        if role is not None:
-            return role
-        style, seen = style.base_style, seen + 1
-    return None
+    return next((_STYLE_ROLES[s.name] for s in _style_chain(style) if s.name in _STYLE_ROLES), None)
 
 
 class _Reader:

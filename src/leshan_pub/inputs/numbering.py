@@ -47,13 +47,21 @@ def _roman(n: int) -> str:
     return out.lower()
 
 
+def _full_width(n: int) -> str:
+    return str(n).translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})
+
+
+def _circled(n: int) -> str:
+    return chr(0x2460 + n - 1) if 1 <= n <= 20 else str(n)
+
+
 _FORMATS: dict[str, Callable[[int], str]] = {
     "decimal": str,
     "decimalZero": lambda n: f"{n:02d}",
-    "decimalFullWidth": lambda n: str(n).translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"}),
-    "decimalFullWidth2": lambda n: str(n).translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"}),
-    "decimalEnclosedCircle": lambda n: chr(0x2460 + n - 1) if 1 <= n <= 20 else str(n),
-    "decimalEnclosedCircleChinese": lambda n: chr(0x2460 + n - 1) if 1 <= n <= 20 else str(n),
+    "decimalFullWidth": _full_width,
+    "decimalFullWidth2": _full_width,
+    "decimalEnclosedCircle": _circled,
+    "decimalEnclosedCircleChinese": _circled,
     "decimalEnclosedParen": lambda n: chr(0x2474 + n - 1) if 1 <= n <= 20 else f"({n})",
     "lowerLetter": _letters,
     "upperLetter": lambda n: _letters(n).upper(),

@@ -8,9 +8,23 @@ stays as it is.
 
 from __future__ import annotations
 
-_SUPER = str.maketrans("0123456789+-=()−", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾⁻")
-_SUB = str.maketrans("0123456789+-=()−", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎₋")
-_FORMS = frozenset("0123456789+-=()−")
+import unicodedata
+
+
+
+def _forms(tag: str) -> dict[int, int]:
+    """Plain character -> its Unicode form whose decomposition is tag ('<super>' or '<sub>'), for digits, signs and brackets."""
+    table: dict[int, int] = {}
+    for code in [*range(0x2070, 0x20A0), 0xB9, 0xB2, 0xB3]:
+        kind, _, plain = unicodedata.decomposition(chr(code)).partition(" ")
+        if kind == tag and plain and chr(int(plain, 16)) in "0123456789+-=()\u2212":
+            table[int(plain, 16)] = code
+    return table
+
+
+_SUPER, _SUB = _forms("<super>"), _forms("<sub>")
+_SUPER[ord("-")], _SUB[ord("-")] = _SUPER[0x2212], _SUB[0x2212]  # a hyphen-minus is raised as the minus sign
+_FORMS = frozenset(map(chr, _SUPER))
 
 
 def raised(text: str, *, subscript: bool = False) -> str | None:
