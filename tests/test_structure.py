@@ -54,6 +54,19 @@ def test_roles_of_hand_written_articles(text, expected):
     assert [role for role, _ in roles(text)] == expected
 
 
+def test_an_interviews_reporter_turns_are_paragraphs_and_its_byline_a_credit():
+    # 记者 opens a credit ("记者 王五 摄") and, in an interview, the reporter's questions.
+    text = (
+        "专访\n\n记者：“十四五”以来，乐山全钒液流电池产业发展情况如何？\n\n答：发展很快。\n\n"
+        "记者：医用同位素方面呢？\n\n记者：请您具体谈谈链主企业在招商引资、技术攻关和人才培养这三个方面分别发挥了什么作用，效果怎样。\n\n"
+        "答：好。\n\n（记者 王五 摄）\n\n记者：张三 李四"
+    )
+    assert [role for role, _ in roles(text)] == [
+        Role.TITLE, Role.PARAGRAPH, Role.PARAGRAPH, Role.PARAGRAPH, Role.PARAGRAPH, Role.PARAGRAPH,
+        Role.CREDIT, Role.CREDIT,
+    ]
+
+
 def test_rejoin_does_not_swallow_a_following_heading():
     long_line = "这是一个因为排版而没有写完的段落" * 4
     blocks = parse_structure(f"标题\n\n{long_line}\n\n一、下一部分\n\n正文。")

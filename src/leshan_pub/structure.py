@@ -44,6 +44,9 @@ class AuthoredParagraph:
     blanks_after: int = 0
 
 
+_ASKING = frozenset("？！?!")  # a line ending so asks or exclaims: a turn of an interview, never a credit
+
+
 class _Rules:
     """The structure rules of data/structure.toml, compiled once."""
 
@@ -70,7 +73,13 @@ class _Rules:
     # in their simplified form (character by character, so lengths and positions stay the author's).
 
     def is_credit(self, text: str) -> bool:
-        return bool(self.credit.match(to_simplified(text)[0]))
+        """A line that opens with a credit label (来源：, 记者 …) and reads as a credit: not a question
+        or exclamation, and not a paragraph's length after its label (an interview's 记者： turns)."""
+        label = self.credit.match(to_simplified(text)[0])
+        if not label:
+            return False
+        rest = text[label.end() :].strip()
+        return len(rest) <= self.short_line and rest.rstrip(self.closers)[-1:] not in _ASKING
 
     def is_caption(self, text: str) -> bool:
         bare = to_simplified(text)[0].strip(_BRACKETS)
