@@ -94,12 +94,14 @@ def build_tiny_marian(
     vocab_size: int | None = None,
     extra_text: tuple[list[str], list[str]] = ([], []),
     piece_counts: tuple[int, int] = (600, 400),
+    separate_vocabularies: bool = False,
 ) -> Path:
     """Write a random-weight MarianMT model (tiny unless shape says otherwise) and its tokenizer; return folder.
 
     extra_text adds (Chinese, English) lines to what the SentencePiece models learn from, and
     piece_counts sets their (source, target) sizes: a model that is then trained on those lines
-    needs their characters in its vocabulary.
+    needs their characters in its vocabulary. separate_vocabularies numbers the two sides apart, as
+    some Tatoeba models do (vocab.json and target_vocab.json, of different sizes).
     """
     import torch
     from transformers import MarianConfig, MarianMTModel, MarianTokenizer
@@ -108,25 +110,33 @@ def build_tiny_marian(
     english = (DATA / "tiny_marian_en.txt").read_text(encoding="utf-8").splitlines() + list(extra_text[1])
     source_spm = _train_spm(chinese, vocab_size=piece_counts[0])
     target_spm = _train_spm([*english, _PRINTABLE_ASCII], vocab_size=piece_counts[1])
-    vocab = _marian_vocab(_pieces(source_spm), _pieces(target_spm), vocab_size)
+    if separate_vocabularies:
+        vocab, target_vocab = _marian_vocab(_pieces(source_spm), []), _marian_vocab([], _pieces(target_spm))
+    else:
+        vocab = target_vocab = _marian_vocab(_pieces(source_spm), _pieces(target_spm), vocab_size)
     with tempfile.TemporaryDirectory() as scratch:
         spm_folder = Path(scratch)
         (spm_folder / "source.spm").write_bytes(source_spm)
         (spm_folder / "target.spm").write_bytes(target_spm)
         (spm_folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        (spm_folder / "target_vocab.json").write_text(json.dumps(target_vocab, ensure_ascii=False), encoding="utf-8")
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Recommended: pip install sacremoses")
             tokenizer = MarianTokenizer(
                 source_spm=str(spm_folder / "source.spm"),
                 target_spm=str(spm_folder / "target.spm"),
                 vocab=str(spm_folder / "vocab.json"),
+                target_vocab_file=str(spm_folder / "target_vocab.json"),
+                separate_vocabs=separate_vocabularies,
                 source_lang="zho",
                 target_lang="eng",
             )
         tokenizer.save_pretrained(folder)
-    pad = vocab["<pad>"]
+    pad = target_vocab["<pad>"]  # the decoder starts from it; the tokenizer pads the source with its own
+    sides = {"decoder_vocab_size": len(target_vocab), "share_encoder_decoder_embeddings": False} if separate_vocabularies else {}
     config = MarianConfig(
         vocab_size=len(vocab),
+        **sides,
         **(shape or TINY_SHAPE),
         pad_token_id=pad,
         decoder_start_token_id=pad,

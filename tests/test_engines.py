@@ -517,3 +517,43 @@ def test_the_pipeline_translates_with_ctranslate2_and_signs_its_settings(tmp_pat
     assert dict(segment.signature.settings) == {
         "beams": "2", "maxlen": "auto", "enf": "5", "repair": "splice", "placement": "owed", "compute": "int8"
     }
+
+
+# --- a model whose Chinese and English are numbered apart (separate vocabularies) ---------------
+
+
+@pytest.fixture(scope="module")
+def separate_marian_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from conftest import build_tiny_marian
+
+    return build_tiny_marian(tmp_path_factory.mktemp("separate-marian"), separate_vocabularies=True)
+
+
+def test_a_model_with_separate_vocabularies_translates_under_the_glossary(separate_marian_dir):
+    engine = load_engine("transformers", options(separate_marian_dir, num_beams=2, batch_size=4))
+    tokenizer = engine.tokenizer
+    assert tokenizer.separate_vocabs and len(tokenizer.target_encoder) != len(tokenizer)  # the sides differ in size
+    # The source's pieces are read on the source side (the owed reading finds a term's Chinese among them).
+    ids = tokenizer("乐山的链主企业")["input_ids"]
+    assert engine._source_pieces.tokens(ids) == [*tokenizer.tokenize("乐山的链主企业"), "</s>"]
+    # Rows of unequal length in one batch: the shorter ones end in the target side's <pad>, never in the English.
+    translations = engine.translate([s for s, _ in HARD], [ts for _, ts in HARD])
+    for translation, (_, terms) in zip(translations, HARD):
+        assert translation.missing == [] and "<pad>" not in translation.text
+        for term in set(terms):
+            assert translation.text.casefold().count(term.target.casefold()) >= terms.count(term)
+    plain = engine.translate(["乐山", "乐山与沐川推动了五通桥的发展，乐山的经济也随之增长。"], [[], []])
+    assert all(t.text and "<pad>" not in t.text for t in plain)
+
+
+def test_ctranslate2_hands_a_model_with_separate_vocabularies_to_transformers(
+    separate_marian_dir, tmp_path, monkeypatch, capsys
+):
+    # ctranslate2's converter writes one vocabulary for both sides: it fails, or writes the Chinese one for the English.
+    monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(tmp_path))
+    engine = load_engine("ctranslate2", ct2_options(separate_marian_dir))
+    assert engine.name == "transformers"
+    assert "separate vocabularies" in capsys.readouterr().err
+    assert not list(tmp_path.rglob("model.bin"))  # nothing converted
+    [translation] = engine.translate(["链主企业带动了上下游配套企业集聚发展。"], [[Term("链主企业", "chain-leader enterprise")]])
+    assert "chain-leader enterprise" in translation.text.casefold()

@@ -13,6 +13,7 @@ from transformers import LogitsProcessor
 
 from ..enforce import is_word_character
 from ..terms import Term
+from .vocabularies import target_size
 
 # The enforcement behaviour recorded in each segment's provenance signature (enf:N); bump it
 # whenever a change here can change the English a model writes under the same glossary.
@@ -61,13 +62,18 @@ class TargetVocab:
             ids = self._encoded[text] = tuple(self.tokenizer(text_target=text, add_special_tokens=False)["input_ids"])
         return ids
 
+    def text(self, ids: Sequence[int]) -> str:
+        """The English the target ids spell, special tokens left out."""
+        special = self._special
+        return self.tokenizer.decode([i for i in ids if i not in special], skip_special_tokens=False)
+
     def spellable(self, ids: Sequence[int]) -> bool:
         return bool(ids) and self.unk_id not in ids
 
     @cached_property
     def _pieces(self) -> list[str]:
-        """Every piece of the vocabulary, by id."""
-        return self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
+        """Every piece of the target vocabulary, by id (the tokenizer turns ids into target pieces)."""
+        return self.tokenizer.convert_ids_to_tokens(list(range(target_size(self.tokenizer))))
 
     @cached_property
     def _ends_in_word(self) -> list[bool]:
@@ -121,7 +127,9 @@ class TargetVocab:
 
     @cached_property
     def _special(self) -> frozenset[int]:
-        return frozenset(self.tokenizer.all_special_ids)
+        # By name: the tokenizer's special ids are the source side's, which a separate target vocabulary numbers apart.
+        names = set(self.tokenizer.all_special_tokens)
+        return frozenset(i for i, piece in enumerate(self._pieces) if piece in names)
 
     def unknown_characters(self, text: str) -> list[str]:
         """The characters of text the target vocabulary can only write as <unk>."""

@@ -39,6 +39,7 @@ from ..terms import Term
 from . import REPAIRS, Engine, EngineOptions, RepairCounts, Translation
 from .alignment import aligned_positions
 from .batching import token_batches
+from .vocabularies import separate_vocabularies
 
 # --precision for this engine -> compute type, per device; the model is converted to that type once.
 _AUTO_COMPUTE = {"cpu": "int8", "cuda": "float16"}
@@ -60,18 +61,27 @@ def load_ctranslate2(options: EngineOptions) -> Engine:
     if options.term_repair not in REPAIRS:
         raise EngineError(f"term_repair must be one of {', '.join(REPAIRS)}, got '{options.term_repair}'")
     device, index = _device(options.device)
-    if device == "cuda":
-        try:
-            return CTranslate2Engine(options, device, index)
-        except _CudaUnusable as exc:
-            _warn(f"ctranslate2 cannot run on CUDA here ({exc}); translating with the transformers engine "
-                  "instead; install the CUDA 12 libraries ctranslate2 needs, or pass --device cpu")
+    try:
+        if device == "cuda":
+            try:
+                return CTranslate2Engine(options, device, index)
+            except _CudaUnusable as exc:
+                _warn(f"ctranslate2 cannot run on CUDA here ({exc}); translating with the transformers engine "
+                      "instead; install the CUDA 12 libraries ctranslate2 needs, or pass --device cpu")
+                return _transformers(options)
+        if options.device == "auto" and _torch_sees_cuda():
+            _warn("ctranslate2 sees no CUDA device but torch does (ctranslate2's wheel needs CUDA 12); translating "
+                  "with the transformers engine on the GPU instead; pass --device cpu to use ctranslate2 on the CPU")
             return _transformers(options)
-    if options.device == "auto" and _torch_sees_cuda():
-        _warn("ctranslate2 sees no CUDA device but torch does (ctranslate2's wheel needs CUDA 12); translating "
-              "with the transformers engine on the GPU instead; pass --device cpu to use ctranslate2 on the CPU")
+        return CTranslate2Engine(options, "cpu", 0)
+    except _SeparateVocabularies:
+        _warn(f"{options.model} numbers its Chinese and English pieces apart (separate vocabularies), which "
+              "ctranslate2's converter cannot carry; translating with the transformers engine instead")
         return _transformers(options)
-    return CTranslate2Engine(options, "cpu", 0)
+
+
+class _SeparateVocabularies(Exception):
+    """The model's source and target vocabularies differ; ctranslate2 converts Marian with one shared vocabulary."""
 
 
 class _CudaUnusable(Exception):
@@ -213,6 +223,8 @@ class CTranslate2Engine:
             # the same message as with the transformers engine (and a hub model reaches the cache).
             self.tokenizer, network = load_marian(options.model)
             del network
+            if separate_vocabularies(self.tokenizer):
+                raise _SeparateVocabularies
             identity = model_identity(options.model)
             folder = converted_folder(identity, self.compute_type)
             if not (folder / "model.bin").is_file():
@@ -220,6 +232,8 @@ class CTranslate2Engine:
                 _convert(_source_folder(options.model), folder, self.compute_type)
         else:
             self.tokenizer = _load_tokenizer(options.model)
+            if separate_vocabularies(self.tokenizer):
+                raise _SeparateVocabularies  # a folder converted before this check was made
         self.model_revision = model_revision(options.model)
         self.translator = _translator(folder, device, device_index, self.compute_type)
         self.converted = folder
@@ -335,7 +349,7 @@ class CTranslate2Engine:
         eos = self.tokenizer.eos_token_id
         drafts = {i: [*self.tokenizer.convert_tokens_to_ids(outputs[i]), eos] for i in failing}
         plans = {i: self._plan(terms[i]) for i in failing}
-        lacking = {i: missing_occurrences(self.tokenizer, drafts[i], plans[i]) for i in failing}
+        lacking = {i: missing_occurrences(self.vocab, drafts[i], plans[i]) for i in failing}
         renderings = self._renderings([plans[i].spellings[k].term for i in failing for k in lacking[i]])
         located = {
             i: located_anchors(
@@ -460,8 +474,7 @@ class CTranslate2Engine:
         return [self.tokenizer.convert_ids_to_tokens(list(ids)) for ids in encoded if self.vocab.spellable(ids)]
 
     def _text(self, tokens: list[str]) -> str:
-        ids = self.tokenizer.convert_tokens_to_ids(tokens)
-        return self.tokenizer.decode(ids, skip_special_tokens=True)
+        return self.vocab.text(self.tokenizer.convert_tokens_to_ids(tokens))
 
     def _fallback_engine(self) -> Engine:
         if self._fallback is None:

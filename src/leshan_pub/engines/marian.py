@@ -35,6 +35,7 @@ from .constraints import (
 )
 from .placement import Ends, kept_log_probs, located_anchors, missing_occurrences, splice, unlocated_anchors
 from .renderings import RENDERING_TOKENS, RENDERINGS, own_renderings
+from .vocabularies import SourcePieces
 
 # What a saved MarianMT folder must hold besides its weights.
 _FOLDER_FILES = ("config.json", "source.spm", "target.spm", "vocab.json")
@@ -257,6 +258,7 @@ class MarianEngine:
             self.model.generation_config.cache_implementation = "static"
         self.model_revision = model_revision(options.model)
         self.vocab = TargetVocab(self.tokenizer)
+        self._source_pieces = SourcePieces(self.tokenizer)
         self._spellings: dict[Term, TermSpelling | None] = {}
         self._rendered: dict[Term, list[str]] = {}  # the model's own renderings of each term, asked once
         self.counts = RepairCounts()
@@ -323,7 +325,7 @@ class MarianEngine:
                     # A length limit the user set holds for a splice as for decoding; a derived one
                     # only stops runaway decoding, and the model's positions bound the rest.
                     if len(ids) <= (self.options.max_new_tokens or self._target_limit):
-                        texts[j] = self.tokenizer.decode(ids, skip_special_tokens=True)
+                        texts[j] = self.vocab.text(ids)
                 rewrite = [j for j in lacking if self._fails(texts[j], terms[j], plans[j])]
             if rewrite:
                 # Counted as in the ctranslate2 engine: decoded again by choice, or because a splice fell short.
@@ -356,7 +358,7 @@ class MarianEngine:
         """Per source: where each term its draft lacks belongs, read off the draft: the model's own
         rendering of the term where the draft has one; else the words that owe most to the term's
         Chinese, as far as the model's scores say its rendering runs; else the words aligned to it."""
-        lacking = [missing_occurrences(self.tokenizer, draft, plan) for draft, plan in zip(drafts, plans)]
+        lacking = [missing_occurrences(self.vocab, draft, plan) for draft, plan in zip(drafts, plans)]
         renderings = self._renderings([plan.spellings[i].term for plan, ids in zip(plans, lacking) for i in ids])
         anchors, unplaced = [], []
         for draft, plan, ids in zip(drafts, plans, lacking):
@@ -417,7 +419,7 @@ class MarianEngine:
         pieces, spans = [], []
         for k, ts in enumerate(terms):
             real = int(mask[k].sum())
-            pieces.append(self.tokenizer.convert_ids_to_tokens(batch["input_ids"][k, :real].tolist()))
+            pieces.append(self._source_pieces.tokens(batch["input_ids"][k, :real].tolist()))
             spans.append(term_spans(pieces[k], ts))
         # One row per source (the whole of it) and one per term occurrence found among its pieces
         # (masked); with placement "attention", the whole rows only (for the alignment).
@@ -492,7 +494,7 @@ class MarianEngine:
             output = self.model.generate(
                 **self._encode(sources), num_beams=count, num_return_sequences=count, max_new_tokens=RENDERING_TOKENS
             )
-        texts = self.tokenizer.batch_decode(output, skip_special_tokens=True)
+        texts = [self.vocab.text(row) for row in output.tolist()]
         return [texts[n * count : (n + 1) * count] for n in range(len(sources))]
 
     def _encode(self, sources: list[str]) -> Any:
@@ -530,7 +532,7 @@ class MarianEngine:
             output = self.model.generate(
                 **batch, num_beams=beams, max_new_tokens=max_new, logits_processor=processors, num_return_sequences=1
             )
-        texts = self.tokenizer.batch_decode(output, skip_special_tokens=True)
+        texts = [self.vocab.text(row) for row in output.tolist()]
         pad = self.model.config.pad_token_id
         rows = output.tolist()
         ids = [[t for t in row[1:] if t != pad] for row in rows]

@@ -262,10 +262,10 @@ def splice(
     return out + list(draft[position:]), tail
 
 
-def missing_occurrences(tokenizer: Any, draft: Sequence[int], plan: SegmentPlan) -> list[int]:
+def missing_occurrences(vocab: TargetVocab, draft: Sequence[int], plan: SegmentPlan) -> list[int]:
     """Indexes into plan.spellings, one per occurrence of a term the draft lacks (a term twice in the
     source and once in the draft is listed once)."""
-    text = tokenizer.decode(list(draft), skip_special_tokens=True)
+    text = vocab.text(draft)
     return [i for i, s in enumerate(plan.spellings) for _ in missing_terms(text, [s.term] * plan.counts[i])]
 
 
