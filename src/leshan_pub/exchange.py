@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from . import __version__
+from .chars import NOT_XML
 from .document import Document, Mark, ReviewState, Segment
 from .errors import SegmentFileError
 from .files import parse_untrusted_xml, read_input
@@ -46,8 +46,6 @@ _XLIFF_1_NS = "urn:oasis:names:tc:xliff:document:1."
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 _BASE = f"{{{LP_NS}}}base"
 _EXPORT_MARK = f"{{{LP_NS}}}export"
-# Characters XML 1.0 cannot hold; a spreadsheet cell can, and writing one would break the segment file.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _MAX_PROBLEMS_SHOWN = 8
 _RANK = {state: rank for rank, state in enumerate(ReviewState)}
 
@@ -385,7 +383,7 @@ def _remember(document: Document, updated: list[str], moved: list[_Edit], memory
 def _target_problem(where: str, target: str, state: ReviewState) -> str | None:
     if state is not ReviewState.NEW and not target.strip():
         return f"{where}: state {state} needs English in the target; add it or set the state to new"
-    bad = _NOT_XML.search(target)
+    bad = NOT_XML.search(target)
     if bad:
         return f"{where}: target holds control character U+{ord(bad.group()):04X}, which XML cannot store; remove it"
     return None

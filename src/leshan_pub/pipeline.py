@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -10,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .chars import NOT_XML
 from .document import Document, Provenance, ReviewState, Segment
 from .emphasis import place_in_target
 from .enforce import TermMiss, explain_misses, forbidden_present
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from .project import Settings
     from .publish import PublishOptions
 
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @dataclass
@@ -384,7 +383,7 @@ def translate_document(
 
 
 def _apply_translation(segment: Segment, result: Translation, glossary: Glossary | None, report: TranslateReport) -> None:
-    text = _XML_ILLEGAL.sub("", result.text)  # a model may emit what XML cannot hold
+    text = NOT_XML.sub("", result.text)  # a model may emit what XML cannot hold
     marks, emphasis_notes = place_in_target(replace(segment, target=text), glossary)
     notes = [*_term_notes(replace(segment, target=text), glossary, result), *emphasis_notes]
     segment.target, segment.state, segment.notes, segment.matches = text, ReviewState.MACHINE, notes, []

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .chars import HAN_RUN
 from .document import Document, ReviewState, Segment
 from .enforce import MissReason, forbidden_present, form_spans, reasons_from_notes, verify
 from .terms import Glossary, Term, TermHit
@@ -53,7 +54,6 @@ LENGTH_RATIO_LOW = 2.5
 LENGTH_RATIO_HIGH = 8.0
 LENGTH_SLACK = 30
 
-_CJK_IDEOGRAPHS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 _QUOTE_LIMIT = 70
 _LISTED_FIGURES = 8
 
@@ -84,7 +84,7 @@ def _empty_target(segment: Segment) -> Finding:
 
 
 def _untranslated(segment: Segment, hits: Sequence[TermHit]) -> list[Finding]:
-    runs = list(dict.fromkeys(_CJK_IDEOGRAPHS.findall(segment.target)))
+    runs = list(dict.fromkeys(HAN_RUN.findall(segment.target)))
     if not runs:
         return []
     chinese = ", ".join(f"'{run}'" for run in runs)

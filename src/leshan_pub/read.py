@@ -9,6 +9,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from .chars import HAN, HAN_CHARACTER
 from .errors import InputError
 from .files import read_input
 
@@ -38,9 +39,8 @@ _LEGACY_CANDIDATES = ("gb18030", "big5", "utf_16")
 # 0.54-0.87; a Big5 article read as GB18030 0.39 and 0.05 (GB18030 bytes rarely decode as Big5).
 _MIN_CHINESE_SHARE = 0.8
 _MIN_COMMON_SHARE = 0.25
-_CJK_IDEOGRAPH = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _CHINESE_TEXT = re.compile(
-    "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"  # ideographs
+    f"[{HAN}"  # ideographs
     "\u3000-\u303f\uff00-\uffef\u2010-\u206f\u00b7"  # CJK and full-width punctuation, dashes, quotes
     "\u2070-\u209f\u00b2\u00b3\u00b9\u00bc-\u00be\u2150-\u218f\u2460-\u24ff\u3200-\u33ff]"  # figures
 )
@@ -87,7 +87,7 @@ def common_characters() -> frozenset[str]:
 def _reading(encoding: str, text: str) -> _Reading:
     non_ascii = [ch for ch in text if not ch.isascii() and not ch.isspace()]
     chinese = sum(1 for ch in non_ascii if _CHINESE_TEXT.match(ch))
-    ideographs = [ch for ch in non_ascii if _CJK_IDEOGRAPH.match(ch)]
+    ideographs = [ch for ch in non_ascii if HAN_CHARACTER.match(ch)]
     common = common_characters()
     return _Reading(
         encoding=encoding,
@@ -209,10 +209,10 @@ def read_article(path: Path, encoding: str | None = None) -> str:
 def require_chinese(text: str, name: str = "article") -> None:
     """Raise InputError when text is not a Chinese article: too few Han characters, Japanese, Korean,
     or mostly another language (see MIN_HAN_CHARACTERS)."""
-    han = len(_CJK_IDEOGRAPH.findall(text))
+    han = len(HAN_CHARACTER.findall(text))
     kana = len(_KANA.findall(text))
     hangul = len(_HANGUL.findall(text))
-    others = len(_OTHER_WORD.findall(_HANGUL.sub(" ", _KANA.sub(" ", _CJK_IDEOGRAPH.sub(" ", text)))))
+    others = len(_OTHER_WORD.findall(_HANGUL.sub(" ", _KANA.sub(" ", HAN_CHARACTER.sub(" ", text)))))
     if kana >= 5 and kana >= _MIN_KANA_SHARE * (han + kana):
         why = f"{kana} Japanese kana among {han + kana} characters: it looks Japanese"
     elif hangul > han:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -10,6 +9,7 @@ from pathlib import Path
 
 from . import __version__
 from .atomic import write_bytes_atomic
+from .chars import NOT_XML
 from .document import Document, Emphasis, Mark, Match, Provenance, ReviewState, Role, Segment
 from .emphasis import marks_of_runs, styled_runs
 from .errors import ProvenanceError, SegmentFileError
@@ -31,7 +31,6 @@ _TOOL_NOTE = "leshan-pub"
 _BASE = f"{_LP}base"
 # translate-toolkit writes a file-qualified id ('demo.zh.txt' + U+0004 + 's2') with this in place of U+0004.
 _TT_ID_SEPARATOR = "__%04__"
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 # The segment file of a 50 MB article (read.MAX_ARTICLE_BYTES) with its English and markup fits;
 # anything larger is no segment file and would cost gigabytes to parse.
@@ -109,7 +108,7 @@ def render_xliff(document: Document) -> bytes:
 
 
 def _xml_text(segment: Segment, field: str, text: str) -> str:
-    bad = _NOT_XML.search(text)
+    bad = NOT_XML.search(text)
     if bad:
         raise SegmentFileError(
             f"segment {segment.id}: its {field} holds U+{ord(bad.group()):04X}, which XML cannot hold; remove it"

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from .chars import HAN_CHARACTER
 from .document import Block, Emphasis, Mark, Role
 from .emphasis import join
 from .rules import load_rules
 from .script import to_simplified
 
-_CJK = r"[\u3400-\u9fff\uf900-\ufaff]"
-_TWO_PHRASES = re.compile(rf"^\S*{_CJK}\S*[ \u3000]+\S*{_CJK}\S*$")
+_HAN = HAN_CHARACTER.pattern
+_TWO_PHRASES = re.compile(rf"^\S*{_HAN}\S*[ \u3000]+\S*{_HAN}\S*$")
 _TITLE_SPLIT = ("：", ":")
 _BRACKETS = "（）()【】[]"
 

@@ -21,6 +21,7 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 from lxml import etree
 
+from ..chars import UNSPACED_CHARACTER
 from ..document import Emphasis, Role
 from ..emphasis import marks_of_runs, shift, strip
 from ..errors import InputError
@@ -46,7 +47,6 @@ _ALT_TEXT = etree.XPath("./wp:inline/wp:docPr | ./wp:anchor/wp:docPr", namespace
 _NOTES = etree.XPath("./w:footnote | ./w:endnote", namespaces=_NS)
 _NOTE_PARAGRAPHS = etree.XPath(".//w:p", namespaces=_NS)
 _SPACES = re.compile(r"[\t\n\u000b]+")
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 
 # Word's built-in style names (stored in English whatever the user's language) -> role; a style
 # based on one of these takes its role.
@@ -281,7 +281,7 @@ def _flatten(text: str, previous: str) -> str:
     def space(match: re.Match[str]) -> str:
         left = text[match.start() - 1] if match.start() else previous
         right = text[match.end() : match.end() + 1]
-        return "" if (_CJK.match(left or "") and _CJK.match(right or "")) else " "
+        return "" if (UNSPACED_CHARACTER.match(left or "") and UNSPACED_CHARACTER.match(right or "")) else " "
 
     return _SPACES.sub(space, text)
 

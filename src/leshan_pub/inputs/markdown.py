@@ -9,6 +9,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from ..chars import UNSPACED_CHARACTER
 from ..document import Emphasis, Mark, Role
 from ..emphasis import shift, strip
 from ..errors import InputError
@@ -20,8 +21,6 @@ from . import Article
 from .raised import raised
 
 IMAGE_PLACEHOLDER = "〔图片〕"
-_CJK_END = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]$")
-_CJK_START = re.compile(r"^[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 _EMPHASIS = {"strong": Emphasis.BOLD, "em": Emphasis.ITALIC}
 _SHIFT_TAG = re.compile(r"<(?P<close>/?)(?P<name>sup|sub)\s*>", re.IGNORECASE)
 
@@ -47,7 +46,7 @@ class _Inline:
     def line_break(self) -> None:
         # A line break inside a paragraph is no space in Chinese, a space between Latin words.
         before = "".join(self.parts)
-        self.parts.append("" if _CJK_END.search(before) else " ")
+        self.parts.append("" if UNSPACED_CHARACTER.match(before[-1:]) else " ")
 
 
 def _inline(token: Token) -> _Inline:
@@ -56,7 +55,7 @@ def _inline(token: Token) -> _Inline:
     for child in token.children or []:
         kind = child.type
         if kind == "text" or kind == "code_inline":
-            if found.parts and found.parts[-1] == " " and _CJK_START.match(child.content):
+            if found.parts and found.parts[-1] == " " and UNSPACED_CHARACTER.match(child.content):
                 found.parts[-1] = ""
             content = child.content
             if shifted:  # 10<sup>5</sup> is 10⁵, not 105
