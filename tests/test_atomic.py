@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 
 from leshan_pub import atomic
-from leshan_pub.atomic import STALE_TEMP_SECONDS, remove_stale_temps, temp_name_pattern, write_bytes_atomic
+from leshan_pub.atomic import (
+    STALE_TEMP_SECONDS,
+    remove_stale_temps,
+    temp_name_pattern,
+    write_bytes_atomic,
+    write_files_atomic,
+)
 
 
 def temps(path: Path) -> list[Path]:
@@ -164,3 +170,24 @@ def test_kill_at_any_moment_leaves_the_old_or_a_new_complete_file(tmp_path):
     write_bytes_atomic(target, version(999))
     assert temps(target) == []
     assert target.read_bytes() == version(999)
+
+
+def test_files_written_together_all_land_or_none_does(tmp_path):
+    pdf, docx = tmp_path / "a.pdf", tmp_path / "a.docx"
+    pdf.write_bytes(b"old pdf")
+    docx.write_bytes(b"old docx")
+    os.chmod(docx, 0o640)
+
+    def broken(path: Path) -> None:
+        path.write_bytes(b"half")
+        raise RuntimeError("the DOCX writer failed")
+
+    with pytest.raises(RuntimeError):
+        write_files_atomic([pdf, docx], [lambda path: path.write_bytes(b"new pdf"), broken])
+    assert (pdf.read_bytes(), docx.read_bytes()) == (b"old pdf", b"old docx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.docx", "a.pdf"]  # no temporary file left
+
+    write_files_atomic([pdf, docx], [lambda path: path.write_bytes(b"new pdf"), lambda path: path.write_bytes(b"new docx")])
+    assert (pdf.read_bytes(), docx.read_bytes()) == (b"new pdf", b"new docx")
+    assert stat.S_IMODE(docx.stat().st_mode) == 0o640  # a writer that opens the path keeps the old file's bits
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.docx", "a.pdf"]

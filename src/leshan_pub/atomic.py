@@ -8,6 +8,7 @@ import os
 import secrets
 import stat
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 # A temporary file this old was left by a run that was killed (SIGKILL, power loss): no live
@@ -54,6 +55,31 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_folder(path.parent)
+
+
+def write_files_atomic(targets: Sequence[Path], writers: Sequence[Callable[[Path], None]]) -> None:
+    """Have each writer write its target to a temporary file beside it (a writer that only takes a
+    path: reportlab, python-docx); once every one has, rename them all into place. An error or a
+    crash before the renames leaves every target as it was."""
+    for target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(target)  # left by a run killed mid-write
+    temps: list[Path] = []
+    try:
+        for write, target in zip(writers, targets):
+            fd, tmp = _create_temp(target)
+            os.close(fd)
+            temps.append(tmp)
+            write(tmp)
+            with tmp.open("rb") as handle:  # on disk before it replaces a good file
+                os.fsync(handle.fileno())
+        for tmp, target in zip(temps, targets):
+            os.replace(tmp, target)
+    finally:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+    for folder in dict.fromkeys(target.parent for target in targets):
+        _fsync_folder(folder)
 
 
 def remove_stale_temps(path: Path, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:

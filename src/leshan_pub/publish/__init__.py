@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import functools
 import importlib
-import os
 import re
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import __version__
-from ..atomic import remove_stale_temps
+from ..atomic import write_files_atomic
 from ..document import Document, Pack, Segment
 from ..emphasis import Marked, join, strip
 from ..errors import PublishError
@@ -102,20 +100,12 @@ def _write_all(
 ) -> list[Path]:
     """Run each call on a temporary file beside its target; rename them all into place once all succeeded."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for target in targets:
-        remove_stale_temps(target)  # left by a run killed mid-write
-    temps: list[Path] = []
-    try:
-        for call, target in zip(calls, targets):
-            temps.append(target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp"))
-            call(temps[-1], options)
-            _fsync(temps[-1])
-        for temp, target in zip(temps, targets):
-            os.replace(temp, target)
-    finally:
-        for temp in temps:
-            temp.unlink(missing_ok=True)
+    write_files_atomic(targets, [_with_options(call, options) for call in calls])
     return targets
+
+
+def _with_options(call: Callable[[Path, PublishOptions], None], options: PublishOptions) -> Callable[[Path], None]:
+    return lambda path: call(path, options)
 
 
 def _writers(formats: Sequence[str], registry: dict[str, str] = FORMATS) -> dict[str, Writer]:
@@ -170,12 +160,6 @@ def require_pack_approved(pack: Pack) -> None:
             f"--final: {sum(c for _, c in pending)} segment(s) of the pack are not approved, in {listed}; "
             "approve them in each article's segment file or build the pack without --final"
         )
-
-
-def _fsync(path: Path) -> None:
-    """Flush a written file to disk before it replaces a good one."""
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
 
 
 # --- what both writers print -------------------------------------------------------------------

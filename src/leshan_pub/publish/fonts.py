@@ -8,7 +8,6 @@ import importlib.util
 import io
 import math
 import os
-import tempfile
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTCollection, TTFont, TTLibError
 from fontTools.varLib import instancer
 
+from ..atomic import write_bytes_atomic
 from ..cache import user_cache_root
 from ..errors import PublishError
 from ..script import Script
@@ -451,15 +451,9 @@ def _rename(font: TTFont, style: str) -> None:
 
 def _save_atomic(font: TTFont, path: Path) -> None:
     """Save beside the target and rename, so a crash or a second process never sees half a font."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            font.save(handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    font.save(buffer)
+    write_bytes_atomic(path, buffer.getvalue())
 
 
 def _prune(folder: Path) -> None:
