@@ -16,6 +16,7 @@ import typer
 
 from .engines import engine_names
 from .errors import LeshanPubError
+from .paper import DEFAULT_PAGE_SIZE, PAGE_SIZES
 
 if TYPE_CHECKING:
     from .pipeline import GlossaryInUse
@@ -181,9 +182,7 @@ FormatOpt = Annotated[
 FinalOpt = Annotated[bool, typer.Option("--final", help="Refuse to publish unless every segment is approved, QA is clean and the glossary is enforced.")]
 
 
-class PageSize(StrEnum):
-    A4 = "A4"
-    Letter = "Letter"
+PageSize = StrEnum("PageSize", [(name, name) for name in PAGE_SIZES])  # type: ignore[misc]
 
 
 class Layout(StrEnum):
@@ -385,7 +384,7 @@ def build(
     engine: EngineOpt = EngineName.transformers,
     fmt: FormatOpt = None,
     final: FinalOpt = False,
-    page_size: PageOpt = PageSize.A4,
+    page_size: PageOpt = PageSize(DEFAULT_PAGE_SIZE),
     layout: LayoutOpt = Layout.side_by_side,
     font: FontOpt = None,
     encoding: EncodingOpt = None,
@@ -504,7 +503,7 @@ def publish(
     out: OutOpt = Path("output"),
     fmt: FormatOpt = None,
     final: FinalOpt = False,
-    page_size: PageOpt = PageSize.A4,
+    page_size: PageOpt = PageSize(DEFAULT_PAGE_SIZE),
     layout: LayoutOpt = Layout.side_by_side,
     font: FontOpt = None,
     project: ProjectOpt = None,
@@ -556,7 +555,7 @@ def pack(
     )
     from .publish import PublishOptions
 
-    options = PublishOptions(final=final, page_size=spec.page_size or "A4", layout=spec.layout or "side-by-side", font=font)
+    options = PublishOptions(final=final, page_size=spec.page_size or DEFAULT_PAGE_SIZE, layout=spec.layout or "side-by-side", font=font)
     for written in build_pack(spec, load_default_glossary(spec.glossary), options):
         typer.echo(f"wrote {written}")
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from .atomic import write_bytes_atomic
 from .errors import ProjectError
+from .paper import DEFAULT_PAGE_SIZE, PAGE_SIZES
 
 PROJECT_FILE = "leshan-pub.toml"
 STARTER_GLOSSARY = "glossary/terms.tsv"
@@ -48,7 +49,7 @@ class Settings:
     encoding: str | None = None  # None: detected
     out: Path = Path("output")
     formats: tuple[str, ...] = ("docx", "pdf")
-    page_size: str = "A4"
+    page_size: str = DEFAULT_PAGE_SIZE
     layout: str = "side-by-side"
     font: Path | None = None  # None: the default font for the article's script
 
@@ -166,9 +167,7 @@ def _engine_names() -> tuple[str, ...]:
 
 
 def _page_sizes() -> tuple[str, ...]:
-    from .publish import PAGE_SIZES
-
-    return PAGE_SIZES
+    return tuple(PAGE_SIZES)
 
 
 def _layouts() -> tuple[str, ...]:
@@ -195,7 +194,7 @@ KEYS: tuple[Key, ...] = (
     Key("source", "encoding", "encoding", "auto", "auto (detected), or utf-8, gb18030, big5, utf-16.", _encoding),
     Key("publish", "out", "out", "output", "Folder for the published DOCX and PDF.", _path),
     Key("publish", "formats", "formats", ["docx", "pdf"], "Output formats.", _formats),
-    Key("publish", "page_size", "page_size", "A4", "A4 or Letter.", _choice(_page_sizes)),
+    Key("publish", "page_size", "page_size", DEFAULT_PAGE_SIZE, " or ".join(PAGE_SIZES) + ".", _choice(_page_sizes)),
     Key("publish", "layout", "layout", "side-by-side", "side-by-side or interleaved.", _choice(_layouts)),
     Key("publish", "font", "font", "",
         "Your own TrueType (.ttf/.ttc) CJK font; empty for the default font of the article's script.", _optional_path),

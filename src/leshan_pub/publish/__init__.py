@@ -14,6 +14,7 @@ from ..atomic import write_files_atomic
 from ..document import Document, Pack, Segment
 from ..emphasis import Marked, join, strip
 from ..errors import PublishError
+from ..paper import DEFAULT_PAGE_SIZE, PAGE_SIZES
 from ..provenance import glossary_tag, public_model_name
 from ..rules import load_rules
 from ..script import Script
@@ -30,7 +31,6 @@ PACK_FORMATS: dict[str, str] = {
     "docx": "leshan_pub.publish.pack_docx:write_pack_docx",
     "pdf": "leshan_pub.publish.pack_pdf:write_pack_pdf",
 }
-PAGE_SIZES = ("A4", "Letter")
 LAYOUTS = ("side-by-side", "interleaved")
 UNTRANSLATED = "[not yet translated]"
 
@@ -40,7 +40,7 @@ class PublishOptions:
     """How to publish: final (refuse unapproved segments), page size, layout, and a user's font."""
 
     final: bool = False  # refuse (PublishError naming the segment ids) when any segment is not approved
-    page_size: str = "A4"  # "A4" | "Letter"
+    page_size: str = DEFAULT_PAGE_SIZE  # a name in paper.PAGE_SIZES
     layout: str = "side-by-side"  # | "interleaved"
     font: Path | None = None  # a user's own TrueType CJK font
 

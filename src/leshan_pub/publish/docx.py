@@ -14,7 +14,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.section import Section
 from docx.styles.style import ParagraphStyle
-from docx.shared import Length, Mm, Pt, RGBColor
+from docx.shared import Emu, Length, Mm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
@@ -22,6 +22,7 @@ from docx.text.run import Run
 from .. import __version__
 from ..document import Document, Emphasis, Role, Segment
 from ..emphasis import styled_runs
+from ..paper import PAGE_SIZES
 from ..terms import Glossary, Term
 from . import (
     UNTRANSLATED, Labels, PublishOptions, block_marked, block_text, numbered_item, page_labels, provenance_text, review_notice,
@@ -29,7 +30,6 @@ from . import (
 )
 from .fonts import family_name
 
-PAGE_SIZES = {"A4": (Mm(210), Mm(297)), "Letter": (Mm(215.9), Mm(279.4))}
 MARGIN = Mm(20)
 # Latin text of the English column: on every Windows and macOS machine, and its quotes are
 # proportional (the CJK font's are full-width).
@@ -94,7 +94,7 @@ def article_body(
 
 
 def _page(section: Section, page_size: str) -> None:
-    section.page_width, section.page_height = PAGE_SIZES[page_size]
+    section.page_width, section.page_height = (Emu(round(points * 12700)) for points in PAGE_SIZES[page_size])
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, MARGIN)
 

@@ -13,10 +13,11 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, HRFlowable, Pag
 
 from ..document import Document, Pack, Role
 from ..errors import PublishError
+from ..paper import PAGE_SIZES
 from ..terms import Glossary, Term
 from . import PublishOptions, block_marked, pack_provenance_text, page_labels, pending_notice, terms_used
 from .pdf import (
-    EDITION_EN, FURNITURE, GLOSSARY_EN, GREY, NAVY, PAGE_SIZES, RED, ROLE_STYLES,
+    EDITION_EN, FURNITURE, GLOSSARY_EN, GREY, NAVY, RED, ROLE_STYLES,
     Bookmark, ChineseParagraph, Furniture, Geometry, Shaper, TextStyle, Typesetter, _PagedCanvas, _paragraph_style,
     _texts, draw_runs,
 )

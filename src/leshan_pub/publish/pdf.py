@@ -12,7 +12,6 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib.colors import HexColor
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
-from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -22,6 +21,7 @@ from reportlab.pdfgen.textobject import PDFTextObject
 from reportlab.platypus import BaseDocTemplate, CondPageBreak, Flowable, Frame, HRFlowable, PageTemplate, Paragraph
 
 from ..document import Document, Emphasis, Mark, Role, Segment
+from ..paper import PAGE_SIZES
 from ..emphasis import shift, styled_runs
 from ..script import Script
 from ..terms import Glossary, Term
@@ -31,7 +31,6 @@ from . import (
 from .fonts import SUB_RISE, SUPER_RISE, SUPER_SCALE, Face, FontSet, Route, can_draw, outline, prepare_fonts, script_shift
 from .linebreak import NO_LINE_END, break_lines
 
-PAGE_SIZES = {"A4": A4, "Letter": LETTER}
 INK, NAVY, GREY, RULE, RED, WATERMARK = "#1d2229", "#1b365d", "#5f6670", "#c5cad1", "#b3261e", "#f6e8e6"
 EM_ASCENT = 0.88  # Noto Sans SC's ideographic em box runs from -0.12 to 0.88 em
 WATERMARK_TEXT = "DRAFT"
