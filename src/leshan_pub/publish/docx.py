@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import docx
 from docx.document import Document as WordDocument
@@ -162,6 +163,17 @@ def _no_border(style: ParagraphStyle) -> None:
         ppr.remove(border)
 
 
+def raw_xml(part: Any) -> Any:
+    """The WordprocessingML element behind a python-docx object (paragraph, run, table, row).
+
+    python-docx has no public API for what this module also sets: language tags and East Asian
+    fonts on runs, a header row repeated on each page, rows kept whole, table borders, outline
+    levels and page-number fields. This is the one door to the raw XML, so that the rest of the
+    module reads as python-docx's public API.
+    """
+    return part._element
+
+
 # --- runs -----------------------------------------------------------------------------------------
 
 
@@ -170,7 +182,7 @@ def _language(run: Run, tag: str, east_asian: bool) -> None:
     lang.set(qn("w:val"), tag)
     if east_asian:
         lang.set(qn("w:eastAsia"), tag)
-    run._element.get_or_add_rPr().append(lang)
+    raw_xml(run).get_or_add_rPr().append(lang)
 
 
 def chinese_run(
@@ -180,7 +192,7 @@ def chinese_run(
     with language (zh-CN, or zh-TW for traditional)."""
     run = paragraph.add_run(text)
     run.font.name = family
-    _east_asian_font(run._element.get_or_add_rPr(), family, hint=True)
+    _east_asian_font(raw_xml(run).get_or_add_rPr(), family, hint=True)
     if italic_style:
         run.font.italic = False  # Chinese has no italic; a slanted CJK glyph is a printing error
     _language(run, language, east_asian=True)
@@ -211,14 +223,14 @@ def _table(word: WordDocument, family: str, labels: Labels, language: str = "zh-
     english_run(en_cell.paragraphs[0], COLUMN_HEAD_EN, "en")
     for cell in (zh_cell, en_cell):
         cell.paragraphs[0].style = word.styles[COLUMN_HEAD_STYLE]
-    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    raw_xml(table.rows[0]).get_or_add_trPr().append(OxmlElement("w:tblHeader"))
     return table
 
 
 def _row(table: Table, width: Length) -> tuple[_Cell, _Cell]:
     """A new row that Word never splits across pages."""
     row = table.add_row()
-    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+    raw_xml(row).get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     for cell in row.cells:
         cell.width = width
     return row.cells[0], row.cells[1]
@@ -233,7 +245,7 @@ def _borders(table: Table) -> None:
         line.set(qn("w:sz"), "4")
         line.set(qn("w:color"), RULE)
         borders.append(line)
-    table._tbl.tblPr.append(borders)
+    raw_xml(table).tblPr.append(borders)
 
 
 def _block_row(
@@ -276,7 +288,7 @@ def _body_outline(paragraph: Paragraph) -> None:
     """Take a heading's English out of the outline: Word's table of contents lists each heading once."""
     level = OxmlElement("w:outlineLvl")
     level.set(qn("w:val"), "9")  # 9 is body text
-    paragraph._p.get_or_add_pPr().append(level)
+    raw_xml(paragraph).get_or_add_pPr().append(level)
 
 
 def _block_text(zh_paragraph: Paragraph, en_paragraph: Paragraph, block: Sequence[Segment], family: str,
@@ -343,7 +355,7 @@ def _field(paragraph: Paragraph, instruction: str) -> None:
     run.append(rpr)
     run.append(text)
     field.append(run)
-    paragraph._p.append(field)
+    raw_xml(paragraph).append(field)
 
 
 def _properties(word: WordDocument, document: Document, glossary: Glossary | None, terms: list[Term]) -> None:

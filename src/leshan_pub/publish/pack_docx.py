@@ -18,7 +18,7 @@ from ..terms import Glossary
 from . import PublishOptions, pack_provenance_text, page_labels, pending_notice, terms_used
 from .docx import (
     GREY, LATIN_FONT, LIMIT, NAVY, RED, ROLE_STYLES, _east_asian_font, _glossary, _limit, _page, _styles, article_body,
-    chinese_run, english_run, page_furniture,
+    chinese_run, english_run, page_furniture, raw_xml,
 )
 from .fonts import family_name
 
@@ -119,7 +119,7 @@ def _field_char(paragraph: Paragraph, kind: str) -> None:
     if kind == "begin":
         char.set(qn("w:dirty"), "true")  # computed again when the document is opened
     run.append(char)
-    paragraph._p.append(run)
+    raw_xml(paragraph).append(run)
 
 
 def _instruction(paragraph: Paragraph, text: str) -> None:
@@ -128,7 +128,7 @@ def _instruction(paragraph: Paragraph, text: str) -> None:
     instruction.set(qn("xml:space"), "preserve")
     instruction.text = text
     run.append(instruction)
-    paragraph._p.append(run)
+    raw_xml(paragraph).append(run)
 
 
 def _update_fields_on_open(word: WordDocument) -> None:
