@@ -31,7 +31,7 @@ from bench_enforce import OPUS_SHAPE, OPUS_VOCAB, segments  # noqa: E402
 from conftest import build_tiny_marian  # noqa: E402
 
 from leshan_pub.engines import Engine, EngineOptions, load_engine  # noqa: E402
-from leshan_pub.enforce import missing_terms  # noqa: E402
+from leshan_pub.quality.enforce import missing_terms  # noqa: E402
 from leshan_pub.terms import Term  # noqa: E402
 
 

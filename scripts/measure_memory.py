@@ -25,7 +25,7 @@ from pathlib import Path
 from leshan_pub.document import ReviewState
 from leshan_pub.memory import MemorySettings
 from leshan_pub.pipeline import segment_source
-from leshan_pub.segfile import read_segment_file, segment_file_for, write_segment_file
+from leshan_pub.formats.segfile import read_segment_file, segment_file_for, write_segment_file
 
 ARTICLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "yibin-memory.zh.txt"
 _FULL = str.maketrans("0123456789", "０１２３４５６７８９")

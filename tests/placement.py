@@ -20,7 +20,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from leshan_pub.enforce import missing_terms, occurrences
+from leshan_pub.quality.enforce import missing_terms, occurrences
 from leshan_pub.glossary import load_glossary
 from leshan_pub.terms import Glossary, Term
 
@@ -73,7 +73,7 @@ def _own_pairs() -> list[tuple[str, str]]:
 
 
 def _sample_pairs() -> list[tuple[str, str]]:
-    from leshan_pub.segfile import read_segment_file
+    from leshan_pub.formats.segfile import read_segment_file
 
     return [
         (s.source, s.target)

@@ -13,8 +13,8 @@ from leshan_pub.cli import app
 from leshan_pub.document import ReviewState
 from leshan_pub.glossary import load_glossary
 from leshan_pub.publish import UNTRANSLATED, block_text
-from leshan_pub.qa import term_success
-from leshan_pub.segfile import read_segment_file, segment_file_for
+from leshan_pub.quality.qa import term_success
+from leshan_pub.formats.segfile import read_segment_file, segment_file_for
 
 runner = CliRunner()
 

@@ -255,7 +255,7 @@ def test_every_option_a_message_suggests_exists_where_it_is_printed():
 
 def test_build_names_the_command_that_has_force():
     from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
-    from leshan_pub.impact import glossary_impact
+    from leshan_pub.quality.impact import glossary_impact
     from leshan_pub.terms import Glossary, Term
 
     segment = Segment("s1", 0, Role.PARAGRAPH, "多晶硅扩产。", "Expansion.", ReviewState.APPROVED)

@@ -8,7 +8,7 @@ import pytest
 import torch
 from helpers import GenerateSpy
 
-from leshan_pub.enforce import MissReason, forbidden_in, forbidden_present, missing_terms, occurrences, verify
+from leshan_pub.quality.enforce import MissReason, forbidden_in, forbidden_present, missing_terms, occurrences, verify
 from leshan_pub.engines import EngineOptions, load_engine
 from leshan_pub.engines.constraints import (
     SegmentPlan,
@@ -264,7 +264,7 @@ def test_unspellable_term_is_noted_and_missing_not_enforced(engines, tiny_marian
     assert any("naïve café" in note for note in translation.notes)
 
 
-# Verification on finished English (leshan_pub.enforce): pure Python, counted case-insensitively.
+# Verification on finished English (leshan_pub.quality.enforce): pure Python, counted case-insensitively.
 BATTERY = Term(
     "全钒液流电池", "vanadium flow battery", ("vanadium flow batteries",), ("full vanadium liquid flow battery",)
 )
@@ -298,7 +298,7 @@ def test_verify_and_forbidden_present_read_source_hits():
 
 @pytest.mark.parametrize(("num_beams", "batch_size"), [(1, 32), (4, 32), (8, 32), (4, 1)])
 def test_every_term_of_the_sample_article_is_placed(engines, tiny_marian_dir, glossary, num_beams, batch_size):
-    from leshan_pub.segfile import read_segment_file
+    from leshan_pub.formats.segfile import read_segment_file
 
     sources = [s.source for s in read_segment_file(GLOSSARY_PATH.parents[1] / "source" / "leshan-2024.zh-en.xlf").segments]
     terms = [terms_of(glossary, s) for s in sources]

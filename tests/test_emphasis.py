@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from leshan_pub.document import Document, Emphasis, Mark, Provenance, ReviewState, Role, Segment
 from leshan_pub.emphasis import UNPLACED_NOTE, clip, join, marks_of_runs, place_in_target, styled_runs
 from leshan_pub.pipeline import merge_segments
-from leshan_pub.segfile import parse_xliff, render_xliff
+from leshan_pub.formats.segfile import parse_xliff, render_xliff
 from leshan_pub.terms import Glossary, Term
 
 B, I = Emphasis.BOLD, Emphasis.ITALIC
@@ -95,8 +95,8 @@ def test_resegmenting_keeps_the_reviewed_english_emphasis():
 
 
 def test_cat_tool_round_trip_keeps_the_tags_the_translator_placed(tmp_path):
-    from leshan_pub.exchange import ExportFormat, export_document, import_file
-    from leshan_pub.segfile import read_segment_file, write_segment_file
+    from leshan_pub.formats.exchange import ExportFormat, export_document, import_file
+    from leshan_pub.formats.segfile import read_segment_file, write_segment_file
 
     segment = Segment("s1", 0, Role.PARAGRAPH, "链主企业带动发展。", "Leaders drive growth.", ReviewState.MACHINE,
                       source_marks=(Mark(0, 4, B),))

@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 
 from helpers import SAMPLE, SAMPLE_SEGFILE
 from leshan_pub.cli import app
-from leshan_pub.exchange import ExportFormat, export_document
-from leshan_pub.segfile import read_segment_file
+from leshan_pub.formats.exchange import ExportFormat, export_document
+from leshan_pub.formats.segfile import read_segment_file
 from test_read import TRADITIONAL
 
 runner = CliRunner()

@@ -4,7 +4,7 @@ import pytest
 
 from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
 from leshan_pub.glossary import Glossary, Term
-from leshan_pub.impact import glossary_impact
+from leshan_pub.quality.impact import glossary_impact
 
 STACK = Term("电堆", "cell stack", ("cell stacks",), ("electric pile",), line=2)
 SILICON = Term("多晶硅", "polysilicon", line=3)

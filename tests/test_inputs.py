@@ -19,7 +19,7 @@ from leshan_pub.document import Emphasis, Mark, Role
 from leshan_pub.errors import InputError
 from leshan_pub.inputs import read_source, supported_suffixes
 from leshan_pub.read import read_article
-from leshan_pub.segfile import read_segment_file, segment_file_for
+from leshan_pub.formats.segfile import read_segment_file, segment_file_for
 from leshan_pub.segment import segment_blocks
 from leshan_pub.structure import parse_structure
 

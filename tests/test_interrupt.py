@@ -17,7 +17,7 @@ from helpers import ROOT
 from leshan_pub.document import ReviewState
 from leshan_pub.engines import EngineOptions, Translation, load_engine
 from leshan_pub.pipeline import Interrupted, segment_source, translate_file
-from leshan_pub.segfile import read_segment_file, segment_file_for
+from leshan_pub.formats.segfile import read_segment_file, segment_file_for
 from leshan_pub.terms import Term
 
 NUMBERS = "一二三四五六七八九十"

@@ -12,7 +12,7 @@ import pytest
 from leshan_pub.document import Document, Provenance, Role, Segment
 from leshan_pub.errors import SegmentFileError
 from leshan_pub.locking import lock_path_for, segment_file_lock
-from leshan_pub.segfile import read_segment_file, write_segment_file
+from leshan_pub.formats.segfile import read_segment_file, write_segment_file
 
 
 def one_segment_document() -> Document:
@@ -38,7 +38,7 @@ UPDATER = textwrap.dedent(
     import sys
     from pathlib import Path
     from leshan_pub.locking import segment_file_lock
-    from leshan_pub.segfile import read_segment_file, write_segment_file
+    from leshan_pub.formats.segfile import read_segment_file, write_segment_file
 
     path, who, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     for i in range(n):

@@ -17,7 +17,7 @@ from leshan_pub.memory import (
     record_segments,
     render_tmx,
 )
-from leshan_pub.segfile import parse_xliff, render_xliff
+from leshan_pub.formats.segfile import parse_xliff, render_xliff
 from leshan_pub.document import Document, Provenance
 
 A, R, M, N = ReviewState.APPROVED, ReviewState.REVIEWED, ReviewState.MACHINE, ReviewState.NEW

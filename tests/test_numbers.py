@@ -2,7 +2,7 @@ from fractions import Fraction
 
 import pytest
 
-from leshan_pub.numbers import FigureKind, chinese_figures, english_figures, english_form, missing_figures
+from leshan_pub.quality.numbers import FigureKind, chinese_figures, english_figures, english_form, missing_figures
 
 # (Chinese, English): the English states every Chinese figure, however it converts or spells it.
 EQUAL = [

@@ -21,7 +21,7 @@ from leshan_pub.glossary import load_glossary
 from leshan_pub.pack import PackSpec, load_pack_spec, read_pack
 from leshan_pub.pipeline import segment_source, translate_file
 from leshan_pub.publish import terms_used
-from leshan_pub.segfile import read_segment_file
+from leshan_pub.formats.segfile import read_segment_file
 
 runner = CliRunner()
 TITLE, SUBTITLE = "四川产业投资者资料", "Sichuan industry investor pack, Q4 2026"

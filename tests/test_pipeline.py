@@ -7,7 +7,7 @@ from leshan_pub.document import ReviewState
 from leshan_pub.errors import InputError
 from leshan_pub.glossary import load_glossary
 from leshan_pub.pipeline import segment_source, translate_document
-from leshan_pub.segfile import read_segment_file, segment_file_for, write_segment_file
+from leshan_pub.formats.segfile import read_segment_file, segment_file_for, write_segment_file
 
 ARTICLE = "测试标题\n\n第一句。第二句。\n\n第三句。\n"
 

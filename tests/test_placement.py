@@ -16,7 +16,7 @@ import torch
 from helpers import GenerateSpy
 from placement import PlacementCase, PlacementFigures, measure, placement_cases, train_placement_model
 
-from leshan_pub.enforce import missing_terms
+from leshan_pub.quality.enforce import missing_terms
 from leshan_pub.engines import EngineOptions, Translation, load_engine
 from leshan_pub.engines.marian import MarianEngine
 

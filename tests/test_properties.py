@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 from leshan_pub import __version__
 from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
 from leshan_pub.errors import InputError
-from leshan_pub.exchange import CSV_COLUMNS, ExportFormat, export_document, import_file
+from leshan_pub.formats.exchange import CSV_COLUMNS, ExportFormat, export_document, import_file
 from leshan_pub.provenance import person
 from leshan_pub.publish import UNTRANSLATED, publish
 from leshan_pub.read import common_characters, decode_article
-from leshan_pub.segfile import parse_xliff, read_segment_file, render_xliff, write_segment_file
+from leshan_pub.formats.segfile import parse_xliff, read_segment_file, render_xliff, write_segment_file
 from leshan_pub.segment import segment_blocks
 from leshan_pub.structure import parse_structure
 

@@ -19,7 +19,7 @@ from leshan_pub.provenance import (
     public_model_name,
     text_hash,
 )
-from leshan_pub.segfile import parse_xliff, render_xliff
+from leshan_pub.formats.segfile import parse_xliff, render_xliff
 
 SETTINGS = {"beams": "4", "maxlen": "auto", "enf": "1"}
 GLOSS = "ab" * 32
@@ -209,8 +209,8 @@ def test_import_of_a_translators_edit_makes_only_that_segment_a_persons(tmp_path
     import csv
     import io
 
-    from leshan_pub.exchange import ExportFormat, export_document, import_file
-    from leshan_pub.segfile import read_segment_file, write_segment_file
+    from leshan_pub.formats.exchange import ExportFormat, export_document, import_file
+    from leshan_pub.formats.segfile import read_segment_file, write_segment_file
 
     segments = [
         Segment("p1", 0, Role.PARAGRAPH, "乐山。", "Leshan.", ReviewState.MACHINE, signature=mt("Leshan.")),
@@ -239,7 +239,7 @@ def test_import_of_a_translators_edit_makes_only_that_segment_a_persons(tmp_path
 
 def test_resegmenting_keeps_each_kept_or_reused_segments_signature(tmp_path):
     from leshan_pub.pipeline import segment_source
-    from leshan_pub.segfile import read_segment_file, segment_file_for, write_segment_file
+    from leshan_pub.formats.segfile import read_segment_file, segment_file_for, write_segment_file
 
     article = tmp_path / "demo.zh.txt"
     article.write_text("标题\n\n第一句。第二句。\n", encoding="utf-8")

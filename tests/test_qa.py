@@ -3,8 +3,8 @@ import pytest
 from helpers import GLOSSARY, SAMPLE_SEGFILE
 from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
 from leshan_pub.glossary import Glossary, load_glossary, parse_glossary
-from leshan_pub.qa import Severity, check_document, term_success
-from leshan_pub.segfile import read_segment_file
+from leshan_pub.quality.qa import Severity, check_document, term_success
+from leshan_pub.formats.segfile import read_segment_file
 
 HEADER = "source\ttarget\ttarget_variants\tforbidden\tnote\n"
 GLOSSARY_ROWS = (
@@ -235,7 +235,7 @@ def test_terms_count_in_qa_only_as_whole_words(english, hits):
 
 
 def test_missing_term_finding_carries_the_reason_the_segment_notes_record():
-    from leshan_pub.enforce import MissReason, TermMiss
+    from leshan_pub.quality.enforce import MissReason, TermMiss
 
     doc = document(("电堆生产线", "The stack line"))
     term = glossary().get("电堆")

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from helpers import DATA, GLOSSARY
 from leshan_pub.cli import app
 from leshan_pub.document import ReviewState
-from leshan_pub.segfile import read_segment_file, write_segment_file
+from leshan_pub.formats.segfile import read_segment_file, write_segment_file
 
 runner = CliRunner()
 A, R, M, N = ReviewState.APPROVED, ReviewState.REVIEWED, ReviewState.MACHINE, ReviewState.NEW

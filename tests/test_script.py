@@ -120,7 +120,7 @@ def test_glossary_get_finds_an_entry_by_its_traditional_spelling():
      ("增長４２％", "增长４２％")],
 )
 def test_figures_of_traditional_text_read_as_the_simplified(traditional, simplified):
-    from leshan_pub.numbers import chinese_figures
+    from leshan_pub.quality.numbers import chinese_figures
 
     def seen(text):
         return [(f.text, f.values) for f in chinese_figures(text)]
@@ -133,7 +133,7 @@ def test_segment_records_a_forced_script_and_refuses_an_unknown_one(tmp_path):
     from typer.testing import CliRunner
 
     from leshan_pub.cli import app
-    from leshan_pub.segfile import read_segment_file, segment_file_for
+    from leshan_pub.formats.segfile import read_segment_file, segment_file_for
 
     source = tmp_path / "article.zh.txt"
     source.write_text("山水之中，有人家。\n", encoding="utf-8")  # shared characters: detection says zh-Hans

@@ -6,7 +6,7 @@ from translate.storage.tbx import tbxfile
 from helpers import GLOSSARY
 from leshan_pub.errors import GlossaryError
 from leshan_pub.glossary import Glossary, Term, load_glossary
-from leshan_pub.termbase import export_tbx, import_tbx, read_terms, write_terms
+from leshan_pub.formats.termbase import export_tbx, import_tbx, read_terms, write_terms
 
 TERMS = [
     Term(

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from helpers import DATA, GLOSSARY
 from leshan_pub.cli import app
 from leshan_pub.glossary import load_glossary
-from leshan_pub.qa import term_success
+from leshan_pub.quality.qa import term_success
 from leshan_pub.script import Script
-from leshan_pub.segfile import read_segment_file, segment_file_for
+from leshan_pub.formats.segfile import read_segment_file, segment_file_for
 
 runner = CliRunner()
 ARTICLE = DATA / "leshan-vanadium.zh-hant.txt"

@@ -603,9 +603,9 @@ def check(
     project: ProjectOpt = None,
 ) -> None:
     """QA a segment file: glossary terms, figures, untranslated text. Exit 1 on any error-level finding."""
+    from .formats.segfile import read_segment_file
     from .pipeline import resolve_segment_file
-    from .qa import Severity, check_document, term_success
-    from .segfile import read_segment_file
+    from .quality.qa import Severity, check_document, term_success
 
     document = read_segment_file(resolve_segment_file(path))
     terms = _glossary(ctx, _settings(ctx, path))
@@ -646,9 +646,8 @@ def status(
     """Review progress: segments by state, QA findings by severity, and what blocks a final publish."""
     from .document import ReviewState
     from .pipeline import resolve_segment_file
-    from .qa import Severity, check_document, term_success
-
-    from .segfile import read_segment_file
+    from .formats.segfile import read_segment_file
+    from .quality.qa import Severity, check_document, term_success
 
     segfile = resolve_segment_file(path)
     document = read_segment_file(segfile)
@@ -710,9 +709,9 @@ def export_(
 ) -> None:
     """Export a segment file for a CAT tool (XLIFF 1.2, or an OmegaT project) or a spreadsheet (CSV)."""
     from .atomic import write_bytes_atomic
-    from .exchange import ExportFormat, check_export_target, export_document
+    from .formats.exchange import ExportFormat, check_export_target, export_document
+    from .formats.segfile import read_segment_file
     from .pipeline import resolve_segment_file
-    from .segfile import read_segment_file
 
     segfile = resolve_segment_file(path)
     document = read_segment_file(segfile)
@@ -721,8 +720,8 @@ def export_(
     terms = in_use.glossary
     memory_settings = _memory(memory, terms, settings=settings)
     if to is ExportTo.omegat:
+        from .formats.omegat import export_project
         from .memory import read_memory
-        from .omegat import export_project
 
         memory_file = read_memory(memory_settings.path) if memory_settings.path else None
         exported = export_project(document, output, terms, memory_file, force)
@@ -761,11 +760,11 @@ def import_(
     project: ProjectOpt = None,
 ) -> None:
     """Import a translator's edits (XLIFF, CSV, or what OmegaT wrote) into the segment file; human work goes into the memory."""
-    from .exchange import import_file
+    from .formats.exchange import import_file
+    from .formats.omegat import is_project, target_file
+    from .formats.segfile import read_segment_file
     from .locking import segment_file_lock
-    from .omegat import is_project, target_file
     from .pipeline import resolve_segment_file
-    from .segfile import read_segment_file
 
     segfile = resolve_segment_file(path)
     project_settings = _settings(ctx, path)
@@ -830,8 +829,8 @@ def memory_import(
 ) -> None:
     """Merge a TMX (or a segment file's reviewed and approved segments) into the memory; newer English is never displaced."""
     from .files import read_input
+    from .formats.segfile import SUFFIX, read_segment_file
     from .memory import MAX_MEMORY_BYTES, MergeReport, TranslationMemory, human_entries, parse_tmx, update_memory
-    from .segfile import SUFFIX, read_segment_file
 
     settings = _project_memory(memory, glossary)
     if file.name.endswith((SUFFIX, ".xlf", ".xliff")):
@@ -978,8 +977,8 @@ def glossary_import(
     project: GlossaryProjectOpt = None,
 ) -> None:
     """Merge terms from TSV, CSV or TBX into the glossary (the project's first glossary file)."""
+    from .formats.termbase import read_terms
     from .glossary import import_terms
-    from .termbase import read_terms
 
     path = _glossary_to_edit(glossary, project)
     changes = import_terms(path, read_terms(file), replace=replace)
@@ -996,8 +995,8 @@ def glossary_export(
     project: GlossaryProjectOpt = None,
 ) -> None:
     """Write the glossary as TSV, CSV (for spreadsheets) or TBX-Basic (for CAT tools)."""
+    from .formats.termbase import write_terms
     from .glossary import load_glossaries
-    from .termbase import write_terms
 
     terms = load_glossaries(_glossary_files(glossary, project))
     write_terms(terms, output)

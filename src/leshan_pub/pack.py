@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .document import Pack
 from .errors import InputError
 from .files import read_input
-from .segfile import read_segment_file
+from .formats.segfile import read_segment_file
 
 if TYPE_CHECKING:
     from .publish import PublishOptions

@@ -12,19 +12,19 @@ from . import __version__
 from .chars import NOT_XML
 from .document import Document, Provenance, ReviewState, Segment
 from .emphasis import place_in_target
-from .enforce import TermMiss, explain_misses, forbidden_present
 from .errors import GlossaryError, InputError, PublishError
+from .formats.segfile import SUFFIX, document_name, keep_backup, read_segment_file, segment_file_for, write_segment_file
 from .glossary import Glossary, load_glossaries
-from .terms import Term, source_key
-from .impact import glossary_impact
+from .inputs import read_source
 from .locking import segment_file_lock
 from .memory import LeverageReport, MemorySettings, leverage, memory_path, read_memory, record_segments
-from .inputs import read_source
 from .provenance import Origin, machine_signature, public_model_name
+from .quality.enforce import TermMiss, explain_misses, forbidden_present
+from .quality.impact import glossary_impact
 from .read import require_chinese
 from .script import AUTO, ScriptReport, resolve_script
-from .segfile import SUFFIX, document_name, keep_backup, read_segment_file, segment_file_for, write_segment_file
 from .segment import segment_blocks, segmenter_version
+from .terms import Term, source_key
 
 if TYPE_CHECKING:
     from .engines import Engine, EngineOptions, Translation
@@ -136,8 +136,8 @@ def _configured_glossary(settings: Settings, explicit: Path | None) -> GlossaryI
 def _unlisted(settings: Settings, glossary: Glossary | None) -> str:
     """A warning for each terminology file in the project's glossary folders that glossary.files leaves
     out and that holds terms the glossary in use lacks (an export of the glossary holds none); "" when none."""
+    from .formats.termbase import FORMATS
     from .project import relative_to_cwd
-    from .termbase import FORMATS
 
     listed = {p.resolve() for p in settings.glossaries}
     if settings.memory is not None:
@@ -446,7 +446,7 @@ def publish_file(
 
 def require_clean_check(document: Document, glossary: Glossary | None) -> None:
     """Raise PublishError when QA finds any error: a final document must have every figure and term right."""
-    from .qa import Severity, check_document
+    from .quality.qa import Severity, check_document
 
     errors = [f for f in check_document(document, glossary) if f.severity is Severity.ERROR]
     if errors:

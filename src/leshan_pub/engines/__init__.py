@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..errors import EngineError
-from ..enforce import TermMiss
+from ..quality.enforce import TermMiss
 from ..terms import Term
 
 DEFAULT_MODEL = "Helsinki-NLP/opus-mt-zh-en"

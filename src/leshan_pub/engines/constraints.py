@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from transformers import LogitsProcessor
 
-from ..enforce import is_word_character
+from ..quality.enforce import is_word_character
 from ..terms import Term
 from .vocabularies import target_size
 

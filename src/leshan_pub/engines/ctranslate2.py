@@ -33,8 +33,8 @@ import ctranslate2
 from tqdm import tqdm
 
 from ..cache import user_cache_root
-from ..enforce import missing_terms
 from ..errors import EngineError, ModelUnavailableError
+from ..quality.enforce import missing_terms
 from ..terms import Term
 from . import REPAIRS, Engine, EngineOptions, RepairCounts, Translation
 from .alignment import aligned_positions

@@ -17,8 +17,8 @@ import torch
 from tqdm import tqdm
 from transformers import AutoConfig, LogitsProcessorList, MarianMTModel, MarianTokenizer
 
-from ..enforce import MissReason, TermMiss, explain_misses, forbidden_in, missing_terms
 from ..errors import EngineError, ModelUnavailableError
+from ..quality.enforce import MissReason, TermMiss, explain_misses, forbidden_in, missing_terms
 from ..terms import Term
 from . import DEFAULT_MODEL, PLACEMENTS, REPAIRS, EngineOptions, RepairCounts, Translation
 from .alignment import cross_attention, source_spans, term_spans

@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from ..enforce import missing_terms
+from ..quality.enforce import missing_terms
 from .alignment import starts_word, target_run, term_spans
 from .constraints import Anchor, SegmentPlan, TargetVocab, capitalised
 from .renderings import DraftWords, locate_rendering, plural_form

@@ -6,12 +6,12 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .atomic import write_bytes_atomic
-from .document import Document, ReviewState
-from .errors import SegmentFileError
-from .memory import MemoryEntry, TranslationMemory, now_stamp, render_tmx
+from ..atomic import write_bytes_atomic
+from ..document import Document, ReviewState
+from ..errors import SegmentFileError
+from ..memory import MemoryEntry, TranslationMemory, now_stamp, render_tmx
+from ..terms import Glossary
 from .segfile import LP_NS, XLIFF_NS, render_xliff
-from .terms import Glossary
 
 PROJECT_FILE = "omegat.project"
 _X = f"{{{XLIFF_NS}}}"

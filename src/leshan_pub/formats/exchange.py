@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from . import __version__
-from .chars import NOT_XML
-from .document import Document, Mark, ReviewState, Segment
-from .errors import SegmentFileError
-from .files import parse_untrusted_xml, read_input
-from .memory import (
+from .. import __version__
+from ..chars import NOT_XML
+from ..document import Document, Mark, ReviewState, Segment
+from ..errors import SegmentFileError
+from ..files import parse_untrusted_xml, read_input
+from ..memory import (
     MemoryEntry,
     MemorySettings,
     TranslationMemory,
@@ -34,9 +34,9 @@ from .memory import (
     translator_name,
     update_memory,
 )
-from .provenance import after_edit
+from ..provenance import after_edit
+from ..terms import Glossary, Term
 from .segfile import LP_NS, XLIFF_NS, keep_backup, read_segment_file, read_unit, render_xliff, write_segment_file
-from .terms import Glossary, Term
 
 CSV_COLUMNS = ("id", "role", "state", "source", "target", "notes", "matches", "base")
 _OLD_CSV_COLUMNS = CSV_COLUMNS[:6]  # exports before memory matches and base fingerprints

@@ -9,10 +9,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .chars import HAN_RUN
-from .document import Document, ReviewState, Segment
+from ..chars import HAN_RUN
+from ..document import Document, ReviewState, Segment
+from ..terms import Glossary, Term, TermHit
 from .enforce import MissReason, forbidden_present, form_spans, reasons_from_notes, verify
-from .terms import Glossary, Term, TermHit
 from .numbers import Figure, FigureKind, compare_figures, english_figures, english_form
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
-from .script import to_simplified
-from .terms import nfkc_fold
+from ..script import to_simplified
+from ..terms import nfkc_fold
 
 
 class FigureKind(StrEnum):

@@ -7,16 +7,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import __version__
-from .atomic import write_bytes_atomic
-from .chars import NOT_XML
-from .document import Document, Emphasis, Mark, Match, Provenance, ReviewState, Role, Segment
-from .emphasis import marks_of_runs, styled_runs
-from .errors import ProvenanceError, SegmentFileError
-from .files import parse_untrusted_xml, read_input
-from .locking import DEFAULT_TIMEOUT, segment_file_lock
-from .provenance import Signature, attribute, parse_signature
-from .script import script_of
+from .. import __version__
+from ..atomic import write_bytes_atomic
+from ..chars import NOT_XML
+from ..document import Document, Emphasis, Mark, Match, Provenance, ReviewState, Role, Segment
+from ..emphasis import marks_of_runs, styled_runs
+from ..errors import ProvenanceError, SegmentFileError
+from ..files import parse_untrusted_xml, read_input
+from ..locking import DEFAULT_TIMEOUT, segment_file_lock
+from ..provenance import Signature, attribute, parse_signature
+from ..script import script_of
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
 LP_NS = "urn:leshan-pub:segment-file:1"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .document import Document, ReviewState, Segment
+from ..document import Document, ReviewState, Segment
+from ..terms import Glossary, TermHit
 from .enforce import forbidden_present, verify
-from .terms import Glossary, TermHit
 
 _MACHINE_STATES = (ReviewState.NEW, ReviewState.MACHINE)
 

@@ -6,10 +6,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .atomic import write_bytes_atomic
-from .errors import GlossaryError
-from .files import parse_untrusted_xml, read_input
-from .glossary import LIST_SEPARATOR, Glossary, Term, check_terms, load_glossary, save_glossary
+from ..atomic import write_bytes_atomic
+from ..errors import GlossaryError
+from ..files import parse_untrusted_xml, read_input
+from ..glossary import LIST_SEPARATOR, Glossary, Term, check_terms, load_glossary, save_glossary
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 SOURCE_LANGUAGE = "zh"

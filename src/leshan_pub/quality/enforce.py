@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .terms import Term, TermHit, nfkc_fold
+from ..terms import Term, TermHit, nfkc_fold
 
 
 def is_word_character(ch: str) -> bool:
