@@ -317,3 +317,16 @@ def test_a_custom_style_takes_the_role_of_the_style_it_is_based_on(tmp_path):
     word.add_paragraph("2024年，乐山市工业投资保持两位数增长，新兴产业加速成势，新动能持续壮大。")
     word.save(str(tmp_path / "custom.docx"))
     assert [b.role for b in read_source(tmp_path / "custom.docx").blocks] == [Role.TITLE, Role.HEADING, Role.PARAGRAPH]
+
+
+def test_word_and_markdown_subtitles_after_an_unstyled_title_join_the_title(tmp_path):
+    import docx
+
+    word = docx.Document()
+    for text in ("乐山绿色硅谷建设提速", "——记乐山市多晶硅产业链发展", "主要指标如下：", "多晶硅产量12.6万吨。"):
+        word.add_paragraph(text)
+    word.save(str(tmp_path / "sub.docx"))
+    (tmp_path / "sub.md").write_text("乐山绿色硅谷建设提速\n\n——记乐山市多晶硅产业链发展\n\n主要指标如下：\n\n多晶硅产量12.6万吨。\n", encoding="utf-8")
+    for name in ("sub.docx", "sub.md"):
+        roles = [b.role for b in read_source(tmp_path / name).blocks]
+        assert roles == [Role.TITLE, Role.TITLE, Role.PARAGRAPH, Role.PARAGRAPH], name

@@ -46,9 +46,16 @@ def test_sample_headings_captions_and_credit():
         ("标题\n\n正文。\n\n\n\n厂区一角\n\n\n\n", [Role.TITLE, Role.PARAGRAPH, Role.CAPTION]),
         ("标题\n\n正文。\n\n小标题在此\n\n这是一段很长的正文，说明小标题后面紧跟的是正文段落，所以它是小标题而不是图片说明文字。",
          [Role.TITLE, Role.PARAGRAPH, Role.HEADING, Role.PARAGRAPH]),
+        ("乐山绿色硅谷建设提速\n——记乐山市多晶硅产业链发展\n\n正文。", [Role.TITLE, Role.TITLE, Role.PARAGRAPH]),
+        ("标题\n\n正文。\n\n主要指标如下：\n1.多晶硅产量：12.6万吨；\n2.单晶硅片产量：30GW。",
+         [Role.TITLE, Role.PARAGRAPH, Role.PARAGRAPH, Role.PARAGRAPH, Role.PARAGRAPH]),
+        ("标题\n\n正文。\n\n峨眉山月半轮秋，\n影入平羌江水流。\n夜发清溪向三峡，\n思君不见下渝州。",
+         [Role.TITLE, Role.PARAGRAPH, Role.PARAGRAPH, Role.PARAGRAPH, Role.PARAGRAPH, Role.PARAGRAPH]),
+        ("标题\n\n正文。\n\n——一段以破折号开头的正文里的短行\n\n正文。", [Role.TITLE, Role.PARAGRAPH, Role.HEADING, Role.PARAGRAPH]),
     ],
     ids=["plain", "split-title", "numbered-headings", "caption-prefix", "credit-photographer", "credit-source",
-         "caption-by-image-gap", "heading-before-prose"],
+         "caption-by-image-gap", "heading-before-prose", "subtitle", "lead-in-to-a-list", "verse",
+         "dash-line-away-from-the-title"],
 )
 def test_roles_of_hand_written_articles(text, expected):
     assert [role for role, _ in roles(text)] == expected

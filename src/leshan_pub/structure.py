@@ -60,12 +60,18 @@ class _Rules:
         self.caption_prefixes = tuple(raw["caption_prefixes"])
         self.headings = [re.compile(p) for p in raw["heading_patterns"]]
         self.two_phrases: bool = raw["heading_two_phrases"]
+        self.open_ends = tuple(raw["open_ends"])
+        self.subtitle_openers = tuple(raw["subtitle_openers"])
         self.caption_blank_gap: int = raw["caption_blank_gap"]
         self.enders = seg["enders"]
         self.closers = seg["closers"]
 
     def ends_sentence(self, text: str) -> bool:
         return text.rstrip(self.closers)[-1:] in set(self.enders) if text.rstrip(self.closers) else False
+
+    def goes_on(self, text: str) -> bool:
+        """True when the line ends mid-sentence (a comma, a colon): what follows continues it."""
+        return text.rstrip(self.closers).endswith(self.open_ends)
 
     def is_short(self, text: str) -> bool:
         return len(text) <= self.short_line and not self.ends_sentence(text)
@@ -127,6 +133,8 @@ class StructureParser:
                 text, joined_marks = join([(line.text, m) for line, m in zip(lines[start:end], marks[start:end])])
                 lines[start].text, marks[start], roles[start] = text, joined_marks, Role.TITLE
                 del lines[start + 1 : end], roles[start + 1 : end], marks[start + 1 : end]
+                if start + 1 < len(roles) and roles[start + 1] is None and self._is_subtitle(lines, start + 1):
+                    roles[start + 1] = Role.TITLE
         for i, line in enumerate(lines):
             if roles[i] is not None:
                 continue
@@ -196,6 +204,8 @@ class StructureParser:
             lines[start].text = "".join(line.text for line in lines[start:end])
             del lines[start + 1 : end], roles[start + 1 : end]
             roles[start] = Role.TITLE
+            if self._is_subtitle(lines, start + 1):
+                roles[start + 1] = Role.TITLE
         for i, line in enumerate(lines):
             if roles[i] is None:
                 roles[i] = self._role(lines, i)
@@ -223,6 +233,13 @@ class StructureParser:
                 return i, i + 1
         return (candidates[0], candidates[0] + 1) if candidates else None
 
+    def _is_subtitle(self, lines: list[_Line], i: int) -> bool:
+        """True when line i, right after the title, is its subtitle: a short line opening with a dash."""
+        if i >= len(lines):
+            return False
+        text = lines[i].text
+        return len(text) <= 2 * self.rules.short_line and text.startswith(self.rules.subtitle_openers)
+
     def _beside_image(self, line: _Line) -> bool:
         gap = self.rules.caption_blank_gap
         return line.blanks_before >= gap or line.blanks_after >= gap
@@ -236,6 +253,8 @@ class StructureParser:
             return Role.PARAGRAPH
         if rules.is_heading(text):
             return Role.HEADING
+        if rules.goes_on(text):
+            return Role.PARAGRAPH
         if rules.is_caption(text) or self._beside_image(lines[i]):
             return Role.CAPTION
         following = lines[i + 1].text if i + 1 < len(lines) else ""
