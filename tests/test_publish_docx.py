@@ -219,3 +219,19 @@ def test_importing_publish_loads_neither_docx_nor_reportlab() -> None:
     code = "import sys, leshan_pub.publish; print(sorted(m for m in ('docx', 'reportlab', 'fontTools') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_second_title_block_is_set_as_the_subtitle(tmp_path: Path) -> None:
+    segments = [
+        Segment("t0", 0, Role.TITLE, "乐山绿色硅谷建设提速", "Leshan speeds up its green silicon valley", ReviewState.APPROVED),
+        Segment("t1", 1, Role.TITLE, "——记乐山市多晶硅产业链", "— on Leshan's polysilicon chain", ReviewState.APPROVED),
+        Segment("p0", 2, Role.PARAGRAPH, "多晶硅产量增长。", "Polysilicon output grew.", ReviewState.APPROVED),
+    ]
+    for layout in ("side-by-side", "interleaved"):
+        (path,) = publish(Document("silicon", segments, PROVENANCE), GLOSSARY, tmp_path, ("docx",), PublishOptions(layout=layout))
+        word = docx.Document(str(path))
+        styles = {p.text: p.style.name for p in word.paragraphs}
+        if word.tables:
+            styles |= {c.paragraphs[0].text: c.paragraphs[0].style.name for row in word.tables[0].rows for c in row.cells}
+        assert styles["乐山绿色硅谷建设提速"] == "Title" and styles["——记乐山市多晶硅产业链"] == "Subtitle", layout
+        assert styles["— on Leshan's polysilicon chain"] == "Subtitle", layout

@@ -305,3 +305,15 @@ def test_documents_published_one_after_another_keep_their_own_characters(tmp_pat
     (path,) = publish(second, None, tmp_path, ("pdf",))
     text = "".join(page_texts(path))
     assert "从实验室到病床" in text and "瓷器和竹简" in text and "\x00" not in text
+
+
+def test_a_second_title_block_is_set_as_the_subtitle(tmp_path: Path) -> None:
+    segments = [
+        Segment("t0", 0, Role.TITLE, "乐山绿色硅谷建设提速", "Leshan speeds up its green silicon valley", ReviewState.APPROVED),
+        Segment("t1", 1, Role.TITLE, "——记乐山市多晶硅产业链", "— on Leshan's polysilicon chain", ReviewState.APPROVED),
+        Segment("p0", 2, Role.PARAGRAPH, "多晶硅产量增长。", "Polysilicon output grew.", ReviewState.APPROVED),
+    ]
+    (path,) = publish(Document("silicon", segments, PROVENANCE), GLOSSARY, tmp_path, ("pdf",))
+    with pdfplumber.open(path) as pdf:
+        sizes = {ch["text"]: round(ch["size"], 1) for ch in pdf.pages[0].chars if ch["text"] in "速链"}
+    assert sizes == {"速": 19.0, "链": 14.0}  # the title at title size, the subtitle under it smaller

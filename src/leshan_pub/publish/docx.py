@@ -53,6 +53,7 @@ ROLE_STYLES = {
     Role.CELL: CELL_STYLE,
     Role.NOTE: NOTE_STYLE,
 }
+SUBTITLE_STYLE = "Subtitle"  # a title block after the first: the subtitle under the title
 NUMBERED_ITEM_STYLE = "List Paragraph"  # a list item that carries its own number: indented, no bullet
 # The Chinese halves of these are page labels in the article's script (publish.page_labels).
 COLUMN_HEAD_EN, GLOSSARY_HEADING_EN = "English", "Glossary"
@@ -85,13 +86,19 @@ def article_body(
 
     labels are the page labels in the article's script (simplified when None); language tags its Chinese runs.
     """
+    titled = False
+    styles: list[str] = []
+    for block in blocks:  # a title block after the first is its subtitle
+        is_title = block[0].role is Role.TITLE
+        styles.append(SUBTITLE_STYLE if is_title and titled else _style_name(block, role_styles))
+        titled |= is_title
     if layout == "interleaved":
-        for block in blocks:
-            _interleaved_block(word, block, family, target_language, role_styles, language)
+        for block, style in zip(blocks, styles):
+            _interleaved_block(word, block, style, family, target_language, language)
         return
     table = _table(word, family, labels or page_labels(None), language)
-    for block in blocks:
-        _block_row(table, block, family, target_language, role_styles, language)
+    for block, style in zip(blocks, styles):
+        _block_row(table, block, style, family, target_language, language)
 
 
 def _page(section: Section, page_size: str) -> None:
@@ -117,6 +124,7 @@ def _styles(word: WordDocument, family: str) -> None:
         # name: (size, bold, italic, colour, space before, space after, alignment)
         "Normal": (10, False, False, INK, 0, 4, None),
         "Title": (16, True, False, NAVY, 0, 6, None),
+        SUBTITLE_STYLE: (12.5, True, False, NAVY, 0, 6, None),
         "Heading 1": (12.5, True, False, NAVY, 10, 4, None),
         "Caption": (9, False, True, GREY, 0, 4, None),
         CREDIT_STYLE: (8.5, False, False, GREY, 0, 4, WD_ALIGN_PARAGRAPH.RIGHT),
@@ -249,11 +257,9 @@ def _borders(table: Table) -> None:
 
 
 def _block_row(
-    table: Table, block: Sequence[Segment], family: str, target_language: str, role_styles: dict[Role, str] = ROLE_STYLES,
-    language: str = "zh-CN",
+    table: Table, block: Sequence[Segment], style_name: str, family: str, target_language: str, language: str = "zh-CN",
 ) -> None:
-    role = block[0].role
-    style = table.part.document.styles[_style_name(block, role_styles)]
+    style = table.part.document.styles[style_name]
     zh_cell, en_cell = _row(table, table.columns[0].width)
     for cell in (zh_cell, en_cell):
         cell.paragraphs[0].style = style
@@ -261,16 +267,16 @@ def _block_row(
 
 
 def _interleaved_block(
-    word: WordDocument, block: Sequence[Segment], family: str, target_language: str, role_styles: dict[Role, str],
+    word: WordDocument, block: Sequence[Segment], style_name: str, family: str, target_language: str,
     language: str = "zh-CN",
 ) -> None:
     """The Chinese paragraph in its role's style, then the English; a heading keeps its English with it."""
     role = block[0].role
-    zh_paragraph = word.add_paragraph(style=_style_name(block, role_styles))
+    zh_paragraph = word.add_paragraph(style=style_name)
     zh_paragraph.paragraph_format.keep_with_next = True
     zh_paragraph.paragraph_format.space_after = Pt(1)
     # Body English has a style of its own, so translators' readers can restyle it apart from the Chinese.
-    en_paragraph = word.add_paragraph(style=ENGLISH_STYLE if role is Role.PARAGRAPH else _style_name(block, role_styles))
+    en_paragraph = word.add_paragraph(style=ENGLISH_STYLE if role is Role.PARAGRAPH else style_name)
     if role in (Role.TITLE, Role.HEADING):
         _body_outline(en_paragraph)
     _block_text(zh_paragraph, en_paragraph, block, family, target_language, language)

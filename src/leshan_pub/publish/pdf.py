@@ -75,6 +75,9 @@ ROLE_STYLES: dict[Role, tuple[TextStyle, TextStyle]] = {
     Role.CELL: (TextStyle(size=9.5, leading=15, space_after=4), TextStyle(size=9.5, leading=13)),
     Role.NOTE: (TextStyle(size=8.5, leading=13, colour=GREY, space_after=4), TextStyle(size=8.5, leading=12, colour=GREY)),
 }
+
+# A title block after the first: the subtitle under the title (——记…).
+SUBTITLE_STYLES = (TextStyle("bold", 14, 21, NAVY, space_after=8), TextStyle("bold", 12, 16, NAVY))
 LIST_BULLET = "• "  # before each list item, in both columns
 EDITION_STYLE = TextStyle(size=8.5, leading=12, colour=GREY, space_after=10)
 GLOSSARY_STYLE = TextStyle(size=9.5, leading=14, space_after=2)
@@ -511,9 +514,10 @@ class Typesetter:
         zh, en = document.title, document.english_title
         zh_style, en_style = ROLE_STYLES[Role.TITLE]
         story: list[Flowable] = [Bookmark("title", f"{zh}  {en}".strip())] if titles else []
-        for block in titles:
+        for n, block in enumerate(titles):  # a title block after the first is its subtitle
             (zh_text, zh_marks), (en_text, en_marks) = block_marked(block)
-            story += self.row(zh_text, en_text, zh_style, en_style, rule=False, zh_marks=zh_marks, en_marks=en_marks)
+            zh_s, en_s = (zh_style, en_style) if n == 0 else SUBTITLE_STYLES
+            story += self.row(zh_text, en_text, zh_s, en_s, rule=False, zh_marks=zh_marks, en_marks=en_marks)
         story.append(HRFlowable(width="100%", thickness=0.8, color=HexColor(NAVY), spaceBefore=2, spaceAfter=5))
         return story + self.row(self.labels.edition, EDITION_EN, EDITION_STYLE, EDITION_STYLE, rule=False)
 
