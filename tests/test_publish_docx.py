@@ -10,6 +10,7 @@ import unicodedata
 from pathlib import Path
 
 import docx
+import pymupdf
 import pytest
 from docx.oxml.ns import qn
 
@@ -235,3 +236,25 @@ def test_a_second_title_block_is_set_as_the_subtitle(tmp_path: Path) -> None:
             styles |= {c.paragraphs[0].text: c.paragraphs[0].style.name for row in word.tables[0].rows for c in row.cells}
         assert styles["乐山绿色硅谷建设提速"] == "Title" and styles["——记乐山市多晶硅产业链"] == "Subtitle", layout
         assert styles["— on Leshan's polysilicon chain"] == "Subtitle", layout
+
+
+def test_a_subtitle_stays_under_its_title_in_a_pack_and_out_of_its_running_title(tmp_path: Path) -> None:
+    from leshan_pub.document import Pack
+    from leshan_pub.publish import publish_pack
+
+    segments = [
+        Segment("t0", 0, Role.TITLE, "乐山绿色硅谷建设提速", "Leshan speeds up its green silicon valley", ReviewState.APPROVED),
+        Segment("t1", 1, Role.TITLE, "——记乐山市多晶硅产业链", "— on Leshan's polysilicon chain", ReviewState.APPROVED),
+        Segment("p0", 2, Role.PARAGRAPH, "多晶硅产量增长。", "Polysilicon output grew.", ReviewState.APPROVED),
+    ]
+    article = Document("silicon", segments, PROVENANCE)
+    assert (article.title, article.english_title) == ("乐山绿色硅谷建设提速", "Leshan speeds up its green silicon valley")
+    paths = publish_pack(Pack("投资者手册", [article]), GLOSSARY, tmp_path / "pack", ("docx", "pdf"))
+    word = docx.Document(str(next(p for p in paths if p.suffix == ".docx")))
+    cells = {c.paragraphs[0].text: c.paragraphs[0].style.name for t in word.tables for row in t.rows for c in row.cells}
+    assert cells["——记乐山市多晶硅产业链"] == "Subtitle" and cells["— on Leshan's polysilicon chain"] == "Subtitle"
+    headings = [p.text for p in word.paragraphs if p.style.name == "Heading 1"]
+    assert any(h.startswith("乐山绿色硅谷建设提速") and "——" not in h for h in headings)
+    with pymupdf.open(next(p for p in paths if p.suffix == ".pdf")) as pdf:
+        text = "".join(page.get_text() for page in pdf)
+    assert "——记乐山市多晶硅产业链" in text  # the subtitle is set under the title

@@ -141,14 +141,18 @@ class Document:
 
     @property
     def title(self) -> str:
-        """The Chinese title, or the document name when the article has no title block."""
-        titles = [s.source for s in self.segments if s.role is Role.TITLE]
-        return "".join(titles) or self.name
+        """The Chinese title (its first title block; a later one is its subtitle), or the document
+        name when the article has no title block."""
+        return "".join(s.source for s in self._title_segments()) or self.name
 
     @property
     def english_title(self) -> str:
-        """The English title, or '' when it is not translated yet."""
-        return " ".join(s.target for s in self.segments if s.role is Role.TITLE and s.target)
+        """The English of the title's first block, or '' when it is not translated yet."""
+        return " ".join(s.target for s in self._title_segments() if s.target)
+
+    def _title_segments(self) -> list[Segment]:
+        first = next((s.block for s in self.segments if s.role is Role.TITLE), None)
+        return [s for s in self.segments if s.role is Role.TITLE and s.block == first]
 
     def blocks(self) -> list[list[Segment]]:
         """Segments grouped by block, in document order; never an empty group."""

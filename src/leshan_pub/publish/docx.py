@@ -81,12 +81,13 @@ def write_docx(document: Document, glossary: Glossary | None, path: Path, option
 def article_body(
     word: WordDocument, blocks: Sequence[Sequence[Segment]], family: str, layout: str, target_language: str,
     role_styles: dict[Role, str] = ROLE_STYLES, labels: Labels | None = None, language: str = "zh-CN",
+    titled: bool = False,
 ) -> None:
     """The blocks in layout: a two-column table (side by side), or each Chinese paragraph followed by its English.
 
     labels are the page labels in the article's script (simplified when None); language tags its Chinese runs.
+    A title block after the first (after any, when titled says the title is already set) is a subtitle.
     """
-    titled = False
     styles: list[str] = []
     for block in blocks:  # a title block after the first is its subtitle
         is_title = block[0].role is Role.TITLE

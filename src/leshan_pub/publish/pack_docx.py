@@ -53,8 +53,10 @@ def write_pack_docx(pack: Pack, glossary: Glossary | None, path: Path, options: 
         if document.english_title:
             heading.add_run().add_break()
             english_run(heading, document.english_title, document.target_language)
-        blocks = [b for b in document.blocks() if b[0].role is not Role.TITLE]
-        article_body(word, blocks, family, options.layout, document.target_language, PACK_ROLE_STYLES)
+        blocks = document.blocks()
+        subtitles = [b for b in blocks if b[0].role is Role.TITLE][1:]  # the title itself is the heading above
+        blocks = subtitles + [b for b in blocks if b[0].role is not Role.TITLE]
+        article_body(word, blocks, family, options.layout, document.target_language, PACK_ROLE_STYLES, titled=True)
     if terms:
         word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         _glossary(word, terms, family, pack.documents[0].target_language if pack.documents else "en", page_labels(None))
