@@ -10,7 +10,7 @@ from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
 from leshan_pub.errors import SegmentFileError
 from leshan_pub.formats.exchange import CSV_COLUMNS, ExportFormat, ImportRefused, export_document, fingerprint, import_file
 from leshan_pub.glossary import Glossary, Term
-from leshan_pub.formats.segfile import parse_xliff, read_segment_file, render_xliff, write_segment_file
+from leshan_pub.formats.segfile import parse_xliff, read_segment_file, write_segment_file
 
 A, R, M, N = ReviewState.APPROVED, ReviewState.REVIEWED, ReviewState.MACHINE, ReviewState.NEW
 

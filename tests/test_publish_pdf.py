@@ -20,7 +20,6 @@ from leshan_pub.errors import PublishError
 from leshan_pub.glossary import Glossary, Term
 from leshan_pub.provenance import Origin, Signature, machine_signature, parse_signature, text_hash
 from leshan_pub.publish import PublishOptions, publish
-from leshan_pub.publish import fonts as font_module
 from leshan_pub.publish.linebreak import NO_LINE_END, NO_LINE_START
 
 

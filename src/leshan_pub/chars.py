@@ -11,7 +11,7 @@ HAN_RUN = re.compile(f"[{HAN}]+")
 
 # What Chinese text writes without spaces between: the ideographs with radicals, kana, CJK symbols
 # and punctuation (U+2E80-U+9FFF), and full-width forms. Two pieces of such text join with no space.
-UNSPACED_CHARACTER = re.compile(f"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f]")
+UNSPACED_CHARACTER = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f]")
 
 # What XML 1.0 cannot hold (controls other than tab and the line ends; the non-characters U+FFFE and
 # U+FFFF): a model's English or a spreadsheet cell may hold one, and writing it breaks a segment file.

@@ -316,7 +316,7 @@ def render_settings(values: Mapping[str, Any] | None = None) -> str:
     """leshan-pub.toml text: every key with its comment, the defaults, and values (by dotted key) applied."""
     values = dict(values or {})
     lines = [
-        f"# leshan-pub project settings. Every command run on an article in this folder or below reads them.",
+        "# leshan-pub project settings. Every command run on an article in this folder or below reads them.",
         "# Paths are relative to this file's folder. Options given on the command line win over these.",
     ]
     for section, keys in SECTIONS.items():
