@@ -1,0 +1,244 @@
+"""Commands for review: QA (check), progress (status), and the round trip to CAT tools (export, import)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ..errors import LeshanPubError
+from .app import app, reports_errors
+from .options import (
+    DocArg, GlossaryOpt, JsonOpt, MemoryOpt, NoGlossaryOpt, ProjectOpt, ThresholdOpt, command_glossary,
+    command_settings, memory_option, warn_glossary,
+)
+
+if TYPE_CHECKING:
+    from ..pipeline import GlossaryInUse
+
+
+class ExportTo(StrEnum):
+    xliff = "xliff"
+    csv = "csv"
+    omegat = "omegat"
+
+
+def _term_success_json(stats: Any) -> Any:
+    """term success for --json: 'n/a' without a glossary; rate 'n/a' when no glossary term occurs."""
+    if stats is None:
+        return "n/a"
+    return {
+        "hits": stats.hits,
+        "rendered": stats.rendered,
+        "rate": stats.rate if stats.rate is not None else "n/a",
+        "per_segment": {k: {"hits": h, "rendered": r} for k, (h, r) in stats.per_segment.items()},
+        "per_term": {k: {"hits": h, "rendered": r} for k, (h, r) in stats.per_term.items()},
+    }
+
+
+def _term_success_text(stats: Any) -> str:
+    return stats.describe() if stats is not None else "term success n/a (no glossary)"
+
+
+def _glossary_json(terms: GlossaryInUse) -> dict[str, Any]:
+    glossary = terms.glossary
+    return {
+        "glossary": {"files": [str(glossary.path)] if glossary and glossary.path else [], "terms": len(glossary)}
+        if glossary is not None else None,
+        "warnings": terms.warnings,
+    }
+
+
+@app.command()
+@reports_errors
+def check(
+    ctx: typer.Context,
+    path: DocArg,
+    glossary: GlossaryOpt = None,
+    no_glossary: NoGlossaryOpt = False,
+    as_json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """QA a segment file: glossary terms, figures, untranslated text. Exit 1 on any error-level finding."""
+    from ..formats.segfile import read_segment_file
+    from ..pipeline import resolve_segment_file
+    from ..quality.qa import Severity, check_document, term_success
+
+    document = read_segment_file(resolve_segment_file(path))
+    terms = command_glossary(ctx, command_settings(ctx, path))
+    findings = check_document(document, terms.glossary)
+    stats = term_success(document, terms.glossary) if terms.glossary is not None else None
+    if as_json:
+        report = {"findings": [
+            {"segment": f.segment_id, "severity": str(f.severity), "check": f.check, "message": f.message}
+            | ({"reason": f.reason} if f.reason else {})
+            for f in findings
+        ], "term_success": _term_success_json(stats), **_glossary_json(terms)}
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        for f in findings:
+            typer.echo(f"{f.segment_id} {f.severity}: [{f.check}] {f.message}")
+        typer.echo(_term_success_text(stats))
+        if stats is not None:
+            for source, (hits, rendered) in stats.per_term.items():
+                if rendered < hits:
+                    typer.echo(f"  {source}: {rendered}/{hits}")
+        counts = {s: sum(f.severity is s for f in findings) for s in Severity}
+        typer.echo(", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items()))
+    warn_glossary(terms)
+    if any(f.severity is Severity.ERROR for f in findings):
+        raise typer.Exit(1)
+
+
+@app.command()
+@reports_errors
+def status(
+    ctx: typer.Context,
+    path: DocArg,
+    glossary: GlossaryOpt = None,
+    no_glossary: NoGlossaryOpt = False,
+    as_json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Review progress: segments by state, QA findings by severity, and what blocks a final publish."""
+    from ..document import ReviewState
+    from ..pipeline import resolve_segment_file
+    from ..formats.segfile import read_segment_file
+    from ..quality.qa import Severity, check_document, term_success
+
+    segfile = resolve_segment_file(path)
+    document = read_segment_file(segfile)
+    settings = command_settings(ctx, path)
+    terms = command_glossary(ctx, settings)
+    findings = check_document(document, terms.glossary)
+    stats = term_success(document, terms.glossary) if terms.glossary is not None else None
+    states = {str(state): sum(s.state is state for s in document.segments) for state in ReviewState}
+    severities = {str(sev): sum(f.severity is sev for f in findings) for sev in Severity}
+    blockers = [s.id for s in document.unapproved()]
+    errors = sorted({f.segment_id for f in findings if f.severity is Severity.ERROR})
+    if as_json:
+        report = {
+            "project": {"name": settings.name, "file": str(settings.file)} if settings.file else None,
+            "segment_file": str(segfile), "segments": len(document.segments),
+            "script": str(document.script), "source_language": document.source_language,
+            "states": states, "qa": severities,
+            "term_success": _term_success_json(stats), **_glossary_json(terms),
+            "not_approved": blockers, "qa_errors": errors, "ready_for_final": not blockers and not errors,
+        }
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        warn_glossary(terms)
+        return
+    typer.echo(f"{segfile}: {len(document.segments)} segments")
+    typer.echo(f"  project: {settings.name or '(unnamed)'} ({settings.file})" if settings.file else "  project: none")
+    typer.echo(f"  script               {document.script} ({document.source_language})")
+    for state, count in states.items():
+        typer.echo(f"  {state:<20} {count}")
+    for severity, count in severities.items():
+        typer.echo(f"  QA {severity:<17} {count}")
+    typer.echo(f"  {_term_success_text(stats)}")
+    if not blockers and not errors:
+        typer.echo("ready for a final publish")
+    if blockers:
+        typer.echo(f"final publish blocked: {len(blockers)} segments not approved: {' '.join(blockers[:10])}"
+                   + (" ..." if len(blockers) > 10 else ""))
+    if errors:
+        typer.echo(f"QA errors in: {' '.join(errors[:10])}" + (" ..." if len(errors) > 10 else ""))
+    warn_glossary(terms)
+
+
+@app.command("export")
+@reports_errors
+def export_(
+    ctx: typer.Context,
+    path: DocArg,
+    to: Annotated[
+        ExportTo,
+        typer.Option("--to", case_sensitive=False, help="xliff for CAT tools, csv for spreadsheets, omegat for an OmegaT project folder."),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write (a folder for omegat).")],
+    glossary: GlossaryOpt = None,
+    no_glossary: NoGlossaryOpt = False,
+    memory: MemoryOpt = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing file that is not an export of this kind.")
+    ] = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Export a segment file for a CAT tool (XLIFF 1.2, or an OmegaT project) or a spreadsheet (CSV)."""
+    from ..atomic import write_bytes_atomic
+    from ..formats.exchange import ExportFormat, check_export_target, export_document
+    from ..formats.segfile import read_segment_file
+    from ..pipeline import resolve_segment_file
+
+    segfile = resolve_segment_file(path)
+    document = read_segment_file(segfile)
+    settings = command_settings(ctx, path)
+    in_use = command_glossary(ctx, settings)
+    terms = in_use.glossary
+    memory_settings = memory_option(memory, terms, settings=settings)
+    if to is ExportTo.omegat:
+        from ..formats.omegat import export_project
+        from ..memory import read_memory
+
+        memory_file = read_memory(memory_settings.path) if memory_settings.path else None
+        exported = export_project(document, output, terms, memory_file, force)
+        typer.echo(
+            f"wrote OmegaT project {output}: {len(document.segments)} segments in source/, {exported.human} reviewed "
+            f"or approved in tm/auto, {exported.drafts} drafts in tm/mt, {exported.memory} memory entries in tm/"
+        )
+        warn_glossary(in_use)
+        return
+    fmt = ExportFormat(to.value)
+    inputs = {
+        "the article": segfile.with_name(document.original) if document.original else None,
+        "the segment file": segfile,
+        "the glossary": terms.path if terms else None,
+        "the translation memory": memory_settings.path,
+    }
+    check_export_target(output, fmt, inputs, force)
+    write_bytes_atomic(output, export_document(document, fmt, terms))
+    typer.echo(f"wrote {output} ({len(document.segments)} segments)")
+    warn_glossary(in_use)
+
+
+@app.command("import")
+@reports_errors
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The edited .xlf/.xliff or .csv file, or an OmegaT project folder.")],
+    path: DocArg,
+    force: Annotated[bool, typer.Option("--force", help="Also change approved work, and overwrite newer edits.")] = False,
+    partial: Annotated[
+        bool, typer.Option("--partial", help="Apply the rows that can be applied; list the refused ones.")
+    ] = False,
+    glossary: GlossaryOpt = None,
+    memory: MemoryOpt = None,
+    fuzzy_threshold: ThresholdOpt = 75.0,
+    project: ProjectOpt = None,
+) -> None:
+    """Import a translator's edits (XLIFF, CSV, or what OmegaT wrote) into the segment file; human work goes into the memory."""
+    from ..formats.exchange import import_file
+    from ..formats.omegat import is_project, target_file
+    from ..formats.segfile import read_segment_file
+    from ..locking import segment_file_lock
+    from ..pipeline import resolve_segment_file
+
+    segfile = resolve_segment_file(path)
+    project_settings = command_settings(ctx, path)
+    settings = memory_option(memory, command_glossary(ctx, project_settings).glossary, fuzzy_threshold, project_settings)
+    with segment_file_lock(segfile):
+        if is_project(file):
+            file = target_file(file, read_segment_file(segfile).name)
+            if not file.is_file():
+                raise LeshanPubError(f"{file} not found; in OmegaT, create the translated documents (Ctrl+D) first")
+        report = import_file(file, segfile, force, partial, settings)
+    typer.echo(
+        f"updated {len(report.updated)}, unchanged {report.unchanged}, refused {len(report.refused)}"
+        + (f", {report.remembered} memory entries recorded in {settings.path}" if report.remembered else "")
+        + (f", backup {report.backup}" if report.backup else "")
+    )
+    for refusal in report.refused:
+        typer.echo(f"  refused {refusal.id}: {refusal.reason}", err=True)
