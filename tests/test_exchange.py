@@ -306,7 +306,7 @@ CSV_HEADER = ",".join(CSV_COLUMNS).encode()
 @pytest.mark.parametrize(
     "data, message",
     [
-        (_rows(lambda r: r[2].update(id="zz9")), "zz9: id is not in demo.zh-en.xlf though its sentence is"),
+        (_rows(lambda r: r.append(dict(r[2], id="zz9"))), "line 7 (id 'zz9'): its sentence is that of 'p2', which another row edits"),
         (_rows(lambda r: r.append(dict(r[1]))), "line 7 (id 'p1'): id appears more than once"),
         (_rows(lambda r: r[1].update(source="第一句有逗号。")), "p1: source '第一句有逗号。' differs"),
         (_rows(lambda r: r[2].update(state="done")), "line 4 (id 'p2'): state 'done' is not one of new, machine"),
@@ -314,7 +314,8 @@ CSV_HEADER = ",".join(CSV_COLUMNS).encode()
         (_rows(lambda r: r[2].update(target=" ")), "line 4 (id 'p2'): state machine-translated needs English"),
         (_rows(lambda r: r[3].update(target="Work\x0bshop")), "line 5 (id 'c1'): target holds control character U+000B"),
         (_rows(lambda r: r[3].update(id="")), "line 5: the id is empty"),
-        (_rows(lambda r: [row.update(id=row["id"] + "x") for row in r]), "it is an export of another document"),
+        (_rows(lambda r: [row.update(id=row["id"] + "x", source=row["source"] + "。") for row in r]),
+         "it is an export of another document"),
         (CSV_HEADER + b"\r\np2,paragraph,new,x,y,z,m,b,extra\r\n", "line 2: 9 cells but the header names 8"),
         (CSV_HEADER + b'\r\np2,paragraph,new,x,"two\r\nlines",\r\nc1,caption,new,"unclosed\r\nmore\r\n', "line 4: unexpected"),
         (b"id,source,target\r\np2,x,y\r\n", "line 1: header lacks ['state']"),
@@ -324,7 +325,7 @@ CSV_HEADER = ",".join(CSV_COLUMNS).encode()
         (b"  \r\n", "is empty"),
     ],
     ids=[
-        "unknown-id",
+        "renumbered-row-twice",
         "duplicate-id",
         "changed-source",
         "illegal-state",
@@ -378,7 +379,7 @@ EXTERNAL_ENTITY = (
 @pytest.mark.parametrize(
     "data, message",
     [
-        (_xliff(b'id="p2"', b'id="zz9"'), "zz9: id is not in demo.zh-en.xlf though its sentence is"),
+        (_xliff("第二句。</source>".encode(), "第一句，有逗号。</source>".encode()), "p2: source '第一句，有逗号。' differs"),
         (_xliff(b'id="c1"', b'id="p1"'), "trans-unit 'p1': id appears more than once"),
         (_xliff("第二句。".encode(), "第2句。".encode()), "p2: source '第2句。' differs"),
         (_xliff(b'state="translated"', b'state="done"'), "trans-unit 'p1': state 'done' is not one of final"),
@@ -392,7 +393,7 @@ EXTERNAL_ENTITY = (
         (BILLION_LAUGHS, "refused unsafe XML"),
     ],
     ids=[
-        "unknown-id",
+        "source-of-another-segment",
         "duplicate-id",
         "changed-source",
         "illegal-state",
@@ -422,7 +423,7 @@ def test_every_problem_in_a_file_is_named_at_once(tmp_path, segfile):
     rows = exported_rows()
     rows[0].update(target='A title\nover two lines, "quoted"')  # a cell spanning lines moves the rows below
     rows[1].update(state="done")
-    rows[4].update(id="zz9")
+    rows[4].update(id="zz9", source="作者改过的句子。")
     exported = tmp_path / "demo.csv"
     exported.write_bytes(spreadsheet_csv(rows))
 
@@ -447,3 +448,57 @@ def test_import_file_of_unknown_kind_or_missing_is_refused(tmp_path, segfile, na
         (tmp_path / name).write_text("p2\tSecond.", encoding="utf-8")
     with pytest.raises(SegmentFileError, match=message):
         import_file(tmp_path / name, segfile)
+
+
+# --- files whose ids a tool renumbered -------------------------------------------------------------
+
+
+def test_a_file_renumbered_through_po_by_translate_toolkit_imports_by_sentence(tmp_path, segfile):
+    """xliff2po, a translator's edit in the PO file, po2xliff: the ids come back as 1, 2, 3 and a PO header unit."""
+    from translate.convert import po2xliff, xliff2po
+    from translate.storage import po as tt_po
+
+    exported = tmp_path / "demo.xlf"
+    exported.write_bytes(export_document(tiny_document(), ExportFormat.XLIFF))
+    as_po, back = tmp_path / "demo.po", tmp_path / "demo.back.xlf"
+    with exported.open("rb") as source, as_po.open("wb") as target:
+        xliff2po.convertxliff(source, target, None)
+    store = tt_po.pofile.parsefile(str(as_po))
+    [caption] = [u for u in store.units if u.source == "希尔电子生产车间"]
+    caption.target = "Hill Electronics workshop"
+    caption.markfuzzy(False)
+    as_po.write_bytes(bytes(store))
+    with as_po.open("rb") as source, back.open("wb") as target:
+        po2xliff.convertpo(source, target, None)
+    renumbered = tt_xliff.xlifffile.parsefile(str(back))
+    assert "c1" not in {u.getid() for u in renumbered.units}  # the tools lost our ids
+
+    report = import_file(back, segfile)
+
+    assert report.updated == ["c1"] and report.refused == [] and report.by_sentence == len(tiny_document().segments)
+    assert work(segfile)["c1"] == ("Hill Electronics workshop", ReviewState.REVIEWED)
+    assert {k: v for k, v in work(segfile).items() if k != "c1"} == {
+        s.id: (s.target, s.state) for s in tiny_document().segments if s.id != "c1"
+    }
+
+
+def test_a_renumbered_row_whose_sentence_stands_twice_is_refused(tmp_path):
+    segments = [
+        Segment("a1", 0, Role.PARAGRAPH, "同一句话。", "", ReviewState.NEW),
+        Segment("a2", 1, Role.PARAGRAPH, "同一句话。", "", ReviewState.NEW),
+        Segment("a3", 2, Role.PARAGRAPH, "另一句话。", "", ReviewState.NEW),
+    ]
+    path = tmp_path / "twice.zh-en.xlf"
+    write_segment_file(path, Document("twice", segments, Provenance("0.1.0", "1")))
+    rows = [{"id": "9", "role": "paragraph", "state": "reviewed", "source": "同一句话。", "target": "The same sentence."},
+            {"id": "10", "role": "paragraph", "state": "reviewed", "source": "另一句话。", "target": "Another one."}]
+    edited = tmp_path / "twice.csv"
+    edited.write_bytes(spreadsheet_csv(rows))
+
+    with pytest.raises(ImportRefused) as refused:
+        import_file(edited, path)
+    assert [r.id for r in refused.value.refused] == ["9"]
+    assert "its sentence stands there more than once" in refused.value.refused[0].reason
+
+    report = import_file(edited, path, partial=True)
+    assert report.updated == ["a3"] and report.by_sentence == 1

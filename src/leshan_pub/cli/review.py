@@ -237,6 +237,8 @@ def import_(
         report = import_file(file, segfile, force, partial, settings)
     typer.echo(
         f"updated {len(report.updated)}, unchanged {report.unchanged}, refused {len(report.refused)}"
+        + (f", {report.by_sentence} rows matched by their sentence (the file's ids were renumbered)"
+           if report.by_sentence else "")
         + (f", {report.remembered} memory entries recorded in {settings.path}" if report.remembered else "")
         + (f", backup {report.backup}" if report.backup else "")
     )

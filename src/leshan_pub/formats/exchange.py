@@ -14,7 +14,7 @@ import io
 import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -47,6 +47,7 @@ _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 _BASE = f"{{{LP_NS}}}base"
 _EXPORT_MARK = f"{{{LP_NS}}}export"
 _MAX_PROBLEMS_SHOWN = 8
+_PO_HEADER = "x-gettext-domain-header"  # the restype translate-toolkit gives a PO header's trans-unit
 _RANK = {state: rank for rank, state in enumerate(ReviewState)}
 
 
@@ -74,6 +75,7 @@ class ImportReport:
     backup: Path | None = None  # a timestamped copy of the previous segment file; None when nothing was written
     refused: list[Refusal] = field(default_factory=list)
     remembered: int = 0  # translation-memory entries added or changed
+    by_sentence: int = 0  # rows whose id the file lost (a tool renumbered them), matched by their sentence
 
 
 class ImportRefused(SegmentFileError):
@@ -95,6 +97,7 @@ class _Edit:
     where: str  # "line 4 (id 's2')" or "trans-unit 's2'", for messages
     base: str = ""  # the fingerprint of the English the export carried; "" for files from elsewhere
     target_marks: tuple[Mark, ...] | None = None  # emphasis from XLIFF <g> tags; None: the file cannot say (CSV)
+    renumbered: str = ""  # the id the file gave, when it was not the segment file's and the sentence said which
 
 
 def fingerprint(state: ReviewState, target: str) -> str:
@@ -234,6 +237,7 @@ def import_file(
         raise SegmentFileError(f"{path}: cannot import a '{path.suffix}' file; give an .xlf, .xliff or .csv export")
     edits, problems = reader(_read_import_bytes(path), str(path))
     document = read_segment_file(segment_file)
+    edits, by_sentence = _matched_by_sentence(edits, document)
     problems += _repeated_ids(edits, document, segment_file)
     if problems:
         shown = "; ".join(problems[:_MAX_PROBLEMS_SHOWN])
@@ -251,7 +255,7 @@ def import_file(
             f"{path}: nothing imported, {len(refused)} row(s) refused: {listed}; re-run with --partial to apply "
             f"the other {applicable} change(s) and list these", refused,
         )
-    report = ImportReport(refused=refused)
+    report = ImportReport(refused=refused, by_sentence=by_sentence)
     for edit, verdict in verdicts:
         if verdict.state is not None:
             segment = by_id[edit.id]
@@ -289,10 +293,33 @@ class _Verdict:
 _UNCHANGED = _Verdict()
 
 
+def _matched_by_sentence(edits: list[_Edit], document: Document) -> tuple[list[_Edit], int]:
+    """The edits, each whose id the segment file lacks given the id of the one segment with its sentence.
+
+    Tools that convert XLIFF (translate-toolkit's xliff2po and po2xliff, some CAT tools) renumber
+    the trans-units but keep their sentences. A sentence that stands more than once in the
+    segment file cannot say which segment it was: its row keeps its id, and is refused.
+    """
+    ids = {segment.id for segment in document.segments}
+    by_source: dict[str, list[str]] = {}
+    for segment in document.segments:
+        by_source.setdefault(segment.source, []).append(segment.id)
+    matched: list[_Edit] = []
+    count = 0
+    for edit in edits:
+        found = by_source.get(edit.source, [])
+        if edit.id not in ids and len(found) == 1:
+            edit = replace(edit, id=found[0], renumbered=edit.id)
+            count += 1
+        matched.append(edit)
+    return matched, count
+
+
 def _judge(edit: _Edit, segment: Segment | None, sources: set[str], segment_file: str, force: bool) -> _Verdict:
     """The state the edit gives its segment, _UNCHANGED when it brings nothing, or the reason it is refused."""
     if segment is None and edit.source in sources:
-        return _Verdict(refused=f"id is not in {segment_file} though its sentence is; keep the exported ids as they are")
+        return _Verdict(refused=f"id is not in {segment_file}, and its sentence stands there more than once, so it "
+                        "cannot say which segment it was; keep the exported ids as they are")
     if segment is None:
         return _Verdict(refused=f"the author changed this sentence since your export (id not in {segment_file}); "
                         "with --partial your English goes into the translation memory and comes back as a match")
@@ -306,8 +333,10 @@ def _judge(edit: _Edit, segment: Segment | None, sources: set[str], segment_file
     if not edit.target.strip() or (edit.target == segment.source and _has_ideograph(edit.target)):
         return _UNCHANGED  # an empty target never erases English; a copy of the Chinese is untranslated (OmegaT)
     new_target = edit.target != segment.target
-    if not new_target and (edit.state is segment.state or edit.state is ReviewState.NEW):
-        return _UNCHANGED  # the same English; 'new' beside English says nothing about review
+    if not new_target and (edit.state is segment.state or edit.state is ReviewState.NEW or edit.renumbered):
+        # The same English; 'new' beside it says nothing about review, and nor does the state of a file
+        # a tool renumbered (PO has no 'approved': an approved sentence comes back as merely translated).
+        return _UNCHANGED
     if edit.base and edit.base != fingerprint(segment.state, segment.target) and segment.state.is_human and not force:
         return _Verdict(refused=f"changed in {segment_file} since your export (now {segment.state}: "
                         f"{segment.target[:40]!r}); re-export and redo the edit, or --force to overwrite")
@@ -345,7 +374,9 @@ def _repeated_ids(edits: list[_Edit], document: Document, segment_file: Path) ->
     seen: set[str] = set()
     for edit in edits:
         if edit.id in seen:
-            problems.append(f"{edit.where}: id appears more than once; keep one")
+            why = f"its sentence is that of {edit.id!r}, which another row edits" if edit.renumbered else \
+                "id appears more than once"
+            problems.append(f"{edit.where}: {why}; keep one")
         seen.add(edit.id)
     return problems
 
@@ -477,6 +508,8 @@ def _read_xliff(data: bytes, name: str) -> tuple[list[_Edit], list[str]]:
     edits: list[_Edit] = []
     problems: list[str] = []
     for number, unit in enumerate(root.iter(f"{ns}trans-unit"), start=1):
+        if unit.get("restype") == _PO_HEADER:
+            continue  # po2xliff's copy of a PO file's header: no sentence of the article
         edit = _xliff_edit(unit, number, ns, problems)
         if edit is not None:
             edits.append(edit)
