@@ -321,7 +321,8 @@ CSV_HEADER = ",".join(CSV_COLUMNS).encode()
         (b"id,source,target\r\np2,x,y\r\n", "line 1: header lacks ['state']"),
         (CSV_HEADER + b",comment\r\n", "line 1: header has unknown ['comment']"),
         (CSV_HEADER + b"\r\n", "has a header but no rows"),
-        (CSV_HEADER + "\r\np2,paragraph,new,第二句。,,,,\r\n".encode("gbk"), "byte 65: not UTF-8"),
+        (CSV_HEADER + "\r\np2,paragraph,new,第二句。,Caf\u00e9,,,\r\n".encode("latin-1", "replace"),
+         "neither UTF-8 nor GB18030"),
         (b"  \r\n", "is empty"),
     ],
     ids=[
@@ -339,7 +340,7 @@ CSV_HEADER = ",".join(CSV_COLUMNS).encode()
         "missing-column",
         "unknown-column",
         "no-rows",
-        "not-utf8",
+        "neither-utf8-nor-gb18030",
         "empty-file",
     ],
 )
@@ -502,3 +503,17 @@ def test_a_renumbered_row_whose_sentence_stands_twice_is_refused(tmp_path):
 
     report = import_file(edited, path, partial=True)
     assert report.updated == ["a3"] and report.by_sentence == 1
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-16", "utf-8"], ids=["excel-chinese-csv", "excel-unicode-text", "utf8-no-bom"])
+def test_a_spreadsheet_saved_in_excels_other_encodings_imports(tmp_path, segfile, encoding):
+    rows = exported_rows()
+    rows[3].update(target="希尔电子 workshop (Hill Electronics)", state="reviewed")  # c1, the caption
+    edited = tmp_path / "demo.csv"
+    delimiter = "\t" if encoding == "utf-16" else ","  # Excel's 'Unicode Text' is tab-separated UTF-16
+    edited.write_bytes(spreadsheet_csv(rows, encoding=encoding, delimiter=delimiter))
+
+    report = import_file(edited, segfile)
+
+    assert report.updated == ["c1"]
+    assert work(segfile)["c1"] == ("希尔电子 workshop (Hill Electronics)", ReviewState.REVIEWED)
