@@ -102,10 +102,19 @@ def test_glossary_hash_changes_with_the_file(tmp_path):
     assert load_glossary(path).sha256 != first
 
 
-def test_non_utf8_glossary_is_refused(tmp_path):
+@pytest.mark.parametrize(("encoding", "terms"), [("gb18030", "多晶硅 竹纸"), ("big5", "多晶矽 竹紙"), ("utf-16", "多晶硅 竹纸")])
+def test_a_glossary_excel_saved_in_a_chinese_encoding_is_read(tmp_path, encoding, terms):
+    # Excel on a Chinese system saves plain CSV/TSV in the system's code page; 'Unicode Text' is UTF-16.
+    first, second = terms.split()
     path = tmp_path / "g.tsv"
-    path.write_bytes((HEADER + "多晶硅\tpolysilicon\t\t\t\n").encode("gb18030"))
-    with pytest.raises(GlossaryError, match="not UTF-8"):
+    path.write_bytes((HEADER + f"{first}\tpolysilicon\t\t\t\n{second}\tbamboo paper\t\t\t\n").encode(encoding))
+    assert [(t.source, t.target) for t in load_glossary(path).terms] == [(first, "polysilicon"), (second, "bamboo paper")]
+
+
+def test_a_glossary_in_no_encoding_that_reads_as_chinese_is_refused(tmp_path):
+    path = tmp_path / "g.tsv"
+    path.write_bytes(HEADER.encode() + b"\xe9\xff\tpolysilicon\t\t\t\n")
+    with pytest.raises(GlossaryError, match="not UTF-8, and no other encoding reads it as Chinese"):
         load_glossary(path)
 
 

@@ -152,8 +152,11 @@ def _extra_cell(text: str) -> bytes:
     return "\r\n".join(rows).encode()
 
 
-def _other_ids(text: str) -> bytes:
-    return re.sub(r'^"s([0-9a-f]{10})', r'"x\1', text, flags=re.MULTILINE).encode()
+def _other_document(text: str) -> bytes:
+    """Another article's export: other ids, other sentences (ids alone could be a tool's renumbering)."""
+    rows = text.split("\r\n")
+    changed = [re.sub(r'^"s([0-9a-f]{10})","([^"]*)","([^"]*)","', r'"x\1","\2","\3","另', row) for row in rows[1:]]
+    return "\r\n".join([rows[0], *changed]).encode()
 
 
 def folder_article(tmp: Path) -> list[str]:
@@ -286,11 +289,11 @@ CASES: list[Case] = [
     Case("import CSV: stray quote", csv_import(lambda t: t.replace('","', '",""', 3).encode()), 1, r"line \d+: .*check the quoting"),
     Case("import CSV: wrong header", csv_import(lambda t: t.replace('"target"', '"english"', 1).encode()), 1, r"line 1: header lacks \['target'\]"),
     Case("import CSV: a cell too many", csv_import(_extra_cell), 1, r"line 2: 9 cells but the header names 8"),
-    Case("import CSV: GBK bytes", csv_import(lambda t: t.encode("gb18030")), 1, r"not UTF-8; save it as UTF-8"),
+    Case("import CSV: bytes of no encoding", csv_import(lambda t: t.encode() + b"\xff\xff\r\n"), 1, r"neither UTF-8 nor GB18030"),
     Case("import CSV: empty", csv_import(lambda t: b""), 1, r"is empty; nothing to import"),
     Case("import CSV: header only", csv_import(lambda t: t.split("\r\n")[0].encode() + b"\r\n"), 1, r"has a header but no rows"),
     Case("import CSV: source edited", csv_import(lambda t: t.replace(_second_row(t)[3], "改过的原文", 1).encode()), 1, r"sources are read-only"),
-    Case("import CSV: ids of another document", csv_import(_other_ids), 1, r"none of the \d+ ids"),
+    Case("import CSV: another document's export", csv_import(_other_document), 1, r"none of the \d+ ids"),
     Case("import CSV: control character in a target", csv_import(lambda t: t.replace("Confluence", "Conf\x01luence", 1).encode()), 1, r"control character U\+0001"),
     # --- TBX into the glossary ------------------------------------------------------------------------
     *(Case(f"glossary import TBX: {name}", tbx_import(data), 1, message) for name, data, message in HOSTILE_TBX),
@@ -299,7 +302,8 @@ CASES: list[Case] = [
     Case("glossary: missing target column", glossary_case("source\n链主企业\n".encode()), 1, r"bad-glossary\.tsv"),
     Case("glossary: conflicting rows", glossary_case("source\ttarget\n链主企业\tA\n链主企业\tB\n".encode()), 1, r"bad-glossary\.tsv"),
     Case("glossary: stray quote", glossary_case('source\ttarget\n"链主企业\tchain-leader enterprise\n'.encode()), 1, r"bad-glossary\.tsv"),
-    Case("glossary: GBK bytes", glossary_case("source\ttarget\n链主企业\tchain-leader enterprise\n".encode("gbk")), 1, r"bad-glossary\.tsv"),
+    Case("glossary: GBK bytes (Excel on a Chinese system)", glossary_case("source\ttarget\n链主企业\tchain-leader enterprise\n".encode("gbk")), 0, ""),
+    Case("glossary: bytes of no encoding", glossary_case(b"source\ttarget\n\xe9\xff\tchain-leader enterprise\n"), 1, r"bad-glossary\.tsv"),
     Case("glossary: empty", glossary_case(b""), 1, r"bad-glossary\.tsv"),
     Case("glossary: a folder", glossary_case(None), 1, r"bad-glossary\.tsv"),
     Case("glossary: CSV with a stray comma", glossary_case("source,target\n链主企业,chain, leader\n".encode(), ".csv"), 1, r"bad-glossary\.csv"),

@@ -134,6 +134,16 @@ def detect_encoding(data: bytes, name: str = "article") -> str:
     )
 
 
+def likeliest_chinese_encoding(data: bytes) -> str | None:
+    """For short non-UTF-8 Chinese (a glossary's terms, too few for detect_encoding's shares): the
+    legacy encoding whose reading holds the most common Chinese characters, or None on a tie or
+    when no reading holds one."""
+    readings = sorted(_legacy_readings(data), key=lambda r: r.common, reverse=True)
+    if readings and readings[0].common and (len(readings) == 1 or readings[0].common > readings[1].common):
+        return readings[0].encoding
+    return None
+
+
 def _legacy_readings(data: bytes) -> list[_Reading]:
     """Decodings of non-UTF-8 bytes: charset-normalizer's confident ones, else every strict one.
 
