@@ -17,13 +17,35 @@ from .options import (
 )
 
 if TYPE_CHECKING:
+    from ..document import Document
     from ..pipeline import GlossaryInUse
+    from ..project import Settings
 
 
 class ExportTo(StrEnum):
     xliff = "xliff"
     csv = "csv"
     omegat = "omegat"
+
+
+def _opened(ctx: typer.Context, path: Path) -> tuple[Path, Document, Settings, GlossaryInUse]:
+    """The segment file for path (an article or the file itself) and its document, read; then the
+    project's settings and the glossary this command enforces."""
+    from ..formats.segfile import read_segment_file
+    from ..pipeline import resolve_segment_file
+
+    segfile = resolve_segment_file(path)
+    document = read_segment_file(segfile)
+    settings = command_settings(ctx, path)
+    return segfile, document, settings, command_glossary(ctx, settings)
+
+
+def _checked(document: Document, terms: GlossaryInUse) -> tuple[list[Any], Any]:
+    """The document's QA findings, and its term success (None without a glossary)."""
+    from ..quality.qa import check_document, term_success
+
+    glossary = terms.glossary
+    return check_document(document, glossary), term_success(document, glossary) if glossary is not None else None
 
 
 def _term_success_json(stats: Any) -> Any:
@@ -63,14 +85,10 @@ def check(
     project: ProjectOpt = None,
 ) -> None:
     """QA a segment file: glossary terms, figures, untranslated text. Exit 1 on any error-level finding."""
-    from ..formats.segfile import read_segment_file
-    from ..pipeline import resolve_segment_file
-    from ..quality.qa import Severity, check_document, term_success
+    from ..quality.qa import Severity
 
-    document = read_segment_file(resolve_segment_file(path))
-    terms = command_glossary(ctx, command_settings(ctx, path))
-    findings = check_document(document, terms.glossary)
-    stats = term_success(document, terms.glossary) if terms.glossary is not None else None
+    _, document, _, terms = _opened(ctx, path)
+    findings, stats = _checked(document, terms)
     if as_json:
         report = {"findings": [
             {"segment": f.segment_id, "severity": str(f.severity), "check": f.check, "message": f.message}
@@ -105,16 +123,10 @@ def status(
 ) -> None:
     """Review progress: segments by state, QA findings by severity, and what blocks a final publish."""
     from ..document import ReviewState
-    from ..pipeline import resolve_segment_file
-    from ..formats.segfile import read_segment_file
-    from ..quality.qa import Severity, check_document, term_success
+    from ..quality.qa import Severity
 
-    segfile = resolve_segment_file(path)
-    document = read_segment_file(segfile)
-    settings = command_settings(ctx, path)
-    terms = command_glossary(ctx, settings)
-    findings = check_document(document, terms.glossary)
-    stats = term_success(document, terms.glossary) if terms.glossary is not None else None
+    segfile, document, settings, terms = _opened(ctx, path)
+    findings, stats = _checked(document, terms)
     states = {str(state): sum(s.state is state for s in document.segments) for state in ReviewState}
     severities = {str(sev): sum(f.severity is sev for f in findings) for sev in Severity}
     blockers = [s.id for s in document.unapproved()]
@@ -170,13 +182,8 @@ def export_(
     """Export a segment file for a CAT tool (XLIFF 1.2, or an OmegaT project) or a spreadsheet (CSV)."""
     from ..atomic import write_bytes_atomic
     from ..formats.exchange import ExportFormat, check_export_target, export_document
-    from ..formats.segfile import read_segment_file
-    from ..pipeline import resolve_segment_file
 
-    segfile = resolve_segment_file(path)
-    document = read_segment_file(segfile)
-    settings = command_settings(ctx, path)
-    in_use = command_glossary(ctx, settings)
+    segfile, document, settings, in_use = _opened(ctx, path)
     terms = in_use.glossary
     memory_settings = memory_option(memory, terms, settings=settings)
     if to is ExportTo.omegat:
