@@ -179,6 +179,12 @@ def test_wrong_or_missing_figure_is_reported_by_its_chinese_text(chinese, englis
         ("2.5×10⁶吨", [Fraction(2_500_000)]),
         ("100km²", [Fraction(100)]),
         ("¹⁷⁷Lu", [Fraction(177)]),
+        ("（记者 张三 摄）", []),  # a given name after a surname
+        ("记者李四、王五报道", []),
+        ("周三开会", []),  # Wednesday
+        ("王五家企业", [Fraction(5)]),  # a measure word after it: a count
+        ("于三季度", [Fraction(3)]),  # 于 is "in", not a surname
+        ("共三家", [Fraction(3)]),
     ],
 )
 def test_chinese_figures_apply_multipliers_and_skip_words(chinese, values):

@@ -137,6 +137,14 @@ _NON_FIGURE = re.compile("|".join(sorted(NON_FIGURE_WORDS, key=len, reverse=True
 _LONE_NON_FIGURES = "一百千万亿"
 # 数十, 几百, 十几: "dozens", "hundreds", "a dozen or so" carry no exact figure.
 _VAGUE_NEIGHBOURS = "数几"
+# A lone numeral right after a common surname, with no measure word after it, is a given name
+# (张三, 李四、王五, 张三丰) or a weekday (周三), not a quantity. 于 and 万 are left out: 于三季度
+# is "in the third quarter", and 万 is a numeral itself.
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵钱严覃武戴莫孔汤"
+)
+_NAME_NUMERALS = "二三四五六七八九"
 
 
 def _zh_numeral(run: str) -> Fraction:
@@ -182,7 +190,8 @@ def _product(chars: str, table: dict[str, int]) -> int:
 
 
 def _is_vague_or_idiom(text: str, match: re.Match[str]) -> bool:
-    """True when the match is a lone numeral used as a word (一批, 百姓) or a vague count (数十, 十几)."""
+    """True when the match is a lone numeral used as a word (一批, 百姓) or in a name (张三, 周三), or a
+    vague count (数十, 十几)."""
     first = match["first"]
     start, end = match.span("first")[0], match.end()
     before = text[start - 1] if start else ""
@@ -192,6 +201,8 @@ def _is_vague_or_idiom(text: str, match: re.Match[str]) -> bool:
     qualified = match["second"] or match["approx"] or match["multiplier"] or match["unit"]
     bare = len(first) == 1 and not qualified
     counts_anyway = match["ordinal"] or match["measure"] == "月"  # 第一 is "first", 一月 is January
+    if bare and first in _NAME_NUMERALS and before in _SURNAMES and not match["measure"] and not counts_anyway:
+        return True
     return bare and first in _LONE_NON_FIGURES and not counts_anyway
 
 
