@@ -322,7 +322,7 @@ CSV_HEADER = ",".join(CSV_COLUMNS).encode()
         (CSV_HEADER + b",comment\r\n", "line 1: header has unknown ['comment']"),
         (CSV_HEADER + b"\r\n", "has a header but no rows"),
         (CSV_HEADER + "\r\np2,paragraph,new,第二句。,Caf\u00e9,,,\r\n".encode("latin-1", "replace"),
-         "neither UTF-8 nor GB18030"),
+         "not UTF-8, and no other encoding reads it as Chinese"),
         (b"  \r\n", "is empty"),
     ],
     ids=[

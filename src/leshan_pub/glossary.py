@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import write_bytes_atomic
-from .errors import GlossaryError, InputError
+from .errors import GlossaryError
 from .files import read_input
+from .read import decode_spreadsheet
 from .terms import Glossary, Term, TermHit, nfkc_fold
 from .terms import source_key as _key
 
@@ -269,31 +270,17 @@ def _delimiter(path: Path) -> str:
 
 
 def _read_text(path: Path) -> tuple[bytes, str]:
-    """The glossary file's bytes and text; GlossaryError when missing, unreadable or of no encoding
-    that reads as Chinese. UTF-8 first; else what Excel writes on a Chinese system (GB18030, Big5)
-    or as 'Unicode Text' (UTF-16), told apart as an article's encoding is (read.detect_encoding),
-    or for a few terms by which reading holds more common Chinese characters."""
+    """The glossary file's bytes and text (in any encoding a spreadsheet saves: read.decode_spreadsheet);
+    GlossaryError when missing, unreadable or of no encoding that reads as Chinese."""
     data = read_input(path, GlossaryError, "a glossary file (.tsv or .csv)", missing="pass --glossary FILE or create it")
     try:
-        text = data.decode("utf-8-sig")
+        text = decode_spreadsheet(data)
     except UnicodeDecodeError as exc:
-        try:
-            text = data.decode(_legacy_encoding(data, path) or "")
-        except (LookupError, UnicodeDecodeError):
-            raise GlossaryError(
-                f"glossary {path} byte {exc.start}: not UTF-8, and no other encoding reads it as Chinese; "
-                "save it as UTF-8 (Excel: 'CSV UTF-8')"
-            ) from None
-    return data, text.removeprefix("\ufeff").replace("\r\n", "\n")
-
-
-def _legacy_encoding(data: bytes, path: Path) -> str | None:
-    from .read import detect_encoding, likeliest_chinese_encoding
-
-    try:
-        return detect_encoding(data, f"glossary {path}")
-    except InputError:
-        return None if b"\x00" in data else likeliest_chinese_encoding(data)
+        raise GlossaryError(
+            f"glossary {path} byte {exc.start}: not UTF-8, and no other encoding reads it as Chinese; "
+            "save it as UTF-8 (Excel: 'CSV UTF-8')"
+        ) from None
+    return data, text.replace("\r\n", "\n")
 
 
 def load_glossary(path: Path) -> Glossary:

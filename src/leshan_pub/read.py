@@ -134,7 +134,27 @@ def detect_encoding(data: bytes, name: str = "article") -> str:
     )
 
 
-def likeliest_chinese_encoding(data: bytes) -> str | None:
+def decode_spreadsheet(data: bytes) -> str:
+    """The text of a table a spreadsheet saved (a glossary, a CSV of edits), in whatever Excel wrote:
+    UTF-8 with or without a BOM, UTF-16 with a BOM ('Unicode Text'), or on a Chinese system GB18030
+    or Big5, told apart as an article's encoding is, and for a few cells by which reading holds more
+    common Chinese characters. Raise the UTF-8 UnicodeDecodeError when no encoding reads it as Chinese."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        try:
+            encoding: str | None = detect_encoding(data, "spreadsheet")
+        except InputError:
+            encoding = None if b"\x00" in data else _likeliest_chinese_encoding(data)
+        if encoding is None:
+            raise exc from None
+        try:
+            return data.decode(encoding).removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            raise exc from None
+
+
+def _likeliest_chinese_encoding(data: bytes) -> str | None:
     """For short non-UTF-8 Chinese (a glossary's terms, too few for detect_encoding's shares): the
     legacy encoding whose reading holds the most common Chinese characters, or None on a tie or
     when no reading holds one."""

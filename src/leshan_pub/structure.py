@@ -45,9 +45,6 @@ class AuthoredParagraph:
     blanks_after: int = 0
 
 
-_ASKING = frozenset("？！?!")  # a line ending so asks or exclaims: a turn of an interview, never a credit
-
-
 class _Rules:
     """The structure rules of data/structure.toml, compiled once."""
 
@@ -61,6 +58,7 @@ class _Rules:
         self.headings = [re.compile(p) for p in raw["heading_patterns"]]
         self.two_phrases: bool = raw["heading_two_phrases"]
         self.open_ends = tuple(raw["open_ends"])
+        self.credit_never_ends = frozenset(raw["credit_never_ends"])
         self.subtitle_openers = tuple(raw["subtitle_openers"])
         self.caption_blank_gap: int = raw["caption_blank_gap"]
         self.enders = seg["enders"]
@@ -86,7 +84,7 @@ class _Rules:
         if not label:
             return False
         rest = text[label.end() :].strip()
-        return len(rest) <= self.short_line and rest.rstrip(self.closers)[-1:] not in _ASKING
+        return len(rest) <= self.short_line and rest.rstrip(self.closers)[-1:] not in self.credit_never_ends
 
     def is_caption(self, text: str) -> bool:
         bare = to_simplified(text)[0].strip(_BRACKETS)

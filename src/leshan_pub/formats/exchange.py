@@ -8,7 +8,6 @@ work is a conflict; changing approved English needs force; every refused row is 
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
@@ -36,6 +35,7 @@ from ..memory import (
     update_memory,
 )
 from ..provenance import after_edit
+from ..read import decode_spreadsheet
 from ..terms import Glossary, Term
 from .segfile import LP_NS, XLIFF_NS, keep_backup, read_segment_file, read_unit, render_xliff, write_segment_file
 
@@ -424,28 +424,14 @@ def _target_problem(where: str, target: str, state: ReviewState) -> str | None:
 # --- CSV -------------------------------------------------------------------------------------------
 
 
-def _csv_text(data: bytes, name: str) -> str:
-    """The CSV's text: UTF-8 (with or without a BOM), UTF-16 with a BOM (Excel's 'Unicode Text'), or
-    GB18030, which Excel on a Chinese system writes for plain 'CSV'. A wrong reading cannot slip
-    through: every row's Chinese must then equal its segment's, or the row is refused."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise SegmentFileError(f"{name} byte {exc.start}: broken UTF-16; save it again as 'CSV UTF-8'") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        try:
-            return data.decode("gb18030")
-        except UnicodeDecodeError:
-            raise SegmentFileError(
-                f"{name} byte {exc.start}: neither UTF-8 nor GB18030; save it as UTF-8 (Excel: 'CSV UTF-8')"
-            ) from None
-
-
 def _read_csv(data: bytes, name: str) -> tuple[list[_Edit], list[str]]:
-    text = _csv_text(data, name)
+    try:
+        text = decode_spreadsheet(data)
+    except UnicodeDecodeError as exc:
+        raise SegmentFileError(
+            f"{name} byte {exc.start}: not UTF-8, and no other encoding reads it as Chinese; "
+            "save it as UTF-8 (Excel: 'CSV UTF-8')"
+        ) from None
     first_line = text.split("\n", 1)[0]
     # Spreadsheets in some locales save with semicolons; the header row says which separator it is.
     delimiter = max((",", ";", "\t"), key=first_line.count)

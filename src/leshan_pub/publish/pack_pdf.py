@@ -15,9 +15,9 @@ from ..document import Document, Pack, Role
 from ..errors import PublishError
 from ..paper import PAGE_SIZES
 from ..terms import Glossary, Term
-from . import PublishOptions, block_marked, pack_provenance_text, page_labels, pending_notice, terms_used
+from . import PublishOptions, pack_provenance_text, page_labels, pending_notice, terms_used
 from .pdf import (
-    EDITION_EN, FURNITURE, GLOSSARY_EN, GREY, NAVY, RED, ROLE_STYLES, SUBTITLE_STYLES,
+    EDITION_EN, FURNITURE, GLOSSARY_EN, GREY, NAVY, RED, ROLE_STYLES,
     Bookmark, ChineseParagraph, Furniture, Geometry, Shaper, TextStyle, Typesetter, _PagedCanvas, _paragraph_style,
     _texts, draw_runs,
 )
@@ -137,10 +137,7 @@ class PackTypesetter:
         titles = [b for b in blocks if b[0].role is Role.TITLE]
         if not titles:  # an article without a title block still gets its name at the top
             story += self.articles.row(document.title, document.english_title, zh_style, en_style, rule=False)
-        for n, block in enumerate(titles):  # a title block after the first is its subtitle
-            (zh, zh_marks), (en, en_marks) = block_marked(block)
-            zh_s, en_s = (zh_style, en_style) if n == 0 else SUBTITLE_STYLES
-            story += self.articles.row(zh, en, zh_s, en_s, rule=False, zh_marks=zh_marks, en_marks=en_marks)
+        story += self.articles.title_rows(titles)
         story.append(HRFlowable(width="100%", thickness=0.8, color=HexColor(NAVY), spaceBefore=2, spaceAfter=8))
         for block in blocks:
             if block[0].role is not Role.TITLE:

@@ -512,14 +512,19 @@ class Typesetter:
 
     def title_block(self, document: Document, titles: list[Sequence[Segment]]) -> list[Flowable]:
         zh, en = document.title, document.english_title
-        zh_style, en_style = ROLE_STYLES[Role.TITLE]
         story: list[Flowable] = [Bookmark("title", f"{zh}  {en}".strip())] if titles else []
-        for n, block in enumerate(titles):  # a title block after the first is its subtitle
-            (zh_text, zh_marks), (en_text, en_marks) = block_marked(block)
-            zh_s, en_s = (zh_style, en_style) if n == 0 else SUBTITLE_STYLES
-            story += self.row(zh_text, en_text, zh_s, en_s, rule=False, zh_marks=zh_marks, en_marks=en_marks)
+        story += self.title_rows(titles)
         story.append(HRFlowable(width="100%", thickness=0.8, color=HexColor(NAVY), spaceBefore=2, spaceAfter=5))
         return story + self.row(self.labels.edition, EDITION_EN, EDITION_STYLE, EDITION_STYLE, rule=False)
+
+    def title_rows(self, titles: list[Sequence[Segment]]) -> list[Flowable]:
+        """The title blocks as rows: the first in the title's style, any after it as the subtitle."""
+        story: list[Flowable] = []
+        for n, block in enumerate(titles):
+            (zh, zh_marks), (en, en_marks) = block_marked(block)
+            zh_style, en_style = ROLE_STYLES[Role.TITLE] if n == 0 else SUBTITLE_STYLES
+            story += self.row(zh, en, zh_style, en_style, rule=False, zh_marks=zh_marks, en_marks=en_marks)
+        return story
 
     def glossary(self, terms: list[Term]) -> list[Flowable]:
         if not terms:
