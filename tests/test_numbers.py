@@ -97,6 +97,24 @@ EQUAL = [
     ("面积达5×10^4平方米", "an area of 5 x 10^4 square metres"),
     ("面积100m²，体积3m³", "an area of 100 square metres and a volume of 3 cubic metres"),
     ("面积100m²", "an area of 100 m²"),
+    # Words a numeral character only spells: retail, parts, below zero, sectors, holidays, a site.
+    ("社会消费品零售总额增长5%", "total retail sales of consumer goods grew 5%"),
+    ("汽车零部件产业", "the auto parts industry"),
+    ("零下5摄氏度", "minus 5 degrees Celsius"),
+    ("第三产业占比", "the share of the tertiary sector"),
+    ("一二三产业融合发展", "integrated development of farming, industry and services"),
+    ("三产增速", "growth in services"),
+    ("五一假期接待游客", "tourists received over the May Day holiday"),
+    ("十一黄金周", "the National Day Golden Week"),
+    ("三星堆遗址", "the Sanxingdui site"),
+    ("占全国1/3", "a third of the national total"),
+    ("占全国１／３", "1/3 of the national total"),
+    ("20世纪80年代", "the 1980s"),
+    ("二十世纪八十年代", "in the 1980s"),
+    ("80年代", "the '80s"),
+    ("近10年", "nearly a decade"),
+    ("十年来", "over the past decade"),
+    ("二十年", "two decades"),
 ]
 
 # (Chinese, English, the Chinese figures the English lacks).
@@ -145,6 +163,12 @@ UNEQUAL = [
     ("面积达5×10⁴平方米", "an area of 5,000 square metres", ["5×10⁴"]),
     ("排放低于１０⁻³吨", "emissions below 10³ tonnes", ["１０⁻³"]),
     ("面积100m²", "an area of 2 square metres", ["100"]),
+    ("占全国1/3", "a quarter of the national total", ["1/3"]),
+    ("20世纪80年代", "the 1970s", ["20世纪80年代"]),
+    ("近10年", "nearly two decades", ["10年"]),
+    ("二十年", "a decade", ["二十年"]),
+    ("零下5摄氏度", "minus 6 degrees Celsius", ["5"]),
+    ("三产增长7%", "services grew 3%", ["7%"]),
 ]
 
 
@@ -185,6 +209,13 @@ def test_wrong_or_missing_figure_is_reported_by_its_chinese_text(chinese, englis
         ("王五家企业", [Fraction(5)]),  # a measure word after it: a count
         ("于三季度", [Fraction(3)]),  # 于 is "in", not a surname
         ("共三家", [Fraction(3)]),
+        ("零售额", []),
+        ("一百零五", [Fraction(105)]),  # 零 inside a number still reads
+        ("第二产业", []),
+        ("1/4", [Fraction(1, 4)]),
+        ("100MW/400MWh", [Fraction(100_000_000), Fraction(400_000_000)]),  # a slash between units: no fraction
+        ("2023/24", [Fraction(2023), Fraction(24)]),
+        ("90年代", [Fraction(90), Fraction(1990), Fraction(2090)]),
     ],
 )
 def test_chinese_figures_apply_multipliers_and_skip_words(chinese, values):
@@ -204,6 +235,11 @@ def test_chinese_figures_apply_multipliers_and_skip_words(chinese, values):
         ("1.5 × 10⁻³", [Fraction(3, 2000)]),
         ("10^4 tonnes", [Fraction(10_000)]),
         ("30 m³ a day", [Fraction(30)]),
+        ("a decade", [Fraction(10)]),
+        ("three decades", [Fraction(30)]),
+        ("the past decade", [Fraction(10)]),
+        ("1/4 of it", [Fraction(1, 4)]),
+        ("for decades", []),
     ],
 )
 def test_english_figures_read_digits_words_and_scales(english, values):

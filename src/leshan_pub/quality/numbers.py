@@ -121,20 +121,34 @@ _ZH_FIGURE = re.compile(
 )
 # 十四五 is the 14th Five-Year Plan: the figure is 14, the 五 stands for 五年规划.
 _ZH_PLAN = re.compile(r"十(?P<digit>[一二三四五六七八九])五")
-# X分之Y is Y/X; 百分之五十 is 50%, so the English may give the fraction or the percentage.
+# X分之Y is Y/X; 百分之五十 is 50%, so the English may give the fraction or the percentage. 1/3 is
+# a fraction too, where the slash joins short numbers and no other slash or point goes on from them.
 _ZH_FRACTION = re.compile(rf"(?P<denominator>{_ZH_NUMBER})分之(?P<numerator>{_ZH_NUMBER})")
+_SLASH_FRACTION = r"(?<![0-9./])(?P<over>[0-9]{1,3})/(?P<under>[1-9][0-9]{0,2})(?![0-9./])"
+_ZH_SLASH_FRACTION = re.compile(_SLASH_FRACTION)
+# 20世纪80年代 is the 1980s; 80年代 alone is the 1980s or the '80s (or the 2010s for 10年代).
+_ZH_DECADE = re.compile(
+    r"(?:(?P<century>[0-9]{2}|[一二]?十[一二三四五六七八九]?)世纪)?"
+    r"(?<![0-9])(?P<decade>[1-9]0|[一二三四五六七八九]十)年代"
+)
+# The economy's sectors are named by number: 一产 (farming), 二产, 三产 (services), 第三产业,
+# 一二三产业融合. The English names them (primary, tertiary, services), so no figure is asked for.
+_ZH_SECTOR = re.compile(r"(?<![零〇一二两三四五六七八九十百千万亿0-9])第?[一二三](?:[、和及与]?第?[一二三])*(?=产)")
 # Words whose numeral characters name no quantity the English must repeat (place names,
 # idioms, chemical names); a word segmenter's dictionary would know them. Add a word here
 # when the number check raises a false alarm on it.
 NON_FIGURE_WORDS = (
     "四川", "三江", "三峡", "九寨沟", "六盘水", "十堰", "万州", "五粮液", "三角",
     "气象万千", "千兆", "十分", "十足", "五湖四海", "三农", "两岸", "两侧", "两者", "两边", "两端",
-    "二氧化", "五氧化二", "三氧化二",
+    "二氧化", "五氧化二", "三氧化二", "三星堆", "四姑娘山", "四上企业",
+    # Holidays named by their date: 五一 is May Day, 十一 National Day, 双十一 Singles' Day.
+    "五一节", "五一假", "五一劳动节", "五一小长假", "五一黄金周", "十一假", "十一长假", "十一黄金周", "双十一", "双十二",
 )
 _NON_FIGURE = re.compile("|".join(sorted(NON_FIGURE_WORDS, key=len, reverse=True)))
-# A lone 一 is nearly always "a/an" (一批, 一体化, 一流) and a lone 百/千/万/亿 an idiom (百姓,
-# 千家万户); 第一 is the ordinal "first" and counts.
-_LONE_NON_FIGURES = "一百千万亿"
+# A lone 一 is nearly always "a/an" (一批, 一体化, 一流), a lone 百/千/万/亿 an idiom (百姓,
+# 千家万户) and a lone 零 a word (零售 retail, 零部件 parts, 零下 below zero); 第一 is the ordinal
+# "first" and counts.
+_LONE_NON_FIGURES = "零一百千万亿"
 # 数十, 几百, 十几: "dozens", "hundreds", "a dozen or so" carry no exact figure.
 _VAGUE_NEIGHBOURS = "数几"
 # A lone numeral right after a common surname, with no measure word after it, is a given name
@@ -212,7 +226,8 @@ def _mask(text: str, pattern: re.Pattern[str]) -> str:
 
 
 def _zh_special_figures(text: str, origin: list[int], normalized: str) -> list[Figure]:
-    """Plan names (十四五) and fractions (三分之一, 百分之五十), which the general pattern would misread."""
+    """Plan names (十四五), fractions (三分之一, 百分之五十, 1/3) and decades (80年代), which the general
+    pattern would misread."""
     figures = []
     for match in _ZH_PLAN.finditer(normalized):
         value = {Fraction(10 + _ZH_DIGIT[match["digit"]])}
@@ -220,6 +235,16 @@ def _zh_special_figures(text: str, origin: list[int], normalized: str) -> list[F
     for match in _ZH_FRACTION.finditer(normalized):
         ratio = _zh_number_values(match["numerator"])[0] / _zh_number_values(match["denominator"])[0]
         figures.append(_figure(text, origin, *match.span(), {ratio, ratio * 100}, FigureKind.QUANTITY))
+    for match in _ZH_SLASH_FRACTION.finditer(normalized):
+        ratio = Fraction(int(match["over"]), int(match["under"]))
+        figures.append(_figure(text, origin, *match.span(), {ratio}, FigureKind.QUANTITY))
+    for match in _ZH_DECADE.finditer(normalized):
+        decade = _zh_number_values(match["decade"])[0]
+        if match["century"]:
+            years = {(_zh_number_values(match["century"])[0] - 1) * 100 + decade}
+        else:
+            years = {decade, 1900 + decade, 2000 + decade}
+        figures.append(_figure(text, origin, *match.span(), years, FigureKind.QUANTITY))
     return figures
 
 
@@ -233,7 +258,9 @@ def chinese_figures(text: str) -> list[Figure]:
     normalized, back = to_simplified(folded)
     origin = [first[i] for i in back]
     figures = powers + _zh_special_figures(text, origin, normalized)
-    masked = _mask(_mask(_mask(normalized, _ZH_PLAN), _ZH_FRACTION), _NON_FIGURE)
+    masked = normalized
+    for pattern in (_ZH_PLAN, _ZH_FRACTION, _ZH_SLASH_FRACTION, _ZH_DECADE, _ZH_SECTOR, _NON_FIGURE):
+        masked = _mask(masked, pattern)
     for match in _ZH_FIGURE.finditer(masked):
         if _is_vague_or_idiom(masked, match):
             continue
@@ -283,7 +310,11 @@ _EN_WORD = (
     rf"|a(?=[\s-]+(?:{_alternation(_EN_SCALE)})\b))"
 )
 _EN_FIGURE = re.compile(
-    rf"(?i:\b(?P<fraction_count>{_alternation(_EN_CARDINAL)}|an?)[\s-]+"
+    # "a decade", "two decades", "the past decade": ten years a decade, as 十年 and 二十年 say it.
+    rf"(?i:\b(?P<decades>{_alternation(_EN_CARDINAL)}|an?|[0-9]+)[\s-]+decades?\b)"
+    r"|(?i:\b(?:the|this|that)\s+(?:past|last|previous|next|coming|following)\s+(?P<the_decade>decade)\b)"
+    rf"|{_SLASH_FRACTION}"
+    rf"|(?i:\b(?P<fraction_count>{_alternation(_EN_CARDINAL)}|an?)[\s-]+"
     rf"(?P<fraction_part>{_alternation(_EN_DENOMINATOR)})\b)"
     rf"|(?P<digits>{_ARABIC})(?:st|nd|rd|th)?"
     rf"(?:[\s-]*(?P<scale>(?i:{_alternation(_EN_SCALE)})|bn|mn)\b)?"
@@ -390,6 +421,15 @@ def _fraction_reading(match: re.Match[str]) -> _Reading:
 
 
 def _match_readings(match: re.Match[str]) -> list[_Reading]:
+    if match["decades"]:
+        word = match["decades"].lower()
+        count = int(word) if word.isdigit() else _EN_CARDINAL.get(word, 1)
+        also = (Fraction(count),) if count > 1 else ()  # "two decades" also says the 2 of a nearby 两
+        return [_Reading(match.start(), match.end(), Fraction(10 * count), alternatives=also)]
+    if match["the_decade"]:
+        return [_Reading(match.start(), match.end(), Fraction(10))]
+    if match["under"]:
+        return [_Reading(match.start(), match.end(), Fraction(int(match["over"]), int(match["under"])))]
     if match["fraction_part"]:
         return [_fraction_reading(match)]
     if match["digits"]:
