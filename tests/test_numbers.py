@@ -115,6 +115,8 @@ EQUAL = [
     ("近10年", "nearly a decade"),
     ("十年来", "over the past decade"),
     ("二十年", "two decades"),
+    ("增长近两倍", "nearly tripled"),
+    ("增长到三倍", "tripled"),
 ]
 
 # (Chinese, English, the Chinese figures the English lacks).
@@ -169,6 +171,7 @@ UNEQUAL = [
     ("二十年", "a decade", ["二十年"]),
     ("零下5摄氏度", "minus 6 degrees Celsius", ["5"]),
     ("三产增长7%", "services grew 3%", ["7%"]),
+    ("增长两倍", "quadrupled", ["两倍"]),
 ]
 
 

@@ -295,6 +295,7 @@ _EN_DENOMINATOR = {"half": 2, "halves": 2, "quarter": 4, "quarters": 4} | {
     form: v for w, v in _EN_ORDINAL.items() if 3 <= v <= 10 for form in (w, w + "s")
 }
 _EN_ABBREVIATED_SCALE = {"bn": 10**9, "mn": 10**6}
+_EN_MULTIPLE = {"doubl": 2, "tripl": 3, "quadrupl": 4}
 _MONTHS = "January February March April May June July August September October November December".split()
 _MONTH_NUMBER = {m: i + 1 for i, m in enumerate(_MONTHS)} | {m[:3]: i + 1 for i, m in enumerate(_MONTHS)}
 _MONTH_NUMBER["Sept"] = 9
@@ -314,6 +315,8 @@ _EN_FIGURE = re.compile(
     rf"(?i:\b(?P<decades>{_alternation(_EN_CARDINAL)}|an?|[0-9]+)[\s-]+decades?\b)"
     r"|(?i:\b(?:the|this|that)\s+(?:past|last|previous|next|coming|following)\s+(?P<the_decade>decade)\b)"
     rf"|{_SLASH_FRACTION}"
+    # "tripled" is 增长两倍 (grew by two times) as often as 三倍: the multiple, or the growth on top.
+    r"|(?i:\b(?P<times>doubl|tripl|quadrupl)(?:ed|ing)\b)"
     rf"|(?i:\b(?P<fraction_count>{_alternation(_EN_CARDINAL)}|an?)[\s-]+"
     rf"(?P<fraction_part>{_alternation(_EN_DENOMINATOR)})\b)"
     rf"|(?P<digits>{_ARABIC})(?:st|nd|rd|th)?"
@@ -428,6 +431,9 @@ def _match_readings(match: re.Match[str]) -> list[_Reading]:
         return [_Reading(match.start(), match.end(), Fraction(10 * count), alternatives=also)]
     if match["the_decade"]:
         return [_Reading(match.start(), match.end(), Fraction(10))]
+    if match["times"]:
+        multiple = _EN_MULTIPLE[match["times"].lower()]
+        return [_Reading(match.start(), match.end(), Fraction(multiple), alternatives=(Fraction(multiple - 1),))]
     if match["under"]:
         return [_Reading(match.start(), match.end(), Fraction(int(match["over"]), int(match["under"])))]
     if match["fraction_part"]:
