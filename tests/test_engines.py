@@ -268,6 +268,72 @@ def test_batch_tokens_caps_the_padded_source_tokens_of_every_generate_call(tiny_
     assert [t.text.count("Muchuan") for t in translations] == [1 + i % 3 for i in range(12)]
 
 
+def _watch_precision(engine: MarianEngine) -> list[tuple[str, bool]]:
+    """(what ran: generate or reading, whether bfloat16 autocast was on) for each decoder pass."""
+    seen: list[tuple[str, bool]] = []
+    in_generate = [False]
+    decoder, generate = engine.model.model.decoder, engine.model.generate
+
+    def forward(*args: object, **kwargs: object) -> object:
+        seen.append(("generate" if in_generate[0] else "reading", torch.is_autocast_enabled("cpu")))
+        return type(decoder).forward(decoder, *args, **kwargs)
+
+    def watched_generate(*args: object, **kwargs: object) -> object:
+        in_generate[0] = True
+        try:
+            return generate(*args, **kwargs)
+        finally:
+            in_generate[0] = False
+
+    decoder.forward = forward
+    engine.model.generate = watched_generate
+    return seen
+
+
+@pytest.mark.parametrize(("precision", "cpu_has_bfloat16", "read_in_bfloat16"), [
+    ("auto", True, True),
+    ("auto", False, False),
+    ("float32", True, False),  # asked for float32 throughout
+])
+def test_placement_reads_drafts_in_bfloat16_only_by_default_on_a_cpu_that_computes_it(
+    tiny_marian_dir, monkeypatch, precision, cpu_has_bfloat16, read_in_bfloat16
+):
+    from leshan_pub.engines import marian
+
+    monkeypatch.setattr(marian, "cpu_computes_bfloat16", lambda: cpu_has_bfloat16)
+    engine = load_engine("transformers", options(tiny_marian_dir, precision=precision, device="cpu", num_beams=2))
+    assert engine.reads_in_bfloat16 is read_in_bfloat16
+    seen = _watch_precision(engine)
+    sources = ["全钒液流电池储能项目正在建设。", "医用同位素产业链加快发展。"]
+    terms = [[Term("全钒液流电池", "vanadium flow battery")], [Term("医用同位素", "medical isotopes")]]
+    translations = engine.translate(sources, terms)
+    assert [t.missing for t in translations] == [[], []]
+    # The random model renders no term, so placement reads every draft again, teacher-forced.
+    assert {on for what, on in seen if what == "reading"} == {read_in_bfloat16}
+    assert {on for what, on in seen if what == "generate"} == {False}  # the English is decoded in float32
+
+
+def test_bfloat16_decoding_on_the_cpu_needs_its_instructions(tiny_marian_dir, monkeypatch):
+    from leshan_pub.engines import marian
+
+    monkeypatch.setattr(marian, "cpu_computes_bfloat16", lambda: False)
+    with pytest.raises(EngineError, match="needs a CUDA GPU or a CPU with bfloat16 instructions"):
+        load_engine("transformers", options(tiny_marian_dir, precision="bfloat16", device="cpu"))
+    monkeypatch.setattr(marian, "cpu_computes_bfloat16", lambda: True)
+    engine = load_engine("transformers", options(tiny_marian_dir, precision="bfloat16", device="cpu", num_beams=2))
+    assert engine.model.dtype == torch.bfloat16 and not engine.reads_in_bfloat16
+    [translation] = engine.translate(["全钒液流电池储能项目正在建设。"], [[Term("全钒液流电池", "vanadium flow battery")]])
+    assert translation.missing == [] and "vanadium flow battery" in translation.text.lower()
+
+
+def test_the_cpu_check_reads_the_kernels_flags():
+    from leshan_pub.engines.marian import cpu_computes_bfloat16
+
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = cpuinfo.read_text() if cpuinfo.exists() else ""
+    assert cpu_computes_bfloat16() is (" avx512_bf16" in flags or " amx_bf16" in flags)
+
+
 @pytest.mark.parametrize(("changes", "message"), [
     ({"batch_tokens": 0}, "batch_tokens must be at least 1"),
     ({"precision": "int8"}, "precision 'int8' is not one the transformers engine runs"),

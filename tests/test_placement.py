@@ -39,8 +39,11 @@ def cases() -> list[PlacementCase]:
 
 @pytest.fixture(scope="session")
 def beam4(placement_model: Path, cases: list[PlacementCase]) -> tuple[list[Translation], list[Translation], GenerateSpy, MarianEngine]:
-    """Enforced and unenforced beam-4 translations of every case, and the spy that saw the enforced run."""
-    engine = load_engine("transformers", EngineOptions(model=str(placement_model), num_beams=4, batch_size=16, progress=False))
+    """Enforced and unenforced beam-4 translations of every case, and the spy that saw the enforced run;
+    in float32 throughout, whatever the CPU computes."""
+    engine = load_engine("transformers", EngineOptions(
+        model=str(placement_model), num_beams=4, batch_size=16, progress=False, precision="float32"
+    ))
     plain = engine.translate([c.source for c in cases], [[] for _ in cases])
     spy = GenerateSpy(engine)
     enforced = engine.translate([c.source for c in cases], [list(c.terms) for c in cases])
@@ -81,6 +84,21 @@ def test_enforcement_puts_the_term_where_the_model_renders_it(figures):
     assert enforced.wrong_left <= 0.05 * n
     assert enforced.twice == 0
     assert 0.95 <= enforced.length_ratio <= 1.05
+
+
+def test_placement_read_in_bfloat16_puts_terms_where_float32_does(placement_model, cases, figures, monkeypatch):
+    # On a CPU with bfloat16 instructions the default precision reads drafts in bfloat16 (at about
+    # 2.5x the speed); where the terms land must not move. Forced here, so every CPU checks it.
+    from leshan_pub.engines import marian
+
+    monkeypatch.setattr(marian, "cpu_computes_bfloat16", lambda: True)
+    engine = load_engine("transformers", EngineOptions(model=str(placement_model), num_beams=4, batch_size=16, progress=False, device="cpu"))
+    assert engine.reads_in_bfloat16
+    enforced = engine.translate([c.source for c in cases], [list(c.terms) for c in cases])
+    read = measure([t.text for t in enforced], cases)
+    assert read.term_success == 1.0 and read.twice == 0
+    assert read.exact >= figures[1].exact - 1 and read.chrf >= figures[1].chrf - 0.5
+    assert read.wrong_left <= figures[1].wrong_left
 
 
 def test_a_wrong_rendering_listed_as_forbidden_is_replaced_where_it_stands(beam4, cases):

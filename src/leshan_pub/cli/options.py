@@ -179,7 +179,8 @@ PrecisionOpt = Annotated[
     str,
     typer.Option(
         "--precision",
-        help="auto; transformers: float32, float16, bfloat16 (GPU); ctranslate2: int8, float32, float16, int8_float16.",
+        help="auto; transformers: float32, float16 (GPU), bfloat16 (GPU, or a CPU with AVX512-BF16/AMX); "
+        "ctranslate2: int8, float32, float16, int8_float16.",
     ),
 ]
 CompileOpt = Annotated[

@@ -26,7 +26,8 @@ class EngineOptions:
     max_new_tokens: int | None = None  # None -> derived from source length and terms
     progress: bool = True  # tqdm bar on stderr when there is more than one batch
     # transformers: auto|float32|float16|bfloat16 (auto -> float32: on a GPU generate() is bound by
-    # launch overhead, and half precision measured slower there); ctranslate2: auto|int8|float32|
+    # launch overhead, and half precision measured slower there; on a CPU with bfloat16 instructions
+    # auto reads placement in bfloat16, and bfloat16 decodes in it too); ctranslate2: auto|int8|float32|
     # float16|int8_float16 (auto -> int8 on the CPU, float16 on CUDA).
     precision: str = "auto"
     compile: bool = False  # transformers on CUDA: static KV cache and torch.compile'd decoding steps

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib.util
 import os
 import pickle
@@ -188,16 +190,32 @@ def resolve_device(device: str) -> torch.device:
     return resolved
 
 
+@functools.cache
+def cpu_computes_bfloat16() -> bool:
+    """True when the CPU has bfloat16 instructions (AVX512-BF16 or AMX), with which torch's bfloat16
+    matrix products run at about twice float32's speed; elsewhere they are emulated, and slower."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:  # not Linux: not measured, so not assumed
+        return False
+    return re.search(r"\b(?:avx512_bf16|amx_bf16)\b", flags) is not None
+
+
 def _dtype(precision: str, device: torch.device) -> torch.dtype:
-    """The torch dtype for --precision; half precision only on a GPU, where it can pay."""
+    """The torch dtype for --precision; half precision on a GPU, and bfloat16 on a CPU that computes it."""
     dtype = _PRECISIONS.get(precision)
     if dtype is None:
         raise EngineError(
             f"precision '{precision}' is not one the transformers engine runs; use {', '.join(_PRECISIONS)}"
         )
-    if dtype != torch.float32 and device.type != "cuda":
-        raise EngineError(f"precision '{precision}' needs a CUDA GPU; on the CPU use auto (float32)")
-    return dtype
+    if device.type == "cuda" or dtype == torch.float32 or (dtype == torch.bfloat16 and cpu_computes_bfloat16()):
+        return dtype
+    if dtype == torch.bfloat16:
+        raise EngineError(
+            "precision 'bfloat16' needs a CUDA GPU or a CPU with bfloat16 instructions (AVX512-BF16 or AMX), "
+            "which this one lacks; use auto (float32)"
+        )
+    raise EngineError(f"precision '{precision}' needs a CUDA GPU; on the CPU use auto (float32)")
 
 
 def _check_options(options: EngineOptions) -> None:
@@ -257,6 +275,12 @@ class MarianEngine:
             # A static KV cache lets transformers compile the decoding step (it does so on CUDA).
             self.model.generation_config.cache_implementation = "static"
         self.model_revision = model_revision(options.model)
+        # Placement reads each lacking draft again, teacher-forced. Under the default precision, a CPU
+        # with bfloat16 instructions reads it in bfloat16, at about 2.5x float32's speed (measured on
+        # opus-mt's shape); what it reads is where a term goes, not the English the model writes.
+        self.reads_in_bfloat16 = (
+            options.precision == "auto" and self.device.type == "cpu" and cpu_computes_bfloat16()
+        )
         self.vocab = TargetVocab(self.tokenizer)
         self._source_pieces = SourcePieces(self.tokenizer)
         self._spellings: dict[Term, TermSpelling | None] = {}
@@ -383,7 +407,7 @@ class MarianEngine:
         log_probs: dict[int, torch.Tensor] = {}  # likewise, per draft
 
         def score(requests: list[tuple[int, Any]]) -> list[float]:
-            with torch.inference_mode():
+            with torch.inference_mode(), self._reading():
                 if not encoded:
                     encoded.append(self.model.get_encoder()(**batch).last_hidden_state)
                 for n in {n for n, _ in requests} - log_probs.keys():
@@ -450,7 +474,7 @@ class MarianEngine:
                     part_mask[n, span[0] : span[1]] = 0
             reach = int(mask[index].sum(-1).max())  # the longest source among these rows
             part_mask = part_mask[:, :reach]
-            with torch.inference_mode(), cross_attention(self.model, part_mask) as captured:
+            with torch.inference_mode(), self._reading(), cross_attention(self.model, part_mask) as captured:
                 hidden_source = self.model.get_encoder()(
                     input_ids=batch["input_ids"][index, :reach], attention_mask=part_mask
                 ).last_hidden_state
@@ -478,6 +502,12 @@ class MarianEngine:
                 n = next(rest) if span and masked else -1
                 owed[k].append((logits[k, :size] - logits[n, :size]).tolist() if n >= 0 else [0.0] * size)
         return owed, [whole[k] for k in range(len(drafts))], [aligned[k] for k in range(len(drafts))], pieces
+
+    def _reading(self) -> contextlib.AbstractContextManager[Any]:
+        """The precision placement reads drafts in: bfloat16 where reads_in_bfloat16, else the model's own."""
+        if self.reads_in_bfloat16:
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
 
     def _draft_log_probs(self, states: torch.Tensor, draft: list[int]) -> torch.Tensor:
         """[len(draft)]: each draft token's log-probability, from the decoder's last states over the draft."""
