@@ -40,11 +40,11 @@ def listed(case: PlacementCase) -> list[Term]:
 
 def run(
     folder: Path, cases: list[PlacementCase], beams: int, enforced: bool, forbid: bool = False,
-    engine_name: str = "transformers", repair: str = "splice", placement: str = "owed",
+    engine_name: str = "transformers", repair: str = "splice", placement: str = "owed", precision: str = "auto",
 ) -> tuple[str, ...]:
     engine = load_engine(engine_name, EngineOptions(
         model=str(folder), num_beams=beams, batch_size=16, progress=False, device="cpu", term_repair=repair,
-        placement=placement,
+        placement=placement, precision=precision if engine_name == "transformers" else "auto",
     ))
     start = time.perf_counter()
     terms = [(listed(c) if forbid else list(c.terms)) if enforced else [] for c in cases]
@@ -74,6 +74,9 @@ def main() -> None:
     parser.add_argument("--show", type=int, default=0, help="print this many enforced outputs at the first beam size")
     parser.add_argument("--model", choices=("placement", "no-alone", "compositional"), default="placement",
                         help="which trained model to measure on (see above)")
+    parser.add_argument("--precision", choices=("auto", "float32"), default="auto",
+                        help="the transformers engine's: float32 reads placement in float32 even on a CPU with "
+                             "bfloat16 instructions, where auto reads it in bfloat16")
     args = parser.parse_args()
 
     import torch
@@ -102,15 +105,15 @@ def main() -> None:
     rows = [HEADER]
     for beams in args.beams:
         for enforced in (False, True):
-            rows.append(run(folder, cases, beams, enforced))
+            rows.append(run(folder, cases, beams, enforced, precision=args.precision))
     # The same, with each wrong rendering listed in the glossary as forbidden (found in the draft by name).
-    rows.append(run(folder, cases, 4, True, forbid=True))
+    rows.append(run(folder, cases, 4, True, forbid=True, precision=args.precision))
     # Decoding again after the placed terms, and the ctranslate2 engine (int8) at beam 4.
-    rows.append(run(folder, cases, 4, True, repair="continue"))
+    rows.append(run(folder, cases, 4, True, repair="continue", precision=args.precision))
     rows.append(run(folder, cases, 4, False, engine_name="ctranslate2"))
     rows.append(run(folder, cases, 4, True, engine_name="ctranslate2"))
     # Cross-attention alone where the rendering is not found: cheaper, and what it costs in placement.
-    rows.append(run(folder, cases, 4, True, placement="attention"))
+    rows.append(run(folder, cases, 4, True, placement="attention", precision=args.precision))
     rows.append(run(folder, cases, 4, True, engine_name="ctranslate2", placement="attention"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
     for k, row in enumerate(rows):

@@ -7,6 +7,9 @@ its ratio to the baseline, the enforcement overhead within its engine and settin
 success counted with the tool's own verification (enforce.missing_terms). The last line is
 `speedup X.X`: the fastest beam-4 row with enforcement on and term success 1.0, against the baseline.
 On a CUDA machine the GPU rows run too (their own baseline: transformers float32 beam 4 batch 32).
+The transformers rows decode in float32 at the default precision; on a CPU with bfloat16 instructions
+(AVX512-BF16, AMX) placement then reads drafts in bfloat16, and the "read in float32" row shows the
+cost without that. The bfloat16 row runs only on such a CPU.
 """
 
 from __future__ import annotations
@@ -49,6 +52,10 @@ CPU_SETTINGS = [
     Setting("transformers float32 beam 1 batch 32", "transformers", {"num_beams": 1}),
     Setting("transformers float32 beam 4, repair continue", "transformers", {"term_repair": "continue"}),
     Setting("transformers float32 beam 4, placement attention", "transformers", {"placement": "attention"}),
+    # By default a CPU with bfloat16 instructions reads placement in bfloat16; this row reads it in float32.
+    Setting("transformers float32 beam 4, read in float32", "transformers", {"precision": "float32"}),
+    # Decoding in bfloat16 itself, where the CPU has the instructions (skipped elsewhere).
+    Setting("transformers bfloat16 beam 4 batch 32", "transformers", {"precision": "bfloat16"}),
     Setting("ctranslate2 int8 beam 4 (splice)", "ctranslate2", {}),
     Setting("ctranslate2 int8 beam 4, placement attention", "ctranslate2", {"placement": "attention"}),
     Setting("ctranslate2 int8 beam 4, repair continue", "ctranslate2", {"term_repair": "continue"}),
