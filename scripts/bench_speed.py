@@ -198,6 +198,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="interleaved rounds; the best of them is shown")
     parser.add_argument("--device", default="auto", help="auto: the GPU rows too when CUDA is present; cpu: CPU only")
     parser.add_argument("--model", type=Path, help="a saved model folder to use instead of building one")
+    parser.add_argument("--rows", action="append", default=[], metavar="TEXT",
+                        help="run only the rows whose label holds TEXT (repeatable); the baseline always runs")
     args = parser.parse_args()
 
     import torch
@@ -216,7 +218,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.model or build_tiny_marian(Path(scratch) / "opus-shape", shape=OPUS_SHAPE, vocab_size=OPUS_VOCAB)
         for device, settings, count in plan:
-            bench_device(folder, device, settings, count, args)
+            chosen = [s for s in settings if s.baseline or not args.rows or any(t in s.label for t in args.rows)]
+            bench_device(folder, device, chosen, count, args)
 
 
 def bench_device(folder: Path, device: str, settings: list[Setting], count: int, args: argparse.Namespace) -> None:
