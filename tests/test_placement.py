@@ -88,7 +88,7 @@ def test_enforcement_puts_the_term_where_the_model_renders_it(figures):
 
 def test_placement_read_in_bfloat16_puts_terms_where_float32_does(placement_model, cases, figures, monkeypatch):
     # On a CPU with bfloat16 instructions the default precision reads drafts in bfloat16 (at about
-    # 2.5x the speed); where the terms land must not move. Forced here, so every CPU checks it.
+    # twice the speed); where the terms land must not move. Forced here, so every CPU checks it.
     from leshan_pub.engines import marian
 
     monkeypatch.setattr(marian, "cpu_computes_bfloat16", lambda: True)
