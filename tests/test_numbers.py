@@ -117,6 +117,14 @@ EQUAL = [
     ("二十年", "two decades"),
     ("增长近两倍", "nearly tripled"),
     ("增长到三倍", "tripled"),
+    ("约1.2万亿元", "about RMB1.2tn"),
+    ("5亿元", "half a billion yuan"),
+    ("高0.5个百分点", "half a percentage point higher"),
+    ("占50%", "half of it"),
+    ("占25%", "a quarter of it"),
+    ("交通四通八达", "well connected by road and rail"),
+    ("一年四季", "all year round"),
+    ("一举两得", "a double gain"),
 ]
 
 # (Chinese, English, the Chinese figures the English lacks).
@@ -172,6 +180,9 @@ UNEQUAL = [
     ("零下5摄氏度", "minus 6 degrees Celsius", ["5"]),
     ("三产增长7%", "services grew 3%", ["7%"]),
     ("增长两倍", "quadrupled", ["两倍"]),
+    ("5亿元", "half a million yuan", ["5亿元"]),
+    ("占50%", "0.5% of it", ["50%"]),
+    ("约1.2万亿元", "about RMB1.2bn", ["1.2万亿元"]),
 ]
 
 

@@ -144,7 +144,15 @@ NON_FIGURE_WORDS = (
     # Holidays named by their date: 五一 is May Day, 十一 National Day, 双十一 Singles' Day.
     "五一节", "五一假", "五一劳动节", "五一小长假", "五一黄金周", "十一假", "十一长假", "十一黄金周", "双十一", "双十二",
 )
-_NON_FIGURE = re.compile("|".join(sorted(NON_FIGURE_WORDS, key=len, reverse=True)))
+# Four-character idioms whose numerals count nothing: 四通八达 is "well connected", 一举两得 "a
+# double gain", 一年四季 "all year round".
+IDIOMS = (
+    "四通八达", "四面八方", "五湖四海", "五花八门", "五颜六色", "五彩缤纷", "一举两得", "两全其美", "独一无二",
+    "一清二楚", "接二连三", "一穷二白", "一干二净", "十拿九稳", "十全十美", "九牛一毛", "九死一生", "三心二意",
+    "三番五次", "三言两语", "三山五岳", "三生有幸", "七嘴八舌", "乱七八糟", "七零八落", "七上八下", "横七竖八",
+    "丢三落四", "说三道四", "一五一十", "八仙过海", "四季如春", "一年四季", "千军万马", "万无一失",
+)
+_NON_FIGURE = re.compile("|".join(sorted((*NON_FIGURE_WORDS, *IDIOMS), key=len, reverse=True)))
 # A lone 一 is nearly always "a/an" (一批, 一体化, 一流), a lone 百/千/万/亿 an idiom (百姓,
 # 千家万户) and a lone 零 a word (零售 retail, 零部件 parts, 零下 below zero); 第一 is the ordinal
 # "first" and counts.
@@ -294,7 +302,7 @@ _EN_ORDINAL = {
 _EN_DENOMINATOR = {"half": 2, "halves": 2, "quarter": 4, "quarters": 4} | {
     form: v for w, v in _EN_ORDINAL.items() if 3 <= v <= 10 for form in (w, w + "s")
 }
-_EN_ABBREVIATED_SCALE = {"bn": 10**9, "mn": 10**6}
+_EN_ABBREVIATED_SCALE = {"tn": 10**12, "bn": 10**9, "mn": 10**6}
 _EN_MULTIPLE = {"doubl": 2, "tripl": 3, "quadrupl": 4}
 _MONTHS = "January February March April May June July August September October November December".split()
 _MONTH_NUMBER = {m: i + 1 for i, m in enumerate(_MONTHS)} | {m[:3]: i + 1 for i, m in enumerate(_MONTHS)}
@@ -317,10 +325,12 @@ _EN_FIGURE = re.compile(
     rf"|{_SLASH_FRACTION}"
     # "tripled" is 增长两倍 (grew by two times) as often as 三倍: the multiple, or the growth on top.
     r"|(?i:\b(?P<times>doubl|tripl|quadrupl)(?:ed|ing)\b)"
+    # "half a billion" is 500 million; "half" alone is 1/2, or 50 (per cent).
+    rf"|(?i:\b(?P<half>half)(?:[\s-]+an?)?(?:[\s-]+(?P<half_scale>{_alternation(_EN_SCALE)}))?\b)"
     rf"|(?i:\b(?P<fraction_count>{_alternation(_EN_CARDINAL)}|an?)[\s-]+"
     rf"(?P<fraction_part>{_alternation(_EN_DENOMINATOR)})\b)"
     rf"|(?P<digits>{_ARABIC})(?:st|nd|rd|th)?"
-    rf"(?:[\s-]*(?P<scale>(?i:{_alternation(_EN_SCALE)})|bn|mn)\b)?"
+    rf"(?:[\s-]*(?P<scale>(?i:{_alternation(_EN_SCALE)})|tn|bn|mn)\b)?"
     rf"|(?i:\b(?P<words>{_EN_WORD}(?:(?:\s+and\s+|[\s-]+){_EN_WORD})*)\b)"
     r"|\b(?P<month>(?:January|February|March|April|May|June|July|August|September|October|November|December)\b"
     r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)(?:\.|(?=\s+[0-9])))"
@@ -419,8 +429,9 @@ def _fraction_reading(match: re.Match[str]) -> _Reading:
     count_word, part = match["fraction_count"].lower(), match["fraction_part"].lower()
     count = _EN_CARDINAL.get(count_word, 1)  # "a third", "an eighth"
     denominator = _EN_DENOMINATOR[part]
+    value = Fraction(count, denominator)
     also = (Fraction(denominator),) if part in _EN_ORDINAL else ()
-    return _Reading(match.start(), match.end(), Fraction(count, denominator), alternatives=also)
+    return _Reading(match.start(), match.end(), value, alternatives=(*also, value * 100))  # a quarter: 25%
 
 
 def _match_readings(match: re.Match[str]) -> list[_Reading]:
@@ -434,6 +445,10 @@ def _match_readings(match: re.Match[str]) -> list[_Reading]:
     if match["times"]:
         multiple = _EN_MULTIPLE[match["times"].lower()]
         return [_Reading(match.start(), match.end(), Fraction(multiple), alternatives=(Fraction(multiple - 1),))]
+    if match["half"]:
+        if match["half_scale"]:
+            return [_Reading(match.start(), match.end(), Fraction(_EN_SCALE[match["half_scale"].lower()], 2))]
+        return [_Reading(match.start(), match.end(), Fraction(1, 2), alternatives=(Fraction(50),))]
     if match["under"]:
         return [_Reading(match.start(), match.end(), Fraction(int(match["over"]), int(match["under"])))]
     if match["fraction_part"]:
