@@ -2,8 +2,9 @@
 
 A random-weight model of opus-mt-zh-en's shape (vocab 65,001, 6+6 layers, d_model 512) decodes the
 same segments (three glossary terms each) at a fixed output length, so every engine does the same
-work. Baseline: transformers float32, beam 4, batch 32, no enforcement. Every row gives tokens/s,
-its ratio to the baseline, the enforcement overhead within its engine and setting, and term
+work. Baseline: transformers float32, beam 4, batch 32, no enforcement. Every row gives tokens/s
+(the best round), its ratio to the baseline, the enforcement overhead within its engine and setting
+(the median over rounds of the on/off ratio, the two runs of a round timed back to back), and term
 success counted with the tool's own verification (enforce.missing_terms). The last line is
 `speedup X.X`: the fastest beam-4 row with enforcement on and term success 1.0, against the baseline.
 On a CUDA machine the GPU rows run too (their own baseline: transformers float32 beam 4 batch 32).
@@ -237,9 +238,11 @@ def bench_device(folder: Path, device: str, settings: list[Setting], count: int,
                 print(f"skipped {setting.label}: fell back to {engine.name}")
                 continue
             # Warm-up (first-call allocations; on a GPU compilation, so a full batch) is not decoding speed.
-            warm = changes["batch_size"] if device == "cuda" else 4
+            # On the CPU every segment is warmed with its terms, so that each term's renderings (asked of
+            # the model once per term and run) are known before the first timed round, as in later ones.
+            warm = changes["batch_size"] if device == "cuda" else len(sources)
             engine.translate(sources[:warm], terms[:warm])
-            engine.translate(sources[:warm], none[:warm])
+            engine.translate(sources[:4], none[:4])
         except Exception as exc:  # a GPU row this machine cannot run: say so and go on
             print(f"skipped {setting.label}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
             continue
@@ -281,11 +284,13 @@ def report(
     for setting in settings:
         if setting.label not in engines:
             continue
-        plain = rate(best(setting.label, False))
+        # Each round times a row's two runs back to back: their ratio, round by round, cancels the drift
+        # of a shared machine's load that a ratio of two bests does not.
+        paired = [1 - rate(on) / rate(off) for off, on in zip(runs[(setting.label, False)], runs[(setting.label, True)])]
         for enforced in (False, True):
             run = best(setting.label, enforced)
             tps = rate(run)
-            overhead = f"{1 - tps / plain:8.1%}" if enforced else " " * 8
+            overhead = f"{statistics.median(paired):8.1%}" if enforced else " " * 8
             success = f"{run.placed / run.wanted:8.3f}" if run.wanted else "     n/a"
             counts = "/".join(map(str, run.counts)) if run.counts and enforced else ""
             print(f"{setting.label:<48} {'on' if enforced else 'off':<5} {tps:8.1f} {tps / baseline:7.2f} {overhead} "
