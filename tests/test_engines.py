@@ -311,6 +311,8 @@ def test_placement_reads_drafts_in_bfloat16_only_by_default_on_a_cpu_that_comput
     # The random model renders no term, so placement reads every draft again, teacher-forced.
     assert {on for what, on in seen if what == "reading"} == {read_in_bfloat16}
     assert {on for what, on in seen if what == "generate"} == {False}  # the English is decoded in float32
+    # Provenance says how placement read, where it was not float32.
+    assert engine.signature_settings().get("read") == ("bfloat16" if read_in_bfloat16 else None)
 
 
 def test_bfloat16_decoding_on_the_cpu_needs_its_instructions(tiny_marian_dir, monkeypatch):
@@ -322,6 +324,7 @@ def test_bfloat16_decoding_on_the_cpu_needs_its_instructions(tiny_marian_dir, mo
     monkeypatch.setattr(marian, "cpu_computes_bfloat16", lambda: True)
     engine = load_engine("transformers", options(tiny_marian_dir, precision="bfloat16", device="cpu", num_beams=2))
     assert engine.model.dtype == torch.bfloat16 and not engine.reads_in_bfloat16
+    assert engine.signature_settings()["compute"] == "bfloat16"
     [translation] = engine.translate(["全钒液流电池储能项目正在建设。"], [[Term("全钒液流电池", "vanadium flow battery")]])
     assert translation.missing == [] and "vanadium flow battery" in translation.text.lower()
 

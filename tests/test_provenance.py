@@ -196,7 +196,7 @@ def test_translation_attributes_each_segment_and_retranslating_one_changes_only_
     again = doc.segments[2]
     again.state, again.target = ReviewState.NEW, ""
     load = engine_loader("transformers", EngineOptions(model=str(tiny_marian_dir), num_beams=1, max_new_tokens=40,
-                                                       progress=False))
+                                                       progress=False, precision="float32"))
     translate_document(doc, glossary, load)
     changed = {s.id for s in doc.segments if s.signature != first[s.id]}
     assert changed == {again.id}

@@ -295,8 +295,14 @@ class MarianEngine:
         return [(t, unspellable_reason(self.vocab, t)) for t in dict.fromkeys(terms) if self._spelling(t) is None]
 
     def signature_settings(self) -> dict[str, str]:
-        """The options that shape this engine's English, for provenance (constraints.enforcement_signature)."""
-        return enforcement_signature(self.options)
+        """The options that shape this engine's English, for provenance (constraints.enforcement_signature),
+        with the precision it decoded in and the one placement read in, where either is not float32."""
+        settings = enforcement_signature(self.options)
+        if self.dtype != torch.float32:
+            settings["compute"] = str(self.dtype).removeprefix("torch.")
+        if self.reads_in_bfloat16:
+            settings["read"] = "bfloat16"
+        return settings
 
     def translate(self, sources: Sequence[str], terms: Sequence[Sequence[Term]]) -> list[Translation]:
         """One Translation per source, in order; terms[i] lists sources[i]'s terms, once per occurrence."""
