@@ -252,3 +252,35 @@ def test_a_splice_puts_each_term_in_place_of_its_words_and_keeps_the_rest(placem
     ids, tail = splice(vocab, draft, plan, anchors)
     assert tokenizer.decode(ids, skip_special_tokens=True) == "Zigong's lanterns are famous."
     assert tokenizer.decode(ids[tail:], skip_special_tokens=True) == "are famous."
+
+
+def test_candidates_are_scored_in_float32_when_the_model_runs_in_half_precision(tiny_marian_dir):
+    # --precision bfloat16 (a GPU, or a CPU with the instructions) scores where a rendering ends with a
+    # bfloat16 model: the sums must come out as float32, and near the float32 model's.
+    from transformers import MarianMTModel, MarianTokenizer
+
+    from leshan_pub.engines.constraints import TargetVocab
+    from leshan_pub.engines.placement import _candidates, kept_log_probs
+
+    tokenizer = MarianTokenizer.from_pretrained(tiny_marian_dir)
+    vocab = TargetVocab(tokenizer)
+    draft = [*vocab.encode("The lamps of the city are famous."), vocab.eos_id]
+    term = vocab.encode("Zigong")
+    candidates = _candidates(vocab, draft, lambda a: term)
+    batch = tokenizer(["自贡的灯会很有名。"], return_tensors="pt")
+    scores = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        model = MarianMTModel.from_pretrained(tiny_marian_dir).to(dtype).eval()
+        start = model.config.decoder_start_token_id
+        with torch.inference_mode():
+            encoded = model.get_encoder()(**batch).last_hidden_state
+            states = model.model.decoder(
+                input_ids=torch.tensor([[start, *draft[:-1]]]), encoder_hidden_states=encoded
+            ).last_hidden_state[0]
+            logits = (model.lm_head(states) + model.final_logits_bias[0]).float().log_softmax(-1)
+            in_draft = logits.gather(-1, torch.tensor(draft)[:, None])[:, 0]
+            scores[dtype] = kept_log_probs(
+                model, encoded, batch["attention_mask"], [(0, c) for c in candidates], start, [draft], {0: in_draft}
+            )
+    assert scores[torch.bfloat16].dtype == torch.float32 and bool(torch.isfinite(scores[torch.bfloat16]).all())
+    assert torch.allclose(scores[torch.bfloat16], scores[torch.float32], atol=0.5)

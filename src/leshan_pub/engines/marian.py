@@ -488,7 +488,8 @@ class MarianEngine:
                     input_ids=inputs[index, :width], encoder_hidden_states=hidden_source,
                     encoder_attention_mask=part_mask,
                 ).last_hidden_state
-                own = (hidden * weights[labels[index, :width]]).sum(-1)  # the logit of each draft token
+                # The logit of each draft token, summed in float32 whatever precision the model runs in.
+                own = (hidden.float() * weights[labels[index, :width]].float()).sum(-1)
                 logits[torch.tensor(part), :width] = own.float().cpu()
                 # Each draft token's most attended source piece, the end token left out (-1 when none is left).
                 columns = torch.arange(reach, device=part_mask.device)

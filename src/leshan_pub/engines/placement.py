@@ -230,7 +230,7 @@ def kept_log_probs(
             continue
         index = torch.tensor(rows, device=device)
         logits = model.lm_head(hidden[index, torch.tensor(positions, device=device)]) + model.final_logits_bias
-        log_probs = logits.log_softmax(-1)
+        log_probs = logits.float().log_softmax(-1)  # a half-precision model's scores are summed in float32
         picked = log_probs.gather(-1, torch.tensor(wanted, device=device).unsqueeze(-1)).squeeze(-1)
         # Where a token is held back, the others share its probability: renormalise without it.
         held_ids = torch.tensor(held, device=device)
