@@ -74,9 +74,10 @@ def main() -> None:
     parser.add_argument("--show", type=int, default=0, help="print this many enforced outputs at the first beam size")
     parser.add_argument("--model", choices=("placement", "no-alone", "compositional"), default="placement",
                         help="which trained model to measure on (see above)")
-    parser.add_argument("--precision", choices=("auto", "float32"), default="auto",
+    parser.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
                         help="the transformers engine's: float32 reads placement in float32 even on a CPU with "
-                             "bfloat16 instructions, where auto reads it in bfloat16")
+                             "bfloat16 instructions, where auto reads it in bfloat16; bfloat16 decodes in it too "
+                             "(on such a CPU only)")
     args = parser.parse_args()
 
     import torch
