@@ -329,12 +329,19 @@ def test_bfloat16_decoding_on_the_cpu_needs_its_instructions(tiny_marian_dir, mo
     assert translation.missing == [] and "vanadium flow battery" in translation.text.lower()
 
 
-def test_the_cpu_check_reads_the_kernels_flags():
+@pytest.mark.parametrize(("flags", "computes"), [
+    ("fpu sse avx2 avx512f avx512bw avx512_bf16 avx512_vnni", True),
+    ("fpu avx512f amx_bf16 amx_tile amx_int8", True),
+    ("fpu sse avx2 avx512f avx512bw avx512_vnni", False),  # AVX-512, but bfloat16 only emulated
+    ("fpu sse avx2 fma", False),
+])
+def test_the_cpu_check_reads_the_kernels_flags(tmp_path, flags, computes):
     from leshan_pub.engines.marian import cpu_computes_bfloat16
 
-    cpuinfo = Path("/proc/cpuinfo")
-    flags = cpuinfo.read_text() if cpuinfo.exists() else ""
-    assert cpu_computes_bfloat16() is (" avx512_bf16" in flags or " amx_bf16" in flags)
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: {flags}\n\n", encoding="utf-8")
+    assert cpu_computes_bfloat16(cpuinfo) is computes
+    assert cpu_computes_bfloat16(tmp_path / "absent") is False  # not Linux: not assumed
 
 
 @pytest.mark.parametrize(("changes", "message"), [

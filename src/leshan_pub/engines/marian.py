@@ -191,11 +191,11 @@ def resolve_device(device: str) -> torch.device:
 
 
 @functools.cache
-def cpu_computes_bfloat16() -> bool:
+def cpu_computes_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     """True when the CPU has bfloat16 instructions (AVX512-BF16 or AMX), with which torch's bfloat16
     matrix products ran at about twice float32's speed here; elsewhere bfloat16 is not assumed to pay."""
     try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        flags = cpuinfo.read_text(encoding="utf-8", errors="replace")
     except OSError:  # not Linux: not measured, so not assumed
         return False
     return re.search(r"\b(?:avx512_bf16|amx_bf16)\b", flags) is not None
