@@ -332,7 +332,7 @@ def test_bfloat16_decoding_on_the_cpu_needs_its_instructions(tiny_marian_dir, mo
 @pytest.mark.parametrize(("flags", "computes"), [
     ("fpu sse avx2 avx512f avx512bw avx512_bf16 avx512_vnni", True),
     ("fpu avx512f amx_bf16 amx_tile amx_int8", True),
-    ("fpu sse avx2 avx512f avx512bw avx512_vnni", False),  # AVX-512, but bfloat16 only emulated
+    ("fpu sse avx2 avx512f avx512bw avx512_vnni", False),  # AVX-512 without the bfloat16 instructions
     ("fpu sse avx2 fma", False),
 ])
 def test_the_cpu_check_reads_the_kernels_flags(tmp_path, flags, computes):
