@@ -74,6 +74,24 @@ def test_an_interviews_reporter_turns_are_paragraphs_and_its_byline_a_credit():
     ]
 
 
+_LONG = "今年以来，乐山全市新开工钒电池项目12个，总投资超过100亿元，产业链上下游企业加快集聚。"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # A web page's dateline under the title: a credit, not a heading.
+    (f"乐山钒电池产业加速崛起\n2024-03-15 08:30\u3000来源：四川日报\n\n{_LONG}", [Role.TITLE, Role.CREDIT, Role.PARAGRAPH]),
+    (f"乐山钒电池产业加速崛起\n２０２４年０３月１５日\n\n{_LONG}", [Role.TITLE, Role.CREDIT, Role.PARAGRAPH]),
+    (f"乐山钒电池产业加速崛起\n人民网\u30002024年03月15日\u3000来源：乐山日报\n\n{_LONG}", [Role.TITLE, Role.CREDIT, Role.PARAGRAPH]),
+    # 原标题： and a publication time above the title are passed over: the title is the next line.
+    (f"原标题：钒电池\n乐山钒电池产业加速崛起\n\n{_LONG}", [Role.CREDIT, Role.TITLE, Role.PARAGRAPH]),
+    (f"發佈時間：2024-03-15\n樂山釩電池產業加速崛起\n\n{_LONG}", [Role.CREDIT, Role.TITLE, Role.PARAGRAPH]),
+    # A timeline's dated entry is no dateline.
+    (f"项目大事记\n\n2023年5月12日\u3000项目签约\n\n{_LONG}", [Role.TITLE, Role.HEADING, Role.PARAGRAPH]),
+])
+def test_a_web_pages_dateline_and_original_title_are_credits(text, expected):
+    assert [role for role, _ in roles(text)] == expected
+
+
 def test_rejoin_does_not_swallow_a_following_heading():
     long_line = "这是一个因为排版而没有写完的段落" * 4
     blocks = parse_structure(f"标题\n\n{long_line}\n\n一、下一部分\n\n正文。")

@@ -52,7 +52,10 @@ class _Rules:
         raw = load_rules("structure")
         seg = load_rules("segment")
         self.short_line: int = raw["short_line"]
-        self.credit = re.compile(rf"^[（(【]?(?:{'|'.join(map(re.escape, raw['credit_prefixes']))})\s*[：:\s]")
+        labels = "|".join(map(re.escape, raw["credit_prefixes"]))
+        self.credit = re.compile(rf"^[（(【]?(?:{labels})\s*[：:\s]")
+        self.credit_inside = re.compile(rf"[ \t\u3000](?:{labels})\s*[：:]")  # a dateline's 来源：
+        self.datelines = [re.compile(p) for p in raw["dateline_patterns"]]
         self.caption_suffixes = tuple(raw["caption_suffixes"])
         self.caption_prefixes = tuple(raw["caption_prefixes"])
         self.headings = [re.compile(p) for p in raw["heading_patterns"]]
@@ -79,10 +82,14 @@ class _Rules:
 
     def is_credit(self, text: str) -> bool:
         """A line that opens with a credit label (来源：, 记者 …) and reads as a credit: not a question
-        or exclamation, and not a paragraph's length after its label (an interview's 记者： turns)."""
-        label = self.credit.match(to_simplified(text)[0])
+        or exclamation, and not a paragraph's length after its label (an interview's 记者： turns).
+        A short dateline (a date first, or a credit label after white space) is one too."""
+        simplified = to_simplified(text)[0]
+        label = self.credit.match(simplified)
         if not label:
-            return False
+            return self.is_short(text) and (
+                any(p.match(simplified) for p in self.datelines) or self.credit_inside.search(simplified) is not None
+            )
         rest = text[label.end() :].strip()
         return len(rest) <= self.short_line and rest.rstrip(self.closers)[-1:] not in self.credit_never_ends
 
@@ -214,11 +221,13 @@ class StructureParser:
 
         A short line ending in a colon followed by a short line is a title split in two
         ("四川乐山：" / "培育新质生产力…"); otherwise the first short line that is neither a
-        credit nor a marked caption is the title.
+        credit nor a marked caption is the title. Credits above it (原标题：, a dateline) are passed over.
         """
         rules = self.rules
         candidates: list[int] = []
         for i, line in enumerate(lines):
+            if rules.is_credit(line.text) and not candidates:
+                continue  # a web page's 原标题： or dateline above the title
             if not rules.is_short(line.text) or rules.is_credit(line.text):
                 break
             candidates.append(i)
