@@ -227,6 +227,7 @@ def test_wrong_or_missing_figure_is_reported_by_its_chinese_text(chinese, englis
         ("一百零五", [Fraction(105)]),  # 零 inside a number still reads
         ("第二产业", []),
         ("1/4", [Fraction(1, 4)]),
+        ("24/7服务", [Fraction(24), Fraction(7)]),
         ("100MW/400MWh", [Fraction(100_000_000), Fraction(400_000_000)]),  # a slash between units: no fraction
         ("2023/24", [Fraction(2023), Fraction(24)]),
         ("90年代", [Fraction(90), Fraction(1990), Fraction(2090)]),
@@ -253,6 +254,7 @@ def test_chinese_figures_apply_multipliers_and_skip_words(chinese, values):
         ("three decades", [Fraction(30)]),
         ("the past decade", [Fraction(10)]),
         ("1/4 of it", [Fraction(1, 4)]),
+        ("open 24/7", [Fraction(24), Fraction(7)]),  # no fraction above one
         ("for decades", []),
     ],
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
@@ -126,6 +126,11 @@ _ZH_PLAN = re.compile(r"十(?P<digit>[一二三四五六七八九])五")
 _ZH_FRACTION = re.compile(rf"(?P<denominator>{_ZH_NUMBER})分之(?P<numerator>{_ZH_NUMBER})")
 _SLASH_FRACTION = r"(?<![0-9./])(?P<over>[0-9]{1,3})/(?P<under>[1-9][0-9]{0,2})(?![0-9./])"
 _ZH_SLASH_FRACTION = re.compile(_SLASH_FRACTION)
+
+
+def _is_proper(match: re.Match[str]) -> bool:
+    """True for a fraction below one (1/3); 24/7 is "round the clock", two figures."""
+    return int(match["over"]) < int(match["under"])
 # 20世纪80年代 is the 1980s; 80年代 alone is the 1980s or the '80s (or the 2010s for 10年代).
 _ZH_DECADE = re.compile(
     r"(?:(?P<century>[0-9]{2}|[一二]?十[一二三四五六七八九]?)世纪)?"
@@ -228,9 +233,9 @@ def _is_vague_or_idiom(text: str, match: re.Match[str]) -> bool:
     return bare and first in _LONE_NON_FIGURES and not counts_anyway
 
 
-def _mask(text: str, pattern: re.Pattern[str]) -> str:
-    """Text with every match of pattern blanked out, offsets unchanged."""
-    return pattern.sub(lambda m: "\0" * len(m.group(0)), text)
+def _mask(text: str, pattern: re.Pattern[str], only: Callable[[re.Match[str]], bool] | None = None) -> str:
+    """Text with every match of pattern (that `only` accepts) blanked out, offsets unchanged."""
+    return pattern.sub(lambda m: "\0" * len(m.group(0)) if only is None or only(m) else m.group(0), text)
 
 
 def _zh_special_figures(text: str, origin: list[int], normalized: str) -> list[Figure]:
@@ -243,7 +248,7 @@ def _zh_special_figures(text: str, origin: list[int], normalized: str) -> list[F
     for match in _ZH_FRACTION.finditer(normalized):
         ratio = _zh_number_values(match["numerator"])[0] / _zh_number_values(match["denominator"])[0]
         figures.append(_figure(text, origin, *match.span(), {ratio, ratio * 100}, FigureKind.QUANTITY))
-    for match in _ZH_SLASH_FRACTION.finditer(normalized):
+    for match in filter(_is_proper, _ZH_SLASH_FRACTION.finditer(normalized)):
         ratio = Fraction(int(match["over"]), int(match["under"]))
         figures.append(_figure(text, origin, *match.span(), {ratio}, FigureKind.QUANTITY))
     for match in _ZH_DECADE.finditer(normalized):
@@ -266,8 +271,8 @@ def chinese_figures(text: str) -> list[Figure]:
     normalized, back = to_simplified(folded)
     origin = [first[i] for i in back]
     figures = powers + _zh_special_figures(text, origin, normalized)
-    masked = normalized
-    for pattern in (_ZH_PLAN, _ZH_FRACTION, _ZH_SLASH_FRACTION, _ZH_DECADE, _ZH_SECTOR, _NON_FIGURE):
+    masked = _mask(normalized, _ZH_SLASH_FRACTION, only=_is_proper)
+    for pattern in (_ZH_PLAN, _ZH_FRACTION, _ZH_DECADE, _ZH_SECTOR, _NON_FIGURE):
         masked = _mask(masked, pattern)
     for match in _ZH_FIGURE.finditer(masked):
         if _is_vague_or_idiom(masked, match):
@@ -450,6 +455,9 @@ def _match_readings(match: re.Match[str]) -> list[_Reading]:
             return [_Reading(match.start(), match.end(), Fraction(_EN_SCALE[match["half_scale"].lower()], 2))]
         return [_Reading(match.start(), match.end(), Fraction(1, 2), alternatives=(Fraction(50),))]
     if match["under"]:
+        if not _is_proper(match):  # 24/7: two numbers
+            over, under = match.span("over"), match.span("under")
+            return [_Reading(*over, Fraction(int(match["over"]))), _Reading(*under, Fraction(int(match["under"])))]
         return [_Reading(match.start(), match.end(), Fraction(int(match["over"]), int(match["under"])))]
     if match["fraction_part"]:
         return [_fraction_reading(match)]
