@@ -226,9 +226,10 @@ class StructureParser:
         rules = self.rules
         candidates: list[int] = []
         for i, line in enumerate(lines):
-            if rules.is_credit(line.text) and not candidates:
+            credit = rules.is_credit(line.text)
+            if credit and not candidates:
                 continue  # a web page's 原标题： or dateline above the title
-            if not rules.is_short(line.text) or rules.is_credit(line.text):
+            if credit or not rules.is_short(line.text):
                 break
             candidates.append(i)
         for i in candidates:
