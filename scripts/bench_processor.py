@@ -1,16 +1,25 @@
 """What the glossary processor costs per decoding step as the batch grows: batches of 32, 256 and 1024.
 
 The processor alone is timed (no model), on rows of beam search at opus-mt-zh-en's vocabulary
-(65,001 pieces): each segment holds three glossary terms, and every step gets fresh random scores,
-from which each row's next token is its best allowed one. Printed per batch: milliseconds per
-step, microseconds per row and step, and that per-row cost against the batch-32 one. A cost that
-stays flat per row grows with the batch like the model's own work on a CPU; on a GPU, where the
-model's step time barely grows with the batch, it is what limits large batches.
+(65,001 pieces), each segment holding three glossary terms. Two kinds of decode:
+
+- `draft`: as `--term-repair continue` decodes, each segment has a 40-token draft with an anchor
+  for each term (the rendering it replaces); the simulated model prefers its draft's next token,
+  so rows keep to their drafts, meet their anchors, write their terms and resume the draft.
+- `none`: no draft and a tight length budget, as the last resort decodes: every row is steered
+  to its terms by the processor alone, most of them in Python.
+
+Every step gets fresh random scores, from which each row's next token is its best allowed one.
+Printed per batch: milliseconds per step, microseconds per row and step, that per-row cost against
+the first batch's, and the share of row-steps steered in Python (the rest by tensor operations
+over the whole batch). A per-row cost that falls as the batch grows is what a GPU needs: there
+the model's step time barely grows with the batch.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import sys
 import tempfile
@@ -24,33 +33,73 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from bench_enforce import OPUS_VOCAB, segments  # noqa: E402
 from conftest import build_tiny_marian  # noqa: E402
 
+DRAFT = 40  # draft tokens per segment
+AT = (5, 15, 25)  # where the three terms' anchors are in each draft
+PREFERENCE = 10.0  # how much the simulated model prefers its draft's next token
 
-def step_costs(vocab, plans, beams: int, steps: int, seed: int) -> list[float]:  # type: ignore[no-untyped-def]
-    """Seconds the processor took at each step of one simulated decode."""
+
+def drafts_and_anchors(vocab, plans, seed: int):  # type: ignore[no-untyped-def]
+    """A random draft per segment, of pieces that begin words and none of its terms', and an anchor per term
+    displacing two of its tokens."""
+    from leshan_pub.engines.constraints import Anchor
+
+    rng = random.Random(seed)
+    special = {vocab.eos_id, vocab.unk_id, vocab.tokenizer.pad_token_id}
+    drafts, anchors = [], []
+    for plan in plans:
+        draft: list[int] = []
+        while len(draft) < DRAFT:
+            token = rng.randrange(len(vocab.tokenizer))
+            if token not in plan.tokens and token not in special and vocab.starts_word(token):
+                draft.append(token)
+        drafts.append(draft)
+        anchors.append({
+            i: [Anchor(tuple(draft[at - 3 : at]), tuple(draft[at : at + 2]), draft[at + 2], at=at)]
+            for i, at in zip(range(len(plan.spellings)), AT)
+        })
+    return drafts, anchors
+
+
+def step_costs(vocab, plans, beams: int, kind: str, seed: int) -> tuple[list[float], float]:  # type: ignore[no-untyped-def]
+    """Seconds the processor took at each step of one simulated decode, and the share of row-steps steered in Python."""
     import torch
 
-    from leshan_pub.engines.constraints import TermConstraintProcessor
+    from leshan_pub.engines.constraints import _POSITION, TermConstraintProcessor
 
     generator = torch.Generator().manual_seed(seed)
     rows = len(plans) * beams
-    processor = TermConstraintProcessor(plans, vocab, num_beams=beams, budget=steps + 8)
+    if kind == "draft":
+        drafts, anchors = drafts_and_anchors(vocab, plans, seed)
+        steps = DRAFT + max(plan.initial_need for plan in plans) + 2
+        processor = TermConstraintProcessor(plans, vocab, num_beams=beams, budget=steps - 1, anchors=anchors, drafts=drafts)
+    else:
+        steps = 24
+        processor = TermConstraintProcessor(plans, vocab, num_beams=beams, budget=steps + 8)
     ids = torch.full((rows, 1), vocab.tokenizer.pad_token_id, dtype=torch.long)
     width = len(vocab.tokenizer)
     costs: list[float] = []
-    for _ in range(steps):
+    for step in range(steps):
         scores = torch.randn(rows, width, generator=generator).log_softmax(-1)
+        if kind == "draft" and step > 0:
+            # The draft token each row is at, after the token it wrote last: the model's preference.
+            batch, table = processor._batch, processor._table
+            position = table[:, _POSITION]
+            position = torch.where(ids[:, -1] == batch.draft_token(position), position + 1, position)
+            wanted = batch.draft_token(position)
+            keep = (wanted >= 0).nonzero().flatten()
+            scores[keep, wanted[keep]] += PREFERENCE
         start = time.perf_counter()
         scores = processor(ids, scores)
         costs.append(time.perf_counter() - start)
         ids = torch.cat([ids, scores.argmax(-1, keepdim=True)], dim=1)
-    return costs
+    return costs, processor.python_rows / max(processor.rows_seen, 1)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batches", type=int, nargs="+", default=[32, 256, 1024])
     parser.add_argument("--beams", type=int, default=4)
-    parser.add_argument("--steps", type=int, default=24)
+    parser.add_argument("--kinds", nargs="+", default=["draft", "none"], choices=["draft", "none"])
     args = parser.parse_args()
 
     import torch
@@ -62,19 +111,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = build_tiny_marian(Path(scratch) / "opus-vocab", vocab_size=OPUS_VOCAB)
         vocab = TargetVocab(MarianTokenizer.from_pretrained(folder))
-    print(f"torch threads {torch.get_num_threads()}, beam {args.beams}, {args.steps} steps, "
+    print(f"torch threads {torch.get_num_threads()}, beam {args.beams}, "
           f"vocabulary {len(vocab.tokenizer)}, 3 terms per segment")
-    print("| batch | rows | ms per step | µs per row and step | per row, × the first batch |")
-    print("|---|---|---|---|---|")
-    base = None
-    for batch in args.batches:
-        _, terms = segments(ROOT / "glossary" / "leshan.tsv", batch)
-        plans = [SegmentPlan([s for t in ts if (s := spell_term(vocab, t)) is not None]) for ts in terms]
-        costs = step_costs(vocab, plans, args.beams, args.steps, seed=batch)
-        per_step = statistics.median(costs[1:])  # the first step replays every row from scratch
-        per_row = per_step / (batch * args.beams)
-        base = base or per_row
-        print(f"| {batch} | {batch * args.beams} | {per_step * 1e3:.1f} | {per_row * 1e6:.1f} | {per_row / base:.2f} |")
+    print("| decode | batch | rows | ms per step | µs per row and step | per row, × the first batch | rows in Python |")
+    print("|---|---|---|---|---|---|---|")
+    for kind in args.kinds:
+        base = None
+        for batch in args.batches:
+            _, terms = segments(ROOT / "glossary" / "leshan.tsv", batch)
+            plans = [SegmentPlan([s for t in ts if (s := spell_term(vocab, t)) is not None]) for ts in terms]
+            costs, python = step_costs(vocab, plans, args.beams, kind, seed=batch)
+            per_step = statistics.median(costs[1:])  # the first step replays every row from scratch
+            per_row = per_step / (batch * args.beams)
+            base = base or per_row
+            print(f"| {kind} | {batch} | {batch * args.beams} | {per_step * 1e3:.1f} | {per_row * 1e6:.1f} | "
+                  f"{per_row / base:.2f} | {python:.0%} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -248,6 +248,19 @@ class SegmentPlan:
     def __bool__(self) -> bool:
         return bool(self.spellings or self.forbidden)
 
+    @property
+    def tokens(self) -> frozenset[int]:
+        """Every token some spelling of a term holds: no other token changes an idle state."""
+        return self._tokens
+
+    def idle(self, state: int) -> bool:
+        """True when the state has no partial match and no term that may still grow: tokens outside every term keep it."""
+        return state in self._idle
+
+    def forbidden_triggers(self) -> tuple[bool, frozenset[int]]:
+        """(some forbidden rendering is one token, the tokens after which a longer one may end): where to look for bans."""
+        return bool(self._always_banned), frozenset(self._forbidden_after)
+
     def _intern(self, progresses: _Progresses) -> int:
         state = self._ids.get(progresses)
         if state is None:
@@ -417,9 +430,13 @@ class Anchor:
         return top == (self.displaced[0] if self.displaced else self.after)
 
 
+# The columns of the processor's placement table: one row per hypothesis, a _RowPlacement in tensor form.
+_FORCING, _DISPLACED, _HOLD, _RESUMING, _SPELLING, _WRITTEN, _POSITION, _RESUME_AT = range(8)
+
+
 @dataclass
 class _RowPlacement:
-    """A hypothesis' placement in progress; copied to the hypotheses that extend it."""
+    """A hypothesis' placement in progress; inherited by the hypotheses that extend it."""
 
     forcing: int = -1  # term being written where the model reads its source, -1 when none
     displaced: int = -1  # the token the model wanted where the term went in: its own rendering begins so
@@ -430,15 +447,24 @@ class _RowPlacement:
     position: int = 0  # the draft token this row is at, when it has kept to the draft; -1 once it left it
     resume_at: int = -1  # where in the draft the row goes on after the term being written; -1 when not at an anchor
 
-    def copy(self) -> _RowPlacement:
-        return _RowPlacement(
-            self.forcing, self.displaced, self.hold, self.resuming, self.spelling, self.written,
+    def to_row(self, spelling_id: int) -> list[int]:
+        """The placement as a row of the table, its spelling given by the id the processor interned it under."""
+        return [
+            self.forcing, self.displaced, self.hold, int(self.resuming), spelling_id, self.written,
             self.position, self.resume_at,
+        ]
+
+    @classmethod
+    def from_row(cls, row: Sequence[int], spellings: Sequence[tuple[int, ...]]) -> _RowPlacement:
+        return cls(
+            row[_FORCING], row[_DISPLACED], row[_HOLD], bool(row[_RESUMING]), spellings[row[_SPELLING]],
+            row[_WRITTEN], row[_POSITION], row[_RESUME_AT],
         )
 
 
 class _ScoreEdits:
-    """Changes to a step's scores, gathered per row in Python and applied to the tensor at once."""
+    """Changes to a step's scores: gathered per row in Python for the rows steered there, as tensors
+    for the rest, and applied to the scores at once."""
 
     def __init__(self, vocab: TargetVocab) -> None:
         self.vocab = vocab
@@ -450,16 +476,34 @@ class _ScoreEdits:
         self.glue_rows: list[int] = []
         self.glue_allowed: list[tuple[int, int]] = []
         self.forced: dict[int, list[int]] = {}
+        self._tensor_bias: list[tuple[torch.Tensor, torch.Tensor, float]] = []
+        self._tensor_bans: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    def bias_all(self, rows: torch.Tensor, tokens: torch.Tensor, value: float) -> None:
+        """Add value to the score of tokens[k] in rows[k], for every k (tensors on the scores' device)."""
+        if rows.numel():
+            self._tensor_bias.append((rows, tokens, value))
+
+    def ban_all(self, rows: torch.Tensor, tokens: torch.Tensor) -> None:
+        """Ban tokens[k] in rows[k], for every k (tensors on the scores' device)."""
+        if rows.numel():
+            self._tensor_bans.append((rows, tokens))
 
     def apply(self, scores: torch.Tensor, renormalise: bool) -> torch.Tensor:
         device = scores.device
-        if self.bias_rows:
-            index = (torch.tensor(self.bias_rows, device=device), torch.tensor(self.bias_tokens, device=device))
-            values = torch.tensor(self.bias_values, device=device, dtype=scores.dtype)
-            scores.index_put_(index, values, accumulate=True)
+        bias = [(torch.tensor(self.bias_rows, device=device, dtype=torch.long),
+                 torch.tensor(self.bias_tokens, device=device, dtype=torch.long),
+                 torch.tensor(self.bias_values, device=device, dtype=scores.dtype))] if self.bias_rows else []
+        bias += [
+            (rows, tokens, torch.full(rows.shape, value, dtype=scores.dtype, device=device))
+            for rows, tokens, value in self._tensor_bias
+        ]
+        if bias:
+            rows, tokens, values = (torch.cat(parts) for parts in zip(*bias))
+            scores.index_put_((rows, tokens), values, accumulate=True)
             if renormalise:
                 # Renormalised, a bonus reshapes the row's distribution instead of adding to the beam score.
-                rows = torch.tensor(sorted(set(self.bias_rows)), device=device)
+                rows = torch.unique(rows)
                 scores[rows] -= torch.logsumexp(scores[rows], dim=-1, keepdim=True)
         if self.glue_rows:
             # A piece that begins with a letter or digit would lengthen the term just written into another word.
@@ -471,9 +515,12 @@ class _ScoreEdits:
             scores[rows] = scores[rows].masked_fill(self.vocab.glue_mask.to(device), float("-inf"))
             if kept is not None:
                 scores[kept_rows, kept_cols] = kept
-        if self.ban_rows:
-            index = (torch.tensor(self.ban_rows, device=device), torch.tensor(self.ban_tokens, device=device))
-            scores[index] = float("-inf")
+        bans = [(torch.tensor(self.ban_rows, device=device, dtype=torch.long),
+                 torch.tensor(self.ban_tokens, device=device, dtype=torch.long))] if self.ban_rows else []
+        bans += self._tensor_bans
+        if bans:
+            rows, tokens = (torch.cat(parts) for parts in zip(*bans))
+            scores[rows, tokens] = float("-inf")
         if self.forced:
             # A term written where the model reads its source costs its hypothesis nothing: the beam is
             # then judged by how the model goes on from it, not by how little it expected the term.
@@ -482,6 +529,69 @@ class _ScoreEdits:
             scores[torch.tensor(list(self.forced), device=device)] = float("-inf")
             scores[rows, cols] = 0.0
         return scores
+
+
+def _member(values: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+    """values' elements that are among keys (sorted, unique): a binary search, cheaper than torch.isin per step."""
+    if not keys.numel():
+        return torch.zeros_like(values, dtype=torch.bool)
+    at = torch.searchsorted(keys, values).clamp(max=keys.numel() - 1)
+    return keys[at] == values
+
+
+class _BatchTables:
+    """What the processor's tensor path looks rows up in, made once per decode on the scores' device:
+    each row's segment, the drafts, the term tokens, and where anchors and forbidden renderings may fire."""
+
+    def __init__(self, processor: TermConstraintProcessor, rows: int, width: int, device: torch.device) -> None:
+        plans, drafts, beams = processor.plans, processor.drafts, processor.num_beams
+        self.width = width
+        self.row_item = torch.arange(rows, device=device) // beams
+        self.has_plan = torch.tensor([bool(plans[r // beams]) for r in range(rows)], device=device)
+        longest = max(map(len, drafts), default=0) + 1  # a column of -1 past the longest draft
+        self.span = longest
+        table = torch.full((len(drafts), longest), -1, dtype=torch.long)
+        for k, draft in enumerate(drafts):
+            table[k, : len(draft)] = torch.tensor(draft, dtype=torch.long)
+        self.drafts = table.to(device)
+        self.draft_length = torch.tensor([len(d) for d in drafts], dtype=torch.long, device=device)
+        # Keys of (segment, token): the tokens of its terms, the token an anchor waits for (displaced or
+        # next), and the last token before one that may end a forbidden rendering; and (segment, draft
+        # position) of anchors.
+        terms, wanted, positions, forbidden_after, always = [], [], [], [], []
+        for k, (plan, anchors) in enumerate(zip(plans, processor.anchors)):
+            terms.extend(k * width + t for t in plan.tokens)
+            for anchor in (a for found in anchors.values() for a in found):
+                wanted.append(k * width + (anchor.displaced[0] if anchor.displaced else anchor.after))
+                if anchor.at >= 0:
+                    positions.append(k * longest + anchor.at)
+            single, after = plan.forbidden_triggers()
+            always.append(single)
+            forbidden_after.extend(k * width + t for t in after)
+        self._terms = torch.tensor(sorted(set(terms)), dtype=torch.long, device=device)
+        self._wanted = torch.tensor(sorted(set(wanted)), dtype=torch.long, device=device)
+        self._positions = torch.tensor(sorted(set(positions)), dtype=torch.long, device=device)
+        self._forbidden_after = torch.tensor(sorted(set(forbidden_after)), dtype=torch.long, device=device)
+        self._always = torch.tensor(always, dtype=torch.bool, device=device)
+
+    def holds_term_token(self, token: torch.Tensor) -> torch.Tensor:
+        """Per row: is token one of its segment's term tokens (the only ones that change an idle state)?"""
+        return _member(self.row_item * self.width + token, self._terms)
+
+    def draft_token(self, position: torch.Tensor) -> torch.Tensor:
+        """Per row: its draft's token at position; -1 past the draft's end or at -1."""
+        at = position.clamp(0, self.span - 1)
+        return torch.where(position >= 0, self.drafts[self.row_item, at], -1)
+
+    def at_anchor(self, item: torch.Tensor, wanted: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
+        """Per row: may an anchor of its segment fit (the token it waits for is wanted, or the row is at its
+        draft position)? A superset of Anchor.fits, which the rows it marks are then asked in Python."""
+        waits = _member(item * self.width + wanted, self._wanted)
+        return waits | (position >= 0) & _member(item * self.span + position, self._positions)
+
+    def may_ban_after(self, item: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+        """Per row: may a forbidden rendering of its segment end with the next token?"""
+        return self._always[item] | _member(item * self.width + last, self._forbidden_after)
 
 
 class TermConstraintProcessor(LogitsProcessor):
@@ -528,9 +638,20 @@ class TermConstraintProcessor(LogitsProcessor):
         self.resume_bonus = resume_bonus
         self.calls = 0  # steps seen: tests check that generate really ran through the processor
         self.fallbacks: list[set[tuple[int, ...]]] = [set() for _ in self.plans]  # prefixes a last resort touched
+        # Rows are steered by tensor operations over the batch, except those at an event (a row new
+        # to the processor, a term being written, begun or just ended, an anchor or the end reached,
+        # the last resort, a forbidden rendering that may end): those go through Python, one by one.
+        # False steers every row in Python: the reference the tensor path is tested against.
+        self.vectorised = True
+        self.python_rows = 0  # rows steered in Python so far, of rows_seen
+        self.rows_seen = 0
         self._steerings: list[dict[int, _Steering]] = [{} for _ in self.plans]  # per segment, by state
-        self._row_states: list[int] = []
-        self._rows: list[_RowPlacement] = []
+        self._batch: _BatchTables | None = None
+        self._states: list[int] = []  # per row: its progress on its segment's terms (a SegmentPlan state)
+        self._table = torch.zeros(0, 8, dtype=torch.long)  # per row: its _RowPlacement, columns _FORCING...
+        self._state_rows = torch.zeros(0, 3, dtype=torch.long)  # per row: idle, unmet, tokens the unmet terms need
+        self._spellings: list[tuple[int, ...]] = [()]  # the anchors' forms in the table's _SPELLING column, by id
+        self._spelling_ids: dict[tuple[int, ...], int] = {(): 0}
         self._previous_ids: torch.Tensor | None = None
         self._progress: dict[tuple[int, int, bool], list[int]] = {}  # last-resort tokens, this step
         self._window = max([2, *(len(f) for plan in self.plans for f in plan.forbidden)])
@@ -538,55 +659,162 @@ class TermConstraintProcessor(LogitsProcessor):
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         self.calls += 1
         step = input_ids.shape[1] - self.prompt_length
+        batch = self._batch
+        if batch is None or batch.row_item.numel() != input_ids.shape[0]:
+            batch = self._batch = _BatchTables(self, input_ids.shape[0], scores.shape[-1], input_ids.device)
         parents = self._parents(input_ids) if step > 0 and self._previous_ids is not None else None
-        if parents is None:
-            self._row_states = [self._replay(self.plans[r // self.num_beams], ids) for r, ids in enumerate(input_ids.tolist())]
-            self._rows = [_RowPlacement() for _ in self._row_states]
-        else:
-            self._row_states = self._advanced_states(input_ids, step, parents)
-            self._rows = [self._rows[p].copy() if p >= 0 else _RowPlacement(position=-1) for p in parents]
+        python = self._advance(input_ids, step, parents)
         self._previous_ids = input_ids.clone()
         remaining = self.budget - step  # tokens left, the one chosen now included
         if remaining <= 0:
             return scores
-        window = input_ids[:, -self._window :].tolist()
-        top = scores.argmax(-1).tolist()
+        table, last = self._table, input_ids[:, -1]
+        item = batch.row_item
+        if step > 0:
+            # The token written last step kept each row that is not writing a term on the draft, or took it off.
+            position = table[:, _POSITION]
+            on = (position < batch.draft_length[item]) & (last == batch.draft_token(position))
+            moving = (table[:, _FORCING] < 0) & (position >= 0)
+            table[:, _POSITION] = torch.where(moving, torch.where(on, position + 1, -1), position)
+        top = scores.argmax(-1)
         edits = _ScoreEdits(self.vocab)
         self._progress = {}
-        for row, state in enumerate(self._row_states):
-            plan = self.plans[row // self.num_beams]
-            if plan:
-                self._steer(plan, state, window[row], row, step, remaining, top[row], input_ids, edits)
+        if parents is not None and self.vectorised:
+            python = self._steer_batch(python, step, remaining, last, top, edits) & batch.has_plan
+        else:
+            python = batch.has_plan.clone()
+        self._steer_rows(python, input_ids, step, remaining, top, edits)
         # Only beam search adds scores up across steps; greedy and sampling need no renormalising.
         return edits.apply(scores, renormalise=self.num_beams > 1)
 
-    def _parents(self, input_ids: torch.Tensor) -> list[int]:
+    def _parents(self, input_ids: torch.Tensor) -> torch.Tensor:
         """For each row, the row of the previous step it extends; -1 when none matches."""
         # Beam search reorders rows every step; the parent is the previous row whose ids are this
         # row's prefix, found on the device in one comparison instead of per-row Python keys.
         previous, current = self._previous_ids, input_ids[:, :-1]
         if previous.shape != current.shape:
-            return [-1] * input_ids.shape[0]
+            return torch.full((input_ids.shape[0],), -1, dtype=torch.long, device=input_ids.device)
         rows, length = current.shape
         beams = self.num_beams
         match = (current.view(-1, beams, 1, length) == previous.view(-1, 1, beams, length)).all(-1)
         local = match.int().argmax(-1)
         offset = torch.arange(0, rows, beams, device=input_ids.device).unsqueeze(1)
-        return (local + offset).masked_fill(~match.any(-1), -1).flatten().tolist()
+        return (local + offset).masked_fill(~match.any(-1), -1).flatten()
 
-    def _advanced_states(self, input_ids: torch.Tensor, step: int, parents: list[int]) -> list[int]:
-        tails = input_ids[:, -2:].tolist()
-        ends_in_word = self.vocab.ends_in_word
-        plans, beams, previous = self.plans, self.num_beams, self._row_states
-        states: list[int] = []
-        for row, parent in enumerate(parents):
-            plan = plans[row // beams]
-            if parent < 0:
-                states.append(self._replay(plan, input_ids[row].tolist()))
-                continue
-            before, last = tails[row]
-            states.append(plan.advance(previous[parent], last, step >= 2 and not ends_in_word(before)))
-        return states
+    def _advance(self, input_ids: torch.Tensor, step: int, parents: torch.Tensor | None) -> torch.Tensor:
+        """Each row's state and placement after the token it wrote last, inherited from its parent.
+        Only rows whose state the token may change are advanced in Python. Returns the mask of rows
+        that must be steered in Python: new rows, and rows in the middle of a term or just after one."""
+        rows = input_ids.shape[0]
+        device = input_ids.device
+        if parents is None:
+            advanced = torch.ones(rows, dtype=torch.bool, device=device)
+            self._table = torch.tensor([_RowPlacement().to_row(0)], device=device).repeat(rows, 1)
+            self._states = [0] * rows
+        else:
+            known = parents >= 0
+            inherited = parents.clamp(min=0)
+            self._table = self._table[inherited]
+            if not bool(known.all()):
+                self._table[~known] = torch.tensor(_RowPlacement(position=-1).to_row(0), device=device)
+            self._state_rows = self._state_rows[inherited]
+            last = input_ids[:, -1]
+            # A token outside every term leaves an idle state as it was.
+            advanced = ~known | (self._state_rows[:, 0] == 0) | self._batch.holds_term_token(last)
+        changed = advanced.nonzero().flatten().tolist()
+        if not changed:
+            self._states = [self._states[p] for p in parents.tolist()] if parents is not None else self._states
+            return ~known | (self._state_rows[:, 0] == 0)
+        plans, beams = self.plans, self.num_beams
+        previous = self._states
+        if parents is None:
+            states = [self._replay(plans[r // beams], ids) for r, ids in enumerate(input_ids.tolist())]
+        else:
+            parent_of = parents.tolist()
+            states = [previous[p] if p >= 0 else 0 for p in parent_of]
+            tails = input_ids[changed, -2:].tolist()
+            ends_in_word = self.vocab.ends_in_word
+            for row, (before, last_token) in zip(changed, tails):
+                plan, parent = plans[row // beams], parent_of[row]
+                if parent < 0:
+                    states[row] = self._replay(plan, input_ids[row].tolist())
+                else:
+                    states[row] = plan.advance(previous[parent], last_token, step >= 2 and not ends_in_word(before))
+        self._states = states
+        summaries = [self._summary(row // beams, states[row]) for row in (range(rows) if parents is None else changed)]
+        values = torch.tensor(summaries, dtype=torch.long, device=device)
+        if parents is None:
+            self._state_rows = values
+            return advanced
+        self._state_rows[changed] = values
+        return ~known | (self._state_rows[:, 0] == 0)
+
+    def _summary(self, item: int, state: int) -> tuple[int, int, int]:
+        """(idle, some term unmet, tokens the unmet terms need without their partial matches) of a state."""
+        steering = self._steering(item, state)
+        return int(self.plans[item].idle(state)), int(bool(steering.unmet)), steering.need_free
+
+    def _steer_batch(
+        self, python: torch.Tensor, step: int, remaining: int, last: torch.Tensor, top: torch.Tensor, edits: _ScoreEdits
+    ) -> torch.Tensor:
+        """Steer every row at no event by tensor operations; returns the mask of rows left to Python (events)."""
+        batch, table = self._batch, self._table
+        item = batch.row_item
+        unmet = self._state_rows[:, 1] > 0
+        position = table[:, _POSITION]
+        on_draft = (position >= 0) & (position < batch.draft_length[item])
+        at_draft = batch.draft_token(position)
+        # A row resuming the draft is about to write the draft's next token, whatever the model's top.
+        wanted = torch.where((table[:, _RESUMING] > 0) & on_draft, at_draft, top)
+        events = (
+            python
+            | (table[:, _FORCING] >= 0)  # writing a term (its last token is a term token too; this does not rely on it)
+            | unmet & (self._state_rows[:, 2] > remaining - 1)  # the last resort
+            | unmet & ((top == self.vocab.eos_id) | batch.at_anchor(item, wanted, position))
+            | batch.may_ban_after(item, last)
+        )
+        quiet = batch.has_plan & ~events
+        # The rest of _steer for a row at no event: the displaced token held back, the draft resumed, no end while a term is unmet.
+        hold = table[:, _HOLD]
+        holding = quiet & (hold > 0)
+        table[:, _HOLD] = torch.where(holding, hold - 1, hold)
+        displaced = table[:, _DISPLACED]
+        next_in_draft = torch.where(on_draft, at_draft, -1)
+        held = holding & (displaced >= 0) & (displaced != self.vocab.eos_id) & (displaced != next_in_draft)
+        edits.ban_all(held.nonzero().flatten(), displaced[held])
+        resume = quiet & (table[:, _RESUMING] > 0) & on_draft
+        edits.bias_all(resume.nonzero().flatten(), at_draft[resume], self.resume_bonus)
+        ended = (quiet & unmet).nonzero().flatten()
+        edits.ban_all(ended, torch.full_like(ended, self.vocab.eos_id))
+        return events
+
+    def _steer_rows(
+        self, python: torch.Tensor, input_ids: torch.Tensor, step: int, remaining: int, top: torch.Tensor, edits: _ScoreEdits
+    ) -> None:
+        """Steer the rows of the mask in Python, one by one, and write their placements back to the table."""
+        rows = python.nonzero().flatten()
+        self.rows_seen += input_ids.shape[0]
+        self.python_rows += rows.numel()
+        if not rows.numel():
+            return
+        listed = rows.tolist()
+        placements = [_RowPlacement.from_row(r, self._spellings) for r in self._table[rows].tolist()]
+        ids = input_ids[rows].tolist()
+        tops = top[rows].tolist()
+        for row, placement, row_ids, wanted in zip(listed, placements, ids, tops):
+            item = row // self.num_beams
+            self._steer(self.plans[item], self._states[row], row_ids, row, step, remaining, wanted, placement, edits)
+        self._table[rows] = torch.tensor(
+            [p.to_row(self._spelling_id(p.spelling) if p.spelling else 0) for p in placements],
+            dtype=torch.long, device=self._table.device,
+        )
+
+    def _spelling_id(self, spelling: tuple[int, ...]) -> int:
+        known = self._spelling_ids.get(spelling)
+        if known is None:
+            known = self._spelling_ids[spelling] = len(self._spellings)
+            self._spellings.append(spelling)
+        return known
 
     def _replay(self, plan: SegmentPlan, ids: list[int]) -> int:
         """A row's state computed from all its ids (first step, or a row whose parent is unknown)."""
@@ -602,25 +830,21 @@ class TermConstraintProcessor(LogitsProcessor):
         self,
         plan: SegmentPlan,
         state: int,
-        recent: list[int],
+        ids: list[int],
         row: int,
         step: int,
         remaining: int,
         top: int,
-        input_ids: torch.Tensor,
+        placement: _RowPlacement,
         edits: _ScoreEdits,
     ) -> None:
-        """Add this row's bans and bonuses, or its forced tokens; recent holds its last few ids."""
+        """Add this row's bans and bonuses, or its forced tokens; ids are all it has written."""
         item = row // self.num_beams
         steering = self._steering(item, state)
-        placement = self._rows[row]
+        recent = ids[-self._window :]
         after_punctuation = step >= 1 and not self.vocab.ends_in_word(recent[-1])
         draft = self.drafts[item]
-        if step > 0 and placement.forcing < 0 and placement.position >= 0:
-            # The token written last step kept this row on the draft, or took it off.
-            on = placement.position < len(draft) and recent[-1] == draft[placement.position]
-            placement.position = placement.position + 1 if on else -1
-        elif not draft:
+        if step == 0 and not draft:
             placement.position = -1
         if steering.unmet and steering.need_free > remaining - 1:
             # Last resort: the budget only just holds the unmet terms.
@@ -628,7 +852,7 @@ class TermConstraintProcessor(LogitsProcessor):
             if key not in self._progress:  # the same for every row of the segment in this state, this step
                 self._progress[key] = self._progress_tokens(plan, state, after_punctuation, list(steering.unmet), remaining)
             edits.forced[row] = self._progress[key]
-            self.fallbacks[item].add(tuple(input_ids[row].tolist()))
+            self.fallbacks[item].add(tuple(ids))
             return
         if placement.forcing >= 0:
             i = placement.forcing
@@ -655,7 +879,7 @@ class TermConstraintProcessor(LogitsProcessor):
             if placement.displaced >= 0 and placement.displaced not in (self.vocab.eos_id, next_in_draft):
                 edits.ban_rows.append(row)
                 edits.ban_tokens.append(placement.displaced)
-        if steering.unmet and self._place(plan, state, steering, row, step, top, recent, edits):
+        if steering.unmet and self._place(plan, state, steering, row, step, top, ids, placement, edits):
             return
         if placement.resuming and 0 <= placement.position < len(draft):
             # After a term written in place of the model's rendering, the model's own draft goes on:
@@ -687,13 +911,14 @@ class TermConstraintProcessor(LogitsProcessor):
         row: int,
         step: int,
         top: int,
-        recent: list[int],
+        ids: list[int],
+        placement: _RowPlacement,
         edits: _ScoreEdits,
     ) -> bool:
         """Begin writing an unmet term at its anchor in the model's draft (or when the model wants to stop); True when begun."""
         item = row // self.num_beams
-        placement = self._rows[row]
         draft = self.drafts[item]
+        recent = ids[-self._window :]
         # A row resuming the draft is about to write the draft's next token, whatever the model's top.
         on_draft = placement.resuming and 0 <= placement.position < len(draft)
         wanted = draft[placement.position] if on_draft else top
@@ -710,7 +935,7 @@ class TermConstraintProcessor(LogitsProcessor):
                 break
         if chosen < 0 and top == self.vocab.eos_id:
             chosen = steering.unmet[0]  # last resort: the model wants to stop with a term unmet
-            self.fallbacks[item].add(tuple(self._previous_ids[row].tolist()))
+            self.fallbacks[item].add(tuple(ids))
         if chosen < 0:
             return False
         spelling = plan.spellings[chosen]
