@@ -10,9 +10,11 @@ The processor alone is timed (no model), on rows of beam search at opus-mt-zh-en
   to its terms by the processor alone, most of them in Python.
 
 Every step gets fresh random scores, from which each row's next token is its best allowed one.
-Printed per batch: milliseconds per step, microseconds per row and step, that per-row cost against
-the first batch's, and the share of row-steps steered in Python (the rest by tensor operations
-over the whole batch). A per-row cost that falls as the batch grows is what a GPU needs: there
+Printed per batch: milliseconds per step; what one argmax over the step's scores takes, for scale
+(every processor reads them once; on a CPU at this vocabulary that pass alone is costly, on a GPU
+it is not); the processor's Python over rows per step (states advanced, rows steered one by one),
+per row, and that against the first batch's; and the share of row-steps steered in Python (the
+rest by tensor operations over the whole batch). The Python is what a GPU waits for. A per-row cost that falls as the batch grows is what a GPU needs: there
 the model's step time barely grows with the batch.
 """
 
@@ -60,8 +62,10 @@ def drafts_and_anchors(vocab, plans, seed: int):  # type: ignore[no-untyped-def]
     return drafts, anchors
 
 
-def step_costs(vocab, plans, beams: int, kind: str, seed: int) -> tuple[list[float], float]:  # type: ignore[no-untyped-def]
-    """Seconds the processor took at each step of one simulated decode, and the share of row-steps steered in Python."""
+def step_costs(vocab, plans, beams: int, kind: str, seed: int) -> tuple[list[float], list[float], list[float], float]:  # type: ignore[no-untyped-def]
+    """Seconds per step of one simulated decode: the processor's, one argmax's over the same scores (the
+    least any processor pays to read them), and the processor's per-row Python (states advanced, rows
+    steered one by one); and the share of row-steps steered in Python."""
     import torch
 
     from leshan_pub.engines.constraints import _POSITION, TermConstraintProcessor
@@ -75,9 +79,22 @@ def step_costs(vocab, plans, beams: int, kind: str, seed: int) -> tuple[list[flo
     else:
         steps = 24
         processor = TermConstraintProcessor(plans, vocab, num_beams=beams, budget=steps + 8)
+    python: list[float] = []
+    for name in ("_advance", "_steer_rows"):  # the processor's Python over rows, timed
+        method = getattr(processor, name)
+
+        def timed(*args, _method=method):  # type: ignore[no-untyped-def]
+            start = time.perf_counter()
+            result = _method(*args)
+            python.append(time.perf_counter() - start)
+            return result
+
+        setattr(processor, name, timed)
     ids = torch.full((rows, 1), vocab.tokenizer.pad_token_id, dtype=torch.long)
     width = len(vocab.tokenizer)
     costs: list[float] = []
+    reading: list[float] = []
+    in_python: list[float] = []
     for step in range(steps):
         scores = torch.randn(rows, width, generator=generator).log_softmax(-1)
         if kind == "draft" and step > 0:
@@ -89,10 +106,15 @@ def step_costs(vocab, plans, beams: int, kind: str, seed: int) -> tuple[list[flo
             keep = (wanted >= 0).nonzero().flatten()
             scores[keep, wanted[keep]] += PREFERENCE
         start = time.perf_counter()
+        scores.argmax(-1)
+        reading.append(time.perf_counter() - start)
+        python.clear()
+        start = time.perf_counter()
         scores = processor(ids, scores)
         costs.append(time.perf_counter() - start)
+        in_python.append(sum(python))
         ids = torch.cat([ids, scores.argmax(-1, keepdim=True)], dim=1)
-    return costs, processor.python_rows / max(processor.rows_seen, 1)
+    return costs, reading, in_python, processor.python_rows / max(processor.rows_seen, 1)
 
 
 def main() -> None:
@@ -113,19 +135,21 @@ def main() -> None:
         vocab = TargetVocab(MarianTokenizer.from_pretrained(folder))
     print(f"torch threads {torch.get_num_threads()}, beam {args.beams}, "
           f"vocabulary {len(vocab.tokenizer)}, 3 terms per segment")
-    print("| decode | batch | rows | ms per step | µs per row and step | per row, × the first batch | rows in Python |")
-    print("|---|---|---|---|---|---|---|")
+    print("| decode | batch | rows | ms per step | one argmax over the scores, ms | Python over rows, ms | "
+          "Python, µs per row | per row, × the first batch | rows in Python |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for kind in args.kinds:
         base = None
         for batch in args.batches:
             _, terms = segments(ROOT / "glossary" / "leshan.tsv", batch)
             plans = [SegmentPlan([s for t in ts if (s := spell_term(vocab, t)) is not None]) for ts in terms]
-            costs, python = step_costs(vocab, plans, args.beams, kind, seed=batch)
-            per_step = statistics.median(costs[1:])  # the first step replays every row from scratch
-            per_row = per_step / (batch * args.beams)
+            costs, reading, in_python, python = step_costs(vocab, plans, args.beams, kind, seed=batch)
+            # Means over steps (events bunch in some); the first step replays every row from scratch.
+            per_step, read, loop = (statistics.fmean(x[1:]) for x in (costs, reading, in_python))
+            per_row = loop / (batch * args.beams)
             base = base or per_row
-            print(f"| {kind} | {batch} | {batch * args.beams} | {per_step * 1e3:.1f} | {per_row * 1e6:.1f} | "
-                  f"{per_row / base:.2f} | {python:.0%} |", flush=True)
+            print(f"| {kind} | {batch} | {batch * args.beams} | {per_step * 1e3:.1f} | {read * 1e3:.1f} | "
+                  f"{loop * 1e3:.1f} | {per_row * 1e6:.1f} | {per_row / base:.2f} | {python:.0%} |", flush=True)
 
 
 if __name__ == "__main__":
