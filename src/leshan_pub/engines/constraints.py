@@ -654,6 +654,8 @@ class TermConstraintProcessor(LogitsProcessor):
         self._spelling_ids: dict[tuple[int, ...], int] = {(): 0}
         self._previous_ids: torch.Tensor | None = None
         self._progress: dict[tuple[int, int, bool], list[int]] = {}  # last-resort tokens, this step
+        # The last resort's candidate tokens and what each leaves to write, per segment state: for every step.
+        self._needs: dict[tuple[int, int, bool], dict[int, int]] = {}
         self._window = max([2, *(len(f) for plan in self.plans for f in plan.forbidden)])
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
@@ -850,7 +852,10 @@ class TermConstraintProcessor(LogitsProcessor):
             # Last resort: the budget only just holds the unmet terms.
             key = (item, state, after_punctuation)
             if key not in self._progress:  # the same for every row of the segment in this state, this step
-                self._progress[key] = self._progress_tokens(plan, state, after_punctuation, list(steering.unmet), remaining)
+                needs = self._needs.get(key)
+                if needs is None:
+                    needs = self._needs[key] = self._candidate_needs(plan, state, after_punctuation, steering.unmet)
+                self._progress[key] = self._progress_tokens(needs, remaining)
             edits.forced[row] = self._progress[key]
             self.fallbacks[item].add(tuple(ids))
             return
@@ -990,13 +995,16 @@ class TermConstraintProcessor(LogitsProcessor):
                     bonus[spelling.spellings[s][p]] = self.continue_bonus
         return bonus
 
-    def _progress_tokens(
-        self, plan: SegmentPlan, state: int, after_punctuation: bool, unmet: list[int], remaining: int
-    ) -> list[int]:
-        """Tokens after which the unmet terms still fit in the budget; the best ones when none do."""
+    @staticmethod
+    def _candidate_needs(plan: SegmentPlan, state: int, after_punctuation: bool, unmet: Sequence[int]) -> dict[int, int]:
+        """Token -> tokens the unmet terms still need after it, for each token that goes on with or begins one."""
         candidates: set[int] = set()
         for i in unmet:
             candidates |= plan.next_tokens(state, i) | plan.start_tokens(i)
-        need = {t: plan.need(plan.advance(state, t, after_punctuation)) for t in candidates}
-        fitting = [t for t, n in need.items() if n <= remaining - 1]
-        return sorted(fitting) or [t for t, n in need.items() if n == min(need.values())]
+        return {t: plan.need(plan.advance(state, t, after_punctuation)) for t in candidates}
+
+    @staticmethod
+    def _progress_tokens(needs: dict[int, int], remaining: int) -> list[int]:
+        """Tokens after which the unmet terms still fit in the budget; the best ones when none do."""
+        fitting = [t for t, n in needs.items() if n <= remaining - 1]
+        return sorted(fitting) or [t for t, n in needs.items() if n == min(needs.values())]
