@@ -707,49 +707,41 @@ class TermConstraintProcessor(LogitsProcessor):
         """Each row's state and placement after the token it wrote last, inherited from its parent.
         Only rows whose state the token may change are advanced in Python. Returns the mask of rows
         that must be steered in Python: new rows, and rows in the middle of a term or just after one."""
-        rows = input_ids.shape[0]
+        if parents is None:
+            return self._start(input_ids)
         device = input_ids.device
-        if parents is None:
-            advanced = torch.ones(rows, dtype=torch.bool, device=device)
-            self._table = torch.tensor([_RowPlacement().to_row(0)], device=device).repeat(rows, 1)
-            self._states = [0] * rows
-        else:
-            known = parents >= 0
-            inherited = parents.clamp(min=0)
-            self._table = self._table[inherited]
-            if not bool(known.all()):
-                self._table[~known] = torch.tensor(_RowPlacement(position=-1).to_row(0), device=device)
-            self._state_rows = self._state_rows[inherited]
-            last = input_ids[:, -1]
-            # A token outside every term leaves an idle state as it was.
-            advanced = ~known | (self._state_rows[:, 0] == 0) | self._batch.holds_term_token(last)
-        changed = advanced.nonzero().flatten().tolist()
-        if not changed:
-            self._states = [self._states[p] for p in parents.tolist()] if parents is not None else self._states
-            return ~known | (self._state_rows[:, 0] == 0)
-        plans, beams = self.plans, self.num_beams
-        previous = self._states
-        if parents is None:
-            states = [self._replay(plans[r // beams], ids) for r, ids in enumerate(input_ids.tolist())]
-        else:
-            parent_of = parents.tolist()
-            states = [previous[p] if p >= 0 else 0 for p in parent_of]
-            tails = input_ids[changed, -2:].tolist()
+        known = parents >= 0
+        inherited = parents.clamp(min=0)
+        self._table = self._table[inherited]
+        if not bool(known.all()):
+            self._table[~known] = torch.tensor(_RowPlacement(position=-1).to_row(0), device=device)
+        self._state_rows = self._state_rows[inherited]
+        # A token outside its segment's terms leaves an idle state as it was.
+        may_change = ~known | (self._state_rows[:, 0] == 0) | self._batch.holds_term_token(input_ids[:, -1])
+        changed = may_change.nonzero().flatten().tolist()
+        plans, beams, previous, parent_of = self.plans, self.num_beams, self._states, parents.tolist()
+        states = [previous[p] if p >= 0 else 0 for p in parent_of]
+        if changed:
             ends_in_word = self.vocab.ends_in_word
-            for row, (before, last_token) in zip(changed, tails):
+            for row, (before, last) in zip(changed, input_ids[changed, -2:].tolist()):
                 plan, parent = plans[row // beams], parent_of[row]
                 if parent < 0:
                     states[row] = self._replay(plan, input_ids[row].tolist())
                 else:
-                    states[row] = plan.advance(previous[parent], last_token, step >= 2 and not ends_in_word(before))
+                    states[row] = plan.advance(previous[parent], last, step >= 2 and not ends_in_word(before))
+            summaries = [self._summary(row // beams, states[row]) for row in changed]
+            self._state_rows[changed] = torch.tensor(summaries, dtype=torch.long, device=device)
         self._states = states
-        summaries = [self._summary(row // beams, states[row]) for row in (range(rows) if parents is None else changed)]
-        values = torch.tensor(summaries, dtype=torch.long, device=device)
-        if parents is None:
-            self._state_rows = values
-            return advanced
-        self._state_rows[changed] = values
         return ~known | (self._state_rows[:, 0] == 0)
+
+    def _start(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """Every row's state from all its ids, and a fresh placement (the first step); all rows go to Python."""
+        rows, device, beams = input_ids.shape[0], input_ids.device, self.num_beams
+        self._table = torch.tensor([_RowPlacement().to_row(0)], device=device).repeat(rows, 1)
+        self._states = [self._replay(self.plans[r // beams], ids) for r, ids in enumerate(input_ids.tolist())]
+        summaries = [self._summary(r // beams, state) for r, state in enumerate(self._states)]
+        self._state_rows = torch.tensor(summaries, dtype=torch.long, device=device).view(rows, 3)
+        return torch.ones(rows, dtype=torch.bool, device=device)
 
     def _summary(self, item: int, state: int) -> tuple[int, int, int]:
         """(idle, some term unmet, tokens the unmet terms need without their partial matches) of a state."""
