@@ -432,6 +432,8 @@ class Anchor:
 
 # The columns of the processor's placement table: one row per hypothesis, a _RowPlacement in tensor form.
 _FORCING, _DISPLACED, _HOLD, _RESUMING, _SPELLING, _WRITTEN, _POSITION, _RESUME_AT = range(8)
+# The columns of its state summary, per row: what of a row's SegmentPlan state the tensor path reads.
+_IDLE, _UNMET, _NEED = range(3)
 
 
 @dataclass
@@ -554,7 +556,8 @@ class _BatchTables:
         for k, draft in enumerate(drafts):
             table[k, : len(draft)] = torch.tensor(draft, dtype=torch.long)
         self.drafts = table.to(device)
-        self.draft_length = torch.tensor([len(d) for d in drafts], dtype=torch.long, device=device)
+        lengths = torch.tensor([len(d) for d in drafts], dtype=torch.long, device=device)
+        self.draft_length = lengths[self.row_item]  # per row: its draft's length
         # Keys of (segment, token): the tokens of its terms, the token an anchor waits for (displaced or
         # next), and the last token before one that may end a forbidden rendering; and (segment, draft
         # position) of anchors.
@@ -583,15 +586,15 @@ class _BatchTables:
         at = position.clamp(0, self.span - 1)
         return torch.where(position >= 0, self.drafts[self.row_item, at], -1)
 
-    def at_anchor(self, item: torch.Tensor, wanted: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
+    def at_anchor(self, wanted: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
         """Per row: may an anchor of its segment fit (the token it waits for is wanted, or the row is at its
         draft position)? A superset of Anchor.fits, which the rows it marks are then asked in Python."""
-        waits = _member(item * self.width + wanted, self._wanted)
-        return waits | (position >= 0) & _member(item * self.span + position, self._positions)
+        waits = _member(self.row_item * self.width + wanted, self._wanted)
+        return waits | (position >= 0) & _member(self.row_item * self.span + position, self._positions)
 
-    def may_ban_after(self, item: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+    def may_ban_after(self, last: torch.Tensor) -> torch.Tensor:
         """Per row: may a forbidden rendering of its segment end with the next token?"""
-        return self._always[item] | _member(item * self.width + last, self._forbidden_after)
+        return self._always[self.row_item] | _member(self.row_item * self.width + last, self._forbidden_after)
 
 
 class TermConstraintProcessor(LogitsProcessor):
@@ -649,7 +652,7 @@ class TermConstraintProcessor(LogitsProcessor):
         self._batch: _BatchTables | None = None
         self._states: list[int] = []  # per row: its progress on its segment's terms (a SegmentPlan state)
         self._table = torch.zeros(0, 8, dtype=torch.long)  # per row: its _RowPlacement, columns _FORCING...
-        self._state_rows = torch.zeros(0, 3, dtype=torch.long)  # per row: idle, unmet, tokens the unmet terms need
+        self._state_rows = torch.zeros(0, 3, dtype=torch.long)  # per row: _IDLE, _UNMET, _NEED
         self._spellings: list[tuple[int, ...]] = [()]  # the anchors' forms in the table's _SPELLING column, by id
         self._spelling_ids: dict[tuple[int, ...], int] = {(): 0}
         self._previous_ids: torch.Tensor | None = None
@@ -671,11 +674,10 @@ class TermConstraintProcessor(LogitsProcessor):
         if remaining <= 0:
             return scores
         table, last = self._table, input_ids[:, -1]
-        item = batch.row_item
         if step > 0:
             # The token written last step kept each row that is not writing a term on the draft, or took it off.
             position = table[:, _POSITION]
-            on = (position < batch.draft_length[item]) & (last == batch.draft_token(position))
+            on = (position < batch.draft_length) & (last == batch.draft_token(position))
             moving = (table[:, _FORCING] < 0) & (position >= 0)
             table[:, _POSITION] = torch.where(moving, torch.where(on, position + 1, -1), position)
         top = scores.argmax(-1)
@@ -717,7 +719,7 @@ class TermConstraintProcessor(LogitsProcessor):
             self._table[~known] = torch.tensor(_RowPlacement(position=-1).to_row(0), device=device)
         self._state_rows = self._state_rows[inherited]
         # A token outside its segment's terms leaves an idle state as it was.
-        may_change = ~known | (self._state_rows[:, 0] == 0) | self._batch.holds_term_token(input_ids[:, -1])
+        may_change = ~known | (self._state_rows[:, _IDLE] == 0) | self._batch.holds_term_token(input_ids[:, -1])
         changed = may_change.nonzero().flatten().tolist()
         plans, beams, previous, parent_of = self.plans, self.num_beams, self._states, parents.tolist()
         states = [previous[p] if p >= 0 else 0 for p in parent_of]
@@ -732,12 +734,14 @@ class TermConstraintProcessor(LogitsProcessor):
             summaries = [self._summary(row // beams, states[row]) for row in changed]
             self._state_rows[changed] = torch.tensor(summaries, dtype=torch.long, device=device)
         self._states = states
-        return ~known | (self._state_rows[:, 0] == 0)
+        return ~known | (self._state_rows[:, _IDLE] == 0)
 
     def _start(self, input_ids: torch.Tensor) -> torch.Tensor:
         """Every row's state from all its ids, and a fresh placement (the first step); all rows go to Python."""
         rows, device, beams = input_ids.shape[0], input_ids.device, self.num_beams
         self._table = torch.tensor([_RowPlacement().to_row(0)], device=device).repeat(rows, 1)
+        batch = self._batch
+        self._table[:, _POSITION] = torch.where(batch.draft_length > 0, 0, -1)  # no draft: never on it
         self._states = [self._replay(self.plans[r // beams], ids) for r, ids in enumerate(input_ids.tolist())]
         summaries = [self._summary(r // beams, state) for r, state in enumerate(self._states)]
         self._state_rows = torch.tensor(summaries, dtype=torch.long, device=device).view(rows, 3)
@@ -753,19 +757,18 @@ class TermConstraintProcessor(LogitsProcessor):
     ) -> torch.Tensor:
         """Steer every row at no event by tensor operations; returns the mask of rows left to Python (events)."""
         batch, table = self._batch, self._table
-        item = batch.row_item
-        unmet = self._state_rows[:, 1] > 0
+        unmet = self._state_rows[:, _UNMET] > 0
         position = table[:, _POSITION]
-        on_draft = (position >= 0) & (position < batch.draft_length[item])
+        on_draft = (position >= 0) & (position < batch.draft_length)
         at_draft = batch.draft_token(position)
         # A row resuming the draft is about to write the draft's next token, whatever the model's top.
         wanted = torch.where((table[:, _RESUMING] > 0) & on_draft, at_draft, top)
         events = (
             python
             | (table[:, _FORCING] >= 0)  # writing a term (its last token is a term token too; this does not rely on it)
-            | unmet & (self._state_rows[:, 2] > remaining - 1)  # the last resort
-            | unmet & ((top == self.vocab.eos_id) | batch.at_anchor(item, wanted, position))
-            | batch.may_ban_after(item, last)
+            | unmet & (self._state_rows[:, _NEED] > remaining - 1)  # the last resort
+            | unmet & ((top == self.vocab.eos_id) | batch.at_anchor(wanted, position))
+            | batch.may_ban_after(last)
         )
         quiet = batch.has_plan & ~events
         # The rest of _steer for a row at no event: the displaced token held back, the draft resumed, no end while a term is unmet.
@@ -799,7 +802,7 @@ class TermConstraintProcessor(LogitsProcessor):
             item = row // self.num_beams
             self._steer(self.plans[item], self._states[row], row_ids, row, step, remaining, wanted, placement, edits)
         self._table[rows] = torch.tensor(
-            [p.to_row(self._spelling_id(p.spelling) if p.spelling else 0) for p in placements],
+            [p.to_row(self._spelling_id(p.spelling)) for p in placements],
             dtype=torch.long, device=self._table.device,
         )
 
@@ -838,8 +841,6 @@ class TermConstraintProcessor(LogitsProcessor):
         recent = ids[-self._window :]
         after_punctuation = step >= 1 and not self.vocab.ends_in_word(recent[-1])
         draft = self.drafts[item]
-        if step == 0 and not draft:
-            placement.position = -1
         if steering.unmet and steering.need_free > remaining - 1:
             # Last resort: the budget only just holds the unmet terms.
             key = (item, state, after_punctuation)
