@@ -15,7 +15,8 @@ Printed per batch: milliseconds per step; what one argmax over the step's scores
 it is not); the processor's Python over rows per step (states advanced, rows steered one by one),
 per row, and that against the first batch's; and the share of row-steps steered in Python (the
 rest by tensor operations over the whole batch). The Python is what a GPU waits for. A per-row cost that falls as the batch grows is what a GPU needs: there
-the model's step time barely grows with the batch.
+the model's step time barely grows with the batch. `--device cuda` puts the scores and the
+processor's tables on the GPU and times each part after the device has finished it.
 """
 
 from __future__ import annotations
@@ -62,15 +63,21 @@ def drafts_and_anchors(vocab, plans, seed: int):  # type: ignore[no-untyped-def]
     return drafts, anchors
 
 
-def step_costs(vocab, plans, beams: int, kind: str, seed: int) -> tuple[list[float], list[float], list[float], float]:  # type: ignore[no-untyped-def]
+def step_costs(vocab, plans, beams: int, kind: str, seed: int, device: str = "cpu") -> tuple[list[float], list[float], list[float], float]:  # type: ignore[no-untyped-def]
     """Seconds per step of one simulated decode: the processor's, one argmax's over the same scores (the
     least any processor pays to read them), and the processor's per-row Python (states advanced, rows
-    steered one by one); and the share of row-steps steered in Python."""
+    steered one by one); and the share of row-steps steered in Python. On a GPU every clock is read
+    after the device has finished its queued work, so each figure is the work's, not its launch's."""
     import torch
+
+    def clock() -> float:
+        if device != "cpu":
+            torch.cuda.synchronize()
+        return time.perf_counter()
 
     from leshan_pub.engines.constraints import _POSITION, TermConstraintProcessor
 
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator(device=device).manual_seed(seed)
     rows = len(plans) * beams
     if kind == "draft":
         drafts, anchors = drafts_and_anchors(vocab, plans, seed)
@@ -84,19 +91,19 @@ def step_costs(vocab, plans, beams: int, kind: str, seed: int) -> tuple[list[flo
         method = getattr(processor, name)
 
         def timed(*args, _method=method):  # type: ignore[no-untyped-def]
-            start = time.perf_counter()
+            start = clock()
             result = _method(*args)
-            python.append(time.perf_counter() - start)
+            python.append(clock() - start)
             return result
 
         setattr(processor, name, timed)
-    ids = torch.full((rows, 1), vocab.tokenizer.pad_token_id, dtype=torch.long)
+    ids = torch.full((rows, 1), vocab.tokenizer.pad_token_id, dtype=torch.long, device=device)
     width = len(vocab.tokenizer)
     costs: list[float] = []
     reading: list[float] = []
     in_python: list[float] = []
     for step in range(steps):
-        scores = torch.randn(rows, width, generator=generator).log_softmax(-1)
+        scores = torch.randn(rows, width, generator=generator, device=device).log_softmax(-1)
         if kind == "draft" and step > 0:
             # The draft token each row is at, after the token it wrote last: the model's preference.
             batch, table = processor._batch, processor._table
@@ -105,13 +112,13 @@ def step_costs(vocab, plans, beams: int, kind: str, seed: int) -> tuple[list[flo
             wanted = batch.draft_token(position)
             keep = (wanted >= 0).nonzero().flatten()
             scores[keep, wanted[keep]] += PREFERENCE
-        start = time.perf_counter()
+        start = clock()
         scores.argmax(-1)
-        reading.append(time.perf_counter() - start)
+        reading.append(clock() - start)
         python.clear()
-        start = time.perf_counter()
+        start = clock()
         scores = processor(ids, scores)
-        costs.append(time.perf_counter() - start)
+        costs.append(clock() - start)
         in_python.append(sum(python))
         ids = torch.cat([ids, scores.argmax(-1, keepdim=True)], dim=1)
     return costs, reading, in_python, processor.python_rows / max(processor.rows_seen, 1)
@@ -122,10 +129,14 @@ def main() -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[32, 256, 1024])
     parser.add_argument("--beams", type=int, default=4)
     parser.add_argument("--kinds", nargs="+", default=["draft", "none"], choices=["draft", "none"])
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda (cuda:N): the scores and the processor's tables there")
     args = parser.parse_args()
 
     import torch
     from transformers import MarianTokenizer
+
+    if args.device != "cpu" and not torch.cuda.is_available():
+        sys.exit(f"bench_processor: --device {args.device}, but torch sees no CUDA device")
 
     from leshan_pub.engines.constraints import SegmentPlan, TargetVocab, spell_term
 
@@ -133,7 +144,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = build_tiny_marian(Path(scratch) / "opus-vocab", vocab_size=OPUS_VOCAB)
         vocab = TargetVocab(MarianTokenizer.from_pretrained(folder))
-    print(f"torch threads {torch.get_num_threads()}, beam {args.beams}, "
+    where = torch.cuda.get_device_name(torch.device(args.device)) if args.device.startswith("cuda") else "CPU"
+    print(f"{where}, torch threads {torch.get_num_threads()}, beam {args.beams}, "
           f"vocabulary {len(vocab.tokenizer)}, 3 terms per segment")
     print("| decode | batch | rows | ms per step | one argmax over the scores, ms | Python over rows, ms | "
           "Python, µs per row | per row, × the first batch | rows in Python |")
@@ -143,7 +155,7 @@ def main() -> None:
         for batch in args.batches:
             _, terms = segments(ROOT / "glossary" / "leshan.tsv", batch)
             plans = [SegmentPlan([s for t in ts if (s := spell_term(vocab, t)) is not None]) for ts in terms]
-            costs, reading, in_python, python = step_costs(vocab, plans, args.beams, kind, seed=batch)
+            costs, reading, in_python, python = step_costs(vocab, plans, args.beams, kind, seed=batch, device=args.device)
             # Means over steps (events bunch in some); the first step replays every row from scratch.
             per_step, read, loop = (statistics.fmean(x[1:]) for x in (costs, reading, in_python))
             per_row = loop / (batch * args.beams)

@@ -174,7 +174,7 @@ def _counts_delta(after: tuple[int, ...] | None, before: tuple[int, ...] | None)
 def startup_figures(repeats: int) -> list[tuple[str, float]]:
     """Median wall time of a bare interpreter, `leshan-pub --help`, and a command that loads no engine."""
     python = sys.executable
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))}
     commands = [
         ("python -c pass", [python, "-c", "pass"]),
         ("leshan-pub --help", [python, "-m", "leshan_pub", "--help"]),
@@ -197,7 +197,8 @@ def main() -> None:
     parser.add_argument("--segments", type=int, default=64, help="segments per run (CPU; the GPU takes 32x more)")
     parser.add_argument("--length", type=int, default=40, help="target tokens per segment, end token included")
     parser.add_argument("--repeats", type=int, default=2, help="interleaved rounds; the best of them is shown")
-    parser.add_argument("--device", default="auto", help="auto: the GPU rows too when CUDA is present; cpu: CPU only")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                        help="auto: the CPU rows, and the GPU rows when CUDA is present; cpu: CPU only; cuda: GPU only")
     parser.add_argument("--model", type=Path, help="a saved model folder to use instead of building one")
     parser.add_argument("--rows", action="append", default=[], metavar="TEXT",
                         help="run only the rows whose label holds TEXT (repeatable); the baseline always runs")
@@ -205,15 +206,17 @@ def main() -> None:
 
     import torch
 
+    if args.device == "cuda" and not torch.cuda.is_available():
+        sys.exit("bench_speed: --device cuda, but torch sees no CUDA device")
+
     print("start-up (median of 5):")
     figures = startup_figures(5)
     bare = figures[0][1]
     for label, seconds in figures:
         print(f"  {label:<42} {seconds:6.3f} s  {seconds / bare:5.1f}x bare python")
 
-    cuda = args.device != "cpu" and torch.cuda.is_available()
-    plan = [("cpu", CPU_SETTINGS, args.segments)]
-    if cuda:
+    plan = [] if args.device == "cuda" else [("cpu", CPU_SETTINGS, args.segments)]
+    if args.device != "cpu" and torch.cuda.is_available():
         plan.append(("cuda", GPU_SETTINGS, args.segments * 32))
     os.environ.setdefault("LESHAN_PUB_CACHE_DIR", tempfile.mkdtemp(prefix="bench-speed-cache-"))
     with tempfile.TemporaryDirectory() as scratch:
