@@ -442,6 +442,32 @@ def test_ctranslate2_term_success_is_one_on_hard_cases(tiny_marian_dir, in_ct2_c
     assert engine.counts.fallback == 0
 
 
+def test_cpu_workers_split_the_threads_between_two_batches_at_once():
+    assert [ct2_engine.cpu_workers(n) for n in (1, 2, 3, 16)] == [(1, 1), (2, 1), (2, 1), (2, 8)]
+
+
+def test_ctranslate2_decodes_a_batch_in_parts_side_by_side_with_the_same_english(tiny_marian_dir, in_ct2_cache, monkeypatch):
+    """Two translators' worth of parts at once (cpu_workers) changes the speed, never the English."""
+    sources, terms = [s for s, _ in ORDERED] + [s for s, _ in HARD], [[t] for _, t in ORDERED] + [ts for _, ts in HARD]
+    english = {}
+    for workers in ((1, 2), (2, 1)):
+        monkeypatch.setattr(ct2_engine, "cpu_workers", lambda threads, chosen=workers: chosen)
+        engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir, num_beams=4, batch_size=8))
+        parts: list[int] = []
+        real = engine.translator.translate_batch
+
+        def watched(source, **kwargs):  # type: ignore[no-untyped-def]
+            if kwargs.get("num_hypotheses", 1) == 1:  # a batch's decode, not a term's renderings
+                parts.append(-(-len(source) // kwargs["max_batch_size"]))
+            return real(source, **kwargs)
+
+        engine.translator = type("T", (), {"translate_batch": staticmethod(watched),
+                                           "score_batch": staticmethod(engine.translator.score_batch)})()
+        english[workers] = [t.text for t in engine.translate(sources, terms)]
+        assert engine.counts.repaired > 0 and len(parts) >= 2 and set(parts) == {workers[0]}
+    assert english[(2, 1)] == english[(1, 2)]
+
+
 def test_continue_decodes_again_after_the_placed_term(tiny_marian_dir, in_ct2_cache, monkeypatch):
     engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir, term_repair="continue", max_new_tokens=30))
     prefixes: list[list[str]] = []
