@@ -171,6 +171,22 @@ def _counts_delta(after: tuple[int, ...] | None, before: tuple[int, ...] | None)
     return None if after is None or before is None else tuple(a - b for a, b in zip(after, before))
 
 
+def cpu_model() -> str:
+    """The CPU's model name and the instructions the engines' speed turns on (the ratios between
+    engines differ from one CPU to another: torch's float32 gains from AVX-512 more than CTranslate2's int8)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        import platform
+
+        return platform.processor() or "CPU"
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "CPU")
+    flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
+    shown = [label for flag, label in (("avx2", "AVX2"), ("avx512f", "AVX-512"), ("avx512_bf16", "AVX512-BF16"),
+                                       ("avx512_vnni", "VNNI"), ("amx_tile", "AMX")) if flag in flags]
+    return f"{name} ({', '.join(shown) or 'no AVX2'})"
+
+
 def startup_figures(repeats: int) -> list[tuple[str, float]]:
     """Median wall time of a bare interpreter, `leshan-pub --help`, and a command that loads no engine."""
     python = sys.executable
@@ -252,7 +268,7 @@ def bench_device(folder: Path, device: str, settings: list[Setting], count: int,
         engines[setting.label] = (engine, FixedLength(engine, args.length))
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     gpu = f", {torch.cuda.get_device_name()}" if device == "cuda" else ""
-    print(f"\n{device}{gpu}: {cpus} CPUs, torch threads {torch.get_num_threads()}; {count} segments x "
+    print(f"\n{device}{gpu}: {cpu_model()}, {cpus} CPUs, torch threads {torch.get_num_threads()}; {count} segments x "
           f"{args.length} target tokens, {sum(map(len, terms)) / len(terms):.1f} terms/segment; best of {args.repeats}")
     runs: dict[tuple[str, bool], list[Run]] = {}
     for round_ in range(1, args.repeats + 1):  # interleaved, so drift in machine load hits every row alike
