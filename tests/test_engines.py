@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -444,6 +445,15 @@ def test_ctranslate2_term_success_is_one_on_hard_cases(tiny_marian_dir, in_ct2_c
 
 def test_cpu_workers_split_the_threads_between_two_batches_at_once():
     assert [ct2_engine.cpu_workers(n) for n in (1, 2, 3, 16)] == [(1, 1), (2, 1), (2, 1), (2, 8)]
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one core: torch and CTranslate2 both take one thread")
+def test_loading_ctranslate2_leaves_torch_its_threads(tiny_marian_dir, in_ct2_cache):
+    """CTranslate2 sets the process's OpenMP threads to its workers' one each; torch (the fallback, the
+    glossary work) must keep all of its own."""
+    before = torch.get_num_threads()
+    load_engine("ctranslate2", ct2_options(tiny_marian_dir))
+    assert torch.get_num_threads() == before > 1
 
 
 def test_ctranslate2_decodes_a_batch_in_parts_side_by_side_with_the_same_english(tiny_marian_dir, in_ct2_cache, monkeypatch):

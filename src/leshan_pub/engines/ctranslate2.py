@@ -536,13 +536,20 @@ def cpu_workers(threads: int) -> tuple[int, int]:
 
 
 def _translator(folder: Path, device: str, index: int, compute_type: str) -> Any:
+    import torch  # the engine's glossary work and its fallback run in torch, in this process
+
     threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     inter, intra = cpu_workers(threads) if device == "cpu" else (1, 0)
+    torch_threads = torch.get_num_threads()
     try:
-        return ctranslate2.Translator(
+        translator = ctranslate2.Translator(
             str(folder), device=device, device_index=index, compute_type=compute_type,
             inter_threads=inter, intra_threads=intra,
         )
+        # Making it sets the process's OpenMP threads to intra_threads, torch's too: with one thread per
+        # worker, torch then ran on 1 of 2 cores (0.6 of its speed). Its workers keep their own setting.
+        torch.set_num_threads(torch_threads)
+        return translator
     except RuntimeError as exc:
         if device == "cuda":
             raise _CudaUnusable(str(exc).splitlines()[0]) from exc
