@@ -235,8 +235,8 @@ class CTranslate2Engine:
             if separate_vocabularies(self.tokenizer):
                 raise _SeparateVocabularies  # a folder converted before this check was made
         self.model_revision = model_revision(options.model)
-        self.translator = _translator(folder, device, device_index, self.compute_type)
-        self._workers = self.translator.num_translators  # batches it decodes at once (cpu_workers)
+        # _workers: the batches it decodes at once (cpu_workers)
+        self.translator, self._workers = _translator(folder, device, device_index, self.compute_type)
         self.converted = folder
         from .constraints import TargetVocab
 
@@ -535,7 +535,8 @@ def cpu_workers(threads: int) -> tuple[int, int]:
     return inter, max(1, threads // inter)
 
 
-def _translator(folder: Path, device: str, index: int, compute_type: str) -> Any:
+def _translator(folder: Path, device: str, index: int, compute_type: str) -> tuple[Any, int]:
+    """The CTranslate2 translator for the converted model, and how many batches it decodes at once."""
     import torch  # the engine's glossary work and its fallback run in torch, in this process
 
     threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -549,7 +550,7 @@ def _translator(folder: Path, device: str, index: int, compute_type: str) -> Any
         # Making it sets the process's OpenMP threads to intra_threads, torch's too: with one thread per
         # worker, torch then ran on 1 of 2 cores (0.6 of its speed). Its workers keep their own setting.
         torch.set_num_threads(torch_threads)
-        return translator
+        return translator, inter
     except RuntimeError as exc:
         if device == "cuda":
             raise _CudaUnusable(str(exc).splitlines()[0]) from exc
