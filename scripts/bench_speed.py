@@ -94,12 +94,17 @@ class FixedLength:
 
             generate, pad = engine.model.generate, engine.model.config.pad_token_id
 
+            from transformers import LogitsProcessorList
+
+            ends = engine.model.generation_config.eos_token_id
+
             def fixed_generate(*args: Any, **kwargs: Any) -> Any:
                 if kwargs.get("num_return_sequences", 1) == 1:  # a translation, not a term's renderings
-                    processors = kwargs.get("logits_processor") or []
+                    processors = list(kwargs.get("logits_processor") or [])
                     if not any(isinstance(p, TermConstraintProcessor) for p in processors):
                         kwargs["max_new_tokens"] = self.length
-                    kwargs["min_new_tokens"] = min(self.length, kwargs["max_new_tokens"]) - 1  # + the end token
+                    minimum = min(self.length, kwargs["max_new_tokens"]) - 1  # + the end token
+                    kwargs["logits_processor"] = LogitsProcessorList([*processors, _NoEndBefore(ends, minimum)])
                 output = generate(*args, **kwargs)
                 self.decoded += int((output[:, 1:] != pad).sum())
                 return output
@@ -130,6 +135,22 @@ class FixedLength:
             return loaded
 
         engine._fallback_engine = fallback
+
+
+class _NoEndBefore:
+    """Bars the end token until `minimum` tokens are written, as min_new_tokens does, by writing its one
+    column in place. min_new_tokens's processor rewrites the whole score matrix at every step (0.8 s of
+    the baseline's 6.5 s in a profile), which CTranslate2's native min_decoding_length does not pay:
+    that made the ratios between engines about 10% high."""
+
+    def __init__(self, ends: int | list[int], minimum: int) -> None:
+        self.ends = [ends] if isinstance(ends, int) else list(ends)
+        self.minimum = minimum
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if input_ids.shape[1] - 1 < self.minimum:  # the decoder's start token, then the tokens written
+            scores[:, self.ends] = float("-inf")
+        return scores
 
 
 class _Proxy:
