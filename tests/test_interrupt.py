@@ -129,3 +129,31 @@ def test_ctrl_c_in_the_cli_keeps_finished_chunks_and_says_how_many(tmp_path, tin
     assert f"interrupted: {len(kept)} segment(s) translated and kept" in stderr and "run the same command again" in stderr
     assert seen <= len(kept) < len(read_segment_file(segfile).segments)
     assert "Traceback" not in stderr
+
+
+def test_an_interrupt_after_a_segment_is_applied_but_before_it_is_counted_counts_it_once(tmp_path, tiny_marian_dir, monkeypatch):
+    """Ctrl-C can land between a segment's English going in and the chunk's count moving on: the handler
+    applies that segment again, and the message must still count each segment kept once (a CI run once
+    said 7 kept of a file holding 6)."""
+    import leshan_pub.pipeline as pipeline
+
+    article = tmp_path / "list.zh.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    segment_source(article, None)
+    segfile = segment_file_for(article)
+    engine = load_engine("transformers", EngineOptions(model=str(tiny_marian_dir), num_beams=1, max_new_tokens=6, progress=False))
+    real, calls = pipeline.machine_signature, [0]
+
+    def interrupted_once(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls[0] += 1
+        if calls[0] == 3:  # the third segment: its English is in, its count not yet moved on
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "machine_signature", interrupted_once)
+    with pytest.raises(Interrupted) as stopped:
+        translate_file(segfile, None, lambda: engine, chunk_size=4)
+
+    kept = machine_work(segfile)
+    assert len(kept) == 4  # the whole first chunk, its third segment applied again
+    assert f"interrupted: {len(kept)} segment(s) translated and kept" in str(stopped.value)

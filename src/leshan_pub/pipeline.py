@@ -347,7 +347,9 @@ def translate_document(
     settings = engine.signature_settings()
 
     def apply(chunk: list[Segment], results: list[Translation]) -> None:
-        # applied[0] counts the chunk's segments done, so an interrupt mid-chunk resumes, never repeats
+        # applied[0] counts the chunk's segments done, so an interrupt mid-chunk resumes, never repeats.
+        # An interrupt between a segment's last step and applied[0] += 1 has it applied again: done is a
+        # set, so the count stays true either way.
         for segment, result in zip(chunk[applied[0]:], results[applied[0]:], strict=True):
             _apply_translation(segment, result, glossary, report)
             # Only the segments translated now are re-attributed; the rest keep how they were made.
@@ -355,11 +357,14 @@ def translate_document(
                 Origin.MT, engine.name, engine.model_id, engine.model_revision, settings,
                 glossary.sha256 if glossary else None, segment.target, __version__,
             )
+            done.add(segment.id)
             applied[0] += 1
+        report.translated = len(done)
 
     chunk: list[Segment] = []
     results: list[Translation] | None = None
     applied = [0]
+    done: set[str] = set()  # ids of the segments translated and applied
     try:
         for start in range(0, len(todo), max(1, chunk_size)):
             chunk, chunk_terms = todo[start : start + chunk_size], terms[start : start + chunk_size]
@@ -374,6 +379,7 @@ def translate_document(
             apply(chunk, results)  # English the engine returned is finished work, even mid-apply
         if save is not None:
             save(document)  # whatever finished since the last chunk's save
+        report.translated = len(done)
         left = len(todo) - report.translated
         raise Interrupted(
             f"interrupted: {report.translated} segment(s) translated and kept, {left} left; "
@@ -389,7 +395,6 @@ def _apply_translation(segment: Segment, result: Translation, glossary: Glossary
     segment.target, segment.state, segment.notes, segment.matches = text, ReviewState.MACHINE, notes, []
     segment.target_marks = marks
     report.missing_terms += [(segment.id, n) for n in notes if n.startswith("glossary:")]
-    report.translated += 1
 
 
 def engine_loader(name: str, options: EngineOptions) -> Callable[[], Engine]:
