@@ -359,7 +359,6 @@ def translate_document(
             )
             done.add(segment.id)
             applied[0] += 1
-        report.translated = len(done)
 
     chunk: list[Segment] = []
     results: list[Translation] | None = None
@@ -385,6 +384,7 @@ def translate_document(
             f"interrupted: {report.translated} segment(s) translated and kept, {left} left; "
             "run the same command again to continue"
         ) from None
+    report.translated = len(done)
     return report
 
 

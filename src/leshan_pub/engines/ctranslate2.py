@@ -324,9 +324,12 @@ class CTranslate2Engine:
             max_decoding_length=max_new - 1,
             return_attention=attention,
             suppress_sequences=suppressed or None,
-            # The batch in as many parts as the translator decodes at once (cpu_workers), side by side.
-            max_batch_size=-(-len(source_tokens) // self._workers),
+            max_batch_size=self._part(len(source_tokens)),
         )
+
+    def _part(self, count: int) -> int:
+        """Rows per part, for count rows in as many parts as the translator decodes at once (cpu_workers)."""
+        return -(-count // self._workers)
 
     def _max_new_tokens(self, encoded: list[list[int]], terms: list[list[Term]]) -> int:
         if self.options.max_new_tokens:
@@ -463,7 +466,7 @@ class CTranslate2Engine:
         results = self.translator.translate_batch(
             [self.tokenizer.convert_ids_to_tokens(ids) for ids in self.tokenizer(sources)["input_ids"]],
             beam_size=RENDERINGS, num_hypotheses=RENDERINGS, max_decoding_length=RENDERING_TOKENS,
-            max_batch_size=-(-len(sources) // self._workers),
+            max_batch_size=self._part(len(sources)),
         )
         return [[self._text(hypothesis) for hypothesis in result.hypotheses] for result in results]
 
