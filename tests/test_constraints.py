@@ -332,6 +332,8 @@ LANTERN = Term("彩灯", "lantern", ("lanterns",))
         ("Leshan-based firms, Leshan's mills (Leshan)", LESHAN, 3),
         ("“Leshan”", LESHAN, 1),
         ("the Cell stackyyyyy", BATTERY, 0),
+        ("Vanadium flow battery__BBB, vanadium_flow battery, vanadium flow battery_", BATTERY, 0),  # '_' joins words
+        ("A vanadium flow battery (vanadium flow battery-based)", BATTERY, 2),
         ("Vanadium flow batteriesx", BATTERY, 0),
         ("vanadium flow batteries.", BATTERY, 1),
         ("two lanterns and a lantern", LANTERN, 2),

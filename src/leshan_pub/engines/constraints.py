@@ -78,10 +78,10 @@ class TargetVocab:
     @cached_property
     def _ends_in_word(self) -> list[bool]:
         pieces = self._pieces
-        return [bool(p) and p[-1].isalnum() for p in pieces]
+        return [bool(p) and (p[-1].isalnum() or is_word_character(p[-1])) for p in pieces]
 
     def ends_in_word(self, token: int) -> bool:
-        """True when the piece ends in a letter or digit, so a term glued onto it would extend a word."""
+        """True when the piece ends in a letter, a digit or '_', so a term glued onto it would extend a word."""
         table = self._ends_in_word
         return token < len(table) and table[token]
 

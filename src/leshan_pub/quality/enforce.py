@@ -18,8 +18,9 @@ from ..terms import Term, TermHit, nfkc_fold
 
 
 def is_word_character(ch: str) -> bool:
-    """True for a Latin letter (accented ones too) or a digit: what may not touch a term on either side."""
-    if ch.isdigit():
+    """True for a Latin letter (accented ones too), a digit or a connector ('_'): what may not touch a
+    term on either side. 'stack__BBB' reads as one word, as 'stackBBB' does, not as 'stack'."""
+    if ch.isdigit() or unicodedata.category(ch) == "Pc":
         return True
     if not ch.isalpha():
         return False
