@@ -483,15 +483,21 @@ def test_continue_decodes_again_after_the_placed_term(tiny_marian_dir, in_ct2_ca
     prefixes: list[list[str]] = []
     real = engine.translator.translate_batch
 
+    limits: list[int] = []
+
     def watched(source, **kwargs):  # type: ignore[no-untyped-def]
         if kwargs.get("target_prefix"):
             prefixes.extend(kwargs["target_prefix"])
+            limits.append(kwargs["max_decoding_length"])
         return real(source, **kwargs)
 
     watching = {"translate_batch": staticmethod(watched), "score_batch": staticmethod(engine.translator.score_batch)}
     monkeypatch.setattr(engine, "translator", type("T", (), watching)())
     [translation] = engine.translate(["夹江的年画和手工造纸闻名全国，吸引了很多游客前来参观。"], [[Term("夹江", "Jiajiang")]])
-    assert engine.counts.redecoded == 1 and len(prefixes) == 1
+    # The random model's draft runs to the limit, so the spliced draft is past it: only the text up to
+    # the term need fit, as the rest is decoded again, within the limit (less the end token).
+    assert engine.counts.redecoded == 1 and engine.counts.fallback == 0 and len(prefixes) == 1
+    assert limits == [30 - 1]
     placed = engine.tokenizer.convert_tokens_to_string(prefixes[0])
     assert "Jiajiang" in placed and translation.text.startswith(placed.strip())
 

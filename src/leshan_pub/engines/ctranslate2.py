@@ -384,18 +384,22 @@ class CTranslate2Engine:
                 [anchors[i] for i in unplaced], place
             )
         redo: list[tuple[int, list[str]]] = []
+        longest = self.options.max_new_tokens or self._target_limit
         for i in failing:
-            plan = plans[i]
-            ids, tail_start = splice(self.vocab, drafts[i], plan, anchors[i])
-            if len(ids) > (self.options.max_new_tokens or self._target_limit):
-                continue  # past a length limit the user set: left to the constrained fallback, which says why
-            outputs[i] = self.tokenizer.convert_ids_to_tokens(ids[:-1] if ids[-1:] == [eos] else ids)
-            # Re-decoding pays only when the model's own words follow the last placed term.
-            if self.options.term_repair == "continue" and len(outputs[i]) - tail_start > 1:
-                redo.append((i, outputs[i][: tail_start + 1]))  # + the next word's first piece: no glued word
+            ids, tail_start = splice(self.vocab, drafts[i], plans[i], anchors[i])
+            tokens = self.tokenizer.convert_ids_to_tokens(ids[:-1] if ids[-1:] == [eos] else ids)
+            # Re-decoding pays only when the model's own words follow the last placed term; then only the
+            # text up to it (+ the next word's first piece: no glued word) and an end must fit the limit.
+            again = self.options.term_repair == "continue" and len(tokens) - tail_start > 1
+            if (tail_start + 2 if again else len(ids)) > longest:
+                continue  # past a length limit: left to the constrained fallback, which says why
+            outputs[i] = tokens
+            if again:
+                redo.append((i, tokens[: tail_start + 1]))
         if not redo:
             return
-        limit = min(max(max_new, *(len(p) + 2 for _, p in redo)), self._target_limit)
+        limit = max_new if self.options.max_new_tokens else \
+            min(max(max_new, *(len(p) + 2 for _, p in redo)), self._target_limit)
         rows = [i for i, _ in redo]
         self.counts.redecoded += len(rows)
         results = self._decode(
