@@ -637,6 +637,51 @@ def test_the_pipeline_translates_with_ctranslate2_and_signs_its_settings(tmp_pat
     }
 
 
+# --- English is written in English pieces --------------------------------------------------------
+
+
+def _chinese(text: str) -> bool:
+    return any("\u3400" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef" for c in text)
+
+
+def test_english_ids_are_the_target_pieces_the_shared_vocabulary_holds(tiny_marian_dir):
+    from transformers import MarianTokenizer
+
+    from leshan_pub.engines.vocabularies import english_ids
+
+    tokenizer = MarianTokenizer.from_pretrained(tiny_marian_dir)
+    ids = english_ids(tokenizer)
+    assert ids is not None and ids == sorted(set(ids)) and len(ids) < len(tokenizer)
+    assert {tokenizer.eos_token_id, tokenizer.unk_token_id} <= set(ids) and tokenizer.pad_token_id not in ids
+    pieces = tokenizer.convert_ids_to_tokens(ids)
+    assert not any(_chinese(p) for p in pieces)  # the tiny target model learnt English text only
+    assert set(tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))) - set(pieces) >= {"乐", "山"}
+    # Whatever English the tokenizer spells is spelled in them.
+    assert set(tokenizer(text_target="Leshan's cell stacks, 2024 (+12.5%)!")["input_ids"]) <= set(ids)
+
+
+@pytest.mark.parametrize("engine_name", ["transformers", "ctranslate2"])
+def test_a_random_model_writes_no_chinese_piece_into_the_english(tiny_marian_dir, in_ct2_cache, engine_name):
+    # Random weights spread their scores over all 1,000 ids, 600 of them Chinese pieces: only the
+    # English-only output (the bias in transformers, the vocabulary map in ctranslate2) keeps them out.
+    engine = load_engine(engine_name, ct2_options(tiny_marian_dir, max_new_tokens=24))
+    sources = [source for source, _ in ORDERED]
+    translations = engine.translate(sources, [[]] * len(sources))
+    assert all(t.text and not _chinese(t.text) for t in translations), [t.text for t in translations]
+
+
+def test_ctranslate2_keeps_its_vocabulary_map_with_the_converted_model(tiny_marian_dir, in_ct2_cache):
+    from leshan_pub.engines.vocabularies import english_ids
+
+    engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
+    vmap = engine.converted / "vmap.txt"
+    key, _, pieces = vmap.read_text(encoding="utf-8").rstrip("\n").partition("\t")
+    assert key == "" and pieces.split(" ") == engine.tokenizer.convert_ids_to_tokens(english_ids(engine.tokenizer))
+    vmap.unlink()  # converted before the map was written: it is written at the next load
+    again = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
+    assert again.converted == engine.converted and vmap.read_text(encoding="utf-8").split("\t")[1].split() == pieces.split()
+
+
 # --- a model whose Chinese and English are numbered apart (separate vocabularies) ---------------
 
 

@@ -32,6 +32,7 @@ from typing import Any
 import ctranslate2
 from tqdm import tqdm
 
+from ..atomic import write_bytes_atomic
 from ..cache import user_cache_root
 from ..errors import EngineError, ModelUnavailableError
 from ..quality.enforce import missing_terms
@@ -39,7 +40,7 @@ from ..terms import Term
 from . import REPAIRS, Engine, EngineOptions, RepairCounts, Translation
 from .alignment import aligned_positions
 from .batching import token_batches
-from .vocabularies import separate_vocabularies
+from .vocabularies import english_ids, separate_vocabularies
 
 # --precision for this engine -> compute type, per device; the model is converted to that type once.
 _AUTO_COMPUTE = {"cpu": "int8", "cuda": "float16"}
@@ -49,6 +50,8 @@ _IGNORED = {".gitattributes", "README.md", ".cache"}
 # Target tokens per scoring call: score_batch projects every token onto the whole vocabulary, and on
 # a CPU one call over a large batch is slower than the same rows in cache-sized parts.
 _SCORED_TOKENS = {"cpu": 1024, "cuda": 32768}
+# Where CTranslate2 reads a converted model's vocabulary map (the target tokens it may decode among).
+_VOCABULARY_MAP = "vmap.txt"
 
 
 def _warn(message: str) -> None:
@@ -186,6 +189,22 @@ def _convert(source: str, target: Path, compute_type: str) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _write_vocabulary_map(folder: Path, tokenizer: Any) -> bool:
+    """Give the converted model a vocabulary map (if it lacks one) whose line for the empty n-gram, the
+    tokens always allowed, lists the pieces English is written in (vocabularies.english_ids):
+    CTranslate2 then scores only those at each step, as the transformers engine does (marian.
+    write_english_only). opus-mt-zh-en's Chinese pieces are about half its vocabulary, and projecting
+    onto the whole of it is the largest single cost of a decoding step. True when the model has the map."""
+    ids = english_ids(tokenizer)
+    if ids is None:
+        return False
+    path = folder / _VOCABULARY_MAP
+    if not path.is_file():
+        pieces = [p for p in tokenizer.convert_ids_to_tokens(ids) if p and not any(c.isspace() for c in p)]
+        write_bytes_atomic(path, ("\t" + " ".join(pieces) + "\n").encode("utf-8"))
+    return True
+
+
 def _source_folder(model: str) -> str:
     """The folder from_pretrained reads model from (the local folder, or the hub cache snapshot)."""
     from .marian import _local_folder
@@ -235,6 +254,7 @@ class CTranslate2Engine:
             if separate_vocabularies(self.tokenizer):
                 raise _SeparateVocabularies  # a folder converted before this check was made
         self.model_revision = model_revision(options.model)
+        self._english_only = _write_vocabulary_map(folder, self.tokenizer)
         # _workers: the batches it decodes at once (cpu_workers)
         self.translator, self._workers = _translator(folder, device, device_index, self.compute_type)
         self.converted = folder
@@ -324,6 +344,7 @@ class CTranslate2Engine:
             max_decoding_length=max_new - 1,
             return_attention=attention,
             suppress_sequences=suppressed or None,
+            use_vmap=self._english_only,
             max_batch_size=self._part(len(source_tokens)),
         )
 
@@ -470,7 +491,7 @@ class CTranslate2Engine:
         results = self.translator.translate_batch(
             [self.tokenizer.convert_ids_to_tokens(ids) for ids in self.tokenizer(sources)["input_ids"]],
             beam_size=RENDERINGS, num_hypotheses=RENDERINGS, max_decoding_length=RENDERING_TOKENS,
-            max_batch_size=self._part(len(sources)),
+            use_vmap=self._english_only, max_batch_size=self._part(len(sources)),
         )
         return [[self._text(hypothesis) for hypothesis in result.hypotheses] for result in results]
 

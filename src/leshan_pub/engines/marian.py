@@ -37,7 +37,7 @@ from .constraints import (
 )
 from .placement import Ends, kept_log_probs, located_anchors, missing_occurrences, splice, unlocated_anchors
 from .renderings import RENDERING_TOKENS, RENDERINGS, own_renderings
-from .vocabularies import SourcePieces
+from .vocabularies import SourcePieces, english_ids
 
 # What a saved MarianMT folder must hold besides its weights.
 _FOLDER_FILES = ("config.json", "source.spm", "target.spm", "vocab.json")
@@ -256,6 +256,20 @@ class _Decoded:
     read: list[bool]
 
 
+def write_english_only(model: Any, tokenizer: Any) -> None:
+    """Bar every id English is never written in (vocabularies.english_ids) from the model's output,
+    through the bias each of its scores carries: its softmax is then over the English pieces alone,
+    as ctranslate2's is under the vocabulary map that engine decodes with."""
+    ids = english_ids(tokenizer)
+    if ids is None:
+        return
+    bias = model.final_logits_bias  # [1, vocabulary], added to every score
+    barred = torch.ones(bias.shape[-1], dtype=torch.bool, device=bias.device)
+    barred[torch.tensor(ids, device=bias.device)] = False
+    with torch.no_grad():
+        bias[..., barred] = float("-inf")
+
+
 class MarianEngine:
     """A MarianMT model (opus-mt) run by transformers, with glossary terms enforced while decoding."""
 
@@ -271,6 +285,7 @@ class MarianEngine:
             raise EngineError("--compile speeds up decoding on a CUDA GPU only; drop it on the CPU")
         self.tokenizer, self.model = load_marian(options.model)
         self.model.to(self.device, dtype=self.dtype).eval()
+        write_english_only(self.model, self.tokenizer)
         if options.compile:
             # A static KV cache lets transformers compile the decoding step (it does so on CUDA).
             self.model.generation_config.cache_implementation = "static"

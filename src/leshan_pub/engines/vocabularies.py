@@ -17,6 +17,22 @@ def separate_vocabularies(tokenizer: Any) -> bool:
     return bool(getattr(tokenizer, "separate_vocabs", False))
 
 
+def english_ids(tokenizer: Any) -> list[int] | None:
+    """The ids English is written in: every piece of the target SentencePiece model that the shared
+    vocabulary holds, the end and unknown tokens, in order. None where that is every id the model
+    writes (separate vocabularies: the target side is all of its output).
+
+    opus-mt-zh-en's shared vocabulary holds its Chinese pieces too (spm32k on each side, 65,001
+    ids), which its English never used in training and the tokenizer never writes in English.
+    """
+    if separate_vocabularies(tokenizer):
+        return None
+    processor, encoder = tokenizer.spm_target, tokenizer.encoder
+    pieces = (processor.id_to_piece(i) for i in range(processor.get_piece_size()))
+    ids = {encoder[p] for p in pieces if p in encoder} | {tokenizer.eos_token_id, tokenizer.unk_token_id}
+    return sorted(ids) if len(ids) < len(tokenizer) else None
+
+
 def target_size(tokenizer: Any) -> int:
     """How many ids the target side has: the width of the model's output scores."""
     if separate_vocabularies(tokenizer):
