@@ -696,6 +696,9 @@ def test_a_model_with_separate_vocabularies_translates_under_the_glossary(separa
     engine = load_engine("transformers", options(separate_marian_dir, num_beams=2, batch_size=4))
     tokenizer = engine.tokenizer
     assert tokenizer.separate_vocabs and len(tokenizer.target_encoder) != len(tokenizer)  # the sides differ in size
+    from leshan_pub.engines.vocabularies import english_ids
+
+    assert english_ids(tokenizer) is None  # every id the decoder writes is English: nothing to bar
     # The source's pieces are read on the source side (the owed reading finds a term's Chinese among them).
     ids = tokenizer("乐山的链主企业")["input_ids"]
     assert engine._source_pieces.tokens(ids) == [*tokenizer.tokenize("乐山的链主企业"), "</s>"]
