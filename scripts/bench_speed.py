@@ -30,10 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the test model builder lives with the tests
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_enforce import OPUS_SHAPE, OPUS_VOCAB, segments  # noqa: E402
+from bench_enforce import OPUS_SHAPE, OPUS_TARGET_PIECES, OPUS_VOCAB, segments  # noqa: E402
 from conftest import build_tiny_marian  # noqa: E402
 
 from leshan_pub.engines import Engine, EngineOptions, load_engine  # noqa: E402
+from leshan_pub.engines.vocabularies import english_ids  # noqa: E402
 from leshan_pub.quality.enforce import missing_terms  # noqa: E402
 from leshan_pub.terms import Term  # noqa: E402
 
@@ -257,7 +258,9 @@ def main() -> None:
         plan.append(("cuda", GPU_SETTINGS, args.segments * 32))
     os.environ.setdefault("LESHAN_PUB_CACHE_DIR", tempfile.mkdtemp(prefix="bench-speed-cache-"))
     with tempfile.TemporaryDirectory() as scratch:
-        folder = args.model or build_tiny_marian(Path(scratch) / "opus-shape", shape=OPUS_SHAPE, vocab_size=OPUS_VOCAB)
+        folder = args.model or build_tiny_marian(
+            Path(scratch) / "opus-shape", shape=OPUS_SHAPE, vocab_size=OPUS_VOCAB, target_pieces=OPUS_TARGET_PIECES
+        )
         for device, settings, count in plan:
             chosen = [s for s in settings if s.baseline or not args.rows or any(t in s.label for t in args.rows)]
             bench_device(folder, device, chosen, count, args)
@@ -289,8 +292,12 @@ def bench_device(folder: Path, device: str, settings: list[Setting], count: int,
         engines[setting.label] = (engine, FixedLength(engine, args.length))
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     gpu = f", {torch.cuda.get_device_name()}" if device == "cuda" else ""
+    tokenizer = next(iter(engines.values()))[0].tokenizer
+    english = english_ids(tokenizer)
+    side = f"English {len(english):,} of {len(tokenizer):,} ids" if english else f"{len(tokenizer):,} ids, all English"
     print(f"\n{device}{gpu}: {cpu_model()}, {cpus} CPUs, torch threads {torch.get_num_threads()}; {count} segments x "
-          f"{args.length} target tokens, {sum(map(len, terms)) / len(terms):.1f} terms/segment; best of {args.repeats}")
+          f"{args.length} target tokens, {sum(map(len, terms)) / len(terms):.1f} terms/segment; {side}; "
+          f"best of {args.repeats}")
     runs: dict[tuple[str, bool], list[Run]] = {}
     for round_ in range(1, args.repeats + 1):  # interleaved, so drift in machine load hits every row alike
         for label, (engine, meter) in engines.items():

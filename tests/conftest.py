@@ -60,6 +60,19 @@ def _pieces(spm_bytes: bytes) -> list[str]:
     ]
 
 
+def _padded_spm(spm_bytes: bytes, pieces: int) -> bytes:
+    """The SentencePiece model with filler pieces added up to that many pieces in all: pieces no text
+    holds (never used to spell anything), for a benchmark model whose English side is opus-mt's size."""
+    from sentencepiece import sentencepiece_model_pb2
+
+    model = sentencepiece_model_pb2.ModelProto()
+    model.ParseFromString(spm_bytes)
+    lowest = min(p.score for p in model.pieces)
+    for n in range(len(model.pieces), pieces):
+        model.pieces.add(piece=f"\u2581<english-filler-{n}>", score=lowest - 1.0)
+    return model.SerializeToString()
+
+
 def _marian_vocab(source_pieces: list[str], target_pieces: list[str], size: int | None = None) -> dict[str, int]:
     """One shared vocabulary as opus-mt has it: </s>=0, <unk>=1, both piece lists, <pad> last.
 
@@ -95,13 +108,16 @@ def build_tiny_marian(
     extra_text: tuple[list[str], list[str]] = ([], []),
     piece_counts: tuple[int, int] = (600, 400),
     separate_vocabularies: bool = False,
+    target_pieces: int | None = None,
 ) -> Path:
     """Write a random-weight MarianMT model (tiny unless shape says otherwise) and its tokenizer; return folder.
 
     extra_text adds (Chinese, English) lines to what the SentencePiece models learn from, and
     piece_counts sets their (source, target) sizes: a model that is then trained on those lines
     needs their characters in its vocabulary. separate_vocabularies numbers the two sides apart, as
-    some Tatoeba models do (vocab.json and target_vocab.json, of different sizes).
+    some Tatoeba models do (vocab.json and target_vocab.json, of different sizes). target_pieces
+    pads the English SentencePiece model with filler pieces to that many (a benchmark model takes
+    opus-mt-zh-en's; the rest of vocab_size is filler outside both sides, as its Chinese is to the English).
     """
     import torch
     from transformers import MarianConfig, MarianMTModel, MarianTokenizer
@@ -110,6 +126,8 @@ def build_tiny_marian(
     english = (DATA / "tiny_marian_en.txt").read_text(encoding="utf-8").splitlines() + list(extra_text[1])
     source_spm = _train_spm(chinese, vocab_size=piece_counts[0])
     target_spm = _train_spm([*english, _PRINTABLE_ASCII], vocab_size=piece_counts[1])
+    if target_pieces is not None:
+        target_spm = _padded_spm(target_spm, target_pieces)
     if separate_vocabularies:
         vocab, target_vocab = _marian_vocab(_pieces(source_spm), []), _marian_vocab([], _pieces(target_spm))
     else:
