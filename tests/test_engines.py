@@ -682,6 +682,24 @@ def test_ctranslate2_keeps_its_vocabulary_map_with_the_converted_model(tiny_mari
     assert again.converted == engine.converted and vmap.read_text(encoding="utf-8").split("\t")[1].split() == pieces.split()
 
 
+def test_ctranslate2_without_a_writable_map_says_so_and_decodes_the_whole_vocabulary(
+    tiny_marian_dir, in_ct2_cache, monkeypatch, capsys
+):
+    converted = load_engine("ctranslate2", ct2_options(tiny_marian_dir)).converted
+    (converted / "vmap.txt").unlink()
+
+    def read_only(path, data):  # type: ignore[no-untyped-def]
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(ct2_engine, "write_bytes_atomic", read_only)
+    engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
+    err = capsys.readouterr().err
+    assert "cannot write" in err and "(Permission denied)" in err and "whole vocabulary" in err
+    assert engine._english_only is False and not (converted / "vmap.txt").exists()
+    [translation] = engine.translate(["乐山的大佛很古老。"], [[Term("乐山", "Leshan")]])
+    assert "Leshan" in translation.text
+
+
 # --- a model whose Chinese and English are numbered apart (separate vocabularies) ---------------
 
 

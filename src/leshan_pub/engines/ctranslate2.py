@@ -201,7 +201,12 @@ def _write_vocabulary_map(folder: Path, tokenizer: Any) -> bool:
     path = folder / _VOCABULARY_MAP
     if not path.is_file():
         pieces = [p for p in tokenizer.convert_ids_to_tokens(ids) if p and not any(c.isspace() for c in p)]
-        write_bytes_atomic(path, ("\t" + " ".join(pieces) + "\n").encode("utf-8"))
+        try:
+            write_bytes_atomic(path, ("\t" + " ".join(pieces) + "\n").encode("utf-8"))
+        except OSError as exc:  # a cache converted before the map, now read-only
+            _warn(f"cannot write {path} ({exc.strerror or exc}); ctranslate2 decodes over the whole vocabulary, "
+                  "more slowly; delete the folder to convert the model again")
+            return False
     return True
 
 
