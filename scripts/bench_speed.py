@@ -292,6 +292,9 @@ def bench_device(folder: Path, device: str, settings: list[Setting], count: int,
         engines[setting.label] = (engine, FixedLength(engine, args.length))
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     gpu = f", {torch.cuda.get_device_name()}" if device == "cuda" else ""
+    if not engines:
+        print(f"\n{device}: no row could run")
+        return
     tokenizer = next(iter(engines.values()))[0].tokenizer
     english = english_ids(tokenizer)
     side = f"English {len(english):,} of {len(tokenizer):,} ids" if english else f"{len(tokenizer):,} ids, all English"
