@@ -641,7 +641,9 @@ def test_the_pipeline_translates_with_ctranslate2_and_signs_its_settings(tmp_pat
 
 
 def _chinese(text: str) -> bool:
-    return any("\u3400" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef" for c in text)
+    from leshan_pub.chars import UNSPACED_CHARACTER
+
+    return UNSPACED_CHARACTER.search(text) is not None
 
 
 def test_english_ids_are_the_target_pieces_the_shared_vocabulary_holds(tiny_marian_dir):
