@@ -173,3 +173,66 @@ def test_segment_file_and_import_read_state_and_approved_alike(tmp_path, state, 
     exported.write_bytes(_unit_xliff(state, approved))
     import_file(exported, segfile)
     assert read_segment_file(segfile).segments[0].state is expected
+
+
+def document_with_every_unit_field() -> Document:
+    from leshan_pub.document import Approval, Cell, Match, TermMethod, TermRecord
+
+    segments = [
+        Segment(
+            "s1", 0, Role.PARAGRAPH, "全钒液流电池很安全。", "Vanadium flow batteries are safe.", ReviewState.MACHINE,
+            terms=(
+                TermRecord("全钒液流电池", "Vanadium flow batteries", TermMethod.REWRITTEN, "verb is -> are"),
+                TermRecord("乐山", "", TermMethod.MISSED, "not spellable"),
+            ),
+        ),
+        Segment(
+            "s2", 1, Role.PARAGRAPH, "乐山有大佛。", "Leshan has a Buddha.", ReviewState.MACHINE,
+            matches=[Match("乐山有大佛！", "Leshan has a Buddha.", 87, "old/s9")],
+            draft=Match("乐山有大佛！", "Leshan has a Buddha.", 87, "old/s9"),
+        ),
+        Segment(
+            "s3", 2, Role.CELL, "836亿元", "RMB 83.6 billion", ReviewState.APPROVED,
+            cell=Cell(1, 2, 3, rows=2, columns=1, header=False),
+            approval=Approval("li.hua", "2026-12-06T10:00:00Z"),
+            comments=["figure checked against the annual report"],
+        ),
+        Segment("s4", 3, Role.CELL, "产值", "Output", ReviewState.REVIEWED, cell=Cell(1, 0, 0, header=True)),
+    ]
+    return Document("demo", segments, Provenance("0.1.0", "1"), original="demo.zh.txt")
+
+
+def test_round_trip_keeps_term_records_drafts_cells_approvals_and_comments():
+    doc = document_with_every_unit_field()
+    assert parse_xliff(render_xliff(doc)) == doc
+    # Written twice, the generated terms note is not read back as a note of its own.
+    assert render_xliff(parse_xliff(render_xliff(doc))) == render_xliff(doc)
+
+
+def test_unit_fields_show_where_cat_tools_look():
+    store = tt_xliff.xlifffile.parsestring(render_xliff(document_with_every_unit_field()))
+    units = {u.getid().split("\x04")[-1]: u for u in store.getunits()}
+    assert "Vanadium flow batteries (rewritten: verb is -> are)" in units["s1"].getnotes()
+    assert "乐山 → (missing) (missed: not spellable)" in units["s1"].getnotes()
+    assert "figure checked against the annual report" in units["s3"].getnotes()
+    xml = render_xliff(document_with_every_unit_field()).decode()
+    assert 'state-qualifier="fuzzy-match"' in xml
+    assert 'resname="table 1, row 3, column 4"' in xml
+
+
+def test_a_draft_edited_by_a_person_is_no_longer_a_memory_draft():
+    doc = document_with_every_unit_field()
+    assert doc.segments[1].is_fuzzy_draft
+    doc.segments[1].target = "Leshan has a giant Buddha."
+    assert not doc.segments[1].is_fuzzy_draft
+
+
+@pytest.mark.parametrize(
+    "attribute, message",
+    [('lp:row="x"', "lp:row is 'x'"), ('lp:table="0"', "lp:table is 0")],
+)
+def test_a_malformed_cell_position_is_named(attribute, message):
+    xml = render_xliff(document_with_every_unit_field()).decode()
+    xml = xml.replace('lp:row="0"', attribute, 1) if "row" in attribute else xml.replace('lp:table="1"', attribute, 1)
+    with pytest.raises(SegmentFileError, match=message):
+        parse_xliff(xml.encode())

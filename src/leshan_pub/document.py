@@ -78,6 +78,54 @@ class Match:
         return f"{kind} from {self.origin or 'the translation memory'}"
 
 
+class TermMethod(StrEnum):
+    """How one glossary term occurrence got into a segment's English (a term record's method)."""
+
+    MODEL = "model"  # the model wrote the term itself
+    REWRITTEN = "rewritten"  # the model's own rendering was located and the term written in its place
+    SPLICED = "spliced"  # put in place of the draft words aligned to (or owed to) the term's Chinese
+    CONTINUED = "continued"  # placed, and the rest of the sentence decoded again after it
+    PLACED = "placed"  # placed by the last resort (constrained decoding, or a place the model was unsure of)
+    RULE = "rule"  # English made by rule, not by the model (figure-only table cells)
+    PERSON = "person"  # present in English a person wrote or edited
+    MISSED = "missed"  # not in the English; detail says why
+
+
+@dataclass(frozen=True)
+class TermRecord:
+    """How one occurrence of a glossary term went into a segment's English.
+
+    source is the term's Chinese as the glossary lists it; target the English form written (a
+    plural or capitalised form of the entry, or "" for a miss); detail a short reason or what
+    changed around the term ("a -> an", "verb are -> is", "uncertain place"), "" when nothing did.
+    """
+
+    source: str
+    target: str
+    method: TermMethod
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Where a table cell's segment stands: table number (from 1), 0-based row and column, spans, header row."""
+
+    table: int
+    row: int
+    column: int
+    rows: int = 1  # rows the cell spans (merged vertically)
+    columns: int = 1  # columns the cell spans (merged horizontally)
+    header: bool = False  # a header row, repeated on each page
+
+
+@dataclass(frozen=True)
+class Approval:
+    """Who approved a segment's English, and when (UTC, ISO 8601 'YYYY-MM-DDTHH:MM:SSZ')."""
+
+    who: str
+    when: str
+
+
 @dataclass
 class Segment:
     """One sentence (or heading, caption...) of the source with its English and review state."""
@@ -93,11 +141,23 @@ class Segment:
     signature: Signature | None = None  # how the English was made; None when unknown or there is none
     source_marks: tuple[Mark, ...] = ()  # emphasis within source; not part of the id
     target_marks: tuple[Mark, ...] = ()  # emphasis within target
+    # How each glossary term occurrence went into the English, in source order; () when not recorded.
+    terms: tuple[TermRecord, ...] = ()
+    # The memory match the English was drafted from (its source, English, score, origin); None when
+    # the English is not a memory draft. Kept through later builds until a better match or a person.
+    draft: Match | None = None
+    cell: Cell | None = None  # where the segment stands in a table, for table-cell segments
+    approval: Approval | None = None  # who approved and when; None when not approved or not recorded
+    comments: list[str] = field(default_factory=list)  # reviewers' comments (XLIFF notes from="reviewer")
 
     @property
     def is_fuzzy_draft(self) -> bool:
-        """True when the English is a fuzzy match from the memory awaiting review, not machine output."""
-        return self.state is ReviewState.MACHINE and bool(self.matches) and self.target == self.matches[0].target
+        """True when the English is a memory draft awaiting review, not machine output."""
+        if self.state is not ReviewState.MACHINE:
+            return False
+        if self.draft is not None:
+            return self.target == self.draft.target
+        return bool(self.matches) and self.target == self.matches[0].target
 
 
 @dataclass(frozen=True)

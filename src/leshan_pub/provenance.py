@@ -5,8 +5,8 @@ A segment's signature reads, in this order (fields that do not apply are left ou
     engine:transformers|model:Helsinki-NLP/opus-mt-zh-en@<commit>|beams:4|maxlen:auto|enf:1|gloss:<sha12>|origin:mt|text:<sha8>|v:0.1.0
 
 `engine`, `model` (with `@revision` when known) and the engine's own decoding settings say which
-machine made the English; `gloss` is the glossary it was made under; `origin` is mt, memory or
-person; `text` is a hash of the English as made, so an edit made anywhere (a CAT tool, an import,
+machine made the English; `gloss` is the glossary it was made under; `origin` is mt, memory,
+rule or person; `text` is a hash of the English as made, so an edit made anywhere (a CAT tool, an import,
 a text editor) is seen as a person's work; `v` is the tool version. A document's signature is the
 same string over all its segments: a field the machine-made segments disagree on reads `mixed`, and
 origin counts each kind (`origin:mt=40+person=19`).
@@ -40,6 +40,7 @@ class Origin(StrEnum):
 
     MT = "mt"
     MEMORY = "memory"
+    RULE = "rule"  # made by rule, not by a model: figures, units and dates of a table cell
     PERSON = "person"
 
 

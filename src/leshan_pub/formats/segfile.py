@@ -10,7 +10,9 @@ from pathlib import Path
 from .. import __version__
 from ..atomic import write_bytes_atomic
 from ..chars import NOT_XML
-from ..document import Document, Emphasis, Mark, Match, Provenance, ReviewState, Role, Segment
+from ..document import (
+    Approval, Cell, Document, Emphasis, Mark, Match, Provenance, ReviewState, Role, Segment, TermMethod, TermRecord,
+)
 from ..emphasis import marks_of_runs, styled_runs
 from ..errors import ProvenanceError, SegmentFileError
 from ..files import parse_untrusted_xml, read_input
@@ -28,6 +30,12 @@ _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 # <trans-unit>, which XLIFF 1.2 allows and CAT tools carry through, unlike notes a translator edits.
 _PROVENANCE = f"{_LP}provenance"
 _TOOL_NOTE = "leshan-pub"
+# A reviewer's comment is an XLIFF note from="reviewer"; how each term went in is also written as a
+# note from="leshan-pub-terms" (what a CAT tool shows), rebuilt on every write from the <lp:term>s.
+REVIEWER_NOTE = "reviewer"
+_TERMS_NOTE = "leshan-pub-terms"
+_TERM = f"{_LP}term"
+_DRAFT = f"{_LP}draft"
 _BASE = f"{_LP}base"
 # translate-toolkit writes a file-qualified id ('demo.zh.txt' + U+0004 + 's2') with this in place of U+0004.
 _TT_ID_SEPARATOR = "__%04__"
@@ -168,6 +176,21 @@ def _trans_unit(segment: Segment, inline: list[tuple[ET.Element, str, tuple[Mark
     attrs = {"id": segment.id, _XML_SPACE: "preserve"}
     if segment.state is ReviewState.APPROVED:
         attrs["approved"] = "yes"
+        if segment.approval is not None:
+            attrs[f"{_LP}approved-by"] = segment.approval.who
+            attrs[f"{_LP}approved-at"] = segment.approval.when
+    if segment.cell is not None:
+        cell = segment.cell
+        # resname is the context CAT tools show beside a unit (OmegaT, memoQ, Trados).
+        attrs["resname"] = f"table {cell.table}, row {cell.row + 1}, column {cell.column + 1}"
+        for name, value in (("table", cell.table), ("row", cell.row), ("column", cell.column)):
+            attrs[f"{_LP}{name}"] = str(value)
+        if cell.rows != 1:
+            attrs[f"{_LP}rows"] = str(cell.rows)
+        if cell.columns != 1:
+            attrs[f"{_LP}columns"] = str(cell.columns)
+        if cell.header:
+            attrs[f"{_LP}header"] = "yes"
     signature = _unit_signature(segment.signature, segment.target)
     if signature is not None:
         attrs[_PROVENANCE] = str(signature)
@@ -186,18 +209,44 @@ def _trans_unit(segment: Segment, inline: list[tuple[ET.Element, str, tuple[Mark
         inline.append((target, segment.target, segment.target_marks))
     for note in segment.notes:
         ET.SubElement(unit, f"{_X}note", {"from": _TOOL_NOTE}).text = _xml_text(segment, "note", note)
+    for comment in segment.comments:
+        ET.SubElement(unit, f"{_X}note", {"from": REVIEWER_NOTE}).text = _xml_text(segment, "comment", comment)
+    if segment.terms:
+        ET.SubElement(unit, f"{_X}note", {"from": _TERMS_NOTE}).text = _xml_text(
+            segment, "term record", terms_note(segment.terms)
+        )
     for match in segment.matches:
         # Where CAT tools look for translation-memory candidates (OmegaT, Okapi, memoQ, Trados).
         alt = ET.SubElement(unit, f"{_X}alt-trans", {"match-quality": str(match.score), "origin": match.origin})
         ET.SubElement(alt, f"{_X}source").text = _xml_text(segment, "match source", match.source)
         ET.SubElement(alt, f"{_X}target").text = _xml_text(segment, "match", match.target)
+    # Our own elements come last, where XLIFF 1.2 lets a trans-unit hold elements of other namespaces.
+    for record in segment.terms:
+        attrs = {"source": record.source, "target": record.target, "method": str(record.method)}
+        if record.detail:
+            attrs["detail"] = record.detail
+        ET.SubElement(unit, _TERM, {k: _xml_text(segment, "term record", v) for k, v in attrs.items()})
+    if segment.draft is not None:
+        draft = ET.SubElement(unit, _DRAFT, {"match-quality": str(segment.draft.score), "origin": segment.draft.origin})
+        ET.SubElement(draft, f"{_X}source").text = _xml_text(segment, "draft source", segment.draft.source)
+        ET.SubElement(draft, f"{_X}target").text = _xml_text(segment, "draft", segment.draft.target)
     return unit
 
 
+def terms_note(records: tuple[TermRecord, ...]) -> str:
+    """The term records as one line a reviewer reads in a CAT tool: '链主企业 → chain-leader enterprise (model); ...'."""
+    parts = []
+    for record in records:
+        how = f"{record.method}: {record.detail}" if record.detail else str(record.method)
+        parts.append(f"{record.source} → {record.target or '(missing)'} ({how})")
+    return "terms: " + "; ".join(parts)
+
+
 def _state_qualifier(segment: Segment) -> str:
-    """XLIFF 1.2's word for where the English came from: mt-suggestion, fuzzy-match or exact-match."""
+    """XLIFF 1.2's word for where the English came from: mt-suggestion, fuzzy-match, leveraged-tm or exact-match."""
     if segment.is_fuzzy_draft:
-        return "fuzzy-match"
+        draft = segment.draft or segment.matches[0]
+        return "leveraged-tm" if draft.score >= 100 else "fuzzy-match"
     if segment.state is ReviewState.MACHINE:
         return "mt-suggestion"
     if segment.matches and segment.matches[0].score >= 100 and segment.target == segment.matches[0].target:
@@ -265,6 +314,7 @@ class Unit:
     base: str = ""  # lp:base, the fingerprint of the English an export carried; "" when absent
     source_marks: tuple[Mark, ...] = ()  # emphasis, from inline <g ctype="bold|italic">
     target_marks: tuple[Mark, ...] = ()
+    comments: list[str] = field(default_factory=list)  # reviewers' comments, <note from="reviewer">
 
 
 def review_state(state_name: str | None, approved: str | None, has_text: bool) -> ReviewState | None:
@@ -311,11 +361,16 @@ def read_unit(unit: ET.Element, ns: str, number: int) -> Unit:
             f"trans-unit {unit_id!r}: state {state} needs English but its target is empty; "
             "add the English or set the state to new"
         )
-    notes = [n.text or "" for n in unit.iterfind(f"{ns}note")]
+    notes, comments = [], []
+    for note in unit.iterfind(f"{ns}note"):
+        author = note.get("from")
+        if author == _TERMS_NOTE:
+            continue  # written anew from the <lp:term> records
+        (comments if author == REVIEWER_NOTE else notes).append(note.text or "")
     matches = [_match_of(alt, ns, source_text) for alt in unit.iterfind(f"{ns}alt-trans")]
     return Unit(
         unit_id, source_text, text, state, notes, [m for m in matches if m is not None], unit.get(_BASE, ""),
-        source_marks, target_marks,
+        source_marks, target_marks, comments,
     )
 
 
@@ -341,10 +396,50 @@ def _segment_of(unit: ET.Element, block: int, role: Role, name: str) -> Segment:
     except SegmentFileError as exc:
         raise SegmentFileError(f"{name}: {exc}") from None
     signature = _read_signature(unit, read.target, name)
+    where = f"{name}: trans-unit {read.id!r}"
     return Segment(
         read.id, block, role, read.source, read.target, read.state, read.notes, read.matches, signature,
         source_marks=read.source_marks, target_marks=read.target_marks,
+        terms=tuple(_term_record(element, where) for element in unit.iterfind(_TERM)),
+        draft=_draft_of(unit.find(_DRAFT), read.source),
+        cell=_cell_of(unit, where),
+        approval=_approval_of(unit) if read.state is ReviewState.APPROVED else None,
+        comments=read.comments,
     )
+
+
+def _term_record(element: ET.Element, where: str) -> TermRecord:
+    method = element.get("method", "")
+    try:
+        how = TermMethod(method)
+    except ValueError:
+        valid = ", ".join(TermMethod)
+        raise SegmentFileError(f"{where}: lp:term method {method!r} is not one of {valid}; fix or delete it") from None
+    return TermRecord(element.get("source", ""), element.get("target", ""), how, element.get("detail", ""))
+
+
+def _draft_of(element: ET.Element | None, source: str) -> Match | None:
+    return None if element is None else _match_of(element, _X, source)
+
+
+def _cell_of(unit: ET.Element, where: str) -> Cell | None:
+    if unit.get(f"{_LP}table") is None:
+        return None
+    values: dict[str, int] = {}
+    for name, default in (("table", None), ("row", None), ("column", None), ("rows", 1), ("columns", 1)):
+        raw = unit.get(f"{_LP}{name}")
+        try:
+            values[name] = int(raw) if raw is not None else int(default)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise SegmentFileError(f"{where}: lp:{name} is {raw!r}, not a whole number; fix or delete it") from None
+        if values[name] < (0 if name in ("row", "column") else 1):
+            raise SegmentFileError(f"{where}: lp:{name} is {values[name]}, out of range; fix or delete it")
+    return Cell(header=unit.get(f"{_LP}header") == "yes", **values)
+
+
+def _approval_of(unit: ET.Element) -> Approval | None:
+    who, when = unit.get(f"{_LP}approved-by"), unit.get(f"{_LP}approved-at")
+    return Approval(who or "", when or "") if who or when else None
 
 
 def _unit_signature(signature: Signature | None, english: str) -> Signature | None:
