@@ -7,10 +7,12 @@ import importlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 from .. import __version__
 from ..atomic import write_files_atomic
+from ..dates import build_moment
 from ..document import Document, Pack, Segment
 from ..emphasis import Marked, join, strip
 from ..errors import PublishError
@@ -43,6 +45,9 @@ class PublishOptions:
     page_size: str = DEFAULT_PAGE_SIZE  # a name in paper.PAGE_SIZES
     layout: str = "side-by-side"  # | "interleaved"
     font: Path | None = None  # a user's own TrueType CJK font
+    # The files' creation and modification date; None: SOURCE_DATE_EPOCH when set, else the time
+    # of the build (publish and publish_pack fill it in before any writer runs).
+    moment: datetime | None = None
 
 
 Writer = Callable[[Document, "Glossary | None", Path, PublishOptions], None]
@@ -66,7 +71,7 @@ def publish(
     succeeded are they renamed into place, so a failure leaves earlier outputs untouched.
     """
     writers = _writers(formats)
-    _check_options(options)
+    options = _check_options(options)
     targets = [_target(out_dir, document.name, name) for name in writers]
     if options.final:
         _require_approved(document)
@@ -87,7 +92,7 @@ def publish_pack(
     formats or none are written, as for publish.
     """
     writers = _writers(formats, PACK_FORMATS)
-    _check_options(options)
+    options = _check_options(options)
     if options.final:
         require_pack_approved(pack)
     targets = [_target(out.parent, out.stem if out.suffix in (".pdf", ".docx") else out.name, name) for name in writers]
@@ -125,11 +130,13 @@ def _writers(formats: Sequence[str], registry: dict[str, str] = FORMATS) -> dict
     return writers
 
 
-def _check_options(options: PublishOptions) -> None:
+def _check_options(options: PublishOptions) -> PublishOptions:
+    """options with the build's moment filled in; PublishError for an unknown page size or layout."""
     if options.page_size not in PAGE_SIZES:
         raise PublishError(f"page size {options.page_size!r} is not known; choose from {', '.join(PAGE_SIZES)}")
     if options.layout not in LAYOUTS:
         raise PublishError(f"layout {options.layout!r} is not known; choose from {', '.join(LAYOUTS)}")
+    return options if options.moment is not None else replace(options, moment=build_moment())
 
 
 def _target(out_dir: Path, stem: str, suffix: str) -> Path:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,7 @@ LATIN_FONT = "Arial"
 NAVY, INK = RGBColor(0x1B, 0x36, 0x5D), RGBColor(0x1D, 0x22, 0x29)
 GREY, RED, RULE = RGBColor(0x5F, 0x66, 0x70), RGBColor(0xB3, 0x26, 0x1E), "C5CAD1"
 LIMIT = 255  # python-docx refuses longer core properties
+ZIP_EARLIEST = datetime(1980, 1, 1)
 LANGUAGE_TAGS = {"en": "en-US", "zh": "zh-CN"}
 
 CREDIT_STYLE, COLUMN_HEAD_STYLE, GLOSSARY_STYLE = "Credit", "Column Heading", "Glossary Entry"
@@ -75,7 +79,7 @@ def write_docx(document: Document, glossary: Glossary | None, path: Path, option
     article_body(word, [b for b in blocks if b[0].role is Role.TITLE] + [b for b in blocks if b[0].role is not Role.TITLE],
                  family, options.layout, document.target_language, labels=labels, language=language)
     _glossary(word, terms, family, document.target_language, labels, language)
-    word.save(str(path))
+    save_docx(word, path, options.moment)
 
 
 def article_body(
@@ -380,6 +384,28 @@ def _properties(word: WordDocument, document: Document, glossary: Glossary | Non
     core.language = f"{document.source_language}, {document.target_language}"
     core.content_status = "Draft" if document.unapproved() else "Final"
     core.version = __version__
+
+
+def save_docx(word: WordDocument, path: Path, moment: datetime | None) -> None:
+    """Save word at path dated moment (created, modified, and every zip entry): the same moment and
+    content give the same bytes, so SOURCE_DATE_EPOCH builds are reproducible.
+
+    python-docx stamps zip entries with the local time of saving and keeps its template's dates.
+    """
+    moment = (moment or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0, tzinfo=None)
+    core = word.core_properties
+    core.created = core.modified = moment
+    core.revision = 1
+    buffer = io.BytesIO()
+    word.save(buffer)
+    stamp = max(moment, ZIP_EARLIEST).timetuple()[:6]  # zip dates start in 1980
+    out = io.BytesIO()
+    with zipfile.ZipFile(buffer) as unpacked, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as packed:
+        for entry in unpacked.infolist():
+            info = zipfile.ZipInfo(entry.filename, date_time=stamp)
+            info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
+            packed.writestr(info, unpacked.read(entry.filename))
+    path.write_bytes(out.getvalue())
 
 
 def _limit(text: str, sep: str = "") -> str:

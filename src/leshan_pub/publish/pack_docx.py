@@ -17,7 +17,7 @@ from ..document import Pack, Role
 from ..terms import Glossary
 from . import PublishOptions, pack_provenance_text, page_labels, pending_notice, terms_used
 from .docx import (
-    GREY, LATIN_FONT, LIMIT, NAVY, RED, ROLE_STYLES, _east_asian_font, _glossary, _limit, _page, _styles, article_body,
+    GREY, LATIN_FONT, LIMIT, NAVY, RED, ROLE_STYLES, _east_asian_font, _glossary, _limit, _page, _styles, article_body, save_docx,
     chinese_run, english_run, page_furniture, raw_xml,
 )
 from .fonts import family_name
@@ -61,7 +61,7 @@ def write_pack_docx(pack: Pack, glossary: Glossary | None, path: Path, options: 
         word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         _glossary(word, terms, family, pack.documents[0].target_language if pack.documents else "en", page_labels(None))
     _update_fields_on_open(word)
-    word.save(str(path))
+    save_docx(word, path, options.moment)
 
 
 def _heading_2(word: WordDocument, family: str) -> None:

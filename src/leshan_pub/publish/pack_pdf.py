@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from reportlab.lib.colors import HexColor
@@ -173,7 +174,8 @@ def write_pack_pdf(pack: Pack, glossary: Glossary | None, path: Path, options: P
     numbers: dict[str, int] = {}
     for _ in range(MAX_PASSES):
         pages: dict[str, int] = {}
-        data = _build(pack, glossary, terms, geometry, shaper, furniture, typesetter.story(terms, numbers, pages))
+        story = typesetter.story(terms, numbers, pages)
+        data = _build(pack, glossary, terms, geometry, shaper, furniture, story, options.moment)
         if pages == numbers:  # the contents printed the pages the articles landed on
             path.write_bytes(data)
             return
@@ -183,7 +185,7 @@ def write_pack_pdf(pack: Pack, glossary: Glossary | None, path: Path, options: P
 
 def _build(
     pack: Pack, glossary: Glossary | None, terms: Sequence[Term], geometry: Geometry,
-    shaper: Shaper, furniture: Furniture, story: list[Flowable],
+    shaper: Shaper, furniture: Furniture, story: list[Flowable], moment: datetime | None = None,
 ) -> bytes:
     """The PDF of story, in memory: a pass whose page numbers prove wrong is never written."""
     target = io.BytesIO()
@@ -204,5 +206,5 @@ def _build(
     frame = Frame(geometry.margin_x, geometry.margin_bottom, geometry.frame_width,
                   geometry.height - geometry.margin_top - geometry.margin_bottom, 0, 0, 0, 0, id="body")
     template.addPageTemplates([PageTemplate("page", [frame], onPage=furniture.on_page)])
-    template.build(story, canvasmaker=functools.partial(_PagedCanvas, furniture=furniture))
+    template.build(story, canvasmaker=functools.partial(_PagedCanvas, furniture=furniture, moment=moment))
     return target.getvalue()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -14,6 +16,7 @@ from reportlab.lib.colors import HexColor
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import TimeStamp
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -660,15 +663,32 @@ def _page_form(number: int) -> str:
 class _PagedCanvas(Canvas):
     """A canvas that, on save, defines each page's 'page X of Y' form now that Y is known."""
 
-    def __init__(self, *args: object, furniture: Furniture, **kwargs: object) -> None:
+    def __init__(self, *args: object, furniture: Furniture, moment: datetime | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._furniture = furniture
+        if moment is not None:
+            self._doc._timeStamp = _timestamp(moment)
 
     def save(self) -> None:
         total = self.getPageNumber() - 1
         for number in range(1, total + 1):
             self._furniture.page_form(self, number, total)
         super().save()
+
+
+def _timestamp(moment: datetime) -> TimeStamp:
+    """reportlab's timestamp for moment, in UTC: the PDF's CreationDate and ModDate.
+
+    Invariant mode keeps everything else byte-stable but dates every file 2000-01-01 unless
+    SOURCE_DATE_EPOCH is set; the build's own moment (publish.PublishOptions.moment) goes in instead.
+    """
+    stamp = TimeStamp(invariant=1)
+    stamp.t = moment.timestamp()
+    stamp.lt = time.gmtime(stamp.t)
+    stamp.YMDhms = tuple(stamp.lt)[:6]
+    stamp.dhh = stamp.dmm = 0
+    stamp.tzname = "UTC"
+    return stamp
 
 
 def _texts(document: Document, terms: list[Term], labels: Labels) -> list[tuple[str, str]]:
@@ -697,7 +717,7 @@ def write_pdf(document: Document, glossary: Glossary | None, path: Path, options
                   height - geometry.margin_top - geometry.margin_bottom, 0, 0, 0, 0, id="body")
     template.addPageTemplates([PageTemplate("page", [frame], onPage=furniture.on_page)])
     story = Typesetter(shaper, geometry, options.layout, labels).story(document, terms)
-    template.build(story, canvasmaker=functools.partial(_PagedCanvas, furniture=furniture))
+    template.build(story, canvasmaker=functools.partial(_PagedCanvas, furniture=furniture, moment=options.moment))
 
 
 def _template(
