@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -77,3 +78,14 @@ def test_a_malformed_source_date_epoch_is_refused_and_nothing_is_written(
 def test_build_moment_reads_the_variable_given() -> None:
     assert build_moment({"SOURCE_DATE_EPOCH": str(EPOCH)}) == MOMENT
     assert build_moment({"SOURCE_DATE_EPOCH": " "}) <= datetime.now(UTC)
+
+
+def test_the_title_block_and_provenance_show_when_the_english_last_changed(tmp_path: Path) -> None:
+    document = read_segment_file(SAMPLE_SEGFILE)
+    document.provenance = replace(document.provenance, english_changed="2026-11-30T17:05:00Z")
+    docx_path, pdf_path = publish(document, load_glossary(GLOSSARY), tmp_path, ("docx", "pdf"))
+    with pymupdf.open(pdf_path) as pdf:
+        first_page, creator = " ".join(pdf[0].get_text().split()), pdf.metadata["creator"]
+    assert "English as of 2026-11-30" in first_page
+    assert "English last changed 2026-11-30" in creator
+    assert "English last changed 2026-11-30" in docx.Document(str(docx_path)).core_properties.comments

@@ -101,9 +101,37 @@ def test_invalid_units_are_named(old, new, message):
 
 def test_write_is_atomic_and_leaves_no_temporary_files(tmp_path):
     path = tmp_path / "demo.zh-en.xlf"
-    write_segment_file(path, sample_document())
+    written = sample_document()
+    write_segment_file(path, written)
     assert [p.name for p in tmp_path.iterdir()] == ["demo.zh-en.xlf"]
-    assert read_segment_file(path) == sample_document()
+    assert read_segment_file(path) == written
+
+
+def test_the_file_records_when_the_english_last_changed(tmp_path, monkeypatch):
+    path = tmp_path / "demo.zh-en.xlf"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764576000")  # 2025-12-01 08:00 UTC
+    write_segment_file(path, sample_document())
+    assert read_segment_file(path).provenance.english_changed == "2025-12-01T08:00:00Z"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765000000")
+    same = read_segment_file(path)
+    same.segments[1].state = ReviewState.APPROVED  # a review that leaves the English as it was
+    write_segment_file(path, same)
+    assert read_segment_file(path).provenance.english_changed == "2025-12-01T08:00:00Z"
+    edited = read_segment_file(path)
+    edited.segments[2].target = "Second sentence."
+    write_segment_file(path, edited)
+    assert read_segment_file(path).provenance.english_changed == "2025-12-06T05:46:40Z"
+    assert edited.provenance.english_changed == "2025-12-06T05:46:40Z"  # the caller's document knows it too
+
+
+def test_a_file_without_english_records_no_change_date(tmp_path):
+    path = tmp_path / "demo.zh-en.xlf"
+    document = sample_document()
+    for segment in document.segments:
+        segment.target, segment.state = "", ReviewState.NEW
+    write_segment_file(path, document)
+    assert read_segment_file(path).provenance.english_changed == ""
+    assert b"english-changed" not in path.read_bytes()
 
 
 @pytest.mark.parametrize(

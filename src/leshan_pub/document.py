@@ -172,15 +172,19 @@ class Provenance:
     model: str = ""
     model_revision: str = ""
     glossary_sha256: str = ""
+    # When any segment's English last changed (UTC 'YYYY-MM-DDTHH:MM:SSZ', SOURCE_DATE_EPOCH when
+    # set): stamped by write_segment_file; "" when there is no English yet or no record of it.
+    english_changed: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {
+        fields = {
             "tool-version": self.tool_version,
             "segmenter-version": self.segmenter_version,
             "model": self.model,
             "model-revision": self.model_revision,
             "glossary-sha256": self.glossary_sha256,
         }
+        return fields | ({"english-changed": self.english_changed} if self.english_changed else {})
 
 
 @dataclass

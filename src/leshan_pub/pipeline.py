@@ -198,6 +198,7 @@ def _provenance(glossary: Glossary | None, previous: Provenance | None) -> Prove
         model=previous.model if previous else "",
         model_revision=previous.model_revision if previous else "",
         glossary_sha256=previous.glossary_sha256 if previous else current,
+        english_changed=previous.english_changed if previous else "",
     )
 
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import __version__
 from ..atomic import write_bytes_atomic
 from ..chars import NOT_XML
+from ..dates import build_moment, iso_seconds
 from ..document import (
     Approval, Cell, Document, Emphasis, Mark, Match, Provenance, ReviewState, Role, Segment, TermMethod, TermRecord,
 )
 from ..emphasis import marks_of_runs, styled_runs
-from ..errors import ProvenanceError, SegmentFileError
+from ..errors import LeshanPubError, ProvenanceError, SegmentFileError
 from ..files import parse_untrusted_xml, read_input
 from ..locking import DEFAULT_TIMEOUT, segment_file_lock
 from ..provenance import Signature, attribute, parse_signature
@@ -270,6 +271,7 @@ def parse_xliff(data: bytes, name: str = "segment file") -> Document:
         model=prov.get("model", ""),
         model_revision=prov.get("model-revision", ""),
         glossary_sha256=prov.get("glossary-sha256", ""),
+        english_changed=prov.get("english-changed", ""),
     )
     segments: list[Segment] = []
     seen: set[str] = set()
@@ -480,10 +482,33 @@ def write_segment_file(path: Path, document: Document, lock_timeout: float = DEF
 
     Raise SegmentFileError when another run holds the lock past lock_timeout seconds. A caller
     that reads, changes and writes the file holds segment_file_lock(path) around all three.
+
+    When any segment's English differs from the file's, document.provenance.english_changed
+    becomes the moment of writing (dates.build_moment: SOURCE_DATE_EPOCH when set), so published
+    files can say when the English last changed; otherwise the file's record is kept.
     """
-    data = render_xliff(document)
     with segment_file_lock(path, lock_timeout):
-        write_bytes_atomic(path, data)
+        stamp = _english_stamp(path, document)
+        if stamp != document.provenance.english_changed:
+            document.provenance = replace(document.provenance, english_changed=stamp)
+        write_bytes_atomic(path, render_xliff(document))
+
+
+def _english_stamp(path: Path, document: Document) -> str:
+    """The english-changed stamp document should carry, given the segment file now at path."""
+    english = [(s.id, s.target) for s in document.segments if s.target]
+    try:
+        previous = read_segment_file(path) if path.is_file() else None
+    except SegmentFileError:
+        previous = None  # unreadable: what it held cannot be compared, so the English counts as new
+    if previous is not None and english == [(s.id, s.target) for s in previous.segments if s.target]:
+        return previous.provenance.english_changed or document.provenance.english_changed
+    if not english:
+        return ""
+    try:
+        return iso_seconds(build_moment())
+    except LeshanPubError:  # a malformed SOURCE_DATE_EPOCH: publishing says so; the English is kept
+        return iso_seconds(datetime.now(UTC))
 
 
 def keep_backup(path: Path) -> Path:

@@ -270,6 +270,9 @@ def provenance_text(document: Document, glossary: Glossary | None, short_hashes:
         parts.append(f"segmenter {document.provenance.segmenter_version}")
     if glossary is not None:
         parts.append(f"glossary {glossary_tag(glossary.sha256)}")
+    changed = english_date(document)
+    if changed:
+        parts.append(f"English last changed {changed}")
     total, pending = len(document.segments), len(document.unapproved())
     parts.append(
         f"review draft, {pending} of {total} segments await review" if pending else f"review final, {total} segments approved"
@@ -277,11 +280,30 @@ def provenance_text(document: Document, glossary: Glossary | None, short_hashes:
     return "; ".join(parts)
 
 
+def english_date(documents: Document | Sequence[Document]) -> str:
+    """The UTC day ('YYYY-MM-DD') the documents' English last changed: the latest the segment files
+    record (Provenance.english_changed), else the latest approval; '' when neither is known."""
+    documents = [documents] if isinstance(documents, Document) else list(documents)
+    recorded = [d.provenance.english_changed for d in documents if d.provenance.english_changed]
+    if not recorded:
+        recorded = [s.approval.when for d in documents for s in d.segments if s.approval and s.approval.when]
+    return max(recorded)[:10] if recorded else ""
+
+
+def english_as_of(documents: Document | Sequence[Document]) -> str:
+    """'English as of YYYY-MM-DD' for the cover or title block, or '' when the date is not known."""
+    day = english_date(documents)
+    return f"English as of {day}" if day else ""
+
+
 def pack_provenance_text(pack: Pack, glossary: Glossary | None) -> str:
     """Tool, glossary hash, each article with its model, and the pack's review status on one line."""
     parts = [f"leshan-pub tool-version={__version__}"]
     if glossary is not None:
         parts.append(f"glossary-sha256={glossary.sha256[:16]}")
+    changed = english_date(pack.documents)
+    if changed:
+        parts.append(f"english-changed={changed}")
     for document in pack.documents:
         model = public_model_name(document.provenance.model) or "none"
         parts.append(f"article={document.name} (model={model}, {len(document.unapproved())} pending)")

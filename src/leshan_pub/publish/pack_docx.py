@@ -15,7 +15,7 @@ from docx.text.paragraph import Paragraph
 from .. import __version__
 from ..document import Pack, Role
 from ..terms import Glossary
-from . import PublishOptions, pack_provenance_text, page_labels, pending_notice, terms_used
+from . import PublishOptions, english_as_of, pack_provenance_text, page_labels, pending_notice, terms_used
 from .docx import (
     GREY, LATIN_FONT, LIMIT, NAVY, RED, ROLE_STYLES, _east_asian_font, _glossary, _limit, _page, _styles, article_body, save_docx,
     chinese_run, english_run, page_furniture, raw_xml,
@@ -80,7 +80,8 @@ def _cover(word: WordDocument, pack: Pack, notice: str, family: str) -> None:
     title = word.add_paragraph(style="Title")
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     chinese_run(title, pack.title, family).font.size = Pt(26)
-    lines = [(pack.subtitle, 15, NAVY), (pack.organisation, 11, GREY), (pack.date, 11, GREY), (EDITION_EN, 10, GREY)]
+    lines = [(pack.subtitle, 15, NAVY), (pack.organisation, 11, GREY), (pack.date, 11, GREY), (EDITION_EN, 10, GREY),
+             (english_as_of(pack.documents), 10, GREY)]
     if notice:
         lines.append((notice, 11, RED))
     for text, size, colour in lines:

@@ -16,7 +16,7 @@ from ..document import Document, Pack, Role
 from ..errors import PublishError
 from ..paper import PAGE_SIZES
 from ..terms import Glossary, Term
-from . import PublishOptions, pack_provenance_text, page_labels, pending_notice, terms_used
+from . import PublishOptions, english_as_of, pack_provenance_text, page_labels, pending_notice, terms_used
 from .pdf import (
     EDITION_EN, FURNITURE, GLOSSARY_EN, GREY, NAVY, RED, ROLE_STYLES,
     Bookmark, ChineseParagraph, Furniture, Geometry, Shaper, TextStyle, Typesetter, _PagedCanvas, _paragraph_style,
@@ -100,7 +100,7 @@ class PackTypesetter:
         if pack.subtitle:
             story.append(self._line(pack.subtitle, COVER_SUBTITLE))
         story.append(HRFlowable(width="40%", thickness=0.8, color=HexColor(NAVY), spaceBefore=4, spaceAfter=16))
-        for line in (pack.organisation, pack.date, EDITION_EN):
+        for line in (pack.organisation, pack.date, EDITION_EN, english_as_of(pack.documents)):
             if line:
                 story.append(self._line(line, COVER_LINE))
         notice = pending_notice(len(pack.unapproved()))

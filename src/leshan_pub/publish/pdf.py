@@ -29,7 +29,8 @@ from ..emphasis import shift, styled_runs
 from ..script import Script
 from ..terms import Glossary, Term
 from . import (
-    UNTRANSLATED, Labels, PublishOptions, block_marked, numbered_item, page_labels, provenance_text, review_notice, terms_used,
+    UNTRANSLATED, Labels, PublishOptions, block_marked, english_as_of, numbered_item, page_labels, provenance_text,
+    review_notice, terms_used,
 )
 from .fonts import SUB_RISE, SUPER_RISE, SUPER_SCALE, Face, FontSet, Route, can_draw, outline, prepare_fonts, script_shift
 from .linebreak import NO_LINE_END, break_lines
@@ -45,7 +46,7 @@ LATIN_QUOTES = frozenset("‘’“”")
 EDITION_EN = "Chinese–English bilingual edition"
 GLOSSARY_EN = "Glossary"
 PAGE_OF = "page {n} of {total}"
-FURNITURE = (EDITION_EN, GLOSSARY_EN, UNTRANSLATED, PAGE_OF, "DRAFT — awaits review…", "•")
+FURNITURE = (EDITION_EN, GLOSSARY_EN, UNTRANSLATED, PAGE_OF, "DRAFT — awaits review…", "•", " · ")
 
 
 @dataclass(frozen=True)
@@ -518,7 +519,8 @@ class Typesetter:
         story: list[Flowable] = [Bookmark("title", f"{zh}  {en}".strip())] if titles else []
         story += self.title_rows(titles)
         story.append(HRFlowable(width="100%", thickness=0.8, color=HexColor(NAVY), spaceBefore=2, spaceAfter=5))
-        return story + self.row(self.labels.edition, EDITION_EN, EDITION_STYLE, EDITION_STYLE, rule=False)
+        edition = " · ".join(filter(None, (EDITION_EN, english_as_of(document))))
+        return story + self.row(self.labels.edition, edition, EDITION_STYLE, EDITION_STYLE, rule=False)
 
     def title_rows(self, titles: list[Sequence[Segment]]) -> list[Flowable]:
         """The title blocks as rows: the first in the title's style, any after it as the subtitle."""
