@@ -94,3 +94,47 @@ def _spliced(words: list[str], draft: list[str], forms: set[tuple[str, ...]], mo
         )
 
     return derive(0, 0)
+
+
+def broken_words(pdf_path: Path, headings: list[str], terms: list[str], min_size: float = 12.0) -> list[str]:
+    """Each place a heading of headings is broken inside a word on the PDF's pages, as 'before|after'.
+
+    A word is what rjieba's dictionary cuts, and a glossary term of terms is one word. Headings are
+    found as consecutive lines of the Chinese column set at min_size or larger, joined.
+    """
+    import pymupdf
+    import rjieba
+
+    lines: list[str] = []
+    with pymupdf.open(pdf_path) as pdf:
+        for page in pdf:
+            middle = page.rect.width / 2
+            for block in page.get_text("dict")["blocks"]:
+                for line in block.get("lines", []):
+                    spans = line["spans"]
+                    if spans and spans[0]["size"] >= min_size and line["bbox"][0] < middle:
+                        lines.append("".join(s["text"] for s in spans).replace(" ", ""))
+    found: list[str] = []
+    for heading in (h.replace(" ", "") for h in headings):
+        ends, position = set(), 0
+        for word in rjieba.cut(heading):
+            position += len(word)
+            ends.add(position)
+        for term in terms:
+            start = heading.find(term)
+            while start >= 0:
+                ends -= set(range(start + 1, start + len(term)))
+                start = heading.find(term, start + 1)
+        for i in range(len(lines)):
+            joined, breaks = "", []
+            for line in lines[i:]:
+                joined += line
+                breaks.append(len(joined))
+                if len(joined) >= len(heading):
+                    break
+            if joined == heading:
+                found += [f"{heading[:b]}|{heading[b:]}" for b in breaks[:-1] if b not in ends]
+                break
+        else:
+            found.append(f"{heading} not found on the pages")
+    return found

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 # Closing and trailing marks (CLREQ "行首禁则"); ASCII forms too, since Chinese text mixes them in.
@@ -46,7 +46,12 @@ def is_word_char(ch: str) -> bool:
 
 def atoms(text: str) -> list[Atom]:
     """Split text into atoms; runs of whitespace become one space after the atom before them."""
-    out: list[Atom] = []
+    return [atom for _, atom in _placed_atoms(text)]
+
+
+def _placed_atoms(text: str) -> list[tuple[int, Atom]]:
+    """atoms(text), each with the offset in text where it starts."""
+    out: list[tuple[int, Atom]] = []
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
@@ -54,11 +59,24 @@ def atoms(text: str) -> list[Atom]:
             while i < n and _breaking_space(text[i]):
                 i += 1
             if out:
-                out[-1] = Atom(out[-1].text, " ")
+                out[-1] = (out[-1][0], Atom(out[-1][1].text, " "))
             continue
         j = _word_end(text, i) if is_word_char(ch) else i + 1
-        out.append(Atom(text[i:j]))
+        out.append((i, Atom(text[i:j])))
         i = j
+    return out
+
+
+def word_atoms(text: str, boundaries: Iterable[int]) -> list[Atom]:
+    """Atoms joined into words: two atoms stay together unless a space or a word boundary (an
+    offset in text, as words.WordBreaks gives) lies between them."""
+    ends = set(boundaries)
+    out: list[Atom] = []
+    for start, atom in _placed_atoms(text):
+        if out and not out[-1].space and start not in ends:
+            out[-1] = Atom(out[-1].text + atom.text, atom.space)
+        else:
+            out.append(atom)
     return out
 
 
@@ -96,9 +114,66 @@ def break_lines(text: str, width: float, measure: Measure) -> list[str]:
     where no legal break fits does a closing mark hang past the edge (with any marks right after
     it), and a word wider than the line is cut. Spaces at line ends are dropped. Empty text gives [].
     """
+    return [_join(line) for line in _fill(atoms(text), width, _cached(measure))]
+
+
+def break_balanced(text: str, width: float, measure: Measure, boundaries: Iterable[int]) -> list[str]:
+    """Lines for a title or heading: broken only between words (boundaries: offsets in text where a
+    word ends) and at spaces, obeying the kinsoku rules, in as few lines as break_lines would
+    need, and as even in width as those allow; a break after a clause mark (，：) is preferred.
+
+    Only a word wider than the whole line is cut inside itself. Empty text gives [].
+    """
+    w = _cached(measure)
+    words = word_atoms(text, boundaries)
+    greedy = _fill(words, width, w)
+    if len(greedy) < 2 or any(_too_wide([word], width, w) for word in words):
+        return [_join(line) for line in greedy]
+    best = _balance(words, len(greedy), width, w)
+    return [_join(line) for line in (best or greedy)]
+
+
+# Punctuation after which a title reads well broken: the clause ends there.
+_CLAUSE_END = frozenset("，、；：。？！,;:?!—")
+UNCLAUSED_BREAK = 0.1  # cost of a break that is not after a clause mark, in squared line widths
+
+
+def _balance(words: list[Atom], count: int, width: float, w: Measure) -> list[list[Atom]] | None:
+    """words in exactly count lines that fit width and break legally, minimising the sum of each
+    line's squared share of the width (even lines) plus UNCLAUSED_BREAK per break not after a
+    clause mark; None when no such breaking exists."""
+    n = len(words)
+    inf = float("inf")
+    # best[k][j]: least cost of setting words[:j] in k lines; back[k][j]: where the last line starts.
+    best = [[inf] * (n + 1) for _ in range(count + 1)]
+    back = [[0] * (n + 1) for _ in range(count + 1)]
+    best[0][0] = 0.0
+    for k in range(1, count + 1):
+        for j in range(1, n + 1):
+            if j < n and not may_break(words[j - 1], words[j]):
+                continue
+            penalty = 0.0 if j == n or words[j - 1].text[-1] in _CLAUSE_END else UNCLAUSED_BREAK
+            for i in range(j - 1, -1, -1):
+                line_width = _width(words[i:j], w)
+                if line_width > width + 1e-6:
+                    break
+                if best[k - 1][i] == inf:
+                    continue
+                cost = best[k - 1][i] + (line_width / width) ** 2 + penalty
+                if cost < best[k][j] - 1e-12:
+                    best[k][j], back[k][j] = cost, i
+    if best[count][n] == inf:
+        return None
     lines: list[list[Atom]] = []
-    line: list[Atom] = []
-    line_width = 0.0
+    j = n
+    for k in range(count, 0, -1):
+        i = back[k][j]
+        lines.append(words[i:j])
+        j = i
+    return lines[::-1]
+
+
+def _cached(measure: Measure) -> Measure:
     cache: dict[str, float] = {}
 
     def w(s: str) -> float:
@@ -106,7 +181,15 @@ def break_lines(text: str, width: float, measure: Measure) -> list[str]:
             cache[s] = measure(s)
         return cache[s]
 
-    for atom in atoms(text):
+    return w
+
+
+def _fill(units: list[Atom], width: float, w: Measure) -> list[list[Atom]]:
+    """units set greedily into lines no wider than width, with push-out and hanging marks."""
+    lines: list[list[Atom]] = []
+    line: list[Atom] = []
+    line_width = 0.0
+    for atom in units:
         if not line and lines and atom.text[0] in NO_LINE_START:
             # The last line ended with a hanging mark (no legal break fitted): a run of closing marks
             # hangs with it rather than open the next line.
@@ -120,7 +203,7 @@ def break_lines(text: str, width: float, measure: Measure) -> list[str]:
             line_width = _width(line, w)
     if line:
         lines.append(line)
-    return [_join(atoms_) for atoms_ in lines]
+    return lines
 
 
 def _too_wide(line: list[Atom], width: float, w: Measure) -> bool:

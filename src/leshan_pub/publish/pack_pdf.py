@@ -23,14 +23,15 @@ from .pdf import (
     _texts, draw_runs,
 )
 from .fonts import prepare_fonts
+from .words import WordBreaks
 
 CONTENTS_ZH, CONTENTS_EN = "目录", "Contents"
 GLOSSARY_ZH = page_labels(None).glossary  # a pack mixes articles; its own labels are simplified
-COVER_TITLE = TextStyle("bold", 26, 36, NAVY, align="center", space_after=10)
-COVER_SUBTITLE = TextStyle("regular", 15, 22, NAVY, align="center", space_after=18)
+COVER_TITLE = TextStyle("bold", 26, 36, NAVY, align="center", space_after=10, words=True)
+COVER_SUBTITLE = TextStyle("regular", 15, 22, NAVY, align="center", space_after=18, words=True)
 COVER_LINE = TextStyle("regular", 11, 17, GREY, align="center", space_after=4)
 COVER_NOTICE = TextStyle("bold", 11, 17, RED, align="center", space_after=4)
-TOC_ZH = TextStyle("regular", 10.5, 17, space_after=0)
+TOC_ZH = TextStyle("regular", 10.5, 17, space_after=0, words=True)
 TOC_EN = TextStyle("regular", 10, 14.5, space_after=0)
 TOC_NUMBER = TextStyle("regular", 10, 14.5)
 NUMBER_WIDTH = 12 * mm
@@ -85,6 +86,7 @@ class PackTypesetter:
 
     def story(self, terms: list[Term], numbers: dict[str, int], pages: dict[str, int]) -> list[Flowable]:
         """numbers: page of each entry from the previous pass (0 when unknown); pages: filled in while building."""
+        self.articles.breaks = WordBreaks(t.source for t in terms)
         story = self.cover() + [PageBreak()] + self.contents(terms, numbers)
         for n, document in enumerate(self.pack.documents, start=1):
             story += [PageBreak(), *self.article(document, f"article-{n}", pages)]
@@ -109,7 +111,7 @@ class PackTypesetter:
         return story
 
     def _line(self, text: str, style: TextStyle) -> ChineseParagraph:
-        paragraph = ChineseParagraph(text, style, self.shaper)
+        paragraph = ChineseParagraph(text, style, self.shaper, breaks=self.articles.breaks)
         paragraph.spaceAfter = style.space_after
         return paragraph
 
@@ -126,7 +128,7 @@ class PackTypesetter:
 
     def _toc_row(self, zh: str, en: str, number: str, key: str, zh_style: TextStyle, en_style: TextStyle) -> TocRow:
         english = Paragraph(self.shaper.markup(en, en_style.face), _paragraph_style(en_style, self.shaper))
-        row = TocRow(ChineseParagraph(zh, zh_style, self.shaper), english, number, key, self.shaper, self.geometry.gutter)
+        row = TocRow(ChineseParagraph(zh, zh_style, self.shaper, breaks=self.articles.breaks), english, number, key, self.shaper, self.geometry.gutter)
         row.spaceAfter = zh_style.space_after if not key else 0
         return row
 

@@ -33,7 +33,8 @@ from . import (
     review_notice, terms_used,
 )
 from .fonts import SUB_RISE, SUPER_RISE, SUPER_SCALE, Face, FontSet, Route, can_draw, outline, prepare_fonts, script_shift
-from .linebreak import NO_LINE_END, break_lines
+from .linebreak import NO_LINE_END, break_balanced, break_lines
+from .words import WordBreaks
 
 INK, NAVY, GREY, RULE, RED, WATERMARK = "#1d2229", "#1b365d", "#5f6670", "#c5cad1", "#b3261e", "#f6e8e6"
 EM_ASCENT = 0.88  # Noto Sans SC's ideographic em box runs from -0.12 to 0.88 em
@@ -60,13 +61,14 @@ class TextStyle:
     align: str = "left"  # left | justify | right | center
     space_before: float = 0.0  # above the row; dropped at the top of a page
     space_after: float = 6.0  # below the row, inside it, so the column rule runs on
+    words: bool = False  # Chinese breaks only between words, lines balanced: titles and headings
 
 
 # (Chinese, English) per role: Chinese ~10.5 pt and English ~10 pt, as in printed annual reports.
 ROLE_STYLES: dict[Role, tuple[TextStyle, TextStyle]] = {
-    Role.TITLE: (TextStyle("bold", 19, 28, NAVY, space_after=8), TextStyle("bold", 15.5, 20, NAVY)),
+    Role.TITLE: (TextStyle("bold", 19, 28, NAVY, space_after=8, words=True), TextStyle("bold", 15.5, 20, NAVY)),
     Role.HEADING: (
-        TextStyle("bold", 12.5, 19, NAVY, space_before=12, space_after=6),
+        TextStyle("bold", 12.5, 19, NAVY, space_before=12, space_after=6, words=True),
         TextStyle("bold", 11.5, 15, NAVY),
     ),
     Role.PARAGRAPH: (TextStyle(size=10.5, leading=18, align="justify", space_after=8), TextStyle(size=10, leading=14.5)),
@@ -81,7 +83,7 @@ ROLE_STYLES: dict[Role, tuple[TextStyle, TextStyle]] = {
 }
 
 # A title block after the first: the subtitle under the title (——记…).
-SUBTITLE_STYLES = (TextStyle("bold", 14, 21, NAVY, space_after=8), TextStyle("bold", 12, 16, NAVY))
+SUBTITLE_STYLES = (TextStyle("bold", 14, 21, NAVY, space_after=8, words=True), TextStyle("bold", 12, 16, NAVY))
 LIST_BULLET = "• "  # before each list item, in both columns
 EDITION_STYLE = TextStyle(size=8.5, leading=12, colour=GREY, space_after=10)
 GLOSSARY_STYLE = TextStyle(size=9.5, leading=14, space_after=2)
@@ -259,9 +261,13 @@ def _marked_content(text: PDFTextObject, operator: str) -> None:
 class ChineseParagraph(Flowable):
     """A paragraph broken by linebreak.break_lines (kinsoku rules), justified, splittable across pages."""
 
-    def __init__(self, text: str, style: TextStyle, shaper: Shaper, marks: Sequence[Mark] = ()) -> None:
+    def __init__(
+        self, text: str, style: TextStyle, shaper: Shaper, marks: Sequence[Mark] = (), breaks: WordBreaks | None = None
+    ) -> None:
         super().__init__()
         self.text, self.style, self.shaper = text, style, shaper
+        # Where words end, for a style that breaks only between words (glossary terms kept whole).
+        self.breaks = (breaks or WordBreaks()) if style.words else None
         # Chinese has no italic: only bold emphasis changes the face (see README, emphasis).
         self.bold = frozenset(i for m in marks if m.style is Emphasis.BOLD for i in range(m.start, m.end))
         self.starts: list[int] = []  # where each line starts in text, for the bold characters
@@ -270,7 +276,7 @@ class ChineseParagraph(Flowable):
         self._broken_for: float | None = None  # the width lines were broken for; None keeps them
 
     def _part(self, lines: list[str], last_full: bool) -> ChineseParagraph:
-        part = ChineseParagraph(self.text, self.style, self.shaper)
+        part = ChineseParagraph(self.text, self.style, self.shaper, breaks=self.breaks)
         part.lines, part.last_full, part.bold = lines, last_full, self.bold
         return part
 
@@ -279,7 +285,10 @@ class ChineseParagraph(Flowable):
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         if self.lines is None or self._broken_for not in (None, availWidth):
-            self.lines = break_lines(self.text, availWidth, self._measure)
+            if self.breaks is not None:
+                self.lines = break_balanced(self.text, availWidth, self._measure, self.breaks(self.text))
+            else:
+                self.lines = break_lines(self.text, availWidth, self._measure)
             self._broken_for = availWidth
             self.starts = _line_starts(self.text, self.lines) if self.bold else []
         self.width, self.height = availWidth, len(self.lines) * self.style.leading
@@ -457,11 +466,12 @@ class Typesetter:
     ) -> None:
         self.shaper, self.geometry, self.layout = shaper, geometry, layout
         self.labels = labels or page_labels(Script.HANS)
+        self.breaks = WordBreaks()  # story() adds the glossary's terms
         self.heading_level = heading_level  # outline level of headings: 1 under each article of a pack
         self._keys = itertools.count(1)
 
     def chinese(self, text: str, style: TextStyle, marks: Sequence[Mark] = ()) -> ChineseParagraph:
-        return ChineseParagraph(text, style, self.shaper, marks)
+        return ChineseParagraph(text, style, self.shaper, marks, self.breaks)
 
     def english(self, text: str, style: TextStyle, marks: Sequence[Mark] = ()) -> Paragraph:
         if not text:
@@ -543,6 +553,7 @@ class Typesetter:
 
     def story(self, document: Document, terms: list[Term]) -> list[Flowable]:
         """The whole document: title block first, the blocks in order, then the glossary appendix."""
+        self.breaks = WordBreaks(t.source for t in terms)
         blocks = document.blocks()
         titles = [b for b in blocks if b[0].role is Role.TITLE]
         story = self.title_block(document, titles)
