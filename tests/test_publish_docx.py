@@ -137,7 +137,9 @@ def test_approved_document_has_no_draft_notice(tmp_path: Path) -> None:
 def test_glossary_appendix_lists_the_terms_used(draft: docx.document.Document) -> None:
     paragraphs = [p.text for p in draft.paragraphs if p.text]
     assert paragraphs[0] == "术语表  Glossary"
-    assert paragraphs[1:] == ["医用同位素\tmedical isotope", "产业园\tindustrial park", "核素\tnuclide"]
+    assert paragraphs[1] == "按汉语拼音排序  Sorted by the pinyin of the Chinese term"
+    # chǎn yè yuán, hé sù, yī yòng tóng wèi sù
+    assert paragraphs[2:] == ["产业园\tindustrial park", "核素\tnuclide", "医用同位素\tmedical isotope"]
 
 
 @pytest.mark.parametrize(("size", "mm"), [("A4", (210, 297)), ("Letter", (215.9, 279.4))])

@@ -14,7 +14,7 @@ import pytest
 from helpers import DATA
 from leshan_pub.document import Document, Role
 from leshan_pub.pipeline import segment_source
-from leshan_pub.publish import PublishOptions, page_labels, publish, terms_used
+from leshan_pub.publish import PublishOptions, glossary_terms, page_labels, publish
 from leshan_pub.publish.pdf import Geometry, PAGE_SIZES
 from leshan_pub.terms import Glossary, Term
 from test_publish_pdf import GLOSSARY as NUCLEAR_GLOSSARY
@@ -48,8 +48,8 @@ def expected_chinese_column(document: Document, glossary: Glossary | None) -> st
     blocks = document.blocks()
     titles = ["".join(s.source for s in b) for b in blocks if b[0].role is Role.TITLE]
     body = ["".join(s.source for s in b) for b in blocks if b[0].role is not Role.TITLE]
-    terms = terms_used(document, glossary)
-    appendix = [labels.glossary, *(t.source for t in terms)] if terms else []
+    terms = glossary_terms(document, glossary)  # by pinyin, the default
+    appendix = [labels.glossary, labels.order("pinyin"), *(t.source for t in terms)] if terms else []
     return _visible("".join([*titles, labels.edition, *body, *appendix]))
 
 

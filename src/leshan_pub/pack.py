@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .document import Pack
 from .errors import InputError
 from .files import read_input
+from .dates import build_moment
 from .formats.segfile import read_segment_file
 
 if TYPE_CHECKING:
@@ -18,7 +19,10 @@ if TYPE_CHECKING:
     from .terms import Glossary
 
 DEFAULT_OUT = Path("output/pack.pdf")
-_KEYS = ("title", "subtitle", "organisation", "date", "articles", "out", "layout", "page_size", "formats", "glossary")
+_KEYS = (
+    "title", "subtitle", "organisation", "date", "articles", "out", "layout", "page_size", "formats", "glossary",
+    "glossary_order",
+)
 _PATH_KEYS = ("out", "glossary")
 
 
@@ -34,12 +38,13 @@ class PackSpec:
     articles: tuple[Path, ...] = ()
     subtitle: str = ""
     organisation: str = ""
-    date: str = ""  # printed on the cover; "" prints today's date
+    date: str = ""  # printed on the cover; "" prints the build's day (SOURCE_DATE_EPOCH's when set)
     out: Path | None = None
     layout: str | None = None
     page_size: str | None = None
     formats: tuple[str, ...] | None = None
     glossary: Path | None = None
+    glossary_order: str | None = None  # pinyin, english or first-use (publish.GLOSSARY_ORDERS)
     source: Path | None = field(default=None, compare=False)  # the TOML file, for messages
 
     def merged(self, **overrides: Any) -> PackSpec:
@@ -110,7 +115,7 @@ def read_pack(spec: PackSpec, today: datetime.date | None = None) -> Pack:
                 f"{article}: no segment file {segfile}; run `leshan-pub build {article}` (or segment and translate) first"
             )
     documents = [read_segment_file(s) for s in segment_files]
-    date = spec.date or (today or datetime.date.today()).isoformat()
+    date = spec.date or (today or build_moment().date()).isoformat()
     return Pack(spec.title.strip(), documents, spec.subtitle.strip(), spec.organisation.strip(), date)
 
 

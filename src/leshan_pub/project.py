@@ -52,6 +52,7 @@ class Settings:
     page_size: str = DEFAULT_PAGE_SIZE
     layout: str = "side-by-side"
     font: Path | None = None  # None: the default font for the article's script
+    glossary_order: str = "pinyin"  # the glossary appendix's order: pinyin, english or first-use
 
     def override(self, **changes: Any) -> Settings:
         """These settings with every change that is not None applied (command-line options win)."""
@@ -176,6 +177,12 @@ def _layouts() -> tuple[str, ...]:
     return LAYOUTS
 
 
+def _glossary_orders() -> tuple[str, ...]:
+    from .publish import GLOSSARY_ORDERS
+
+    return tuple(GLOSSARY_ORDERS)
+
+
 KEYS: tuple[Key, ...] = (
     Key("project", "name", "name", "", "The project's name.", _text),
     Key("project", "organisation", "organisation", "", "Who publishes these articles.", _text),
@@ -196,6 +203,8 @@ KEYS: tuple[Key, ...] = (
     Key("publish", "formats", "formats", ["docx", "pdf"], "Output formats.", _formats),
     Key("publish", "page_size", "page_size", DEFAULT_PAGE_SIZE, " or ".join(PAGE_SIZES) + ".", _choice(_page_sizes)),
     Key("publish", "layout", "layout", "side-by-side", "side-by-side or interleaved.", _choice(_layouts)),
+    Key("publish", "glossary_order", "glossary_order", "pinyin",
+        "The glossary appendix's order: pinyin (of the Chinese), english, or first-use.", _choice(_glossary_orders)),
     Key("publish", "font", "font", "",
         "Your own TrueType (.ttf/.ttc) CJK font; empty for the default font of the article's script.", _optional_path),
 )

@@ -11,7 +11,7 @@ from ..paper import DEFAULT_PAGE_SIZE
 from .app import app, reports_errors
 from .options import (
     BatchOpt, BatchTokensOpt, BeamsOpt, CompileOpt, DeviceOpt, DocArg, EncodingOpt, EngineName, EngineOpt,
-    FinalOpt, FontOpt, FormatOpt, GlossaryOpt, Layout, LayoutOpt, MemoryOpt, ModelOpt, NoGlossaryOpt,
+    FinalOpt, FontOpt, FormatOpt, GlossaryOpt, GlossaryOrder, GlossaryOrderOpt, Layout, LayoutOpt, MemoryOpt, ModelOpt, NoGlossaryOpt,
     OutOpt, PageOpt, PageSize, Placement, PlacementOpt, PrecisionOpt, ProjectOpt, RepairOpt, ScriptOpt,
     SourceArg, SpeedSettings, TermRepair, ThresholdOpt, command_glossary, command_settings, engine_options,
     memory_option, parse_formats, publish_options, shown, warn_glossary,
@@ -53,6 +53,7 @@ def build(
     page_size: PageOpt = PageSize(DEFAULT_PAGE_SIZE),
     layout: LayoutOpt = Layout.side_by_side,
     font: FontOpt = None,
+    glossary_order: GlossaryOrderOpt = GlossaryOrder.pinyin,
     encoding: EncodingOpt = None,
     source_script: ScriptOpt = "auto",
     beams: BeamsOpt = 4,
@@ -172,6 +173,7 @@ def publish(
     page_size: PageOpt = PageSize(DEFAULT_PAGE_SIZE),
     layout: LayoutOpt = Layout.side_by_side,
     font: FontOpt = None,
+    glossary_order: GlossaryOrderOpt = GlossaryOrder.pinyin,
     project: ProjectOpt = None,
 ) -> None:
     """Typeset a segment file as side-by-side DOCX and PDF."""
@@ -208,6 +210,10 @@ def pack(
     page_size: Annotated[PageSize | None, typer.Option("--page-size", help="Paper size.")] = None,
     layout: Annotated[Layout | None, typer.Option("--layout", help="Side by side, or each paragraph followed by its English.")] = None,
     font: FontOpt = None,
+    glossary_order: Annotated[
+        GlossaryOrder | None,
+        typer.Option("--glossary-order", help="The merged glossary: by pinyin, by the English, or in order of first use."),
+    ] = None,
 ) -> None:
     """Bind several articles into one investor pack: cover, contents, articles, one glossary (PDF and DOCX)."""
     from ..pack import PackSpec, build_pack, load_pack_spec
@@ -218,10 +224,14 @@ def pack(
         title=title, subtitle=subtitle, organisation=organisation, date=date, articles=tuple(articles or ()),
         out=out, layout=layout.value if layout else None, page_size=page_size.value if page_size else None,
         formats=tuple(parse_formats(fmt) or ()), glossary=glossary,
+        glossary_order=glossary_order.value if glossary_order else None,
     )
     from ..publish import PublishOptions
 
-    options = PublishOptions(final=final, page_size=spec.page_size or DEFAULT_PAGE_SIZE, layout=spec.layout or "side-by-side", font=font)
+    options = PublishOptions(
+        final=final, page_size=spec.page_size or DEFAULT_PAGE_SIZE, layout=spec.layout or "side-by-side", font=font,
+        glossary_order=spec.glossary_order or "pinyin",
+    )
     for written in build_pack(spec, load_default_glossary(spec.glossary), options):
         typer.echo(f"wrote {written}")
 

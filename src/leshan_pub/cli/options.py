@@ -93,6 +93,16 @@ LayoutOpt = Annotated[
     Layout,
     typer.Option("--layout", help="Chinese and English side by side, or each paragraph followed by its English."),
 ]
+class GlossaryOrder(StrEnum):
+    pinyin = "pinyin"
+    english = "english"
+    first_use = "first-use"
+
+
+GlossaryOrderOpt = Annotated[
+    GlossaryOrder,
+    typer.Option("--glossary-order", help="The glossary appendix: by the Chinese term's pinyin, by the English, or in order of first use."),
+]
 FontOpt = Annotated[
     Path | None,
     typer.Option("--font", help="Your own TrueType (.ttf/.ttc) CJK font for the PDF.", exists=True, dir_okay=False),
@@ -140,6 +150,7 @@ def project_memory_option(memory: Path | None, glossary: Path | None):  # noqa: 
 _OVERRIDES = {
     "model": "model", "engine": "engine", "beams": "beams", "batch_size": "batch_size", "device": "device",
     "out": "out", "fmt": "formats", "page_size": "page_size", "layout": "layout", "font": "font",
+    "glossary_order": "glossary_order",
     "encoding": "encoding", "source_script": "script",
 }
 
@@ -242,7 +253,10 @@ def engine_options(settings: Settings, speed: SpeedSettings | None = None):  # n
 def publish_options(final: bool, settings: Settings):  # noqa: ANN202
     from ..publish import PublishOptions
 
-    return PublishOptions(final=final, page_size=settings.page_size, layout=settings.layout, font=settings.font)
+    return PublishOptions(
+        final=final, page_size=settings.page_size, layout=settings.layout, font=settings.font,
+        glossary_order=settings.glossary_order,
+    )
 
 
 def shown(path: Path) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -34,6 +35,13 @@ PACK_FORMATS: dict[str, str] = {
     "pdf": "leshan_pub.publish.pack_pdf:write_pack_pdf",
 }
 LAYOUTS = ("side-by-side", "interleaved")
+# How the glossary appendix is ordered, and the English note above the list that says so (the
+# Chinese one is a page label).
+GLOSSARY_ORDERS: dict[str, str] = {
+    "pinyin": "Sorted by the pinyin of the Chinese term",
+    "english": "Sorted alphabetically by the English term",
+    "first-use": "In order of first use in the text",
+}
 UNTRANSLATED = "[not yet translated]"
 
 
@@ -48,6 +56,7 @@ class PublishOptions:
     # The files' creation and modification date; None: SOURCE_DATE_EPOCH when set, else the time
     # of the build (publish and publish_pack fill it in before any writer runs).
     moment: datetime | None = None
+    glossary_order: str = "pinyin"  # a name in GLOSSARY_ORDERS
 
 
 Writer = Callable[[Document, "Glossary | None", Path, PublishOptions], None]
@@ -136,6 +145,10 @@ def _check_options(options: PublishOptions) -> PublishOptions:
         raise PublishError(f"page size {options.page_size!r} is not known; choose from {', '.join(PAGE_SIZES)}")
     if options.layout not in LAYOUTS:
         raise PublishError(f"layout {options.layout!r} is not known; choose from {', '.join(LAYOUTS)}")
+    if options.glossary_order not in GLOSSARY_ORDERS:
+        raise PublishError(
+            f"glossary order {options.glossary_order!r} is not known; choose from {', '.join(GLOSSARY_ORDERS)}"
+        )
     return options if options.moment is not None else replace(options, moment=build_moment())
 
 
@@ -179,10 +192,17 @@ class Labels:
     edition: str  # under the title: 中英对照版 / 中英對照版
     glossary: str  # heading of the glossary appendix: 术语表 / 術語表
     column: str  # the DOCX table's Chinese column head
+    order_pinyin: str  # above the glossary list, for each of GLOSSARY_ORDERS
+    order_english: str
+    order_first_use: str
 
     @property
     def texts(self) -> tuple[str, ...]:
-        return (self.edition, self.glossary, self.column)
+        return (self.edition, self.glossary, self.column, self.order_pinyin, self.order_english, self.order_first_use)
+
+    def order(self, name: str) -> str:
+        """The Chinese note naming the glossary order name (a key of GLOSSARY_ORDERS)."""
+        return getattr(self, "order_" + name.replace("-", "_"))
 
 
 def page_labels(script: Script, can_draw: Callable[[str], bool] = lambda _: True) -> Labels:
@@ -243,6 +263,36 @@ def terms_used(document: Document | Sequence[Document], glossary: Glossary | Non
                 written = segment.source[hit.start : hit.end]
                 found[hit.term.source] = hit.term if written == hit.term.source else replace(hit.term, source=written)
     return list(found.values())
+
+
+def glossary_terms(
+    documents: Document | Sequence[Document], glossary: Glossary | None, order: str = "pinyin"
+) -> list[Term]:
+    """terms_used, in the appendix's order (a key of GLOSSARY_ORDERS); [] without a glossary.
+
+    pinyin: by the Chinese term's syllables with tones (pypinyin), as Chinese dictionaries order;
+    english: by the English, ignoring case and accents; first-use: as terms_used gives them.
+    Ties keep first-use order, so the result never depends on the glossary file's order.
+    """
+    terms = terms_used(documents, glossary)
+    if order == "first-use":
+        return terms
+    if order == "english":
+        return sorted(terms, key=lambda t: _english_key(t.target))
+    if order == "pinyin":
+        from pypinyin import Style, lazy_pinyin  # only publishing a glossary needs its dictionary
+
+        def key(term: Term) -> tuple[list[str], str]:
+            syllables = lazy_pinyin(term.source, style=Style.TONE3, neutral_tone_with_five=True, errors="default")
+            return [s.casefold() for s in syllables], term.source
+
+        return sorted(terms, key=key)
+    raise PublishError(f"glossary order {order!r} is not known; choose from {', '.join(GLOSSARY_ORDERS)}")
+
+
+def _english_key(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def review_notice(document: Document) -> str:

@@ -29,8 +29,8 @@ from ..emphasis import styled_runs
 from ..paper import PAGE_SIZES
 from ..terms import Glossary, Term
 from . import (
-    UNTRANSLATED, Labels, PublishOptions, block_marked, block_text, numbered_item, page_labels, provenance_text, review_notice,
-    terms_used,
+    GLOSSARY_ORDERS, UNTRANSLATED, Labels, PublishOptions, block_marked, block_text, glossary_terms, numbered_item,
+    page_labels, provenance_text, review_notice,
 )
 from .fonts import family_name
 
@@ -70,7 +70,7 @@ def write_docx(document: Document, glossary: Glossary | None, path: Path, option
     family = family_name(options.font, document.script)
     labels = page_labels(document.script)
     language = document.source_language  # zh-TW for a traditional article: Word's East Asian language
-    terms = terms_used(document, glossary)
+    terms = glossary_terms(document, glossary, options.glossary_order)
     _page(word.sections[0], options.page_size)
     _styles(word, family)
     _properties(word, document, glossary, terms)
@@ -78,7 +78,7 @@ def write_docx(document: Document, glossary: Glossary | None, path: Path, option
     blocks = document.blocks()
     article_body(word, [b for b in blocks if b[0].role is Role.TITLE] + [b for b in blocks if b[0].role is not Role.TITLE],
                  family, options.layout, document.target_language, labels=labels, language=language)
-    _glossary(word, terms, family, document.target_language, labels, language)
+    _glossary(word, terms, family, document.target_language, labels, language, options.glossary_order)
     save_docx(word, path, options.moment)
 
 
@@ -419,9 +419,11 @@ def _limit(text: str, sep: str = "") -> str:
 
 
 def _glossary(
-    word: WordDocument, terms: list[Term], family: str, target_language: str, labels: Labels, language: str = "zh-CN"
+    word: WordDocument, terms: list[Term], family: str, target_language: str, labels: Labels, language: str = "zh-CN",
+    order: str = "pinyin",
 ) -> None:
-    """The glossary terms the article uses, Chinese and English, as tabbed paragraphs after the table.
+    """The glossary terms the article uses, Chinese and English, as tabbed paragraphs after the table,
+    in the order they come (publish.glossary_terms), named in a note above them.
 
     Paragraphs, not a table: a table row per term would count as a translated row.
     """
@@ -430,6 +432,9 @@ def _glossary(
     heading = word.add_paragraph(style="Heading 1")
     chinese_run(heading, labels.glossary, family, language=language)
     english_run(heading, "  " + GLOSSARY_HEADING_EN, "en")
+    note = word.add_paragraph(style=NOTE_STYLE)
+    chinese_run(note, labels.order(order), family, language=language)
+    english_run(note, "  " + GLOSSARY_ORDERS[order], target_language)
     for term in terms:
         entry = word.add_paragraph(style=GLOSSARY_STYLE)
         chinese_run(entry, term.source, family, language=language)

@@ -15,7 +15,7 @@ from docx.text.paragraph import Paragraph
 from .. import __version__
 from ..document import Pack, Role
 from ..terms import Glossary
-from . import PublishOptions, english_as_of, pack_provenance_text, page_labels, pending_notice, terms_used
+from . import PublishOptions, english_as_of, glossary_terms, pack_provenance_text, page_labels, pending_notice
 from .docx import (
     GREY, LATIN_FONT, LIMIT, NAVY, RED, ROLE_STYLES, _east_asian_font, _glossary, _limit, _page, _styles, article_body, save_docx,
     chinese_run, english_run, page_furniture, raw_xml,
@@ -35,7 +35,7 @@ def write_pack_docx(pack: Pack, glossary: Glossary | None, path: Path, options: 
     """Write the pack as one DOCX at path: cover page, contents field, articles, merged glossary."""
     word = docx.Document()
     family = family_name(options.font)
-    terms = terms_used(pack.documents, glossary)
+    terms = glossary_terms(pack.documents, glossary, options.glossary_order)
     section = word.sections[0]
     _page(section, options.page_size)
     _styles(word, family)
@@ -59,7 +59,8 @@ def write_pack_docx(pack: Pack, glossary: Glossary | None, path: Path, options: 
         article_body(word, blocks, family, options.layout, document.target_language, PACK_ROLE_STYLES, titled=True)
     if terms:
         word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        _glossary(word, terms, family, pack.documents[0].target_language if pack.documents else "en", page_labels(None))
+        language = pack.documents[0].target_language if pack.documents else "en"
+        _glossary(word, terms, family, language, page_labels(None), order=options.glossary_order)
     _update_fields_on_open(word)
     save_docx(word, path, options.moment)
 

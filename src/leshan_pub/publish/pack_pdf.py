@@ -16,7 +16,7 @@ from ..document import Document, Pack, Role
 from ..errors import PublishError
 from ..paper import PAGE_SIZES
 from ..terms import Glossary, Term
-from . import PublishOptions, english_as_of, pack_provenance_text, page_labels, pending_notice, terms_used
+from . import PublishOptions, english_as_of, glossary_terms, pack_provenance_text, page_labels, pending_notice
 from .pdf import (
     EDITION_EN, FURNITURE, GLOSSARY_EN, GREY, NAVY, RED, ROLE_STYLES,
     Bookmark, ChineseParagraph, Furniture, Geometry, Shaper, TextStyle, Typesetter, _PagedCanvas, _paragraph_style,
@@ -80,9 +80,9 @@ class TocRow(Flowable):
 class PackTypesetter:
     """The story of a pack: cover, contents, articles (each from a new page), glossary."""
 
-    def __init__(self, pack: Pack, shaper: Shaper, geometry: Geometry, layout: str) -> None:
+    def __init__(self, pack: Pack, shaper: Shaper, geometry: Geometry, layout: str, glossary_order: str = "pinyin") -> None:
         self.pack, self.shaper, self.geometry = pack, shaper, geometry
-        self.articles = Typesetter(shaper, geometry, layout, heading_level=1)
+        self.articles = Typesetter(shaper, geometry, layout, heading_level=1, glossary_order=glossary_order)
 
     def story(self, terms: list[Term], numbers: dict[str, int], pages: dict[str, int]) -> list[Flowable]:
         """numbers: page of each entry from the previous pass (0 when unknown); pages: filled in while building."""
@@ -166,13 +166,13 @@ def write_pack_pdf(pack: Pack, glossary: Glossary | None, path: Path, options: P
     """
     if not pack.documents:
         raise PublishError("a pack needs at least one article; give the articles to bind")
-    terms = terms_used(pack.documents, glossary)
+    terms = glossary_terms(pack.documents, glossary, options.glossary_order)
     shaper = Shaper(prepare_fonts(pack_texts(pack, terms), options.font))
     width, height = PAGE_SIZES[options.page_size]
     geometry = Geometry(width, height)
     notice = pending_notice(len(pack.unapproved()))
     furniture = Furniture(shaper, geometry, pack.title, pack.subtitle, notice)
-    typesetter = PackTypesetter(pack, shaper, geometry, options.layout)
+    typesetter = PackTypesetter(pack, shaper, geometry, options.layout, options.glossary_order)
     numbers: dict[str, int] = {}
     for _ in range(MAX_PASSES):
         pages: dict[str, int] = {}

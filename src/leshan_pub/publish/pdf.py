@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 import math
 import time
@@ -29,8 +30,8 @@ from ..emphasis import shift, styled_runs
 from ..script import Script
 from ..terms import Glossary, Term
 from . import (
-    UNTRANSLATED, Labels, PublishOptions, block_marked, english_as_of, numbered_item, page_labels, provenance_text,
-    review_notice, terms_used,
+    GLOSSARY_ORDERS, UNTRANSLATED, Labels, PublishOptions, block_marked, english_as_of, glossary_terms, numbered_item,
+    page_labels, provenance_text, review_notice,
 )
 from .fonts import SUB_RISE, SUPER_RISE, SUPER_SCALE, Face, FontSet, Route, can_draw, outline, prepare_fonts, script_shift
 from .linebreak import NO_LINE_END, break_balanced, break_lines
@@ -462,9 +463,11 @@ class Typesetter:
     """Builds the story of flowables for one document in one layout."""
 
     def __init__(
-        self, shaper: Shaper, geometry: Geometry, layout: str, labels: Labels | None = None, heading_level: int = 0
+        self, shaper: Shaper, geometry: Geometry, layout: str, labels: Labels | None = None, heading_level: int = 0,
+        glossary_order: str = "pinyin",
     ) -> None:
         self.shaper, self.geometry, self.layout = shaper, geometry, layout
+        self.glossary_order = glossary_order  # named above the glossary list; the terms come sorted
         self.labels = labels or page_labels(Script.HANS)
         self.breaks = WordBreaks()  # story() adds the glossary's terms
         self.heading_level = heading_level  # outline level of headings: 1 under each article of a pack
@@ -547,6 +550,8 @@ class Typesetter:
         zh_style, en_style = ROLE_STYLES[Role.HEADING]
         story = self.bookmark(self.labels.glossary, GLOSSARY_EN, 6 * zh_style.leading)
         story += self.row(self.labels.glossary, GLOSSARY_EN, zh_style, en_style)
+        note = ROLE_STYLES[Role.NOTE][0]
+        story += self.row(self.labels.order(self.glossary_order), GLOSSARY_ORDERS[self.glossary_order], note, note, rule=False)
         for term in terms:
             story += self.row(term.source, term.target, GLOSSARY_STYLE, GLOSSARY_STYLE)
         return story
@@ -681,6 +686,11 @@ class _PagedCanvas(Canvas):
         self._furniture = furniture
         if moment is not None:
             self._doc._timeStamp = _timestamp(moment)
+            # reportlab seeds the file's /ID with its own timestamp (SOURCE_DATE_EPOCH's, or 2000's):
+            # seed it with the moment instead, so the ID follows the dates and nothing else outside.
+            signature = hashlib.md5(b"a reportlab document", usedforsecurity=False)
+            signature.update(ascii(self._doc._timeStamp.t).encode("ascii"))
+            self._doc.signature = signature
 
     def save(self) -> None:
         total = self.getPageNumber() - 1
@@ -718,7 +728,7 @@ def write_pdf(document: Document, glossary: Glossary | None, path: Path, options
     The font and the Chinese page labels follow the article's script (Noto Sans TC and 中英對照版
     for traditional).
     """
-    terms = terms_used(document, glossary)
+    terms = glossary_terms(document, glossary, options.glossary_order)
     labels = page_labels(document.script, lambda text: can_draw(options.font, text, document.script))
     shaper = Shaper(prepare_fonts(_texts(document, terms, labels), options.font, script=document.script))
     width, height = PAGE_SIZES[options.page_size]
@@ -729,7 +739,8 @@ def write_pdf(document: Document, glossary: Glossary | None, path: Path, options
     frame = Frame(geometry.margin_x, geometry.margin_bottom, geometry.frame_width,
                   height - geometry.margin_top - geometry.margin_bottom, 0, 0, 0, 0, id="body")
     template.addPageTemplates([PageTemplate("page", [frame], onPage=furniture.on_page)])
-    story = Typesetter(shaper, geometry, options.layout, labels).story(document, terms)
+    typesetter = Typesetter(shaper, geometry, options.layout, labels, glossary_order=options.glossary_order)
+    story = typesetter.story(document, terms)
     template.build(story, canvasmaker=functools.partial(_PagedCanvas, furniture=furniture, moment=options.moment))
 
 
