@@ -70,10 +70,15 @@ def test_instances_are_static_regular_and_bold_subsets(noto: fonts.FontSet) -> N
     assert set("乐山夹江核技术应用产业园２０２５年Lu和Y177") <= noto.covered
 
 
-def test_oblique_face_is_slanted(noto: fonts.FontSet) -> None:
-    oblique = TTFont(noto.oblique.path)
-    assert oblique["post"].italicAngle < -5
-    assert oblique["name"].getDebugName(6).endswith("-Oblique")
+def test_italic_face_is_noto_sans_italic_drawn_as_an_italic(noto: fonts.FontSet) -> None:
+    italic = TTFont(noto.italic.path)
+    assert italic["name"].getDebugName(6) == "NotoSans-Italic"
+    assert "glyf" in italic and "fvar" not in italic and italic["OS/2"].usWeightClass == 400
+    assert italic["post"].italicAngle < -5
+    assert italic["head"].fontRevision > 0 and "Italic" in italic["name"].getDebugName(4)
+    # The designers' italic, taken whole from the package: no CJK glyph in it to be slanted.
+    assert not {ch for ch in noto.italic_covered if ord(ch) >= 0x3000}
+    assert set("Lu Y Škoda quoted") <= noto.italic_covered
 
 
 def test_second_preparation_comes_from_the_cache(noto: fonts.FontSet, font_cache: Path) -> None:

@@ -1,12 +1,11 @@
-"""Fonts for the PDF: find a TrueType CJK font for the article's script, subset and instance it per
-document, add the forms it lacks, route missing glyphs."""
+"""Fonts for the PDF: find a TrueType CJK font for the article's script and a real italic for English,
+subset and instance them per document, add the forms the CJK font lacks, route missing glyphs."""
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
 import io
-import math
 import os
 import unicodedata
 from collections.abc import Iterable
@@ -34,16 +33,18 @@ CJK_PACKAGE = "justmytype_intl_cjk"
 CJK_FONTS = {Script.HANS: ("NotoSansSC*.ttf", "Noto Sans SC"), Script.HANT: ("NotoSansTC*.ttf", "Noto Sans TC")}
 CJK_FONT_GLOB, DEFAULT_FAMILY = CJK_FONTS[Script.HANS]
 REGULAR, BOLD = 400, 700
-# A synthetic oblique for English captions: Noto Sans SC has no italic, and skewing the Latin
-# glyphs keeps one family on the page. tan(10°) is about the slant of Noto Sans Italic.
-OBLIQUE_SKEW = math.tan(math.radians(10))
+# English italics (captions, emphasis) in a real italic, drawn as such by its designers: Noto Sans
+# Italic, the Latin companion of Noto Sans SC, shipped as variable TrueType (glyf, OFL) by
+# justmytype-western-core. A slanted upright (a fake oblique) is what typographers reject.
+ITALIC_PACKAGE = "justmytype_western_core"
+ITALIC_FONT_GLOB = "NotoSans-Italic*.ttf"
 # Keep the cache bounded: a font set is about 3 files of 100-400 KB per article.
 CACHE_MAX_FILES = 300
 # Superscripts and subscripts the font lacks (Noto has ¹²³ but no ⁷) are added as its own digits,
 # smaller and raised or lowered, in em: the text layer then carries ¹⁷⁷ as the author wrote it.
 SUPER_SCALE, SUPER_RISE, SUB_RISE = 0.62, 0.36, -0.12
 # Bump when what _build writes changes, so cached fonts of an earlier recipe are not reused.
-FONT_RECIPE = "2"
+FONT_RECIPE = "3"
 
 # Always in the subset, so edits to the English rarely change the cache key: printable ASCII,
 # Latin-1, general punctuation, CJK punctuation and the full-width forms.
@@ -81,12 +82,13 @@ class FontSet:
     key: str  # short hash of font and character set: unique names when registering faces
     regular: Face
     bold: Face
-    oblique: Face
+    italic: Face  # Latin only: the characters it lacks (all Chinese) are set upright, never slanted
     fallback: Face
     covered: frozenset[str] = field(repr=False)
     fallback_covered: frozenset[str] = field(repr=False)
-    second: tuple[Face, ...] = ()  # regular, bold, oblique of the other script's font; () when not needed
+    second: tuple[Face, ...] = ()  # regular and bold of the other script's font; () when not needed
     second_covered: frozenset[str] = field(default=frozenset(), repr=False)
+    italic_covered: frozenset[str] = field(default=frozenset(), repr=False)
 
     def route(self, ch: str) -> Route | None:
         """How ch is drawn; None when no face has it."""
@@ -131,6 +133,19 @@ def find_cjk_font(package: str = CJK_PACKAGE, script: Script = Script.HANS) -> P
     raise PublishError(
         "no CJK TrueType font found for the PDF: run `pip install justmytype-intl-cjk` "
         "or pass --font with a TrueType (.ttf/.ttc) font that has Chinese glyphs"
+    )
+
+
+def find_italic_font(package: str = ITALIC_PACKAGE) -> Path:
+    """Noto Sans Italic (variable TrueType) as justmytype-western-core ships it; PublishError when absent."""
+    spec = importlib.util.find_spec(package)
+    for folder in list(spec.submodule_search_locations or []) if spec else []:
+        found = sorted(Path(folder).rglob(ITALIC_FONT_GLOB))
+        if found:
+            return found[0]
+    raise PublishError(
+        "no italic font found for the PDF's English: run `pip install justmytype-western-core` "
+        "(it ships Noto Sans Italic)"
     )
 
 
@@ -212,17 +227,18 @@ def prepare_fonts(
         source = _source_face(font, texts)
         family = _family(source)
     characters = _characters(texts)
-    paths, key = _paths(folder, source, characters)
+    italic_source = Face(find_italic_font())
+    paths, key = _paths(folder, source, characters, STYLES + ("400i",))
     cached = all(p.is_file() for p in paths.values())
     # On a cache hit the small subset answers; otherwise check before the slow build.
     covered = _cmap(Face(paths["400"])) if cached else _cmap(source)
     missing = "".join(sorted({ch for _, text in texts for ch in text} - covered - _cmap(fallback)))
     second_missing = "".join(ch for ch in missing if other is not None and ch in _cmap(other))
-    second = _paths(folder, other, _characters([("", second_missing)]))[0] if other and second_missing else {}
+    second = _paths(folder, other, _characters([("", second_missing)]), STYLES)[0] if other and second_missing else {}
     _check_glyphs(texts, covered | (_cmap(other) if second else frozenset()), _cmap(fallback))
     for face, wanted, built in ((source, characters, paths), (other, second_missing, second)):
         if face is not None and built and not all(p.is_file() for p in built.values()):
-            _build(face, _characters([("", wanted)]) if face is other else wanted, built)
+            _build(face, _characters([("", wanted)]) if face is other else wanted, built, italic_source)
             _prune(folder)
         for path in built.values():
             os.utime(path)  # mtime marks last use, for pruning
@@ -232,12 +248,13 @@ def prepare_fonts(
         key=hashlib.sha256(key.encode()).hexdigest()[:12],
         regular=regular,
         bold=Face(paths["700"]),
-        oblique=Face(paths["400o"]),
+        italic=Face(paths["400i"]),
         fallback=fallback,
         covered=_cmap(regular),
         fallback_covered=_cmap(fallback),
-        second=tuple(Face(second[style]) for style in ("400", "700", "400o")) if second else (),
+        second=tuple(Face(second[style]) for style in STYLES) if second else (),
         second_covered=_cmap(Face(second["400"])) if second else frozenset(),
+        italic_covered=_cmap(Face(paths["400i"])),
     )
 
 
@@ -248,10 +265,13 @@ def _packaged_faces(script: Script) -> tuple[Face, str, Face]:
     return Face(find_cjk_font(script=first)), CJK_FONTS[first][1], Face(find_cjk_font(script=other))
 
 
-def _paths(folder: Path, face: Face, characters: str) -> tuple[dict[str, Path], str]:
-    """The cache files of face subset to characters, by style (400, 700, 400o), and their key."""
+STYLES = ("400", "700")  # the CJK font's instances; "400i" is the italic's
+
+
+def _paths(folder: Path, face: Face, characters: str, styles: tuple[str, ...]) -> tuple[dict[str, Path], str]:
+    """The cache files of face subset to characters, by style (400, 700, and 400i for the italic), and their key."""
     key = _cache_key(face, characters)
-    return {style: folder / f"{key}-{style}.ttf" for style in ("400", "700", "400o")}, key
+    return {style: folder / f"{key}-{style}.ttf" for style in styles}, key
 
 
 def _source_face(font: Path | None, texts: list[tuple[str, str]]) -> Face:
@@ -330,12 +350,27 @@ def _cache_key(face: Face, characters: str) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     font_hash = digest.hexdigest()[:16]
-    char_hash = hashlib.sha256(f"{FONT_RECIPE}:{characters}".encode()).hexdigest()[:16]
+    italic = find_italic_font()  # named by file and size: its package's version changes either
+    recipe = f"{FONT_RECIPE}:{italic.name}:{italic.stat().st_size}"
+    char_hash = hashlib.sha256(f"{recipe}:{characters}".encode()).hexdigest()[:16]
     return f"{font_hash}-{face.subfont_index}-{char_hash}"
 
 
-def _build(source: Face, characters: str, paths: dict[str, Path]) -> None:
-    """Subset, then instance at regular and bold (subset first: 30x faster), then slant the regular."""
+def _build(source: Face, characters: str, paths: dict[str, Path], italic: Face | None = None) -> None:
+    """Subset, then instance at regular and bold (subset first: 30x faster); with "400i" in paths,
+    the italic too (subset to the same characters: it keeps the Latin ones it has)."""
+    font = _subset(source, characters)
+    _save_atomic(_add_forms(_instance(font, REGULAR), characters), paths["400"])
+    _save_atomic(_add_forms(_instance(font, BOLD), characters), paths["700"])
+    if "400i" in paths and italic is not None:
+        source_family = str(TTFont(italic.path, lazy=True)["name"].getDebugName(1) or "Noto Sans")
+        slanted = _instance(_subset(italic, characters), REGULAR)
+        _rename(slanted, "Italic", source_family)
+        _save_atomic(slanted, paths["400i"])
+
+
+def _subset(source: Face, characters: str) -> TTFont:
+    """source cut down to characters, without hinting or layout tables (reportlab does no shaping)."""
     font = TTFont(source.path, fontNumber=source.subfont_index)
     options = subset.Options()
     options.hinting = False  # PDF viewers rasterise unhinted; halves the work
@@ -346,10 +381,7 @@ def _build(source: Face, characters: str, paths: dict[str, Path]) -> None:
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=characters)
     subsetter.subset(font)
-    regular = _add_forms(_instance(font, REGULAR), characters)
-    _save_atomic(regular, paths["400"])
-    _save_atomic(_add_forms(_instance(font, BOLD), characters), paths["700"])
-    _save_atomic(_oblique(regular), paths["400o"])
+    return font
 
 
 def _add_forms(font: TTFont, characters: str) -> TTFont:
@@ -411,41 +443,12 @@ def _instance(font: TTFont, weight: int) -> TTFont:
     return instancer.instantiateVariableFont(font, location, inplace=False, updateFontNames="STAT" in font)
 
 
-def _oblique(font: TTFont) -> TTFont:
-    """A copy of font with every glyph slanted: the English caption face."""
-    slanted = _copy(font)
-    glyph_set, glyf, hmtx = slanted.getGlyphSet(), slanted["glyf"], slanted["hmtx"]
-    skew = (1, 0, OBLIQUE_SKEW, 1, 0, 0)
-    new = {}
-    for name in slanted.getGlyphOrder():
-        recorder = DecomposingRecordingPen(glyph_set)
-        glyph_set[name].draw(recorder)
-        pen = TTGlyphPen(None)
-        recorder.replay(TransformPen(pen, skew))
-        new[name] = pen.glyph()
-    for name, glyph in new.items():
-        glyf[name] = glyph
-        glyph.recalcBounds(glyf)
-        hmtx[name] = (hmtx[name][0], getattr(glyph, "xMin", 0))
-    slanted["post"].italicAngle = -math.degrees(math.atan(OBLIQUE_SKEW))
-    slanted["head"].macStyle |= 0b10
-    slanted["OS/2"].fsSelection = (slanted["OS/2"].fsSelection | 0b1) & ~0b1000000
-    _rename(slanted, "Oblique")
-    return slanted
-
-
-def _copy(font: TTFont) -> TTFont:
-    buffer = io.BytesIO()
-    font.save(buffer)
-    buffer.seek(0)
-    return TTFont(buffer)
-
-
-def _rename(font: TTFont, style: str) -> None:
+def _rename(font: TTFont, style: str, family: str = "") -> None:
+    """Name font as family (default: its own) in style: style, full and PostScript names."""
     name = font["name"]
-    family = str(name.getDebugName(16) or name.getDebugName(1) or DEFAULT_FAMILY)
+    family = family or str(name.getDebugName(16) or name.getDebugName(1) or DEFAULT_FAMILY)
     postscript = family.replace(" ", "") + "-" + style
-    for record_id, value in ((2, style), (4, f"{family} {style}"), (6, postscript), (17, style)):
+    for record_id, value in ((1, family), (2, style), (4, f"{family} {style}"), (6, postscript), (16, family), (17, style)):
         name.setName(value, record_id, 3, 1, 0x409)
 
 

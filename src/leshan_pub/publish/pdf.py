@@ -7,7 +7,8 @@ import hashlib
 import itertools
 import math
 import time
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +42,7 @@ INK, NAVY, GREY, RULE, RED, WATERMARK = "#1d2229", "#1b365d", "#5f6670", "#c5cad
 EM_ASCENT = 0.88  # Noto Sans SC's ideographic em box runs from -0.12 to 0.88 em
 WATERMARK_TEXT = "DRAFT"
 MAX_JUSTIFY = 0.3  # widest letter-spacing (in em) a justified Chinese line may take
+DOT_DROP, DOT_RADIUS = 0.24, 0.055  # emphasis dots: centre below the baseline and radius, in em
 LATIN_QUOTES = frozenset("‘’“”")
 
 # Page furniture, in the font subset like the text; the Chinese labels are in the article's
@@ -55,7 +57,7 @@ FURNITURE = (EDITION_EN, GLOSSARY_EN, UNTRANSLATED, PAGE_OF, "DRAFT — awaits r
 class TextStyle:
     """How one column of one role is set."""
 
-    face: str = "regular"  # regular | bold | oblique
+    face: str = "regular"  # regular | bold | italic (English only: Chinese is never slanted)
     size: float = 10.0
     leading: float = 15.0
     colour: str = INK
@@ -73,7 +75,7 @@ ROLE_STYLES: dict[Role, tuple[TextStyle, TextStyle]] = {
         TextStyle("bold", 11.5, 15, NAVY),
     ),
     Role.PARAGRAPH: (TextStyle(size=10.5, leading=18, align="justify", space_after=8), TextStyle(size=10, leading=14.5)),
-    Role.CAPTION: (TextStyle(size=9, leading=14, colour=GREY, space_after=8), TextStyle("oblique", 9, 12.5, GREY)),
+    Role.CAPTION: (TextStyle(size=9, leading=14, colour=GREY, space_after=8), TextStyle("italic", 9, 12.5, GREY)),
     Role.CREDIT: (
         TextStyle(size=8.5, leading=13, colour=GREY, align="right", space_before=4),
         TextStyle(size=8.5, leading=12, colour=GREY, align="right"),
@@ -129,23 +131,23 @@ class Shaper:
         self.fontset = fontset
         self.faces = {
             face: _register(f"LeshanSans-{fontset.key}-{face}", getattr(fontset, face), fontset.key)
-            for face in ("regular", "bold", "oblique")
+            for face in ("regular", "bold", "italic")
         }
         # Vera draws what the CJK font lacks, and the quotes of English text: the CJK font has
         # only full-width ones ("China’ s").
         vera = fontset.fallback.path
         self.latin = {
             face: _register(f"LeshanFallback-{file[:-4]}", Face(vera.with_name(file)))
-            for face, file in (("regular", "Vera.ttf"), ("bold", "VeraBd.ttf"), ("oblique", "VeraIt.ttf"))
+            for face, file in (("regular", "Vera.ttf"), ("bold", "VeraBd.ttf"), ("italic", "VeraIt.ttf"))
         }
         # The other script's Noto font, subset to what the main one lacks (乐 in a traditional article).
         self.second = {
             face: _register(f"LeshanSecond-{fontset.key}-{face}", file, f"{fontset.key}-2")
-            for face, file in zip(("regular", "bold", "oblique"), fontset.second)
+            for face, file in zip(("regular", "bold"), fontset.second)
         }
         pdfmetrics.registerFontFamily(
             self.faces["regular"], normal=self.faces["regular"], bold=self.faces["bold"],
-            italic=self.faces["oblique"], boldItalic=self.faces["bold"],
+            italic=self.faces["italic"], boldItalic=self.faces["bold"],
         )
         self._widths: dict[tuple[str, float, str], float] = {}
 
@@ -180,6 +182,10 @@ class Shaper:
 
     def _piece(self, ch: str, face: str, size: float, english: bool) -> tuple[str, str, str, float, float, bool]:
         """(drawn, original, font, size, rise, drawn differently from the original)."""
+        if face == "italic":
+            if ch in self.fontset.italic_covered:
+                return ch, ch, self.faces["italic"], size, 0.0, False
+            face = "regular"  # what the italic lacks (Chinese above all) is set upright
         route, drawn = self.route(ch, english)
         if route is Route.SUPER or route is Route.SUB:
             font = self.faces[face] if drawn in self.fontset.covered else self.latin[face]
@@ -188,7 +194,7 @@ class Shaper:
         if route is Route.FALLBACK:
             return drawn, ch, self.latin[face], size, 0.0, False
         if route is Route.SECOND:
-            return drawn, ch, self.second[face], size, 0.0, False
+            return drawn, ch, self.second.get(face, self.second["regular"]), size, 0.0, False
         return drawn, ch, self.faces[face], size, 0.0, False
 
     def width(self, text: str, face: str, size: float, english: bool = False) -> float:
@@ -202,11 +208,17 @@ class Shaper:
         return self._widths[key]
 
     def markup(self, text: str, face: str) -> str:
-        """reportlab Paragraph markup for English text set in face.
+        """reportlab Paragraph markup for English text set in face, inside a paragraph or <font> in face.
 
         Shifted digits go in <super>/<sub>; characters the CJK font lacks, and the quotes it
-        has only full-width, come from Vera.
+        has only full-width, come from Vera. In the italic face, what the italic font lacks
+        (Chinese above all) is set upright in the regular face: no CJK glyph is ever slanted.
         """
+        if face == "italic":
+            return "".join(
+                escape(chunk) if italic else f'<font name="{self.faces["regular"]}">{self.markup(chunk, "regular")}</font>'
+                for italic, chunk in _groups(text, lambda ch: ch in self.fontset.italic_covered or ch.isspace())
+            )
         out: list[str] = []
         routed = (self.route(ch, english=True) for ch in text)
         for route, group in itertools.groupby(routed, key=lambda r: r[0]):
@@ -221,6 +233,11 @@ class Shaper:
             else:
                 out.append(chunk)
         return "".join(out)
+
+
+def _groups(text: str, key: Callable[[str], bool]) -> list[tuple[bool, str]]:
+    """text as runs of characters with the same key, each with it."""
+    return [(k, "".join(group)) for k, group in itertools.groupby(text, key=key)]
 
 
 def _register(name: str, face: Face, subset_key: str = "") -> str:
@@ -269,16 +286,18 @@ class ChineseParagraph(Flowable):
         self.text, self.style, self.shaper = text, style, shaper
         # Where words end, for a style that breaks only between words (glossary terms kept whole).
         self.breaks = (breaks or WordBreaks()) if style.words else None
-        # Chinese has no italic: only bold emphasis changes the face (see README, emphasis).
+        # Chinese has no italic: bold emphasis changes the face, italic emphasis is set as Chinese
+        # printers do, with emphasis dots (着重号) under each character.
         self.bold = frozenset(i for m in marks if m.style is Emphasis.BOLD for i in range(m.start, m.end))
-        self.starts: list[int] = []  # where each line starts in text, for the bold characters
+        self.dotted = frozenset(i for m in marks if m.style is Emphasis.ITALIC for i in range(m.start, m.end))
+        self.starts: list[int] = []  # where each line starts in text, for the emphasised characters
         self.lines: list[str] | None = None
         self.last_full = False  # a part split off before a page end: its last line is justified too
         self._broken_for: float | None = None  # the width lines were broken for; None keeps them
 
     def _part(self, lines: list[str], last_full: bool) -> ChineseParagraph:
         part = ChineseParagraph(self.text, self.style, self.shaper, breaks=self.breaks)
-        part.lines, part.last_full, part.bold = lines, last_full, self.bold
+        part.lines, part.last_full, part.bold, part.dotted = lines, last_full, self.bold, self.dotted
         return part
 
     def _measure(self, s: str) -> float:
@@ -291,7 +310,7 @@ class ChineseParagraph(Flowable):
             else:
                 self.lines = break_lines(self.text, availWidth, self._measure)
             self._broken_for = availWidth
-            self.starts = _line_starts(self.text, self.lines) if self.bold else []
+            self.starts = _line_starts(self.text, self.lines) if self.bold or self.dotted else []
         self.width, self.height = availWidth, len(self.lines) * self.style.leading
         return self.width, self.height
 
@@ -325,6 +344,18 @@ class ChineseParagraph(Flowable):
             last = i == len(self.lines) - 1 and not self.last_full
             x, space = _line_position(style, self.width, natural, len(line), justify=not last)
             draw_runs(canvas, x, y, runs, space)
+            if self.dotted and i < len(self.starts):
+                self._dots(line, self.starts[i], x, y, space)
+
+    def _dots(self, line: str, start: int, x: float, y: float, space: float) -> None:
+        """Emphasis dots under the line's italic-marked characters, not under punctuation or spaces."""
+        size = self.style.size
+        for k, ch in enumerate(line):
+            face = "bold" if start + k in self.bold else self.style.face
+            advance = self.shaper.width(ch, face, size)
+            if start + k in self.dotted and unicodedata.category(ch)[0] in "LN":
+                self.canv.circle(x + advance / 2, y - DOT_DROP * size, DOT_RADIUS * size, stroke=0, fill=1)
+            x += advance + space
 
 
     def _runs(self, line: str, start: int | None) -> tuple[list[Run], float]:
@@ -482,18 +513,15 @@ class Typesetter:
         return Paragraph(self._english_markup(text, style, marks), _paragraph_style(style, self.shaper))
 
     def _english_markup(self, text: str, style: TextStyle, marks: Sequence[Mark]) -> str:
-        """Paragraph markup with emphasis as <b>/<i>; the fallback font's face follows the emphasis."""
+        """Paragraph markup with emphasis in the bold or the italic face, each named by <font>; the
+        fallback font's face follows the emphasis."""
         if not marks:
             return self.shaper.markup(text, style.face)
         out: list[str] = []
         for piece, styles in styled_runs(text, marks):
-            face = "bold" if Emphasis.BOLD in styles else "oblique" if Emphasis.ITALIC in styles else style.face
+            face = "bold" if Emphasis.BOLD in styles else "italic" if Emphasis.ITALIC in styles else style.face
             chunk = self.shaper.markup(piece, face)
-            if Emphasis.ITALIC in styles:
-                chunk = f"<i>{chunk}</i>"
-            if Emphasis.BOLD in styles:
-                chunk = f"<b>{chunk}</b>"
-            out.append(chunk)
+            out.append(chunk if face == style.face else f'<font name="{self.shaper.faces[face]}">{chunk}</font>')
         return "".join(out)
 
     def row(
