@@ -30,7 +30,7 @@ from ..paper import PAGE_SIZES
 from ..terms import Glossary, Term
 from . import (
     GLOSSARY_ORDERS, UNTRANSLATED, Labels, PublishOptions, block_marked, block_text, glossary_terms, numbered_item,
-    page_labels, provenance_text, review_notice,
+    page_labels, provenance_text, review_notice, terms_used,
 )
 from .fonts import family_name
 
@@ -73,7 +73,7 @@ def write_docx(document: Document, glossary: Glossary | None, path: Path, option
     terms = glossary_terms(document, glossary, options.glossary_order)
     _page(word.sections[0], options.page_size)
     _styles(word, family)
-    _properties(word, document, glossary, terms)
+    _properties(word, document, glossary, terms_used(document, glossary))  # keywords in order of first use
     _header_footer(word.sections[0], document, family)
     blocks = document.blocks()
     article_body(word, [b for b in blocks if b[0].role is Role.TITLE] + [b for b in blocks if b[0].role is not Role.TITLE],

@@ -23,7 +23,7 @@ from .pdf import (
     _texts, draw_runs,
 )
 from .fonts import prepare_fonts
-from .words import WordBreaks
+from ..words import WordBreaks
 
 CONTENTS_ZH, CONTENTS_EN = "目录", "Contents"
 GLOSSARY_ZH = page_labels(None).glossary  # a pack mixes articles; its own labels are simplified

@@ -32,11 +32,11 @@ from ..script import Script
 from ..terms import Glossary, Term
 from . import (
     GLOSSARY_ORDERS, UNTRANSLATED, Labels, PublishOptions, block_marked, english_as_of, glossary_terms, numbered_item,
-    page_labels, provenance_text, review_notice,
+    page_labels, provenance_text, review_notice, terms_used,
 )
 from .fonts import SUB_RISE, SUPER_RISE, SUPER_SCALE, Face, FontSet, Route, can_draw, outline, prepare_fonts, script_shift
 from .linebreak import NO_LINE_END, break_balanced, break_lines
-from .words import WordBreaks
+from ..words import WordBreaks
 
 INK, NAVY, GREY, RULE, RED, WATERMARK = "#1d2229", "#1b365d", "#5f6670", "#c5cad1", "#b3261e", "#f6e8e6"
 EM_ASCENT = 0.88  # Noto Sans SC's ideographic em box runs from -0.12 to 0.88 em
@@ -763,7 +763,7 @@ def write_pdf(document: Document, glossary: Glossary | None, path: Path, options
     geometry = Geometry(width, height)
     notice = review_notice(document)
     furniture = Furniture(shaper, geometry, document.title, document.english_title, notice)
-    template = _template(path, document, glossary, terms, geometry, shaper, notice)
+    template = _template(path, document, glossary, terms_used(document, glossary), geometry, shaper, notice)
     frame = Frame(geometry.margin_x, geometry.margin_bottom, geometry.frame_width,
                   height - geometry.margin_top - geometry.margin_bottom, 0, 0, 0, 0, id="body")
     template.addPageTemplates([PageTemplate("page", [frame], onPage=furniture.on_page)])
