@@ -12,7 +12,7 @@ from leshan_pub.formats.segfile import read_segment_file
 from leshan_pub.glossary import load_glossary
 from leshan_pub.publish import PublishOptions, publish, terms_used
 from leshan_pub.publish.linebreak import break_balanced, break_lines
-from leshan_pub.publish.words import WordBreaks
+from leshan_pub.words import WordBreaks
 from test_publish_linebreak import grid
 
 SAMPLE_TITLE = "四川乐山：培育新质生产力，塑造发展新动能新优势"
