@@ -21,6 +21,7 @@ from .memory import LeverageReport, MemorySettings, leverage, memory_path, read_
 from .provenance import Origin, machine_signature, public_model_name
 from .quality.enforce import TermMiss, explain_misses, forbidden_present
 from .quality.impact import glossary_impact
+from .progress import progress_bar, quiet_model_libraries
 from .read import require_chinese
 from .script import AUTO, ScriptReport, resolve_script
 from .segment import segment_blocks, segmenter_version
@@ -247,7 +248,8 @@ def segment_source(
     """
     article = read_source(source, encoding)
     found = resolve_script("\n".join(block.text for block in article.blocks), script)
-    fresh = segment_blocks(article.blocks)
+    spans = (lambda text: [(hit.start, hit.end) for hit in glossary.find(text)]) if glossary is not None else None
+    fresh = segment_blocks(article.blocks, spans)
     if not fresh:
         raise InputError(f"{source} has no text to translate")
     require_chinese("\n".join(s.source for s in fresh), str(source))
@@ -366,14 +368,16 @@ def translate_document(
     applied = [0]
     done: set[str] = set()  # ids of the segments translated and applied
     try:
-        for start in range(0, len(todo), max(1, chunk_size)):
-            chunk, chunk_terms = todo[start : start + chunk_size], terms[start : start + chunk_size]
-            results, applied[0] = None, 0
-            results = engine.translate([s.source for s in chunk], chunk_terms)
-            apply(chunk, results)
-            results = None
-            if save is not None:
-                save(document)
+        with progress_bar(len(todo), "translating") as bar:
+            for start in range(0, len(todo), max(1, chunk_size)):
+                chunk, chunk_terms = todo[start : start + chunk_size], terms[start : start + chunk_size]
+                results, applied[0] = None, 0
+                results = engine.translate([s.source for s in chunk], chunk_terms)
+                apply(chunk, results)
+                results = None
+                if save is not None:
+                    save(document)
+                bar.update(len(chunk))
     except KeyboardInterrupt:
         if results is not None:
             apply(chunk, results)  # English the engine returned is finished work, even mid-apply
@@ -405,7 +409,9 @@ def engine_loader(name: str, options: EngineOptions) -> Callable[[], Engine]:
         from .engines import load_engine
 
         print(f"loading model {options.model} ...", file=sys.stderr)
-        return load_engine(name, options)
+        quiet_model_libraries()
+        # translate_document shows one bar over all chunks; the engine's own would start per chunk.
+        return load_engine(name, replace(options, progress=False))
 
     return load
 

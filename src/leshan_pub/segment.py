@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from .document import Block, Role, Segment
 from .emphasis import clip
@@ -57,12 +58,72 @@ def segment_id(source: str, occurrence: int) -> str:
     return f"s{digest}" if occurrence == 1 else f"s{digest}-{occurrence}"
 
 
-def segment_blocks(blocks: Iterable[Block]) -> list[Segment]:
-    """Segments of every block in document order; paragraphs split into sentences, other roles whole."""
+# Spans of a text that a cut must not enter: glossary.find's hits, as (start, end).
+TermSpans = Callable[[str], Iterable[tuple[int, int]]]
+# Figures and Latin words: "1,234.5", "12.5%", "２０２５", "Li-ion".
+_UNCUTTABLE = re.compile(r"[0-9０-９]+(?:[.,．][0-9０-９]+)*[%％]?|[A-Za-z]+(?:[-'’][A-Za-z]+)*")
+
+
+def split_long(text: str, terms: TermSpans | None = None) -> list[str]:
+    """text, when longer than max_characters (segment.toml), cut into pieces of at most
+    piece_characters that join back to it.
+
+    Each cut falls after the last clause mark that leaves a piece of at least min_characters, else
+    after the last space, else at the last word boundary (rjieba), else at the limit; a cut that
+    would fall inside a number, a Latin word or a glossary term (terms gives their spans) moves
+    to its start, or past its end when it starts the piece. Text within max_characters comes back whole.
+    """
+    rules = load_rules("segment")
+    if len(text) <= int(rules["max_characters"]):
+        return [text]
+    limit, least, clause = int(rules["piece_characters"]), int(rules["min_characters"]), set(rules["clause_marks"])
+    guarded = [(m.start(), m.end()) for m in _UNCUTTABLE.finditer(text)]
+    guarded += [(start, end) for start, end in (terms(text) if terms else ()) if end - start > 1]
+    inside = [False] * (len(text) + 1)  # inside[k]: a cut before text[k] would split a guarded span
+    for start, end in guarded:
+        for k in range(start + 1, end):
+            inside[k] = True
+    pieces: list[str] = []
+    start = 0
+    while len(text) - start > limit:
+        cut = _cut(text, start, limit, least, clause, inside)
+        pieces.append(text[start:cut])
+        start = cut
+    pieces.append(text[start:])
+    return pieces
+
+
+def _cut(text: str, start: int, limit: int, least: int, clause: set[str], inside: list[bool]) -> int:
+    """Where the piece starting at start ends (see split_long)."""
+    end = start + limit
+    allowed = [k for k in range(start + 1, end + 1) if not inside[k]]
+    for fits in (
+        lambda k: k - start >= least and text[k - 1] in clause,
+        lambda k: k - start >= least and text[k - 1].isspace() and not text[k].isspace(),
+    ):
+        found = [k for k in allowed if fits(k)]
+        if found:
+            return found[-1]
+    from .words import WordBreaks  # the dictionary loads only when a run is this long
+
+    words = WordBreaks()(text[start:end + 1])
+    found = [k for k in allowed if k - start in words and k - start >= least]
+    if found:
+        return found[-1]
+    if allowed:
+        return allowed[-1]
+    # A guarded span longer than the limit (a 200-digit number): cut at the limit all the same.
+    return end
+
+
+def segment_blocks(blocks: Iterable[Block], terms: TermSpans | None = None) -> list[Segment]:
+    """Segments of every block in document order; paragraphs split into sentences, other roles whole,
+    and any piece over max_characters cut by split_long (terms: the glossary's spans, kept whole)."""
     seen: Counter[str] = Counter()
     segments: list[Segment] = []
     for block in blocks:
         pieces = split_sentences(block.text) if block.role in _SPLIT_ROLES else [block.text.strip()]
+        pieces = [part.strip() for piece in pieces for part in split_long(piece, terms) if part.strip()]
         position = 0
         for source in pieces:
             # Each piece is a stretch of the block's text: its emphasis is the block's, cut to it.

@@ -1,4 +1,4 @@
-"""Where Chinese words end, for breaking titles and headings: rjieba's dictionary, glossary terms kept whole."""
+"""Where Chinese words end: rjieba's dictionary, glossary terms kept whole (PDF title breaks, long-run cuts)."""
 
 from __future__ import annotations
 
