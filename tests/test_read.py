@@ -271,3 +271,23 @@ def test_segment_refuses_an_english_article_and_writes_nothing(tmp_path):
     assert result.exit_code == 1 and result.stderr.count("\n") == 1
     assert "is not a Chinese article" in result.stderr and "Traceback" not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["english.zh.txt"]
+
+
+def test_control_characters_are_reported_with_where_and_what_was_done(tmp_path):
+    from leshan_pub.inputs import read_source
+
+    path = tmp_path / "pasted.zh.txt"
+    path.write_bytes("乐山大佛\n\n乐山\x00大佛位于\x07四川\x0c乐山市\x00。\n".encode("utf-8"))
+    article = read_source(path, None)
+    assert "\x00" not in "".join(b.text for b in article.blocks)
+    removed, lined = article.skipped
+    assert "removed 3 control character(s) (2 × U+0000 NUL, 1 × U+0007 BEL)" in removed
+    assert "line 3 column 3, line 3 column 8, line 3 column 15" in removed
+    assert lined.endswith("made line ends of 1 control character(s) (1 × U+000C FORM FEED) at line 3 column 11")
+
+
+def test_many_control_characters_are_one_line_with_a_count(tmp_path):
+    from leshan_pub.read import control_report
+
+    (line,) = control_report("乐山" + "\x00" * 400 + "大佛")
+    assert "removed 400 control character(s)" in line and line.endswith("and 395 more")

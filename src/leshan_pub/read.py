@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -199,11 +201,49 @@ def normalise_text(text: str) -> str:
     return _STRAY_CONTROLS.sub("", _LINE_CONTROLS.sub("\n", text))
 
 
-def decode_article(data: bytes, name: str = "article", encoding: str | None = None) -> str:
+SHOWN_POSITIONS = 5  # a report names this many places, then counts the rest
+
+
+def control_report(text: str, name: str = "article") -> list[str]:
+    """What normalise_text does to text's control characters, one line per kind of change, each with
+    the characters, how many, and where (line:column, 1-based, in the text as read); [] when none.
+
+    A leading BOM is the encoding's and never reported.
+    """
+    text = text.removeprefix("\ufeff")
+    lines: list[str] = []
+    for pattern, done in ((_STRAY_CONTROLS, "removed"), (re.compile("[\x0b\x0c\x85\u2028\u2029]"), "made line ends of")):
+        found = [(m.start(), m.group()) for m in pattern.finditer(text)]
+        if not found:
+            continue
+        kinds = Counter(ch for _, ch in found)
+        named = ", ".join(f"{count} × U+{ord(ch):04X} {_control_name(ch)}" for ch, count in sorted(kinds.items()))
+        places = ", ".join(_line_column(text, at) for at, _ in found[:SHOWN_POSITIONS])
+        more = f" and {len(found) - SHOWN_POSITIONS} more" if len(found) > SHOWN_POSITIONS else ""
+        lines.append(f"{name}: {done} {len(found)} control character(s) ({named}) at {places}{more}")
+    return lines
+
+
+def _control_name(ch: str) -> str:
+    return unicodedata.name(ch, "") or _C0_NAMES.get(ord(ch), "control")
+
+
+# unicodedata names no C0/C1 control; the ones pasted text brings most.
+_C0_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BACKSPACE", 0x0B: "LINE TABULATION", 0x0C: "FORM FEED",
+             0x1A: "SUBSTITUTE", 0x1B: "ESCAPE", 0x7F: "DELETE", 0x85: "NEXT LINE"}
+
+
+def _line_column(text: str, at: int) -> str:
+    line = text.count("\n", 0, at) + 1
+    return f"line {line} column {at - (text.rfind(chr(10), 0, at) + 1) + 1}"
+
+
+def decode_article(data: bytes, name: str = "article", encoding: str | None = None, notes: list[str] | None = None) -> str:
     """Decode article bytes to text with LF line ends; raise InputError when the bytes are no article.
 
     Without an explicit encoding, detect_encoding decides. The text never holds a character
-    that XML 1.0 cannot store.
+    that XML 1.0 cannot store; the control characters taken out or made line ends are described
+    in notes (control_report), when notes is given.
     """
     if len(data) > MAX_ARTICLE_BYTES:
         raise _too_large(name, len(data))
@@ -217,6 +257,8 @@ def decode_article(data: bytes, name: str = "article", encoding: str | None = No
             f"{name} byte {exc.start}: not valid {encoding or codec}; "
             f"pass the encoding it was saved in, one of --encoding {ENCODING_CHOICES}"
         ) from None
+    if notes is not None:
+        notes += control_report(text.replace("\r\n", "\n").replace("\r", "\n"), name)
     text = normalise_text(text)
     if not text.strip():
         raise InputError(f"{name} holds only white space; give a Chinese article as a text file")

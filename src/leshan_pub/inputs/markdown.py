@@ -88,10 +88,10 @@ def read_markdown(path: Path, encoding: str | None = None) -> Article:
     placeholder); code blocks and HTML are not translated and are listed in Article.skipped.
     """
     data = read_input(path, InputError, "a Markdown article (.md)", max_bytes=MAX_ARTICLE_BYTES)
-    text = decode_article(data, name=str(path), encoding=encoding)
+    skipped: list[str] = []
+    text = decode_article(data, name=str(path), encoding=encoding, notes=skipped)
     tokens = MarkdownIt("commonmark").enable("table").parse(text)
     paragraphs: list[AuthoredParagraph] = []
-    skipped: list[str] = []
     gap = load_rules("structure")["caption_blank_gap"]
     containers: list[str] = []
     role: Role | None = None

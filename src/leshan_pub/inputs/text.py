@@ -18,4 +18,6 @@ def read_text(path: Path, encoding: str | None = None) -> Article:
     data = read_input(path, InputError, "the article's text file", max_bytes=MAX_ARTICLE_BYTES)
     if data.startswith(_ZIP_MAGIC):
         raise InputError(f"{path} is a zip file (a Word .docx?), not text; if it is a Word article, name it .docx")
-    return Article(parse_structure(decode_article(data, name=str(path), encoding=encoding)))
+    notes: list[str] = []
+    text = decode_article(data, name=str(path), encoding=encoding, notes=notes)
+    return Article(parse_structure(text), skipped=notes)
