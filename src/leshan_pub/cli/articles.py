@@ -259,10 +259,29 @@ def _report_translation(report: Any) -> None:
         typer.echo(f"memory: {report.memory.exact} exact matches (reviewed), {report.memory.fuzzy} fuzzy-match drafts")
     if report.glossary_changed:
         typer.echo(f"glossary changed: re-translating {len(report.glossary_changed)} machine-translated segments")
-    for segment_id, message in report.broken_human:
-        typer.echo(f"  {segment_id}: {message}", err=True)
+    for line in summarised(report.broken_human):
+        typer.echo(line, err=True)
     for _, reason in report.unspellable:
         typer.echo(f"  glossary: {reason}", err=True)
     typer.echo(f"translated {report.translated} segments, kept {report.kept} (reviewed, approved or already translated)")
-    for segment_id, note in report.missing_terms:
-        typer.echo(f"  {segment_id}: {note}", err=True)
+    for line in summarised(report.missing_terms):
+        typer.echo(line, err=True)
+
+
+SHOWN_IDS = 3  # a repeated message names this many segments, then counts them
+
+
+def summarised(findings: list[tuple[str, str]]) -> list[str]:
+    """(segment id, message) pairs as lines: a message said of one segment as '  id: message', a
+    message repeated over segments once, with how many and the first few ids."""
+    by_message: dict[str, list[str]] = {}
+    for segment_id, message in findings:
+        by_message.setdefault(message, []).append(segment_id)
+    lines = []
+    for message, ids in by_message.items():
+        if len(ids) == 1:
+            lines.append(f"  {ids[0]}: {message}")
+        else:
+            more = f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else ""
+            lines.append(f"  {message} ({len(ids)} segments: {', '.join(ids[:SHOWN_IDS])}{more})")
+    return lines
