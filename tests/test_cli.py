@@ -347,3 +347,18 @@ def test_commands_that_do_not_translate_import_no_engine_library(tmp_path):
     assert {name: code for name, code, _ in results if code not in (0, None)} == {}, out.stderr[-2000:]
     # Cumulative: the first command that pulled one in is named.
     assert {name: heavy for name, _, heavy in results if heavy} == {}
+
+
+def test_repeated_findings_are_summarised_in_a_few_lines():
+    from leshan_pub.cli.articles import summarised
+
+    findings = [(f"s{i}", "glossary: a term was placed by the last resort; check where it stands") for i in range(300)]
+    findings += [(f"s{i}", f"glossary: '乐山' needs 'Leshan' but the English lacks it [reason search-ran-out: {240 + i % 16} tokens]")
+                 for i in range(40)]
+    findings += [(f"t{i}", f"glossary: 'term{i}' needs 'x{i}' but the English lacks it") for i in range(20)]
+    findings += [("u1", "glossary: once")]
+    lines = summarised(findings)
+    assert lines[0] == "  glossary: a term was placed by the last resort; check where it stands (300 segments: s0, s1, s2 and 297 more)"
+    assert lines[1] == "  glossary: '乐山' needs 'Leshan' but the English lacks it (40 segments: s0, s1, s2 and 37 more)"
+    assert len(lines) == 9 and lines[-1].startswith("  and 15 more finding(s) in 15 segment(s): `leshan-pub check`")
+    assert summarised([("s1", "glossary: once")]) == ["  s1: glossary: once"]

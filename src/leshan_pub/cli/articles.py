@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -269,19 +270,28 @@ def _report_translation(report: Any) -> None:
 
 
 SHOWN_IDS = 3  # a repeated message names this many segments, then counts them
+SHOWN_MESSAGES = 8  # then one line counts the rest; `check` lists every finding
+_DETAIL = re.compile(r"\s*\[[^\]]*\]")  # "[reason search-ran-out: ... 247 new tokens ...]"
 
 
 def summarised(findings: list[tuple[str, str]]) -> list[str]:
     """(segment id, message) pairs as lines: a message said of one segment as '  id: message', a
-    message repeated over segments once, with how many and the first few ids."""
+    message repeated over segments (its bracketed detail aside) once, with how many and the first
+    ids; past SHOWN_MESSAGES messages, one line with how many more."""
     by_message: dict[str, list[str]] = {}
     for segment_id, message in findings:
-        by_message.setdefault(message, []).append(segment_id)
+        ids = by_message.setdefault(_DETAIL.sub("", message), [])
+        if segment_id not in ids:
+            ids.append(segment_id)
     lines = []
-    for message, ids in by_message.items():
+    for message, ids in list(by_message.items())[:SHOWN_MESSAGES]:
         if len(ids) == 1:
             lines.append(f"  {ids[0]}: {message}")
         else:
             more = f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else ""
             lines.append(f"  {message} ({len(ids)} segments: {', '.join(ids[:SHOWN_IDS])}{more})")
+    rest = list(by_message.values())[SHOWN_MESSAGES:]
+    if rest:
+        segments = len({i for ids in rest for i in ids})
+        lines.append(f"  and {len(rest)} more finding(s) in {segments} segment(s): `leshan-pub check` on the segment file lists them all")
     return lines
