@@ -15,7 +15,7 @@ from pypinyin import Style, lazy_pinyin
 from typer.testing import CliRunner
 
 from articles import MARKDOWN_ARTICLE, write_docx_article
-from helpers import GLOSSARY, SAMPLE, SAMPLE_SEGFILE
+from helpers import GLOSSARY, SAMPLE, SAMPLE_SEGFILE, broken_words
 from leshan_pub.cli import app
 from leshan_pub.engines import EngineOptions, load_engine
 from leshan_pub.errors import InputError
@@ -269,3 +269,11 @@ def test_an_article_without_a_segment_file_is_named(tmp_path):
         read_pack(PackSpec(title="t", articles=(article,)))
     with pytest.raises(InputError, match="needs a title"):
         read_pack(PackSpec(articles=(article,)))
+
+
+def test_no_title_or_heading_of_the_pack_breaks_inside_a_word(built):
+    out, documents, glossary = built
+    headings = [TITLE] + ["".join(s.source for s in b) for d in documents for b in d.blocks()
+                          if b[0].role.value in ("title", "heading")]
+    terms = [t.source for t in terms_used(documents, glossary)]
+    assert broken_words(out, headings, terms) == []
