@@ -123,9 +123,11 @@ def status(
 ) -> None:
     """Review progress: segments by state, QA findings by severity, and what blocks a final publish."""
     from ..document import ReviewState
+    from ..final import final_blockers
     from ..quality.qa import Severity
 
     segfile, document, settings, terms = _opened(ctx, path)
+    final = final_blockers([document], terms)
     findings, stats = _checked(document, terms)
     states = {str(state): sum(s.state is state for s in document.segments) for state in ReviewState}
     severities = {str(sev): sum(f.severity is sev for f in findings) for sev in Severity}
@@ -138,7 +140,8 @@ def status(
             "script": str(document.script), "source_language": document.source_language,
             "states": states, "qa": severities,
             "term_success": _term_success_json(stats), **_glossary_json(terms),
-            "not_approved": blockers, "qa_errors": errors, "ready_for_final": not blockers and not errors,
+            "not_approved": blockers, "qa_errors": errors, "ready_for_final": not final, "final_blockers": final,
+            "settings": settings.described(),
         }
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         warn_glossary(terms)
@@ -151,8 +154,10 @@ def status(
     for severity, count in severities.items():
         typer.echo(f"  QA {severity:<17} {count}")
     typer.echo(f"  {_term_success_text(stats)}")
-    if not blockers and not errors:
+    if not final:
         typer.echo("ready for a final publish")
+    for reason in final_blockers([], terms):  # the gate with no document judges the glossary alone
+        typer.echo(f"final publish blocked: {reason.removeprefix('--final: ')}")
     if blockers:
         typer.echo(f"final publish blocked: {len(blockers)} segments not approved: {' '.join(blockers[:10])}"
                    + (" ..." if len(blockers) > 10 else ""))
