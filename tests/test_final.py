@@ -24,8 +24,12 @@ NOT_ENFORCED = "terms are not enforced"
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A project whose settings name a glossary file that is not there, holding the approved sample."""
-    (tmp_path / "leshan-pub.toml").write_text('[glossary]\nfiles = ["glossary/lost.tsv"]\n', encoding="utf-8")
+    """The approved sample in a project whose settings name two glossary files, one of them not there:
+    the sample's terms are all enforced and QA is clean, yet the lost file's terms are not enforced."""
+    (tmp_path / "leshan-pub.toml").write_text('[glossary]\nfiles = ["glossary/leshan.tsv", "glossary/lost.tsv"]\n',
+                                              encoding="utf-8")
+    (tmp_path / "glossary").mkdir()
+    shutil.copy(GLOSSARY, tmp_path / "glossary")
     (tmp_path / "source").mkdir()
     for file in (SAMPLE, SAMPLE_SEGFILE):
         shutil.copy(file, tmp_path / "source")
@@ -67,7 +71,8 @@ def test_status_says_what_the_gate_says(project: Path) -> None:
     article = project / "source" / SAMPLE.name
     report = json.loads(runner.invoke(app, ["status", str(article), "--json"]).stdout)
     refusal = invoke("publish", project).stderr.strip().removeprefix("leshan-pub: error: ")
-    assert report["ready_for_final"] is False and report["final_blockers"][0] == refusal
+    assert report["ready_for_final"] is False and report["final_blockers"] == [refusal]
+    assert report["not_approved"] == [] and report["qa_errors"] == []  # the glossary alone blocks it
     text = runner.invoke(app, ["status", str(article)]).stdout
     assert "ready for a final publish" not in text and NOT_ENFORCED in text
     enforced = json.loads(runner.invoke(app, ["status", str(article), "--json", "--glossary", str(GLOSSARY)]).stdout)
