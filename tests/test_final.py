@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -11,10 +12,10 @@ from typer.testing import CliRunner
 
 from helpers import GLOSSARY, SAMPLE, SAMPLE_SEGFILE
 from leshan_pub.cli import app
-from leshan_pub.document import ReviewState
+from leshan_pub.document import Document, ReviewState
 from leshan_pub.errors import PublishError
 from leshan_pub.final import final_blockers, final_gate
-from leshan_pub.formats.segfile import read_segment_file
+from leshan_pub.formats.segfile import read_segment_file, write_segment_file
 from leshan_pub.glossary import load_glossary
 from leshan_pub.pipeline import GlossaryInUse
 
@@ -65,6 +66,30 @@ def test_final_goes_out_once_the_glossary_is_enforced(project: Path, command: st
     result = invoke(command, project, "--glossary", str(GLOSSARY))
     assert result.exit_code == 0, result.output
     assert any(p.suffix == ".pdf" for p in (project / "out").iterdir())
+
+
+def _unapproved(document: Document) -> str:
+    document.segments[0].state = ReviewState.REVIEWED
+    return r"1 segment\(s\) of .* not approved"
+
+
+def _wrong_figure(document: Document) -> str:
+    dated = next(s for s in document.segments if "2024" in s.target)
+    dated.target = dated.target.replace("2024", "2023")  # still approved: only QA can see it
+    return r"QA finds 1 error\(s\) in leshan-2024"
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+@pytest.mark.parametrize("spoil", [_unapproved, _wrong_figure], ids=["unapproved", "qa-error"])
+def test_final_is_refused_for_unapproved_work_or_a_qa_error_by_every_command(project: Path, command: str, spoil) -> None:
+    segfile = project / "source" / SAMPLE_SEGFILE.name
+    document = read_segment_file(segfile)
+    reason = spoil(document)
+    write_segment_file(segfile, document)
+    result = invoke(command, project, "--glossary", str(GLOSSARY))
+    assert result.exit_code == 1
+    assert re.fullmatch(rf"leshan-pub: error: --final: {reason}.*\n", result.stderr), result.stderr
+    assert not (project / "out").exists()
 
 
 def test_status_says_what_the_gate_says(project: Path) -> None:
