@@ -162,14 +162,6 @@ def _unlisted(settings: Settings, glossary: Glossary | None) -> str:
             "add the file there or `leshan-pub glossary import` it")
 
 
-def load_default_glossary(path: Path | None, near: Path | None = None) -> Glossary | None:
-    """The glossary at path; without one, the project's files merged (the project found from near,
-    default the current folder); None when there is neither. For commands that have no article."""
-    from .project import load_settings
-
-    return project_glossary(load_settings(near), explicit=path).glossary
-
-
 # Without a project or a glossary, the memory is looked for in ./glossary/, where it always was.
 _NO_PROJECT_GLOSSARY = Path("glossary/leshan.tsv")
 
