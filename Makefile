@@ -14,8 +14,11 @@ $(BIN)/python:
 
 # The core: what review, glossary, memory, publishing and packs need. The sample's English is
 # approved, so publishing it needs no engine.
+# --no-compile: pip byte-compiles every module of every package it installs, most never imported
+# here; Python compiles the ones used on first import. Measured: 103 s against 185 s for this step
+# on the same (heavily loaded) machine (docs/install.md).
 $(BIN)/.core: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q --no-compile -e .
 	touch $@
 
 # Everything the tests need: torch first (the CPU build, not the registry's CUDA one), then both engines.
