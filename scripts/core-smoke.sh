@@ -13,7 +13,7 @@ venv=$(realpath -m "${1:-.venv-core}")
 python=${PYTHON:-python3}
 if [ ! -x "$venv/bin/leshan-pub" ]; then
     "$python" -m venv "$venv"
-    "$venv/bin/pip" install -q "$repo"
+    "$venv/bin/pip" install -q --no-compile "$repo"
 fi
 for heavy in torch transformers ctranslate2; do
     if "$venv/bin/python" -c "import $heavy" 2>/dev/null; then
