@@ -99,6 +99,7 @@ class _Edit:
     base: str = ""  # the fingerprint of the English the export carried; "" for files from elsewhere
     target_marks: tuple[Mark, ...] | None = None  # emphasis from XLIFF <g> tags; None: the file cannot say (CSV)
     renumbered: str = ""  # the id the file gave, when it was not the segment file's and the sentence said which
+    comments: tuple[str, ...] | None = None  # reviewer comments to set; None: the file cannot say (exports)
 
 
 def fingerprint(state: ReviewState, target: str) -> str:
@@ -237,13 +238,58 @@ def import_file(
     if reader is None:
         raise SegmentFileError(f"{path}: cannot import a '{path.suffix}' file; give an .xlf, .xliff or .csv export")
     edits, problems = reader(_read_import_bytes(path), str(path))
+    return _apply_edits(edits, problems, str(path), segment_file, force, partial, memory)
+
+
+def save_segment(
+    segment_file: Path,
+    segment_id: str,
+    target: str,
+    state: ReviewState,
+    base: str,
+    memory: MemorySettings | None = None,
+    comments: list[str] | None = None,
+    backup: bool = True,
+) -> ImportReport:
+    """Apply one segment's English and state, as a reviewer set them, by the import rules.
+
+    base is fingerprint() of the state and English the reviewer saw: a segment changed since then
+    by someone else is refused, as an old export's row is. comments, when given, replace the
+    segment's reviewer comments. Raises ImportRefused (with the reason) when the rules refuse the
+    change, SegmentFileError for an id the file lacks; nothing changes then. backup False skips the
+    timestamped copy (a caller that keeps its own). The caller holds segment_file_lock around it.
+    """
+    problem = _target_problem(f"segment {segment_id!r}", target, state)
+    if problem:
+        raise SegmentFileError(problem)
     document = read_segment_file(segment_file)
+    found = next((s for s in document.segments if s.id == segment_id), None)
+    if found is None:
+        raise SegmentFileError(f"segment {segment_id!r} is not in {segment_file.name}; reload the document")
+    edit = _Edit(segment_id, found.source, target, state, f"segment {segment_id!r}", base,
+                 comments=tuple(comments) if comments is not None else None)
+    return _apply_edits([edit], [], segment_file.name, segment_file, False, False, memory, document, backup)
+
+
+def _apply_edits(
+    edits: list[_Edit],
+    problems: list[str],
+    name: str,
+    segment_file: Path,
+    force: bool,
+    partial: bool,
+    memory: MemorySettings | None,
+    document: Document | None = None,
+    backup: bool = True,
+) -> ImportReport:
+    """The import rules applied to edits already read: the one write path of import and review."""
+    document = document if document is not None else read_segment_file(segment_file)
     edits, by_sentence = _matched_by_sentence(edits, document)
     problems += _repeated_ids(edits, document, segment_file)
     if problems:
         shown = "; ".join(problems[:_MAX_PROBLEMS_SHOWN])
         more = f"; and {len(problems) - _MAX_PROBLEMS_SHOWN} more" if len(problems) > _MAX_PROBLEMS_SHOWN else ""
-        raise SegmentFileError(f"{path}: nothing imported, {len(problems)} problem(s): {shown}{more}")
+        raise SegmentFileError(f"{name}: nothing imported, {len(problems)} problem(s): {shown}{more}")
 
     by_id = {segment.id: segment for segment in document.segments}
     sources = {segment.source for segment in document.segments}
@@ -253,7 +299,7 @@ def import_file(
         applicable = sum(v.state is not None for _, v in verdicts)
         listed = "; ".join(f"{r.id}: {r.reason}" for r in refused)
         raise ImportRefused(
-            f"{path}: nothing imported, {len(refused)} row(s) refused: {listed}; re-run with --partial to apply "
+            f"{name}: nothing imported, {len(refused)} row(s) refused: {listed}; re-run with --partial to apply "
             f"the other {applicable} change(s) and list these", refused,
         )
     report = ImportReport(refused=refused, by_sentence=by_sentence)
@@ -268,6 +314,13 @@ def import_file(
             segment.target, segment.state = edit.target, verdict.state
             segment.notes = [n for n in segment.notes if not n.startswith(("exact match", "fuzzy match"))]
             report.updated.append(edit.id)
+    for edit, verdict in verdicts:
+        segment = by_id.get(edit.id)
+        if edit.comments is not None and segment is not None and not verdict.refused \
+                and list(edit.comments) != segment.comments:
+            segment.comments = list(edit.comments)
+            if edit.id not in report.updated:
+                report.updated.append(edit.id)
     report.unchanged = len(document.segments) - len(report.updated)
     report.remembered = _remember(document, report.updated, _moved_work(verdicts, by_id), memory)
     if memory is not None and memory.path is not None and report.remembered:
@@ -278,7 +331,7 @@ def import_file(
                            if s.id not in report.updated and (s.target, s.state, s.matches) != before[s.id]]
         report.unchanged = len(document.segments) - len(report.updated)
     if report.updated:
-        report.backup = keep_backup(segment_file)
+        report.backup = keep_backup(segment_file) if backup else None
         write_segment_file(segment_file, document)
     return report
 
