@@ -15,12 +15,13 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
 from .. import __version__
 from ..chars import NOT_XML
-from ..document import Document, Mark, ReviewState, Segment
+from ..document import Approval, Document, Mark, ReviewState, Segment
 from ..errors import SegmentFileError
 from ..files import parse_untrusted_xml, read_input
 from ..memory import (
@@ -250,6 +251,7 @@ def save_segment(
     memory: MemorySettings | None = None,
     comments: list[str] | None = None,
     backup: bool = True,
+    approver: str = "",
 ) -> ImportReport:
     """Apply one segment's English and state, as a reviewer set them, by the import rules.
 
@@ -257,7 +259,8 @@ def save_segment(
     by someone else is refused, as an old export's row is. comments, when given, replace the
     segment's reviewer comments. Raises ImportRefused (with the reason) when the rules refuse the
     change, SegmentFileError for an id the file lacks; nothing changes then. backup False skips the
-    timestamped copy (a caller that keeps its own). The caller holds segment_file_lock around it.
+    timestamped copy (a caller that keeps its own). A segment this approves records approver
+    (default: translator_name()) and the time. The caller holds segment_file_lock around it.
     """
     problem = _target_problem(f"segment {segment_id!r}", target, state)
     if problem:
@@ -268,7 +271,8 @@ def save_segment(
         raise SegmentFileError(f"segment {segment_id!r} is not in {segment_file.name}; reload the document")
     edit = _Edit(segment_id, found.source, target, state, f"segment {segment_id!r}", base,
                  comments=tuple(comments) if comments is not None else None)
-    return _apply_edits([edit], [], segment_file.name, segment_file, False, False, memory, document, backup)
+    return _apply_edits([edit], [], segment_file.name, segment_file, False, False, memory, document, backup,
+                        approver or translator_name())
 
 
 def _apply_edits(
@@ -281,8 +285,12 @@ def _apply_edits(
     memory: MemorySettings | None,
     document: Document | None = None,
     backup: bool = True,
+    approver: str = "",
 ) -> ImportReport:
-    """The import rules applied to edits already read: the one write path of import and review."""
+    """The import rules applied to edits already read: the one write path of import and review.
+
+    approver, when given, is recorded as the approval of segments these edits approve (and an
+    approval is dropped from segments that leave approved)."""
     document = document if document is not None else read_segment_file(segment_file)
     edits, by_sentence = _matched_by_sentence(edits, document)
     problems += _repeated_ids(edits, document, segment_file)
@@ -311,6 +319,10 @@ def _apply_edits(
                 segment.target_marks = edit.target_marks
             elif edit.target != segment.target:
                 segment.target_marks = ()  # a new English from a CSV: the old emphasis no longer fits it
+            if approver and verdict.state is ReviewState.APPROVED and segment.state is not ReviewState.APPROVED:
+                segment.approval = Approval(approver, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+            elif approver and verdict.state is not ReviewState.APPROVED:
+                segment.approval = None
             segment.target, segment.state = edit.target, verdict.state
             segment.notes = [n for n in segment.notes if not n.startswith(("exact match", "fuzzy match"))]
             report.updated.append(edit.id)
