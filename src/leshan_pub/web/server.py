@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..document import Document, ReviewState, Segment
@@ -161,7 +161,12 @@ def _check_token(request: Request, session: ReviewSession, write: bool) -> None:
 async def _page(request: Request, session: ReviewSession) -> Response:
     if "token" in request.query_params:
         # As Jupyter does: the token comes once in the URL, then lives in a cookie only this origin sends.
-        response: Response = RedirectResponse("/", status_code=303)
+        # Not an HTTP redirect: one that follows a link from the private file is still a cross-site
+        # navigation, which a SameSite=Strict cookie does not go with; a refresh from this page is same-site.
+        response: Response = HTMLResponse(
+            '<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=/">'
+            '<title>leshan-pub review</title><a href="/">Open the review page</a>\n'
+        )
         response.set_cookie(session.cookie, session.token, httponly=True, samesite="strict", path="/")
         return response
     template = resources.files(__package__).joinpath("assets/review.html").read_text(encoding="utf-8")
@@ -406,7 +411,11 @@ def serve(session: ReviewSession, port: int, open_browser: bool, say: Callable[[
         if open_browser:
             webbrowser.open(opener.as_uri())
         config = uvicorn.Config(create_app(session), log_level="warning", access_log=False, lifespan="off")
-        uvicorn.Server(config).run(sockets=[sock])
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass  # Ctrl-C is how a review ends: the server has shut down, every save is on disk
+        say("review stopped")
     finally:
         sock.close()
         shutil.rmtree(folder, ignore_errors=True)
