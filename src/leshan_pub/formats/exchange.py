@@ -252,6 +252,7 @@ def save_segment(
     comments: list[str] | None = None,
     backup: bool = True,
     approver: str = "",
+    document: Document | None = None,
 ) -> ImportReport:
     """Apply one segment's English and state, as a reviewer set them, by the import rules.
 
@@ -260,12 +261,14 @@ def save_segment(
     segment's reviewer comments. Raises ImportRefused (with the reason) when the rules refuse the
     change, SegmentFileError for an id the file lacks; nothing changes then. backup False skips the
     timestamped copy (a caller that keeps its own). A segment this approves records approver
-    (default: translator_name()) and the time. The caller holds segment_file_lock around it.
+    (default: translator_name()) and the time. The caller holds segment_file_lock around it;
+    document is the file's content when the caller has just read it under that lock (changed in
+    place, as written), None to read it here.
     """
     problem = _target_problem(f"segment {segment_id!r}", target, state)
     if problem:
         raise SegmentFileError(problem)
-    document = read_segment_file(segment_file)
+    document = document if document is not None else read_segment_file(segment_file)
     found = next((s for s in document.segments if s.id == segment_id), None)
     if found is None:
         raise SegmentFileError(f"segment {segment_id!r} is not in {segment_file.name}; reload the document")

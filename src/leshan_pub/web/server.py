@@ -26,7 +26,7 @@ from ..locking import segment_file_lock
 from ..memory import MemorySettings, translator_name
 from ..publish import PublishOptions
 from ..quality.qa import Severity, check_document
-from ..terms import Glossary
+from ..terms import Glossary, TermHit
 from .view import document_view, segment_view, version_of
 
 TOKEN_HEADER = "X-Review-Token"
@@ -41,6 +41,21 @@ _SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'none'",
 }
 _MAX_BODY = 1_000_000
+
+
+class RememberingGlossary(Glossary):
+    """A glossary that remembers where its terms stand in each Chinese sentence it was asked about:
+    a review never changes the Chinese, and QA and the page ask about every sentence each time."""
+
+    def __init__(self, glossary: Glossary) -> None:
+        self.__dict__.update(glossary.__dict__)
+        self._found: dict[str, list[TermHit]] = {}
+
+    def find(self, text: str) -> list[TermHit]:
+        hits = self._found.get(text)
+        if hits is None:
+            hits = self._found[text] = super().find(text)
+        return list(hits)
 
 
 @dataclass
@@ -67,6 +82,21 @@ class ReviewSession:
     pdf: Path | None = None  # the draft PDF last published from the page
     changes: list[_Change] = field(default_factory=list)  # this session's saves, for undo
     lock: threading.Lock = field(default_factory=threading.Lock)
+    view: tuple[str, dict[str, Any]] | None = None  # the page's view of the file at a version, built once per version
+    # The file's document at a version (a hash of its bytes): a save need not parse 500 segments again.
+    current: tuple[str, Document] | None = None
+
+    def __post_init__(self) -> None:
+        if self.glossary is not None and not isinstance(self.glossary, RememberingGlossary):
+            self.glossary = RememberingGlossary(self.glossary)
+
+    def document_view(self) -> dict[str, Any]:
+        """The page's view of the segment file as it is on disk now (built again only when the file changed)."""
+        data, document = _read(self)
+        version = version_of(data)
+        if self.view is None or self.view[0] != version:
+            self.view = version, document_view(document, self.glossary, version)
+        return self.view[1]
 
     @property
     def cookie(self) -> str:
@@ -184,16 +214,19 @@ async def _asset(request: Request, session: ReviewSession) -> Response:
 
 
 def _read(session: ReviewSession) -> tuple[bytes, Document]:
+    """The segment file's bytes and document; parsed again only when its bytes are not those last seen."""
     try:
         data = session.segment_file.read_bytes()
-        return data, parse_xliff(data, str(session.segment_file))
+        version = version_of(data)
+        if session.current is None or session.current[0] != version:
+            session.current = version, parse_xliff(data, str(session.segment_file))
+        return data, session.current[1]
     except (OSError, LeshanPubError) as exc:
         raise _Refused(500, f"cannot read {session.segment_file.name}: {exc}") from None
 
 
 async def _document(request: Request, session: ReviewSession) -> Response:
-    data, document = _read(session)
-    view = document_view(document, session.glossary, version_of(data))
+    view = {**session.document_view()}
     view["undo"] = len(session.changes)
     view["pdf"] = "/draft.pdf" if session.pdf is not None and session.pdf.is_file() else None
     return JSONResponse(view)
@@ -266,14 +299,15 @@ def _qa_refusal(document: Document, segment: Segment, target: str, glossary: Glo
     return "QA finds error(s), fix them before approving: " + "; ".join(f"[{f.check}] {f.message}" for f in errors)
 
 
-def _saved(session: ReviewSession, segment_id: str, before: Segment | None) -> Response:
+def _saved(session: ReviewSession, document: Document, segment: Segment, before: Segment | None) -> Response:
     """The answer to a write: the segment as now saved, the file's new version, what awaits review."""
-    data, document = _read(session)
-    segment = _segment(document, segment_id)
+    data = session.segment_file.read_bytes()
+    # The document was just rendered into these bytes: it is the file's at their version.
+    session.current = version_of(data), document
     if before is not None:
         session.changes.append(_Change(before, fingerprint(segment.state, segment.target)))
     number = document.segments.index(segment) + 1
-    findings = [f for f in check_document(Document(document.name, [segment], document.provenance), session.glossary)]
+    findings = check_document(Document(document.name, [segment], document.provenance), session.glossary)
     return JSONResponse({
         "segment": segment_view(segment, number, session.glossary, findings),
         "version": version_of(data),
@@ -282,6 +316,7 @@ def _saved(session: ReviewSession, segment_id: str, before: Segment | None) -> R
 
 
 def _apply(session: ReviewSession, segment_id: str, version: str, change: Callable[[Document, Segment], None]) -> Response:
+    """Run change on the segment, under the file's lock, if the file is still the version the page shows."""
     with session.lock, segment_file_lock(session.segment_file):
         _, document = _unchanged_on_disk(session, version)
         segment = _segment(document, segment_id)
@@ -289,12 +324,14 @@ def _apply(session: ReviewSession, segment_id: str, version: str, change: Callab
         if session.backup is None:
             session.backup = keep_backup(session.segment_file)  # one copy of the file as the session found it
         try:
-            change(document, segment)
+            change(document, segment)  # through save_segment, which changes document's segment in place
         except ImportRefused as refused:
             raise _Refused(422, "; ".join(r.reason for r in refused.refused) or str(refused)) from None
         except LeshanPubError as exc:
             raise _Refused(422, str(exc)) from None
-        return _saved(session, segment_id, before)
+        finally:
+            session.current = None  # whatever happened, the next read parses what is on disk
+        return _saved(session, document, segment, before)
 
 
 async def _save(request: Request, session: ReviewSession) -> Response:
@@ -312,7 +349,7 @@ async def _save(request: Request, session: ReviewSession) -> Response:
             if refusal:
                 raise _Refused(422, refusal, check="qa")
         save_segment(session.segment_file, segment_id, target, state, base, session.memory, backup=False,
-                     approver=session.reviewer)
+                     approver=session.reviewer, document=document)
 
     return _apply(session, segment_id, version, change)
 
@@ -326,7 +363,7 @@ async def _comment(request: Request, session: ReviewSession) -> Response:
     def change(document: Document, segment: Segment) -> None:
         save_segment(session.segment_file, segment_id, segment.target, segment.state,
                      fingerprint(segment.state, segment.target), session.memory,
-                     comments=[*segment.comments, text], backup=False, approver=session.reviewer)
+                     comments=[*segment.comments, text], backup=False, approver=session.reviewer, document=document)
 
     return _apply(session, segment_id, version, change)
 
@@ -344,9 +381,10 @@ async def _undo(request: Request, session: ReviewSession) -> Response:
             raise _Refused(409, f"segment {segment.id} changed since this page saved it; nothing undone")
         # The segment as it was, whole: English, state, emphasis, how it was made, approval and comments.
         document.segments[document.segments.index(segment)] = last.before
+        session.current = None
         write_segment_file(session.segment_file, document)
         session.changes.pop()
-        return _saved(session, last.before.id, None)
+        return _saved(session, document, last.before, None)
 
 
 async def _publish(request: Request, session: ReviewSession) -> Response:

@@ -85,29 +85,23 @@ function segmentHtml(s) {
 }
 
 function render() {
-  const main = $("document");
-  main.textContent = "";
-  let section = null;
+  // One string, parsed once: a 500-segment document draws in one layout pass.
+  const parts = [];
   let key = null;
   for (const s of page.doc.segments) {
     // A table's cells make one group, each cell saying where it stands; any other block is its own group.
     const cell = s.role === "table-cell" && s.where.startsWith("table ");
     const group = cell ? s.where.split(",")[0] : `block ${s.block}`;
     if (group !== key) {
-      section = document.createElement("section");
-      section.className = `block role-${s.role}`;
-      section.innerHTML = `<h2>${esc(cell ? group : s.where)}</h2>`;
-      main.appendChild(section);
+      if (key !== null) parts.push("</section>");
+      parts.push(`<section class="block role-${esc(s.role)}"><h2>${esc(cell ? group : s.where)}</h2>`);
       key = group;
     }
-    const div = document.createElement("div");
-    div.className = "segment";
-    div.id = `seg-${s.id}`;
-    div.dataset.id = s.id;
-    div.tabIndex = -1;
-    div.innerHTML = segmentHtml(s);
-    section.appendChild(div);
+    parts.push(`<div class="segment" id="seg-${esc(s.id)}" data-id="${esc(s.id)}" tabindex="-1">${segmentHtml(s)}</div>`);
   }
+  if (key !== null) parts.push("</section>");
+  const main = $("document");
+  main.innerHTML = parts.join("");
   main.setAttribute("aria-busy", "false");
   applyFilters();
 }
