@@ -19,7 +19,7 @@ runner = CliRunner()
 def test_help_does_not_import_torch_or_typesetting_libraries():
     code = (
         "import sys; from leshan_pub.cli import app\n"
-        "heavy = [m for m in ('torch', 'transformers', 'reportlab', 'docx') if m in sys.modules]\n"
+        "heavy = [m for m in ('torch', 'transformers', 'reportlab', 'docx', 'starlette', 'uvicorn') if m in sys.modules]\n"
         "print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

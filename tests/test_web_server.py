@@ -344,3 +344,36 @@ def test_the_redirect_file_is_private_and_holds_the_tokened_link(session, tmp_pa
     path = redirect_file(session, tmp_path)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert f"{ORIGIN}/?token={session.token}" in path.read_text(encoding="utf-8")
+
+
+# --- the command -------------------------------------------------------------------------------------------
+
+
+def test_review_of_an_article_without_a_segment_file_says_what_to_run(tmp_path):
+    from typer.testing import CliRunner
+
+    from leshan_pub.cli import app
+
+    (tmp_path / "article.txt").write_text("乐山是一座城市。\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["review", str(tmp_path / "article.txt"), "--no-browser", "--no-glossary"])
+    assert result.exit_code == 1
+    assert "run `leshan-pub segment SOURCE` first" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_review_on_a_taken_port_says_so_in_one_line(session):
+    import socket
+
+    from typer.testing import CliRunner
+
+    from leshan_pub.cli import app
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, ["review", str(session.segment_file), "--port", str(port), "--no-browser",
+                                          "--no-glossary"])
+    assert result.exit_code == 1
+    assert f"--port {port}: cannot listen on 127.0.0.1" in result.output
+    assert "leave --port out for a free one" in result.output
