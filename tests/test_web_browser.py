@@ -27,7 +27,7 @@ from selenium.common.exceptions import StaleElementReferenceException  # noqa: E
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 from leshan_pub.document import ReviewState  # noqa: E402
 from leshan_pub.formats.segfile import read_segment_file, write_segment_file  # noqa: E402
@@ -121,6 +121,11 @@ def state_of(driver, source: str) -> str:
     return segment_div(driver, source).find_element(By.CSS_SELECTOR, ".state").text
 
 
+def shown(driver) -> list[str]:
+    return [d.find_element(By.CSS_SELECTOR, ".source").text for d in driver.find_elements(By.CSS_SELECTOR, ".segment")
+            if d.is_displayed()]
+
+
 def stored(project: Path) -> dict[str, tuple[str, ReviewState]]:
     return {s.source: (s.target, s.state) for s in read_segment_file(project / "article.zh-en.xlf").segments}
 
@@ -132,7 +137,6 @@ def test_a_reviewer_edits_approves_and_publishes_in_the_browser(project, server,
     browser.get(opener.as_uri())
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".segment")) == 4)
     assert "token=" not in browser.current_url  # it moved into a cookie
-    assert "3 awaiting review" not in browser.find_element(By.ID, "counter").text
     assert browser.find_element(By.ID, "counter").text.startswith("4 awaiting review")
 
     # The forbidden rendering is marked on both sides.
@@ -182,6 +186,24 @@ def test_a_reviewer_edits_approves_and_publishes_in_the_browser(project, server,
             if d.is_displayed()] == ["它位于四川。"]
     search.clear()
     search.send_keys(" ", Keys.BACK_SPACE)
+    assert len(shown(browser)) == 4
+    Select(browser.find_element(By.ID, "filter-state")).select_by_value("approved")
+    assert shown(browser) == ["乐山是一座城市。"]
+    Select(browser.find_element(By.ID, "filter-state")).select_by_value("awaiting")
+    assert shown(browser) == ["乐山新动能", "希尔电子去年营收3.6亿元。", "它位于四川。"]
+    Select(browser.find_element(By.ID, "filter-state")).select_by_value("")
+    Select(browser.find_element(By.ID, "filter-term")).select_by_value("希尔电子")
+    assert shown(browser) == ["希尔电子去年营收3.6亿元。"]
+    Select(browser.find_element(By.ID, "filter-term")).select_by_value("")
+    Select(browser.find_element(By.ID, "filter-severity")).select_by_value("error")
+    assert shown(browser) == []  # the one error-level segment was fixed and approved
+    Select(browser.find_element(By.ID, "filter-severity")).select_by_value("")
+
+    # A reviewer's comment goes into the segment file as an XLIFF note.
+    box = segment_div(browser, "它位于四川。").find_element(By.CSS_SELECTOR, ".comment-text")
+    box.send_keys("Sichuan: keep the province name", Keys.ENTER)
+    wait.until(lambda d: "Sichuan: keep the province name" in segment_div(d, "它位于四川。").find_element(By.CSS_SELECTOR, ".side").text)
+    assert read_segment_file(project / "article.zh-en.xlf").segments[-1].comments == ["Sichuan: keep the province name"]
 
     # The draft PDF of what is on the page, and a link to it; a rebuilt PDF shows the edit too.
     browser.find_element(By.ID, "publish").click()

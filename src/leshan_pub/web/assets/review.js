@@ -356,6 +356,7 @@ document.addEventListener("keydown", (event) => {
 
 for (const id of ["search", "filter-state", "filter-severity", "filter-term"]) {
   $(id).addEventListener("input", applyFilters);
+  $(id).addEventListener("change", applyFilters);
 }
 $("undo").addEventListener("click", undo);
 $("publish").addEventListener("click", publishDraft);
