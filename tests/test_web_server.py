@@ -194,6 +194,8 @@ def test_the_version_follows_the_file(session, client):
     document.segments[0].target = "Another English"
     write_segment_file(session.segment_file, document)
     assert client.get("/api/version").json()["version"] != first
+    reloaded = client.get("/api/document").json()
+    assert reloaded["version"] != first and reloaded["segments"][0]["target"] == "Another English"
 
 
 def test_the_page_assets_are_packaged_and_load_nothing_from_elsewhere(client):

@@ -92,11 +92,12 @@ class ReviewSession:
 
     def document_view(self) -> dict[str, Any]:
         """The page's view of the segment file as it is on disk now (built again only when the file changed)."""
-        data, document = _read(self)
-        version = version_of(data)
-        if self.view is None or self.view[0] != version:
-            self.view = version, document_view(document, self.glossary, version)
-        return self.view[1]
+        with self.lock:
+            data, document = _read(self)
+            version = version_of(data)
+            if self.view is None or self.view[0] != version:
+                self.view = version, document_view(document, self.glossary, version)
+            return self.view[1]
 
     @property
     def cookie(self) -> str:
@@ -423,6 +424,13 @@ def redirect_file(session: ReviewSession, folder: Path) -> Path:
     return path
 
 
+def _prepare(session: ReviewSession) -> None:
+    try:
+        session.document_view()
+    except _Refused:
+        pass  # the page's own request says what is wrong with the file
+
+
 def serve(session: ReviewSession, port: int, open_browser: bool, say: Callable[[str], None]) -> None:
     """Serve session on 127.0.0.1:port (0: any free port) until Ctrl-C; open the browser unless told not to."""
     import shutil
@@ -446,6 +454,8 @@ def serve(session: ReviewSession, port: int, open_browser: bool, say: Callable[[
         opener = redirect_file(session, folder)
         say(f"reviewing {session.segment_file} at {session.origin}/ (this machine only); Ctrl-C stops")
         say(f"open {opener} in a browser (it holds the page's secret link)")
+        # QA of every segment takes most of a first page load: done while the browser starts.
+        threading.Thread(target=_prepare, args=(session,), daemon=True).start()
         if open_browser:
             webbrowser.open(opener.as_uri())
         config = uvicorn.Config(create_app(session), log_level="warning", access_log=False, lifespan="off")
