@@ -78,6 +78,10 @@ def main() -> None:
                                         .find_element(By.CSS_SELECTOR, ".refusal").text)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(args.out))
+        from PIL import Image  # reportlab's dependency; 128 colours keep the page's text sharp at a third of the size
+
+        Image.open(args.out).convert("RGB").quantize(128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE) \
+            .save(args.out, optimize=True)
     finally:
         driver.quit()
         server.should_exit = True

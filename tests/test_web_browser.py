@@ -228,7 +228,7 @@ def test_a_reviewer_edits_approves_and_publishes_in_the_browser(project, server,
     wait.until(lambda d: d.find_element(By.ID, "notice").is_displayed())
     assert "changed on disk" in browser.find_element(By.ID, "notice").text
     segment_div(browser, "希尔电子去年营收3.6亿元。").find_element(By.CSS_SELECTOR, "button.review").click()
-    time.sleep(1)
+    wait.until(lambda d: "changed on disk" in segment_div(d, "希尔电子去年营收3.6亿元。").find_element(By.CSS_SELECTOR, ".refusal").text)
     assert (project / "article.zh-en.xlf").read_bytes() == on_disk
     browser.find_element(By.ID, "reload").click()
     wait.until(lambda d: "Written by another tool" in segment_div(d, "乐山新动能").text)
