@@ -141,6 +141,18 @@ def test_a_write_needs_the_token_in_its_header_and_the_page_as_origin(session, c
     assert snapshot(session) == before
 
 
+def test_the_page_at_localhost_saves_with_its_own_origin_and_not_with_the_other(session):
+    client = TestClient(create_app(session), base_url=f"http://localhost:{PORT}")
+    client.get(f"/?token={session.token}")
+    segment, version = view(client, "t1")
+    body = {"target": segment["target"], "state": "reviewed", "base": segment["base"], "version": version}
+    refused = client.post("/api/segments/t1", json=body, headers=writes(session))  # Origin 127.0.0.1, Host localhost
+    assert refused.status_code == 403
+    saved = client.post("/api/segments/t1", json=body,
+                        headers={"X-Review-Token": session.token, "Origin": f"http://localhost:{PORT}"})
+    assert saved.status_code == 200
+
+
 @pytest.mark.parametrize(
     "path",
     ["/demo.zh-en.xlf", "/assets/review.html", "/assets/server.py", "/assets/..%2f..%2fserver.py",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import html
 import hmac
+import json
 import secrets
 import threading
 from collections.abc import Awaitable, Callable
@@ -176,8 +177,9 @@ def _check_token(request: Request, session: ReviewSession, write: bool) -> None:
     if write:
         if not _same(request.headers.get(TOKEN_HEADER), session.token):
             raise _Refused(403, "a change needs the page's token in its request; reload the page")
+        # The page's own origin: the Host was checked to be 127.0.0.1 or localhost at this port.
         origin, site = request.headers.get("origin"), request.headers.get("sec-fetch-site")
-        if origin != session.origin or (site is not None and site != "same-origin"):
+        if origin != f"http://{request.headers.get('host', '')}" or (site is not None and site != "same-origin"):
             raise _Refused(403, "changes are accepted only from the review page itself")
         return
     if not (_same(request.cookies.get(session.cookie), session.token)
@@ -254,8 +256,6 @@ async def _body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > _MAX_BODY:
         raise _Refused(413, "request too large")
-    import json
-
     try:
         body = json.loads(raw or b"{}")
     except ValueError:
