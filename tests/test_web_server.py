@@ -391,3 +391,13 @@ def test_review_on_a_taken_port_says_so_in_one_line(session):
     assert result.exit_code == 1
     assert f"--port {port}: cannot listen on 127.0.0.1" in result.output
     assert "leave --port out for a free one" in result.output
+
+
+def test_the_review_server_imports_no_engine_or_typesetting_library():
+    import subprocess
+    import sys
+
+    code = ("import sys, leshan_pub.web.server\n"
+            "print([m for m in ('torch', 'transformers', 'ctranslate2', 'reportlab', 'docx') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
