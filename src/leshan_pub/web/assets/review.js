@@ -358,6 +358,11 @@ for (const id of ["search", "filter-state", "filter-severity", "filter-term"]) {
   $(id).addEventListener("input", applyFilters);
   $(id).addEventListener("change", applyFilters);
 }
+window.addEventListener("beforeunload", (event) => {
+  // English typed but not saved: the browser asks before the page goes.
+  const open = page.editing && $(`seg-${page.editing}`)?.querySelector(".target textarea");
+  if (open && open.value !== segmentOf(page.editing).target) event.preventDefault();
+});
 $("undo").addEventListener("click", undo);
 $("publish").addEventListener("click", publishDraft);
 $("reload").addEventListener("click", load);
