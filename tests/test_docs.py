@@ -18,7 +18,6 @@ DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 # Commands other branches add: the README documents them as they will be. Exactly these are marked.
 PENDING = {
     "approve": "leshan-pub approve comes with branch issue-27; remove this mark when it merges",
-    "review": "leshan-pub review comes with branch issue-30; remove this mark when it merges",
 }
 FENCE = re.compile(r"^(```|~~~).*?^\1", re.M | re.S)
 CODE_SPAN = re.compile(r"`[^`\n]+`")

@@ -66,7 +66,7 @@ def test_the_core_dependencies_hold_no_engine_and_the_extras_bring_them() -> Non
     assert {"torch", "transformers", "sentencepiece"} <= names(extras["transformers"])
     assert {"ctranslate2", "sentencepiece"} <= names(extras["ctranslate2"])
     assert not names(extras["ctranslate2"]) & {"torch", "transformers"}
-    assert extras["all"] == ["leshan-pub[transformers,ctranslate2]"]
+    assert extras["all"] == ["leshan-pub[transformers,ctranslate2,review]"]
 
 
 def test_reviewers_and_publishers_commands_run_with_no_engine_installed(sample_project: Path) -> None:
