@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .quality.cells import RuleEnglish, cell_units, rule_english
 from .chars import NOT_XML
-from .document import Document, Provenance, ReviewState, Segment
+from .document import Document, Provenance, ReviewState, Role, Segment
 from .emphasis import place_in_target
 from .errors import GlossaryError, InputError, PublishError
 from .formats.segfile import SUFFIX, document_name, keep_backup, read_segment_file, segment_file_for, write_segment_file
@@ -18,7 +19,7 @@ from .glossary import Glossary, load_glossaries
 from .inputs import read_source
 from .locking import segment_file_lock
 from .memory import LeverageReport, MemorySettings, leverage, memory_path, read_memory, record_segments
-from .provenance import Origin, machine_signature, public_model_name
+from .provenance import Origin, machine_signature, public_model_name, rule_signature
 from .quality.enforce import TermMiss, explain_misses, forbidden_present
 from .quality.impact import glossary_impact
 from .read import require_chinese
@@ -56,6 +57,7 @@ class TranslateReport:
 
     translated: int = 0
     kept: int = 0
+    ruled: int = 0  # table cells of figures, units or dates whose English a rule made (never the model)
     memory: LeverageReport = field(default_factory=LeverageReport)  # filled from the memory instead
     missing_terms: list[tuple[str, str]] = field(default_factory=list)  # (segment id, message)
     unspellable: list[tuple[str, str]] = field(default_factory=list)  # (Chinese term, reason)
@@ -335,6 +337,9 @@ def translate_document(
         document.provenance = replace(document.provenance, glossary_sha256=glossary.sha256)
     todo = [s for s in document.segments if s.id in ids]
     report.kept = len(document.segments) - len(todo)
+    ruled = _apply_rules(todo, cell_units(document.segments))
+    report.ruled = len(ruled)
+    todo = [s for s in todo if s.id not in ruled]
     if not todo:
         return report
     engine = load()
@@ -386,6 +391,23 @@ def translate_document(
         ) from None
     report.translated = len(done)
     return report
+
+
+def _apply_rules(todo: list[Segment], units: dict[str, str]) -> set[str]:
+    """Give table cells that are only figures, units, dates or codes their English by rule, marked for
+    review (machine-translated, origin rule, a note); return their ids. The model never sees them."""
+    ruled: set[str] = set()
+    for segment in todo:
+        made: RuleEnglish | None = (
+            rule_english(segment.source, units.get(segment.id, "")) if segment.role is Role.CELL else None
+        )
+        if made is None:
+            continue
+        segment.target, segment.state, segment.target_marks = made.english, ReviewState.MACHINE, ()
+        segment.notes, segment.matches, segment.terms, segment.draft = [made.note()], [], (), None
+        segment.signature = rule_signature(made.english, __version__)
+        ruled.add(segment.id)
+    return ruled
 
 
 def _apply_translation(segment: Segment, result: Translation, glossary: Glossary | None, report: TranslateReport) -> None:
@@ -498,7 +520,7 @@ def build(
         tr_report = translate_document(
             document, glossary, load, memory=None, save=lambda d: write_segment_file(segfile, d), chunk_size=chunk_size
         )
-        if tr_report.translated or document.provenance != before:
+        if tr_report.translated or tr_report.ruled or document.provenance != before:
             write_segment_file(seg_report.segment_file, document)
     if options.final:
         require_clean_check(document, glossary)
