@@ -52,6 +52,10 @@ class ReviewState(StrEnum):
         return self in (ReviewState.REVIEWED, ReviewState.APPROVED)
 
 
+# The text of an image block whose image has no alt text: the segment file keys the picture by it.
+IMAGE_PLACEHOLDER = "〔图片〕"
+
+
 @dataclass(frozen=True)
 class Picture:
     """An image of the source article: its bytes, its file type, and the size the author set it at.

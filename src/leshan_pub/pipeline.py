@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .quality.cells import RuleEnglish, cell_units, rule_english
 from .chars import NOT_XML
-from .document import Document, Provenance, ReviewState, Role, Segment
+from .document import Block, Document, Picture, Provenance, ReviewState, Role, Segment
 from .emphasis import place_in_target
 from .errors import GlossaryError, InputError, PublishError
 from .formats.segfile import SUFFIX, document_name, keep_backup, read_segment_file, segment_file_for, write_segment_file
@@ -276,7 +276,32 @@ def segment_source(
             script=found.script,
         )
         write_segment_file(segfile, document)
+    document.pictures = _pictures(article.blocks, document)
     return document, report
+
+
+def _pictures(blocks: Sequence[Block], document: Document) -> dict[int, Picture]:
+    """The pictures of the article's blocks, by block index, where the document's block there is the
+    same image block (its alt text or placeholder): a segment file out of step with its article
+    gets no picture in a wrong place."""
+    sources: dict[int, str] = {}
+    for segment in document.segments:
+        sources[segment.block] = sources.get(segment.block, "") + segment.source
+    return {b.index: b.picture for b in blocks if b.picture is not None and sources.get(b.index) == b.text.strip()}
+
+
+def attach_pictures(document: Document, path: Path) -> None:
+    """Fill document.pictures from its source article: path itself when it names the article, else the
+    article beside the segment file path names (document.original). Pictures live in the article, never
+    in the segment file; an article that is gone is said on stderr and the outputs carry no pictures."""
+    article = path if not path.name.endswith(SUFFIX) else path.parent / document.original
+    if article.suffix.lower() not in (".docx", ".md", ".markdown"):
+        return
+    if not article.is_file():
+        print(f"pictures: {article} is not there; the outputs carry no pictures. Put the article back beside "
+              f"{segment_file_for(article).name} to carry them", file=sys.stderr)
+        return
+    document.pictures = _pictures(read_source(article).blocks, document)
 
 
 def _term_notes(segment: Segment, glossary: Glossary | None, result: Translation) -> list[str]:
@@ -468,6 +493,7 @@ def publish_file(
     document = read_segment_file(resolve_segment_file(path))
     if options.final:
         require_clean_check(document, glossary)
+    attach_pictures(document, path)
     return publish(document, glossary, out_dir, formats, options)
 
 

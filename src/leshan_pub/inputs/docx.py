@@ -28,11 +28,10 @@ from ..errors import InputError
 from ..files import read_input
 from ..read import MAX_ARTICLE_BYTES, normalise_text
 from ..structure import AuthoredParagraph, parse_authored
-from . import Article
+from . import IMAGE_PLACEHOLDER, Article
 from .numbering import ListNumbers, paragraph_list
 from .raised import raised
 
-IMAGE_PLACEHOLDER = "〔图片〕"
 _NS = {
     "w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
     "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
@@ -61,6 +60,7 @@ _FALLBACK_DRAWING = etree.XPath("./mc:Fallback//w:drawing", namespaces=_NS)
 _EMBEDDED = etree.XPath(".//a:blip/@r:embed", namespaces=_NS)
 _PICTURE = etree.XPath(".//pic:pic", namespaces={"pic": "http://schemas.openxmlformats.org/drawingml/2006/picture"})
 _EMU_PER_POINT = 12700
+_DRAWABLE = frozenset(("png", "jpeg", "gif", "bmp"))  # what python-docx and reportlab both can place
 
 # Word's built-in style names (stored in English whatever the user's language) -> role; a style
 # based on one of these takes its role.
@@ -226,6 +226,13 @@ class _Reader:
         elif not images:
             self.blanks += 1
         for alt, picture in images:
+            linked = picture is None
+            if picture is not None and picture.suffix not in _DRAWABLE:
+                self.skipped.append(
+                    f"paragraph {self.number}: image {picture.name} is {picture.suffix.upper() or 'of no known type'}, "
+                    "which the DOCX and PDF writers cannot set; only its alt text is carried: save it as PNG in Word"
+                )
+                picture = None
             # The image's block is its alt text (or a placeholder): the segment file keys the picture by it.
             self.paragraphs.append(
                 AuthoredParagraph(alt or IMAGE_PLACEHOLDER, Role.CELL if cell else Role.CAPTION, self.number,
@@ -237,7 +244,7 @@ class _Reader:
                     f"paragraph {self.number}: image in table {cell.table} is set as its alt text in the cell; "
                     "move the picture out of the table if readers need to see it"
                 )
-            elif picture is None:
+            elif linked:
                 self.skipped.append(
                     f"paragraph {self.number}: image ({'alt text' if alt else 'no alt text'}) is linked, not "
                     "embedded: only its alt text is carried; insert the picture into the document"

@@ -17,10 +17,9 @@ from ..files import read_input
 from ..read import MAX_ARTICLE_BYTES, decode_article
 from ..rules import load_rules
 from ..structure import AuthoredParagraph, parse_authored
-from . import Article
+from . import IMAGE_PLACEHOLDER, Article
 from .raised import raised
 
-IMAGE_PLACEHOLDER = "〔图片〕"
 _EMPHASIS = {"strong": Emphasis.BOLD, "em": Emphasis.ITALIC}
 _SHIFT_TAG = re.compile(r"<(?P<close>/?)(?P<name>sup|sub)\s*>", re.IGNORECASE)
 # Image files a publisher can place, by suffix -> the type it is.

@@ -537,13 +537,25 @@ class Typesetter:
         return story
 
     def story(self, document: Document, terms: list[Term]) -> list[Flowable]:
-        """The whole document: title block first, the blocks in order, then the glossary appendix."""
+        """The whole document: title block first, the blocks (tables and pictures in their place) in
+        order, then the glossary appendix."""
+        from .pdf_tables import grid_flowables, picture_flowables
+        from .tables import Grid, gather, stands_alone
+
         blocks = document.blocks()
         titles = [b for b in blocks if b[0].role is Role.TITLE]
         story = self.title_block(document, titles)
-        for block in blocks:
-            if block[0].role is not Role.TITLE:
-                story += self.block(block)
+        g = self.geometry
+        for item in gather([b for b in blocks if b[0].role is not Role.TITLE]):
+            if isinstance(item, Grid):
+                story += grid_flowables(self, item)
+                continue
+            picture = document.pictures.get(item[0].block)
+            if picture is not None:
+                story += picture_flowables(picture, g.frame_width, g.height - g.margin_top - g.margin_bottom)
+                if stands_alone(item):
+                    continue  # a placeholder for a picture that is now drawn says nothing more
+            story += self.block(item)
         return story + self.glossary(terms)
 
 
