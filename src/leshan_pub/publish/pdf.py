@@ -539,14 +539,20 @@ class Typesetter:
     def story(self, document: Document, terms: list[Term]) -> list[Flowable]:
         """The whole document: title block first, the blocks (tables and pictures in their place) in
         order, then the glossary appendix."""
-        from .pdf_tables import grid_flowables, picture_flowables
-        from .tables import Grid, gather, stands_alone
-
         blocks = document.blocks()
         titles = [b for b in blocks if b[0].role is Role.TITLE]
         story = self.title_block(document, titles)
+        story += self.body(document, [b for b in blocks if b[0].role is not Role.TITLE])
+        return story + self.glossary(terms)
+
+    def body(self, document: Document, blocks: Sequence[Sequence[Segment]]) -> list[Flowable]:
+        """The blocks in order, the article's tables as tables and its pictures where they stood."""
+        from .pdf_tables import grid_flowables, picture_flowables
+        from .tables import Grid, gather, stands_alone
+
+        story: list[Flowable] = []
         g = self.geometry
-        for item in gather([b for b in blocks if b[0].role is not Role.TITLE]):
+        for item in gather(blocks):
             if isinstance(item, Grid):
                 story += grid_flowables(self, item)
                 continue
@@ -556,7 +562,7 @@ class Typesetter:
                 if stands_alone(item):
                     continue  # a placeholder for a picture that is now drawn says nothing more
             story += self.block(item)
-        return story + self.glossary(terms)
+        return story
 
 
 @functools.lru_cache(maxsize=64)
