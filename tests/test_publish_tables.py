@@ -142,8 +142,22 @@ def test_pubcheck_finds_no_lost_character_and_no_line_break_violation(published,
     assert result.returncode == 0
 
 
-def test_a_long_table_repeats_its_header_rows_on_every_page(tmp_path):
-    rows = "\n".join(f"| 第{n}项指标名称 | {n * 10} | {n}.5% |" for n in range(1, 90))
+def test_side_by_side_tables_keep_their_rows_level(published):
+    with pdfplumber.open(str(published / "side" / "leshan.pdf")) as pdf:
+        page = pdf.pages[0]
+        halves = [page.crop((0, 0, page.width / 2, page.height)), page.crop((page.width / 2, 0, page.width, page.height))]
+        (left,), (right,) = (half.find_tables() for half in halves)
+        assert [round(r.bbox[1], 1) for r in left.rows] == [round(r.bbox[1], 1) for r in right.rows]
+        assert [round(r.bbox[3], 1) for r in left.rows] == [round(r.bbox[3], 1) for r in right.rows]
+
+
+NO_LINE_START = set("，。、；：？！）》」』”’…—％")
+
+
+def test_a_long_table_repeats_its_header_rows_on_every_page_and_breaks_cells_by_the_prose_rules(tmp_path):
+    # Each row's first cell wraps, its commas falling at every phase of the line: a plain wrapper
+    # would start some lines with '，'.
+    rows = "\n".join(f"| 第{n}项指标名称{'乐' * (n % 3)}{'增长，' * 12} | {n * 10} | {n}.5% |" for n in range(1, 90))
     source = tmp_path / "long.md"
     source.write_text(f"# 长表\n\n| 指标 | 产值（亿元） | 增速 |\n|---|---|---|\n{rows}\n", encoding="utf-8")
     _invoke("segment", str(source))
@@ -153,9 +167,17 @@ def test_a_long_table_repeats_its_header_rows_on_every_page(tmp_path):
         for page in pdf.pages:
             left = page.crop((0, 0, page.width / 2, page.height))
             (table,) = left.find_tables()
-            assert table.extract()[0][:2] == ["指标", "产值（亿元）"], page.page_number
+            assert [c.replace("\n", "") for c in table.extract()[0][:2]] == ["指标", "产值（亿元）"], page.page_number
         last = pdf.pages[-1].crop((0, 0, pdf.pages[-1].width / 2, pdf.pages[-1].height)).find_tables()[0].extract()
-        assert last[-1][0] == "第89项指标名称"  # every row reached the page, in order
+        assert last[-1][0].replace("\n", "").startswith("第89项指标名称")  # every row reached the page, in order
+        starts = []
+        for page in pdf.pages:
+            lines: dict[int, list] = {}
+            for ch in page.chars:
+                if ch["x0"] < page.width / 2 and not ch["text"].isspace():
+                    lines.setdefault(round(ch["top"]), []).append(ch)
+            starts += [min(chars, key=lambda c: c["x0"])["text"] for chars in lines.values()]
+        assert len(starts) > 200 and not [s for s in starts if s in NO_LINE_START]
 
 
 @pytest.mark.parametrize(
@@ -168,3 +190,20 @@ def test_a_long_table_repeats_its_header_rows_on_every_page(tmp_path):
 )
 def test_column_widths(natural, least, available, expected):
     assert column_widths(natural, least, available) == pytest.approx(expected)
+
+
+def test_a_pack_carries_the_articles_tables_and_pictures(published):
+    out = published / "pack" / "pack.pdf"
+    _invoke("pack", str(published / "leshan.docx"), "--title", "乐山投资者资料", "--out", str(out))
+    document = pymupdf.open(str(out))
+    assert sum(len(page.get_image_info()) for page in document) == 1
+    with pdfplumber.open(str(out)) as pdf:
+        shapes = [
+            [len(row) for row in t.extract()]
+            for page in pdf.pages for t in page.crop((0, 0, page.width / 2, page.height)).find_tables()
+        ]
+    assert [5, 5, 5, 5] in shapes
+    word = docx.Document(str(out.with_suffix(".docx")))
+    assert len(word.inline_shapes) == 1
+    nested = [t for table in word.tables for row in table.rows for cell in row.cells for t in cell.tables]
+    assert {(len(t.rows), len(t.columns)) for t in nested} == {(4, 5)}
