@@ -445,3 +445,44 @@ def test_segments_of_table_cells_carry_their_place_into_the_segment_file(tmp_pat
     cells = {s.source: s.cell for s in read_segment_file(tmp_path / "leshan.zh-en.xlf").segments}
     assert cells["836亿元"] == Cell(1, 2, 3)
     assert cells["数据来自乐山市统计局，2025年为预计数。"].columns == 4
+
+
+def test_word_row_that_starts_late_keeps_its_cells_under_their_columns(tmp_path):
+    import docx
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from leshan_pub.document import Cell
+
+    word = docx.Document()
+    table = word.add_table(rows=2, cols=3)
+    for c, text in enumerate(("指标", "2024年", "2025年")):
+        table.cell(0, c).text = text
+    table.cell(1, 1).text, table.cell(1, 2).text = "620", "700"
+    row = table.rows[1]._tr
+    row.remove(row.tc_lst[0])  # the row starts at the second column, as Word writes w:gridBefore
+    before = OxmlElement("w:gridBefore")
+    before.set(qn("w:val"), "1")
+    row.get_or_add_trPr().append(before)
+    word.save(str(tmp_path / "t.docx"))
+    cells = {b.text: b.cell for b in read_source(tmp_path / "t.docx").blocks}
+    assert cells["620"] == Cell(1, 1, 1) and cells["700"] == Cell(1, 1, 2)
+
+
+def test_a_table_nested_in_a_cell_is_read_as_a_table_of_its_own(tmp_path):
+    import docx
+    from leshan_pub.document import Cell
+    from leshan_pub.publish.tables import Grid, gather
+    from leshan_pub.segment import segment_blocks
+
+    word = docx.Document()
+    outer = word.add_table(rows=2, cols=2)
+    outer.cell(0, 0).text, outer.cell(0, 1).text, outer.cell(1, 1).text = "甲", "乙", "丁"
+    inner = outer.cell(1, 0).add_table(rows=1, cols=2)
+    inner.cell(0, 0).text, inner.cell(0, 1).text = "内一", "内二"
+    word.save(str(tmp_path / "t.docx"))
+    blocks = read_source(tmp_path / "t.docx").blocks
+    cells = {b.text: b.cell for b in blocks}
+    assert cells["丁"] == Cell(1, 1, 1) and cells["内一"] == Cell(2, 0, 0)
+    segments = segment_blocks(blocks)
+    grids = [g for g in gather([[s] for s in segments]) if isinstance(g, Grid)]
+    assert [(g.table, g.rows, g.columns) for g in grids] == [(1, 2, 2), (2, 1, 2)]  # the parent stays whole

@@ -177,7 +177,8 @@ class _Reader:
         cells: dict[int, object] = {}
         rows = table.rows
         for r, row in enumerate(rows):
-            for c, cell in enumerate(row.cells):
+            # A row may start later than the grid's first column (w:gridBefore): its cells stand further right.
+            for c, cell in enumerate(row.cells, start=row.grid_cols_before):
                 key = id(cell._tc)
                 cells.setdefault(key, cell)
                 places.setdefault(key, []).append((r, c))

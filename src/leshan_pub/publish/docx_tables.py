@@ -20,7 +20,7 @@ HEADER_FILL = "EEF1F5"
 CELL_MARGIN = Pt(3)
 CELL_SIZE = 9.5  # points: the Table Text style's size
 
-# (paragraph, block, family, target language, language) -> writes the Chinese or the English of a block.
+# Writes one side (the Chinese or the English) of a block into a paragraph; the flag sets it bold (a header row).
 Writer = Callable[[Paragraph, Sequence[Segment], bool], None]
 
 

@@ -73,22 +73,23 @@ def stands_alone(block: Block) -> bool:
 
 
 def gather(blocks: Sequence[Block]) -> list[Block | Grid]:
-    """The article's blocks in order, with each run of table-cell blocks of one table gathered into a Grid.
+    """The article's blocks in order, the table-cell blocks of each table gathered into one Grid where
+    the table's first cell stands (a table nested in a cell follows its parent table).
 
     A cell block without a place (a segment file written before tables were kept) stays a block.
     """
     story: list[Block | Grid] = []
+    grids: dict[int, Grid] = {}  # a table nested in a cell interrupts its parent's cells: both stay whole
     for block in blocks:
         place = block[0].cell if block[0].role is Role.CELL else None
         if place is None:
             story.append(block)
             continue
-        last = story[-1] if story else None
-        if not isinstance(last, Grid) or last.table != place.table:
-            last = Grid(place.table)
-            story.append(last)
-        key = (place.row, place.column)
-        last.cells.setdefault(key, GridCell(place)).blocks.append(block)
+        grid = grids.get(place.table)
+        if grid is None:
+            grid = grids[place.table] = Grid(place.table)
+            story.append(grid)
+        grid.cells.setdefault((place.row, place.column), GridCell(place)).blocks.append(block)
     return story
 
 
