@@ -34,6 +34,7 @@ from .fonts import family_name
 from .tables import Grid, gather, stands_alone
 
 MARGIN = Mm(20)
+CELL_MARGINS = Mm(4)  # Word's default left and right cell margins together (0.08 in each)
 # Latin text of the English column: on every Windows and macOS machine, and its quotes are
 # proportional (the CJK font's are full-width).
 LATIN_FONT = "Arial"
@@ -146,7 +147,7 @@ def _picture(word: WordDocument, table: Table | None, picture: Picture, width: L
     row = table.add_row()
     raw_xml(row).get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     cell = row.cells[0].merge(row.cells[1])
-    add_picture(cell.paragraphs[0], picture, width, description)
+    add_picture(cell.paragraphs[0], picture, Length(width - CELL_MARGINS), description)
 
 
 def _page(section: Section, page_size: str) -> None:
