@@ -207,3 +207,23 @@ def test_a_pack_carries_the_articles_tables_and_pictures(published):
     assert len(word.inline_shapes) == 1
     nested = [t for table in word.tables for row in table.rows for cell in row.cells for t in cell.tables]
     assert {(len(t.rows), len(t.columns)) for t in nested} == {(4, 5)}
+
+
+def test_a_table_too_wide_for_half_the_page_is_set_across_it(tmp_path):
+    columns = 12
+    head = "| 指标 | " + " | ".join(f"{2013 + c}年" for c in range(columns - 1)) + " |"
+    body = "| 工业投资（亿元） | " + " | ".join(f"{600 + 10 * c}.5" for c in range(columns - 1)) + " |"
+    source = tmp_path / "wide.md"
+    source.write_text(f"# 十年数据\n\n{head}\n|{'---|' * columns}\n{body}\n\n下一步，乐山将继续培育新质生产力。\n", encoding="utf-8")
+    _invoke("segment", str(source))
+    _invoke("publish", str(source), "--no-glossary", "--out", str(tmp_path / "out"))
+    with pdfplumber.open(str(tmp_path / "out" / "wide.pdf")) as pdf:
+        page = pdf.pages[0]
+        (table,) = [t for t in page.find_tables() if len(t.extract()[0]) == columns]
+        assert table.bbox[2] - table.bbox[0] > page.width / 2  # across the page, not in its left half
+        first, second = (c.replace("\n", "") for c in table.extract()[1][:2])
+        assert first.startswith("工业投资（亿元）") and second.startswith("600.5")  # then each its English
+    word = docx.Document(str(tmp_path / "out" / "wide.docx"))
+    shapes = [(len(t.rows), len(t.columns)) for t in word.tables]
+    assert shapes == [(2, 2), (2, columns), (2, 2)]  # side by side (head, title), the wide table, side by side again
+    assert word.tables[2].rows[1].cells[0].text == "下一步，乐山将继续培育新质生产力。"

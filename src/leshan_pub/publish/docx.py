@@ -29,7 +29,7 @@ from . import (
     UNTRANSLATED, Labels, PublishOptions, block_marked, block_text, numbered_item, page_labels, provenance_text, review_notice,
     terms_used,
 )
-from .docx_tables import add_picture, fill_grid, nested_grid
+from .docx_tables import add_picture, fill_grid, fits_half, nested_grid
 from .fonts import family_name
 from .tables import Grid, gather, stands_alone
 
@@ -102,7 +102,8 @@ def article_body(
     width = _text_width(word.sections[0])
     for item in gather(blocks):
         if isinstance(item, Grid):
-            _grid(word, table, item, family, target_language, language)
+            if _grid(word, table, item, family, target_language, language) and table is not None:
+                table = _table(word, family, labels or page_labels(None), language)  # the rows after it
             continue
         picture = (pictures or {}).get(item[0].block)
         if picture is not None:
@@ -115,9 +116,10 @@ def article_body(
             _block_row(table, item, styles[id(item)], family, target_language, language)
 
 
-def _grid(word: WordDocument, table: Table | None, grid: Grid, family: str, target_language: str, language: str) -> None:
-    """An article's table: in a side-by-side row, the Chinese table beside the English one; interleaved, one
-    table whose cells hold the Chinese and then the English."""
+def _grid(word: WordDocument, table: Table | None, grid: Grid, family: str, target_language: str, language: str) -> bool:
+    """An article's table: in a row of the side-by-side table, the Chinese table beside the English one;
+    interleaved, or too wide for half the page, one table across the page whose cells hold the Chinese
+    and then the English. True when it was set across the page (a side-by-side table must start again)."""
 
     def chinese(paragraph: Paragraph, block: Sequence[Segment], header: bool) -> None:
         _block_side(paragraph, block, family, target_language, language, english=False, bold=header)
@@ -125,18 +127,19 @@ def _grid(word: WordDocument, table: Table | None, grid: Grid, family: str, targ
     def english(paragraph: Paragraph, block: Sequence[Segment], header: bool) -> None:
         _block_side(paragraph, block, family, target_language, language, english=True, bold=header)
 
-    if table is None:
+    if table is None or not fits_half(grid, Length(table.columns[0].width)):
         inner = word.add_table(rows=grid.rows, cols=grid.columns)
         fill_grid(inner, grid, _text_width(word.sections[0]), [chinese, english],
                   lambda c: [*c.chinese, *c.english], CELL_STYLE)
         word.add_paragraph()  # Word runs two tables one after another into one
-        return
+        return True
     row = table.add_row()  # no cantSplit: a long table must break across pages
     half = table.columns[0].width
     for cell in row.cells:
         cell.width = half
     nested_grid(row.cells[0], grid, half, chinese, lambda c: c.chinese, CELL_STYLE)
     nested_grid(row.cells[1], grid, half, english, lambda c: c.english, CELL_STYLE)
+    return False
 
 
 def _picture(word: WordDocument, table: Table | None, picture: Picture, width: Length, description: str) -> None:

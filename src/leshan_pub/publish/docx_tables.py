@@ -14,7 +14,7 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from ..document import Picture, Segment
-from .tables import Grid, GridCell, chinese_pieces, column_widths, english_pieces, measure_columns
+from .tables import Grid, GridCell, chinese_pieces, column_widths, english_pieces, fits, measure_columns
 
 HEADER_FILL = "EEF1F5"
 CELL_MARGIN = Pt(3)
@@ -27,6 +27,11 @@ Writer = Callable[[Paragraph, Sequence[Segment], bool], None]
 def _approximate_width(text: str) -> float:
     """Points text takes at the cell size: a full-width character an em, a Latin one about half."""
     return sum(CELL_SIZE if ord(ch) >= 0x2E80 else 0.55 * CELL_SIZE for ch in text)
+
+
+def fits_half(grid: Grid, width: Length) -> bool:
+    """True when the grid's Chinese keeps its figures and words whole in a column of the side-by-side table."""
+    return fits(grid, Length(width).pt, _approximate_width, chinese_pieces, 2 * CELL_MARGIN.pt + CELL_SIZE / 2)
 
 
 def fill_grid(table: Table, grid: Grid, width: Length, sides: Sequence[Writer], texts: Callable[[GridCell], list[str]],

@@ -12,7 +12,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, Image, Spacer, Table, TableStyle
 
 from ..document import Picture, Role
-from .tables import Grid, GridCell, chinese_pieces, column_widths, english_pieces, measure_columns
+from .tables import Grid, GridCell, chinese_pieces, column_widths, english_pieces, fits, measure_columns
 
 if TYPE_CHECKING:
     from .pdf import Typesetter
@@ -26,7 +26,8 @@ PIXEL = 0.75  # points per pixel at 96 dpi, for a picture that states no size of
 
 def grid_flowables(typesetter: Typesetter, grid: Grid) -> list[Flowable]:
     """The table as the layout sets it: the Chinese table beside the English one (side by side), their
-    rows of equal height so they break across pages together; or one table whose cells hold both."""
+    rows of equal height so they break across pages together; or one table whose cells hold both
+    (interleaved, and a table too wide for half the page)."""
     from .pdf import ROLE_STYLES, SideBySide
 
     zh_style, en_style = ROLE_STYLES[Role.CELL]
@@ -45,8 +46,9 @@ def grid_flowables(typesetter: Typesetter, grid: Grid) -> list[Flowable]:
     en_width = lambda text: shaper.width(text, "bold", en_style.size, english=True)  # noqa: E731
     font = shaper.faces["regular"]
     hang = shaper.width("一", "regular", zh_style.size)  # a closing mark hangs on its line: room for one
-    if typesetter.layout == "side-by-side":
-        width = (geometry.frame_width - geometry.gutter) / 2
+    width = (geometry.frame_width - geometry.gutter) / 2
+    # A table whose columns cannot all keep their figures and words whole in half the page is set across it.
+    if typesetter.layout == "side-by-side" and fits(grid, width, zh_width, chinese_pieces, 2 * PADDING + hang):
         left = _table(grid, width, chinese, lambda c: c.chinese, zh_width, chinese_pieces, hang, font)
         right = _table(grid, width, english, lambda c: c.english, en_width, english_pieces, 0.0, font)
         heights = [max(a, b) for a, b in zip(_row_heights(left, width), _row_heights(right, width))]

@@ -137,6 +137,12 @@ def measure_columns(
     return natural, least
 
 
+def fits(grid: Grid, width: float, measure: Callable[[str], float], pieces: Callable[[str], list[str]], padding: float) -> bool:
+    """True when every column of grid keeps its longest figure or word whole within width (padding per column)."""
+    _, least = measure_columns(grid, lambda c: c.chinese, measure, pieces)
+    return sum(n + padding for n in least) <= width
+
+
 def chinese_pieces(text: str) -> list[str]:
     """The stretches of Chinese text no line may break inside (figures, Latin words), and single characters."""
     return _CHINESE_PIECES.findall(text)
