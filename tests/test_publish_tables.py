@@ -227,3 +227,16 @@ def test_a_table_too_wide_for_half_the_page_is_set_across_it(tmp_path):
     shapes = [(len(t.rows), len(t.columns)) for t in word.tables]
     assert shapes == [(2, 2), (2, columns), (2, 2)]  # side by side (head, title), the wide table, side by side again
     assert word.tables[2].rows[1].cells[0].text == "下一步，乐山将继续培育新质生产力。"
+
+
+def test_a_picture_that_is_no_image_leaves_its_placeholder_row_and_publishes(tmp_path):
+    (tmp_path / "broken.png").write_bytes(b"not a picture at all")
+    source = tmp_path / "broken.md"
+    source.write_text("# 图片测试\n\n正文一段，介绍情况。\n\n![](broken.png)\n", encoding="utf-8")
+    _invoke("segment", str(source))
+    _invoke("publish", str(source), "--no-glossary", "--out", str(tmp_path / "out"))
+    word = docx.Document(str(tmp_path / "out" / "broken.docx"))
+    assert len(word.inline_shapes) == 0
+    assert any(row.cells[0].text == "〔图片〕" for row in word.tables[0].rows)  # said, not lost unseen
+    pdf = pymupdf.open(str(tmp_path / "out" / "broken.pdf"))
+    assert "〔图片〕" in "".join(page.get_text() for page in pdf)

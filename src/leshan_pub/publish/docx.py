@@ -29,7 +29,7 @@ from . import (
     UNTRANSLATED, Labels, PublishOptions, block_marked, block_text, numbered_item, page_labels, provenance_text, review_notice,
     terms_used,
 )
-from .docx_tables import add_picture, fill_grid, fits_half, nested_grid
+from .docx_tables import add_picture, can_place, fill_grid, fits_half, nested_grid
 from .fonts import family_name
 from .tables import Grid, gather, stands_alone
 
@@ -106,10 +106,8 @@ def article_body(
                 table = _table(word, family, labels or page_labels(None), language)  # the rows after it
             continue
         picture = (pictures or {}).get(item[0].block)
-        if picture is not None:
-            _picture(word, table, picture, width, block_text(item)[0])
-            if stands_alone(item):
-                continue  # a placeholder for a picture that is now set says nothing more
+        if picture is not None and _picture(word, table, picture, width, block_text(item)[0]) and stands_alone(item):
+            continue  # a placeholder for a picture that is now set says nothing more
         if table is None:
             _interleaved_block(word, item, styles[id(item)], family, target_language, language)
         else:
@@ -142,15 +140,19 @@ def _grid(word: WordDocument, table: Table | None, grid: Grid, family: str, targ
     return False
 
 
-def _picture(word: WordDocument, table: Table | None, picture: Picture, width: Length, description: str) -> None:
-    """The picture where it stood: across both columns of the side-by-side table, or between paragraphs."""
+def _picture(word: WordDocument, table: Table | None, picture: Picture, width: Length, description: str) -> bool:
+    """The picture where it stood: across both columns of the side-by-side table, or between paragraphs.
+    False when python-docx cannot read the picture (its bytes are not the PNG, JPEG, GIF or BMP they claim)."""
+    if not can_place(picture):
+        return False
     if table is None:
         add_picture(word.add_paragraph(), picture, width, description)
-        return
+        return True
     row = table.add_row()
     raw_xml(row).get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     cell = row.cells[0].merge(row.cells[1])
     add_picture(cell.paragraphs[0], picture, Length(width - CELL_MARGINS), description)
+    return True
 
 
 def _page(section: Section, page_size: str) -> None:

@@ -6,6 +6,8 @@ import io
 from collections.abc import Callable, Sequence
 
 from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.image.exceptions import UnrecognizedImageError
+from docx.image.image import Image as DocxImage
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -97,6 +99,15 @@ def nested_grid(cell: _Cell, grid: Grid, width: Length, side: Writer, texts: Cal
         _raw(lead).getparent().remove(_raw(lead))  # Word needs a paragraph after a table, not before it
     fill_grid(table, grid, width, [side], texts, style)
     return table
+
+
+def can_place(picture: Picture) -> bool:
+    """True when python-docx reads the picture's bytes as an image it can place."""
+    try:
+        DocxImage.from_blob(picture.data)
+    except UnrecognizedImageError:
+        return False
+    return True
 
 
 def add_picture(paragraph: Paragraph, picture: Picture, width: Length, description: str) -> None:

@@ -557,10 +557,10 @@ class Typesetter:
                 story += grid_flowables(self, item)
                 continue
             picture = document.pictures.get(item[0].block)
-            if picture is not None:
-                story += picture_flowables(picture, g.frame_width, g.height - g.margin_top - g.margin_bottom)
-                if stands_alone(item):
-                    continue  # a placeholder for a picture that is now drawn says nothing more
+            drawn = picture_flowables(picture, g.frame_width, g.height - g.margin_top - g.margin_bottom) if picture else []
+            story += drawn
+            if drawn and stands_alone(item):
+                continue  # a placeholder for a picture that is now drawn says nothing more
             story += self.block(item)
         return story
 
