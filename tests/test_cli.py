@@ -227,6 +227,8 @@ SUGGESTED = {
     "--compile": ["build", "translate"],
     "--term-repair": ["build", "translate"],
     "--placement": ["build", "translate"],
+    "--retranslate": ["translate"],
+    "--include-memory": ["translate"],
 }
 
 

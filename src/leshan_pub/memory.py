@@ -229,22 +229,27 @@ class LeverageReport:
 
 
 def leverage(segments: Sequence[Segment], memory: TranslationMemory, threshold: float) -> LeverageReport:
-    """Fill new segments (and refresh fuzzy drafts) from the memory, in place.
+    """Fill new segments from the memory, and replace memory drafts a better match has come for, in place.
 
     An exact match is reused as reviewed, not approved: a person approves in context. The best
-    fuzzy match is pre-filled as a machine-translated draft, marked so, with every candidate kept
-    for CAT tools. Reviewed, approved and machine-translated segments are left as they are.
+    fuzzy match is pre-filled as a machine-translated draft, recorded as segment.draft (its
+    English, score and origin), with every candidate kept for CAT tools. A draft is replaced only
+    by a match scoring higher (exact beats fuzzy); reviewed, approved and machine-translated
+    segments are left as they are.
     """
     report = LeverageReport()
     for segment in segments:
-        if not (segment.state is ReviewState.NEW or segment.is_fuzzy_draft):
+        drafted = segment.is_fuzzy_draft
+        if not (segment.state is ReviewState.NEW or drafted):
             continue
         found = memory.matches(segment.source, threshold)
         if not found:
             continue
         best = found[0]
+        if drafted and best.score <= (segment.draft or segment.matches[0]).score:
+            continue  # the same match, an equal one or a worse one: the draft stays as it was made
         notes = [n for n in segment.notes if not n.startswith(("exact match", "fuzzy match"))]
-        segment.matches, segment.target = found, best.target
+        segment.matches, segment.target, segment.draft = found, best.target, best
         segment.signature = memory_signature(best.score, best.target, __version__)
         segment.notes = [best.describe(), *notes]
         if best.score >= 100:
