@@ -135,7 +135,7 @@ def test_matching_reads_text_without_codes_and_keeps_words_apart():
     [
         (b'<!DOCTYPE tmx [<!ENTITY a "x">]><tmx>&a;</tmx>', "unsafe XML"),
         (b"<tmx><header/><body><tu><tuv xml:lang='en'><seg>R & D</seg></tuv></tu></body></tmx>", "&amp;"),
-        (b"<tmx><header/><body>", "cut short"),
+        (b"<tmx><header/><body>", "ends too early"),
     ],
 )
 def test_bad_tmx_says_how_to_fix_it(data: bytes, message: str):

@@ -207,7 +207,7 @@ def _is_export(path: Path, fmt: ExportFormat) -> bool:
         header = tuple(next(csv.reader([first]), []))
         return header in (CSV_COLUMNS, _OLD_CSV_COLUMNS)
     try:
-        root = parse_untrusted_xml(data, str(path), SegmentFileError, "")
+        root = parse_untrusted_xml(data, str(path), SegmentFileError)
     except SegmentFileError:
         return False
     return root.find(f"{{{XLIFF_NS}}}file/{{{XLIFF_NS}}}header/{_EXPORT_MARK}") is not None
@@ -501,7 +501,7 @@ def _csv_edit(row: list[str], columns: list[str], line: int, problems: list[str]
 def _read_xliff(data: bytes, name: str) -> tuple[list[_Edit], list[str]]:
     # segfile.parse_xliff reads only our own layout (XLIFF 1.2, one group per block with a role);
     # CAT tools and translate-toolkit also write XLIFF 1.1 and units straight under <body>.
-    root = parse_untrusted_xml(data, name, SegmentFileError, "re-export it")
+    root = parse_untrusted_xml(data, name, SegmentFileError)
     namespace, _, local = root.tag.rpartition("}")
     namespace = namespace.removeprefix("{")
     if local != "xliff" or (namespace and not namespace.startswith(_XLIFF_1_NS)):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from ..errors import TranslationMemoryError
+from ..files import xml_fix
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # TMX's inline elements that hold another tool's native codes (bold on, a field, a tab), not words.
@@ -21,14 +22,6 @@ _DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, remove_blank_text=False
 )
-_FIX = {  # what libxml2 says, and how a person fixes it without losing the file's work
-    "xmlParseEntityRef": "write a literal & as &amp;",
-    "EntityRef": "write a literal & as &amp;",
-    "StartTag: invalid element name": "write a literal < as &lt;",
-    "Opening and ending tag mismatch": "close each element where it opened (a tag was deleted or mistyped)",
-    "Premature end of data": "the file is cut short: close the open elements, or export it again from its tool",
-    "EndTag": "the file is cut short: close the open elements, or export it again from its tool",
-}
 
 
 @dataclass
@@ -61,8 +54,10 @@ def parse(data: bytes, name: str) -> TmxFile:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
         line, column = exc.position
+        before = data.decode("utf-8", errors="replace").split("\n")[line - 1][: max(0, column - 1)] if line else ""
+        reason = _reason(exc)
         raise TranslationMemoryError(
-            f"{name} line {line} column {column}: not well-formed XML ({_reason(exc)}); {fix_for(str(exc))}"
+            f"{name} line {line} column {column}: not well-formed XML ({reason}); {xml_fix(reason, before)}"
         ) from None
     tree = root.getroottree()
     dtd = tree.docinfo.internalDTD
@@ -83,15 +78,7 @@ def parse(data: bytes, name: str) -> TmxFile:
 
 
 def _reason(exc: etree.XMLSyntaxError) -> str:
-    return str(exc.msg if hasattr(exc, "msg") else exc).split(", line")[0].strip()
-
-
-def fix_for(message: str) -> str:
-    """How to mend the XML error libxml2 reported, keeping the work in the file."""
-    for key, fix in _FIX.items():
-        if key in message:
-            return fix
-    return "correct the XML at that place in a text editor (the rest of the file is kept as it is)"
+    return str(exc.msg or exc).split(", line")[0].strip()
 
 
 def new_file(header: dict[str, str]) -> TmxFile:
