@@ -39,3 +39,7 @@ class ProjectError(LeshanPubError):
 
 class ProvenanceError(LeshanPubError):
     """A provenance signature (how a segment's English was made) that cannot be read."""
+
+
+class WriteError(LeshanPubError):
+    """A file that could not be written (disk full, read-only, no permission); the old one is left whole."""
