@@ -116,6 +116,19 @@ def test_a_better_match_replaces_the_draft_and_an_exact_one_makes_it_reviewed(dr
     assert (draft_of(drafted).target, draft_of(drafted).state) == ("Exact English.", R)
 
 
+def test_a_worse_or_equal_match_never_replaces_the_draft(drafted: Project):
+    before = draft_of(drafted)
+    drafted.memory.unlink()  # another memory, whose only candidate is further from the sentence
+    memory = read_memory(drafted.memory)
+    worse = EDITED.replace("全省第一", "全国前列").replace("6.8%", "7.5%")
+    memory.add(MemoryEntry(worse, "Worse English.", R, "other", "s8", "20990101T000000Z"))
+    write_memory(drafted.memory, memory)
+    assert memory.matches(EDITED)[0].score < before.draft.score  # it is offered, but lower
+    drafted.segment()
+    after = draft_of(drafted)
+    assert (after.target, after.draft) == (before.target, before.draft)
+
+
 def test_a_persons_edit_beats_a_better_match(drafted: Project):
     document = read_segment_file(drafted.segfile)
     segment = next(s for s in document.segments if s.source == EDITED)

@@ -146,7 +146,7 @@ def test_bad_tmx_says_how_to_fix_it(data: bytes, message: str):
 
 def big_tmx(count: int) -> bytes:
     rows = "".join(
-        f'<tu tuid="{n}" creationdate="20240101T000000Z"><prop type="x-n">{n}</prop>'
+        f"<tu tuid='{n}' creationdate='20240101T000000Z' ><prop type=\"x-n\">{n}</prop>"  # as no serialiser writes it
         f'<tuv xml:lang="zh-TW"><seg>第{n}號句子，宜賓的產業在{n % 97}年裡變化很大。</seg></tuv>'
         f'<tuv xml:lang="en-GB"><seg><bpt i="1">&lt;b&gt;</bpt>Sentence {n}<ept i="1">&lt;/b&gt;</ept>: '
         f"Yibin's industry changed a lot in {n % 97} years.</seg></tuv></tu>\n"
