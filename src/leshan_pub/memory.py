@@ -316,6 +316,7 @@ def leverage(segments: Sequence[Segment], memory: TranslationMemory, threshold: 
 # --- TMX 1.4b: the units as formats.tmx reads and writes them -------------------------------------------
 
 _OUR_TOOL = "leshan-pub"
+_HUMAN_STATES = {str(state): state for state in ReviewState if state.is_human}
 _OURS = ("x-state", "x-document", "x-segment-id")  # the <prop>s we keep on a unit
 
 
@@ -382,21 +383,16 @@ def _entries(file: tmx.TmxFile, merged: bool = False) -> list[MemoryEntry]:
     header_tool = file.header_value("creationtool")
     entries: list[MemoryEntry] = []
     for unit in file.units:
-        language = (unit.get("srclang") or header_language).lower()
+        language = (unit.get("srclang") or header_language).lower().partition("-")[0]
         if language in ("", "*all*"):
             language = "zh"
-        found = tmx.variants(unit)
-        source = next((v for v in found if v.language.lower().split("-")[0] == language.split("-")[0]), None)
-        target = next((v for v in found if v.language.lower().split("-")[0] == TARGET_LANGUAGE), None)
+        found, props = tmx.read_unit(unit)
+        source = next((v for v in found if v.language.partition("-")[0].lower() == language), None)
+        target = next((v for v in found if v.language.partition("-")[0].lower() == TARGET_LANGUAGE), None)
         if source is None or target is None or not source.text.strip() or not target.text.strip():
             continue  # kept in the file all the same, as written
-        props = tmx.props(unit)
-        try:
-            state = ReviewState(props.get("x-state", "reviewed"))
-        except ValueError:
-            state = ReviewState.REVIEWED
-        if not state.is_human:
-            state = ReviewState.REVIEWED  # a memory holds only people's work
+        # A memory holds only people's work: any other state read is reviewed.
+        state = _HUMAN_STATES.get(props.get("x-state", ""), ReviewState.REVIEWED)
         entry = MemoryEntry(
             source.text, target.text, state, props.get("x-document", ""), props.get("x-segment-id", ""),
             unit.get("creationdate", ""), unit.get("changedate", "") or unit.get("creationdate", ""),

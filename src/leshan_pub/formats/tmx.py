@@ -220,6 +220,20 @@ def variants(unit: etree._Element) -> list[Variant]:
     return found
 
 
+def read_unit(unit: etree._Element) -> tuple[list[Variant], dict[str, str]]:
+    """The unit's <tuv>s and <prop>s in one pass over its children (variants(unit), props(unit))."""
+    found: list[Variant] = []
+    properties: dict[str, str] = {}
+    for child in unit:
+        tag = child.tag
+        if tag == "tuv":
+            seg = next(child.iterchildren("seg"), None)
+            found.append(Variant(child.get(XML_LANG) or child.get("lang") or "", seg, text_of(seg)))
+        elif tag == "prop":
+            properties.setdefault(child.get("type", ""), child.text or "")
+    return found, properties
+
+
 def props(unit: etree._Element) -> dict[str, str]:
     """The unit's <prop type=...> values (the first of each type)."""
     found: dict[str, str] = {}
