@@ -168,3 +168,27 @@ def test_saving_one_segment_into_a_large_memory_splices_it_in(tmp_path: Path):
     cut = before.index(b"</body>")
     assert after[:cut] == before[:cut] and after.endswith(b"</body></tmx>\n") and b"A new sentence." in after
     assert len(read_memory(path)) == 20_001
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'<tmx version="1.1"><header srclang="ZH-CN"/><body><tu><tuv lang="ZH-CN"><seg>\xe4\xbd\xa0\xe5\xa5\xbd</seg>'
+        b'</tuv><tuv lang="EN-US"><seg>Hello</seg></tuv></tu></body></tmx>',
+        b'<tmx version="1.4"><header srclang="en-US"/><body><tu><tuv xml:lang="en-US"><seg>Hello</seg></tuv>'
+        b'<tuv xml:lang="zh-CN"><seg>\xe4\xbd\xa0\xe5\xa5\xbd</seg></tuv></tu></body></tmx>',
+        '<?xml version="1.0" encoding="UTF-16"?>\n<tmx version="1.4"><header srclang="zh-CN"/><body>\n<tu><tuv '
+        'xml:lang="zh-CN"><seg>你好</seg></tuv><tuv xml:lang="en"><seg>Hello</seg></tuv></tu>\n</body></tmx>'.encode("utf-16"),
+        b'\xef\xbb\xbf<tmx version="1.4"><header srclang="*all*"/><body><tu><tuv xml:lang="zh"><seg>\xe4\xbd\xa0'
+        b'\xe5\xa5\xbd</seg></tuv><tuv xml:lang="en-GB"><seg>Hello</seg></tuv></tu></body></tmx>',
+    ],
+    ids=["tmx-1.1-lang", "english-to-chinese", "utf-16", "bom-all-languages"],
+)
+def test_memories_as_other_tools_write_them_are_read_and_added_to(tmp_path: Path, data: bytes):
+    path = tmp_path / "memory.tmx"
+    path.write_bytes(data)
+    memory = read_memory(path)
+    assert [(e.source, e.target) for e in memory.entries] == [("你好", "Hello")]
+    memory.add(MemoryEntry("新句。", "New.", memory.entries[0].state, created="20260101T000000Z"))
+    write_memory(path, memory)
+    assert [(e.source, e.target) for e in read_memory(path).entries] == [("你好", "Hello"), ("新句。", "New.")]

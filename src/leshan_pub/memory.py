@@ -316,6 +316,7 @@ def leverage(segments: Sequence[Segment], memory: TranslationMemory, threshold: 
 # --- TMX 1.4b: the units as formats.tmx reads and writes them -------------------------------------------
 
 _OUR_TOOL = "leshan-pub"
+_CHINESE = "zh"  # the primary language subtag of every Chinese variant (zh-CN, zh-TW, zh-Hans...)
 _HUMAN_STATES = {str(state): state for state in ReviewState if state.is_human}
 _OURS = ("x-state", "x-document", "x-segment-id")  # the <prop>s we keep on a unit
 
@@ -379,15 +380,12 @@ def parse_tmx(data: bytes, name: str = "translation memory", merged: bool = Fals
 def _entries(file: tmx.TmxFile, merged: bool = False) -> list[MemoryEntry]:
     if merged:
         tmx.adopt_header(file)
-    header_language = file.header_value("srclang")
     header_tool = file.header_value("creationtool")
     entries: list[MemoryEntry] = []
     for unit in file.units:
-        language = (unit.get("srclang") or header_language).lower().partition("-")[0]
-        if language in ("", "*all*"):
-            language = "zh"
         found, props = tmx.read_unit(unit)
-        source = next((v for v in found if v.language.partition("-")[0].lower() == language), None)
+        # Chinese and English, whichever srclang says (*all*, en-US for an English-to-Chinese memory).
+        source = next((v for v in found if v.language.partition("-")[0].lower() == _CHINESE), None)
         target = next((v for v in found if v.language.partition("-")[0].lower() == TARGET_LANGUAGE), None)
         if source is None or target is None or not source.text.strip() or not target.text.strip():
             continue  # kept in the file all the same, as written
