@@ -53,7 +53,9 @@ def write_failed(path: Path, exc: OSError) -> WriteError:
     """A WriteError naming path and why the write failed (disk full, read-only, permission), with the fix."""
     why, fix = _WHY.get(exc.errno or 0, (exc.strerror or str(exc), "fix that and run the command again"))
     kept = "it is left as it was" if path.exists() else "nothing was written"
-    return WriteError(f"cannot write {path}: {why}; {kept}; {fix}")
+    error = WriteError(f"cannot write {path}: {why}; {kept}; {fix}")
+    error.errno = exc.errno
+    return error
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
