@@ -169,7 +169,8 @@ def test_one_unapproved_segment_marks_every_page_of_the_pack(built):
 def test_final_refuses_a_pack_with_unapproved_articles_and_writes_nothing(articles):
     folder, sources = articles
     out = folder / "final" / "pack.pdf"
-    result = runner.invoke(app, ["pack", *map(str, sources), "--title", TITLE, "--final", "--out", str(out)])
+    result = runner.invoke(app, ["pack", *map(str, sources), "--title", TITLE, "--final", "--out", str(out),
+                                 "--glossary", str(folder / "pack-glossary.tsv")])
     assert result.exit_code == 1
     assert "--final:" in result.stderr and "yibin (" in result.stderr and "luzhou (" in result.stderr
     assert result.stderr.count("\n") == 1 and not out.parent.exists()
@@ -178,7 +179,8 @@ def test_final_refuses_a_pack_with_unapproved_articles_and_writes_nothing(articl
 def test_an_approved_pack_builds_final_without_draft_marks(articles):
     folder, sources = articles
     out = folder / "final-sample" / "pack.pdf"
-    pack(str(sources[0]), "--title", TITLE, "--final", "--out", str(out), "--format", "pdf")
+    pack(str(sources[0]), "--title", TITLE, "--final", "--out", str(out), "--format", "pdf",
+         "--glossary", str(folder / "pack-glossary.tsv"))
     assert not any("DRAFT" in text for text in page_texts(out))
 
 

@@ -12,7 +12,8 @@ from . import __version__
 from .chars import NOT_XML
 from .document import Document, Provenance, ReviewState, Segment
 from .emphasis import place_in_target
-from .errors import GlossaryError, InputError, PublishError
+from .errors import GlossaryError, InputError
+from .final import final_gate
 from .formats.segfile import SUFFIX, document_name, keep_backup, read_segment_file, segment_file_for, write_segment_file
 from .glossary import Glossary, load_glossaries
 from .inputs import read_source
@@ -90,11 +91,10 @@ class GlossaryInUse:
     def warnings(self) -> list[str]:
         return [w for w in (self.warning, self.unlisted) if w]
 
-    def require_for_final(self) -> None:
-        """Raise PublishError when a final publish would go out with terms not enforced."""
-        if self.warning and not self.intended:
-            raise PublishError(f"--final: {self.warning.removeprefix('no glossary: ')}; "
-                               "pass --no-glossary to publish without one on purpose")
+    @classmethod
+    def given(cls, glossary: Glossary | None) -> GlossaryInUse:
+        """The glossary a library caller passes: None is taken as chosen (the CLI says why instead)."""
+        return cls(glossary, intended=glossary is None)
 
 
 def project_glossary(settings: Settings, disabled: bool = False, explicit: Path | None = None) -> GlossaryInUse:
@@ -160,14 +160,6 @@ def _unlisted(settings: Settings, glossary: Glossary | None) -> str:
         return ""
     return (f"terms not enforced in {', '.join(said)}: not in glossary.files of {settings.file}; "
             "add the file there or `leshan-pub glossary import` it")
-
-
-def load_default_glossary(path: Path | None, near: Path | None = None) -> Glossary | None:
-    """The glossary at path; without one, the project's files merged (the project found from near,
-    default the current folder); None when there is neither. For commands that have no article."""
-    from .project import load_settings
-
-    return project_glossary(load_settings(near), explicit=path).glossary
 
 
 # Without a project or a glossary, the memory is looked for in ./glossary/, where it always was.
@@ -451,29 +443,20 @@ def translate_file(
 
 
 def publish_file(
-    path: Path, glossary: Glossary | None, out_dir: Path, formats: Sequence[str], options: PublishOptions
+    path: Path, glossary: Glossary | None, out_dir: Path, formats: Sequence[str], options: PublishOptions,
+    in_use: GlossaryInUse | None = None,
 ) -> list[Path]:
-    """Typeset the segment file of path (an article or a segment file) into out_dir."""
+    """Typeset the segment file of path (an article or a segment file) into out_dir.
+
+    With options.final, the final gate judges the document first; in_use says whether the glossary's
+    terms are enforced (default: glossary as given, None meaning none on purpose).
+    """
     from .publish import publish
 
     document = read_segment_file(resolve_segment_file(path))
     if options.final:
-        require_clean_check(document, glossary)
+        final_gate([document], in_use or GlossaryInUse.given(glossary))
     return publish(document, glossary, out_dir, formats, options)
-
-
-def require_clean_check(document: Document, glossary: Glossary | None) -> None:
-    """Raise PublishError when QA finds any error: a final document must have every figure and term right."""
-    from .quality.qa import Severity, check_document
-
-    errors = [f for f in check_document(document, glossary) if f.severity is Severity.ERROR]
-    if errors:
-        shown = "; ".join(f"{f.segment_id} [{f.check}]" for f in errors[:5])
-        more = f" and {len(errors) - 5} more" if len(errors) > 5 else ""
-        raise PublishError(
-            f"--final: QA finds {len(errors)} error(s) in {document.name} ({shown}{more}); "
-            f"run `leshan-pub check` and fix them first"
-        )
 
 
 @dataclass
@@ -497,11 +480,16 @@ def build(
     memory: MemorySettings | None = None,
     chunk_size: int = 16,
     script: str = AUTO,
+    in_use: GlossaryInUse | None = None,
 ) -> BuildResult:
     """Segment, translate and publish one article; the segment file beside it keeps all review work.
 
-    script: "auto" (detect), "zh-Hans" or "zh-Hant", as segment_source takes it.
+    script: "auto" (detect), "zh-Hans" or "zh-Hant", as segment_source takes it. With options.final
+    the final gate judges the glossary before anything is done, and the document before it is published.
     """
+    gate = in_use or GlossaryInUse.given(glossary)
+    if options.final:
+        final_gate([], gate)
     from .publish import publish
 
     segfile = segment_file_for(source)
@@ -514,6 +502,6 @@ def build(
         if tr_report.translated or document.provenance != before:
             write_segment_file(seg_report.segment_file, document)
     if options.final:
-        require_clean_check(document, glossary)
+        final_gate([document], gate)
     outputs = publish(document, glossary, out_dir, formats, options)
     return BuildResult(document, seg_report, tr_report, outputs)

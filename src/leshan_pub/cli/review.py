@@ -1,4 +1,4 @@
-"""Commands for review: QA (check), progress (status), and the round trip to CAT tools (export, import)."""
+"""Commands for review: QA (check), progress (status), the round trip to CAT tools (export, import), and the browser (review)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ..errors import LeshanPubError
 from .app import app, reports_errors
 from .options import (
     DocArg, GlossaryOpt, JsonOpt, MemoryOpt, NoGlossaryOpt, ProjectOpt, ThresholdOpt, command_glossary,
-    command_settings, memory_option, warn_glossary,
+    command_settings, memory_option, publish_options, warn_glossary,
 )
 
 if TYPE_CHECKING:
@@ -125,9 +125,11 @@ def status(
     from collections import Counter
 
     from ..document import ReviewState
+    from ..final import final_blockers
     from ..quality.qa import Severity
 
     segfile, document, settings, terms = _opened(ctx, path)
+    final = final_blockers([document], terms)
     findings, stats = _checked(document, terms)
     states = {str(state): sum(s.state is state for s in document.segments) for state in ReviewState}
     severities = {str(sev): sum(f.severity is sev for f in findings) for sev in Severity}
@@ -140,7 +142,8 @@ def status(
             "script": str(document.script), "source_language": document.source_language,
             "states": states, "qa": severities,
             "term_success": _term_success_json(stats), **_glossary_json(terms),
-            "not_approved": blockers, "qa_errors": errors, "ready_for_final": not blockers and not errors,
+            "not_approved": blockers, "qa_errors": errors, "ready_for_final": not final, "final_blockers": final,
+            "settings": settings.described(),
             "segments": [
                 {"number": number, "id": s.id, "state": str(s.state), "memory_draft": s.is_fuzzy_draft}
                 | ({"approved_by": s.approval.who, "approved_at": s.approval.when} if s.approval is not None else {})
@@ -158,8 +161,10 @@ def status(
     for severity, count in severities.items():
         typer.echo(f"  QA {severity:<17} {count}")
     typer.echo(f"  {_term_success_text(stats)}")
-    if not blockers and not errors:
+    if not final:
         typer.echo("ready for a final publish")
+    for reason in final_blockers([], terms):  # the gate with no document judges the glossary alone
+        typer.echo(f"final publish blocked: {reason.removeprefix('--final: ')}")
     if blockers:
         typer.echo(f"final publish blocked: {len(blockers)} segments not approved: {' '.join(blockers[:10])}"
                    + (" ..." if len(blockers) > 10 else ""))
@@ -320,3 +325,32 @@ def import_(
     )
     for refusal in report.refused:
         typer.echo(f"  refused {refusal.id}: {refusal.reason}", err=True)
+
+
+@app.command()
+@reports_errors
+def review(
+    ctx: typer.Context,
+    path: DocArg,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (default: a free one).")] = 0,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser; open the file it prints.")] = False,
+    glossary: GlossaryOpt = None,
+    no_glossary: NoGlossaryOpt = False,
+    memory: MemoryOpt = None,
+    project: ProjectOpt = None,
+) -> None:
+    """Review a segment file in the browser: terms, QA and memory matches beside each sentence; saves as import does. Ctrl-C stops."""
+    try:
+        from ..web.server import ReviewSession, serve
+    except ModuleNotFoundError as exc:
+        raise LeshanPubError(
+            f"review needs {exc.name}, which is not installed; install the extra: pip install 'leshan-pub[review]'"
+        ) from None
+
+    segfile, _, settings, terms = _opened(ctx, path)
+    session = ReviewSession(
+        segfile, terms.glossary, memory_option(memory, terms.glossary, settings=settings), settings.out,
+        publish_options(False, settings),
+    )
+    warn_glossary(terms)
+    serve(session, port, not no_browser, typer.echo)
