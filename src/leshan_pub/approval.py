@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .document import Approval, Document, ReviewState, Segment
+from .document import Document, ReviewState, Segment
 from .errors import LeshanPubError
-from .formats.segfile import read_segment_file, write_segment_file
+from .formats.exchange import approve_segments
+from .formats.segfile import read_segment_file
 from .glossary import Glossary
 from .locking import segment_file_lock
-from .memory import MemorySettings, translator_name, update_memory
+from .memory import MemorySettings, translator_name
 
 
 class ApprovalRefused(LeshanPubError):
@@ -29,6 +30,7 @@ class ApproveReport:
     remembered: int = 0
     who: str = ""
     when: str = ""
+    backup: Path | None = None  # the segment file as it was, kept before the approvals were written
 
 
 def approver(by: str | None) -> str:
@@ -105,8 +107,8 @@ def approve_file(
     memory: MemorySettings | None = None,
 ) -> ApproveReport:
     """Approve the segments named in wanted (ids or numbers) and, with all_reviewed, every reviewed one
-    (and machine drafts too with include_drafts); record who and when, write the segment file under its
-    lock and put the approved English into the memory.
+    (and machine drafts too with include_drafts); record who and when, and write them through import's
+    one write path (exchange.approve_segments: a backup, the segment file under its lock, the memory).
 
     A segment named in wanted that cannot be approved (no English, an unreviewed draft, QA errors)
     refuses the whole command: ApprovalRefused, nothing written. Those all_reviewed finds but cannot
@@ -139,15 +141,10 @@ def approve_file(
                         report.skipped.append((segment.id, reason))
                     else:
                         chosen[segment.id] = segment
-        for segment in chosen.values():
-            if segment.state is ReviewState.APPROVED:
-                report.already.append(segment.id)
-                continue
-            segment.state, segment.approval = ReviewState.APPROVED, Approval(who, report.when)
-            report.approved.append(segment.id)
-        if report.approved:
-            write_segment_file(segfile, document)
-    if report.approved and memory is not None and memory.path is not None:
-        done = [s for s in document.segments if s.id in set(report.approved)]
-        report.remembered = update_memory(memory.path, lambda tm: tm.record(done, document.name, who))
+        report.already = [s.id for s in chosen.values() if s.state is ReviewState.APPROVED]
+        todo = [s for s in chosen.values() if s.state is not ReviewState.APPROVED]
+        if todo:
+            applied = approve_segments(segfile, todo, document, who, memory)
+            report.approved, report.remembered, report.backup = applied.updated, applied.remembered, applied.backup
+            report.when = next((s.approval.when for s in todo if s.approval is not None), report.when)
     return report
