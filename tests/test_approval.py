@@ -118,3 +118,15 @@ def test_a_selector_naming_no_segment_is_refused(reviewed: Project, selector: st
 
 def test_nothing_named_is_refused_with_the_fix(reviewed: Project):
     assert "--all-reviewed" in approve(reviewed, code=1).stderr
+
+
+def test_status_json_numbers_the_segments_and_says_who_approved(reviewed: Project):
+    import json
+
+    approve(reviewed, "2", "--by", "Zhang San")
+    status = runner.invoke(app, ["status", str(reviewed.segfile), "--glossary", str(GLOSSARY), "--json"])
+    report = json.loads(status.stdout)
+    assert report["segments"] == len(states(reviewed))  # still the count
+    second = report["numbered"][1]
+    assert (second["number"], second["state"], second["approved_by"]) == (2, "approved", "Zhang San")
+    assert "approved_by" not in report["numbered"][0] and report["numbered"][0]["state"] == "reviewed"

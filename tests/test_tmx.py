@@ -1,7 +1,6 @@
 """Other tools' memories are kept whole: a hand-written Trados/memoQ-like TMX read, used and written back (issue 27)."""
 
 import shutil
-import time
 from pathlib import Path
 
 import pytest

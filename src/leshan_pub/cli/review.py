@@ -144,7 +144,7 @@ def status(
             "term_success": _term_success_json(stats), **_glossary_json(terms),
             "not_approved": blockers, "qa_errors": errors, "ready_for_final": not final, "final_blockers": final,
             "settings": settings.described(),
-            "segments": [
+            "numbered": [  # as the text output and `approve` number them
                 {"number": number, "id": s.id, "state": str(s.state), "memory_draft": s.is_fuzzy_draft}
                 | ({"approved_by": s.approval.who, "approved_at": s.approval.when} if s.approval is not None else {})
                 for number, s in enumerate(document.segments, 1)
