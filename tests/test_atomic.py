@@ -292,3 +292,34 @@ def test_a_full_disk_during_a_command_names_the_file_and_leaves_the_segment_file
     assert f"cannot write {project.memory}: the disk is full; " in result.stderr
     monkeypatch.undo()
     assert project.segfile.read_bytes() == before and temps(project.segfile) == [] and temps(project.memory) == []
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 64 KiB file system (tmpfs) mounted in tmp_path; skipped where mounting is not allowed."""
+    import shutil
+
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    if shutil.which("mount") is None or os.geteuid() != 0:
+        pytest.skip("mounting a small file system needs root; the simulated errors cover it")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_real_full_disk_and_a_real_read_only_disk_are_named_and_the_old_file_kept(small_disk):
+    target = small_disk / "memory.tmx"
+    target.write_bytes(b"old and whole" * 1000)  # 13 KB of 64
+    with pytest.raises(WriteError, match=rf"cannot write {target}: the disk is full; it is left as it was"):
+        write_bytes_atomic(target, b"new" * 40_000)  # 120 KB: no room beside the old file
+    assert target.read_bytes() == b"old and whole" * 1000 and temps(target) == []
+
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    with pytest.raises(WriteError, match=rf"cannot write {target}: the file system is read-only; it is left as it was"):
+        write_bytes_atomic(target, b"new")
+    assert target.read_bytes() == b"old and whole" * 1000
