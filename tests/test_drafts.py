@@ -173,3 +173,17 @@ def test_a_draft_is_offered_as_it_was_recorded_through_a_round_trip():
     segment = Segment("s2", 0, Role.PARAGRAPH, "新句子。", "Old sentence.", M, matches=[draft], draft=draft)
     back = parse_xliff(render_xliff(Document("d", [segment], Provenance("1", "1")))).segments[0]
     assert back.draft == draft and back.is_fuzzy_draft
+
+
+def test_a_draft_corrected_in_the_segment_file_with_its_state_left_is_a_persons_and_stays(
+    drafted: Project, tiny_marian_dir: Path
+):
+    text = drafted.segfile.read_text(encoding="utf-8")
+    mine = 'state-qualifier="fuzzy-match">Approved English 2.</target>'  # the unit's own target, not its candidates
+    assert text.count(mine) == 1
+    drafted.segfile.write_text(text.replace(mine, 'state-qualifier="fuzzy-match">Corrected in the CAT tool.</target>'),
+                               encoding="utf-8")  # state left needs-review-translation, as some tools do
+    translate(drafted, tiny_marian_dir, "--retranslate", "--include-memory")
+    segment = draft_of(drafted)
+    assert (segment.target, segment.state) == ("Corrected in the CAT tool.", M)
+    assert segment.signature is not None and segment.signature.origin == "person"

@@ -321,13 +321,14 @@ def translate_document(
         report.memory = leverage(document.segments, read_memory(memory.path), memory.fuzzy_threshold)
     wanted = {ReviewState.NEW, ReviewState.MACHINE} if retranslate else {ReviewState.NEW}
     replace_drafts = retranslate and include_memory
-    ids = {s.id for s in document.segments if s.state in wanted and (replace_drafts or not s.is_fuzzy_draft)}
+    ids = {s.id for s in document.segments
+           if s.state in wanted and not _persons(s) and (replace_drafts or not s.is_fuzzy_draft)}
     if glossary is not None:
         # The recorded hash says whether the glossary changed since the last translation; with
         # force, every segment the glossary fails counts, even if it was reported before.
         judged = replace(document, provenance=replace(document.provenance, glossary_sha256="")) if force else document
         impact = glossary_impact(judged, None, glossary)
-        drafts = {s.id for s in document.segments if s.is_fuzzy_draft}
+        drafts = {s.id for s in document.segments if s.is_fuzzy_draft or _persons(s)}
         retranslate_ids = [i for i in impact.retranslate if i not in drafts]
         report.glossary_changed = [i for i in retranslate_ids if i not in ids]
         ids |= set(retranslate_ids)
@@ -389,6 +390,13 @@ def translate_document(
         ) from None
     report.translated = len(done)
     return report
+
+
+def _persons(segment: Segment) -> bool:
+    """True when a person changed the English in the file itself and left its state machine-translated
+    (a CAT tool that keeps the state, a memory draft corrected in place): their work, not the model's."""
+    signature = segment.signature
+    return segment.state is ReviewState.MACHINE and signature is not None and signature.origin == Origin.PERSON
 
 
 def _apply_translation(segment: Segment, result: Translation, glossary: Glossary | None, report: TranslateReport) -> None:
