@@ -93,7 +93,7 @@ def read_pack(spec: PackSpec, today: datetime.date | None = None) -> Pack:
     Raise InputError when the spec has no title or no articles, names an article twice, or an
     article has no segment file yet (segment and translate it first).
     """
-    from .pipeline import resolve_segment_file
+    from .pipeline import attach_pictures, resolve_segment_file
 
     where = f"{spec.source}: " if spec.source else ""
     if not spec.title.strip():
@@ -111,6 +111,8 @@ def read_pack(spec: PackSpec, today: datetime.date | None = None) -> Pack:
                 f"{article}: no segment file {segfile}; run `leshan-pub build {article}` (or segment and translate) first"
             )
     documents = [read_segment_file(s) for s in segment_files]
+    for article, document in zip(spec.articles, documents):
+        attach_pictures(document, article)
     date = spec.date or (today or datetime.date.today()).isoformat()
     return Pack(spec.title.strip(), documents, spec.subtitle.strip(), spec.organisation.strip(), date)
 

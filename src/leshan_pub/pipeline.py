@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .chars import NOT_XML
-from .document import Document, Provenance, ReviewState, Segment
+from .document import Block, Document, Picture, Provenance, ReviewState, Role, Segment
 from .emphasis import place_in_target
 from .errors import GlossaryError, InputError
 from .final import final_gate
@@ -19,7 +19,8 @@ from .glossary import Glossary, load_glossaries
 from .inputs import read_source
 from .locking import segment_file_lock
 from .memory import LeverageReport, MemorySettings, leverage, memory_path, read_memory, record_segments
-from .provenance import Origin, machine_signature, public_model_name
+from .provenance import Origin, machine_signature, public_model_name, rule_signature
+from .quality.cells import RuleEnglish, cell_units, rule_english
 from .quality.enforce import TermMiss, explain_misses, forbidden_present
 from .quality.impact import glossary_impact
 from .read import require_chinese
@@ -57,6 +58,7 @@ class TranslateReport:
 
     translated: int = 0
     kept: int = 0
+    ruled: int = 0  # table cells of figures, units or dates whose English a rule made (never the model)
     memory: LeverageReport = field(default_factory=LeverageReport)  # filled from the memory instead
     missing_terms: list[tuple[str, str]] = field(default_factory=list)  # (segment id, message)
     unspellable: list[tuple[str, str]] = field(default_factory=list)  # (Chinese term, reason)
@@ -274,7 +276,32 @@ def segment_source(
             script=found.script,
         )
         write_segment_file(segfile, document)
+    document.pictures = _pictures(article.blocks, document)
     return document, report
+
+
+def _pictures(blocks: Sequence[Block], document: Document) -> dict[int, Picture]:
+    """The pictures of the article's blocks, by block index, where the document's block there is the
+    same image block (its alt text or placeholder): a segment file out of step with its article
+    gets no picture in a wrong place."""
+    sources: dict[int, str] = {}
+    for segment in document.segments:
+        sources[segment.block] = sources.get(segment.block, "") + segment.source
+    return {b.index: b.picture for b in blocks if b.picture is not None and sources.get(b.index) == b.text.strip()}
+
+
+def attach_pictures(document: Document, path: Path) -> None:
+    """Fill document.pictures from its source article: path itself when it names the article, else the
+    article beside the segment file path names (document.original). Pictures live in the article, never
+    in the segment file; an article that is gone is said on stderr and the outputs carry no pictures."""
+    article = path if not path.name.endswith(SUFFIX) else path.parent / document.original
+    if article.suffix.lower() not in (".docx", ".md", ".markdown"):
+        return
+    if not article.is_file():
+        print(f"pictures: {article} is not there; the outputs carry no pictures. Put the article back beside "
+              f"{segment_file_for(article).name} to carry them", file=sys.stderr)
+        return
+    document.pictures = _pictures(read_source(article).blocks, document)
 
 
 def _term_notes(segment: Segment, glossary: Glossary | None, result: Translation) -> list[str]:
@@ -339,6 +366,9 @@ def translate_document(
         document.provenance = replace(document.provenance, glossary_sha256=glossary.sha256)
     todo = [s for s in document.segments if s.id in ids]
     report.kept = len(document.segments) - len(todo)
+    ruled = _apply_rules(todo, cell_units(document.segments))
+    report.ruled = len(ruled)
+    todo = [s for s in todo if s.id not in ruled]
     if not todo:
         return report
     engine = load()
@@ -397,6 +427,23 @@ def _persons(segment: Segment) -> bool:
     (a CAT tool that keeps the state, a memory draft corrected in place): their work, not the model's."""
     signature = segment.signature
     return segment.state is ReviewState.MACHINE and signature is not None and signature.origin == Origin.PERSON
+
+
+def _apply_rules(todo: list[Segment], units: dict[str, str]) -> set[str]:
+    """Give table cells that are only figures, units, dates or codes their English by rule, marked for
+    review (machine-translated, origin rule, a note); return their ids. The model never sees them."""
+    ruled: set[str] = set()
+    for segment in todo:
+        made: RuleEnglish | None = (
+            rule_english(segment.source, units.get(segment.id, "")) if segment.role is Role.CELL else None
+        )
+        if made is None:
+            continue
+        segment.target, segment.state, segment.target_marks = made.english, ReviewState.MACHINE, ()
+        segment.notes, segment.matches, segment.terms, segment.draft = [made.note()], [], (), None
+        segment.signature = rule_signature(made.english, __version__)
+        ruled.add(segment.id)
+    return ruled
 
 
 def _apply_translation(segment: Segment, result: Translation, glossary: Glossary | None, report: TranslateReport) -> None:
@@ -464,6 +511,7 @@ def publish_file(
     document = read_segment_file(resolve_segment_file(path))
     if options.final:
         final_gate([document], in_use or GlossaryInUse.given(glossary))
+    attach_pictures(document, path)
     return publish(document, glossary, out_dir, formats, options)
 
 
@@ -507,7 +555,7 @@ def build(
         tr_report = translate_document(
             document, glossary, load, memory=None, save=lambda d: write_segment_file(segfile, d), chunk_size=chunk_size
         )
-        if tr_report.translated or document.provenance != before:
+        if tr_report.translated or tr_report.ruled or document.provenance != before:
             write_segment_file(seg_report.segment_file, document)
     if options.final:
         final_gate([document], gate)

@@ -264,5 +264,8 @@ def _report_translation(report: Any) -> None:
     for _, reason in report.unspellable:
         typer.echo(f"  glossary: {reason}", err=True)
     typer.echo(f"translated {report.translated} segments, kept {report.kept} (reviewed, approved or already translated)")
+    if report.ruled:
+        typer.echo(f"{report.ruled} table cell(s) of figures, units or dates carried by rule, not the model; "
+                   "each has a note: check and approve them")
     for segment_id, note in report.missing_terms:
         typer.echo(f"  {segment_id}: {note}", err=True)
