@@ -84,8 +84,20 @@ def _numbers(token: str, count: int) -> range | None:
     return range(low, high + 1)
 
 
-def _reason(segment: Segment, errors: dict[str, list[str]], include_drafts: bool, ignore_qa: bool) -> str:
-    """Why segment cannot be approved; '' when it can."""
+def qa_errors(document: Document, glossary: Glossary | None) -> dict[str, list[str]]:
+    """QA's error-level findings by segment id, each as '[check] message'; the one reading of QA that
+    approving (here and on the review page) refuses on."""
+    from .quality.qa import Severity, check_document
+
+    errors: dict[str, list[str]] = {}
+    for finding in check_document(document, glossary):
+        if finding.severity is Severity.ERROR:
+            errors.setdefault(finding.segment_id, []).append(f"[{finding.check}] {finding.message}")
+    return errors
+
+
+def refusal(segment: Segment, errors: dict[str, list[str]], include_drafts: bool, ignore_qa: bool) -> str:
+    """Why segment cannot be approved, in words; '' when it can (errors as qa_errors gives them)."""
     if not segment.target.strip():
         return "it has no English yet; translate it first"
     if segment.state is ReviewState.MACHINE and not include_drafts:
@@ -114,20 +126,15 @@ def approve_file(
     refuses the whole command: ApprovalRefused, nothing written. Those all_reviewed finds but cannot
     approve are skipped and reported.
     """
-    from .quality.qa import Severity, check_document
-
     if not wanted and not all_reviewed:
         raise LeshanPubError("name the segments to approve (ids or numbers from `leshan-pub status`), or pass --all-reviewed")
     report = ApproveReport(who=who, when=approval_time())
     with segment_file_lock(segfile):
         document = read_segment_file(segfile)
         named = select(document, wanted)
-        errors: dict[str, list[str]] = {}
-        for finding in check_document(document, glossary):
-            if finding.severity is Severity.ERROR:
-                errors.setdefault(finding.segment_id, []).append(f"[{finding.check}] {finding.message}")
+        errors = qa_errors(document, glossary)
         refused = [(s.id, reason) for s in named if s.state is not ReviewState.APPROVED
-                   and (reason := _reason(s, errors, include_drafts, ignore_qa))]
+                   and (reason := refusal(s, errors, include_drafts, ignore_qa))]
         if refused:
             listed = "; ".join(f"{segment_id}: {reason}" for segment_id, reason in refused)
             raise ApprovalRefused(f"{segfile}: nothing approved, {len(refused)} segment(s) refused: {listed}")
@@ -136,7 +143,7 @@ def approve_file(
             states = {ReviewState.REVIEWED, ReviewState.MACHINE} if include_drafts else {ReviewState.REVIEWED}
             for segment in document.segments:
                 if segment.state in states and segment.id not in chosen:
-                    reason = _reason(segment, errors, include_drafts, ignore_qa)
+                    reason = refusal(segment, errors, include_drafts, ignore_qa)
                     if reason:
                         report.skipped.append((segment.id, reason))
                     else:
