@@ -227,6 +227,12 @@ SUGGESTED = {
     "--compile": ["build", "translate"],
     "--term-repair": ["build", "translate"],
     "--placement": ["build", "translate"],
+    "--retranslate": ["translate"],
+    "--include-memory": ["translate"],
+    "--include-drafts": ["approve"],
+    "--ignore-qa": ["approve"],
+    "--all-reviewed": ["approve"],
+    "--by": ["approve"],
     "--port": ["review"],
 }
 
@@ -285,6 +291,7 @@ NON_TRANSLATING = {
     "status": ["status", "{d}/a.zh-en.xlf", "-g", "{d}/g.tsv"],
     "export": ["export", "{d}/a.zh-en.xlf", "--to", "xliff", "-o", "{d}/x.xlf"],
     "import": ["import", "{d}/x.xlf", "{d}/a.zh-en.xlf"],
+    "approve": ["approve", "{d}/a.zh-en.xlf", "--all-reviewed", "-g", "{d}/g.tsv", "--by", "Li Wei"],
     "build": ["build", "{d}/a.zh.txt", "-g", "{d}/g.tsv", "-o", "{d}/out", "-f", "docx"],
     "glossary list": ["glossary", "list", "-g", "{d}/g.tsv"],
     "glossary validate": ["glossary", "validate", "-g", "{d}/g.tsv"],

@@ -150,7 +150,7 @@ def test_a_reviewer_edits_approves_and_publishes_in_the_browser(project, server,
     city.find_element(By.CSS_SELECTOR, "button.approve").click()
     wait.until(lambda d: "Refused" in segment_div(d, "乐山是一座城市。").find_element(By.CSS_SELECTOR, ".refusal").text)
     refusal = segment_div(browser, "乐山是一座城市。").find_element(By.CSS_SELECTOR, ".refusal").text
-    assert "QA finds error" in refusal and "'Jiading' is a forbidden rendering of '乐山'; write 'Leshan'" in refusal
+    assert "QA finds [term-missing]" in refusal and "'Jiading' is a forbidden rendering of '乐山'; write 'Leshan'" in refusal
     assert (project / "article.zh-en.xlf").read_bytes() == before
 
     # Edit the English, then one keystroke approves it and moves on.

@@ -212,20 +212,28 @@ def merge_segments(fresh: list[Segment], old: Document | None) -> tuple[list[Seg
     for segment in fresh:
         previous = by_id.get(segment.id)
         if previous is not None and previous.source == segment.source:
-            segment.target, segment.state, segment.notes = previous.target, previous.state, list(previous.notes)
-            segment.signature, segment.target_marks = previous.signature, previous.target_marks
+            _carry_work(segment, previous)
             report.kept += 1
         elif segment.source in by_source:
             match = by_source[segment.source]
-            segment.target, segment.state, segment.signature = match.target, match.state, match.signature
-            segment.target_marks = match.target_marks
+            _carry_work(segment, match)
             segment.notes = [f"reused from identical segment {match.id}"]
+            segment.comments = []  # a reviewer's comment is about that segment, in its place
             report.reused += 1
         else:
             report.new += 1
     fresh_ids = {s.id for s in fresh}
     report.dropped = [s for s in old.segments if s.id not in fresh_ids]
     return fresh, report
+
+
+def _carry_work(segment: Segment, previous: Segment) -> None:
+    """Put previous's work on the freshly split segment: English, state, notes, how it was made, memory
+    candidates and draft (so a memory draft stays one), term records, approval and comments."""
+    segment.target, segment.state, segment.notes = previous.target, previous.state, list(previous.notes)
+    segment.signature, segment.target_marks = previous.signature, previous.target_marks
+    segment.matches, segment.draft, segment.terms = list(previous.matches), previous.draft, previous.terms
+    segment.approval, segment.comments = previous.approval, list(previous.comments)
 
 
 def segment_source(
@@ -324,12 +332,14 @@ def translate_document(
     memory: MemorySettings | None = None,
     save: Callable[[Document], None] | None = None,
     chunk_size: int = 16,
+    include_memory: bool = False,
 ) -> TranslateReport:
     """Translate the segments that need it, in place; reviewed and approved segments are kept.
 
     NEW segments are first looked up in the memory (exact: reviewed; fuzzy: a marked draft); the
     rest are translated, and MACHINE ones too when retranslate is set or a glossary change since
-    their translation affects them (fuzzy-match drafts stay: they are a person's English).
+    their translation affects them. Memory drafts stay (they are a person's English), unless
+    include_memory is set with retranslate: then they are machine-translated too.
     Reviewed and approved segments the changed glossary breaks are listed for a person, and
     re-translated only with force. The engine is only loaded when there is something to
     translate. Segments go to the engine chunk_size at a time, and save (when given) is called
@@ -340,13 +350,15 @@ def translate_document(
     if memory is not None and memory.path is not None:
         report.memory = leverage(document.segments, read_memory(memory.path), memory.fuzzy_threshold)
     wanted = {ReviewState.NEW, ReviewState.MACHINE} if retranslate else {ReviewState.NEW}
-    ids = {s.id for s in document.segments if s.state in wanted and not s.is_fuzzy_draft}
+    replace_drafts = retranslate and include_memory
+    ids = {s.id for s in document.segments
+           if s.state in wanted and not _persons(s) and (replace_drafts or not s.is_fuzzy_draft)}
     if glossary is not None:
         # The recorded hash says whether the glossary changed since the last translation; with
         # force, every segment the glossary fails counts, even if it was reported before.
         judged = replace(document, provenance=replace(document.provenance, glossary_sha256="")) if force else document
         impact = glossary_impact(judged, None, glossary)
-        drafts = {s.id for s in document.segments if s.is_fuzzy_draft}
+        drafts = {s.id for s in document.segments if s.is_fuzzy_draft or _persons(s)}
         retranslate_ids = [i for i in impact.retranslate if i not in drafts]
         report.glossary_changed = [i for i in retranslate_ids if i not in ids]
         ids |= set(retranslate_ids)
@@ -415,6 +427,13 @@ def translate_document(
     return report
 
 
+def _persons(segment: Segment) -> bool:
+    """True when a person changed the English in the file itself and left its state machine-translated
+    (a CAT tool that keeps the state, a memory draft corrected in place): their work, not the model's."""
+    signature = segment.signature
+    return segment.state is ReviewState.MACHINE and signature is not None and signature.origin == Origin.PERSON
+
+
 def _apply_rules(todo: list[Segment], units: dict[str, str]) -> set[str]:
     """Give table cells that are only figures, units, dates or codes their English by rule, marked for
     review (machine-translated, origin rule, a note); return their ids. The model never sees them."""
@@ -437,6 +456,7 @@ def _apply_translation(segment: Segment, result: Translation, glossary: Glossary
     marks, emphasis_notes = place_in_target(replace(segment, target=text), glossary)
     notes = [*_term_notes(replace(segment, target=text), glossary, result), *emphasis_notes]
     segment.target, segment.state, segment.notes, segment.matches = text, ReviewState.MACHINE, notes, []
+    segment.draft = None  # machine output now, not a memory draft
     segment.target_marks = marks
     report.missing_terms += [(segment.id, n) for n in notes if n.startswith("glossary:")]
 
@@ -463,6 +483,7 @@ def translate_file(
     force: bool = False,
     memory: MemorySettings | None = None,
     chunk_size: int = 16,
+    include_memory: bool = False,
 ) -> tuple[Document, TranslateReport]:
     """Translate the segment file of path (an article or a segment file), writing it after every chunk.
 
@@ -476,7 +497,7 @@ def translate_file(
         before = (document.provenance, [(s.target, s.state) for s in document.segments])
         report = translate_document(
             document, glossary, load, retranslate, force, memory,
-            save=lambda d: write_segment_file(segfile, d), chunk_size=chunk_size,
+            save=lambda d: write_segment_file(segfile, d), chunk_size=chunk_size, include_memory=include_memory,
         )
         if (document.provenance, [(s.target, s.state) for s in document.segments]) != before:
             write_segment_file(segfile, document)

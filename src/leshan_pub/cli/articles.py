@@ -122,7 +122,10 @@ def translate(
     no_glossary: NoGlossaryOpt = False,
     engine: EngineOpt = EngineName.transformers,
     retranslate: Annotated[
-        bool, typer.Option("--retranslate", help="Also re-translate machine-translated segments (not fuzzy-match drafts).")
+        bool, typer.Option("--retranslate", help="Also re-translate machine-translated segments (not memory drafts).")
+    ] = False,
+    include_memory: Annotated[
+        bool, typer.Option("--include-memory", help="With --retranslate: machine-translate memory drafts too.")
     ] = False,
     force: Annotated[
         bool,
@@ -146,12 +149,17 @@ def translate(
     """
     from ..pipeline import engine_loader, translate_file
 
+    from ..errors import LeshanPubError
+
+    if include_memory and not retranslate:
+        raise LeshanPubError("--include-memory widens --retranslate to memory drafts; add --retranslate")
     settings = command_settings(ctx, path)
     terms = command_glossary(ctx, settings)
     load = engine_loader(settings.engine, settings.engine_options())
     memory_settings = memory_option(memory, terms.glossary, fuzzy_threshold, settings)
     _, report = translate_file(
-        path, terms.glossary, load, retranslate, force, memory_settings, chunk_size=settings.batch_size
+        path, terms.glossary, load, retranslate, force, memory_settings, chunk_size=settings.batch_size,
+        include_memory=include_memory,
     )
     _report_translation(report)
     warn_glossary(terms)

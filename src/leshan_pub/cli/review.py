@@ -122,6 +122,8 @@ def status(
     project: ProjectOpt = None,
 ) -> None:
     """Review progress: segments by state, QA findings by severity, and what blocks a final publish."""
+    from collections import Counter
+
     from ..document import ReviewState
     from ..final import final_blockers
     from ..quality.qa import Severity
@@ -142,6 +144,11 @@ def status(
             "term_success": _term_success_json(stats), **_glossary_json(terms),
             "not_approved": blockers, "qa_errors": errors, "ready_for_final": not final, "final_blockers": final,
             "settings": settings.described(),
+            "numbered": [  # as the text output and `approve` number them
+                {"number": number, "id": s.id, "state": str(s.state), "memory_draft": s.is_fuzzy_draft}
+                | ({"approved_by": s.approval.who, "approved_at": s.approval.when} if s.approval is not None else {})
+                for number, s in enumerate(document.segments, 1)
+            ],
         }
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         warn_glossary(terms)
@@ -163,6 +170,68 @@ def status(
                    + (" ..." if len(blockers) > 10 else ""))
     if errors:
         typer.echo(f"QA errors in: {' '.join(errors[:10])}" + (" ..." if len(errors) > 10 else ""))
+    approvers = Counter(s.approval.who or "(unknown)" for s in document.segments
+                        if s.state is ReviewState.APPROVED and s.approval is not None)
+    if approvers:
+        typer.echo("approved by " + ", ".join(f"{who} ({count})" for who, count in approvers.most_common()))
+    if blockers:
+        typer.echo(f"not approved (approve with `leshan-pub approve {segfile} NUMBER...`):")
+        flagged = set(errors)
+        for number, segment in enumerate(document.segments, 1):
+            if segment.state is not ReviewState.APPROVED:
+                qa = " QA-error" if segment.id in flagged else ""
+                draft = " memory-draft" if segment.is_fuzzy_draft else ""
+                typer.echo(f"  {number:>4} {segment.id} {segment.state}{draft}{qa}: {_excerpt(segment.source)}")
+    warn_glossary(terms)
+
+
+def _excerpt(text: str, width: int = 30) -> str:
+    return text if len(text) <= width else text[:width] + "…"
+
+
+@app.command()
+@reports_errors
+def approve(
+    ctx: typer.Context,
+    path: DocArg,
+    segments: Annotated[
+        list[str] | None,
+        typer.Argument(help="Segment ids, or numbers as `status` lists them (7, or 3-9 for a range).", show_default=False),
+    ] = None,
+    all_reviewed: Annotated[bool, typer.Option("--all-reviewed", help="Approve every reviewed segment.")] = False,
+    include_drafts: Annotated[
+        bool, typer.Option("--include-drafts", help="Also approve machine-translated segments and memory drafts.")
+    ] = False,
+    ignore_qa: Annotated[
+        bool, typer.Option("--ignore-qa", help="Approve segments even when QA finds errors (terms, figures).")
+    ] = False,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who approves (default: $LESHAN_PUB_TRANSLATOR, git's user.name, the login).")
+    ] = None,
+    glossary: GlossaryOpt = None,
+    no_glossary: NoGlossaryOpt = False,
+    memory: MemoryOpt = None,
+    project: ProjectOpt = None,
+) -> None:
+    """Approve reviewed segments by id or number, or --all-reviewed; records who and when, and fills the memory."""
+    from ..approval import approve_file, approver
+    from ..pipeline import resolve_segment_file
+
+    who = approver(by)
+    segfile = resolve_segment_file(path)
+    settings = command_settings(ctx, path)
+    terms = command_glossary(ctx, settings)
+    memory_settings = memory_option(memory, terms.glossary, settings=settings)
+    report = approve_file(
+        segfile, list(segments or []), all_reviewed, include_drafts, ignore_qa, who, terms.glossary, memory_settings
+    )
+    typer.echo(
+        f"approved {len(report.approved)} as {who} at {report.when}, already approved {len(report.already)}, "
+        f"skipped {len(report.skipped)}"
+        + (f", {report.remembered} memory entries recorded in {memory_settings.path}" if report.remembered else "")
+    )
+    for segment_id, reason in report.skipped:
+        typer.echo(f"  skipped {segment_id}: {reason}", err=True)
     warn_glossary(terms)
 
 

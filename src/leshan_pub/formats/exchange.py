@@ -209,7 +209,7 @@ def _is_export(path: Path, fmt: ExportFormat) -> bool:
         header = tuple(next(csv.reader([first]), []))
         return header in (CSV_COLUMNS, _OLD_CSV_COLUMNS)
     try:
-        root = parse_untrusted_xml(data, str(path), SegmentFileError, "")
+        root = parse_untrusted_xml(data, str(path), SegmentFileError)
     except SegmentFileError:
         return False
     return root.find(f"{{{XLIFF_NS}}}file/{{{XLIFF_NS}}}header/{_EXPORT_MARK}") is not None
@@ -278,6 +278,19 @@ def save_segment(
                         approver or translator_name())
 
 
+def approve_segments(
+    segment_file: Path, segments: list[Segment], document: Document, approver: str, memory: MemorySettings | None = None,
+) -> ImportReport:
+    """Approve segments of document, their English as it stands, by the import rules and through their
+    one write path (a backup, the segment file, the memory), recording approver and the time.
+
+    document is the file's content the caller read under segment_file_lock, held around this call.
+    Raises ImportRefused when the rules refuse one (nothing changes then).
+    """
+    edits = [_Edit(s.id, s.source, s.target, ReviewState.APPROVED, f"segment {s.id!r}") for s in segments]
+    return _apply_edits(edits, [], segment_file.name, segment_file, False, False, memory, document, True, approver)
+
+
 def _apply_edits(
     edits: list[_Edit],
     problems: list[str],
@@ -337,7 +350,7 @@ def _apply_edits(
             if edit.id not in report.updated:
                 report.updated.append(edit.id)
     report.unchanged = len(document.segments) - len(report.updated)
-    report.remembered = _remember(document, report.updated, _moved_work(verdicts, by_id), memory)
+    report.remembered = _remember(document, report.updated, _moved_work(verdicts, by_id), memory, approver)
     if memory is not None and memory.path is not None and report.remembered:
         # Work that arrived for a changed sentence is offered at once to the sentence that replaced it.
         before = {s.id: (s.target, s.state, s.matches) for s in document.segments}
@@ -459,13 +472,16 @@ def _moved_work(verdicts: list[tuple[_Edit, _Verdict]], by_id: dict[str, Segment
     ]
 
 
-def _remember(document: Document, updated: list[str], moved: list[_Edit], memory: MemorySettings | None) -> int:
-    """Record the human work an import brought in the memory; return how many entries changed."""
+def _remember(
+    document: Document, updated: list[str], moved: list[_Edit], memory: MemorySettings | None, who: str = ""
+) -> int:
+    """Record the human work an import brought in the memory, as who's (default: translator_name());
+    return how many entries changed."""
     if memory is None or memory.path is None:
         return 0
     changed_ids = set(updated)
     segments = [s for s in document.segments if s.id in changed_ids and s.state.is_human]
-    stamp, who = now_stamp(), translator_name()
+    stamp, who = now_stamp(), who or translator_name()
     entries = human_entries(segments, document.name, who) + [
         MemoryEntry(e.source, e.target, e.state if e.state.is_human else ReviewState.REVIEWED, document.name, e.id,
                     stamp, stamp, who)
@@ -569,7 +585,7 @@ def _csv_edit(row: list[str], columns: list[str], line: int, problems: list[str]
 def _read_xliff(data: bytes, name: str) -> tuple[list[_Edit], list[str]]:
     # segfile.parse_xliff reads only our own layout (XLIFF 1.2, one group per block with a role);
     # CAT tools and translate-toolkit also write XLIFF 1.1 and units straight under <body>.
-    root = parse_untrusted_xml(data, name, SegmentFileError, "re-export it")
+    root = parse_untrusted_xml(data, name, SegmentFileError)
     namespace, _, local = root.tag.rpartition("}")
     namespace = namespace.removeprefix("{")
     if local != "xliff" or (namespace and not namespace.startswith(_XLIFF_1_NS)):

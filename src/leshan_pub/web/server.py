@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from ..approval import qa_errors, refusal
 from ..document import Document, ReviewState, Segment
 from ..errors import LeshanPubError
 from ..formats.exchange import ImportRefused, fingerprint, save_segment
@@ -26,7 +27,7 @@ from ..formats.segfile import keep_backup, parse_xliff, write_segment_file
 from ..locking import segment_file_lock
 from ..memory import MemorySettings, translator_name
 from ..publish import PublishOptions
-from ..quality.qa import Severity, check_document
+from ..quality.qa import check_document
 from ..terms import Glossary, TermHit
 from .view import document_view, segment_view, version_of
 
@@ -290,14 +291,17 @@ def _segment(document: Document, segment_id: str) -> Segment:
 
 
 def _qa_refusal(document: Document, segment: Segment, target: str, glossary: Glossary | None) -> str:
-    """Why an approval of segment with target is refused: its QA errors, in words; '' when there are none."""
+    """Why an approval of segment with target is refused, by approve's own rule; '' when it is not.
+
+    The page's reviewer has read the English, so a draft may be approved; QA errors refuse. Only the
+    segment is checked, so that a save stays fast on a long document.
+    """
     candidate = copy.copy(segment)
     candidate.target = target
     probe = Document(document.name, [candidate], document.provenance)
-    errors = [f for f in check_document(probe, glossary) if f.severity is Severity.ERROR]
-    if not errors:
-        return ""
-    return "QA finds error(s), fix them before approving: " + "; ".join(f"[{f.check}] {f.message}" for f in errors)
+    return refusal(candidate, qa_errors(probe, glossary), include_drafts=True, ignore_qa=False).removesuffix(
+        ", or pass --ignore-qa"
+    )
 
 
 def _saved(session: ReviewSession, document: Document, segment: Segment, before: Segment | None) -> Response:
