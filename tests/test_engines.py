@@ -504,7 +504,7 @@ def test_continue_decodes_again_after_the_placed_term(tiny_marian_dir, in_ct2_ca
 
 def test_what_the_repair_cannot_mend_goes_to_the_transformers_engine(tiny_marian_dir, in_ct2_cache, monkeypatch):
     engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
-    monkeypatch.setattr(engine, "_repair", lambda *args: None)  # the mutant: no repair at all
+    monkeypatch.setattr(engine, "_repair", lambda *args: [])  # the mutant: no repair at all
     translations = engine.translate([s for s, _ in ORDERED[:3]], [[t] for _, t in ORDERED[:3]])
     assert [t.missing for t in translations] == [[], [], []]
     assert engine.counts.fallback == 3 and engine._fallback.name == "transformers"

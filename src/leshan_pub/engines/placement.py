@@ -19,14 +19,12 @@ constrained decoding (engines/constraints.py) can write them there instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
-
-import torch
 
 from ..quality.enforce import missing_terms
 from .alignment import starts_word, target_run, term_spans
-from .constraints import Anchor, SegmentPlan, TargetVocab, capitalised
+from .spelling import Anchor, SegmentPlan, TargetVocab, capitalised
 from .renderings import DraftWords, locate_rendering, plural_form
 
 MAX_REPLACED_WORDS = 4  # the longest rendering a term may displace, when the model's scores choose its end
@@ -96,7 +94,7 @@ def located_anchors(
         if not vocab.spellable(ids) or not vocab.starts_word(draft[a]):
             ids = ()  # the usual form; after an opening bracket, the processor's glued one
         taken.append((a, b))
-        anchors.setdefault(i, []).append(_anchor(draft, a, b, ids))
+        anchors.setdefault(i, []).append(_anchor(draft, a, b, ids, "rewritten"))
     return anchors, unplaced
 
 
@@ -163,82 +161,28 @@ def unlocated_anchors(
             if found is not None and end is not None:
                 limit = min([x for x, _ in taken if x > found[0]] + [len(output)])
                 found = (found[0], end(i, found[0], found[1], limit))
-        a, b = found if found is not None else target_run(output, aligned, span)
+        method, detail = "spliced", ""
+        if found is None:
+            found = target_run(output, aligned, span)
+            if span is None:
+                method, detail = "placed", "its Chinese was not found among the model's input pieces"
+            elif found[0] == found[1]:
+                method, detail = "placed", "no word of the draft translates it; put beside the words after it"
+        a, b = found
+        if a == b and method == "spliced":
+            method, detail = "placed", "no word of the draft owes to it; put beside the words after it"
         taken.append((a, b))
-        anchors.setdefault(i, []).append(_anchor(draft, a, b))
+        anchors.setdefault(i, []).append(_anchor(draft, a, b, (), method, detail))
 
 
-def _anchor(draft: Sequence[int], a: int, b: int, spelling: tuple[int, ...] = ()) -> Anchor:
-    """The Anchor for a term in place of draft[a:b]."""
+def _anchor(
+    draft: Sequence[int], a: int, b: int, spelling: tuple[int, ...] = (), method: str = "", detail: str = ""
+) -> Anchor:
+    """The Anchor for a term in place of draft[a:b], found by method (a document.TermMethod value)."""
     return Anchor(
         before=tuple(draft[max(0, a - CONTEXT) : a]), displaced=tuple(draft[a:b]), after=draft[b],
-        spelling=spelling, at=a,
+        spelling=spelling, at=a, method=method, detail=detail,
     )
-
-
-def kept_log_probs(
-    model: Any,
-    encoder_out: torch.Tensor,
-    source_mask: torch.Tensor,
-    requests: list[tuple[int, _Candidate]],
-    start_token: int,
-    drafts: Sequence[Sequence[int]],
-    in_drafts: Mapping[int, torch.Tensor],
-    budget: int = 2048,
-) -> torch.Tensor:
-    """Per (draft index n, candidate) request: the summed log-probability of the candidate's kept
-    tokens, teacher-forced after the start token, given source n (encoder_out[n], source_mask[n]).
-
-    in_drafts[n]: each token of drafts[n]'s log-probability given the tokens before it. Before the
-    term a candidate is the draft, so those tokens score as in the draft.
-    The SCORED_AFTER tokens after the term are scored in the candidate's own context: that is where
-    the model minds what was replaced. Further on, tokens score as they do in the draft. So each
-    candidate costs a pass only up to a few tokens past its term, and the vocabulary projection
-    (most of a pass at 65,001 pieces) only at those few tokens. Each pass takes as many candidates
-    as fit in budget tokens (memory stays bounded for long drafts; a GPU takes large passes).
-    """
-    device = encoder_out.device
-    sums = {n: torch.cat([torch.zeros(1, device=device), in_drafts[n].cumsum(0)]) for n in {n for n, _ in requests}}
-    total = torch.zeros(len(requests), device=device)
-    per_pass = max(1, budget // max(len(ids) for _, (_, _, ids, _, _) in requests)) if requests else 1
-    for chunk in range(0, len(requests), per_pass):
-        part = requests[chunk : chunk + per_pass]
-        ends = [min(len(ids), a + len(ids) - len(drafts[n]) + (b - a) + SCORED_AFTER) for n, (a, b, ids, _, _) in part]
-        # Each candidate's term ends at t = a + (len(ids) - len(draft) + (b - a)); scored: [t, end).
-        length = max(ends)
-        labels = torch.full((len(part), length), start_token, dtype=torch.long, device=device)
-        for m, (_, (_, _, ids, _, _)) in enumerate(part):
-            labels[m, : ends[m]] = torch.tensor(ids[: ends[m]], device=device)
-        inputs = torch.cat([torch.full((len(part), 1), start_token, dtype=torch.long, device=device), labels[:, :-1]], 1)
-        sources = torch.tensor([n for n, _ in part], device=device)
-        hidden = model.model(
-            encoder_outputs=(encoder_out[sources],),
-            attention_mask=source_mask[sources],
-            decoder_input_ids=inputs,
-        ).last_hidden_state
-        rows, positions, wanted, held = [], [], [], []
-        for m, (n, (a, b, ids, _, (position, token))) in enumerate(part):
-            term_end = a + len(ids) - len(drafts[n]) + (b - a)
-            for p in range(term_end, ends[m]):
-                rows.append(m)
-                positions.append(p)
-                wanted.append(ids[p])
-                held.append(token if p == position else -1)
-            scored = ends[m] - term_end
-            total[chunk + m] = sums[n][a] + in_drafts[n][b + scored :].sum()
-        if not rows:
-            continue
-        index = torch.tensor(rows, device=device)
-        logits = model.lm_head(hidden[index, torch.tensor(positions, device=device)]) + model.final_logits_bias
-        log_probs = logits.float().log_softmax(-1)  # a half-precision model's scores are summed in float32
-        picked = log_probs.gather(-1, torch.tensor(wanted, device=device).unsqueeze(-1)).squeeze(-1)
-        # Where a token is held back, the others share its probability: renormalise without it.
-        held_ids = torch.tensor(held, device=device)
-        withheld = log_probs.gather(-1, held_ids.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-        renormalise = -torch.log1p(-withheld.exp().clamp(max=1 - 1e-6))
-        picked = picked + torch.where(held_ids >= 0, renormalise, torch.zeros_like(renormalise))
-        total[chunk : chunk + len(part)] += torch.zeros(len(part), device=device).index_add_(0, index, picked)
-    return total
 
 
 def splice(

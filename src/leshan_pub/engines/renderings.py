@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..terms import Term
-from .constraints import TargetVocab
+from .spelling import TargetVocab
 
 RENDERINGS = 4  # the model's n-best translations of a term alone, looked for in its draft
 RENDERING_TOKENS = 16  # a term's rendering is short; a longer output is not one

@@ -1,0 +1,191 @@
+"""The repair of a draft that lacks glossary terms, written once for every engine, behind a small model interface.
+
+A draft is the model's own English (ids without the start token, ending in </s>). For each draft:
+
+1. what is owed: the term occurrences the draft lacks (placement.missing_occurrences);
+2. where each goes: the model's own rendering of the term located in the draft (rewritten), else
+   the words that owe most to its Chinese, their end chosen by the model's score of the rest of
+   the draft (spliced), else the words aligned to it (placement.py);
+3. the candidates: the term spliced over those words; with term_repair "continue", also the
+   draft decoded again after the last placed term, with everything up to it forced;
+4. the choice: the spliced draft, or the continued one.
+
+An engine takes part through RepairModel: it reads a batch of drafts (what each token owes to each
+term's Chinese, the cross-attention alignment, and a scorer of candidate placements), gives its own
+renderings of a term's Chinese alone, and decodes after a forced prefix. Nothing here needs torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..document import TermMethod, TermRecord
+from ..quality.enforce import TermMiss, occurrences
+from ..terms import Term
+from .placement import Ends, located_anchors, missing_occurrences, splice, unlocated_anchors
+from .spelling import Anchor, SegmentPlan, TargetVocab
+
+# A candidate placement of a term in one draft (placement._candidates), scored by the engine.
+Candidate = tuple[int, int, list[int], list[bool], tuple[int, int]]
+
+
+@dataclass
+class DraftReading:
+    """What an engine read off a batch of drafts, teacher-forced, for placing the terms no rendering located.
+
+    owed[n]: per term index (into the plan's spellings), one row per missing occurrence of how far each
+    draft token's score falls without the term's Chinese; None where placement is by attention only.
+    aligned[n]: per draft token, the source piece it attends to most; pieces[n]: the source's pieces.
+    score: per (draft n, candidate), the summed log-probability of the draft tokens the candidate keeps.
+    """
+
+    owed: list[dict[int, list[list[float]]] | None]
+    aligned: list[list[int]]
+    pieces: list[list[str]]
+    score: Callable[[list[tuple[int, Candidate]]], Sequence[float]]
+
+
+class RepairModel(Protocol):
+    """What an engine gives the repair, for one batch of drafts (each engine's file holds its adapter)."""
+
+    vocab: TargetVocab
+    tokenizer: Any
+    max_length: int  # the most tokens a repaired English may have (the model's positions, or the user's limit)
+
+    def renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
+        """Per term: its forbidden renderings, then the model's n-best translations of its Chinese alone."""
+        ...
+
+    def read(self, rows: list[int], drafts: list[list[int]], terms: list[list[int]], plans: list[SegmentPlan]) -> DraftReading:
+        """Read drafts (of the batch's sources rows) for placing terms (indexes into plans' spellings)."""
+        ...
+
+    def decode_after(self, rows: list[int], prefixes: list[list[int]]) -> list[list[int]]:
+        """The batch's sources rows decoded again, each with its prefix (ids) forced first; ids ending in </s>."""
+        ...
+
+
+@dataclass
+class Repaired:
+    """One draft's repair: the English ids (None when no repair fits the length limit) and how each term went in."""
+
+    ids: list[int] | None
+    anchors: dict[int, list[Anchor]] = field(default_factory=dict)
+    continued: bool = False
+
+
+def find_anchors(model: RepairModel, drafts: list[list[int]], plans: list[SegmentPlan]) -> list[dict[int, list[Anchor]]]:
+    """Per draft: where each term it lacks goes (steps 1 and 2 of the module docstring)."""
+    vocab = model.vocab
+    lacking = [missing_occurrences(vocab, draft, plan) for draft, plan in zip(drafts, plans)]
+    renderings = model.renderings([plan.spellings[i].term for plan, ids in zip(plans, lacking) for i in ids])
+    anchors: list[dict[int, list[Anchor]]] = []
+    unplaced: list[list[int]] = []
+    for draft, plan, ids in zip(drafts, plans, lacking):
+        found, rest = located_anchors(
+            vocab, model.tokenizer, draft, plan, ids, {i: renderings[plan.spellings[i].term] for i in ids}
+        )
+        anchors.append(found)
+        unplaced.append(rest)
+    rows = [k for k, rest in enumerate(unplaced) if rest]
+    if not rows:
+        return anchors
+    reading = model.read(rows, [drafts[k] for k in rows], [unplaced[k] for k in rows], [plans[k] for k in rows])
+
+    def place(n: int, found: dict[int, list[Anchor]], end: Any) -> None:
+        k = rows[n]
+        unlocated_anchors(
+            model.tokenizer, drafts[k], reading.pieces[n], reading.aligned[n], plans[k], unplaced[k], found,
+            reading.owed[n], end,
+        )
+
+    Ends(vocab, [drafts[k] for k in rows], [plans[k] for k in rows], reading.score, model.max_length).run(
+        [anchors[k] for k in rows], place
+    )
+    return anchors
+
+
+def repair(
+    model: RepairModel, rows: list[int], drafts: list[list[int]], plans: list[SegmentPlan], mode: str
+) -> list[Repaired]:
+    """Per draft (of the batch's sources rows): the terms it lacks put in (steps 1-4 of the module docstring).
+
+    mode: "splice" keeps the draft's own words after each term; "continue" decodes again after the
+    last placed term where the draft's own words follow it.
+    """
+    anchors = find_anchors(model, drafts, plans)
+    eos = model.vocab.eos_id
+    results: list[Repaired] = []
+    again: list[tuple[int, list[int]]] = []
+    for n, (draft, plan, found) in enumerate(zip(drafts, plans, anchors)):
+        ids, tail = splice(model.vocab, draft, plan, found)
+        words = len(ids) - (1 if ids[-1:] == [eos] else 0)
+        if mode == "continue" and words - tail > 1:
+            # Only the text up to the last term (and the next word's first piece: no glued word) is forced.
+            if tail + 2 > model.max_length:
+                results.append(Repaired(None, found))
+                continue
+            again.append((n, ids[: tail + 1]))
+        results.append(Repaired(ids if len(ids) <= model.max_length else None, found))
+    if again:
+        decoded = model.decode_after([rows[n] for n, _ in again], [prefix for _, prefix in again])
+        for (n, _), ids in zip(again, decoded):
+            results[n] = Repaired(ids, results[n].anchors, continued=True)
+    return results
+
+
+def term_records(
+    terms: Sequence[Term],
+    draft: str,
+    final: str,
+    anchors: dict[int, list[Anchor]] | None,
+    plan: SegmentPlan | None,
+    misses: Sequence[TermMiss] = (),
+    continued: bool = False,
+    constrained: bool = False,
+    last_resort: bool = False,
+) -> tuple[TermRecord, ...]:
+    """How each occurrence of terms (in source order, repeats listed) went into final, the repaired draft.
+
+    Occurrences the draft already held are the model's own; the rest are read off the anchors that
+    placed them (rewritten, spliced, placed), or were written by constrained decoding (continued, or
+    placed when its last resort had to act). An occurrence final lacks is missed, with its reason.
+    """
+    by_term: dict[Term, list[Anchor]] = {}
+    if plan is not None and anchors:
+        for i, found in anchors.items():
+            by_term.setdefault(plan.spellings[i].term, []).extend(sorted(found, key=lambda a: a.at))
+    in_draft = {t: occurrences(draft, t) for t in dict.fromkeys(terms)}
+    in_final = {t: occurrences(final, t) for t in dict.fromkeys(terms)}
+    why = {}
+    for miss in misses:
+        why.setdefault(miss.term, []).append(miss)
+    seen: dict[Term, int] = {}
+    records: list[TermRecord] = []
+    for term in terms:
+        k = seen[term] = seen.get(term, -1) + 1
+        if k >= in_final[term]:
+            queue = why.get(term)
+            detail = f"{queue[0].reason}: {queue[0].detail}" if queue else "not in the English"
+            if queue:
+                queue.pop(0)
+            records.append(TermRecord(term.source, "", TermMethod.MISSED, detail))
+            continue
+        if k < in_draft[term]:
+            records.append(TermRecord(term.source, term.target, TermMethod.MODEL))
+            continue
+        placed = by_term.get(term, [])
+        anchor = placed[k - in_draft[term]] if k - in_draft[term] < len(placed) else None
+        if constrained:
+            method = TermMethod.PLACED if last_resort else TermMethod.CONTINUED
+            detail = "last resort: written where the model wanted to stop" if last_resort else "decoded under the glossary"
+        elif anchor is None:
+            method, detail = TermMethod.PLACED, "no place found in the draft"
+        else:
+            method, detail = TermMethod(anchor.method or "spliced"), anchor.detail
+            if continued and method is not TermMethod.PLACED:
+                method = TermMethod.CONTINUED
+        records.append(TermRecord(term.source, term.target, method, detail))
+    return tuple(records)
