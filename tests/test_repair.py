@@ -1,0 +1,93 @@
+"""The shared term repair (engines/repair.py): one source-span finder, no torch, and a record of how each term went in."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from leshan_pub.document import TermMethod
+from leshan_pub.engines.alignment import term_spans
+from leshan_pub.engines.repair import term_records
+from leshan_pub.engines.spelling import Anchor
+from leshan_pub.quality.enforce import MissReason, TermMiss
+from leshan_pub.terms import Glossary, Term
+
+LESHAN = Term("乐山", "Leshan")
+BUDDHA = Term("大佛", "Giant Buddha")
+
+
+@pytest.mark.parametrize(
+    ("pieces", "span"),
+    [
+        (["▁今天", "，", "乐山", "的", "大", "佛", "</s>"], (2, 3)),
+        (["▁今天", "，", "樂山", "的", "大", "佛", "</s>"], (2, 3)),  # traditional, one piece
+        (["▁今天", "，", "樂", "山", "的", "大", "佛", "</s>"], (2, 4)),  # traditional, two pieces
+        (["▁今天", "，", "ＬＥＳ", "的", "</s>"], None),  # no Chinese term at all
+    ],
+    ids=["simplified", "traditional", "traditional-two-pieces", "absent"],
+)
+def test_the_span_finder_finds_a_term_as_the_glossary_matcher_does(pieces, span):
+    text = "".join(p.replace("\u2581", " ") for p in pieces[:-1])
+    assert bool(Glossary([LESHAN]).find(text)) == (span is not None)  # the matcher and the finder agree
+    assert term_spans(pieces, [LESHAN]) == [span]
+
+
+def test_traditional_and_simplified_pieces_put_the_same_terms_in_the_same_places():
+    simplified = ["▁", "乐山", "的", "大佛", "很", "古老", "。", "</s>"]
+    traditional = ["▁", "樂山", "的", "大佛", "很", "古老", "。", "</s>"]
+    terms = [LESHAN, BUDDHA]
+    assert term_spans(traditional, terms) == term_spans(simplified, terms) == [(1, 2), (3, 4)]
+
+
+def test_the_shared_repair_and_the_ctranslate2_engine_import_no_torch():
+    code = (
+        "import sys\n"
+        "import leshan_pub.engines.repair, leshan_pub.engines.spelling, leshan_pub.engines.placement\n"
+        "import leshan_pub.engines.ctranslate2\n"
+        "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n"
+    )
+    src = Path(__file__).resolve().parents[1] / "src"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"})
+    assert out.stdout.strip() == "[]"
+
+
+def _anchor(method: str, detail: str = "") -> Anchor:
+    return Anchor(before=(), displaced=(), after=0, at=0, method=method, detail=detail)
+
+
+class _Plan:
+    """The part of a SegmentPlan term_records reads: each spelling's term."""
+
+    def __init__(self, terms: list[Term]) -> None:
+        self.spellings = [type("S", (), {"term": t})() for t in terms]
+
+
+def test_each_occurrence_says_how_it_went_in():
+    terms = [LESHAN, BUDDHA, LESHAN]
+    draft = "Leshan's big statue is next to the town."
+    final = "Leshan's Giant Buddha is next to Leshan."
+    anchors = {1: [_anchor("rewritten")], 0: [_anchor("placed", "its Chinese was not found")]}
+    records = term_records(terms, draft, final, anchors, _Plan([LESHAN, BUDDHA]))
+    assert [(r.source, r.method, r.detail) for r in records] == [
+        ("乐山", TermMethod.MODEL, ""),
+        ("大佛", TermMethod.REWRITTEN, ""),
+        ("乐山", TermMethod.PLACED, "its Chinese was not found"),
+    ]
+
+
+def test_a_missed_occurrence_says_why_and_a_continued_one_says_so():
+    miss = TermMiss(BUDDHA, MissReason.UNSPELLABLE, "the vocabulary lacks 'ï'")
+    records = term_records([LESHAN, BUDDHA], "It is old.", "Leshan is old.", {0: [_anchor("spliced")]},
+                           _Plan([LESHAN]), [miss], continued=True)
+    assert [(r.method, r.target) for r in records] == [(TermMethod.CONTINUED, "Leshan"), (TermMethod.MISSED, "")]
+    assert records[1].detail.startswith("unspellable")
+
+
+def test_terms_written_by_constrained_decoding_are_continued_or_placed_by_the_last_resort():
+    assert term_records([LESHAN], "It is old.", "Leshan is old.", {}, None, constrained=True)[0].method is TermMethod.CONTINUED
+    last = term_records([LESHAN], "It is old.", "It is old Leshan.", {}, None, constrained=True, last_resort=True)
+    assert last[0].method is TermMethod.PLACED and "last resort" in last[0].detail
