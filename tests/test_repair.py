@@ -91,3 +91,41 @@ def test_terms_written_by_constrained_decoding_are_continued_or_placed_by_the_la
     assert term_records([LESHAN], "It is old.", "Leshan is old.", {}, None, constrained=True)[0].method is TermMethod.CONTINUED
     last = term_records([LESHAN], "It is old.", "It is old Leshan.", {}, None, constrained=True, last_resort=True)
     assert last[0].method is TermMethod.PLACED and "last resort" in last[0].detail
+
+
+# --- end to end: the records reach the segment file and `check --json` ---------------------------
+
+
+@pytest.mark.parametrize("engine", ["transformers", "ctranslate2"])
+def test_every_term_occurrence_says_how_it_went_in_in_the_segment_file_and_check_json(
+    tmp_path, tiny_marian_dir, monkeypatch, engine
+):
+    import json
+
+    from typer.testing import CliRunner
+
+    from leshan_pub.cli import app
+    from leshan_pub.engines import EngineOptions
+    from leshan_pub.formats.segfile import read_segment_file, write_segment_file
+    from leshan_pub.pipeline import engine_loader, segment_source, translate_document
+
+    monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(tmp_path / "cache"))
+    article = tmp_path / "t.zh.txt"
+    article.write_text("标题\n\n乐山的大佛很古老。乐山很美。\n", encoding="utf-8")
+    (tmp_path / "g.tsv").write_text("source\ttarget\n乐山\tLeshan\n大佛\tGiant Buddha\n", encoding="utf-8")
+    glossary = Glossary([Term("乐山", "Leshan"), Term("大佛", "Giant Buddha")])
+    document, _ = segment_source(article, glossary)
+    options = EngineOptions(model=str(tiny_marian_dir), progress=False, num_beams=2, device="cpu")
+    translate_document(document, glossary, engine_loader(engine, options))
+    segfile = tmp_path / "t.zh-en.xlf"
+    write_segment_file(segfile, document)
+    back = read_segment_file(segfile)
+    wanted = {s.id: [h.term.source for h in glossary.find(s.source)] for s in back.segments}
+    assert {s.id: [r.source for r in s.terms] for s in back.segments if s.terms} == {k: v for k, v in wanted.items() if v}
+    for segment in back.segments:
+        for record in segment.terms:  # a term in the English is recorded with how it got there, a miss as missed
+            assert (record.method is TermMethod.MISSED) == (record.target == "")
+    result = CliRunner().invoke(app, ["check", str(segfile), "-g", str(tmp_path / "g.tsv"), "--json"])
+    report = json.loads(result.stdout)
+    assert {k: [r["source"] for r in v] for k, v in report["terms"].items()} == {k: v for k, v in wanted.items() if v}
+    assert sum(report["term_methods"].values()) == sum(map(len, wanted.values())) == 3

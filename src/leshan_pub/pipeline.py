@@ -394,6 +394,7 @@ def _apply_translation(segment: Segment, result: Translation, glossary: Glossary
     notes = [*_term_notes(replace(segment, target=text), glossary, result), *emphasis_notes]
     segment.target, segment.state, segment.notes, segment.matches = text, ReviewState.MACHINE, notes, []
     segment.target_marks = marks
+    segment.terms = result.terms  # how each term went in, as the engine recorded it
     report.missing_terms += [(segment.id, n) for n in notes if n.startswith("glossary:")]
 
 
