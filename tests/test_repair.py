@@ -129,3 +129,62 @@ def test_every_term_occurrence_says_how_it_went_in_in_the_segment_file_and_check
     report = json.loads(result.stdout)
     assert {k: [r["source"] for r in v] for k, v in report["terms"].items()} == {k: v for k, v in wanted.items() if v}
     assert sum(report["term_methods"].values()) == sum(map(len, wanted.values())) == 3
+
+
+# --- the words around a spliced term agree with it -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def vocab(tiny_marian_dir):
+    from transformers import MarianTokenizer
+
+    from leshan_pub.engines.spelling import TargetVocab
+
+    return TargetVocab(MarianTokenizer.from_pretrained(tiny_marian_dir))
+
+
+def _splice(vocab, draft: str, replaced: str, term: Term, occurrence: int = 0):
+    """The draft with term spliced over the words replaced (the usual form chosen), and what changed."""
+    from leshan_pub.engines.placement import splice
+    from leshan_pub.engines.spelling import SegmentPlan, spell_term
+
+    ids = [*vocab.encode(draft), vocab.eos_id]
+    before, _, _ = draft.partition(replaced)
+    at = len(vocab.encode(before.rstrip())) if before.strip() else 0
+    end = len(vocab.encode((before + replaced).rstrip()))
+    assert vocab.text(ids[at:end]).strip() == replaced  # the words the test means
+    plan = SegmentPlan([spell_term(vocab, term)])
+    anchor = Anchor(before=tuple(ids[max(0, at - 2) : at]), displaced=tuple(ids[at:end]), after=ids[end], at=at)
+    changes: dict = {}
+    out, _ = splice(vocab, ids, plan, {0: [anchor]}, changes)
+    return vocab.text(out), [c for found in changes.values() for c in found]
+
+
+BATTERY = Term("全钒液流电池", "vanadium flow battery")
+LINE = Term("同位素生产线", "isotope production line")
+STATUE = Term("乐山大佛", "Leshan Giant Buddha", invariable=True)
+UNIT = Term("单元", "unit")
+
+
+@pytest.mark.parametrize(
+    ("draft", "replaced", "term", "english", "changed"),
+    [
+        # plural rendering: the plural term, and its verb stays as the model wrote it for a plural
+        ("The vanadium accumulators are safe.", "vanadium accumulators", BATTERY,
+         "The vanadium flow batteries are safe.", []),
+        ("Vanadium accumulators are safe.", "Vanadium accumulators", BATTERY, "Vanadium flow batteries are safe.", []),
+        # the article before the term fits its first sound
+        ("Jiajiang has built a radiation facility.", "radiation facility", LINE,
+         "Jiajiang has built an isotope production line.", ["'a' -> 'an'"]),
+        ("It is an old factory.", "old factory", UNIT, "It is a unit.", ["'an' -> 'a'"]),
+        ("An old factory stood here.", "old factory", UNIT, "A unit stood here.", ["'An' -> 'A'"]),
+        # a name that has no plural: the verb that agreed with the plural rendering follows the name
+        ("The two statues are old.", "two statues", STATUE, "The Leshan Giant Buddha is old.", ["'are' -> 'is'"]),
+        ("These statues were carved.", "statues", STATUE, "This Leshan Giant Buddha was carved.",
+         ["'These' -> 'This'", "'were' -> 'was'"]),
+    ],
+    ids=["plural", "plural-at-start", "a-to-an", "an-to-a", "capital-an", "name-verb", "name-determiner-verb"],
+)
+def test_the_words_next_to_a_spliced_term_agree_with_it(vocab, draft, replaced, term, english, changed):
+    text, notes = _splice(vocab, draft, replaced, term)
+    assert (text, notes) == (english, changed)

@@ -12,6 +12,9 @@ import functools
 
 from .terms import Term
 
+# What may stand around a word without being part of it: punctuation and quotes.
+_EDGES = ".,;:!?\"'()[]“”‘’"
+
 
 def _head(words: list[str]) -> int:
     """Index of the head noun of an English term's words: the last, or the one before the first 'of'."""
@@ -53,7 +56,8 @@ def plural(english: str) -> str | None:
 
 def is_plural(english: str) -> bool:
     """True when the English's head word is a plural noun (its lemma differs, and the lemma's plural is it)."""
-    words = english.split()
+    words = [w.strip(_EDGES) for w in english.split()]
+    words = [w for w in words if w]
     if not words:
         return False
     word = words[_head(words)].lower()
@@ -80,3 +84,16 @@ def form_for(term: Term, plural_wanted: bool) -> str:
         listed = [t for t in term.accepted if t.lower() == (plural(term.target) or "").lower()]
         return listed[0] if listed else plural(term.target) or term.target
     return term.target
+
+
+@functools.lru_cache(maxsize=1)
+def _inflect() -> object:
+    import inflect  # its import takes seconds (typeguard): only when an article must be chosen
+
+    return inflect.engine()
+
+
+@functools.lru_cache(maxsize=8192)
+def indefinite_article(english: str) -> str:
+    """'a' or 'an', as inflect chooses it for the English that follows ('an isotope', 'a uranium mine')."""
+    return str(_inflect().a(english)).split(" ", 1)[0].lower()  # type: ignore[attr-defined]

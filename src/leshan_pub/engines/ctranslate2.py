@@ -36,6 +36,7 @@ from tqdm import tqdm
 from ..atomic import write_bytes_atomic
 from ..cache import user_cache_root
 from ..errors import EngineError, ModelUnavailableError
+from ..forms import term_forms
 from ..quality.enforce import MissReason, TermMiss, explain_misses, missing_terms
 from ..terms import Term
 from . import REPAIRS, Engine, EngineOptions, RepairCounts, Translation
@@ -462,7 +463,7 @@ class CTranslate2Engine:
 
     def _spellings(self, term: Term) -> list[tuple[int, ...]]:
         """Word-start token ids of each accepted form the target vocabulary can write, approved form first."""
-        return [ids for text in term.accepted if self.vocab.spellable(ids := self.vocab.encode(text))]
+        return [ids for text in term_forms(term) if self.vocab.spellable(ids := self.vocab.encode(text))]
 
     def _forbidden_tokens(self, terms: list[Term]) -> list[list[str]]:
         forms = {f for t in dict.fromkeys(terms) for text in t.forbidden for f in (text, text[:1].upper() + text[1:])}

@@ -22,10 +22,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..forms import form_for, indefinite_article, is_plural
 from ..quality.enforce import missing_terms
 from .alignment import starts_word, target_run, term_spans
 from .spelling import Anchor, SegmentPlan, TargetVocab, capitalised
-from .renderings import DraftWords, locate_rendering, plural_form
+from .renderings import DraftWords, locate_rendering
 
 MAX_REPLACED_WORDS = 4  # the longest rendering a term may displace, when the model's scores choose its end
 SCORED_AFTER = 4  # tokens after a placed term scored in its own context; the rest score as in the draft
@@ -46,16 +47,17 @@ _Candidate = tuple[int, int, list[int], list[bool], tuple[int, int]]
 
 def _candidates(vocab: TargetVocab, draft: list[int], spelling_at: Any, at: int = -1) -> list[_Candidate]:
     """Every placement of the term over one to MAX_REPLACED_WORDS whole words of the draft (or before its
-    end); only those from draft position `at` where at >= 0."""
+    end); only those from draft position `at` where at >= 0. spelling_at(a, b): the term's ids in place
+    of draft[a:b]."""
     starts = _word_starts(vocab, draft)
     found: list[_Candidate] = []
     for k, a in enumerate(starts):
         if at >= 0 and a != at:
             continue
-        term = list(spelling_at(a))
         # The draft lacks the term, so some words of it are the model's own rendering: the term replaces
         # at least one word (a model that copes with anything inserted would otherwise take it anywhere).
         for b in starts[k + 1 : k + MAX_REPLACED_WORDS + 1]:
+            term = list(spelling_at(a, b))  # in the number of the words it replaces
             ids = draft[:a] + term + draft[b:]
             kept = [True] * a + [False] * len(term) + [True] * (len(draft) - b)
             held = (a + len(term), draft[a]) if b > a and draft[a] != draft[b] else (-1, -1)
@@ -88,8 +90,8 @@ def located_anchors(
             continue
         a, b, plural = found
         term = plan.spellings[i].term
-        form = plural_form(term) if plural else None
-        text = form or term.target
+        # The form the model's own rendering had here: plural where its words were.
+        text = form_for(term, plural or is_plural(vocab.text(draft[a:b])))
         ids = vocab.encode(capitalised(text) if vocab.starts_sentence(draft[:a]) else text)
         if not vocab.spellable(ids) or not vocab.starts_word(draft[a]):
             ids = ()  # the usual form; after an opening bracket, the processor's glued one
@@ -185,25 +187,85 @@ def _anchor(
     )
 
 
+# A verb or determiner whose number follows the noun it goes with: each form and the other number's.
+NUMBER_PAIRS = {"is": "are", "are": "is", "was": "were", "were": "was", "has": "have", "have": "has",
+                "this": "these", "these": "this", "that": "those", "those": "that"}
+_ARTICLES = ("a", "an")
+
+
 def splice(
-    vocab: TargetVocab, draft: Sequence[int], plan: SegmentPlan, anchors: dict[int, list[Anchor]]
+    vocab: TargetVocab, draft: Sequence[int], plan: SegmentPlan, anchors: dict[int, list[Anchor]],
+    changes: dict[tuple[int, int], list[str]] | None = None,
 ) -> tuple[list[int], int]:
     """The draft with each anchored term written in place of the words it displaces, without decoding;
-    and where the draft's own words after the last placed term begin."""
+    and where the draft's own words after the last placed term (and the words fitted to it) begin.
+
+    The words next to a term are fitted to it: 'a' or 'an' before it as its sound asks, and a verb or
+    determiner beside it that agreed with the number of the words it displaced follows the term's number
+    (NUMBER_PAIRS). What was changed is listed in changes[(term index, anchor.at)] ("'a' -> 'an'").
+    """
     places = sorted(
-        (anchor.at, anchor.at + len(anchor.displaced), anchor.spelling or _usual(vocab, draft, plan, i, anchor.at))
+        (anchor.at, anchor.at + len(anchor.displaced),
+         anchor.spelling or _usual(vocab, draft, plan, i, anchor.at, anchor.at + len(anchor.displaced)), i)
         for i, found in anchors.items()
         for anchor in found
         if anchor.at >= 0
     )
     out: list[int] = []
     position = 0
-    for a, b, ids in places:
-        a = max(a, position)
-        out += list(draft[position:a]) + list(ids)
+    for at, b, ids, i in places:
+        a = max(at, position)
+        out += list(draft[position:a])
+        term = vocab.text(ids).strip()
+        noted = changes.setdefault((i, at), []) if changes is not None else []
+        many = is_plural(term)
+        differs = b > a and many != is_plural(vocab.text(draft[a:b]))
+        start = _last_word(vocab, out)
+        before = vocab.text(out[start:]).strip() if start < len(out) else ""
+        if before.lower() in _ARTICLES and not many:
+            wanted = indefinite_article(term)
+            if wanted != before.lower():
+                out[start:] = _spelled_like(vocab, wanted, before)
+                noted.append(f"'{before}' -> '{vocab.text(out[start:]).strip()}'")
+        elif differs and before.lower() in NUMBER_PAIRS:
+            out[start:] = _spelled_like(vocab, NUMBER_PAIRS[before.lower()], before)
+            noted.append(f"'{before}' -> '{vocab.text(out[start:]).strip()}'")
+        out += list(ids)
         position = max(a, b)
+        if differs:
+            end = _word_end(vocab, draft, position)
+            after = vocab.text(draft[position:end]).strip()
+            if after.lower() in NUMBER_PAIRS:
+                out += list(_spelled_like(vocab, NUMBER_PAIRS[after.lower()], after))
+                noted.append(f"'{after}' -> '{NUMBER_PAIRS[after.lower()]}'")
+                position = end
     tail = len(out)
     return out + list(draft[position:]), tail
+
+
+def _last_word(vocab: TargetVocab, ids: Sequence[int]) -> int:
+    """Where the last word of ids begins (len(ids) when there is none)."""
+    k = len(ids)
+    while k > 0:
+        k -= 1
+        if vocab.starts_word(ids[k]) and not vocab.is_word_marker(ids[k - 1] if k else -1):
+            return k
+    return k if ids else 0
+
+
+def _word_end(vocab: TargetVocab, draft: Sequence[int], start: int) -> int:
+    """Where the word of draft beginning at start ends (a bare '▁' marker and the piece after it are one word)."""
+    end = start + 1
+    if start < len(draft) and vocab.is_word_marker(draft[start]):
+        end += 1
+    while end < len(draft) and not vocab.starts_word(draft[end]):
+        end += 1
+    return min(end, len(draft))
+
+
+def _spelled_like(vocab: TargetVocab, word: str, like: str) -> list[int]:
+    """word's ids at a word start, capitalised when like was."""
+    return list(vocab.encode(capitalised(word) if like[:1].isupper() else word))
 
 
 def missing_occurrences(vocab: TargetVocab, draft: Sequence[int], plan: SegmentPlan) -> list[int]:
@@ -213,15 +275,18 @@ def missing_occurrences(vocab: TargetVocab, draft: Sequence[int], plan: SegmentP
     return [i for i, s in enumerate(plan.spellings) for _ in missing_terms(text, [s.term] * plan.counts[i])]
 
 
-def _usual(vocab: TargetVocab, draft: Sequence[int], plan: SegmentPlan, i: int, at: int) -> tuple[int, ...]:
-    """The term's usual spelling at draft position at: capitalised where a sentence begins, glued after
-    an opening bracket."""
+def _usual(
+    vocab: TargetVocab, draft: Sequence[int], plan: SegmentPlan, i: int, at: int, end: int = -1
+) -> tuple[int, ...]:
+    """The term's spelling in place of draft[at:end]: plural where those words are (the form the model's
+    own rendering had), capitalised where a sentence begins, glued after an opening bracket."""
     spelling = plan.spellings[i]
+    many = bool(spelling.plural) and end > at and is_plural(vocab.text(draft[at:end]))
     if vocab.starts_sentence(draft[:at]) and (at == 0 or vocab.starts_word(draft[at])):
-        return spelling.capitalised
+        return spelling.plural_capitalised if many and spelling.plural_capitalised else spelling.capitalised
     if at < len(draft) and not vocab.starts_word(draft[at]) and spelling.glued:
         return spelling.glued
-    return spelling.primary
+    return spelling.plural if many else spelling.primary
 
 
 class Ends:
@@ -290,7 +355,7 @@ class Ends:
         scored: list[tuple[int, int, int]] = []
         for n, i, a in keys:
             draft, plan = self.drafts[n], self.plans[n]
-            spelled = _candidates(self.vocab, draft, lambda at: _usual(self.vocab, draft, plan, i, at), a)
+            spelled = _candidates(self.vocab, draft, lambda at, end: _usual(self.vocab, draft, plan, i, at, end), a)
             found = [c for c in spelled if len(c[2]) <= self.max_length]
             self._scores[n, i, a] = [(c[1], 0.0) for c in found]
             if len(found) > 1:  # a single end needs no scores

@@ -18,11 +18,12 @@ renderings of a term's Chinese alone, and decodes after a forced prefix. Nothing
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from ..document import TermMethod, TermRecord
 from ..quality.enforce import TermMiss, occurrences
+from ..quality.qa import CHANGED
 from ..terms import Term
 from .placement import Ends, located_anchors, missing_occurrences, splice, unlocated_anchors
 from .spelling import Anchor, SegmentPlan, TargetVocab
@@ -120,7 +121,9 @@ def repair(
     results: list[Repaired] = []
     again: list[tuple[int, list[int]]] = []
     for n, (draft, plan, found) in enumerate(zip(drafts, plans, anchors)):
-        ids, tail = splice(model.vocab, draft, plan, found)
+        changes: dict[tuple[int, int], list[str]] = {}
+        ids, tail = splice(model.vocab, draft, plan, found, changes)
+        _note_changes(found, changes)
         words = len(ids) - (1 if ids[-1:] == [eos] else 0)
         if mode == "continue" and words - tail > 1:
             # Only the text up to the last term (and the next word's first piece: no glued word) is forced.
@@ -134,6 +137,15 @@ def repair(
         for (n, _), ids in zip(again, decoded):
             results[n] = Repaired(ids, results[n].anchors, continued=True)
     return results
+
+
+def _note_changes(anchors: dict[int, list[Anchor]], changes: dict[tuple[int, int], list[str]]) -> None:
+    """Write what a splice changed next to each term into its anchor's detail ("changed 'a' -> 'an'")."""
+    for i, found in anchors.items():
+        for k, anchor in enumerate(found):
+            if changes.get((i, anchor.at)):
+                said = CHANGED + ", ".join(changes[i, anchor.at])
+                found[k] = replace(anchor, detail=f"{said}; {anchor.detail}" if anchor.detail else said)
 
 
 def term_records(

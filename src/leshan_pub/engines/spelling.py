@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from ..forms import form_for, term_forms
 from ..quality.enforce import is_word_character
 from ..terms import Term
 from .vocabularies import target_size
@@ -147,6 +148,8 @@ class TermSpelling:
     capitalised: tuple[int, ...]  # placed at the start of the sentence
     forbidden: tuple[tuple[int, ...], ...]
     glued: tuple[int, ...] = ()  # the approved English right after an opening bracket or quote; () when none
+    plural: tuple[int, ...] = ()  # the plural (forms.form_for) mid-sentence, where a plural rendering stood; () when none
+    plural_capitalised: tuple[int, ...] = ()  # the plural at the start of a sentence; () when none
 
     @cached_property
     def shortest(self) -> int:
@@ -169,7 +172,7 @@ def _glued(vocab: TargetVocab, form: str, ids: tuple[int, ...]) -> set[tuple[int
 def spell_term(vocab: TargetVocab, term: Term) -> TermSpelling | None:
     """How term can be written in target tokens; None when no accepted form can be spelled."""
     free: dict[tuple[int, ...], bool] = {}
-    for text in term.accepted:
+    for text in term_forms(term):  # the accepted English and, unless invariable, its plurals
         for form in dict.fromkeys((text, capitalised(text))):
             ids = vocab.encode(form)
             if not vocab.spellable(ids):
@@ -184,6 +187,9 @@ def spell_term(vocab: TargetVocab, term: Term) -> TermSpelling | None:
     primary = primary if vocab.spellable(primary) else word_start[0]
     upper = vocab.encode(capitalised(term.target))
     forbidden = {vocab.encode(f) for text in term.forbidden for f in (text, capitalised(text))}
+    many = form_for(term, plural_wanted=True)
+    plural = vocab.encode(many) if many != term.target else ()
+    plural_upper = vocab.encode(capitalised(many)) if plural else ()
     return TermSpelling(
         term=term,
         spellings=tuple(free),
@@ -192,6 +198,8 @@ def spell_term(vocab: TargetVocab, term: Term) -> TermSpelling | None:
         capitalised=upper if vocab.spellable(upper) else primary,
         forbidden=tuple(f for f in forbidden if vocab.spellable(f)),
         glued=next((ids for ids, is_free in free.items() if not is_free), ()),
+        plural=plural if vocab.spellable(plural) else (),
+        plural_capitalised=plural_upper if vocab.spellable(plural_upper) else (),
     )
 
 
