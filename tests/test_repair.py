@@ -188,3 +188,10 @@ UNIT = Term("单元", "unit")
 def test_the_words_next_to_a_spliced_term_agree_with_it(vocab, draft, replaced, term, english, changed):
     text, notes = _splice(vocab, draft, replaced, term)
     assert (text, notes) == (english, changed)
+
+
+def test_a_record_names_the_form_the_term_stands_in():
+    battery = Term("全钒液流电池", "vanadium flow battery")
+    [record] = term_records([battery], "Vanadium accumulators are safe.", "Vanadium flow batteries are safe.",
+                            {0: [_anchor("rewritten")]}, _Plan([battery]))
+    assert (record.target, record.method) == ("Vanadium flow batteries", TermMethod.REWRITTEN)

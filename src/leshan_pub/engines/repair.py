@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from ..document import TermMethod, TermRecord
-from ..quality.enforce import TermMiss, occurrences
+from ..quality.enforce import TermMiss, occurrences, term_spans
 from ..quality.qa import CHANGED
 from ..terms import Term
 from .placement import Ends, located_anchors, missing_occurrences, splice, unlocated_anchors
@@ -171,6 +171,8 @@ def term_records(
             by_term.setdefault(plan.spellings[i].term, []).extend(sorted(found, key=lambda a: a.at))
     in_draft = {t: occurrences(draft, t) for t in dict.fromkeys(terms)}
     in_final = {t: occurrences(final, t) for t in dict.fromkeys(terms)}
+    # The form each occurrence stands in (a plural, a capital); offsets are the folded text's, the English's own when ASCII.
+    written = {t: [final[a:b] if final.isascii() else t.target for a, b in term_spans(final, t)] for t in in_final}
     why = {}
     for miss in misses:
         why.setdefault(miss.term, []).append(miss)
@@ -185,8 +187,9 @@ def term_records(
                 queue.pop(0)
             records.append(TermRecord(term.source, "", TermMethod.MISSED, detail))
             continue
+        form = written[term][k]
         if k < in_draft[term]:
-            records.append(TermRecord(term.source, term.target, TermMethod.MODEL))
+            records.append(TermRecord(term.source, form, TermMethod.MODEL))
             continue
         placed = by_term.get(term, [])
         anchor = placed[k - in_draft[term]] if k - in_draft[term] < len(placed) else None
@@ -199,5 +202,5 @@ def term_records(
             method, detail = TermMethod(anchor.method or "spliced"), anchor.detail
             if continued and method is not TermMethod.PLACED:
                 method = TermMethod.CONTINUED
-        records.append(TermRecord(term.source, term.target, method, detail))
+        records.append(TermRecord(term.source, form, method, detail))
     return tuple(records)
