@@ -743,3 +743,42 @@ def test_ctranslate2_hands_a_model_with_separate_vocabularies_to_transformers(
     assert not list(tmp_path.rglob("model.bin"))  # nothing converted
     [translation] = engine.translate(["链主企业带动了上下游配套企业集聚发展。"], [[Term("链主企业", "chain-leader enterprise")]])
     assert "chain-leader enterprise" in translation.text.casefold()
+
+
+def test_ctranslate2_scores_a_placement_as_the_transformers_engine_does(tiny_marian_dir, in_ct2_cache):
+    # Where a term's rendering ends is chosen by the model's score of the draft words each candidate
+    # keeps (engines/repair.py, one chooser for both engines): CTranslate2's score, read through its
+    # adapter, must be the transformers engine's, so that both choose the same end.
+    import torch
+    from transformers import MarianMTModel
+
+    from leshan_pub.engines.ctranslate2 import _CTranslate2Repair
+    from leshan_pub.engines.marian import kept_log_probs
+    from leshan_pub.engines.placement import _candidates
+    from leshan_pub.engines.spelling import SegmentPlan, spell_term
+
+    engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir, precision="float32"))
+    tokenizer, vocab = engine.tokenizer, engine.vocab
+    source = "自贡的灯会很有名。"
+    zigong = Term("自贡", "Zigong")
+    draft = [*vocab.encode("The lamps of the city are famous."), vocab.eos_id]
+    candidates = _candidates(vocab, draft, lambda a, b: vocab.encode("Zigong"))
+    pieces = tokenizer.convert_ids_to_tokens(tokenizer(source)["input_ids"])
+    attention = [[1.0 / len(pieces)] * len(pieces) for _ in draft]
+    adapter = _CTranslate2Repair(engine, [pieces], [attention], [[zigong]], max_new=40)
+    reading = adapter.read([0], [draft], [[0]], [SegmentPlan([spell_term(vocab, zigong)])])
+    ours = list(reading.score([(0, c) for c in candidates]))
+
+    model = MarianMTModel.from_pretrained(tiny_marian_dir).eval()
+    batch = tokenizer([source], return_tensors="pt")
+    start = model.config.decoder_start_token_id
+    with torch.inference_mode():
+        encoded = model.get_encoder()(**batch).last_hidden_state
+        states = model.model.decoder(input_ids=torch.tensor([[start, *draft[:-1]]]), encoder_hidden_states=encoded)
+        logits = model.lm_head(states.last_hidden_state[0]) + model.final_logits_bias[0]
+        in_draft = logits.log_softmax(-1).gather(-1, torch.tensor(draft)[:, None])[:, 0]
+        theirs = kept_log_probs(model, encoded, batch["attention_mask"], [(0, c) for c in candidates], start,
+                                [draft], {0: in_draft}).tolist()
+    assert len(candidates) > 10
+    assert max(abs(a - b) for a, b in zip(ours, theirs)) < 1.0  # measured: 0.2 at most
+    assert max(range(len(ours)), key=ours.__getitem__) == max(range(len(theirs)), key=theirs.__getitem__)
