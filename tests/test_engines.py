@@ -556,17 +556,20 @@ WORDS = ["the", "big", "Buddha", "is", "old."]
 
 
 @pytest.mark.parametrize(
-    ("aligned", "english"),
+    ("aligned", "english", "method"),
     [
         # word -> the source piece its attention peaks on; pieces: ▁ 今 天 , 乐山 的 大 佛 很 <unk> 。 </s>
-        ({"the": 1, "big": 4, "Buddha": 7, "is": 8, "old.": 10}, "the Leshan Buddha is old."),  # replaces "big"
-        ({"the": 1, "big": "first piece", "Buddha": 7, "is": 8, "old.": 10}, "the Leshan Buddha is old."),
-        ({"the": 1, "big": 6, "Buddha": 7, "is": 8, "old.": 10}, "the Leshan big Buddha is old."),  # dropped
-        ({"the": 6, "big": 6, "Buddha": 7, "is": 8, "old.": 10}, "Leshan the big Buddha is old."),  # at the start
+        ({"the": 1, "big": 4, "Buddha": 7, "is": 8, "old.": 10}, "the Leshan Buddha is old.", "spliced"),
+        ({"the": 1, "big": "first piece", "Buddha": 7, "is": 8, "old.": 10}, "the Leshan Buddha is old.", "spliced"),
+        # No word renders 乐山: the model dropped it. Every word of the draft stays; the term goes in
+        # before the words that translate later Chinese, never between an article and its noun
+        # ('Leshan the big Buddha'), and its record says it was placed, so QA asks a reviewer to look.
+        ({"the": 1, "big": 6, "Buddha": 7, "is": 8, "old.": 10}, "the Leshan big Buddha is old.", "placed"),
+        ({"the": 6, "big": 6, "Buddha": 7, "is": 8, "old.": 10}, "the Leshan big Buddha is old.", "placed"),
     ],
-    ids=["replaces-aligned-word", "widens-to-whole-word", "inserts-where-dropped", "capitalised-at-start"],
+    ids=["replaces-aligned-word", "widens-to-whole-word", "inserts-where-dropped", "after-the-article"],
 )
-def test_a_missed_term_replaces_the_words_aligned_to_its_chinese(tiny_marian_dir, in_ct2_cache, aligned, english):
+def test_a_missed_term_replaces_the_words_aligned_to_its_chinese(tiny_marian_dir, in_ct2_cache, aligned, english, method):
     engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
     source = engine.tokenizer.convert_ids_to_tokens(engine.tokenizer("今天，乐山的大佛很古老。")["input_ids"])
     assert source[4] == "乐山"  # the tiny model's pieces, which the alignments above name
@@ -581,8 +584,9 @@ def test_a_missed_term_replaces_the_words_aligned_to_its_chinese(tiny_marian_dir
     leshan = Term("乐山", "Leshan")
     engine._rendered[leshan] = []  # the random model's own rendering of 乐山 is left out: alignment places it
     outputs = [output]
-    engine._repair([0], [source], outputs, [rows], [[leshan]], max_new=20)
+    [mended] = engine._repair([0], [source], outputs, [rows], [[leshan]], max_new=20)
     assert engine.tokenizer.convert_tokens_to_string(outputs[0]) == english
+    assert [a.method for found in mended.anchors.values() for a in found] == [method]
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..forms import form_for, indefinite_article, is_plural
 from ..quality.enforce import missing_terms
-from .alignment import starts_word, target_run, term_spans
+from .alignment import WORD_MARK, starts_word, target_run, term_spans
 from .spelling import Anchor, SegmentPlan, TargetVocab, capitalised
 from .renderings import DraftWords, locate_rendering
 
@@ -173,8 +173,26 @@ def unlocated_anchors(
         a, b = found
         if a == b and method == "spliced":
             method, detail = "placed", "no word of the draft owes to it; put beside the words after it"
+        if a == b:
+            a = b = _past_determiners(output, a)  # 'the Leshan big Buddha', never 'Leshan the big Buddha'
         taken.append((a, b))
         anchors.setdefault(i, []).append(_anchor(draft, a, b, (), method, detail))
+
+
+_DETERMINERS = frozenset("a an the this that these those its their our his her".split())
+
+
+def _past_determiners(output: Sequence[str], at: int) -> int:
+    """Where a term inserted before output[at] goes so as not to part a determiner from its noun: after
+    the determiners that begin there."""
+    while at < len(output):
+        end = at + 1 + (output[at] == WORD_MARK)  # a bare '▁' and the piece after it are one word
+        while end < len(output) and not starts_word(output[end]):
+            end += 1
+        if "".join(output[at:end]).removeprefix(WORD_MARK).lower() not in _DETERMINERS:
+            break
+        at = end
+    return at
 
 
 def _anchor(
