@@ -195,3 +195,40 @@ def test_a_record_names_the_form_the_term_stands_in():
     [record] = term_records([battery], "Vanadium accumulators are safe.", "Vanadium flow batteries are safe.",
                             {0: [_anchor("rewritten")]}, _Plan([battery]))
     assert (record.target, record.method) == ("Vanadium flow batteries", TermMethod.REWRITTEN)
+
+
+class _Scripted:
+    """A RepairModel whose answers are given: its renderings, its continuation, and its scores."""
+
+    def __init__(self, vocab, renderings: dict, continued: str, prefers_continued: bool) -> None:
+        self.vocab, self.tokenizer, self.max_length = vocab, vocab.tokenizer, 64
+        self._renderings, self._continued, self._prefers = renderings, continued, prefers_continued
+        self.asked: list[list[int]] = []
+
+    def renderings(self, terms):
+        return {t: self._renderings.get(t, []) for t in terms}
+
+    def read(self, rows, drafts, terms, plans):  # every term here is located by its rendering
+        raise AssertionError("no term needs the model's reading")
+
+    def decode_after(self, rows, prefixes):
+        self.asked += prefixes
+        return [[*self.vocab.encode(self._continued), self.vocab.eos_id] for _ in rows]
+
+    def score(self, rows, english):  # (continued, spliced) pairs
+        return [(1.0 if self._prefers else -1.0) * (-1) ** k for k in range(len(english))]
+
+
+@pytest.mark.parametrize("prefers_continued", [True, False])
+def test_continue_keeps_whichever_english_the_model_scores_higher(vocab, prefers_continued):
+    from leshan_pub.engines.repair import repair
+    from leshan_pub.engines.spelling import SegmentPlan, spell_term
+
+    statue = Term("乐山大佛", "Leshan Giant Buddha", invariable=True)
+    model = _Scripted(vocab, {statue: ["old statue"]}, "The Leshan Giant Buddha stands by the river.", prefers_continued)
+    draft = [*vocab.encode("The old statue is tall."), vocab.eos_id]
+    [mended] = repair(model, [0], [draft], [SegmentPlan([spell_term(vocab, statue)])], "continue")
+    assert vocab.text(model.asked[0]).startswith("The Leshan Giant Buddha")  # everything up to the term is forced
+    chosen = vocab.text(mended.ids)
+    assert chosen == ("The Leshan Giant Buddha stands by the river." if prefers_continued else "The Leshan Giant Buddha is tall.")
+    assert mended.continued is prefers_continued

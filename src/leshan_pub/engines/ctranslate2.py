@@ -398,7 +398,6 @@ class CTranslate2Engine:
         drafts = [[*self.tokenizer.convert_tokens_to_ids(outputs[i]), eos] for i in failing]
         done = repair(adapter, failing, drafts, [self._plan(terms[i]) for i in failing], self.options.term_repair)
         for i, result in zip(failing, done):
-            self.counts.redecoded += result.continued
             if result.ids is not None:
                 ids = result.ids[:-1] if result.ids[-1:] == [eos] else result.ids
                 outputs[i] = self.tokenizer.convert_ids_to_tokens(ids)
@@ -592,6 +591,7 @@ class _CTranslate2Repair:
 
     def decode_after(self, rows: list[int], prefixes: list[list[int]]) -> list[list[int]]:
         engine = self.engine
+        engine.counts.redecoded += len(rows)
         limit = self.max_new if engine.options.max_new_tokens else \
             min(max(self.max_new, *(len(p) + 2 for p in prefixes)), engine._target_limit)
         results = engine._decode(
@@ -600,3 +600,9 @@ class _CTranslate2Repair:
         )
         eos = self.tokenizer.eos_token_id
         return [[*self.tokenizer.convert_tokens_to_ids(r.hypotheses[0]), eos] for r in results]
+
+    def score(self, rows: list[int], english: list[list[int]]) -> list[float]:
+        eos = self.tokenizer.eos_token_id
+        targets = [self.tokenizer.convert_ids_to_tokens([t for t in ids if t != eos]) for ids in english]
+        results = self.engine._score([self.source_tokens[k] for k in rows], targets)
+        return [sum(r.log_probs) / max(1, len(r.log_probs)) for r in results]

@@ -368,7 +368,6 @@ class MarianEngine:
                             self.options.term_repair)
             for j, result in zip(lacking, mended):
                 anchors[j], continued[j] = result.anchors, result.continued
-                self.counts.redecoded += result.continued
                 if result.ids is not None:
                     texts[j] = self.vocab.text(result.ids)
             rewrite = [j for j in lacking if self._fails(texts[j], terms[j], plans[j])]
@@ -660,6 +659,7 @@ class _MarianRepair:
     def decode_after(self, rows: list[int], prefixes: list[list[int]]) -> list[list[int]]:
         engine = self.engine
         options = engine.options
+        engine.counts.redecoded += len(rows)
         limit = options.max_new_tokens or min(
             max(self.draft.max_new, *(len(p) + 2 for p in prefixes)), engine._target_limit
         )
@@ -671,6 +671,23 @@ class _MarianRepair:
             )
         pad = engine.model.config.pad_token_id
         return [[t for t in row[1:] if t != pad] for row in output.tolist()]
+
+    def score(self, rows: list[int], english: list[list[int]]) -> list[float]:
+        engine = self.engine
+        model = engine.model
+        batch = engine._encode([self.sources[k] for k in rows])
+        longest = max(map(len, english))
+        labels = torch.full((len(english), longest), -100, dtype=torch.long)
+        for n, ids in enumerate(english):
+            labels[n, : len(ids)] = torch.tensor(ids)
+        labels = labels.to(engine.device)
+        start = torch.full_like(labels[:, :1], model.config.decoder_start_token_id)
+        inputs = torch.cat([start, labels[:, :-1].clamp(min=0)], 1)
+        with torch.inference_mode():
+            logits = model(**batch, decoder_input_ids=inputs).logits.float().log_softmax(-1)
+        picked = logits.gather(-1, labels.clamp(min=0)[..., None])[..., 0]
+        kept = labels >= 0
+        return ((picked * kept).sum(-1) / kept.sum(-1).clamp(min=1)).tolist()
 
 
 def kept_log_probs(

@@ -6,13 +6,16 @@ A draft is the model's own English (ids without the start token, ending in </s>)
 2. where each goes: the model's own rendering of the term located in the draft (rewritten), else
    the words that owe most to its Chinese, their end chosen by the model's score of the rest of
    the draft (spliced), else the words aligned to it (placement.py);
-3. the candidates: the term spliced over those words; with term_repair "continue", also the
-   draft decoded again after the last placed term, with everything up to it forced;
-4. the choice: the spliced draft, or the continued one.
+3. the candidates: the term spliced over those words, the words beside it fitted to it
+   (placement.splice); with term_repair "continue", also the draft decoded again after the last
+   placed term, with everything up to it forced;
+4. the choice: of the spliced and the continued English, the one the model scores higher (mean
+   log-probability per token, given the source).
 
 An engine takes part through RepairModel: it reads a batch of drafts (what each token owes to each
 term's Chinese, the cross-attention alignment, and a scorer of candidate placements), gives its own
-renderings of a term's Chinese alone, and decodes after a forced prefix. Nothing here needs torch.
+renderings of a term's Chinese alone, decodes after a forced prefix, and scores a given English.
+Nothing here needs torch.
 """
 
 from __future__ import annotations
@@ -65,6 +68,10 @@ class RepairModel(Protocol):
 
     def decode_after(self, rows: list[int], prefixes: list[list[int]]) -> list[list[int]]:
         """The batch's sources rows decoded again, each with its prefix (ids) forced first; ids ending in </s>."""
+        ...
+
+    def score(self, rows: list[int], english: list[list[int]]) -> list[float]:
+        """Per (source row, English ids ending in </s>): the model's mean log-probability of the English's tokens."""
         ...
 
 
@@ -134,8 +141,17 @@ def repair(
         results.append(Repaired(ids if len(ids) <= model.max_length else None, found))
     if again:
         decoded = model.decode_after([rows[n] for n, _ in again], [prefix for _, prefix in again])
+        # Per sentence, the model's own score of both decides: the rest decoded again after the terms, or
+        # the draft's own words kept (a model that never saw the term in this sentence may lose its way
+        # after it; scripts/bench_placement.py --model grammar measures both).
+        spliced = [results[n].ids for n, _ in again]
+        pairs = [(n, ids, kept) for (n, _), ids, kept in zip(again, decoded, spliced) if kept is not None]
+        scores = model.score([rows[n] for n, _, _ in pairs for _ in (0, 1)],
+                             [english for _, ids, kept in pairs for english in (ids, kept)]) if pairs else []
+        better = {n: scores[2 * k] > scores[2 * k + 1] for k, (n, _, _) in enumerate(pairs)}
         for (n, _), ids in zip(again, decoded):
-            results[n] = Repaired(ids, results[n].anchors, continued=True)
+            if better.get(n, True):
+                results[n] = Repaired(ids, results[n].anchors, continued=True)
     return results
 
 
