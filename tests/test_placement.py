@@ -267,7 +267,7 @@ def test_candidates_are_scored_in_float32_when_the_model_runs_in_half_precision(
     vocab = TargetVocab(tokenizer)
     draft = [*vocab.encode("The lamps of the city are famous."), vocab.eos_id]
     term = vocab.encode("Zigong")
-    candidates = _candidates(vocab, draft, lambda a: term)
+    candidates = _candidates(vocab, draft, lambda a, b: term)
     batch = tokenizer(["自贡的灯会很有名。"], return_tensors="pt")
     scores = {}
     for dtype in (torch.float32, torch.bfloat16):

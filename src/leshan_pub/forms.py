@@ -34,18 +34,28 @@ def _noun_plural(word: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=8192)
+def _known_noun(word: str) -> bool:
+    """True when lemminflect's dictionary has a plural for word (it is a noun it knows, not a name)."""
+    from lemminflect import getInflection
+
+    return bool(getInflection(word, tag="NNS", inflect_oov=False))
+
+
+@functools.lru_cache(maxsize=8192)
 def plural(english: str) -> str | None:
     """The regular plural of an English term (its head noun made plural), or None when it has none.
 
     The head is the last word, or the word before the first 'of' ('Bank of China' -> 'Banks of
-    China'). A head that is not plain letters (an acronym with digits), an acronym, or a word that is
-    already plural has no plural here.
+    China'). A head that is not plain letters (an acronym with digits), an acronym, a capitalised word
+    lemminflect does not know (a name), or a word that is already plural has no plural here.
     """
     words = english.split(" ")
     head = _head(words)
     word = words[head]
     if not word.isalpha() or len(word) < 2 or word.isupper():
         return None
+    if word[:1].isupper() and not _known_noun(word.lower()):
+        return None  # a capitalised word lemminflect does not know is a name: 'Leshan', 'Wutongqiao'
     made = _noun_plural(word.lower())
     if made is None:
         return None
