@@ -22,6 +22,9 @@ BUDDHA = Term("乐山大佛", "Leshan Giant Buddha", invariable=True)
         ("Bank of China", "Banks of China"),  # the head noun before 'of'
         ("silicon wafers", None),  # already plural
         ("PERC", None),  # an acronym
+        ("Leshan", None),  # a capitalised word lemminflect does not know is a name
+        ("Mount Emei", None),
+        ("Zigong lantern", "Zigong lanterns"),
     ],
 )
 def test_a_term_has_its_regular_plural(english, made):
