@@ -227,6 +227,7 @@ SUGGESTED = {
     "--compile": ["build", "translate"],
     "--term-repair": ["build", "translate"],
     "--placement": ["build", "translate"],
+    "--skip": ["check"],  # an unknown check name is refused with a hint at --skip
 }
 
 
