@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..errors import EngineError
+from ..document import TermRecord
 from ..quality.enforce import TermMiss
 from ..terms import Term
 
@@ -68,6 +69,7 @@ class Translation:
     notes: list[str] = field(default_factory=list)
     misses: list[TermMiss] = field(default_factory=list)  # one per entry of missing, in the same order
     fallback_used: bool = False
+    terms: tuple[TermRecord, ...] = ()  # how each term occurrence went in, in source order; () when none
 
 
 class Engine(Protocol):
