@@ -22,7 +22,7 @@ from transformers import AutoConfig, LogitsProcessor, LogitsProcessorList, Maria
 from ..errors import EngineError, ModelUnavailableError
 from ..quality.enforce import MissReason, TermMiss, explain_misses, forbidden_in, missing_terms
 from ..terms import Term
-from . import DEFAULT_MODEL, PLACEMENTS, REPAIRS, EngineOptions, RepairCounts, Translation
+from . import PLACEMENTS, REPAIRS, EngineOptions, RepairCounts, Translation
 from .alignment import cross_attention, source_spans, term_spans
 from .batching import token_batches
 from .constraints import TermConstraintProcessor
@@ -38,92 +38,18 @@ from .spelling import (
     spell_term,
     unspellable_reason,
 )
+from .models import check_folder as _check_folder
+from .models import hub_offline as _hub_offline
+from .models import local_folder as _local_folder
+from .models import model_revision
+from .models import unavailable as _unavailable
 from .vocabularies import SourcePieces, english_ids
 
-# What a saved MarianMT folder must hold besides its weights.
-_FOLDER_FILES = ("config.json", "source.spm", "target.spm", "vocab.json")
-_WEIGHT_FILES = (
-    "model.safetensors",
-    "model.safetensors.index.json",
-    "pytorch_model.bin",
-    "pytorch_model.bin.index.json",
-)
-_COMMIT = re.compile(r"[0-9a-f]{40}")
 # Draft tokens read in one teacher-forced pass, to find what each owes to a term or to score where
 # its rendering ends: a few MB on the CPU; on a GPU, where each pass costs its kernel launches, far more.
 _SCORED_TOKENS = {"cpu": 2048, "cuda": 32768}
-_TRUE = {"1", "on", "yes", "true"}
 # --precision for this engine -> torch dtype; auto is float32 (half precision measured slower on a GPU).
 _PRECISIONS = {"auto": torch.float32, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
-
-
-def _hub_offline() -> bool:
-    # Read at call time: huggingface_hub reads HF_HUB_OFFLINE once at import, before the CLI or a test sets it.
-    from huggingface_hub import constants
-
-    env = (os.environ.get(name, "").strip().lower() for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
-    return any(value in _TRUE for value in env) or bool(constants.HF_HUB_OFFLINE)
-
-
-def _download_hint(model: str) -> str:
-    return (
-        f"on a machine with network run `hf download {model}` (or pass --model DIR with a saved MarianMT folder)"
-    )
-
-
-def _local_folder(model: str) -> Path | None:
-    """The folder model names, or None for a hub id; raise ModelUnavailableError for a path that is not there."""
-    path = Path(model).expanduser()
-    if path.exists():
-        return path
-    if model.startswith((".", "/", "~")) or "\\" in model or model.count("/") > 1:
-        raise ModelUnavailableError(
-            f"cannot load model '{model}': no such folder; pass --model with a folder that holds a saved "
-            f"MarianMT model, or a hub id such as {DEFAULT_MODEL}"
-        )
-    return None
-
-
-def _check_folder(model: str, folder: Path) -> None:
-    if not folder.is_dir():
-        raise ModelUnavailableError(f"cannot load model '{model}': it is a file; pass the folder that holds it")
-    missing = [name for name in _FOLDER_FILES if not (folder / name).is_file()]
-    if not any((folder / name).is_file() for name in _WEIGHT_FILES):
-        missing.append("model.safetensors (or pytorch_model.bin)")
-    if missing:
-        raise ModelUnavailableError(
-            f"cannot load model '{model}': the folder lacks {', '.join(missing)}; save a MarianMT model there "
-            "with model.save_pretrained(DIR) and tokenizer.save_pretrained(DIR)"
-        )
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    while exc is not None and exc not in chain:
-        chain.append(exc)
-        exc = exc.__cause__ or exc.__context__
-    return chain
-
-
-def _unavailable(model: str, exc: BaseException, folder: Path | None) -> ModelUnavailableError:
-    """One actionable line for a model that from_pretrained could not load."""
-    from huggingface_hub.errors import GatedRepoError, LocalEntryNotFoundError, RepositoryNotFoundError
-
-    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    kinds = {type(e) for e in _causes(exc)}
-    if folder is not None:
-        reason = f"the folder does not hold a usable MarianMT model ({first_line}); save one with save_pretrained"
-    elif any(issubclass(k, GatedRepoError) for k in kinds):
-        reason = "the hub model is gated; accept its terms on huggingface.co and log in with `hf auth login`"
-    elif any(issubclass(k, RepositoryNotFoundError) for k in kinds):
-        reason = "the hub has no model of that name (or it is private); check the name or pass --model DIR"
-    elif _hub_offline():
-        reason = f"not in the local Hugging Face cache and HF_HUB_OFFLINE is set; {_download_hint(model)}"
-    elif any(issubclass(k, LocalEntryNotFoundError) for k in kinds):
-        reason = f"not in the local Hugging Face cache and the hub is unreachable; {_download_hint(model)}"
-    else:
-        reason = f"{first_line}; {_download_hint(model)}"
-    return ModelUnavailableError(f"cannot load model '{model}': {reason}")
 
 
 def _from_pretrained(model: str, local_files_only: bool) -> tuple[Any, Any]:
@@ -163,19 +89,6 @@ def load_marian(model: str) -> tuple[Any, Any]:
         return _from_pretrained(source, local_files_only=False)
     except (OSError, ValueError, RuntimeError, pickle.UnpicklingError) as exc:
         raise _unavailable(model, exc, folder) from exc
-
-
-def model_revision(model: str) -> str:
-    """The commit hash of the loaded hub model (or of a cache snapshot folder); '' when unknown."""
-    folder = Path(model).expanduser()
-    if folder.exists():
-        snapshot = folder.resolve()
-        return snapshot.name if snapshot.parent.name == "snapshots" and _COMMIT.fullmatch(snapshot.name) else ""
-    from huggingface_hub import try_to_load_from_cache
-
-    cached = try_to_load_from_cache(model, "config.json")
-    name = Path(cached).parent.name if isinstance(cached, str) else ""
-    return name if _COMMIT.fullmatch(name) else ""
 
 
 def resolve_device(device: str) -> torch.device:
