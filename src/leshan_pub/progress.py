@@ -20,10 +20,17 @@ def progress_bar(total: int, description: str, stream: TextIO | None = None) -> 
 def quiet_model_libraries() -> None:
     """Silence transformers' and huggingface_hub's own progress bars ('Loading weights') and their
     logged warnings ('Token indices sequence length is longer ...'): what they would say about a
-    segment, the tool says once, on the segment (a note) or in its report."""
-    from huggingface_hub.utils import disable_progress_bars
-    from transformers.utils import logging
-
-    disable_progress_bars()
+    segment, the tool says once, on the segment (a note) or in its report. Either may be absent: the
+    ctranslate2 extra installs neither, and the engine that needs one names its extra when loaded."""
+    try:
+        from huggingface_hub.utils import disable_progress_bars
+    except ModuleNotFoundError:
+        pass
+    else:
+        disable_progress_bars()
+    try:
+        from transformers.utils import logging
+    except ModuleNotFoundError:
+        return
     logging.disable_progress_bar()
     logging.set_verbosity_error()
