@@ -106,11 +106,6 @@ def test_a_build_that_needs_an_absent_engine_names_its_extra_in_one_line(
     assert not list((sample_project / "output").glob("new.*"))  # nothing published
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the ctranslate2 engine imports torch and transformers until branch issue-25 (torch-free repair "
-    "and engine) merges; remove this mark then",
-)
 def test_ctranslate2_translates_a_converted_model_with_no_torch_installed(
     tiny_marian_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -138,3 +138,18 @@ def missing_extra(engine: str, exc: ModuleNotFoundError) -> str | None:
     extra = ENGINE_PACKAGES[package] or engine
     return (f"the {engine} engine needs {package}, which is not installed; "
             f"pip install 'leshan-pub[{extra}]' (or 'leshan-pub[all]' for both engines)")
+
+
+def check_options(options: EngineOptions) -> None:
+    """Raise EngineError for an option no engine can run with (a count below 1, an unknown name)."""
+    for name in ("batch_size", "num_beams"):
+        if getattr(options, name) < 1:
+            raise EngineError(f"{name} must be at least 1, got {getattr(options, name)}")
+    if options.batch_tokens is not None and options.batch_tokens < 1:
+        raise EngineError(f"batch_tokens must be at least 1 (or None for no token limit), got {options.batch_tokens}")
+    if options.term_repair not in REPAIRS:
+        raise EngineError(f"term_repair must be one of {', '.join(REPAIRS)}, got '{options.term_repair}'")
+    if options.placement not in PLACEMENTS:
+        raise EngineError(f"placement must be one of {', '.join(PLACEMENTS)}, got '{options.placement}'")
+    if options.max_new_tokens is not None and options.max_new_tokens < 2:
+        raise EngineError(f"max_new_tokens must be at least 2 (or None to derive it), got {options.max_new_tokens}")

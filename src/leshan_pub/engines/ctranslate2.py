@@ -19,6 +19,7 @@ CTranslate2 has no logits processor, so glossary terms are enforced by a hybrid:
 from __future__ import annotations
 
 import hashlib
+import json
 import importlib.util
 import os
 import shutil
@@ -39,9 +40,11 @@ from ..errors import EngineError, ModelUnavailableError
 from ..forms import term_forms
 from ..quality.enforce import MissReason, TermMiss, explain_misses, missing_terms
 from ..terms import Term
-from . import REPAIRS, Engine, EngineOptions, RepairCounts, Translation
+from . import REPAIRS, Engine, EngineOptions, RepairCounts, Translation, check_options
 from .alignment import aligned_positions, term_spans
 from .batching import token_batches
+from .marian_tokenizer import MarianSentencePieceTokenizer
+from .models import cached_folder, local_folder, model_revision, unavailable
 from .renderings import RENDERING_TOKENS, RENDERINGS, own_renderings
 from .repair import Candidate, DraftReading, Repaired, repair, term_records
 from .spelling import SegmentPlan, TargetVocab, enforcement_signature, spell_term, unspellable_reason
@@ -74,15 +77,18 @@ def load_ctranslate2(options: EngineOptions) -> Engine:
             try:
                 return CTranslate2Engine(options, device, index)
             except _CudaUnusable as exc:
+                _need_transformers(f"ctranslate2 cannot run on CUDA here ({exc}); pass --device cpu, or")
                 _warn(f"ctranslate2 cannot run on CUDA here ({exc}); translating with the transformers engine "
                       "instead; install the CUDA 12 libraries ctranslate2 needs, or pass --device cpu")
                 return _transformers(options)
-        if options.device == "auto" and _torch_sees_cuda():
+        if options.device == "auto" and _torch_sees_cuda():  # torch is installed: so is the transformers engine
             _warn("ctranslate2 sees no CUDA device but torch does (ctranslate2's wheel needs CUDA 12); translating "
                   "with the transformers engine on the GPU instead; pass --device cpu to use ctranslate2 on the CPU")
             return _transformers(options)
         return CTranslate2Engine(options, "cpu", 0)
     except _SeparateVocabularies:
+        _need_transformers(f"{options.model} numbers its Chinese and English pieces apart (separate vocabularies), "
+                           "which ctranslate2's converter cannot carry; to translate it")
         _warn(f"{options.model} numbers its Chinese and English pieces apart (separate vocabularies), which "
               "ctranslate2's converter cannot carry; translating with the transformers engine instead")
         return _transformers(options)
@@ -117,6 +123,14 @@ def _torch_sees_cuda() -> bool:
     return torch.cuda.is_available()
 
 
+def _need_transformers(why: str) -> None:
+    """Raise EngineError, one line saying why and what to install, when the transformers engine is not installed."""
+    missing = [name for name in ("torch", "transformers") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise EngineError(f"{why} install the transformers engine ({' and '.join(missing)} not installed): "
+                          "pip install 'leshan-pub[transformers]'")
+
+
 def _transformers(options: EngineOptions) -> Engine:
     from .marian import MarianEngine
 
@@ -143,9 +157,7 @@ def _compute_type(precision: str, device: str) -> str:
 
 def model_identity(model: str) -> str:
     """What the converted model depends on: the hub id and its commit, or a hash of the folder's files."""
-    from .marian import _local_folder, model_revision
-
-    folder = _local_folder(model)
+    folder = local_folder(model)
     if folder is None:
         revision = model_revision(model)
         return f"hub:{model}@{revision}" if revision else ""
@@ -226,14 +238,7 @@ def _write_vocabulary_map(folder: Path, tokenizer: Any) -> bool:
 
 def _source_folder(model: str) -> str:
     """The folder from_pretrained reads model from (the local folder, or the hub cache snapshot)."""
-    from .marian import _local_folder
-
-    folder = _local_folder(model)
-    if folder is not None:
-        return str(folder)
-    from huggingface_hub import snapshot_download
-
-    return snapshot_download(model, local_files_only=True)
+    return str(cached_folder(model))
 
 
 # --- the engine -------------------------------------------------------------------------------------
@@ -245,9 +250,7 @@ class CTranslate2Engine:
     name = "ctranslate2"
 
     def __init__(self, options: EngineOptions, device: str, device_index: int = 0) -> None:
-        from .marian import _check_options, load_marian, model_revision
-
-        _check_options(options)
+        check_options(options)
         self.options = options
         self.model_id = options.model
         self.device = device
@@ -259,6 +262,9 @@ class CTranslate2Engine:
         if folder is None or not (folder / "model.bin").is_file():
             # Not converted yet: load it the transformers way first, so a missing or broken model gets
             # the same message as with the transformers engine (and a hub model reaches the cache).
+            _need_transformers(f"{options.model} is not converted for ctranslate2 ({self.compute_type}) yet; to convert it")
+            from .marian import load_marian
+
             self.tokenizer, network = load_marian(options.model)
             del network
             if separate_vocabularies(self.tokenizer):
@@ -475,6 +481,7 @@ class CTranslate2Engine:
     def _fallback_engine(self) -> Engine:
         if self._fallback is None:
             print("loading the transformers engine for segments ctranslate2 could not mend ...", file=sys.stderr)
+            _need_transformers("ctranslate2 could not mend every glossary term; to mend the rest,")
             self._fallback = _transformers(replace(self.options, progress=False, device=_torch_device(self.device)))
         return self._fallback
 
@@ -502,28 +509,24 @@ def _torch_device(device: str) -> str:
 
 
 def _load_tokenizer(model: str) -> Any:
-    """The model's MarianTokenizer from its folder or the hub cache (the model itself is already converted)."""
-    from transformers import MarianTokenizer
-
-    from .marian import _local_folder, _unavailable
-
-    folder = _local_folder(model)
+    """The model's tokenizer, read with sentencepiece from its folder or the hub cache (the model itself is
+    already converted): transformers' MarianTokenizer gives the same ids (tests/test_marian_tokenizer.py),
+    and neither transformers nor torch need be installed."""
+    folder = cached_folder(model)
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Recommended: pip install sacremoses")
-            return MarianTokenizer.from_pretrained(str(folder) if folder else model, local_files_only=True)
-    except (OSError, ValueError) as exc:
-        raise _unavailable(model, exc, folder) from exc
+        return MarianSentencePieceTokenizer(folder)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise unavailable(model, exc, local_folder(model)) from exc
 
 
 def _max_positions(model: str) -> int:
-    from transformers import AutoConfig
-
-    from .marian import _local_folder
-
-    folder = _local_folder(model)
-    config = AutoConfig.from_pretrained(str(folder) if folder else model, local_files_only=True, trust_remote_code=False)
-    return int(config.max_position_embeddings)
+    """The model's max_position_embeddings, from its config.json."""
+    path = cached_folder(model) / "config.json"
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return int(json.load(handle)["max_position_embeddings"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise unavailable(model, exc, local_folder(model)) from exc
 
 
 def cpu_workers(threads: int) -> tuple[int, int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib.util
-import os
 import pickle
 import re
 import sys
@@ -22,7 +21,7 @@ from transformers import AutoConfig, LogitsProcessor, LogitsProcessorList, Maria
 from ..errors import EngineError, ModelUnavailableError
 from ..quality.enforce import MissReason, TermMiss, explain_misses, forbidden_in, missing_terms
 from ..terms import Term
-from . import PLACEMENTS, REPAIRS, EngineOptions, RepairCounts, Translation
+from . import EngineOptions, RepairCounts, Translation
 from .alignment import cross_attention, source_spans, term_spans
 from .batching import token_batches
 from .constraints import TermConstraintProcessor
@@ -38,6 +37,7 @@ from .spelling import (
     spell_term,
     unspellable_reason,
 )
+from . import check_options as _check_options
 from .models import check_folder as _check_folder
 from .models import hub_offline as _hub_offline
 from .models import local_folder as _local_folder
@@ -130,20 +130,6 @@ def _dtype(precision: str, device: torch.device) -> torch.dtype:
             "which this one lacks; use auto (float32)"
         )
     raise EngineError(f"precision '{precision}' needs a CUDA GPU; on the CPU use auto (float32)")
-
-
-def _check_options(options: EngineOptions) -> None:
-    for name in ("batch_size", "num_beams"):
-        if getattr(options, name) < 1:
-            raise EngineError(f"{name} must be at least 1, got {getattr(options, name)}")
-    if options.batch_tokens is not None and options.batch_tokens < 1:
-        raise EngineError(f"batch_tokens must be at least 1 (or None for no token limit), got {options.batch_tokens}")
-    if options.term_repair not in REPAIRS:
-        raise EngineError(f"term_repair must be one of {', '.join(REPAIRS)}, got '{options.term_repair}'")
-    if options.placement not in PLACEMENTS:
-        raise EngineError(f"placement must be one of {', '.join(PLACEMENTS)}, got '{options.placement}'")
-    if options.max_new_tokens is not None and options.max_new_tokens < 2:
-        raise EngineError(f"max_new_tokens must be at least 2 (or None to derive it), got {options.max_new_tokens}")
 
 
 def _chunks(items: list[int], size: Callable[[int], int], budget: int) -> Iterator[list[int]]:
