@@ -127,3 +127,79 @@ def test_ctranslate2_translates_a_converted_model_with_no_torch_installed(
     )
     assert (result["code"], result["error"]) == (0, None), result["output"]
     assert (tmp_path / "out" / "news.pdf").is_file() and converted.text
+
+
+# Loads the ctranslate2 engine and translates with torch and transformers unimportable; prints, as JSON,
+# the English (or the error's one line) and which of the two anything imported.
+_ENGINE_DRIVER = textwrap.dedent("""
+    import json, sys
+    for name in ("torch", "transformers"):
+        sys.modules[name] = None
+    from leshan_pub.engines import EngineOptions, load_engine
+    from leshan_pub.errors import LeshanPubError
+    from leshan_pub.glossary import Term
+    model, device = sys.argv[1], sys.argv[2]
+    try:
+        engine = load_engine("ctranslate2", EngineOptions(model=model, device=device, num_beams=2, progress=False))
+        english = [t.text for t in engine.translate(["乐山市经济保持稳定增长。", "乐山大佛"], [[], [Term("乐山", "Leshan")]])]
+        error = None
+    except LeshanPubError as exc:
+        english, error = None, str(exc)
+    imported = sorted(m for m, v in sys.modules.items() if m.partition(".")[0] in ("torch", "transformers") and v)
+    print(json.dumps({"english": english, "error": error, "imported": imported}))
+""")
+
+
+def _engine_without_torch(model: Path, cache: Path, device: str = "cpu") -> dict:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HF_HUB_OFFLINE": "1", "LESHAN_PUB_CACHE_DIR": str(cache)}
+    done = subprocess.run([sys.executable, "-c", _ENGINE_DRIVER, str(model), device],
+                          capture_output=True, text=True, env=environment, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_the_ctranslate2_engine_loads_and_translates_importing_neither_torch_nor_transformers(
+    tiny_marian_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("ctranslate2")
+    from leshan_pub.engines import EngineOptions, load_engine
+    from leshan_pub.glossary import Term
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(cache))
+    options = EngineOptions(model=str(tiny_marian_dir), device="cpu", num_beams=2, progress=False)
+    engine = load_engine("ctranslate2", options)  # converts, with transformers
+    expected = [t.text for t in engine.translate(["乐山市经济保持稳定增长。", "乐山大佛"], [[], [Term("乐山", "Leshan")]])]
+    result = _engine_without_torch(tiny_marian_dir, cache)
+    assert (result["error"], result["imported"]) == (None, [])
+    assert result["english"] == expected and all(expected)  # the same English as with transformers' tokenizer
+
+
+def test_a_model_not_yet_converted_without_torch_names_the_extra_in_one_line(tiny_marian_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("ctranslate2")
+    result = _engine_without_torch(tiny_marian_dir, tmp_path / "empty-cache")
+    assert result["english"] is None and result["imported"] == []
+    assert "not converted for ctranslate2" in result["error"] and "\n" not in result["error"]
+    assert result["error"].endswith("pip install 'leshan-pub[transformers]'")
+    assert not list((tmp_path / "empty-cache").rglob("model.bin"))
+
+
+def test_separate_vocabularies_without_torch_name_the_extra_in_one_line(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("ctranslate2")
+    from conftest import build_tiny_marian
+    from leshan_pub.engines.ctranslate2 import converted_folder, model_identity
+
+    model = build_tiny_marian(tmp_path_factory.mktemp("separate"), separate_vocabularies=True)
+    cache = tmp_path / "cache"
+    # A folder converted before the separate-vocabulary check existed: the engine finds the cache and
+    # reads the tokenizer before it learns the model needs the transformers engine.
+    monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(cache))
+    folder = converted_folder(model_identity(str(model)), "int8")
+    folder.mkdir(parents=True)
+    (folder / "model.bin").write_bytes(b"")
+    result = _engine_without_torch(model, cache)
+    assert result["english"] is None and result["imported"] == []
+    assert "separate vocabularies" in result["error"] and "\n" not in result["error"]
+    assert result["error"].endswith("pip install 'leshan-pub[transformers]'")
