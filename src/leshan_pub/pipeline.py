@@ -12,7 +12,7 @@ from . import __version__
 from .chars import NOT_XML
 from .document import Block, Document, Picture, Provenance, ReviewState, Role, Segment
 from .emphasis import place_in_target
-from .errors import GlossaryError, InputError
+from .errors import GlossaryError, InputError, LeshanPubError
 from .final import final_gate
 from .formats.segfile import SUFFIX, document_name, keep_backup, read_segment_file, segment_file_for, write_segment_file
 from .glossary import Glossary, load_glossaries
@@ -290,6 +290,29 @@ def _pictures(blocks: Sequence[Block], document: Document) -> dict[int, Picture]
     return {b.index: b.picture for b in blocks if b.picture is not None and sources.get(b.index) == b.text.strip()}
 
 
+def stale_article(segfile: Path, document: Document) -> Path | None:
+    """The article beside segfile (document.original) when it no longer segments into document's
+    segments (the same ids and sources, in order): it was edited after the segment file was made, and
+    the file's English may carry outdated figures. None when it still does, when there is no article
+    beside the file (a missing article is not stale) or when it cannot be read. Segmenting needs no model."""
+    article = segfile.parent / document.original if document.original else None
+    if article is None or not article.is_file():
+        return None
+    try:
+        fresh = segment_blocks(read_source(article).blocks)
+    except LeshanPubError:  # unreadable now: the command that reads it says so
+        return None
+    if [(s.id, s.source) for s in fresh] == [(s.id, s.source) for s in document.segments]:
+        return None
+    return article
+
+
+def stale_message(article: Path, segfile: Path) -> str:
+    """One line: the article changed after its segment file was made, and what to run."""
+    return (f"{article} has changed since {segfile.name} was made, so its segments (and their English) are out of "
+            f"date; run `leshan-pub segment {article}` (or build) first")
+
+
 def attach_pictures(document: Document, path: Path) -> None:
     """Fill document.pictures from its source article: path itself when it names the article, else the
     article beside the segment file path names (document.original). Pictures live in the article, never
@@ -508,9 +531,12 @@ def publish_file(
     """
     from .publish import publish
 
-    document = read_segment_file(resolve_segment_file(path))
+    segfile = resolve_segment_file(path)
+    document = read_segment_file(segfile)
     if options.final:
-        final_gate([document], in_use or GlossaryInUse.given(glossary))
+        final_gate([document], in_use or GlossaryInUse.given(glossary), [segfile])
+    elif (article := stale_article(segfile, document)) is not None:
+        print(f"leshan-pub: warning: {stale_message(article, segfile)}", file=sys.stderr)
     attach_pictures(document, path)
     return publish(document, glossary, out_dir, formats, options)
 

@@ -40,6 +40,16 @@ def _opened(ctx: typer.Context, path: Path) -> tuple[Path, Document, Settings, G
     return segfile, document, settings, command_glossary(ctx, settings)
 
 
+def _warn_stale(segfile: Path, document: Document) -> bool:
+    """Say on stderr, in one line, when the article beside segfile was edited after it was segmented; True then."""
+    from ..pipeline import stale_article, stale_message
+
+    article = stale_article(segfile, document)
+    if article is not None:
+        typer.echo(f"leshan-pub: warning: {stale_message(article, segfile)}", err=True)
+    return article is not None
+
+
 def _checked(document: Document, terms: GlossaryInUse) -> tuple[list[Any], Any]:
     """The document's QA findings, and its term success (None without a glossary)."""
     from ..quality.qa import check_document, term_success
@@ -87,7 +97,8 @@ def check(
     """QA a segment file: glossary terms, figures, untranslated text. Exit 1 on any error-level finding."""
     from ..quality.qa import Severity
 
-    _, document, _, terms = _opened(ctx, path)
+    segfile, document, _, terms = _opened(ctx, path)
+    _warn_stale(segfile, document)
     findings, stats = _checked(document, terms)
     if as_json:
         report = {"findings": [
@@ -129,7 +140,8 @@ def status(
     from ..quality.qa import Severity
 
     segfile, document, settings, terms = _opened(ctx, path)
-    final = final_blockers([document], terms)
+    changed = _warn_stale(segfile, document)
+    final = final_blockers([document], terms, [segfile])
     findings, stats = _checked(document, terms)
     states = {str(state): sum(s.state is state for s in document.segments) for state in ReviewState}
     severities = {str(sev): sum(f.severity is sev for f in findings) for sev in Severity}
@@ -138,7 +150,7 @@ def status(
     if as_json:
         report = {
             "project": {"name": settings.name, "file": str(settings.file)} if settings.file else None,
-            "segment_file": str(segfile), "segments": len(document.segments),
+            "segment_file": str(segfile), "segments": len(document.segments), "source_changed": changed,
             "script": str(document.script), "source_language": document.source_language,
             "states": states, "qa": severities,
             "term_success": _term_success_json(stats), **_glossary_json(terms),
@@ -165,6 +177,9 @@ def status(
         typer.echo("ready for a final publish")
     for reason in final_blockers([], terms):  # the gate with no document judges the glossary alone
         typer.echo(f"final publish blocked: {reason.removeprefix('--final: ')}")
+    if changed:
+        typer.echo("final publish blocked: the article has changed since the segment file was made; "
+                   f"run `leshan-pub segment {segfile.parent / document.original}` (or build)")
     if blockers:
         typer.echo(f"final publish blocked: {len(blockers)} segments not approved: {' '.join(blockers[:10])}"
                    + (" ..." if len(blockers) > 10 else ""))
@@ -258,6 +273,7 @@ def export_(
     from ..formats.exchange import ExportFormat, check_export_target, export_document
 
     segfile, document, settings, in_use = _opened(ctx, path)
+    _warn_stale(segfile, document)
     terms = in_use.glossary
     memory_settings = memory_option(memory, terms, settings=settings)
     if to is ExportTo.omegat:
