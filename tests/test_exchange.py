@@ -544,3 +544,57 @@ def test_save_segment_refuses_what_import_refuses(segfile):
     with pytest.raises(SegmentFileError, match="state approved needs English"):
         save_segment(segfile, "c1", "", A, fingerprint(N, ""))
     assert segfile.read_bytes() == before
+
+
+# --- approvals an import brings pass approve's own rule ---------------------------------------------
+
+
+def _signed_off_with_a_term_missing(tmp_path: Path, fmt: ExportFormat) -> Path:
+    """An export where the translator marked p1 (clean) and c1 ('Workshop': 希尔电子 left out) approved."""
+    if fmt is ExportFormat.XLIFF:
+        store = tt_xliff.xlifffile.parsestring(export_document(tiny_document(), fmt, GLOSSARY))
+        _sign_off(tt_units(store)["p1"])
+        _set_target("Workshop")(tt_units(store)["c1"])
+        _sign_off(tt_units(store)["c1"])
+        exported = tmp_path / "demo.export.xlf"
+        exported.write_bytes(bytes(store))
+        assert exported.read_bytes().count(b'state="final"') >= 2
+        return exported
+    rows = exported_rows()
+    rows[1].update(state="approved")
+    rows[3].update(target="Workshop", state="approved")
+    exported = tmp_path / "demo.csv"
+    exported.write_bytes(spreadsheet_csv(rows))
+    return exported
+
+
+@pytest.mark.parametrize("fmt", [ExportFormat.XLIFF, ExportFormat.CSV])
+def test_an_imported_approval_with_qa_errors_comes_back_reviewed_and_a_clean_one_records_who(
+    tmp_path, segfile, fmt, monkeypatch
+):
+    monkeypatch.setenv("LESHAN_PUB_TRANSLATOR", "Li Wei")
+    report = import_file(_signed_off_with_a_term_missing(tmp_path, fmt), segfile, glossary=GLOSSARY)
+
+    assert work(segfile)["c1"] == ("Workshop", R) and work(segfile)["p1"] == ("First, with a comma.", A)
+    assert [r.id for r in report.not_approved] == ["c1"] and "term-missing" in report.not_approved[0].reason
+    segments = {s.id: s for s in read_segment_file(segfile).segments}
+    assert segments["c1"].approval is None
+    assert segments["p1"].approval is not None and segments["p1"].approval.who == "Li Wei"
+    assert segments["p1"].approval.when.startswith("20") and segments["p1"].approval.when.endswith("Z")
+
+
+def test_import_on_the_command_line_names_each_held_back_approval_in_one_line(tmp_path, segfile, monkeypatch):
+    from typer.testing import CliRunner
+
+    from leshan_pub.cli import app
+
+    monkeypatch.setenv("LESHAN_PUB_TRANSLATOR", "Li Wei")
+    glossary = tmp_path / "g.tsv"
+    glossary.write_text("source\ttarget\n希尔电子\tHill Electronics\n乐山\tLeshan\n", encoding="utf-8")
+    exported = _signed_off_with_a_term_missing(tmp_path, ExportFormat.CSV)
+    result = CliRunner().invoke(app, ["import", str(exported), str(segfile), "--glossary", str(glossary)])
+    assert result.exit_code == 0, result.output
+    held = [line for line in result.stderr.splitlines() if "c1" in line]
+    assert len(held) == 1 and "not approved" in held[0] and "term-missing" in held[0]
+    assert f"leshan-pub approve {segfile} c1 --ignore-qa" in held[0]
+    assert work(segfile)["c1"] == ("Workshop", R)

@@ -325,13 +325,14 @@ def import_(
 
     segfile = resolve_segment_file(path)
     project_settings = command_settings(ctx, path)
-    settings = memory_option(memory, command_glossary(ctx, project_settings).glossary, fuzzy_threshold, project_settings)
+    terms = command_glossary(ctx, project_settings).glossary
+    settings = memory_option(memory, terms, fuzzy_threshold, project_settings)
     with segment_file_lock(segfile):
         if is_project(file):
             file = target_file(file, read_segment_file(segfile).name)
             if not file.is_file():
                 raise LeshanPubError(f"{file} not found; in OmegaT, create the translated documents (Ctrl+D) first")
-        report = import_file(file, segfile, force, partial, settings)
+        report = import_file(file, segfile, force, partial, settings, terms)
     typer.echo(
         f"updated {len(report.updated)}, unchanged {report.unchanged}, refused {len(report.refused)}"
         + (f", {report.by_sentence} rows matched by their sentence (the file's ids were renumbered)"
@@ -341,6 +342,9 @@ def import_(
     )
     for refusal in report.refused:
         typer.echo(f"  refused {refusal.id}: {refusal.reason}", err=True)
+    for held in report.not_approved:
+        typer.echo(f"  {held.id} imported as reviewed, not approved: {held.reason.removesuffix('; fix it, or pass --ignore-qa')}; "
+                   f"fix it, or approve it anyway with `leshan-pub approve {segfile} {held.id} --ignore-qa`", err=True)
 
 
 @app.command()

@@ -78,6 +78,7 @@ class ImportReport:
     refused: list[Refusal] = field(default_factory=list)
     remembered: int = 0  # translation-memory entries added or changed
     by_sentence: int = 0  # rows whose id the file lost (a tool renumbered them), matched by their sentence
+    not_approved: list[Refusal] = field(default_factory=list)  # rows saying approved, kept as reviewed, and why
 
 
 class ImportRefused(SegmentFileError):
@@ -224,6 +225,8 @@ def import_file(
     force: bool = False,
     partial: bool = False,
     memory: MemorySettings | None = None,
+    glossary: Glossary | None = None,
+    approver: str = "",
 ) -> ImportReport:
     """Apply the targets and states of an exported file, edited by a translator, to the segment file.
 
@@ -234,12 +237,18 @@ def import_file(
     whose sentence the author changed goes into the memory, to come back as a match. Segments the
     file lacks stay as they are. When something changes, the previous segment file is kept as a
     timestamped backup, the new one is written atomically, and human work goes into the memory.
+
+    A row that approves its segment (state="final", an approved column) passes approve's own rule
+    (approval.qa_errors, approval.refusal, QA read with glossary): a segment QA finds errors in is
+    kept as reviewed, named with the reason in report.not_approved; the others record approver
+    (default: the translator's name as `approve` finds it) and the time.
     """
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
         raise SegmentFileError(f"{path}: cannot import a '{path.suffix}' file; give an .xlf, .xliff or .csv export")
     edits, problems = reader(_read_import_bytes(path), str(path))
-    return _apply_edits(edits, problems, str(path), segment_file, force, partial, memory)
+    return _apply_edits(edits, problems, str(path), segment_file, force, partial, memory,
+                        approver=approver or _importer(), approvals=_ApprovalRule(glossary))
 
 
 def save_segment(
@@ -291,6 +300,37 @@ def approve_segments(
     return _apply_edits(edits, [], segment_file.name, segment_file, False, False, memory, document, True, approver)
 
 
+@dataclass(frozen=True)
+class _ApprovalRule:
+    """approve's rule, applied to the approvals an import file brings: QA read with glossary."""
+
+    glossary: Glossary | None
+
+
+def _importer() -> str:
+    """Who approves what an import file approves: the translator's name as `approve` finds it; '' when none is found."""
+    from ..approval import approver
+    from ..errors import LeshanPubError
+
+    try:
+        return approver(None)
+    except LeshanPubError:
+        return ""
+
+
+def _hold_back_approvals(document: Document, approved: list[Segment], rule: _ApprovalRule, report: ImportReport) -> None:
+    """Keep as reviewed, with the reason in report.not_approved, each segment of approved (just approved
+    by the import) that approve itself would refuse: QA errors in its English as imported."""
+    from ..approval import qa_errors, refusal
+
+    errors = qa_errors(document, rule.glossary)
+    for segment in approved:
+        reason = refusal(segment, errors, include_drafts=True, ignore_qa=False)
+        if reason:
+            segment.state, segment.approval = ReviewState.REVIEWED, None
+            report.not_approved.append(Refusal(segment.id, reason))
+
+
 def _apply_edits(
     edits: list[_Edit],
     problems: list[str],
@@ -302,11 +342,13 @@ def _apply_edits(
     document: Document | None = None,
     backup: bool = True,
     approver: str = "",
+    approvals: _ApprovalRule | None = None,
 ) -> ImportReport:
     """The import rules applied to edits already read: the one write path of import and review.
 
     approver, when given, is recorded as the approval of segments these edits approve (and an
-    approval is dropped from segments that leave approved)."""
+    approval is dropped from segments that leave approved). approvals, when given, holds back the
+    approvals approve would refuse (see _hold_back_approvals); callers that judged them already pass None."""
     document = document if document is not None else read_segment_file(segment_file)
     edits, by_sentence = _matched_by_sentence(edits, document)
     problems += _repeated_ids(edits, document, segment_file)
@@ -327,9 +369,12 @@ def _apply_edits(
             f"the other {applicable} change(s) and list these", refused,
         )
     report = ImportReport(refused=refused, by_sentence=by_sentence)
+    newly_approved: list[tuple[Segment, str, ReviewState]] = []  # with the English and state it had
     for edit, verdict in verdicts:
         if verdict.state is not None:
             segment = by_id[edit.id]
+            if verdict.state is ReviewState.APPROVED and segment.state is not ReviewState.APPROVED:
+                newly_approved.append((segment, segment.target, segment.state))
             segment.signature = after_edit(segment.signature, segment.target, edit.target, __version__)
             if edit.target_marks is not None:
                 segment.target_marks = edit.target_marks
@@ -342,6 +387,11 @@ def _apply_edits(
             segment.target, segment.state = edit.target, verdict.state
             segment.notes = [n for n in segment.notes if not n.startswith(("exact match", "fuzzy match"))]
             report.updated.append(edit.id)
+    if approvals is not None and newly_approved:
+        _hold_back_approvals(document, [segment for segment, _, _ in newly_approved], approvals, report)
+        held = {r.id for r in report.not_approved}
+        report.updated = [i for i in report.updated if i not in held or next(
+            (target, state) != (s.target, s.state) for s, target, state in newly_approved if s.id == i)]
     for edit, verdict in verdicts:
         segment = by_id.get(edit.id)
         if edit.comments is not None and segment is not None and not verdict.refused \
