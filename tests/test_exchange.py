@@ -598,3 +598,35 @@ def test_import_on_the_command_line_names_each_held_back_approval_in_one_line(tm
     assert len(held) == 1 and "not approved" in held[0] and "term-missing" in held[0]
     assert f"leshan-pub approve {segfile} c1 --ignore-qa" in held[0]
     assert work(segfile)["c1"] == ("Workshop", R)
+
+
+@pytest.mark.parametrize("state", ["machine-translated", "reviewed", "approved"])
+def test_importing_the_same_file_twice_changes_nothing_the_second_time(tmp_path, segfile, state):
+    """The second import once refused the row: 'changed in ... since your export (now reviewed: ...)'."""
+    rows = exported_rows()
+    rows[2].update(target="Twice imported", state=state)
+    exported = tmp_path / "demo.csv"
+    exported.write_bytes(spreadsheet_csv(rows))
+    first = import_file(exported, segfile)
+    after_first = segfile.read_bytes()
+
+    second = import_file(exported, segfile)
+
+    assert first.updated == ["p2"] and (second.updated, second.refused, second.unchanged) == ([], [], 5)
+    assert segfile.read_bytes() == after_first
+    rows[2].update(target="Edited again")  # the same old export, with new English over the newer work: a conflict
+    exported.write_bytes(spreadsheet_csv(rows))
+    with pytest.raises(ImportRefused, match="since your export"):
+        import_file(exported, segfile)
+
+
+def test_a_held_back_approval_imported_again_is_held_back_again_and_exits_0(tmp_path, segfile, monkeypatch):
+    monkeypatch.setenv("LESHAN_PUB_TRANSLATOR", "Li Wei")
+    exported = _signed_off_with_a_term_missing(tmp_path, ExportFormat.XLIFF)
+    import_file(exported, segfile, glossary=GLOSSARY)
+    after_first = segfile.read_bytes()
+
+    second = import_file(exported, segfile, glossary=GLOSSARY)
+
+    assert (second.updated, second.refused, [r.id for r in second.not_approved]) == ([], [], ["c1"])
+    assert segfile.read_bytes() == after_first

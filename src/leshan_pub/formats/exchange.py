@@ -469,7 +469,16 @@ def _judge(edit: _Edit, segment: Segment | None, sources: set[str], segment_file
         # The same English; 'new' beside it says nothing about review, and nor does the state of a file
         # a tool renumbered (PO has no 'approved': an approved sentence comes back as merely translated).
         return _UNCHANGED
-    if edit.base and edit.base != fingerprint(segment.state, segment.target) and segment.state.is_human and not force:
+    if not new_target and segment.state.is_human and not edit.state.is_human \
+            and edit.base != fingerprint(segment.state, segment.target):
+        # The English the file already holds as a person's work, beside the draft state it was exported
+        # in: what this row gave when it was first imported (a person's English is reviewed), so
+        # importing the same file again brings nothing. A row lowering the state of work unchanged
+        # since its export (base equal to the segment's fingerprint) is judged below.
+        return _UNCHANGED
+    if new_target and edit.base and edit.base != fingerprint(segment.state, segment.target) \
+            and segment.state.is_human and not force:
+        # Only new English can overwrite someone's newer work; the same English with another state cannot.
         return _Verdict(refused=f"changed in {segment_file} since your export (now {segment.state}: "
                         f"{segment.target[:40]!r}); re-export and redo the edit, or --force to overwrite")
     state = edit.state
