@@ -630,3 +630,17 @@ def test_a_held_back_approval_imported_again_is_held_back_again_and_exits_0(tmp_
 
     assert (second.updated, second.refused, [r.id for r in second.not_approved]) == ([], [], ["c1"])
     assert segfile.read_bytes() == after_first
+
+
+def test_import_counts_add_up_to_the_segments_when_rows_are_refused(tmp_path, segfile):
+    """'updated 0, unchanged 4, refused 4' for a 4-row file: refused segments were counted unchanged too."""
+    rows = [dict(r, target=r["target"] + " (edited)") for r in exported_rows() if r["id"] != "c1"]
+    for row in rows:
+        row["source"] += "改"  # sources are read-only: every row is refused
+    exported = tmp_path / "demo.csv"
+    exported.write_bytes(spreadsheet_csv(rows))
+
+    report = import_file(exported, segfile, partial=True)
+
+    assert (len(report.updated), report.unchanged, len(report.refused)) == (0, 1, 4)
+    assert len(report.updated) + report.unchanged + len(report.refused) == len(tiny_document().segments)

@@ -37,13 +37,17 @@ if TYPE_CHECKING:
 
 @dataclass
 class SegmentReport:
-    """What re-segmenting changed: segments kept with their English, new ones, and dropped ones."""
+    """What re-segmenting changed: segments kept with their English, new ones, and dropped ones.
+
+    kept + reused + remembered + new == total: each segment of the file is counted once."""
 
     segment_file: Path
     total: int = 0
     kept: int = 0
     reused: int = 0
-    new: int = 0
+    new: int = 0  # new segments still without English
+    remembered: int = 0  # new segments the memory gave English (exact or a fuzzy draft)
+    added: list[str] = field(default_factory=list)  # ids of the new segments (in the file for the first time)
     dropped: list[Segment] = field(default_factory=list)
     backup: Path | None = None
     memory: LeverageReport = field(default_factory=LeverageReport)  # new segments filled from the memory
@@ -203,7 +207,7 @@ def merge_segments(fresh: list[Segment], old: Document | None) -> tuple[list[Seg
     """
     report = SegmentReport(segment_file=Path(), total=len(fresh))
     if old is None:
-        report.new = len(fresh)
+        report.new, report.added = len(fresh), [s.id for s in fresh]
         return fresh, report
     by_id = {s.id: s for s in old.segments}
     by_source = {s.source: s for s in old.segments if s.target}
@@ -220,6 +224,7 @@ def merge_segments(fresh: list[Segment], old: Document | None) -> tuple[list[Seg
             report.reused += 1
         else:
             report.new += 1
+            report.added.append(segment.id)
     fresh_ids = {s.id for s in fresh}
     report.dropped = [s for s in old.segments if s.id not in fresh_ids]
     return fresh, report
@@ -262,7 +267,10 @@ def segment_source(
         report.skipped = article.skipped
         if memory is not None and memory.path is not None:
             report.memory = leverage(segments, read_memory(memory.path), memory.fuzzy_threshold)
-            report.new -= report.memory.exact + report.memory.fuzzy
+            # Only new segments move from 'new' to 'from the memory': a kept one the memory fills stays kept.
+            added = set(report.added)
+            report.remembered = sum(1 for s in segments if s.id in added and s.target)
+            report.new -= report.remembered
         report.script = found
         if old is not None and any(s.state.is_human for s in report.dropped):
             # Reviewed work whose source sentence changed leaves the file; a timestamped copy stays.

@@ -241,7 +241,9 @@ def _report_segments(report: Any) -> None:
     memory = f"; memory: {report.memory.exact} exact, {report.memory.fuzzy} fuzzy" if report.memory_path else ""
     typer.echo(
         f"{report.segment_file}: {report.total} segments "
-        f"({report.kept} kept, {report.reused} reused, {report.new} new, {len(report.dropped)} dropped){memory}"
+        f"({report.kept} kept, {report.reused} reused, "
+        + (f"{report.remembered} from the memory, " if report.memory_path else "")
+        + f"{report.new} new, {len(report.dropped)} dropped){memory}"
     )
     if report.script is not None:
         typer.echo(f"  script {report.script.describe()}")

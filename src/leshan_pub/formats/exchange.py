@@ -73,7 +73,7 @@ class ImportReport:
     """What an import did: ids updated, segments unchanged, rows refused (applied only with partial)."""
 
     updated: list[str] = field(default_factory=list)  # ids whose target or state changed
-    unchanged: int = 0  # segments left as they were, including those the import file lacked
+    unchanged: int = 0  # segments left as they were and not refused, including those the import file lacked
     backup: Path | None = None  # a timestamped copy of the previous segment file; None when nothing was written
     refused: list[Refusal] = field(default_factory=list)
     remembered: int = 0  # translation-memory entries added or changed
@@ -399,7 +399,7 @@ def _apply_edits(
             segment.comments = list(edit.comments)
             if edit.id not in report.updated:
                 report.updated.append(edit.id)
-    report.unchanged = len(document.segments) - len(report.updated)
+    report.unchanged = _unchanged(document, report)
     report.remembered = _remember(document, report.updated, _moved_work(verdicts, by_id), memory, approver)
     if memory is not None and memory.path is not None and report.remembered:
         # Work that arrived for a changed sentence is offered at once to the sentence that replaced it.
@@ -407,11 +407,18 @@ def _apply_edits(
         leverage(document.segments, read_memory(memory.path), memory.fuzzy_threshold)
         report.updated += [s.id for s in document.segments
                            if s.id not in report.updated and (s.target, s.state, s.matches) != before[s.id]]
-        report.unchanged = len(document.segments) - len(report.updated)
+        report.unchanged = _unchanged(document, report)
     if report.updated:
         report.backup = keep_backup(segment_file) if backup else None
         write_segment_file(segment_file, document)
     return report
+
+
+def _unchanged(document: Document, report: ImportReport) -> int:
+    """The segments neither updated nor refused: updated, unchanged and refused (those of rows whose id
+    is in the segment file) add up to the file's segments."""
+    touched = set(report.updated) | {r.id for r in report.refused}
+    return sum(1 for s in document.segments if s.id not in touched)
 
 
 @dataclass(frozen=True)
