@@ -313,7 +313,7 @@ def test_8_a_cat_tool_confirmation_is_not_a_sign_off_in_either_reader(approved: 
     approved.segfile.write_text(confirmed, encoding="utf-8")
 
     status = approved.run("status", str(approved.segfile))
-    assert "final publish blocked: 1 segments not approved" in status.stdout
+    assert "final publish blocked: 1 segment not approved" in status.stdout
 
     rows_before = approved.work()
     exported = tmp_path / "from-tool.xlf"

@@ -13,7 +13,7 @@ from ..errors import LeshanPubError
 from .app import app, reports_errors
 from .options import (
     DocArg, GlossaryOpt, JsonOpt, MemoryOpt, NoGlossaryOpt, ProjectOpt, ThresholdOpt, command_glossary,
-    command_settings, memory_option, publish_options, warn_glossary,
+    command_settings, counted, memory_option, publish_options, warn_glossary,
 )
 
 if TYPE_CHECKING:
@@ -165,7 +165,7 @@ def status(
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         warn_glossary(terms)
         return
-    typer.echo(f"{segfile}: {len(document.segments)} segments")
+    typer.echo(f"{segfile}: {counted(len(document.segments), 'segment')}")
     typer.echo(f"  project: {settings.name or '(unnamed)'} ({settings.file})" if settings.file else "  project: none")
     typer.echo(f"  script               {document.script} ({document.source_language})")
     for state, count in states.items():
@@ -181,7 +181,7 @@ def status(
         typer.echo("final publish blocked: the article has changed since the segment file was made; "
                    f"run `leshan-pub segment {segfile.parent / document.original}` (or build)")
     if blockers:
-        typer.echo(f"final publish blocked: {len(blockers)} segments not approved: {' '.join(blockers[:10])}"
+        typer.echo(f"final publish blocked: {counted(len(blockers), 'segment')} not approved: {' '.join(blockers[:10])}"
                    + (" ..." if len(blockers) > 10 else ""))
     if errors:
         typer.echo(f"QA errors in: {' '.join(errors[:10])}" + (" ..." if len(errors) > 10 else ""))
@@ -243,7 +243,7 @@ def approve(
     typer.echo(
         f"approved {len(report.approved)} as {who} at {report.when}, already approved {len(report.already)}, "
         f"skipped {len(report.skipped)}"
-        + (f", {report.remembered} memory entries recorded in {memory_settings.path}" if report.remembered else "")
+        + (f", {counted(report.remembered, 'memory entry', 'memory entries')} recorded in {memory_settings.path}" if report.remembered else "")
     )
     for segment_id, reason in report.skipped:
         typer.echo(f"  skipped {segment_id}: {reason}", err=True)
@@ -283,8 +283,9 @@ def export_(
         memory_file = read_memory(memory_settings.path) if memory_settings.path else None
         exported = export_project(document, output, terms, memory_file, force)
         typer.echo(
-            f"wrote OmegaT project {output}: {len(document.segments)} segments in source/, {exported.human} reviewed "
-            f"or approved in tm/auto, {exported.drafts} drafts in tm/mt, {exported.memory} memory entries in tm/"
+            f"wrote OmegaT project {output}: {counted(len(document.segments), 'segment')} in source/, {exported.human} reviewed "
+            f"or approved in tm/auto, {counted(exported.drafts, 'draft')} in tm/mt, "
+            f"{counted(exported.memory, 'memory entry', 'memory entries')} in tm/"
         )
         warn_glossary(in_use)
         return
@@ -297,7 +298,7 @@ def export_(
     }
     check_export_target(output, fmt, inputs, force)
     write_bytes_atomic(output, export_document(document, fmt, terms))
-    typer.echo(f"wrote {output} ({len(document.segments)} segments)")
+    typer.echo(f"wrote {output} ({counted(len(document.segments), 'segment')})")
     warn_glossary(in_use)
 
 
@@ -335,9 +336,9 @@ def import_(
         report = import_file(file, segfile, force, partial, settings, terms)
     typer.echo(
         f"updated {len(report.updated)}, unchanged {report.unchanged}, refused {len(report.refused)}"
-        + (f", {report.by_sentence} rows matched by their sentence (the file's ids were renumbered)"
+        + (f", {counted(report.by_sentence, 'row')} matched by their sentence (the file's ids were renumbered)"
            if report.by_sentence else "")
-        + (f", {report.remembered} memory entries recorded in {settings.path}" if report.remembered else "")
+        + (f", {counted(report.remembered, 'memory entry', 'memory entries')} recorded in {settings.path}" if report.remembered else "")
         + (f", backup {report.backup}" if report.backup else "")
     )
     for refusal in report.refused:
