@@ -644,3 +644,16 @@ def test_import_counts_add_up_to_the_segments_when_rows_are_refused(tmp_path, se
 
     assert (len(report.updated), report.unchanged, len(report.refused)) == (0, 1, 4)
     assert len(report.updated) + report.unchanged + len(report.refused) == len(tiny_document().segments)
+
+
+def test_excels_unicode_text_txt_is_refused_with_rename_to_csv_and_imports_once_renamed(tmp_path, segfile):
+    rows = exported_rows()
+    rows[3].update(target="Hill Electronics workshop", state="reviewed")
+    saved = tmp_path / "demo.txt"  # Excel's 'Unicode Text': UTF-16 with a BOM, tab-separated
+    saved.write_bytes(spreadsheet_csv(rows, encoding="utf-16", delimiter="\t"))
+    with pytest.raises(SegmentFileError, match=r"rename it to \.csv.*UTF-16, tab-separated"):
+        import_file(saved, segfile)
+
+    report = import_file(saved.rename(tmp_path / "demo.csv"), segfile)
+
+    assert report.updated == ["c1"] and work(segfile)["c1"] == ("Hill Electronics workshop", R)

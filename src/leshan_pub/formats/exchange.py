@@ -244,6 +244,11 @@ def import_file(
     (default: the translator's name as `approve` finds it) and the time.
     """
     reader = _READERS.get(path.suffix.lower())
+    if reader is None and path.suffix.lower() == ".txt":
+        raise SegmentFileError(
+            f"{path}: cannot import a '.txt' file; if Excel saved it as 'Unicode Text', rename it to .csv and import "
+            "that (it is read as UTF-16, tab-separated); otherwise give an .xlf, .xliff or .csv export"
+        )
     if reader is None:
         raise SegmentFileError(f"{path}: cannot import a '{path.suffix}' file; give an .xlf, .xliff or .csv export")
     edits, problems = reader(_read_import_bytes(path), str(path))
