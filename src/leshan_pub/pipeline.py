@@ -12,7 +12,7 @@ from . import __version__
 from .chars import NOT_XML
 from .document import Block, Document, Picture, Provenance, ReviewState, Role, Segment
 from .emphasis import place_in_target
-from .errors import GlossaryError, InputError, LeshanPubError
+from .errors import EngineError, GlossaryError, InputError, LeshanPubError
 from .final import final_gate
 from .formats.segfile import SUFFIX, document_name, keep_backup, read_segment_file, segment_file_for, write_segment_file
 from .glossary import Glossary, load_glossaries
@@ -549,6 +549,22 @@ def publish_file(
     return publish(document, glossary, out_dir, formats, options)
 
 
+def _require_engine(engine: str, source: Path) -> None:
+    """EngineError (the one-line 'install the extra') when engine is not installed and building source
+    may need it: no segment file yet, one the article no longer segments into, or a segment without English."""
+    from .engines import missing_engine
+
+    missing = missing_engine(engine)
+    if missing is None:
+        return
+    segfile = segment_file_for(source)
+    if segfile.exists():
+        document = read_segment_file(segfile)
+        if stale_article(segfile, document) is None and all(s.target.strip() for s in document.segments):
+            return  # translated already: this build typesets, and needs no engine
+    raise EngineError(missing)
+
+
 @dataclass
 class BuildResult:
     """Everything a build did, for the CLI to report."""
@@ -571,15 +587,20 @@ def build(
     chunk_size: int = 16,
     script: str = AUTO,
     in_use: GlossaryInUse | None = None,
+    engine: str = "",
 ) -> BuildResult:
     """Segment, translate and publish one article; the segment file beside it keeps all review work.
 
     script: "auto" (detect), "zh-Hans" or "zh-Hant", as segment_source takes it. With options.final
     the final gate judges the glossary before anything is done, and the document before it is published.
+    engine, when named, is checked to be installed before anything is written, unless the article's
+    segment file already holds English for every segment of the article as it stands (nothing to translate).
     """
     gate = in_use or GlossaryInUse.given(glossary)
     if options.final:
         final_gate([], gate)
+    if engine:
+        _require_engine(engine, source)
     from .publish import publish
 
     segfile = segment_file_for(source)

@@ -77,7 +77,7 @@ def build(
     memory_settings = memory_option(memory, terms.glossary, fuzzy_threshold, settings)
     result = run_build(
         source, terms.glossary, load, settings.out, settings.formats, options, settings.encoding, memory_settings,
-        settings.batch_size, settings.script, in_use=terms,
+        settings.batch_size, settings.script, in_use=terms, engine=settings.engine,
     )
     _report_segments(result.segments)
     _report_translation(result.translation)
