@@ -157,3 +157,10 @@ def test_counts_say_one_segment_not_one_segments(tmp_path: Path):
 
     assert [counted(n, "segment") for n in (0, 1, 2)] == ["0 segments", "1 segment", "2 segments"]
     assert counted(1, "memory entry", "memory entries") == "1 memory entry" and counted(3, "entry", "entries") == "3 entries"
+
+
+def test_the_review_status_in_published_metadata_is_in_the_right_number():
+    from leshan_pub.publish import _review_status
+
+    assert _review_status(3, 7) == "3 of 7 segments await review"
+    assert _review_status(1, 1) == "1 of 1 segment awaits review" and _review_status(0, 1) == "1 segment approved"
