@@ -130,3 +130,37 @@ def test_status_json_numbers_the_segments_and_says_who_approved(reviewed: Projec
     second = report["numbered"][1]
     assert (second["number"], second["state"], second["approved_by"]) == (2, "approved", "Zhang San")
     assert "approved_by" not in report["numbered"][0] and report["numbered"][0]["state"] == "reviewed"
+
+
+def test_a_refusal_of_several_segments_is_a_summary_line_then_one_line_each(reviewed: Project):
+    """It once came as one ~1,500-character line."""
+    count = len(states(reviewed))
+    drafts = [str(n) for n in range(4, count + 1) if states(reviewed)[n - 1] is M][:3]
+    assert len(drafts) == 3
+    refused = approve(reviewed, *drafts, code=1)
+    lines = refused.stderr.rstrip("\n").splitlines()
+    assert lines[0].startswith("leshan-pub: error: ") and "nothing approved, 3 segment(s) refused" in lines[0]
+    assert len(lines) == 4 and all("--include-drafts" in line for line in lines[1:])
+    document = read_segment_file(reviewed.segfile)
+    assert [line.split(":")[0].strip() for line in lines[1:]] == [document.segments[int(n) - 1].id for n in drafts]
+
+
+def test_counts_say_one_segment_not_one_segments(tmp_path: Path):
+    """'translated 1 segments': every count the commands print takes its noun in the right number."""
+    article = tmp_path / "one.zh.txt"
+    article.write_text("乐山是一座城市。\n", encoding="utf-8")
+    segmented = runner.invoke(app, ["segment", str(article), "--no-glossary"])
+    assert ": 1 segment (" in segmented.stdout, segmented.output
+    exported = runner.invoke(app, ["export", str(article), "--to", "csv", "-o", str(tmp_path / "x.csv"), "--no-glossary"])
+    assert exported.stdout.strip().endswith("(1 segment)"), exported.output
+    from leshan_pub.cli.options import counted
+
+    assert [counted(n, "segment") for n in (0, 1, 2)] == ["0 segments", "1 segment", "2 segments"]
+    assert counted(1, "memory entry", "memory entries") == "1 memory entry" and counted(3, "entry", "entries") == "3 entries"
+
+
+def test_the_review_status_in_published_metadata_is_in_the_right_number():
+    from leshan_pub.publish import _review_status
+
+    assert _review_status(3, 7) == "3 of 7 segments await review"
+    assert _review_status(1, 1) == "1 of 1 segment awaits review" and _review_status(0, 1) == "1 segment approved"

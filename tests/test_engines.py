@@ -121,7 +121,7 @@ def test_missing_sentencepiece_raises_model_unavailable(monkeypatch, tiny_marian
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "sentencepiece" else real_find_spec(name, *a)
     )
-    with pytest.raises(ModelUnavailableError, match=r"sentencepiece package is missing; pip install .leshan-pub\[transformers\].":
+    with pytest.raises(ModelUnavailableError, match=r"sentencepiece package is missing; pip install .leshan-pub\[transformers\]."):
         load_engine("transformers", options(tiny_marian_dir))
 
 

@@ -544,3 +544,116 @@ def test_save_segment_refuses_what_import_refuses(segfile):
     with pytest.raises(SegmentFileError, match="state approved needs English"):
         save_segment(segfile, "c1", "", A, fingerprint(N, ""))
     assert segfile.read_bytes() == before
+
+
+# --- approvals an import brings pass approve's own rule ---------------------------------------------
+
+
+def _signed_off_with_a_term_missing(tmp_path: Path, fmt: ExportFormat) -> Path:
+    """An export where the translator marked p1 (clean) and c1 ('Workshop': 希尔电子 left out) approved."""
+    if fmt is ExportFormat.XLIFF:
+        store = tt_xliff.xlifffile.parsestring(export_document(tiny_document(), fmt, GLOSSARY))
+        _sign_off(tt_units(store)["p1"])
+        _set_target("Workshop")(tt_units(store)["c1"])
+        _sign_off(tt_units(store)["c1"])
+        exported = tmp_path / "demo.export.xlf"
+        exported.write_bytes(bytes(store))
+        assert exported.read_bytes().count(b'state="final"') >= 2
+        return exported
+    rows = exported_rows()
+    rows[1].update(state="approved")
+    rows[3].update(target="Workshop", state="approved")
+    exported = tmp_path / "demo.csv"
+    exported.write_bytes(spreadsheet_csv(rows))
+    return exported
+
+
+@pytest.mark.parametrize("fmt", [ExportFormat.XLIFF, ExportFormat.CSV])
+def test_an_imported_approval_with_qa_errors_comes_back_reviewed_and_a_clean_one_records_who(
+    tmp_path, segfile, fmt, monkeypatch
+):
+    monkeypatch.setenv("LESHAN_PUB_TRANSLATOR", "Li Wei")
+    report = import_file(_signed_off_with_a_term_missing(tmp_path, fmt), segfile, glossary=GLOSSARY)
+
+    assert work(segfile)["c1"] == ("Workshop", R) and work(segfile)["p1"] == ("First, with a comma.", A)
+    assert [r.id for r in report.not_approved] == ["c1"] and "term-missing" in report.not_approved[0].reason
+    segments = {s.id: s for s in read_segment_file(segfile).segments}
+    assert segments["c1"].approval is None
+    assert segments["p1"].approval is not None and segments["p1"].approval.who == "Li Wei"
+    assert segments["p1"].approval.when.startswith("20") and segments["p1"].approval.when.endswith("Z")
+
+
+def test_import_on_the_command_line_names_each_held_back_approval_in_one_line(tmp_path, segfile, monkeypatch):
+    from typer.testing import CliRunner
+
+    from leshan_pub.cli import app
+
+    monkeypatch.setenv("LESHAN_PUB_TRANSLATOR", "Li Wei")
+    glossary = tmp_path / "g.tsv"
+    glossary.write_text("source\ttarget\n希尔电子\tHill Electronics\n乐山\tLeshan\n", encoding="utf-8")
+    exported = _signed_off_with_a_term_missing(tmp_path, ExportFormat.CSV)
+    result = CliRunner().invoke(app, ["import", str(exported), str(segfile), "--glossary", str(glossary)])
+    assert result.exit_code == 0, result.output
+    held = [line for line in result.stderr.splitlines() if "c1" in line]
+    assert len(held) == 1 and "not approved" in held[0] and "term-missing" in held[0]
+    assert f"leshan-pub approve {segfile} c1 --ignore-qa" in held[0]
+    assert work(segfile)["c1"] == ("Workshop", R)
+
+
+@pytest.mark.parametrize("state", ["machine-translated", "reviewed", "approved"])
+def test_importing_the_same_file_twice_changes_nothing_the_second_time(tmp_path, segfile, state):
+    """The second import once refused the row: 'changed in ... since your export (now reviewed: ...)'."""
+    rows = exported_rows()
+    rows[2].update(target="Twice imported", state=state)
+    exported = tmp_path / "demo.csv"
+    exported.write_bytes(spreadsheet_csv(rows))
+    first = import_file(exported, segfile)
+    after_first = segfile.read_bytes()
+
+    second = import_file(exported, segfile)
+
+    assert first.updated == ["p2"] and (second.updated, second.refused, second.unchanged) == ([], [], 5)
+    assert segfile.read_bytes() == after_first
+    rows[2].update(target="Edited again")  # the same old export, with new English over the newer work: a conflict
+    exported.write_bytes(spreadsheet_csv(rows))
+    with pytest.raises(ImportRefused, match="since your export"):
+        import_file(exported, segfile)
+
+
+def test_a_held_back_approval_imported_again_is_held_back_again_and_exits_0(tmp_path, segfile, monkeypatch):
+    monkeypatch.setenv("LESHAN_PUB_TRANSLATOR", "Li Wei")
+    exported = _signed_off_with_a_term_missing(tmp_path, ExportFormat.XLIFF)
+    import_file(exported, segfile, glossary=GLOSSARY)
+    after_first = segfile.read_bytes()
+
+    second = import_file(exported, segfile, glossary=GLOSSARY)
+
+    assert (second.updated, second.refused, [r.id for r in second.not_approved]) == ([], [], ["c1"])
+    assert segfile.read_bytes() == after_first
+
+
+def test_import_counts_add_up_to_the_segments_when_rows_are_refused(tmp_path, segfile):
+    """'updated 0, unchanged 4, refused 4' for a 4-row file: refused segments were counted unchanged too."""
+    rows = [dict(r, target=r["target"] + " (edited)") for r in exported_rows() if r["id"] != "c1"]
+    for row in rows:
+        row["source"] += "改"  # sources are read-only: every row is refused
+    exported = tmp_path / "demo.csv"
+    exported.write_bytes(spreadsheet_csv(rows))
+
+    report = import_file(exported, segfile, partial=True)
+
+    assert (len(report.updated), report.unchanged, len(report.refused)) == (0, 1, 4)
+    assert len(report.updated) + report.unchanged + len(report.refused) == len(tiny_document().segments)
+
+
+def test_excels_unicode_text_txt_is_refused_with_rename_to_csv_and_imports_once_renamed(tmp_path, segfile):
+    rows = exported_rows()
+    rows[3].update(target="Hill Electronics workshop", state="reviewed")
+    saved = tmp_path / "demo.txt"  # Excel's 'Unicode Text': UTF-16 with a BOM, tab-separated
+    saved.write_bytes(spreadsheet_csv(rows, encoding="utf-16", delimiter="\t"))
+    with pytest.raises(SegmentFileError, match=r"rename it to \.csv.*UTF-16, tab-separated"):
+        import_file(saved, segfile)
+
+    report = import_file(saved.rename(tmp_path / "demo.csv"), segfile)
+
+    assert report.updated == ["c1"] and work(segfile)["c1"] == ("Hill Electronics workshop", R)

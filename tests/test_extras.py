@@ -104,6 +104,19 @@ def test_a_build_that_needs_an_absent_engine_names_its_extra_in_one_line(
     assert len(error) == 1 and "Traceback" not in result["output"]
     assert f"needs {blocked[0]}, which is not installed; pip install 'leshan-pub[{extra}]'" in error[0]
     assert not list((sample_project / "output").glob("new.*"))  # nothing published
+    assert not (sample_project / "source" / "new.zh-en.xlf").exists()  # nor a segment file: checked first
+
+
+def test_a_core_only_build_of_an_edited_article_is_refused_before_its_segment_file_changes(sample_project: Path) -> None:
+    article = sample_project / "source" / SAMPLE.name
+    segfile = sample_project / "source" / SAMPLE_SEGFILE.name
+    before = segfile.read_bytes()
+    article.write_text(article.read_text(encoding="utf-8").replace("36.3亿元", "40.1亿元"), encoding="utf-8")
+    (result,) = run_without(ENGINE_PACKAGES, [["build", str(article)]], sample_project)
+    assert result["code"] == 1 and result["error"] is None, result
+    error = [line for line in result["output"].splitlines() if line.startswith("leshan-pub: error:")]
+    assert len(error) == 1 and "pip install 'leshan-pub[transformers]'" in error[0]
+    assert segfile.read_bytes() == before and not list(segfile.parent.glob("*.bak"))
 
 
 def test_ctranslate2_translates_a_converted_model_with_no_torch_installed(

@@ -156,3 +156,53 @@ def test_an_option_given_on_the_command_line_reaches_the_provenance_signature(
     assert result.exit_code == 0, result.output
     signatures = {str(s.signature) for s in read_segment_file(tmp_path / "news.zh-en.xlf").segments}
     assert signatures and all("beams:2" in s for s in signatures), signatures
+
+
+# --- an article edited after its segments were approved -----------------------------------------
+
+
+def _edit_article(project: Path) -> Path:
+    article = project / "source" / SAMPLE.name
+    article.write_text(article.read_text(encoding="utf-8").replace("36.3亿元", "40.1亿元"), encoding="utf-8")
+    return article
+
+
+@pytest.mark.parametrize("command", ["publish", "pack"])
+def test_final_is_refused_when_the_article_changed_after_segmenting(project: Path, command: str) -> None:
+    """The approved English still says 36.3 billion: it must not go out marked final."""
+    article = _edit_article(project)
+    result = invoke(command, project, "--glossary", str(GLOSSARY))
+    assert result.exit_code == 1
+    error = result.stderr.strip().splitlines()
+    assert len(error) == 1 and error[0].startswith("leshan-pub: error: --final:"), result.stderr
+    assert f"leshan-pub segment {article}" in error[0] and "changed" in error[0]
+    assert not (project / "out").exists()
+
+
+def test_status_check_export_and_a_draft_publish_say_the_article_changed(project: Path) -> None:
+    article = _edit_article(project)
+    report = json.loads(runner.invoke(app, ["status", str(article), "--json", "--glossary", str(GLOSSARY)]).stdout)
+    assert report["source_changed"] is True and report["ready_for_final"] is False
+    assert any("leshan-pub segment" in b for b in report["final_blockers"]), report["final_blockers"]
+    text = runner.invoke(app, ["status", str(article), "--glossary", str(GLOSSARY)])
+    assert "ready for a final publish" not in text.stdout and "has changed" in text.stdout
+    for args in (["status", str(article)], ["check", str(article)],
+                 ["export", str(article), "--to", "csv", "-o", str(project / "x.csv")],
+                 ["publish", str(article), "--out", str(project / "draft"), "--format", "docx"]):
+        result = runner.invoke(app, [*args, "--glossary", str(GLOSSARY)])
+        warned = [line for line in result.stderr.splitlines() if "has changed" in line]
+        assert len(warned) == 1 and f"leshan-pub segment {article}" in warned[0], (args, result.stderr)
+    assert (project / "x.csv").exists() and any((project / "draft").iterdir())  # a warning, not a refusal
+
+
+def test_an_unchanged_or_missing_article_is_not_stale(project: Path) -> None:
+    from leshan_pub.pipeline import stale_article
+
+    segfile = project / "source" / SAMPLE_SEGFILE.name
+    document = read_segment_file(segfile)
+    assert stale_article(segfile, document) is None
+    report = json.loads(runner.invoke(app, ["status", str(segfile), "--json", "--glossary", str(GLOSSARY)]).stdout)
+    assert report["source_changed"] is False and report["ready_for_final"] is True
+    assert stale_article(segfile, document) is None
+    (project / "source" / SAMPLE.name).unlink()
+    assert stale_article(segfile, document) is None  # nothing to compare with: not stale

@@ -416,3 +416,15 @@ def test_import_terms_counts_added_replaced_and_unchanged(small_glossary):
         replace=True,
     )
     assert (changes.added, changes.replaced, changes.unchanged) == (["双极板"], ["电堆"], 1)
+
+
+def test_a_tsv_line_with_a_comma_instead_of_a_tab_says_there_is_no_tab():
+    """It was reported as 'empty source or target' though both are there."""
+    from leshan_pub.errors import GlossaryError
+    from leshan_pub.glossary import parse_glossary
+
+    with pytest.raises(GlossaryError) as error:
+        parse_glossary("source\ttarget\n乐山\tLeshan\n清洁能源,clean energy\n", name="g.tsv")
+    message = str(error.value)
+    assert "line 3" in message and "no tab between source and target in '清洁能源,clean energy'" in message
+    assert "empty source or target" not in message

@@ -158,3 +158,27 @@ def test_final_publish_of_the_sample_passes(tmp_path):
 
     written = publish_file(SAMPLE_SEGFILE, load_glossary(GLOSSARY), tmp_path, ("docx",), PublishOptions(final=True))
     assert [p.name for p in written] == ["leshan-2024.docx"]
+
+
+def test_segment_counts_partition_the_segments_when_the_memory_supplies_sentences(tmp_path, article):
+    """'4 kept, 0 reused, -4 new': memory fills of kept segments were taken off the new ones."""
+    from leshan_pub.memory import MemorySettings, record_segments
+
+    memory = MemorySettings(tmp_path / "tm.tmx")
+    segment_source(article, None)
+    record_segments(memory, approve_all(article).segments, "demo")
+    again = tmp_path / "again"
+    again.mkdir()
+    copy = again / "demo.zh.txt"
+    copy.write_text(ARTICLE, encoding="utf-8")
+    segment_source(copy, None)  # the segment file, no English yet: every segment kept at the next run
+
+    _, kept = segment_source(copy, None, memory=memory)
+    other = tmp_path / "other.zh.txt"
+    other.write_text(ARTICLE + "\n第四句从未译过。\n", encoding="utf-8")
+    _, fresh = segment_source(other, None, memory=memory)
+
+    assert (kept.kept, kept.reused, kept.remembered, kept.new) == (4, 0, 0, 0) and kept.memory.exact == 4
+    assert (fresh.kept, fresh.reused, fresh.remembered, fresh.new) == (0, 0, 4, 1)
+    for report in (kept, fresh):
+        assert report.kept + report.reused + report.remembered + report.new == report.total

@@ -247,6 +247,11 @@ def test_4_small_edits_bring_back_the_approved_english(approved: Project, old: s
 # --- 6. reviewed -> approved refused, with exit 0 -----------------------------------------------------------
 
 
+# The reviewer's English carries every figure and term: approving it passes approve's QA rule, as an import must.
+CORRECTED = ("In the first three quarters of 2025, Yibin's GDP reached 286.54 billion yuan, up 6.8% year on year, "
+             "the fastest growth in Sichuan Province.")
+
+
 def test_6_a_reviewer_approving_reviewed_work_is_accepted(translated: Project):
     exported = translated.export_csv()
     rows = read_rows(exported)
@@ -256,11 +261,11 @@ def test_6_a_reviewer_approving_reviewed_work_is_accepted(translated: Project):
 
     reviewer = translated.export_csv("reviewer.csv")
     rows = read_rows(reviewer)
-    row_of(rows, FIGURES).update(target="Reviewed and corrected English.", state="approved")
+    row_of(rows, FIGURES).update(target=CORRECTED, state="approved")
     write_rows(reviewer, rows)
     result = translated.run("import", str(reviewer), str(translated.segfile))
     assert "updated 1" in result.stdout
-    assert translated.work()[FIGURES] == ("Reviewed and corrected English.", A)
+    assert translated.work()[FIGURES] == (CORRECTED, A)
 
     rows = read_rows(translated.export_csv("again.csv"))
     row_of(rows, FIGURES).update(target="Changed after approval.")
@@ -268,7 +273,7 @@ def test_6_a_reviewer_approving_reviewed_work_is_accepted(translated: Project):
     refused = translated.run("import", str(translated.folder / "again.csv"), str(translated.segfile), code=1)
     segment_id = row_of(rows, FIGURES)["id"]
     assert segment_id in refused.stderr and "--force" in refused.stderr and refused.stderr.count("\n") == 1
-    assert translated.work()[FIGURES] == ("Reviewed and corrected English.", A)
+    assert translated.work()[FIGURES] == (CORRECTED, A)
 
 
 # --- 7. stale CSV refused whole, blaming the translator -----------------------------------------------------
@@ -308,7 +313,7 @@ def test_8_a_cat_tool_confirmation_is_not_a_sign_off_in_either_reader(approved: 
     approved.segfile.write_text(confirmed, encoding="utf-8")
 
     status = approved.run("status", str(approved.segfile))
-    assert "final publish blocked: 1 segments not approved" in status.stdout
+    assert "final publish blocked: 1 segment not approved" in status.stdout
 
     rows_before = approved.work()
     exported = tmp_path / "from-tool.xlf"

@@ -401,3 +401,39 @@ def test_the_review_server_imports_no_engine_or_typesetting_library():
             "print([m for m in ('torch', 'transformers', 'ctranslate2', 'reportlab', 'docx') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_review_no_browser_prints_the_private_file_first_and_no_url_that_answers_403(session):
+    """`review --no-browser` once printed http://127.0.0.1:8765/ first: the page a user clicks answered 403."""
+    import re
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    src = Path(__file__).resolve().parents[1] / "src"
+    env = {**os.environ, "PYTHONPATH": str(src), "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "leshan_pub", "review", str(session.segment_file), "--no-browser",
+                                "--no-glossary"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        first, second = process.stdout.readline(), process.stdout.readline()
+        found = re.match(r"open (\S+) in a browser: it is the way in", first)
+        assert found, first
+        assert "http" not in first + second and "Ctrl-C" in second  # nothing to click that answers 403
+        opener = Path(found.group(1))
+        assert stat.S_IMODE(opener.stat().st_mode) == 0o600
+        url = re.search(r'url=([^"]+)"', opener.read_text(encoding="utf-8")).group(1).replace("&amp;", "&")
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as page:
+                    assert page.status == 200
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)

@@ -17,7 +17,16 @@ from .memory import MemorySettings, translator_name
 
 
 class ApprovalRefused(LeshanPubError):
-    """Segments asked for by name that cannot be approved; nothing was written."""
+    """Segments asked for by name that cannot be approved; nothing was written. One refused segment is
+    one line; several are the summary line, then one line per segment ('  ID: reason'), so that a long
+    refusal stays readable."""
+
+    def __init__(self, summary: str, refused: list[tuple[str, str]]) -> None:
+        if len(refused) == 1:
+            super().__init__(f"{summary} {refused[0][0]}: {refused[0][1]}")
+        else:
+            super().__init__("\n".join([summary, *(f"  {segment_id}: {reason}" for segment_id, reason in refused)]))
+        self.refused = refused
 
 
 @dataclass
@@ -136,8 +145,7 @@ def approve_file(
         refused = [(s.id, reason) for s in named if s.state is not ReviewState.APPROVED
                    and (reason := refusal(s, errors, include_drafts, ignore_qa))]
         if refused:
-            listed = "; ".join(f"{segment_id}: {reason}" for segment_id, reason in refused)
-            raise ApprovalRefused(f"{segfile}: nothing approved, {len(refused)} segment(s) refused: {listed}")
+            raise ApprovalRefused(f"{segfile}: nothing approved, {len(refused)} segment(s) refused:", refused)
         chosen = {s.id: s for s in named}
         if all_reviewed:
             states = {ReviewState.REVIEWED, ReviewState.MACHINE} if include_drafts else {ReviewState.REVIEWED}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .document import Document
@@ -14,22 +15,24 @@ if TYPE_CHECKING:
     from .pipeline import GlossaryInUse
 
 
-def final_gate(documents: Sequence[Document], in_use: GlossaryInUse) -> None:
+def final_gate(documents: Sequence[Document], in_use: GlossaryInUse, segment_files: Sequence[Path] = ()) -> None:
     """Raise PublishError (nothing is written) unless the documents may be published as final.
 
-    Final means: the glossary's terms are enforced (or --no-glossary said they need not be), every
-    segment of every document is approved, and QA finds no error in any of them. With no documents
-    only the glossary is judged: build asks that much before it translates anything. The first
-    reason is raised, in that order (unapproved work is the usual one, and says where).
+    Final means: the glossary's terms are enforced (or --no-glossary said they need not be), each
+    document's article (beside its segment file, in segment_files, given in the documents' order)
+    still segments into its segments, every segment of every document is approved, and QA finds no
+    error in any of them. With no documents only the glossary is judged: build asks that much before
+    it translates anything. The first reason is raised, in that order (unapproved work is the usual
+    one, and says where).
     """
-    for rule in _rules(documents, in_use):
+    for rule in _rules(documents, in_use, segment_files):
         rule()
 
 
-def final_blockers(documents: Sequence[Document], in_use: GlossaryInUse) -> list[str]:
+def final_blockers(documents: Sequence[Document], in_use: GlossaryInUse, segment_files: Sequence[Path] = ()) -> list[str]:
     """Every reason the final gate would give, one line each ([] when the documents may go out as final)."""
     reasons = []
-    for rule in _rules(documents, in_use):
+    for rule in _rules(documents, in_use, segment_files):
         try:
             rule()
         except PublishError as exc:
@@ -37,8 +40,9 @@ def final_blockers(documents: Sequence[Document], in_use: GlossaryInUse) -> list
     return reasons
 
 
-def _rules(documents: Sequence[Document], in_use: GlossaryInUse) -> list[Callable[[], None]]:
+def _rules(documents: Sequence[Document], in_use: GlossaryInUse, segment_files: Sequence[Path]) -> list[Callable[[], None]]:
     rules: list[Callable[[], None]] = [lambda: require_terms_enforced(in_use)]
+    rules += [functools.partial(require_current, document, segfile) for document, segfile in zip(documents, segment_files)]
     if len(documents) == 1:
         rules.append(lambda: require_approved(documents[0]))
     elif documents:
@@ -52,6 +56,16 @@ def require_terms_enforced(in_use: GlossaryInUse) -> None:
     if in_use.warning and not in_use.intended:
         raise PublishError(f"--final: {in_use.warning.removeprefix('no glossary: ')}; "
                            "pass --no-glossary to publish without one on purpose")
+
+
+def require_current(document: Document, segfile: Path) -> None:
+    """PublishError when the article beside segfile was edited after it was segmented: approved English
+    of the old sentences (old figures) must not go out as final."""
+    from .pipeline import stale_article, stale_message
+
+    article = stale_article(segfile, document)
+    if article is not None:
+        raise PublishError(f"--final: {stale_message(article, segfile)}")
 
 
 def require_approved(document: Document) -> None:

@@ -87,6 +87,11 @@ def _read_row(row: list[str], columns: list[str], line: int, delimiter: str, pro
             f"check for a stray {'tab' if delimiter == chr(9) else 'delimiter'}",
         ))
         return None
+    if len(row) == 1 and len(columns) > 1:
+        separator = "tab" if delimiter == "\t" else f"'{delimiter}'"
+        problems.append(Problem(line, f"no {separator} between source and target in '{row[0].strip()}'; "
+                                      f"separate the columns with a {separator}"))
+        return None
     record: dict[str, str] = {}
     for column, cell in zip(columns, row):
         record.setdefault(column, cell.strip())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import sys
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -132,10 +133,15 @@ def build_pack(
     in_use says whether the glossary's terms are enforced (default: glossary as given, None meaning none on purpose).
     """
     from .final import final_gate
-    from .pipeline import GlossaryInUse
+    from .pipeline import GlossaryInUse, resolve_segment_file, stale_article, stale_message
     from .publish import publish_pack
 
     pack = read_pack(spec)
+    segment_files = [resolve_segment_file(a) for a in spec.articles]
     if options.final:
-        final_gate(pack.documents, in_use or GlossaryInUse.given(glossary))
+        final_gate(pack.documents, in_use or GlossaryInUse.given(glossary), segment_files)
+    else:
+        for document, segfile in zip(pack.documents, segment_files):
+            if (article := stale_article(segfile, document)) is not None:
+                print(f"leshan-pub: warning: {stale_message(article, segfile)}", file=sys.stderr)
     return publish_pack(pack, glossary, spec.out or DEFAULT_OUT, spec.formats or formats, options)

@@ -12,7 +12,7 @@ from . import __version__
 from .chars import NOT_XML
 from .document import Block, Document, Picture, Provenance, ReviewState, Role, Segment
 from .emphasis import place_in_target
-from .errors import GlossaryError, InputError
+from .errors import EngineError, GlossaryError, InputError, LeshanPubError
 from .final import final_gate
 from .formats.segfile import SUFFIX, document_name, keep_backup, read_segment_file, segment_file_for, write_segment_file
 from .glossary import Glossary, load_glossaries
@@ -38,13 +38,17 @@ if TYPE_CHECKING:
 
 @dataclass
 class SegmentReport:
-    """What re-segmenting changed: segments kept with their English, new ones, and dropped ones."""
+    """What re-segmenting changed: segments kept with their English, new ones, and dropped ones.
+
+    kept + reused + remembered + new == total: each segment of the file is counted once."""
 
     segment_file: Path
     total: int = 0
     kept: int = 0
     reused: int = 0
-    new: int = 0
+    new: int = 0  # new segments still without English
+    remembered: int = 0  # new segments the memory gave English (exact or a fuzzy draft)
+    added: list[str] = field(default_factory=list)  # ids of the new segments (in the file for the first time)
     dropped: list[Segment] = field(default_factory=list)
     backup: Path | None = None
     memory: LeverageReport = field(default_factory=LeverageReport)  # new segments filled from the memory
@@ -205,7 +209,7 @@ def merge_segments(fresh: list[Segment], old: Document | None) -> tuple[list[Seg
     """
     report = SegmentReport(segment_file=Path(), total=len(fresh))
     if old is None:
-        report.new = len(fresh)
+        report.new, report.added = len(fresh), [s.id for s in fresh]
         return fresh, report
     by_id = {s.id: s for s in old.segments}
     by_source = {s.source: s for s in old.segments if s.target}
@@ -222,6 +226,7 @@ def merge_segments(fresh: list[Segment], old: Document | None) -> tuple[list[Seg
             report.reused += 1
         else:
             report.new += 1
+            report.added.append(segment.id)
     fresh_ids = {s.id for s in fresh}
     report.dropped = [s for s in old.segments if s.id not in fresh_ids]
     return fresh, report
@@ -265,7 +270,10 @@ def segment_source(
         report.skipped = article.skipped
         if memory is not None and memory.path is not None:
             report.memory = leverage(segments, read_memory(memory.path), memory.fuzzy_threshold)
-            report.new -= report.memory.exact + report.memory.fuzzy
+            # Only new segments move from 'new' to 'from the memory': a kept one the memory fills stays kept.
+            added = set(report.added)
+            report.remembered = sum(1 for s in segments if s.id in added and s.target)
+            report.new -= report.remembered
         report.script = found
         if old is not None and any(s.state.is_human for s in report.dropped):
             # Reviewed work whose source sentence changed leaves the file; a timestamped copy stays.
@@ -291,6 +299,29 @@ def _pictures(blocks: Sequence[Block], document: Document) -> dict[int, Picture]
     for segment in document.segments:
         sources[segment.block] = sources.get(segment.block, "") + segment.source
     return {b.index: b.picture for b in blocks if b.picture is not None and sources.get(b.index) == b.text.strip()}
+
+
+def stale_article(segfile: Path, document: Document) -> Path | None:
+    """The article beside segfile (document.original) when it no longer segments into document's
+    segments (the same ids and sources, in order): it was edited after the segment file was made, and
+    the file's English may carry outdated figures. None when it still does, when there is no article
+    beside the file (a missing article is not stale) or when it cannot be read. Segmenting needs no model."""
+    article = segfile.parent / document.original if document.original else None
+    if article is None or not article.is_file():
+        return None
+    try:
+        fresh = segment_blocks(read_source(article).blocks)
+    except LeshanPubError:  # unreadable now: the command that reads it says so
+        return None
+    if [(s.id, s.source) for s in fresh] == [(s.id, s.source) for s in document.segments]:
+        return None
+    return article
+
+
+def stale_message(article: Path, segfile: Path) -> str:
+    """One line: the article changed after its segment file was made, and what to run."""
+    return (f"{article} has changed since {segfile.name} was made, so its segments (and their English) are out of "
+            f"date; run `leshan-pub segment {article}` (or build) first")
 
 
 def attach_pictures(document: Document, path: Path) -> None:
@@ -516,11 +547,30 @@ def publish_file(
     """
     from .publish import publish
 
-    document = read_segment_file(resolve_segment_file(path))
+    segfile = resolve_segment_file(path)
+    document = read_segment_file(segfile)
     if options.final:
-        final_gate([document], in_use or GlossaryInUse.given(glossary))
+        final_gate([document], in_use or GlossaryInUse.given(glossary), [segfile])
+    elif (article := stale_article(segfile, document)) is not None:
+        print(f"leshan-pub: warning: {stale_message(article, segfile)}", file=sys.stderr)
     attach_pictures(document, path)
     return publish(document, glossary, out_dir, formats, options)
+
+
+def _require_engine(engine: str, source: Path) -> None:
+    """EngineError (the one-line 'install the extra') when engine is not installed and building source
+    may need it: no segment file yet, one the article no longer segments into, or a segment without English."""
+    from .engines import missing_engine
+
+    missing = missing_engine(engine)
+    if missing is None:
+        return
+    segfile = segment_file_for(source)
+    if segfile.exists():
+        document = read_segment_file(segfile)
+        if stale_article(segfile, document) is None and all(s.target.strip() for s in document.segments):
+            return  # translated already: this build typesets, and needs no engine
+    raise EngineError(missing)
 
 
 @dataclass
@@ -545,15 +595,20 @@ def build(
     chunk_size: int = 16,
     script: str = AUTO,
     in_use: GlossaryInUse | None = None,
+    engine: str = "",
 ) -> BuildResult:
     """Segment, translate and publish one article; the segment file beside it keeps all review work.
 
     script: "auto" (detect), "zh-Hans" or "zh-Hant", as segment_source takes it. With options.final
     the final gate judges the glossary before anything is done, and the document before it is published.
+    engine, when named, is checked to be installed before anything is written, unless the article's
+    segment file already holds English for every segment of the article as it stands (nothing to translate).
     """
     gate = in_use or GlossaryInUse.given(glossary)
     if options.final:
         final_gate([], gate)
+    if engine:
+        _require_engine(engine, source)
     from .publish import publish
 
     segfile = segment_file_for(source)

@@ -14,7 +14,7 @@ from .options import (
     BatchOpt, BatchTokensOpt, BeamsOpt, CompileOpt, DeviceOpt, DocArg, EncodingOpt, EngineName, EngineOpt,
     FinalOpt, FontOpt, FormatOpt, GlossaryOpt, GlossaryOrder, GlossaryOrderOpt, Layout, LayoutOpt, MemoryOpt, ModelOpt, NoGlossaryOpt,
     OutOpt, PageOpt, PageSize, Placement, PlacementOpt, PrecisionOpt, ProjectOpt, RepairOpt, ScriptOpt,
-    SourceArg, TermRepair, ThresholdOpt, command_glossary, command_settings,
+    SourceArg, TermRepair, ThresholdOpt, command_glossary, command_settings, counted,
     memory_option, parse_formats, publish_options, shown, warn_glossary,
 )
 
@@ -79,7 +79,7 @@ def build(
     memory_settings = memory_option(memory, terms.glossary, fuzzy_threshold, settings)
     result = run_build(
         source, terms.glossary, load, settings.out, settings.formats, options, settings.encoding, memory_settings,
-        settings.batch_size, settings.script, in_use=terms,
+        settings.batch_size, settings.script, in_use=terms, engine=settings.engine,
     )
     _report_segments(result.segments)
     _report_translation(result.translation)
@@ -251,8 +251,10 @@ def pack(
 def _report_segments(report: Any) -> None:
     memory = f"; memory: {report.memory.exact} exact, {report.memory.fuzzy} fuzzy" if report.memory_path else ""
     typer.echo(
-        f"{report.segment_file}: {report.total} segments "
-        f"({report.kept} kept, {report.reused} reused, {report.new} new, {len(report.dropped)} dropped){memory}"
+        f"{report.segment_file}: {counted(report.total, 'segment')} "
+        f"({report.kept} kept, {report.reused} reused, "
+        + (f"{report.remembered} from the memory, " if report.memory_path else "")
+        + f"{report.new} new, {len(report.dropped)} dropped){memory}"
     )
     if report.script is not None:
         typer.echo(f"  script {report.script.describe()}")
@@ -267,14 +269,15 @@ def _report_segments(report: Any) -> None:
 
 def _report_translation(report: Any) -> None:
     if report.memory.exact or report.memory.fuzzy:
-        typer.echo(f"memory: {report.memory.exact} exact matches (reviewed), {report.memory.fuzzy} fuzzy-match drafts")
+        typer.echo(f"memory: {counted(report.memory.exact, 'exact match', 'exact matches')} (reviewed), "
+                   f"{counted(report.memory.fuzzy, 'fuzzy-match draft')}")
     if report.glossary_changed:
-        typer.echo(f"glossary changed: re-translating {len(report.glossary_changed)} machine-translated segments")
+        typer.echo(f"glossary changed: re-translating {counted(len(report.glossary_changed), 'machine-translated segment')}")
     for line in summarised(report.broken_human):
         typer.echo(line, err=True)
     for _, reason in report.unspellable:
         typer.echo(f"  glossary: {reason}", err=True)
-    typer.echo(f"translated {report.translated} segments, kept {report.kept} (reviewed, approved or already translated)")
+    typer.echo(f"translated {counted(report.translated, 'segment')}, kept {report.kept} (reviewed, approved or already translated)")
     if report.ruled:
         typer.echo(f"{report.ruled} table cell(s) of figures, units or dates carried by rule, not the model; "
                    "each has a note: check and approve them")

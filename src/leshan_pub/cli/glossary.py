@@ -10,7 +10,7 @@ import typer
 
 from ..errors import LeshanPubError
 from .app import glossary_app, reports_errors
-from .options import GlossaryOpt, ListFormat
+from .options import GlossaryOpt, ListFormat, counted
 
 _IDEOGRAPHIC_SPACE = "\u3000"  # pads Chinese terms to a common width
 
@@ -86,7 +86,7 @@ def glossary_validate(glossary: GlossaryOpt = None, project: GlossaryProjectOpt 
             typer.echo(problem.describe(str(path)))
         errors = sum(not p.warning for p in problems)
         total += errors
-        typer.echo(f"{path}: {errors} errors, {len(problems) - errors} warnings")
+        typer.echo(f"{path}: {counted(errors, 'error')}, {counted(len(problems) - errors, 'warning')}")
     if total:
         raise typer.Exit(1)
     load_glossaries(files)  # the files agree with each other: a term in two files is an error
@@ -163,4 +163,4 @@ def glossary_export(
 
     terms = load_glossaries(_glossary_files(glossary, project))
     write_terms(terms, output)
-    typer.echo(f"wrote {output} ({len(terms)} terms)")
+    typer.echo(f"wrote {output} ({counted(len(terms), 'term')})")

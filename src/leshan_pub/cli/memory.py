@@ -9,7 +9,7 @@ import typer
 
 from ..errors import LeshanPubError
 from .app import memory_app, reports_errors
-from .options import GlossaryOpt, MemoryOpt, project_memory_option
+from .options import GlossaryOpt, MemoryOpt, counted, project_memory_option
 
 
 @memory_app.command("stats")
@@ -21,7 +21,7 @@ def memory_stats(glossary: GlossaryOpt = None, memory: MemoryOpt = None) -> None
     from ..memory import SOURCE_LANGUAGE, TARGET_LANGUAGE, read_memory
     settings = project_memory_option(memory, glossary)
     entries = read_memory(settings.path).entries
-    typer.echo(f"{settings.path}: {len(entries)} entries")
+    typer.echo(f"{settings.path}: {counted(len(entries), 'entry', 'entries')}")
     for state, count in sorted(Counter(str(e.state) for e in entries).items()):
         typer.echo(f"  {state:<20} {count}")
     pairs = Counter("{} → {}".format(*(e.languages or (SOURCE_LANGUAGE, TARGET_LANGUAGE))) for e in entries)
@@ -50,7 +50,7 @@ def memory_export(
         raise LeshanPubError(f"{output} is the memory itself; give another file name")
     entries = read_memory(settings.path)
     write_memory(output, entries)
-    typer.echo(f"wrote {output} ({len(entries)} entries)")
+    typer.echo(f"wrote {output} ({counted(len(entries), 'entry', 'entries')})")
 
 
 @memory_app.command("import")

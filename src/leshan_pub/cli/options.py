@@ -243,6 +243,12 @@ def publish_options(final: bool, settings: Settings):  # noqa: ANN202
     )
 
 
+def counted(number: int, noun: str, plural: str = "") -> str:
+    """'1 segment', '2 segments', '0 segments': a count with its noun in the right number (plural: an
+    irregular one, 'entries')."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
 def shown(path: Path) -> Path:
     from ..project import relative_to_cwd
 

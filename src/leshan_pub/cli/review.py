@@ -13,7 +13,7 @@ from ..errors import LeshanPubError
 from .app import app, reports_errors
 from .options import (
     DocArg, GlossaryOpt, JsonOpt, MemoryOpt, NoGlossaryOpt, ProjectOpt, ThresholdOpt, command_glossary,
-    command_settings, memory_option, publish_options, warn_glossary,
+    command_settings, counted, memory_option, publish_options, warn_glossary,
 )
 
 if TYPE_CHECKING:
@@ -38,6 +38,16 @@ def _opened(ctx: typer.Context, path: Path) -> tuple[Path, Document, Settings, G
     document = read_segment_file(segfile)
     settings = command_settings(ctx, path)
     return segfile, document, settings, command_glossary(ctx, settings)
+
+
+def _warn_stale(segfile: Path, document: Document) -> bool:
+    """Say on stderr, in one line, when the article beside segfile was edited after it was segmented; True then."""
+    from ..pipeline import stale_article, stale_message
+
+    article = stale_article(segfile, document)
+    if article is not None:
+        typer.echo(f"leshan-pub: warning: {stale_message(article, segfile)}", err=True)
+    return article is not None
 
 
 def _checked(document: Document, terms: GlossaryInUse) -> tuple[list[Any], Any]:
@@ -106,7 +116,8 @@ def check(
     if unknown:
         raise typer.BadParameter(f"no check named {', '.join(unknown)}; use one of {', '.join(CHECKS)}",
                                  param_hint="--skip")
-    _, document, _, terms = _opened(ctx, path)
+    segfile, document, _, terms = _opened(ctx, path)
+    _warn_stale(segfile, document)
     findings, stats = _checked(document, terms)
     findings = [f for f in findings if f.check not in (skip or [])]
     if as_json:
@@ -149,7 +160,8 @@ def status(
     from ..quality.qa import Severity
 
     segfile, document, settings, terms = _opened(ctx, path)
-    final = final_blockers([document], terms)
+    changed = _warn_stale(segfile, document)
+    final = final_blockers([document], terms, [segfile])
     findings, stats = _checked(document, terms)
     states = {str(state): sum(s.state is state for s in document.segments) for state in ReviewState}
     severities = {str(sev): sum(f.severity is sev for f in findings) for sev in Severity}
@@ -158,7 +170,7 @@ def status(
     if as_json:
         report = {
             "project": {"name": settings.name, "file": str(settings.file)} if settings.file else None,
-            "segment_file": str(segfile), "segments": len(document.segments),
+            "segment_file": str(segfile), "segments": len(document.segments), "source_changed": changed,
             "script": str(document.script), "source_language": document.source_language,
             "states": states, "qa": severities,
             "term_success": _term_success_json(stats), "term_methods": _term_records_json(document)["term_methods"],
@@ -174,7 +186,7 @@ def status(
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         warn_glossary(terms)
         return
-    typer.echo(f"{segfile}: {len(document.segments)} segments")
+    typer.echo(f"{segfile}: {counted(len(document.segments), 'segment')}")
     typer.echo(f"  project: {settings.name or '(unnamed)'} ({settings.file})" if settings.file else "  project: none")
     typer.echo(f"  script               {document.script} ({document.source_language})")
     for state, count in states.items():
@@ -189,8 +201,11 @@ def status(
         typer.echo("ready for a final publish")
     for reason in final_blockers([], terms):  # the gate with no document judges the glossary alone
         typer.echo(f"final publish blocked: {reason.removeprefix('--final: ')}")
+    if changed:
+        typer.echo("final publish blocked: the article has changed since the segment file was made; "
+                   f"run `leshan-pub segment {segfile.parent / document.original}` (or build)")
     if blockers:
-        typer.echo(f"final publish blocked: {len(blockers)} segments not approved: {' '.join(blockers[:10])}"
+        typer.echo(f"final publish blocked: {counted(len(blockers), 'segment')} not approved: {' '.join(blockers[:10])}"
                    + (" ..." if len(blockers) > 10 else ""))
     if errors:
         typer.echo(f"QA errors in: {' '.join(errors[:10])}" + (" ..." if len(errors) > 10 else ""))
@@ -252,7 +267,7 @@ def approve(
     typer.echo(
         f"approved {len(report.approved)} as {who} at {report.when}, already approved {len(report.already)}, "
         f"skipped {len(report.skipped)}"
-        + (f", {report.remembered} memory entries recorded in {memory_settings.path}" if report.remembered else "")
+        + (f", {counted(report.remembered, 'memory entry', 'memory entries')} recorded in {memory_settings.path}" if report.remembered else "")
     )
     for segment_id, reason in report.skipped:
         typer.echo(f"  skipped {segment_id}: {reason}", err=True)
@@ -282,6 +297,7 @@ def export_(
     from ..formats.exchange import ExportFormat, check_export_target, export_document
 
     segfile, document, settings, in_use = _opened(ctx, path)
+    _warn_stale(segfile, document)
     terms = in_use.glossary
     memory_settings = memory_option(memory, terms, settings=settings)
     if to is ExportTo.omegat:
@@ -291,8 +307,9 @@ def export_(
         memory_file = read_memory(memory_settings.path) if memory_settings.path else None
         exported = export_project(document, output, terms, memory_file, force)
         typer.echo(
-            f"wrote OmegaT project {output}: {len(document.segments)} segments in source/, {exported.human} reviewed "
-            f"or approved in tm/auto, {exported.drafts} drafts in tm/mt, {exported.memory} memory entries in tm/"
+            f"wrote OmegaT project {output}: {counted(len(document.segments), 'segment')} in source/, {exported.human} reviewed "
+            f"or approved in tm/auto, {counted(exported.drafts, 'draft')} in tm/mt, "
+            f"{counted(exported.memory, 'memory entry', 'memory entries')} in tm/"
         )
         warn_glossary(in_use)
         return
@@ -305,7 +322,7 @@ def export_(
     }
     check_export_target(output, fmt, inputs, force)
     write_bytes_atomic(output, export_document(document, fmt, terms))
-    typer.echo(f"wrote {output} ({len(document.segments)} segments)")
+    typer.echo(f"wrote {output} ({counted(len(document.segments), 'segment')})")
     warn_glossary(in_use)
 
 
@@ -333,22 +350,26 @@ def import_(
 
     segfile = resolve_segment_file(path)
     project_settings = command_settings(ctx, path)
-    settings = memory_option(memory, command_glossary(ctx, project_settings).glossary, fuzzy_threshold, project_settings)
+    terms = command_glossary(ctx, project_settings).glossary
+    settings = memory_option(memory, terms, fuzzy_threshold, project_settings)
     with segment_file_lock(segfile):
         if is_project(file):
             file = target_file(file, read_segment_file(segfile).name)
             if not file.is_file():
                 raise LeshanPubError(f"{file} not found; in OmegaT, create the translated documents (Ctrl+D) first")
-        report = import_file(file, segfile, force, partial, settings)
+        report = import_file(file, segfile, force, partial, settings, terms)
     typer.echo(
         f"updated {len(report.updated)}, unchanged {report.unchanged}, refused {len(report.refused)}"
-        + (f", {report.by_sentence} rows matched by their sentence (the file's ids were renumbered)"
+        + (f", {counted(report.by_sentence, 'row')} matched by their sentence (the file's ids were renumbered)"
            if report.by_sentence else "")
-        + (f", {report.remembered} memory entries recorded in {settings.path}" if report.remembered else "")
+        + (f", {counted(report.remembered, 'memory entry', 'memory entries')} recorded in {settings.path}" if report.remembered else "")
         + (f", backup {report.backup}" if report.backup else "")
     )
     for refusal in report.refused:
         typer.echo(f"  refused {refusal.id}: {refusal.reason}", err=True)
+    for held in report.not_approved:
+        typer.echo(f"  {held.id} imported as reviewed, not approved: {held.reason.removesuffix('; fix it, or pass --ignore-qa')}; "
+                   f"fix it, or approve it anyway with `leshan-pub approve {segfile} {held.id} --ignore-qa`", err=True)
 
 
 @app.command()

@@ -130,6 +130,25 @@ def load_engine(name: str, options: EngineOptions) -> Engine:
         raise EngineError(missing) from None
 
 
+# The packages each engine cannot start without, found (not imported) before a command writes anything.
+ENGINE_NEEDS: dict[str, tuple[str, ...]] = {"transformers": ("torch", "transformers"), "ctranslate2": ("ctranslate2",)}
+
+
+def missing_engine(name: str) -> str | None:
+    """The one-line 'install the extra' message when a package the named engine needs is not installed,
+    else None (an unknown name is load_engine's to refuse). Looks the packages up without importing them."""
+    import importlib.util
+
+    for package in ENGINE_NEEDS.get(name, ()):
+        try:
+            found = importlib.util.find_spec(package) is not None
+        except (ImportError, ValueError):  # a package blocked or broken reads as absent
+            found = False
+        if not found:
+            return missing_extra(name, ModuleNotFoundError(name=package))
+    return None
+
+
 def missing_extra(engine: str, exc: ModuleNotFoundError) -> str | None:
     """The one-line message naming the extra to install when exc is an engine package not installed, else None."""
     package = (exc.name or "").partition(".")[0]

@@ -73,11 +73,12 @@ class ImportReport:
     """What an import did: ids updated, segments unchanged, rows refused (applied only with partial)."""
 
     updated: list[str] = field(default_factory=list)  # ids whose target or state changed
-    unchanged: int = 0  # segments left as they were, including those the import file lacked
+    unchanged: int = 0  # segments left as they were and not refused, including those the import file lacked
     backup: Path | None = None  # a timestamped copy of the previous segment file; None when nothing was written
     refused: list[Refusal] = field(default_factory=list)
     remembered: int = 0  # translation-memory entries added or changed
     by_sentence: int = 0  # rows whose id the file lost (a tool renumbered them), matched by their sentence
+    not_approved: list[Refusal] = field(default_factory=list)  # rows saying approved, kept as reviewed, and why
 
 
 class ImportRefused(SegmentFileError):
@@ -224,6 +225,8 @@ def import_file(
     force: bool = False,
     partial: bool = False,
     memory: MemorySettings | None = None,
+    glossary: Glossary | None = None,
+    approver: str = "",
 ) -> ImportReport:
     """Apply the targets and states of an exported file, edited by a translator, to the segment file.
 
@@ -234,12 +237,23 @@ def import_file(
     whose sentence the author changed goes into the memory, to come back as a match. Segments the
     file lacks stay as they are. When something changes, the previous segment file is kept as a
     timestamped backup, the new one is written atomically, and human work goes into the memory.
+
+    A row that approves its segment (state="final", an approved column) passes approve's own rule
+    (approval.qa_errors, approval.refusal, QA read with glossary): a segment QA finds errors in is
+    kept as reviewed, named with the reason in report.not_approved; the others record approver
+    (default: the translator's name as `approve` finds it) and the time.
     """
     reader = _READERS.get(path.suffix.lower())
+    if reader is None and path.suffix.lower() == ".txt":
+        raise SegmentFileError(
+            f"{path}: cannot import a '.txt' file; if Excel saved it as 'Unicode Text', rename it to .csv and import "
+            "that (it is read as UTF-16, tab-separated); otherwise give an .xlf, .xliff or .csv export"
+        )
     if reader is None:
         raise SegmentFileError(f"{path}: cannot import a '{path.suffix}' file; give an .xlf, .xliff or .csv export")
     edits, problems = reader(_read_import_bytes(path), str(path))
-    return _apply_edits(edits, problems, str(path), segment_file, force, partial, memory)
+    return _apply_edits(edits, problems, str(path), segment_file, force, partial, memory,
+                        approver=approver or _importer(), approvals=_ApprovalRule(glossary))
 
 
 def save_segment(
@@ -291,6 +305,37 @@ def approve_segments(
     return _apply_edits(edits, [], segment_file.name, segment_file, False, False, memory, document, True, approver)
 
 
+@dataclass(frozen=True)
+class _ApprovalRule:
+    """approve's rule, applied to the approvals an import file brings: QA read with glossary."""
+
+    glossary: Glossary | None
+
+
+def _importer() -> str:
+    """Who approves what an import file approves: the translator's name as `approve` finds it; '' when none is found."""
+    from ..approval import approver
+    from ..errors import LeshanPubError
+
+    try:
+        return approver(None)
+    except LeshanPubError:
+        return ""
+
+
+def _hold_back_approvals(document: Document, approved: list[Segment], rule: _ApprovalRule, report: ImportReport) -> None:
+    """Keep as reviewed, with the reason in report.not_approved, each segment of approved (just approved
+    by the import) that approve itself would refuse: QA errors in its English as imported."""
+    from ..approval import qa_errors, refusal
+
+    errors = qa_errors(document, rule.glossary)
+    for segment in approved:
+        reason = refusal(segment, errors, include_drafts=True, ignore_qa=False)
+        if reason:
+            segment.state, segment.approval = ReviewState.REVIEWED, None
+            report.not_approved.append(Refusal(segment.id, reason))
+
+
 def _apply_edits(
     edits: list[_Edit],
     problems: list[str],
@@ -302,11 +347,13 @@ def _apply_edits(
     document: Document | None = None,
     backup: bool = True,
     approver: str = "",
+    approvals: _ApprovalRule | None = None,
 ) -> ImportReport:
     """The import rules applied to edits already read: the one write path of import and review.
 
     approver, when given, is recorded as the approval of segments these edits approve (and an
-    approval is dropped from segments that leave approved)."""
+    approval is dropped from segments that leave approved). approvals, when given, holds back the
+    approvals approve would refuse (see _hold_back_approvals); callers that judged them already pass None."""
     document = document if document is not None else read_segment_file(segment_file)
     edits, by_sentence = _matched_by_sentence(edits, document)
     problems += _repeated_ids(edits, document, segment_file)
@@ -327,9 +374,12 @@ def _apply_edits(
             f"the other {applicable} change(s) and list these", refused,
         )
     report = ImportReport(refused=refused, by_sentence=by_sentence)
+    newly_approved: list[tuple[Segment, str, ReviewState]] = []  # with the English and state it had
     for edit, verdict in verdicts:
         if verdict.state is not None:
             segment = by_id[edit.id]
+            if verdict.state is ReviewState.APPROVED and segment.state is not ReviewState.APPROVED:
+                newly_approved.append((segment, segment.target, segment.state))
             segment.signature = after_edit(segment.signature, segment.target, edit.target, __version__)
             if edit.target_marks is not None:
                 segment.target_marks = edit.target_marks
@@ -342,6 +392,11 @@ def _apply_edits(
             segment.target, segment.state = edit.target, verdict.state
             segment.notes = [n for n in segment.notes if not n.startswith(("exact match", "fuzzy match"))]
             report.updated.append(edit.id)
+    if approvals is not None and newly_approved:
+        _hold_back_approvals(document, [segment for segment, _, _ in newly_approved], approvals, report)
+        held = {r.id for r in report.not_approved}
+        report.updated = [i for i in report.updated if i not in held or next(
+            (target, state) != (s.target, s.state) for s, target, state in newly_approved if s.id == i)]
     for edit, verdict in verdicts:
         segment = by_id.get(edit.id)
         if edit.comments is not None and segment is not None and not verdict.refused \
@@ -349,7 +404,7 @@ def _apply_edits(
             segment.comments = list(edit.comments)
             if edit.id not in report.updated:
                 report.updated.append(edit.id)
-    report.unchanged = len(document.segments) - len(report.updated)
+    report.unchanged = _unchanged(document, report)
     report.remembered = _remember(document, report.updated, _moved_work(verdicts, by_id), memory, approver)
     if memory is not None and memory.path is not None and report.remembered:
         # Work that arrived for a changed sentence is offered at once to the sentence that replaced it.
@@ -357,11 +412,18 @@ def _apply_edits(
         leverage(document.segments, read_memory(memory.path), memory.fuzzy_threshold)
         report.updated += [s.id for s in document.segments
                            if s.id not in report.updated and (s.target, s.state, s.matches) != before[s.id]]
-        report.unchanged = len(document.segments) - len(report.updated)
+        report.unchanged = _unchanged(document, report)
     if report.updated:
         report.backup = keep_backup(segment_file) if backup else None
         write_segment_file(segment_file, document)
     return report
+
+
+def _unchanged(document: Document, report: ImportReport) -> int:
+    """The segments neither updated nor refused: updated, unchanged and refused (those of rows whose id
+    is in the segment file) add up to the file's segments."""
+    touched = set(report.updated) | {r.id for r in report.refused}
+    return sum(1 for s in document.segments if s.id not in touched)
 
 
 @dataclass(frozen=True)
@@ -419,7 +481,16 @@ def _judge(edit: _Edit, segment: Segment | None, sources: set[str], segment_file
         # The same English; 'new' beside it says nothing about review, and nor does the state of a file
         # a tool renumbered (PO has no 'approved': an approved sentence comes back as merely translated).
         return _UNCHANGED
-    if edit.base and edit.base != fingerprint(segment.state, segment.target) and segment.state.is_human and not force:
+    if not new_target and segment.state.is_human and not edit.state.is_human \
+            and edit.base != fingerprint(segment.state, segment.target):
+        # The English the file already holds as a person's work, beside the draft state it was exported
+        # in: what this row gave when it was first imported (a person's English is reviewed), so
+        # importing the same file again brings nothing. A row lowering the state of work unchanged
+        # since its export (base equal to the segment's fingerprint) is judged below.
+        return _UNCHANGED
+    if new_target and edit.base and edit.base != fingerprint(segment.state, segment.target) \
+            and segment.state.is_human and not force:
+        # Only new English can overwrite someone's newer work; the same English with another state cannot.
         return _Verdict(refused=f"changed in {segment_file} since your export (now {segment.state}: "
                         f"{segment.target[:40]!r}); re-export and redo the edit, or --force to overwrite")
     state = edit.state

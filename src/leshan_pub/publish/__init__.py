@@ -287,6 +287,14 @@ def pending_notice(pending: int) -> str:
     return f"DRAFT — {pending} segment{'s' if pending != 1 else ''} await{'s' if pending == 1 else ''} review"
 
 
+def _review_status(pending: int, total: int) -> str:
+    """'3 of 7 segments await review', '1 of 1 segment awaits review', '1 segment approved': in the right number."""
+    noun = "segment" if total == 1 else "segments"
+    if pending:
+        return f"{pending} of {total} {noun} {'awaits' if pending == 1 else 'await'} review"
+    return f"{total} {noun} approved"
+
+
 def provenance_text(document: Document, glossary: Glossary | None, short_hashes: bool = False) -> str:
     """The document's provenance on one line, for metadata: its signature (provenance.Signature: how
     the English was made, per origin), the segmenter, the glossary published with, and review status.
@@ -305,7 +313,7 @@ def provenance_text(document: Document, glossary: Glossary | None, short_hashes:
         parts.append(f"English last changed {changed}")
     total, pending = len(document.segments), len(document.unapproved())
     parts.append(
-        f"review draft, {pending} of {total} segments await review" if pending else f"review final, {total} segments approved"
+        f"review draft, {_review_status(pending, total)}" if pending else f"review final, {_review_status(pending, total)}"
     )
     return "; ".join(parts)
 
@@ -338,5 +346,5 @@ def pack_provenance_text(pack: Pack, glossary: Glossary | None) -> str:
         model = public_model_name(document.provenance.model) or "none"
         parts.append(f"article={document.name} (model={model}, {len(document.unapproved())} pending)")
     total, pending = sum(len(d.segments) for d in pack.documents), len(pack.unapproved())
-    parts.append(f"review=draft, {pending} of {total} segments await review" if pending else f"review=final, {total} segments approved")
+    parts.append(f"review=draft, {_review_status(pending, total)}" if pending else f"review=final, {_review_status(pending, total)}")
     return "; ".join(parts)

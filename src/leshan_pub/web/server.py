@@ -186,7 +186,7 @@ def _check_token(request: Request, session: ReviewSession, write: bool) -> None:
     if not (_same(request.cookies.get(session.cookie), session.token)
             or _same(request.headers.get(TOKEN_HEADER), session.token)
             or _same(request.query_params.get("token"), session.token)):
-        raise _Refused(403, "open the review page through the link `leshan-pub review` printed")
+        raise _Refused(403, "open the file `leshan-pub review` printed (open-review.html) in a browser: it is the way in")
 
 
 # --- reading ----------------------------------------------------------------------------------------------
@@ -456,8 +456,9 @@ def serve(session: ReviewSession, port: int, open_browser: bool, say: Callable[[
     folder = Path(tempfile.mkdtemp(prefix="leshan-review-"))  # 0700: only this user reads the file in it
     try:
         opener = redirect_file(session, folder)
-        say(f"reviewing {session.segment_file} at {session.origin}/ (this machine only); Ctrl-C stops")
-        say(f"open {opener} in a browser (it holds the page's secret link)")
+        # The file first, and no bare URL: the page answers only the secret link the file holds (403 otherwise).
+        say(f"open {opener} in a browser: it is the way in (it holds the review page's secret link)")
+        say(f"reviewing {session.segment_file} on 127.0.0.1 port {session.port} (this machine only); Ctrl-C stops")
         # QA of every segment takes most of a first page load: done while the browser starts.
         threading.Thread(target=_prepare, args=(session,), daemon=True).start()
         if open_browser:
