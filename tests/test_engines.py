@@ -765,7 +765,7 @@ def test_ctranslate2_scores_a_placement_as_the_transformers_engine_does(tiny_mar
     # keeps (engines/repair.py, one chooser for both engines): CTranslate2's score, read through its
     # adapter, must be the transformers engine's, so that both choose the same end.
     import torch
-    from transformers import MarianMTModel
+    from transformers import MarianMTModel, MarianTokenizer
 
     from leshan_pub.engines.ctranslate2 import _CTranslate2Repair
     from leshan_pub.engines.marian import kept_log_probs
@@ -785,7 +785,7 @@ def test_ctranslate2_scores_a_placement_as_the_transformers_engine_does(tiny_mar
     ours = list(reading.score([(0, c) for c in candidates]))
 
     model = MarianMTModel.from_pretrained(tiny_marian_dir).eval()
-    batch = tokenizer([source], return_tensors="pt")
+    batch = MarianTokenizer.from_pretrained(tiny_marian_dir)([source], return_tensors="pt")
     start = model.config.decoder_start_token_id
     with torch.inference_mode():
         encoded = model.get_encoder()(**batch).last_hidden_state

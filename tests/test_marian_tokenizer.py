@@ -64,6 +64,10 @@ def _same(reference: Any, ours: MarianSentencePieceTokenizer, text: str) -> None
     for ids in [english] if reference.separate_vocabs else [english, reference([text])["input_ids"][0]]:
         tokens = reference.convert_ids_to_tokens(ids)
         assert ours.convert_ids_to_tokens(ids) == tokens
+        # MarianTokenizer's convert_tokens_to_string reads the side its last decode used (the source's,
+        # with one shared vocabulary); the engines call it after decoding.
+        reference._decode_use_source_tokenizer = not reference.separate_vocabs
+        assert ours.convert_tokens_to_string(tokens) == reference.convert_tokens_to_string(tokens)
         assert ours.convert_tokens_to_ids(tokens) == reference.convert_tokens_to_ids(tokens)
         for skip in (False, True):
             assert ours.decode(ids, skip_special_tokens=skip) == reference.decode(ids, skip_special_tokens=skip), text

@@ -186,7 +186,13 @@ class MarianSentencePieceTokenizer:
     def decode(self, ids: int | Sequence[int], skip_special_tokens: bool = False) -> str:
         """The text of ids: runs of ordinary pieces joined by SentencePiece, special tokens written as they are."""
         tokens = self.convert_ids_to_tokens([ids] if isinstance(ids, int) else ids, skip_special_tokens)
-        # MarianTokenizer decodes with the source model unless the vocabularies are separate.
+        out = self.convert_tokens_to_string(tokens)
+        return _clean_up(out) if self._clean_up else out
+
+    def convert_tokens_to_string(self, tokens: Sequence[str]) -> str:
+        """The text of target pieces (special tokens written as they are)."""
+        # MarianTokenizer decodes with the source model unless the vocabularies are separate (and its
+        # convert_tokens_to_string reads the side its last decode used: this one, once it has decoded).
         processor = self.spm_target if self.separate_vocabs else self.spm_source
         special = set(self.all_special_tokens)
         out, run = "", []
@@ -197,8 +203,7 @@ class MarianSentencePieceTokenizer:
             else:
                 run.append(token)
         out += processor.decode_pieces(run)
-        out = out.replace(_UNDERLINE, " ").strip()
-        return _clean_up(out) if self._clean_up else out
+        return out.replace(_UNDERLINE, " ").strip()
 
 
 # transformers' clean_up_tokenization, for a model whose tokenizer_config.json asks for it.
