@@ -8,7 +8,10 @@ from translate.storage import xliff as tt_xliff
 
 from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
 from leshan_pub.errors import SegmentFileError
-from leshan_pub.formats.exchange import CSV_COLUMNS, ExportFormat, ImportRefused, export_document, fingerprint, import_file
+from leshan_pub.formats.csvfile import CSV_COLUMNS
+from leshan_pub.formats.exchange import ExportFormat, export_document
+from leshan_pub.formats.rows import fingerprint
+from leshan_pub.review import ImportRefused, import_file
 from leshan_pub.glossary import Glossary, Term
 from leshan_pub.formats.segfile import parse_xliff, read_segment_file, write_segment_file
 
@@ -522,7 +525,7 @@ def test_a_spreadsheet_saved_in_excels_other_encodings_imports(tmp_path, segfile
 # --- save_segment: one reviewer's edit by the import rules ----------------------------------------------------
 
 def test_save_segment_applies_a_reviewers_approval_and_records_who(segfile, tmp_path):
-    from leshan_pub.formats.exchange import save_segment
+    from leshan_pub.review import save_segment
     from leshan_pub.memory import MemorySettings, read_memory
 
     report = save_segment(segfile, "p2", "The second sentence.", A, fingerprint(M, "MT output"),
@@ -534,7 +537,7 @@ def test_save_segment_applies_a_reviewers_approval_and_records_who(segfile, tmp_
 
 
 def test_save_segment_refuses_what_import_refuses(segfile):
-    from leshan_pub.formats.exchange import save_segment
+    from leshan_pub.review import save_segment
 
     before = segfile.read_bytes()
     with pytest.raises(ImportRefused, match="changing approved work needs --force"):
