@@ -660,3 +660,21 @@ def test_excels_unicode_text_txt_is_refused_with_rename_to_csv_and_imports_once_
     report = import_file(saved.rename(tmp_path / "demo.csv"), segfile)
 
     assert report.updated == ["c1"] and work(segfile)["c1"] == ("Hill Electronics workshop", R)
+
+
+@pytest.mark.parametrize("fmt", [ExportFormat.XLIFF, ExportFormat.CSV])
+def test_an_export_replaces_an_earlier_export_but_no_other_file_without_force(tmp_path: Path, fmt: ExportFormat) -> None:
+    from leshan_pub.formats.exchange import check_export_target
+
+    earlier = tmp_path / f"earlier.{fmt}"
+    earlier.write_bytes(export_document(tiny_document(), fmt))
+    check_export_target(earlier, fmt, {}, force=False)  # an earlier export of this kind may be replaced
+
+    segment_file = tmp_path / "doc.xlf"
+    write_segment_file(segment_file, tiny_document())  # XLIFF, but no export: a translator's own file
+    other = tmp_path / f"notes.{fmt}"
+    other.write_bytes(segment_file.read_bytes() if fmt is ExportFormat.XLIFF else b"a,b\r\n1,2\r\n")
+    for target in (other, segment_file):
+        with pytest.raises(SegmentFileError, match="choose another file name"):
+            check_export_target(target, fmt, {"the segment file": segment_file}, force=False)
+    check_export_target(other, fmt, {}, force=True)
