@@ -95,7 +95,8 @@ def test_resegmenting_keeps_the_reviewed_english_emphasis():
 
 
 def test_cat_tool_round_trip_keeps_the_tags_the_translator_placed(tmp_path):
-    from leshan_pub.formats.exchange import ExportFormat, export_document, import_file
+    from leshan_pub.formats.exchange import ExportFormat, export_document
+    from leshan_pub.review import import_file
     from leshan_pub.formats.segfile import read_segment_file, write_segment_file
 
     segment = Segment("s1", 0, Role.PARAGRAPH, "链主企业带动发展。", "Leaders drive growth.", ReviewState.MACHINE,

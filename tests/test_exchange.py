@@ -8,7 +8,10 @@ from translate.storage import xliff as tt_xliff
 
 from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
 from leshan_pub.errors import SegmentFileError
-from leshan_pub.formats.exchange import CSV_COLUMNS, ExportFormat, ImportRefused, export_document, fingerprint, import_file
+from leshan_pub.formats.csvfile import CSV_COLUMNS
+from leshan_pub.formats.exchange import ExportFormat, export_document
+from leshan_pub.formats.rows import fingerprint
+from leshan_pub.review import ImportRefused, import_file
 from leshan_pub.glossary import Glossary, Term
 from leshan_pub.formats.segfile import parse_xliff, read_segment_file, write_segment_file
 
@@ -522,7 +525,7 @@ def test_a_spreadsheet_saved_in_excels_other_encodings_imports(tmp_path, segfile
 # --- save_segment: one reviewer's edit by the import rules ----------------------------------------------------
 
 def test_save_segment_applies_a_reviewers_approval_and_records_who(segfile, tmp_path):
-    from leshan_pub.formats.exchange import save_segment
+    from leshan_pub.review import save_segment
     from leshan_pub.memory import MemorySettings, read_memory
 
     report = save_segment(segfile, "p2", "The second sentence.", A, fingerprint(M, "MT output"),
@@ -534,7 +537,7 @@ def test_save_segment_applies_a_reviewers_approval_and_records_who(segfile, tmp_
 
 
 def test_save_segment_refuses_what_import_refuses(segfile):
-    from leshan_pub.formats.exchange import save_segment
+    from leshan_pub.review import save_segment
 
     before = segfile.read_bytes()
     with pytest.raises(ImportRefused, match="changing approved work needs --force"):
@@ -657,3 +660,21 @@ def test_excels_unicode_text_txt_is_refused_with_rename_to_csv_and_imports_once_
     report = import_file(saved.rename(tmp_path / "demo.csv"), segfile)
 
     assert report.updated == ["c1"] and work(segfile)["c1"] == ("Hill Electronics workshop", R)
+
+
+@pytest.mark.parametrize("fmt", [ExportFormat.XLIFF, ExportFormat.CSV])
+def test_an_export_replaces_an_earlier_export_but_no_other_file_without_force(tmp_path: Path, fmt: ExportFormat) -> None:
+    from leshan_pub.formats.exchange import check_export_target
+
+    earlier = tmp_path / f"earlier.{fmt}"
+    earlier.write_bytes(export_document(tiny_document(), fmt))
+    check_export_target(earlier, fmt, {}, force=False)  # an earlier export of this kind may be replaced
+
+    segment_file = tmp_path / "doc.xlf"
+    write_segment_file(segment_file, tiny_document())  # XLIFF, but no export: a translator's own file
+    other = tmp_path / f"notes.{fmt}"
+    other.write_bytes(segment_file.read_bytes() if fmt is ExportFormat.XLIFF else b"a,b\r\n1,2\r\n")
+    for target in (other, segment_file):
+        with pytest.raises(SegmentFileError, match="choose another file name"):
+            check_export_target(target, fmt, {"the segment file": segment_file}, force=False)
+    check_export_target(other, fmt, {}, force=True)

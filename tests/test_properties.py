@@ -24,7 +24,9 @@ from hypothesis import strategies as st
 from leshan_pub import __version__
 from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
 from leshan_pub.errors import InputError
-from leshan_pub.formats.exchange import CSV_COLUMNS, ExportFormat, export_document, import_file
+from leshan_pub.formats.csvfile import CSV_COLUMNS
+from leshan_pub.formats.exchange import ExportFormat, export_document
+from leshan_pub.review import import_file
 from leshan_pub.provenance import person
 from leshan_pub.publish import UNTRANSLATED, publish
 from leshan_pub.read import common_characters, decode_article

@@ -209,7 +209,8 @@ def test_import_of_a_translators_edit_makes_only_that_segment_a_persons(tmp_path
     import csv
     import io
 
-    from leshan_pub.formats.exchange import ExportFormat, export_document, import_file
+    from leshan_pub.formats.exchange import ExportFormat, export_document
+    from leshan_pub.review import import_file
     from leshan_pub.formats.segfile import read_segment_file, write_segment_file
 
     segments = [

@@ -189,7 +189,7 @@ def _unit_xliff(state: str | None, approved: str | None) -> bytes:
 @pytest.mark.parametrize("approved", _APPROVED, ids=lambda a: f"approved={a}")
 @pytest.mark.parametrize("state", _STATES, ids=lambda s: f"state={s}")
 def test_segment_file_and_import_read_state_and_approved_alike(tmp_path, state, approved):
-    from leshan_pub.formats.exchange import import_file
+    from leshan_pub.review import import_file
 
     expected = _EXPECTED[(state, approved)]
     assert parse_xliff(_unit_xliff(state, approved)).segments[0].state is expected

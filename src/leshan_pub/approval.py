@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .document import Document, ReviewState, Segment
 from .errors import LeshanPubError
-from .formats.exchange import approve_segments
+from .review import approve_segments
 from .formats.segfile import read_segment_file
 from .glossary import Glossary
 from .locking import segment_file_lock
@@ -129,7 +129,7 @@ def approve_file(
 ) -> ApproveReport:
     """Approve the segments named in wanted (ids or numbers) and, with all_reviewed, every reviewed one
     (and machine drafts too with include_drafts); record who and when, and write them through import's
-    one write path (exchange.approve_segments: a backup, the segment file under its lock, the memory).
+    one write path (review.approve_segments: a backup, the segment file under its lock, the memory).
 
     A segment named in wanted that cannot be approved (no English, an unreviewed draft, QA errors)
     refuses the whole command: ApprovalRefused, nothing written. Those all_reviewed finds but cannot

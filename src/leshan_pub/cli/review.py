@@ -342,7 +342,7 @@ def import_(
     project: ProjectOpt = None,
 ) -> None:
     """Import a translator's edits (XLIFF, CSV, or what OmegaT wrote) into the segment file; human work goes into the memory."""
-    from ..formats.exchange import import_file
+    from ..review import import_file
     from ..formats.omegat import is_project, target_file
     from ..formats.segfile import read_segment_file
     from ..locking import segment_file_lock

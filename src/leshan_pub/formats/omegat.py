@@ -81,7 +81,7 @@ def export_project(
     approved English in tm/auto/ (OmegaT inserts it), machine and fuzzy-match drafts in tm/mt/
     (offered, never inserted), the project memory in tm/, the glossary as TBX in glossary/.
     """
-    from .exchange import fingerprint
+    from .rows import fingerprint
     from .termbase import export_tbx
 
     if folder.exists() and not folder.is_dir():

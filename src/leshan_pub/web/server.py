@@ -22,7 +22,8 @@ from starlette.routing import Route
 from ..approval import qa_errors, refusal
 from ..document import Document, ReviewState, Segment
 from ..errors import LeshanPubError
-from ..formats.exchange import ImportRefused, fingerprint, save_segment
+from ..formats.rows import fingerprint
+from ..review import ImportRefused, save_segment
 from ..formats.segfile import keep_backup, parse_xliff, write_segment_file
 from ..locking import segment_file_lock
 from ..memory import MemorySettings, translator_name

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..document import Document, ReviewState, Role, Segment
-from ..formats.exchange import fingerprint
+from ..formats.rows import fingerprint
 from ..quality.enforce import form_spans, forbidden_present, term_spans, verify
 from ..quality.qa import Finding, Severity, check_document
 from ..terms import Glossary, TermHit, nfkc_fold
