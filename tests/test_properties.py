@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leshan_pub import __version__
+from leshan_pub.approval import qa_errors
 from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
 from leshan_pub.errors import InputError
 from leshan_pub.formats.csvfile import CSV_COLUMNS
@@ -185,11 +186,25 @@ def test_export_then_import_gives_back_every_target_and_state(document, fmt):
         import_file(edited, segfile, force=True)
         # Every imported English is a person's (provenance origin person); no English has no signature.
         # A blank target never erases or fills English (import rule), so blank English stays empty.
+        # An approval that QA finds an error in (a figure of the source missing from the English) comes
+        # back reviewed: import approves by approve's own rule.
+        held = qa_errors(document, None)
         expected = [
-            replace(s, signature=person(__version__)) if s.target.strip() else replace(s, target="", signature=None)
+            replace(s, signature=person(__version__),
+                    state=ReviewState.REVIEWED if s.state is ReviewState.APPROVED and s.id in held else s.state)
+            if s.target.strip() else replace(s, target="", signature=None)
             for s in document.segments
         ]
-        assert read_segment_file(segfile) == replace(document, segments=expected)
+        back = read_segment_file(segfile)
+        # English that came in is dated: the file says when its English last changed.
+        assert bool(back.provenance.english_changed) == any(s.target.strip() for s in document.segments)
+        back.provenance = replace(back.provenance, english_changed=document.provenance.english_changed)
+        # Approvals that came in are a person's sign-off, recorded with who and when.
+        for segment in back.segments:
+            assert (segment.approval is not None) == (segment.state is ReviewState.APPROVED)
+            assert segment.approval is None or (segment.approval.who and segment.approval.when)
+            segment.approval = None
+        assert back == replace(document, segments=expected)
 
 
 # --- publishing --------------------------------------------------------------------------------------
