@@ -49,6 +49,7 @@ _COMPUTE_TYPES = ("int8", "int8_float32", "int8_float16", "int8_bfloat16", "floa
 _IGNORED = {".gitattributes", "README.md", ".cache"}
 # Target tokens per scoring call: score_batch projects every token onto the whole vocabulary, and on
 # a CPU one call over a large batch is slower than the same rows in cache-sized parts.
+JUDGED_BEAMS = 1  # the beams that write each candidate place's rest of the sentence (engines/judgement.py)
 _SCORED_TOKENS = {"cpu": 1024, "cuda": 32768}
 # Where CTranslate2 reads a converted model's vocabulary map (the target tokens it may decode among).
 _VOCABULARY_MAP = "vmap.txt"
@@ -312,6 +313,7 @@ class CTranslate2Engine:
         encoded = self.tokenizer(sources, truncation=True, max_length=self._source_limit)["input_ids"]
         source_tokens = [self.tokenizer.convert_ids_to_tokens(ids) for ids in encoded]
         max_new = self._max_new_tokens(encoded, terms)
+        self._records: dict[int, list[Any]] = {}  # per segment, the records of terms placed by judgement
         enforced = any(terms)
         results = self._decode(source_tokens, max_new, attention=enforced, terms=terms)
         outputs = [r.hypotheses[0] for r in results]
@@ -329,7 +331,15 @@ class CTranslate2Engine:
             redone = self._fallback_engine().translate([sources[i] for i in failing], [terms[i] for i in failing])
             for i, translation in zip(failing, redone):
                 texts[i] = translation.text
-        return [self._finish(text, ts, cut) for text, ts, cut in zip(texts, terms, truncated)]
+        finished = [self._finish(text, ts, cut) for text, ts, cut in zip(texts, terms, truncated)]
+        if self._records:
+            from .judgement import judgement_notes
+
+            for i, records in self._records.items():
+                if i not in failing:  # a segment the fallback decoded again has no judged terms left
+                    finished[i].records = records
+                    finished[i].notes += judgement_notes(records)
+        return finished
 
     def _decode(
         self,
@@ -374,41 +384,19 @@ class CTranslate2Engine:
         max_new: int,
     ) -> None:
         """Put each missing term in place of the model's own rendering of it, found in the output (or,
-        failing that, of the words aligned to its Chinese); re-decode after it ("continue")."""
-        from .placement import Ends, located_anchors, missing_occurrences, splice, unlocated_anchors
+        failing that, of the words aligned to its Chinese); re-decode after it ("continue"). With placement
+        "judgement", a term whose rendering is not found goes where the model judges the sentence best."""
+        from .placement import splice
 
         eos = self.tokenizer.eos_token_id
         drafts = {i: [*self.tokenizer.convert_tokens_to_ids(outputs[i]), eos] for i in failing}
         plans = {i: self._plan(terms[i]) for i in failing}
-        lacking = {i: missing_occurrences(self.vocab, drafts[i], plans[i]) for i in failing}
-        renderings = self._renderings([plans[i].spellings[k].term for i in failing for k in lacking[i]])
-        located = {
-            i: located_anchors(
-                self.vocab, self.tokenizer, drafts[i], plans[i], lacking[i],
-                {k: renderings[plans[i].spellings[k].term] for k in lacking[i]},
-            )
-            for i in failing
-        }
-        unplaced = [i for i in failing if located[i][1]]
-        owed = self._owed([source_tokens[i] for i in unplaced], [outputs[i] for i in unplaced],
-                          [plans[i] for i in unplaced], [located[i][1] for i in unplaced]) \
-            if self.options.placement == "owed" else [None] * len(unplaced)
-        anchors = {i: located[i][0] for i in failing}
-        if unplaced:
-            aligned = [aligned_positions(attentions[i], len(source_tokens[i]) - 1) for i in unplaced]
-
-            def score(requests: list[tuple[int, Any]]) -> list[float]:
-                return self._kept_scores([source_tokens[unplaced[n]] for n, _ in requests], [c for _, c in requests])
-
-            def place(n: int, found: dict[int, list[Any]], end: Any) -> None:
-                i = unplaced[n]
-                unlocated_anchors(
-                    self.tokenizer, drafts[i], source_tokens[i], aligned[n], plans[i], located[i][1], found, owed[n], end
-                )
-
-            Ends(self.vocab, [drafts[i] for i in unplaced], [plans[i] for i in unplaced], score, self._target_limit).run(
-                [anchors[i] for i in unplaced], place
-            )
+        if self.options.placement == "judgement" and self.options.term_repair == "splice":
+            self._judged(failing, source_tokens, outputs, attentions, drafts, plans, terms, max_new)
+            return
+        found, _ = self._anchors([source_tokens[i] for i in failing], [drafts[i] for i in failing],
+                                 [plans[i] for i in failing], [attentions[i] for i in failing])
+        anchors = dict(zip(failing, found))
         redo: list[tuple[int, list[str]]] = []
         longest = self.options.max_new_tokens or self._target_limit
         for i in failing:
@@ -434,6 +422,77 @@ class CTranslate2Engine:
         )
         for i, result in zip(rows, results):
             outputs[i] = result.hypotheses[0]
+
+    def _anchors(
+        self, source_tokens: list[list[str]], drafts: list[list[int]], plans: list[Any],
+        attentions: list[list[list[float]] | None],
+    ) -> tuple[list[dict[int, list[Any]]], list[list[int]]]:
+        """Per draft (ids ending in </s>): where each term it lacks belongs (placement.py), and the terms
+        (plan indexes, one per occurrence) whose rendering was not found in it. A draft without its
+        attention (one written again by judgement) aligns nothing: the owed words place its terms."""
+        from .placement import Ends, located_anchors, missing_occurrences, unlocated_anchors
+
+        count = len(drafts)
+        outputs = [self.tokenizer.convert_ids_to_tokens(d[:-1]) for d in drafts]
+        lacking = [missing_occurrences(self.vocab, drafts[n], plans[n]) for n in range(count)]
+        renderings = self._renderings([plans[n].spellings[k].term for n in range(count) for k in lacking[n]])
+        located = [
+            located_anchors(
+                self.vocab, self.tokenizer, drafts[n], plans[n], lacking[n],
+                {k: renderings[plans[n].spellings[k].term] for k in lacking[n]},
+            )
+            for n in range(count)
+        ]
+        unplaced = [n for n in range(count) if located[n][1]]
+        owed = self._owed([source_tokens[n] for n in unplaced], [outputs[n] for n in unplaced],
+                          [plans[n] for n in unplaced], [located[n][1] for n in unplaced]) \
+            if self.options.placement != "attention" else [None] * len(unplaced)
+        anchors = [located[n][0] for n in range(count)]
+        if unplaced:
+            aligned = [
+                aligned_positions(a, len(source_tokens[n]) - 1) if (a := attentions[n]) is not None else []
+                for n in unplaced
+            ]
+
+            def score(requests: list[tuple[int, Any]]) -> list[float]:
+                return self._kept_scores([source_tokens[unplaced[m]] for m, _ in requests], [c for _, c in requests])
+
+            def place(m: int, found: dict[int, list[Any]], end: Any) -> None:
+                n = unplaced[m]
+                unlocated_anchors(
+                    self.tokenizer, drafts[n], source_tokens[n], aligned[m], plans[n], located[n][1], found, owed[m], end
+                )
+
+            Ends(self.vocab, [drafts[n] for n in unplaced], [plans[n] for n in unplaced], score, self._target_limit).run(
+                [anchors[n] for n in unplaced], place
+            )
+        return anchors, [located[n][1] for n in range(count)]
+
+    def _judged(
+        self, failing: list[int], source_tokens: list[list[str]], outputs: list[list[str]],
+        attentions: list[list[list[float]]], drafts: dict[int, list[int]], plans: dict[int, Any],
+        terms: list[list[Term]], max_new: int,
+    ) -> None:
+        """outputs[i] for each failing i mended by judgement (engines/judgement.py); _records[i] takes the
+        judged terms' records."""
+        from .judgement import judge, term_records
+
+        rows = list(failing)
+        first = {n: True for n in range(len(rows))}
+
+        def place(ns: list[int], current: list[list[int]]) -> tuple[list[dict[int, list[Any]]], list[list[int]]]:
+            # The decoding's attention holds for a draft until judgement has written it again.
+            seen = [attentions[rows[n]] if first.pop(n, False) else None for n in ns]
+            return self._anchors([source_tokens[rows[n]] for n in ns], current, [plans[rows[n]] for n in ns], seen)
+
+        judge_model = _CTranslate2Judge(self, [source_tokens[i] for i in rows], [terms[i] for i in rows], max_new)
+        results = judge(self.vocab, judge_model, [drafts[i] for i in rows], [plans[i] for i in rows], place)
+        longest = self.options.max_new_tokens or self._target_limit
+        eos = self.tokenizer.eos_token_id
+        for i, result in zip(rows, results):
+            if len(result.ids) <= longest:
+                outputs[i] = self.tokenizer.convert_ids_to_tokens(result.ids[:-1] if result.ids[-1:] == [eos] else result.ids)
+                self._records[i] = term_records(plans[i], result)
 
     def _owed(
         self, sources: list[list[str]], outputs: list[list[str]], plans: list[Any], terms: list[list[int]]
@@ -527,6 +586,42 @@ class CTranslate2Engine:
                 f"source longer than the model's {self._source_limit} input pieces; its end was not translated"
             )
         return Translation(text=text, missing=missing_terms(text, terms), notes=notes)
+
+
+class _CTranslate2Judge:
+    """judgement.Judge for one batch's sources: target_prefix to force the place, suppress_sequences to
+    keep the replaced words out, score_batch for whole sentences."""
+
+    def __init__(self, engine: CTranslate2Engine, sources: list[list[str]], terms: list[list[Term]], max_new: int) -> None:
+        self.engine, self.sources, self.terms, self.max_new = engine, sources, terms, max_new
+
+    def complete(self, requests: Sequence[Any]) -> list[list[int]]:
+        """Per request, the prefix and what the model writes after it (ids ending in </s>). Requests that
+        keep out the same words decode together (suppress_sequences holds for a whole call)."""
+        engine, tokenizer = self.engine, self.engine.tokenizer
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for k, request in enumerate(requests):
+            groups.setdefault((tuple(self.terms[request.row]), request.kept_out), []).append(k)
+        out: list[list[int]] = [[] for _ in requests]
+        for (terms, kept_out), ks in groups.items():
+            suppressed = engine._forbidden_tokens(list(terms)) + [tokenizer.convert_ids_to_tokens(list(x)) for x in kept_out]
+            prefixes = [tokenizer.convert_ids_to_tokens(list(requests[k].prefix)) for k in ks]
+            limit = min(max(self.max_new, max(map(len, prefixes)) + 8), engine._target_limit)
+            results = engine.translator.translate_batch(
+                [self.sources[requests[k].row] for k in ks], target_prefix=prefixes, beam_size=JUDGED_BEAMS,
+                max_decoding_length=limit - 1, suppress_sequences=suppressed or None, use_vmap=engine._english_only,
+                max_batch_size=engine._part(len(ks)),
+            )
+            for k, result in zip(ks, results):
+                out[k] = [*tokenizer.convert_tokens_to_ids(result.hypotheses[0]), tokenizer.eos_token_id]
+        return out
+
+    def score(self, requests: Sequence[tuple[int, Sequence[int]]]) -> list[float]:
+        """Per (source row, ids ending in </s>), the model's summed log-probability of the English."""
+        eos = self.engine.tokenizer.eos_token_id
+        targets = [self.engine.tokenizer.convert_ids_to_tokens([t for t in ids if t != eos]) for _, ids in requests]
+        results = self.engine._score([self.sources[n] for n, _ in requests], targets)
+        return [sum(r.log_probs) for r in results]
 
 
 def _torch_device(device: str) -> str:

@@ -19,6 +19,7 @@ import torch
 from tqdm import tqdm
 from transformers import AutoConfig, LogitsProcessorList, MarianMTModel, MarianTokenizer
 
+from ..document import TermRecord
 from ..errors import EngineError, ModelUnavailableError
 from ..quality.enforce import MissReason, TermMiss, explain_misses, forbidden_in, missing_terms
 from ..terms import Term
@@ -35,6 +36,7 @@ from .constraints import (
     spell_term,
     unspellable_reason,
 )
+from .judgement import judgement_notes
 from .placement import Ends, kept_log_probs, located_anchors, missing_occurrences, splice, unlocated_anchors
 from .renderings import RENDERING_TOKENS, RENDERINGS, own_renderings
 from .vocabularies import SourcePieces, english_ids
@@ -51,6 +53,7 @@ _COMMIT = re.compile(r"[0-9a-f]{40}")
 # Draft tokens read in one teacher-forced pass, to find what each owes to a term or to score where
 # its rendering ends: a few MB on the CPU; on a GPU, where each pass costs its kernel launches, far more.
 _SCORED_TOKENS = {"cpu": 2048, "cuda": 32768}
+JUDGED_BEAMS = 1  # the beams that write each candidate place's rest of the sentence (engines/judgement.py)
 _TRUE = {"1", "on", "yes", "true"}
 # --precision for this engine -> torch dtype; auto is float32 (half precision measured slower on a GPU).
 _PRECISIONS = {"auto": torch.float32, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -357,14 +360,19 @@ class MarianEngine:
         draft = self._generate(sources, plans, constrained=False)
         self.counts.segments += len(sources)
         texts, fallbacks = list(draft.texts), [False] * len(sources)
+        judged: dict[int, list[TermRecord]] = {}  # per segment, the records of terms placed by judgement
         lacking = [j for j in range(len(sources)) if self._fails(texts[j], terms[j], plans[j])]
         if lacking:
-            anchors = self._anchors(
-                [sources[j] for j in lacking], [draft.ids[j] for j in lacking], [plans[j] for j in lacking]
-            )
             rewrite = lacking
             self.counts.repaired += len(lacking)
-            if self.options.term_repair == "splice":
+            if self.options.placement == "judgement" and self.options.term_repair == "splice":
+                rewrite = self._judged([sources[j] for j in lacking], [draft.ids[j] for j in lacking],
+                                       [plans[j] for j in lacking], draft.max_new, lacking, texts, terms, judged)
+            anchors = self._anchors(
+                [sources[j] for j in rewrite], [draft.ids[j] for j in rewrite], [plans[j] for j in rewrite]
+            )[0] if rewrite else []
+            lacking = rewrite
+            if self.options.term_repair == "splice" and self.options.placement != "judgement":
                 for k, j in enumerate(lacking):
                     ids, _ = splice(self.vocab, draft.ids[j], plans[j], anchors[k])
                     # A length limit the user set holds for a splice as for decoding; a derived one
@@ -386,10 +394,34 @@ class MarianEngine:
                 )
                 for k, j in enumerate(rewrite):
                     texts[j], fallbacks[j] = final.texts[k], final.fallbacks[k]
-        return [
+        finished = [
             self._finish(src, text, ts, plan, used, draft.max_new, read)
             for src, text, ts, plan, used, read in zip(sources, texts, terms, plans, fallbacks, draft.read)
         ]
+        for j, records in judged.items():
+            finished[j].records = records
+            finished[j].notes += judgement_notes(records)
+        return finished
+
+    def _judged(
+        self, sources: list[str], drafts: list[list[int]], plans: list[SegmentPlan], max_new: int,
+        at: list[int], texts: list[str], terms: list[Sequence[Term]], judged: dict[int, list[TermRecord]],
+    ) -> list[int]:
+        """Mend drafts by judgement (engines/judgement.py): texts[at[k]] and judged[at[k]] take the English
+        and the judged terms' records of drafts[k]. Returns the segments (of at) still failing."""
+        from .judgement import judge, term_records
+        from .prefixed import MarianJudge
+
+        def place(rows: list[int], current: list[list[int]]) -> tuple[list[dict[int, list[Anchor]]], list[list[int]]]:
+            return self._anchors([sources[r] for r in rows], current, [plans[r] for r in rows])
+
+        budget = _SCORED_TOKENS.get(self.device.type, _SCORED_TOKENS["cpu"])
+        results = judge(self.vocab, MarianJudge(self, sources, max_new, JUDGED_BEAMS, budget), drafts, plans, place)
+        for k, result in enumerate(results):
+            if len(result.ids) <= (self.options.max_new_tokens or self._target_limit):
+                texts[at[k]] = self.vocab.text(result.ids)
+                judged[at[k]] = term_records(plans[k], result)
+        return [j for j in at if self._fails(texts[j], terms[j], plans[at.index(j)])]
 
     @staticmethod
     def _fails(text: str, terms: Sequence[Term], plan: SegmentPlan) -> bool:
@@ -399,10 +431,13 @@ class MarianEngine:
             or plan.forbidden and forbidden_in(text, terms)
         )
 
-    def _anchors(self, sources: list[str], drafts: list[list[int]], plans: list[SegmentPlan]) -> list[dict[int, list[Anchor]]]:
+    def _anchors(
+        self, sources: list[str], drafts: list[list[int]], plans: list[SegmentPlan]
+    ) -> tuple[list[dict[int, list[Anchor]]], list[list[int]]]:
         """Per source: where each term its draft lacks belongs, read off the draft: the model's own
         rendering of the term where the draft has one; else the words that owe most to the term's
-        Chinese, as far as the model's scores say its rendering runs; else the words aligned to it."""
+        Chinese, as far as the model's scores say its rendering runs; else the words aligned to it.
+        With them, per source, the terms (plan indexes, one per occurrence) whose rendering was not found."""
         lacking = [missing_occurrences(self.vocab, draft, plan) for draft, plan in zip(drafts, plans)]
         renderings = self._renderings([plan.spellings[i].term for plan, ids in zip(plans, lacking) for i in ids])
         anchors, unplaced = [], []
@@ -414,7 +449,7 @@ class MarianEngine:
             unplaced.append(rest)
         rows = [k for k, rest in enumerate(unplaced) if rest]
         if not rows:
-            return anchors
+            return anchors, unplaced
         batch = self._encode([sources[k] for k in rows])
         owed, states, aligned, pieces = self._owed(batch, [drafts[k] for k in rows], [
             [plans[k].spellings[i].term for i in unplaced[k]] for k in rows
@@ -446,7 +481,7 @@ class MarianEngine:
         ends = Ends(self.vocab, [drafts[k] for k in rows], [plans[k] for k in rows], score,
                     self.model.config.max_position_embeddings)
         ends.run([anchors[k] for k in rows], place)
-        return anchors
+        return anchors, unplaced
 
     def _owed(
         self, batch: Any, drafts: list[list[int]], terms: list[list[Term]]
@@ -468,7 +503,7 @@ class MarianEngine:
             spans.append(term_spans(pieces[k], ts))
         # One row per source (the whole of it) and one per term occurrence found among its pieces
         # (masked); with placement "attention", the whole rows only (for the alignment).
-        masked = self.options.placement == "owed"
+        masked = self.options.placement != "attention"
         rows = [(k, None) for k in range(len(drafts))] + [
             (k, span) for k in range(len(drafts)) for span in spans[k] if span and masked
         ]

@@ -1,0 +1,134 @@
+"""Placement by the model's judgement (engines/judgement.py): which candidate sentence is kept, when a
+place is uncertain, that the replaced words never stay beside the term; and on a trained model that
+knows where a term goes but never writes it (tests/placement.py memorised_pairs), what a reader sees.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from placement import PlacementCase, measure, placement_cases, train_memorised_model
+
+from leshan_pub.document import TermMethod
+from leshan_pub.engines import EngineOptions, load_engine
+from leshan_pub.engines.judgement import UNCERTAIN, Completion, judge, term_records
+from leshan_pub.quality.enforce import missing_terms
+from leshan_pub.terms import Term
+
+DRAFT = "Famous Tzukung lamps glow at night."
+
+
+@pytest.fixture(scope="module")
+def vocab(tiny_marian_dir):
+    from transformers import MarianTokenizer
+
+    from leshan_pub.engines.constraints import TargetVocab
+
+    return TargetVocab(MarianTokenizer.from_pretrained(tiny_marian_dir))
+
+
+class ScriptedJudge:
+    """A Judge whose model writes `rest` after any prefix and scores sentences by `scores` (text -> nats)."""
+
+    def __init__(self, vocab, rest: str, scores: dict[str, float]) -> None:
+        self.vocab, self.rest, self.scores = vocab, rest, scores
+        self.completed: list[Completion] = []
+
+    def complete(self, requests):
+        self.completed += requests
+        return [[*r.prefix, *self.vocab.encode(self.rest), self.vocab.eos_id] for r in requests]
+
+    def score(self, requests):
+        return [self.scores.get(self.vocab.text(ids), -50.0) for _, ids in requests]
+
+
+def _judged(vocab, model: ScriptedJudge, draft: str = DRAFT):
+    from leshan_pub.engines.constraints import Anchor, SegmentPlan, spell_term
+
+    plan = SegmentPlan([spell_term(vocab, Term("自贡", "Zigong"))])
+    ids = [*vocab.encode(draft), vocab.eos_id]
+    text = [vocab.text(ids[:j]) for j in range(len(ids))]
+    at = next(j for j in range(len(ids)) if text[j] == "Famous")  # where 'Tzukung' begins: the owed words
+    end = next(j for j in range(len(ids)) if text[j] == "Famous Tzukung")
+    anchor = Anchor(before=(), displaced=tuple(ids[at:end]), after=ids[end], at=at)
+    asked: list[list[int]] = []
+
+    def place(rows, current):
+        asked.append(rows)
+        return [{0: [anchor]} for _ in rows], [[0] for _ in rows]
+
+    result = judge(vocab, model, [ids], [plan], place)[0]
+    return vocab.text(result.ids), result, plan, asked
+
+
+def test_the_sentence_the_model_scores_best_is_kept(vocab):
+    model = ScriptedJudge(vocab, "lamps glow at night.", {
+        "Famous Zigong lamps glow at night.": -3.0,  # the model's choice
+        "Zigong lamps glow at night.": -9.0,
+        "Famous lamps Zigong lamps glow at night.": -12.0,
+    })
+    text, result, plan, asked = _judged(vocab, model)
+    assert text == "Famous Zigong lamps glow at night."
+    assert asked == [[0]]  # one round: the term is in, nothing is read again
+    assert all("Zigong" in vocab.text(list(r.prefix)) for r in model.completed)  # the term is forced, the rest written
+    record = term_records(plan, result)[0]
+    assert (record.method, record.detail) == (TermMethod.CONTINUED, "")
+
+
+def test_a_place_no_better_than_the_next_is_kept_but_marked_uncertain(vocab):
+    model = ScriptedJudge(vocab, "lamps glow at night.", {
+        "Famous Zigong lamps glow at night.": -3.0,
+        "Zigong lamps glow at night.": -3.4,  # within MARGIN of the best
+    })
+    text, result, plan, _ = _judged(vocab, model)
+    assert text == "Famous Zigong lamps glow at night."
+    record = term_records(plan, result)[0]
+    assert (record.method, record.detail) == (TermMethod.PLACED, UNCERTAIN)
+
+
+def test_the_replaced_words_never_stay_beside_the_term(vocab):
+    # The model likes best a sentence that keeps its own rendering after the term: never chosen.
+    model = ScriptedJudge(vocab, "Tzukung lamps glow at night.", {
+        "Famous Zigong Tzukung lamps glow at night.": -1.0,
+        "Famous Zigong lamps glow at night.": -6.0,
+    })
+    text, _, _, _ = _judged(vocab, model)
+    assert "Tzukung" not in text and "Zigong" in text
+    assert model.completed and all(r.kept_out for r in model.completed)  # kept out of every completion too
+
+
+# --- on a trained model that knows where each term goes but never writes it --------------------------
+
+
+@pytest.fixture(scope="session")
+def memorised_model(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cache = getattr(request.config, "cache", None)
+    folder = cache.mkdir("memorised-model") if cache is not None else tmp_path_factory.mktemp("memorised-model")
+    threads = torch.get_num_threads()
+    try:
+        return train_memorised_model(Path(folder))
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("engine_name", ["transformers", "ctranslate2"])
+def test_terms_go_where_the_true_english_has_them_on_a_model_that_never_writes_them(
+    memorised_model, engine_name, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(tmp_path))
+    cases: list[PlacementCase] = placement_cases()
+    engine = load_engine(engine_name, EngineOptions(
+        model=str(memorised_model), num_beams=4, progress=False, device="cpu", placement="judgement",
+    ))
+    plain = engine.translate([c.source for c in cases], [[] for _ in cases])
+    # The model never writes a term: every sentence is mended, none by locating its rendering alone.
+    assert measure([r.text for r in plain], cases).term_success < 0.15
+    results = engine.translate([c.source for c in cases], [list(c.terms) for c in cases])
+    figures = measure([r.text for r in results], cases)
+    assert all(not missing_terms(r.text, list(c.terms)) for r, c in zip(results, cases))
+    assert figures.wrong_left <= 0.05 * len(cases)  # the term replaced the model's rendering, not other words
+    assert figures.edge == 0  # no term pasted at an edge where the true English has it inside
+    assert figures.chrf >= 93
+    assert figures.exact >= 0.6 * len(cases)  # the true English, word for word
