@@ -19,6 +19,7 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from leshan_pub.quality.enforce import missing_terms, occurrences
 from leshan_pub.glossary import load_glossary
@@ -146,15 +147,22 @@ def _fingerprint(cases: list[PlacementCase], epochs: int, seed: int, alone: bool
     return hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
-def memorised_pairs(cases: list[PlacementCase]) -> list[tuple[str, str, str | None]]:
-    """(Chinese, English, taught) triples for the proxy that knows where a term goes but never writes it:
-    WRONG_COPIES of each taught (wrong-rendering) sentence, learnt whole (taught None), and the true
-    sentence once, learnt with the loss masked where it differs from the taught one (the term's pieces,
-    and an article or verb that agrees with it). No term is ever taught alone."""
-    pairs: list[tuple[str, str, str | None]] = []
+def memorised_pairs(cases: list[PlacementCase]) -> list[tuple[str, str, tuple[tuple[int, int], ...] | None]]:
+    """(Chinese, English, masked) triples for the proxy that knows where a term goes but never writes it:
+    WRONG_COPIES of each taught (wrong-rendering) sentence, learnt whole (masked None), and the true
+    sentence once, learnt with no loss on the characters of its terms, and of an 'a' or 'an' before
+    one (masked: their [start, end) spans). No term is ever taught alone."""
+    from leshan_pub.quality.enforce import term_spans
+
+    pairs: list[tuple[str, str, tuple[tuple[int, int], ...] | None]] = []
     for case in cases:
         pairs.extend([(case.source, case.taught, None)] * WRONG_COPIES)
-        pairs.append((case.source, case.reference, case.taught))
+        spans = []
+        for term in dict.fromkeys(case.terms):
+            for a, b in term_spans(case.reference, term):
+                article = re.search(r"(?:^|\s)(an?)\s+$", case.reference[:a], re.IGNORECASE)
+                spans.append((article.start(1) if article else a, b))
+        pairs.append((case.source, case.reference, tuple(spans)))
     return pairs
 
 
@@ -183,19 +191,22 @@ def train_placement_model(folder: Path, epochs: int = 90, seed: int = 7, log: bo
     )
 
 
-def _masked_where_differs(labels: list[int], taught: list[int]) -> list[int]:
-    """labels with -100 on every token not shared, in order, with taught (difflib's matching blocks)."""
-    import difflib
-
-    kept = [-100] * len(labels)
-    for block in difflib.SequenceMatcher(a=labels, b=taught, autojunk=False).get_matching_blocks():
-        kept[block.a : block.a + block.size] = labels[block.a : block.a + block.size]
-    return kept
+def _masked_labels(tokenizer: Any, english: str, spans: tuple[tuple[int, int], ...]) -> list[int]:
+    """english's target ids (with </s>), -100 on each piece whose letters overlap one of the character spans."""
+    ids = tokenizer(text_target=english)["input_ids"]
+    texts = ["" if t == tokenizer.eos_token_id else p.replace("\u2581", " ") for t, p in zip(ids, tokenizer.convert_ids_to_tokens(ids))]
+    position = -1 if "".join(texts).startswith(" ") and not english.startswith(" ") else 0  # SentencePiece's own space
+    labels = []
+    for token, text in zip(ids, texts):
+        begin, end = position + (len(text) - len(text.lstrip(" "))), position + len(text)
+        labels.append(-100 if any(a < end and begin < b for a, b in spans) and begin < end else token)
+        position = end
+    return labels
 
 
 def train_marian(
     folder: Path,
-    pairs: list[tuple[str, str]] | list[tuple[str, str, str | None]],
+    pairs: list[tuple[str, str]] | list[tuple[str, str, tuple[tuple[int, int], ...] | None]],
     text: tuple[list[str], list[str]],
     fingerprint: str,
     epochs: int,
@@ -206,8 +217,8 @@ def train_marian(
     """Build a small MarianMT model whose vocabulary knows text (Chinese, English) and train it on pairs
     into folder; a finished model there with the same fingerprint is reused. Returns folder.
 
-    A pair may carry a third item, an English it is learnt against: its tokens that differ from that
-    English carry no loss (memorised_pairs)."""
+    A pair may carry a third item, [start, end) character spans of its English whose pieces carry no
+    loss (memorised_pairs)."""
     import torch
     from conftest import build_tiny_marian
     from transformers import MarianMTModel, MarianTokenizer
@@ -245,9 +256,8 @@ def train_marian(
             # The decoder reads the whole English, masked tokens too: only their loss is dropped.
             batch["decoder_input_ids"] = shift_tokens_right(labels, pad, model.config.decoder_start_token_id)
             for row, pair in enumerate(chunk):
-                if len(pair) > 2 and pair[2] is not None:
-                    own = tokenizer(text_target=pair[1])["input_ids"]
-                    masked = _masked_where_differs(own, tokenizer(text_target=pair[2])["input_ids"])
+                if len(pair) > 2 and pair[2]:
+                    masked = _masked_labels(tokenizer, pair[1], pair[2])
                     labels[row, : len(masked)] = torch.tensor(masked)
             labels[labels == pad] = -100
             loss = model(**batch, labels=labels).loss
