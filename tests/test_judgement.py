@@ -40,8 +40,8 @@ class ScriptedJudge:
         self.completed += requests
         return [[*r.prefix, *self.vocab.encode(self.rest), self.vocab.eos_id] for r in requests]
 
-    def score(self, requests):
-        return [self.scores.get(self.vocab.text(ids), -50.0) for _, ids in requests]
+    def score(self, requests):  # the sentence's score on its end token: the term's pieces score nothing
+        return [[0.0] * (len(ids) - 1) + [self.scores.get(self.vocab.text(ids), -50.0)] for _, ids in requests]
 
 
 def _judged(vocab, model: ScriptedJudge, draft: str = DRAFT):

@@ -616,12 +616,12 @@ class _CTranslate2Judge:
                 out[k] = [*tokenizer.convert_tokens_to_ids(result.hypotheses[0]), tokenizer.eos_token_id]
         return out
 
-    def score(self, requests: Sequence[tuple[int, Sequence[int]]]) -> list[float]:
-        """Per (source row, ids ending in </s>), the model's summed log-probability of the English."""
+    def score(self, requests: Sequence[tuple[int, Sequence[int]]]) -> list[list[float]]:
+        """Per (source row, ids ending in </s>), each token's log-probability (score_batch)."""
         eos = self.engine.tokenizer.eos_token_id
         targets = [self.engine.tokenizer.convert_ids_to_tokens([t for t in ids if t != eos]) for _, ids in requests]
         results = self.engine._score([self.sources[n] for n, _ in requests], targets)
-        return [sum(r.log_probs) for r in results]
+        return [list(r.log_probs) for r in results]
 
 
 def _torch_device(device: str) -> str:

@@ -69,11 +69,11 @@ class MarianJudge:
                 out.append(ids if ids[-1:] == [self.engine.vocab.eos_id] else [*ids, self.engine.vocab.eos_id])
         return out
 
-    def score(self, requests: Sequence[tuple[int, Sequence[int]]]) -> list[float]:
-        """Per (source row, English ids ending in </s>), their summed log-probability, teacher-forced."""
+    def score(self, requests: Sequence[tuple[int, Sequence[int]]]) -> list[list[float]]:
+        """Per (source row, English ids ending in </s>), each token's log-probability, teacher-forced."""
         model = self.engine.model
         start_token, pad = model.config.decoder_start_token_id, model.config.pad_token_id
-        totals: list[float] = []
+        totals: list[list[float]] = []
         longest = max((len(ids) for _, ids in requests), default=1)
         per_pass = max(1, self.budget // longest)
         for first in range(0, len(requests), per_pass):
@@ -88,8 +88,6 @@ class MarianJudge:
             with torch.inference_mode():
                 logits = model(**batch, decoder_input_ids=inputs).logits.float()
             picked = logits.log_softmax(-1).gather(-1, labels.unsqueeze(-1)).squeeze(-1)
-            real = torch.zeros_like(picked, dtype=torch.bool)
-            for m, (_, ids) in enumerate(part):
-                real[m, : len(ids)] = True
-            totals += (picked * real).sum(-1).tolist()
+            rows = picked.tolist()
+            totals += [row[: len(ids)] for row, (_, ids) in zip(rows, part)]
         return totals
