@@ -18,7 +18,9 @@ term goes but never writes it, the hard case for locating its rendering.
 unenforced and every placement mode, with term success, chrF and exact sentences against the true
 English, sentences with the wrong rendering left, sentences with a term at an edge where the true
 English has it inside, and the time against unenforced decoding of the same engine (best of --repeat).
---traditional adds the same rows for the sources in traditional script, measured against the true English.
+--traditional adds the same rows for the sources in traditional script (OpenCC s2t), which the models
+never saw: measured against the same engine's own unenforced English of that input with each term's
+wrong rendering swapped for the term (what a perfect placement would give on that draft).
 """
 
 from __future__ import annotations
@@ -88,6 +90,19 @@ MODES = (  # (row name, enforced, term_repair, placement)
 TABLE_HEADER = ("model", "engine", "mode", "term success", "chrF", "exact", "wrong left", "edge", "s", "x unenforced")
 
 
+def swapped(text: str, case: PlacementCase) -> str:
+    """text with each whole-word wrong rendering of the case's terms replaced by the term (keeping a capital)."""
+    import re
+
+    wrong = wrong_renderings()
+    for term in dict.fromkeys(case.terms):
+        rendering = wrong[term.source][0]
+        pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(rendering)}(s?)(?![A-Za-z0-9])", re.IGNORECASE)
+        text = pattern.sub(lambda m: (term.target[:1].upper() + term.target[1:] if m.group(0)[:1].isupper()
+                                      else term.target) + m.group(1), text)
+    return text
+
+
 def trained(name: str, model_dir: Path) -> Path:
     """The folder of the trained model called name (trained here, or reused)."""
     if name == "memorised":
@@ -111,6 +126,7 @@ def table(models: list[str], model_dir: Path, repeat: int, traditional: bool, mo
         for engine_name in ("transformers", "ctranslate2"):
             for script, sources in scripts:
                 base = None
+                truth = cases
                 for mode, enforced, repair, placement in MODES:
                     if mode_names and mode not in mode_names and mode != "unenforced":
                         continue
@@ -126,7 +142,9 @@ def table(models: list[str], model_dir: Path, repeat: int, traditional: bool, mo
                         times.append(time.perf_counter() - start)
                     elapsed = min(times)
                     base = elapsed if not enforced else base
-                    f = measure([r.text for r in results], cases)
+                    if script and not enforced:  # traditional: the model's own English, terms swapped in
+                        truth = [replace(c, reference=swapped(r.text, c)) for c, r in zip(cases, results)]
+                    f = measure([r.text for r in results], truth)
                     uncertain = sum(rec.detail == "uncertain place" for r in results for rec in r.records)
                     n = f.sentences
                     rows.append((

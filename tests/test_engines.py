@@ -532,7 +532,7 @@ def test_ctranslate2_on_cuda_it_cannot_use_falls_back_with_a_message(tiny_marian
     ({"precision": "bfloat17"}, "precision 'bfloat17' is not one ctranslate2 runs"),
     ({"precision": "float16"}, "precision 'float16' is not supported on this cpu"),
     ({"term_repair": "guess"}, "term_repair must be one of continue, splice"),
-    ({"placement": "guess"}, "placement must be one of attention, owed"),
+    ({"placement": "guess"}, "placement must be one of attention, judgement, owed"),
     ({"device": "tpu"}, "unknown device 'tpu'"),
 ])
 def test_bad_ctranslate2_options_raise_engine_error(tiny_marian_dir, in_ct2_cache, changes, message):
