@@ -51,7 +51,7 @@ DOCX_EXPECTED: list[tuple[Role, str]] = [
     (Role.NOTE, "本文为宜宾市投资促进局供稿。"),
 ]
 DOCX_MARKED = ("链主企业", Emphasis.BOLD), ("上下游", Emphasis.ITALIC)
-DOCX_SKIPPED = ("text box", "header", "comment", "footnote", "image (alt text)", "image (no alt text)")
+DOCX_SKIPPED = ("text box", "header", "comment", "footnote")  # its two pictures are carried, not skipped
 
 
 def write_docx_article(path: Path) -> Path:
@@ -186,4 +186,44 @@ MARKDOWN_EXPECTED: list[tuple[Role, str]] = [
 MARKDOWN_MARKED = (
     ("白酒", Emphasis.BOLD), ("链主企业", Emphasis.BOLD), ("上下游", Emphasis.ITALIC), ("建设国家级酒业创新中心。", Emphasis.BOLD),
 )
-MARKDOWN_SKIPPED = ("code block", "HTML block", "link", "image (alt text)")
+MARKDOWN_SKIPPED = ("code block", "HTML block", "link", "image 'jiaochi.jpg': cannot be read")
+
+
+# The investor article: a heading, prose, a 4x5 table of figures with a merged cell, and a picture.
+INVESTOR_TABLE = [
+    ["指标", "2023年", "2024年", "2025年", "同比增长（%）"],
+    ["地区生产总值（亿元）", "2205.2", "2356", "2480", "5.3"],
+    ["工业投资（亿元）", "620", "700", "836亿元", "12.5%"],
+    ["说明", "数据来自乐山市统计局，2025年为预计数。", None, None, None],  # None: merged into the cell before
+]
+INVESTOR_PROSE = "2025年，乐山市经济运行稳中有进，工业投资保持两位数增长，新兴产业加速成势。"
+INVESTOR_CAPTION = "乐山高新区全景"
+
+
+def write_investor_docx(path: Path) -> Path:
+    """A Word article as investor-relations staff receive it: a title, a heading, prose, a 4x5 table
+    with a header row, a merged cell, figures with units in the cells and in the row labels, and a
+    picture far wider than the page (to be scaled down) with alt text and a caption."""
+    word = docx.Document()
+    word.add_paragraph("乐山经济运行情况", style="Title")
+    word.add_paragraph("一、主要指标", style="Heading 1")
+    word.add_paragraph(INVESTOR_PROSE)
+    table = word.add_table(rows=4, cols=5)
+    for r, row in enumerate(INVESTOR_TABLE):
+        for c, text in enumerate(row):
+            if text is not None:
+                table.cell(r, c).text = text
+    table.cell(3, 1).merge(table.cell(3, 4))
+    table.cell(3, 1).text = INVESTOR_TABLE[3][1]  # merging joins the cells' paragraphs: one text again
+    picture = word.add_paragraph().add_run().add_picture(str(_png(path)), width=Mm(300))
+    picture._inline.docPr.set("descr", INVESTOR_CAPTION)
+    word.add_paragraph("图为乐山高新区", style="Caption")
+    word.add_paragraph("下一步，乐山将继续培育新质生产力。")
+    word.save(str(path))
+    return path
+
+
+def investor_chinese() -> str:
+    """Every Chinese character the investor article's reader must find in a published file."""
+    cells = "".join(text for row in INVESTOR_TABLE for text in row if text)
+    return "乐山经济运行情况一、主要指标" + INVESTOR_PROSE + cells + INVESTOR_CAPTION + "图为乐山高新区下一步，乐山将继续培育新质生产力。"

@@ -1,5 +1,6 @@
 """Atomic writes: old or new file after any crash, ordinary permissions, stale temporary files removed."""
 
+import errno
 import hashlib
 import os
 import random
@@ -21,6 +22,7 @@ from leshan_pub.atomic import (
     write_bytes_atomic,
     write_files_atomic,
 )
+from leshan_pub.errors import WriteError
 
 
 def temps(path: Path) -> list[Path]:
@@ -191,3 +193,133 @@ def test_files_written_together_all_land_or_none_does(tmp_path):
     assert (pdf.read_bytes(), docx.read_bytes()) == (b"new pdf", b"new docx")
     assert stat.S_IMODE(docx.stat().st_mode) == 0o640  # a writer that opens the path keeps the old file's bits
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.docx", "a.pdf"]
+
+
+# --- a write that fails: which file, why, and the old file whole (issue 27) ---------------------------
+
+
+@pytest.mark.parametrize(
+    "where, code, said",
+    [
+        ("write", errno.ENOSPC, "the disk is full; it is left as it was; free some space"),
+        ("fsync", errno.ENOSPC, "the disk is full; it is left as it was; free some space"),
+        ("fsync", errno.EDQUOT, "the disk quota is used up"),
+        ("open", errno.EROFS, "the file system is read-only; it is left as it was"),
+        ("open", errno.EACCES, "permission denied; it is left as it was"),
+        ("replace", errno.EPERM, "permission denied"),
+    ],
+)
+def test_a_failed_write_names_the_file_and_the_reason_and_keeps_the_old_file(tmp_path, monkeypatch, where, code, said):
+    target = tmp_path / "memory.tmx"
+    target.write_bytes(b"old and whole")
+
+    def fail(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+
+    if where == "write":
+        real_fdopen = os.fdopen
+
+        class Full:
+            def __init__(self, handle):
+                self.handle = handle
+
+            def write(self, data):
+                self.handle.write(data[:10])
+                fail()
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return self.handle.__exit__(*exc)
+
+        monkeypatch.setattr(atomic.os, "fdopen", lambda fd, mode: Full(real_fdopen(fd, mode)))
+    else:
+        monkeypatch.setattr(atomic.os, where, fail)
+    with pytest.raises(WriteError) as caught:
+        write_bytes_atomic(target, b"new" * 1000)
+    message = str(caught.value)
+    assert message.startswith(f"cannot write {target}: ") and said in message and "\n" not in message
+    monkeypatch.undo()
+    assert target.read_bytes() == b"old and whole" and temps(target) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder; the simulated EACCES covers it")
+def test_a_read_only_folder_is_named_and_nothing_is_half_written(tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    target = folder / "a.zh-en.xlf"
+    target.write_bytes(b"old")
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(WriteError, match=r"cannot write .*a\.zh-en\.xlf: permission denied"):
+            write_bytes_atomic(target, b"new")
+        assert target.read_bytes() == b"old"
+    finally:
+        folder.chmod(0o755)
+
+
+def test_files_written_together_name_the_one_that_failed(tmp_path, monkeypatch):
+    pdf, docx = tmp_path / "a.pdf", tmp_path / "a.docx"
+    pdf.write_bytes(b"old pdf")
+    docx.write_bytes(b"old docx")
+
+    def full(path: Path) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(WriteError, match=r"cannot write .*a\.docx: the disk is full"):
+        write_files_atomic([pdf, docx], [lambda path: path.write_bytes(b"new pdf"), full])
+    assert (pdf.read_bytes(), docx.read_bytes()) == (b"old pdf", b"old docx")
+
+
+def test_a_full_disk_during_a_command_names_the_file_and_leaves_the_segment_file_whole(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from leshan_pub.cli import app
+    from test_review_workflow import Project
+
+    project = Project(tmp_path, monkeypatch)
+    project.segment()
+    project.approve_all()
+    before = project.segfile.read_bytes()
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(atomic.os, "fsync", full)
+    result = CliRunner().invoke(app, ["segment", str(project.article)])
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert f"cannot write {project.memory}: the disk is full; " in result.stderr
+    monkeypatch.undo()
+    assert project.segfile.read_bytes() == before and temps(project.segfile) == [] and temps(project.memory) == []
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 64 KiB file system (tmpfs) mounted in tmp_path; skipped where mounting is not allowed."""
+    import shutil
+
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    if shutil.which("mount") is None or os.geteuid() != 0:
+        pytest.skip("mounting a small file system needs root; the simulated errors cover it")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_real_full_disk_and_a_real_read_only_disk_are_named_and_the_old_file_kept(small_disk):
+    target = small_disk / "memory.tmx"
+    target.write_bytes(b"old and whole" * 1000)  # 13 KB of 64
+    with pytest.raises(WriteError, match=rf"cannot write {target}: the disk is full; it is left as it was"):
+        write_bytes_atomic(target, b"new" * 40_000)  # 120 KB: no room beside the old file
+    assert target.read_bytes() == b"old and whole" * 1000 and temps(target) == []
+
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    with pytest.raises(WriteError, match=rf"cannot write {target}: the file system is read-only; it is left as it was"):
+        write_bytes_atomic(target, b"new")
+    assert target.read_bytes() == b"old and whole" * 1000

@@ -517,3 +517,30 @@ def test_a_spreadsheet_saved_in_excels_other_encodings_imports(tmp_path, segfile
 
     assert report.updated == ["c1"]
     assert work(segfile)["c1"] == ("希尔电子 workshop (Hill Electronics)", ReviewState.REVIEWED)
+
+
+# --- save_segment: one reviewer's edit by the import rules ----------------------------------------------------
+
+def test_save_segment_applies_a_reviewers_approval_and_records_who(segfile, tmp_path):
+    from leshan_pub.formats.exchange import save_segment
+    from leshan_pub.memory import MemorySettings, read_memory
+
+    report = save_segment(segfile, "p2", "The second sentence.", A, fingerprint(M, "MT output"),
+                          MemorySettings(tmp_path / "tm.tmx"), approver="Rita")
+    assert report.updated == ["p2"] and report.remembered == 1
+    stored = read_segment_file(segfile).segments[2]
+    assert (stored.target, stored.state, stored.approval.who) == ("The second sentence.", A, "Rita")
+    assert len(read_memory(tmp_path / "tm.tmx")) == 1
+
+
+def test_save_segment_refuses_what_import_refuses(segfile):
+    from leshan_pub.formats.exchange import save_segment
+
+    before = segfile.read_bytes()
+    with pytest.raises(ImportRefused, match="changing approved work needs --force"):
+        save_segment(segfile, "t1", "Leshan: fresh drivers", A, fingerprint(A, "Leshan: new drivers"))
+    with pytest.raises(ImportRefused, match="changed in demo.zh-en.xlf since your export"):
+        save_segment(segfile, "p1", "First sentence.", R, fingerprint(M, "what the page saw"))
+    with pytest.raises(SegmentFileError, match="state approved needs English"):
+        save_segment(segfile, "c1", "", A, fingerprint(N, ""))
+    assert segfile.read_bytes() == before

@@ -330,3 +330,159 @@ def test_word_and_markdown_subtitles_after_an_unstyled_title_join_the_title(tmp_
     for name in ("sub.docx", "sub.md"):
         roles = [b.role for b in read_source(tmp_path / name).blocks]
         assert roles == [Role.TITLE, Role.TITLE, Role.PARAGRAPH, Role.PARAGRAPH], name
+
+
+# --- tables and pictures --------------------------------------------------------------------------------
+
+
+def test_word_table_cells_keep_their_row_column_spans_and_header(tmp_path):
+    from articles import write_investor_docx
+    from leshan_pub.document import Cell
+
+    blocks = read_source(write_investor_docx(tmp_path / "leshan.docx")).blocks
+    cells = {b.text: b.cell for b in blocks if b.role is Role.CELL}
+    assert len(cells) == 17  # 4x5 grid, one merged cell spanning four columns: 20 - 3
+    assert cells["指标"] == Cell(1, 0, 0, header=True)
+    assert cells["同比增长（%）"] == Cell(1, 0, 4, header=True)
+    assert cells["836亿元"] == Cell(1, 2, 3)
+    assert cells["数据来自乐山市统计局，2025年为预计数。"] == Cell(1, 3, 1, rows=1, columns=4)
+    assert [b.role for b in blocks if b.cell is None and b.role is Role.CELL] == []
+
+
+def test_word_vertical_merge_spans_rows_and_a_marked_header_row_wins(tmp_path):
+    import docx
+    from docx.oxml import OxmlElement
+    from leshan_pub.document import Cell
+
+    word = docx.Document()
+    table = word.add_table(rows=3, cols=2)
+    table.cell(0, 0).merge(table.cell(2, 0)).text = "纵向合并"
+    table.cell(0, 1).text, table.cell(1, 1).text, table.cell(2, 1).text = "甲", "乙", "丙"
+    table.rows[1]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    word.save(str(tmp_path / "t.docx"))
+    cells = {b.text: b.cell for b in read_source(tmp_path / "t.docx").blocks}
+    assert cells["纵向合并"] == Cell(1, 0, 0, rows=3)
+    assert cells["乙"].header and not cells["甲"].header  # Word's repeated row, not the first, is the header
+
+
+def test_word_picture_is_carried_with_the_size_word_shows(tmp_path):
+    from articles import INVESTOR_CAPTION, tiny_png, write_investor_docx
+
+    blocks = read_source(write_investor_docx(tmp_path / "leshan.docx")).blocks
+    image = next(b for b in blocks if b.picture is not None)
+    assert (image.role, image.text) == (Role.CAPTION, INVESTOR_CAPTION)
+    assert image.picture.data == tiny_png() and image.picture.suffix == "png"
+    assert round(image.picture.width) == round(300 / 25.4 * 72)  # 300 mm, as the author set it
+
+
+CHART_RUN = """<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+  xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"
+  xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+  xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"
+  xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture"
+  xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">
+<mc:AlternateContent><mc:Choice Requires="cx1"><w:drawing><wp:inline><wp:extent cx="3000000" cy="2000000"/>
+<wp:docPr id="5" name="Chart 5" descr="产值走势图"/><a:graphic><a:graphicData uri="http://schemas.microsoft.com/office/drawing/2014/chartex">
+</a:graphicData></a:graphic></wp:inline></w:drawing></mc:Choice>
+<mc:Fallback>{fallback}</mc:Fallback></mc:AlternateContent></w:r>"""
+FALLBACK_PICTURE = """<w:drawing><wp:inline><wp:extent cx="3000000" cy="2000000"/><wp:docPr id="6" name="Picture 6" descr="产值走势图"/>
+<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture"><pic:pic><pic:blipFill>
+<a:blip r:embed="{rid}"/></pic:blipFill></pic:pic></a:graphicData></a:graphic></wp:inline></w:drawing>"""
+
+
+@pytest.mark.parametrize("with_fallback", [True, False])
+def test_word_chart_is_carried_as_its_fallback_picture_or_named(tmp_path, with_fallback):
+    import docx
+    from docx.oxml import parse_xml
+    from articles import tiny_png
+
+    word = docx.Document()
+    word.add_paragraph("正文第一段，介绍产值情况。")
+    (tmp_path / "chart.png").write_bytes(tiny_png())
+    rid, _ = word.part.get_or_add_image(str(tmp_path / "chart.png"))
+    fallback = FALLBACK_PICTURE.format(rid=rid) if with_fallback else ""
+    word.add_paragraph()._p.append(parse_xml(CHART_RUN.format(fallback=fallback)))
+    word.save(str(tmp_path / "chart.docx"))
+    article = read_source(tmp_path / "chart.docx")
+    pictures = [b for b in article.blocks if b.picture is not None]
+    if with_fallback:
+        assert [(b.text, b.picture.data) for b in pictures] == [("产值走势图", tiny_png())]
+        assert any("chart is carried as the picture" in line for line in article.skipped)
+    else:
+        assert pictures == []
+        assert any("chart" in line and "not carried" in line for line in article.skipped), article.skipped
+
+
+def test_markdown_table_cells_and_local_pictures(tmp_path):
+    from articles import tiny_png
+    from leshan_pub.document import Cell
+
+    (tmp_path / "gdp.png").write_bytes(tiny_png())
+    path = tmp_path / "a.md"
+    path.write_text(
+        "# 乐山经济\n\n| 指标 | 2025年 |\n|---|---|\n| 产值（亿元） | 2480 |\n\n![高新区全景](gdp.png)\n\n"
+        "![远程图片](https://example.com/x.png)\n", encoding="utf-8",
+    )
+    article = read_source(path)
+    cells = {b.text: b.cell for b in article.blocks if b.role is Role.CELL}
+    assert cells == {"指标": Cell(1, 0, 0, header=True), "2025年": Cell(1, 0, 1, header=True),
+                     "产值（亿元）": Cell(1, 1, 0), "2480": Cell(1, 1, 1)}
+    pictures = {b.text: b.picture for b in article.blocks if b.role is Role.CAPTION}
+    assert pictures["高新区全景"].data == tiny_png()
+    assert pictures["远程图片"] is None
+    assert any("only local image files are carried" in line for line in article.skipped)
+
+
+def test_segments_of_table_cells_carry_their_place_into_the_segment_file(tmp_path):
+    from articles import write_investor_docx
+    from leshan_pub.document import Cell
+
+    source = write_investor_docx(tmp_path / "leshan.docx")
+    result = runner.invoke(app, ["segment", str(source)])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "leshan.zh-en.xlf").read_text(encoding="utf-8")
+    assert 'resname="table 1, row 3, column 4"' in text  # what a CAT tool shows beside 836亿元
+    cells = {s.source: s.cell for s in read_segment_file(tmp_path / "leshan.zh-en.xlf").segments}
+    assert cells["836亿元"] == Cell(1, 2, 3)
+    assert cells["数据来自乐山市统计局，2025年为预计数。"].columns == 4
+
+
+def test_word_row_that_starts_late_keeps_its_cells_under_their_columns(tmp_path):
+    import docx
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from leshan_pub.document import Cell
+
+    word = docx.Document()
+    table = word.add_table(rows=2, cols=3)
+    for c, text in enumerate(("指标", "2024年", "2025年")):
+        table.cell(0, c).text = text
+    table.cell(1, 1).text, table.cell(1, 2).text = "620", "700"
+    row = table.rows[1]._tr
+    row.remove(row.tc_lst[0])  # the row starts at the second column, as Word writes w:gridBefore
+    before = OxmlElement("w:gridBefore")
+    before.set(qn("w:val"), "1")
+    row.get_or_add_trPr().append(before)
+    word.save(str(tmp_path / "t.docx"))
+    cells = {b.text: b.cell for b in read_source(tmp_path / "t.docx").blocks}
+    assert cells["620"] == Cell(1, 1, 1) and cells["700"] == Cell(1, 1, 2)
+
+
+def test_a_table_nested_in_a_cell_is_read_as_a_table_of_its_own(tmp_path):
+    import docx
+    from leshan_pub.document import Cell
+    from leshan_pub.publish.tables import Grid, gather
+    from leshan_pub.segment import segment_blocks
+
+    word = docx.Document()
+    outer = word.add_table(rows=2, cols=2)
+    outer.cell(0, 0).text, outer.cell(0, 1).text, outer.cell(1, 1).text = "甲", "乙", "丁"
+    inner = outer.cell(1, 0).add_table(rows=1, cols=2)
+    inner.cell(0, 0).text, inner.cell(0, 1).text = "内一", "内二"
+    word.save(str(tmp_path / "t.docx"))
+    blocks = read_source(tmp_path / "t.docx").blocks
+    cells = {b.text: b.cell for b in blocks}
+    assert cells["丁"] == Cell(1, 1, 1) and cells["内一"] == Cell(2, 0, 0)
+    segments = segment_blocks(blocks)
+    grids = [g for g in gather([[s] for s in segments]) if isinstance(g, Grid)]
+    assert [(g.table, g.rows, g.columns) for g in grids] == [(1, 2, 2), (2, 1, 2)]  # the parent stays whole

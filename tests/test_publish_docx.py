@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import json
 import subprocess
 import sys
 import unicodedata
@@ -14,7 +13,7 @@ import pymupdf
 import pytest
 from docx.oxml.ns import qn
 
-from helpers import PUBCHECK
+from pubchecks import docx_lost_source, docx_term_success
 from leshan_pub.document import Document, Provenance, ReviewState, Role, Segment
 from leshan_pub.errors import PublishError
 from leshan_pub.glossary import Glossary, Term
@@ -155,16 +154,11 @@ def test_every_source_character_reaches_the_left_column(draft: docx.document.Doc
     assert not norm("".join(r[2] for r in ROWS)) - norm(left)
 
 
-@pytest.mark.skipif(not PUBCHECK.is_file(), reason="the external checker is not on this machine")
-def test_external_checker_rows_and_terms_pass(tmp_path: Path) -> None:
+def test_independent_checks_find_every_source_character_and_every_term(tmp_path: Path) -> None:
     (path,) = publish(document(), GLOSSARY, tmp_path / "out", ("docx",))
-    source = tmp_path / "isotopes.zh.txt"
-    source.write_text("\n\n".join(r[2] for r in ROWS) + "\n", encoding="utf-8")
-    terms = tmp_path / "glossary.json"
-    terms.write_text(json.dumps(GLOSSARY.as_records(), ensure_ascii=False), encoding="utf-8")
-    for command in (["rows", str(path), str(source)], ["terms", str(terms), str(path)]):
-        result = subprocess.run([sys.executable, str(PUBCHECK), *command], capture_output=True, text=True)
-        assert result.returncode == 0, result.stdout + result.stderr
+    assert docx_lost_source(path, "\n\n".join(r[2] for r in ROWS)) == ("", 0)
+    rendered, found, misses = docx_term_success(GLOSSARY.as_records(), path)
+    assert found and rendered == found, misses
 
 
 # --- publish(): the registry and the all-or-nothing write -------------------------------------------

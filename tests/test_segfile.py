@@ -236,3 +236,43 @@ def test_a_malformed_cell_position_is_named(attribute, message):
     xml = xml.replace('lp:row="0"', attribute, 1) if "row" in attribute else xml.replace('lp:table="1"', attribute, 1)
     with pytest.raises(SegmentFileError, match=message):
         parse_xliff(xml.encode())
+
+
+# --- friendly reading of what people's tools write (issue 27) -------------------------------------------
+
+
+def test_a_plain_doctype_is_read_and_entity_declarations_are_still_refused():
+    data = SAMPLE_SEGFILE.read_bytes()
+    first_line_end = data.index(b"\n") + 1
+    with_doctype = data[:first_line_end] + b"<!DOCTYPE xliff>\n" + data[first_line_end:]
+    assert parse_xliff(with_doctype).segments == parse_xliff(data).segments
+    named = data[:first_line_end] + b'<!DOCTYPE xliff PUBLIC "-//XLIFF//DTD XLIFF//EN" "xliff.dtd">\n' + data[first_line_end:]
+    assert len(parse_xliff(named).segments) == len(parse_xliff(data).segments)  # named, never fetched
+    declared = data[:first_line_end] + b'<!DOCTYPE xliff [<!ENTITY co "Leshan">]>\n' + data[first_line_end:]
+    with pytest.raises(SegmentFileError, match=r"refused unsafe XML .*delete the entity declarations"):
+        parse_xliff(declared)
+
+
+@pytest.mark.parametrize(
+    "broken, fix",
+    [
+        (lambda t: t.replace("</target>", " R & D</target>", 1), "write a literal & as &amp;"),
+        (lambda t: t.replace("</target>", " AT&T</target>", 1), "write a literal & as &amp;"),
+        (lambda t: t.replace("</target>", " &nbsp;</target>", 1), "write a literal & as &amp;"),
+        (lambda t: t.replace("</target>", " x < y</target>", 1), "write a literal < as &lt;"),
+        (lambda t: t.replace("</target>", "</targt>", 1), "close each element where it opened"),
+        (lambda t: t[: len(t) // 2], "the file ends too early"),
+    ],
+    ids=["ampersand", "ampersand-word", "html-entity", "less-than", "mistyped-tag", "cut-short"],
+)
+def test_a_parse_error_says_how_to_mend_it_in_place(tmp_path, broken, fix):
+    from typer.testing import CliRunner
+
+    from leshan_pub.cli import app
+
+    edited = tmp_path / "a.zh-en.xlf"
+    edited.write_text(broken(SAMPLE_SEGFILE.read_text(encoding="utf-8")), encoding="utf-8")
+    result = CliRunner().invoke(app, ["status", str(edited)])
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert f"{edited} line " in result.stderr and fix in result.stderr
+    assert "git" not in result.stderr and "re-export" not in result.stderr and "the rest of your edits stay" in result.stderr

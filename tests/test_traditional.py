@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import docx
@@ -14,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from helpers import DATA, GLOSSARY
+from pubchecks import docx_term_success, pdf_findings
 from leshan_pub.cli import app
 from leshan_pub.glossary import load_glossary
 from leshan_pub.quality.qa import term_success
@@ -22,8 +21,6 @@ from leshan_pub.formats.segfile import read_segment_file, segment_file_for
 
 runner = CliRunner()
 ARTICLE = DATA / "leshan-vanadium.zh-hant.txt"
-# Found relative to this file, so the worktrees of /work/wt find it as /work/main does.
-PUBCHECK = Path(__file__).resolve().parents[2] / "shared" / "tools" / "pubcheck.py"
 # The glossary's terms as the article writes them, by hand (not by the converter under test), with
 # how often each occurs as a leftmost-longest match: the oracle for the external term check.
 WRITTEN = {
@@ -101,28 +98,21 @@ def test_the_docx_names_noto_sans_tc_and_tags_the_chinese_zh_tw(built: tuple[Pat
     assert word.tables[0].rows[0].cells[0].text == "中文"
 
 
-@pytest.mark.skipif(not PUBCHECK.is_file(), reason="the external checker is not on this machine")
-def test_external_checker_every_character_visible(built: tuple[Path, Path]) -> None:
+def test_independent_checks_see_every_character(built: tuple[Path, Path]) -> None:
     source, out = built
-    pdf = subprocess.run([sys.executable, str(PUBCHECK), "pdf", str(out / "leshan-vanadium.pdf"), str(source)],
-                         capture_output=True, text=True)
-    assert pdf.returncode == 0, pdf.stdout + pdf.stderr
-    assert "0 unembedded fonts, 0 lost characters, 0 line-break violations" in pdf.stdout
+    findings = pdf_findings(out / "leshan-vanadium.pdf", source.read_text(encoding="utf-8"))
+    assert findings.clean, findings
 
 
-@pytest.mark.skipif(not PUBCHECK.is_file(), reason="the external checker is not on this machine")
-def test_external_checker_every_term_whole_word(built: tuple[Path, Path], tmp_path: Path) -> None:
+def test_independent_checks_find_every_term_as_whole_words(built: tuple[Path, Path]) -> None:
     _, out = built
     glossary = {t.source: t for t in load_glossary(GLOSSARY).terms}
     entries = [{"source": written, "target": glossary[simplified].target,
                 "target_variants": list(glossary[simplified].target_variants)}
                for written, (simplified, _) in WRITTEN.items()]
-    terms_file = tmp_path / "written-terms.json"
-    terms_file.write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
-    terms = subprocess.run([sys.executable, str(PUBCHECK), "terms", str(terms_file), str(out / "leshan-vanadium.docx")],
-                           capture_output=True, text=True)
+    rendered, found, misses = docx_term_success(entries, out / "leshan-vanadium.docx")
     total = sum(count for _, count in WRITTEN.values())
-    assert f"term success {total}/{total} = 100.0%" in terms.stdout, terms.stdout + terms.stderr
+    assert (rendered, found) == (total, total), misses
 
 
 # --- a user's traditional font: the tool's own labels never stop a publish -----------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import os
 import secrets
@@ -10,6 +11,8 @@ import stat
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from .errors import WriteError
 
 # A temporary file this old was left by a run that was killed (SIGKILL, power loss): no live
 # write takes an hour, so the next write to the same target removes it.
@@ -36,21 +39,48 @@ def is_temp_of(candidate: Path, path: Path) -> bool:
     )
 
 
+# Why a write failed, in the user's words, and what to do; by errno.
+_WHY = {
+    errno.ENOSPC: ("the disk is full", "free some space and run the command again"),
+    errno.EDQUOT: ("the disk quota is used up", "free some space and run the command again"),
+    errno.EROFS: ("the file system is read-only", "write to a folder on a writable disk"),
+    errno.EACCES: ("permission denied", "make the file and its folder writable for you (ls -ld shows who may write)"),
+    errno.EPERM: ("permission denied", "make the file and its folder writable for you (ls -ld shows who may write)"),
+}
+
+
+def write_failed(path: Path, exc: OSError) -> WriteError:
+    """A WriteError naming path and why the write failed (disk full, read-only, permission), with the fix."""
+    why, fix = _WHY.get(exc.errno or 0, (exc.strerror or str(exc), "fix that and run the command again"))
+    kept = "it is left as it was" if path.exists() else "nothing was written"
+    error = WriteError(f"cannot write {path}: {why}; {kept}; {fix}")
+    error.errno = exc.errno
+    return error
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write data to path so that a crash leaves either the old file or the new one, never a part.
 
     The new file keeps the old one's permission bits (a new file gets the umask's); temporary
-    files of earlier writes to path that a killed run left behind are removed once stale.
+    files of earlier writes to path that a killed run left behind are removed once stale. A failed
+    write (disk full, read-only, no permission) raises WriteError naming path and the reason, with
+    the old file whole and no temporary file left.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(path)
-    fd, tmp = _create_temp(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(path)
+        fd, tmp = _create_temp(path)
+    except OSError as exc:
+        raise write_failed(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise write_failed(path, exc) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -61,12 +91,15 @@ def write_files_atomic(targets: Sequence[Path], writers: Sequence[Callable[[Path
     """Have each writer write its target to a temporary file beside it (a writer that only takes a
     path: reportlab, python-docx); once every one has, rename them all into place. An error or a
     crash before the renames leaves every target as it was."""
-    for target in targets:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temps(target)  # left by a run killed mid-write
+    current = targets[0] if targets else Path()
     temps: list[Path] = []
     try:
+        for target in targets:
+            current = target
+            target.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_temps(target)  # left by a run killed mid-write
         for write, target in zip(writers, targets):
+            current = target
             fd, tmp = _create_temp(target)
             os.close(fd)
             temps.append(tmp)
@@ -74,7 +107,10 @@ def write_files_atomic(targets: Sequence[Path], writers: Sequence[Callable[[Path
             with tmp.open("rb") as handle:  # on disk before it replaces a good file
                 os.fsync(handle.fileno())
         for tmp, target in zip(temps, targets):
+            current = target
             os.replace(tmp, target)
+    except OSError as exc:
+        raise write_failed(current, exc) from None
     finally:
         for tmp in temps:
             tmp.unlink(missing_ok=True)

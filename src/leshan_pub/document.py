@@ -52,6 +52,26 @@ class ReviewState(StrEnum):
         return self in (ReviewState.REVIEWED, ReviewState.APPROVED)
 
 
+# The text of an image block whose image has no alt text: the segment file keys the picture by it.
+IMAGE_PLACEHOLDER = "〔图片〕"
+
+
+@dataclass(frozen=True)
+class Picture:
+    """An image of the source article: its bytes, its file type, and the size the author set it at.
+
+    width and height are in points; 0 when the source gives no size (a Markdown image), and the
+    publisher takes the picture's own. Pictures are not kept in the segment file: publishing
+    reads them again from the article (docs/tables.md).
+    """
+
+    data: bytes = field(repr=False)
+    suffix: str  # "png", "jpeg", "gif", "emf" ... as the file's type says
+    width: float = 0.0
+    height: float = 0.0
+    name: str = ""  # where it came from, for messages ("image1.png", "charts/q1.png")
+
+
 @dataclass(frozen=True)
 class Block:
     """A structural unit of the article: its role, its text, and the source lines it came from."""
@@ -61,6 +81,8 @@ class Block:
     text: str
     first_line: int  # 1-based line in the source file, for messages
     marks: tuple[Mark, ...] = ()  # emphasis within text
+    cell: Cell | None = None  # where a table-cell block stands in its table; None outside tables
+    picture: Picture | None = None  # the image an image block (its alt text or a placeholder) stands for
 
 
 @dataclass(frozen=True)
@@ -198,6 +220,9 @@ class Document:
     target_language: str = "en"
     original: str = ""  # the source article's file name
     script: Script = Script.HANS
+    # The article's images by block index, read from the source article when publishing (never
+    # written to the segment file); empty when there are none or the article is not at hand.
+    pictures: dict[int, Picture] = field(default_factory=dict)
 
     @property
     def title(self) -> str:

@@ -39,3 +39,10 @@ class ProjectError(LeshanPubError):
 
 class ProvenanceError(LeshanPubError):
     """A provenance signature (how a segment's English was made) that cannot be read."""
+
+
+class WriteError(LeshanPubError, OSError):
+    """A file that could not be written (disk full, read-only, no permission); the old one is left whole.
+
+    An OSError too, with the errno of the failure: code that meets a write it may do without (a cache)
+    goes on as before."""

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import subprocess
-import xml.etree.ElementTree as ET
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .atomic import write_bytes_atomic
 from .document import Match, ReviewState, Segment
 from .errors import TranslationMemoryError
-from .files import parse_untrusted_xml, read_input
+from .files import read_input
+from .formats import tmx
 from .locking import segment_file_lock
 from .provenance import memory_signature
-from .terms import nfkc_fold
 
 MEMORY_FILE = "memory.tmx"
 DEFAULT_FUZZY_THRESHOLD = 75.0
@@ -27,9 +29,9 @@ MEMORY_ENV = "LESHAN_PUB_MEMORY"  # a memory file to use instead of the one besi
 SOURCE_LANGUAGE = "zh-CN"
 TARGET_LANGUAGE = "en"
 MAX_MEMORY_BYTES = 512 * 1024 * 1024
-_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _DATE = "%Y%m%dT%H%M%SZ"  # TMX 1.4b's date form
 _MAX_CANDIDATES = 3
+_CODES_NOTE = "inline codes removed"
 _RANK = {state: rank for rank, state in enumerate(ReviewState)}
 # Chinese and Western quote marks, each folded to its ASCII form: quote style is the author's habit,
 # not a different sentence. NFKC already folds the full-width ＂ and ＇.
@@ -44,7 +46,8 @@ _QUOTES = str.maketrans(
 def match_key(source: str) -> str:
     """The form sources are matched by: NFKC (full-width digits and letters as ASCII), case folded,
     quote marks of any style alike, and no white space (Chinese has none between words)."""
-    folded = nfkc_fold(source, casefold=True)[0].translate(_QUOTES)
+    # The whole string at once: a memory of 100,000 units is keyed in well under a second.
+    folded = unicodedata.normalize("NFKC", source).casefold().translate(_QUOTES)
     return "".join(folded.split())
 
 
@@ -105,6 +108,14 @@ class MemoryEntry:
     created: str = ""  # TMX dates, UTC; "" when unknown
     changed: str = ""
     who: str = ""  # "" when unknown
+    # The <tu> the entry was read from, kept whole (inline codes, notes, props, tuid, languages as
+    # written) and written back as read; None for an entry made here. read_as is what the entry
+    # said when read, so only what changed since is written into the unit.
+    unit: Any = field(default=None, compare=False, repr=False)
+    read_as: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+    languages: tuple[str, str] | None = field(default=None, compare=False)  # (source, target) as written
+    tool: str = field(default="", compare=False)  # the tool that made it (creationtool); "" when unknown
+    codes: int = field(default=0, compare=False)  # how many inline codes its English holds in the unit
 
     @property
     def origin(self) -> str:
@@ -131,6 +142,7 @@ class TranslationMemory:
         self._index: dict[tuple[str, str], int] = {}
         self._by_key: dict[str, list[int]] = {}
         self._keys: list[str] = []
+        self.file: tmx.TmxFile | None = None  # the file the memory was read from; None when new
         for entry in entries:
             self.add(entry)
 
@@ -159,7 +171,10 @@ class TranslationMemory:
             return "unchanged"
         if entry.changed and old.changed and entry.changed < old.changed:
             return "unchanged"  # an older copy of work the memory already holds
-        self.entries[at] = replace(entry, source=old.source, state=state, created=old.created or entry.created)
+        self.entries[at] = replace(
+            entry, source=old.source, state=state, created=old.created or entry.created,
+            unit=old.unit, read_as=old.read_as, languages=old.languages, tool=old.tool, codes=old.codes,
+        )
         return "updated"
 
     def record(self, segments: Iterable[Segment], document: str, who: str | None = None) -> int:
@@ -181,6 +196,40 @@ class TranslationMemory:
                         f"{entry.target[:40]!r} ({entry.changed or 'undated'}) added as an alternative"
                     )
         return report
+
+    def render(self, source_language: str = SOURCE_LANGUAGE) -> bytes:
+        """The memory as TMX bytes: the file it was read from, its changed units updated in place (only
+        what changed), then a unit for each entry new to it (made here, or merged from another file).
+        When no unit read changed, the new ones are spliced in and the rest is copied byte for byte."""
+        if self.file is None:
+            self.file = tmx.new_file(_our_header(source_language))
+        in_file = {id(unit) for unit in self.file.units}
+        added = []
+        for entry in self.entries:
+            if entry.unit is not None and id(entry.unit) in in_file:
+                continue
+            if entry.unit is None:
+                entry.unit, entry.read_as = _new_unit(entry, source_language), _snapshot(entry)
+            else:
+                _sync(entry)  # a unit merged from another file, as it came, with what changed since
+            added.append(entry.unit)
+        changed = [e for e in self.entries if id(e.unit) in in_file and e.read_as != _snapshot(e)]
+        if not changed:
+            spliced = tmx.splice(self.file, added)
+            if spliced is not None:
+                return spliced
+        for entry in changed:
+            _sync(entry)
+        return tmx.render(self.file, added)
+
+    def with_codes(self, match: Match) -> str:
+        """The English of match's entry with its inline codes shown ({1}…{/1}), '' when it had none."""
+        at = self._index.get((match_key(match.source), match.target))
+        entry = self.entries[at] if at is not None else None
+        if entry is None or not entry.codes:
+            return ""
+        english = next((v for v in tmx.variants(entry.unit) if v.text == entry.target), None)
+        return tmx.shown_with_codes(english.seg) if english is not None else ""
 
     def by_key(self, key: str) -> list[MemoryEntry]:
         """The entries whose normalised source is key, the most recently changed first."""
@@ -229,24 +278,32 @@ class LeverageReport:
 
 
 def leverage(segments: Sequence[Segment], memory: TranslationMemory, threshold: float) -> LeverageReport:
-    """Fill new segments (and refresh fuzzy drafts) from the memory, in place.
+    """Fill new segments from the memory, and replace memory drafts a better match has come for, in place.
 
     An exact match is reused as reviewed, not approved: a person approves in context. The best
-    fuzzy match is pre-filled as a machine-translated draft, marked so, with every candidate kept
-    for CAT tools. Reviewed, approved and machine-translated segments are left as they are.
+    fuzzy match is pre-filled as a machine-translated draft, recorded as segment.draft (its
+    English, score and origin), with every candidate kept for CAT tools. A draft is replaced only
+    by a match scoring higher (exact beats fuzzy); reviewed, approved and machine-translated
+    segments are left as they are.
     """
     report = LeverageReport()
     for segment in segments:
-        if not (segment.state is ReviewState.NEW or segment.is_fuzzy_draft):
+        drafted = segment.is_fuzzy_draft
+        if not (segment.state is ReviewState.NEW or drafted):
             continue
         found = memory.matches(segment.source, threshold)
         if not found:
             continue
         best = found[0]
-        notes = [n for n in segment.notes if not n.startswith(("exact match", "fuzzy match"))]
-        segment.matches, segment.target = found, best.target
+        if drafted and best.score <= (segment.draft or segment.matches[0]).score:
+            continue  # the same match, an equal one or a worse one: the draft stays as it was made
+        notes = [n for n in segment.notes if not n.startswith(("exact match", "fuzzy match", _CODES_NOTE))]
+        segment.matches, segment.target, segment.draft = found, best.target, best
         segment.signature = memory_signature(best.score, best.target, __version__)
-        segment.notes = [best.describe(), *notes]
+        shown = memory.with_codes(best)
+        # Another tool's formatting codes mean nothing here: the English comes without them, and says so.
+        coded = [f"{_CODES_NOTE} from the memory's English; it read: {shown}"] if shown else []
+        segment.notes = [best.describe(), *coded, *notes]
         if best.score >= 100:
             segment.state = ReviewState.REVIEWED
             report.exact += 1
@@ -256,86 +313,93 @@ def leverage(segments: Sequence[Segment], memory: TranslationMemory, threshold: 
     return report
 
 
-# --- TMX 1.4b -------------------------------------------------------------------------------------------
+# --- TMX 1.4b: the units as formats.tmx reads and writes them -------------------------------------------
+
+_OUR_TOOL = "leshan-pub"
+_CHINESE = "zh"  # the primary language subtag of every Chinese variant (zh-CN, zh-TW, zh-Hans...)
+_HUMAN_STATES = {str(state): state for state in ReviewState if state.is_human}
+_OURS = ("x-state", "x-document", "x-segment-id")  # the <prop>s we keep on a unit
+
+
+def _our_header(source_language: str) -> dict[str, str]:
+    return {
+        "creationtool": _OUR_TOOL, "creationtoolversion": __version__, "segtype": "sentence",
+        "o-tmf": _OUR_TOOL, "adminlang": "en", "srclang": source_language, "datatype": "plaintext",
+    }
+
+
+def _snapshot(entry: MemoryEntry) -> tuple[str, ...]:
+    return (str(entry.state), entry.document, entry.segment_id, entry.created, entry.changed, entry.who)
+
+
+def _new_unit(entry: MemoryEntry, source_language: str) -> object:
+    """A <tu> for an entry made here: our tool, a tuid from its Chinese and English, state and origin as props."""
+    tuid = "lp-" + hashlib.sha1(f"{entry.source}\u0000{entry.target}".encode()).hexdigest()[:12]
+    attributes = {
+        "tuid": tuid, "creationtool": _OUR_TOOL, "creationtoolversion": __version__,
+        "creationdate": entry.created, "changedate": entry.changed, "creationid": entry.who, "changeid": entry.who,
+    }
+    properties = (("x-state", str(entry.state)), ("x-document", entry.document), ("x-segment-id", entry.segment_id))
+    languages = entry.languages or (source_language, TARGET_LANGUAGE)
+    return tmx.build_unit(attributes, properties, zip(languages, (entry.source, entry.target)))
+
+
+def _sync(entry: MemoryEntry) -> None:
+    """Write into the entry's unit what changed since it was read, and only that: the rest stays as written."""
+    then, now = entry.read_as, _snapshot(entry)
+    if then is None:  # made here: its unit was written from the entry
+        return
+    if then == now:
+        return
+    for kind, before, after in zip(_OURS, then[:3], now[:3]):
+        if before != after:
+            tmx.set_prop(entry.unit, kind, after)
+    for names, before, after in ((("creationdate",), then[3], now[3]), (("changedate",), then[4], now[4]),
+                                 (("changeid",), then[5], now[5])):
+        if before != after:
+            tmx.set_attribute(entry.unit, names[0], after)
+    entry.read_as = now
 
 
 def render_tmx(memory: TranslationMemory | Iterable[MemoryEntry], source_language: str = SOURCE_LANGUAGE) -> bytes:
-    """The entries as TMX 1.4b bytes (UTF-8): one <tu> each, with state, document and segment id as
-    <prop>s and the person, where known, as creationid/changeid."""
-    entries = memory.entries if isinstance(memory, TranslationMemory) else list(memory)
-    root = ET.Element("tmx", {"version": "1.4"})
-    ET.SubElement(
-        root,
-        "header",
-        {
-            "creationtool": "leshan-pub",
-            "creationtoolversion": __version__,
-            "segtype": "sentence",
-            "o-tmf": "leshan-pub",
-            "adminlang": "en",
-            "srclang": source_language,
-            "datatype": "plaintext",
-        },
-    )
-    body = ET.SubElement(root, "body")
-    for number, entry in enumerate(entries, 1):
-        attrs = {"tuid": str(number)}
-        for name, value in (("creationdate", entry.created), ("changedate", entry.changed),
-                            ("creationid", entry.who), ("changeid", entry.who)):
-            if value:
-                attrs[name] = value
-        tu = ET.SubElement(body, "tu", attrs)
-        for name, value in (("x-state", str(entry.state)), ("x-document", entry.document),
-                            ("x-segment-id", entry.segment_id)):
-            if value:
-                ET.SubElement(tu, "prop", {"type": name}).text = value
-        for language, text in ((source_language, entry.source), (TARGET_LANGUAGE, entry.target)):
-            tuv = ET.SubElement(tu, "tuv", {_XML_LANG: language})
-            ET.SubElement(tuv, "seg").text = text
-    ET.indent(root, space="  ")
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode").encode() + b"\n"
+    """The memory as TMX 1.4b bytes (UTF-8): the units of the file it was read from as they were read
+    (changed only where an entry changed), then one new <tu> per entry made here, with state,
+    document and segment id as <prop>s and the person, where known, as creationid/changeid."""
+    if isinstance(memory, TranslationMemory):
+        return memory.render(source_language)
+    return TranslationMemory(memory).render(source_language)
 
 
-def parse_tmx(data: bytes, name: str = "translation memory") -> list[MemoryEntry]:
+def parse_tmx(data: bytes, name: str = "translation memory", merged: bool = False) -> list[MemoryEntry]:
     """The entries of a TMX file (1.1 to 1.4b) from us or a CAT tool; <tu>s lacking Chinese or English
-    are skipped. Raise TranslationMemoryError naming the position of bad or unsafe XML."""
-    # TMX files carry <!DOCTYPE tmx SYSTEM "tmx14.dtd"> (translate-toolkit, Trados): a DTD is allowed,
-    # never fetched; entities are still refused.
-    root = parse_untrusted_xml(
-        data, name, TranslationMemoryError, "restore it from git or re-export it", forbid_dtd=False
-    )
-    if root.tag != "tmx":
-        raise TranslationMemoryError(f"{name}: root element is {root.tag!r}, not <tmx>; give a TMX file")
-    header = root.find("header")
-    source_language = (header.get("srclang", "") if header is not None else "").lower()
-    if source_language in ("", "*all*"):
-        source_language = "zh"
+    are skipped. merged: the units are leaving their file for our memory, so what its header said
+    goes onto each. Raise TranslationMemoryError naming the position of bad or unsafe XML."""
+    return _entries(tmx.parse(data, name), merged)
+
+
+def _entries(file: tmx.TmxFile, merged: bool = False) -> list[MemoryEntry]:
+    if merged:
+        tmx.adopt_header(file)
+    header_tool = file.header_value("creationtool")
     entries: list[MemoryEntry] = []
-    for tu in root.iterfind("body/tu"):
-        texts: dict[str, str] = {}
-        for tuv in tu.iterfind("tuv"):
-            language = (tuv.get(_XML_LANG) or tuv.get("lang") or "").lower()
-            seg = tuv.find("seg")
-            if seg is not None:
-                texts.setdefault(language, "".join(seg.itertext()))
-        source = next((t for lang, t in texts.items() if lang.split("-")[0] == source_language.split("-")[0]), "")
-        target = next((t for lang, t in texts.items() if lang.split("-")[0] == TARGET_LANGUAGE), "")
-        if not source.strip() or not target.strip():
-            continue
-        props = {p.get("type", ""): p.text or "" for p in tu.iterfind("prop")}
-        try:
-            state = ReviewState(props.get("x-state", "reviewed"))
-        except ValueError:
-            state = ReviewState.REVIEWED
-        if not state.is_human:
-            state = ReviewState.REVIEWED  # a memory holds only people's work
-        entries.append(
-            MemoryEntry(
-                source, target, state, props.get("x-document", ""), props.get("x-segment-id", ""),
-                tu.get("creationdate", ""), tu.get("changedate", "") or tu.get("creationdate", ""),
-                tu.get("changeid", "") or tu.get("creationid", ""),
-            )
+    for unit in file.units:
+        found, props = tmx.read_unit(unit)
+        # Chinese and English, whichever srclang says (*all*, en-US for an English-to-Chinese memory).
+        source = next((v for v in found if v.language.partition("-")[0].lower() == _CHINESE), None)
+        target = next((v for v in found if v.language.partition("-")[0].lower() == TARGET_LANGUAGE), None)
+        if source is None or target is None or not source.text.strip() or not target.text.strip():
+            continue  # kept in the file all the same, as written
+        # A memory holds only people's work: any other state read is reviewed.
+        state = _HUMAN_STATES.get(props.get("x-state", ""), ReviewState.REVIEWED)
+        entry = MemoryEntry(
+            source.text, target.text, state, props.get("x-document", ""), props.get("x-segment-id", ""),
+            unit.get("creationdate", ""), unit.get("changedate", "") or unit.get("creationdate", ""),
+            unit.get("changeid", "") or unit.get("creationid", ""),
+            unit=unit, languages=(source.language, target.language),
+            tool=unit.get("creationtool") or header_tool, codes=tmx.codes_in(target.seg),
         )
+        entry.read_as = _snapshot(entry)
+        entries.append(entry)
     return entries
 
 
@@ -348,12 +412,17 @@ def read_memory(path: Path) -> TranslationMemory:
         raise TranslationMemoryError(f"{path} is over {MAX_MEMORY_BYTES // 1024 // 1024} MB; give a translation memory")
     if not data.strip():
         return TranslationMemory()
-    return TranslationMemory(parse_tmx(data, str(path)))
+    file = tmx.parse(data, str(path))
+    memory = TranslationMemory(_entries(file))
+    memory.file = file
+    return memory
 
 
 def write_memory(path: Path, memory: TranslationMemory) -> None:
-    """Write the memory atomically (temporary file, then rename)."""
-    write_bytes_atomic(path, render_tmx(memory))
+    """Write the memory atomically (temporary file, then rename). Units of the file it was read from
+    that did not change are kept as written; when only new entries came, they are spliced in before
+    </body> and the rest of the file is copied byte for byte, not written anew."""
+    write_bytes_atomic(path, memory.render())
 
 
 def update_memory(path: Path, change: Callable[[TranslationMemory], int]) -> int:

@@ -15,6 +15,7 @@ from .formats.segfile import read_segment_file
 
 if TYPE_CHECKING:
     from .publish import PublishOptions
+    from .pipeline import GlossaryInUse
     from .terms import Glossary
 
 DEFAULT_OUT = Path("output/pack.pdf")
@@ -92,7 +93,7 @@ def read_pack(spec: PackSpec, today: datetime.date | None = None) -> Pack:
     Raise InputError when the spec has no title or no articles, names an article twice, or an
     article has no segment file yet (segment and translate it first).
     """
-    from .pipeline import resolve_segment_file
+    from .pipeline import attach_pictures, resolve_segment_file
 
     where = f"{spec.source}: " if spec.source else ""
     if not spec.title.strip():
@@ -110,21 +111,26 @@ def read_pack(spec: PackSpec, today: datetime.date | None = None) -> Pack:
                 f"{article}: no segment file {segfile}; run `leshan-pub build {article}` (or segment and translate) first"
             )
     documents = [read_segment_file(s) for s in segment_files]
+    for article, document in zip(spec.articles, documents):
+        attach_pictures(document, article)
     date = spec.date or (today or datetime.date.today()).isoformat()
     return Pack(spec.title.strip(), documents, spec.subtitle.strip(), spec.organisation.strip(), date)
 
 
 def build_pack(
     spec: PackSpec, glossary: Glossary | None, options: PublishOptions, formats: tuple[str, ...] = ("pdf", "docx"),
+    in_use: GlossaryInUse | None = None,
 ) -> list[Path]:
-    """Bind the spec's articles into one file per format; with options.final, every segment must be
-    approved and QA-clean in every article. Return the paths written."""
-    from .pipeline import require_clean_check
-    from .publish import publish_pack, require_pack_approved
+    """Bind the spec's articles into one file per format; with options.final, the final gate judges
+    them all first (terms enforced, every segment approved and QA-clean). Return the paths written.
+
+    in_use says whether the glossary's terms are enforced (default: glossary as given, None meaning none on purpose).
+    """
+    from .final import final_gate
+    from .pipeline import GlossaryInUse
+    from .publish import publish_pack
 
     pack = read_pack(spec)
     if options.final:
-        require_pack_approved(pack)  # first: unapproved work is the usual reason, and says where
-        for document in pack.documents:
-            require_clean_check(document, glossary)
+        final_gate(pack.documents, in_use or GlossaryInUse.given(glossary))
     return publish_pack(pack, glossary, spec.out or DEFAULT_OUT, spec.formats or formats, options)

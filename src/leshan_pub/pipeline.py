@@ -10,15 +10,17 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .chars import NOT_XML
-from .document import Document, Provenance, ReviewState, Segment
+from .document import Block, Document, Picture, Provenance, ReviewState, Role, Segment
 from .emphasis import place_in_target
-from .errors import GlossaryError, InputError, PublishError
+from .errors import GlossaryError, InputError
+from .final import final_gate
 from .formats.segfile import SUFFIX, document_name, keep_backup, read_segment_file, segment_file_for, write_segment_file
 from .glossary import Glossary, load_glossaries
 from .inputs import read_source
 from .locking import segment_file_lock
 from .memory import LeverageReport, MemorySettings, leverage, memory_path, read_memory, record_segments
-from .provenance import Origin, machine_signature, public_model_name
+from .provenance import Origin, machine_signature, public_model_name, rule_signature
+from .quality.cells import RuleEnglish, cell_units, rule_english
 from .quality.enforce import TermMiss, explain_misses, forbidden_present
 from .quality.impact import glossary_impact
 from .read import require_chinese
@@ -56,6 +58,7 @@ class TranslateReport:
 
     translated: int = 0
     kept: int = 0
+    ruled: int = 0  # table cells of figures, units or dates whose English a rule made (never the model)
     memory: LeverageReport = field(default_factory=LeverageReport)  # filled from the memory instead
     missing_terms: list[tuple[str, str]] = field(default_factory=list)  # (segment id, message)
     unspellable: list[tuple[str, str]] = field(default_factory=list)  # (Chinese term, reason)
@@ -90,11 +93,10 @@ class GlossaryInUse:
     def warnings(self) -> list[str]:
         return [w for w in (self.warning, self.unlisted) if w]
 
-    def require_for_final(self) -> None:
-        """Raise PublishError when a final publish would go out with terms not enforced."""
-        if self.warning and not self.intended:
-            raise PublishError(f"--final: {self.warning.removeprefix('no glossary: ')}; "
-                               "pass --no-glossary to publish without one on purpose")
+    @classmethod
+    def given(cls, glossary: Glossary | None) -> GlossaryInUse:
+        """The glossary a library caller passes: None is taken as chosen (the CLI says why instead)."""
+        return cls(glossary, intended=glossary is None)
 
 
 def project_glossary(settings: Settings, disabled: bool = False, explicit: Path | None = None) -> GlossaryInUse:
@@ -162,14 +164,6 @@ def _unlisted(settings: Settings, glossary: Glossary | None) -> str:
             "add the file there or `leshan-pub glossary import` it")
 
 
-def load_default_glossary(path: Path | None, near: Path | None = None) -> Glossary | None:
-    """The glossary at path; without one, the project's files merged (the project found from near,
-    default the current folder); None when there is neither. For commands that have no article."""
-    from .project import load_settings
-
-    return project_glossary(load_settings(near), explicit=path).glossary
-
-
 # Without a project or a glossary, the memory is looked for in ./glossary/, where it always was.
 _NO_PROJECT_GLOSSARY = Path("glossary/leshan.tsv")
 
@@ -216,20 +210,28 @@ def merge_segments(fresh: list[Segment], old: Document | None) -> tuple[list[Seg
     for segment in fresh:
         previous = by_id.get(segment.id)
         if previous is not None and previous.source == segment.source:
-            segment.target, segment.state, segment.notes = previous.target, previous.state, list(previous.notes)
-            segment.signature, segment.target_marks = previous.signature, previous.target_marks
+            _carry_work(segment, previous)
             report.kept += 1
         elif segment.source in by_source:
             match = by_source[segment.source]
-            segment.target, segment.state, segment.signature = match.target, match.state, match.signature
-            segment.target_marks = match.target_marks
+            _carry_work(segment, match)
             segment.notes = [f"reused from identical segment {match.id}"]
+            segment.comments = []  # a reviewer's comment is about that segment, in its place
             report.reused += 1
         else:
             report.new += 1
     fresh_ids = {s.id for s in fresh}
     report.dropped = [s for s in old.segments if s.id not in fresh_ids]
     return fresh, report
+
+
+def _carry_work(segment: Segment, previous: Segment) -> None:
+    """Put previous's work on the freshly split segment: English, state, notes, how it was made, memory
+    candidates and draft (so a memory draft stays one), term records, approval and comments."""
+    segment.target, segment.state, segment.notes = previous.target, previous.state, list(previous.notes)
+    segment.signature, segment.target_marks = previous.signature, previous.target_marks
+    segment.matches, segment.draft, segment.terms = list(previous.matches), previous.draft, previous.terms
+    segment.approval, segment.comments = previous.approval, list(previous.comments)
 
 
 def segment_source(
@@ -274,7 +276,32 @@ def segment_source(
             script=found.script,
         )
         write_segment_file(segfile, document)
+    document.pictures = _pictures(article.blocks, document)
     return document, report
+
+
+def _pictures(blocks: Sequence[Block], document: Document) -> dict[int, Picture]:
+    """The pictures of the article's blocks, by block index, where the document's block there is the
+    same image block (its alt text or placeholder): a segment file out of step with its article
+    gets no picture in a wrong place."""
+    sources: dict[int, str] = {}
+    for segment in document.segments:
+        sources[segment.block] = sources.get(segment.block, "") + segment.source
+    return {b.index: b.picture for b in blocks if b.picture is not None and sources.get(b.index) == b.text.strip()}
+
+
+def attach_pictures(document: Document, path: Path) -> None:
+    """Fill document.pictures from its source article: path itself when it names the article, else the
+    article beside the segment file path names (document.original). Pictures live in the article, never
+    in the segment file; an article that is gone is said on stderr and the outputs carry no pictures."""
+    article = path if not path.name.endswith(SUFFIX) else path.parent / document.original
+    if article.suffix.lower() not in (".docx", ".md", ".markdown"):
+        return
+    if not article.is_file():
+        print(f"pictures: {article} is not there; the outputs carry no pictures. Put the article back beside "
+              f"{segment_file_for(article).name} to carry them", file=sys.stderr)
+        return
+    document.pictures = _pictures(read_source(article).blocks, document)
 
 
 def _term_notes(segment: Segment, glossary: Glossary | None, result: Translation) -> list[str]:
@@ -302,12 +329,14 @@ def translate_document(
     memory: MemorySettings | None = None,
     save: Callable[[Document], None] | None = None,
     chunk_size: int = 16,
+    include_memory: bool = False,
 ) -> TranslateReport:
     """Translate the segments that need it, in place; reviewed and approved segments are kept.
 
     NEW segments are first looked up in the memory (exact: reviewed; fuzzy: a marked draft); the
     rest are translated, and MACHINE ones too when retranslate is set or a glossary change since
-    their translation affects them (fuzzy-match drafts stay: they are a person's English).
+    their translation affects them. Memory drafts stay (they are a person's English), unless
+    include_memory is set with retranslate: then they are machine-translated too.
     Reviewed and approved segments the changed glossary breaks are listed for a person, and
     re-translated only with force. The engine is only loaded when there is something to
     translate. Segments go to the engine chunk_size at a time, and save (when given) is called
@@ -318,13 +347,15 @@ def translate_document(
     if memory is not None and memory.path is not None:
         report.memory = leverage(document.segments, read_memory(memory.path), memory.fuzzy_threshold)
     wanted = {ReviewState.NEW, ReviewState.MACHINE} if retranslate else {ReviewState.NEW}
-    ids = {s.id for s in document.segments if s.state in wanted and not s.is_fuzzy_draft}
+    replace_drafts = retranslate and include_memory
+    ids = {s.id for s in document.segments
+           if s.state in wanted and not _persons(s) and (replace_drafts or not s.is_fuzzy_draft)}
     if glossary is not None:
         # The recorded hash says whether the glossary changed since the last translation; with
         # force, every segment the glossary fails counts, even if it was reported before.
         judged = replace(document, provenance=replace(document.provenance, glossary_sha256="")) if force else document
         impact = glossary_impact(judged, None, glossary)
-        drafts = {s.id for s in document.segments if s.is_fuzzy_draft}
+        drafts = {s.id for s in document.segments if s.is_fuzzy_draft or _persons(s)}
         retranslate_ids = [i for i in impact.retranslate if i not in drafts]
         report.glossary_changed = [i for i in retranslate_ids if i not in ids]
         ids |= set(retranslate_ids)
@@ -335,6 +366,9 @@ def translate_document(
         document.provenance = replace(document.provenance, glossary_sha256=glossary.sha256)
     todo = [s for s in document.segments if s.id in ids]
     report.kept = len(document.segments) - len(todo)
+    ruled = _apply_rules(todo, cell_units(document.segments))
+    report.ruled = len(ruled)
+    todo = [s for s in todo if s.id not in ruled]
     if not todo:
         return report
     engine = load()
@@ -388,11 +422,36 @@ def translate_document(
     return report
 
 
+def _persons(segment: Segment) -> bool:
+    """True when a person changed the English in the file itself and left its state machine-translated
+    (a CAT tool that keeps the state, a memory draft corrected in place): their work, not the model's."""
+    signature = segment.signature
+    return segment.state is ReviewState.MACHINE and signature is not None and signature.origin == Origin.PERSON
+
+
+def _apply_rules(todo: list[Segment], units: dict[str, str]) -> set[str]:
+    """Give table cells that are only figures, units, dates or codes their English by rule, marked for
+    review (machine-translated, origin rule, a note); return their ids. The model never sees them."""
+    ruled: set[str] = set()
+    for segment in todo:
+        made: RuleEnglish | None = (
+            rule_english(segment.source, units.get(segment.id, "")) if segment.role is Role.CELL else None
+        )
+        if made is None:
+            continue
+        segment.target, segment.state, segment.target_marks = made.english, ReviewState.MACHINE, ()
+        segment.notes, segment.matches, segment.terms, segment.draft = [made.note()], [], (), None
+        segment.signature = rule_signature(made.english, __version__)
+        ruled.add(segment.id)
+    return ruled
+
+
 def _apply_translation(segment: Segment, result: Translation, glossary: Glossary | None, report: TranslateReport) -> None:
     text = NOT_XML.sub("", result.text)  # a model may emit what XML cannot hold
     marks, emphasis_notes = place_in_target(replace(segment, target=text), glossary)
     notes = [*_term_notes(replace(segment, target=text), glossary, result), *emphasis_notes]
     segment.target, segment.state, segment.notes, segment.matches = text, ReviewState.MACHINE, notes, []
+    segment.draft = None  # machine output now, not a memory draft
     segment.target_marks = marks
     report.missing_terms += [(segment.id, n) for n in notes if n.startswith("glossary:")]
 
@@ -417,6 +476,7 @@ def translate_file(
     force: bool = False,
     memory: MemorySettings | None = None,
     chunk_size: int = 16,
+    include_memory: bool = False,
 ) -> tuple[Document, TranslateReport]:
     """Translate the segment file of path (an article or a segment file), writing it after every chunk.
 
@@ -430,7 +490,7 @@ def translate_file(
         before = (document.provenance, [(s.target, s.state) for s in document.segments])
         report = translate_document(
             document, glossary, load, retranslate, force, memory,
-            save=lambda d: write_segment_file(segfile, d), chunk_size=chunk_size,
+            save=lambda d: write_segment_file(segfile, d), chunk_size=chunk_size, include_memory=include_memory,
         )
         if (document.provenance, [(s.target, s.state) for s in document.segments]) != before:
             write_segment_file(segfile, document)
@@ -438,29 +498,21 @@ def translate_file(
 
 
 def publish_file(
-    path: Path, glossary: Glossary | None, out_dir: Path, formats: Sequence[str], options: PublishOptions
+    path: Path, glossary: Glossary | None, out_dir: Path, formats: Sequence[str], options: PublishOptions,
+    in_use: GlossaryInUse | None = None,
 ) -> list[Path]:
-    """Typeset the segment file of path (an article or a segment file) into out_dir."""
+    """Typeset the segment file of path (an article or a segment file) into out_dir.
+
+    With options.final, the final gate judges the document first; in_use says whether the glossary's
+    terms are enforced (default: glossary as given, None meaning none on purpose).
+    """
     from .publish import publish
 
     document = read_segment_file(resolve_segment_file(path))
     if options.final:
-        require_clean_check(document, glossary)
+        final_gate([document], in_use or GlossaryInUse.given(glossary))
+    attach_pictures(document, path)
     return publish(document, glossary, out_dir, formats, options)
-
-
-def require_clean_check(document: Document, glossary: Glossary | None) -> None:
-    """Raise PublishError when QA finds any error: a final document must have every figure and term right."""
-    from .quality.qa import Severity, check_document
-
-    errors = [f for f in check_document(document, glossary) if f.severity is Severity.ERROR]
-    if errors:
-        shown = "; ".join(f"{f.segment_id} [{f.check}]" for f in errors[:5])
-        more = f" and {len(errors) - 5} more" if len(errors) > 5 else ""
-        raise PublishError(
-            f"--final: QA finds {len(errors)} error(s) in {document.name} ({shown}{more}); "
-            f"run `leshan-pub check` and fix them first"
-        )
 
 
 @dataclass
@@ -484,11 +536,16 @@ def build(
     memory: MemorySettings | None = None,
     chunk_size: int = 16,
     script: str = AUTO,
+    in_use: GlossaryInUse | None = None,
 ) -> BuildResult:
     """Segment, translate and publish one article; the segment file beside it keeps all review work.
 
-    script: "auto" (detect), "zh-Hans" or "zh-Hant", as segment_source takes it.
+    script: "auto" (detect), "zh-Hans" or "zh-Hant", as segment_source takes it. With options.final
+    the final gate judges the glossary before anything is done, and the document before it is published.
     """
+    gate = in_use or GlossaryInUse.given(glossary)
+    if options.final:
+        final_gate([], gate)
     from .publish import publish
 
     segfile = segment_file_for(source)
@@ -498,9 +555,9 @@ def build(
         tr_report = translate_document(
             document, glossary, load, memory=None, save=lambda d: write_segment_file(segfile, d), chunk_size=chunk_size
         )
-        if tr_report.translated or document.provenance != before:
+        if tr_report.translated or tr_report.ruled or document.provenance != before:
             write_segment_file(seg_report.segment_file, document)
     if options.final:
-        require_clean_check(document, glossary)
+        final_gate([document], gate)
     outputs = publish(document, glossary, out_dir, formats, options)
     return BuildResult(document, seg_report, tr_report, outputs)

@@ -1,4 +1,4 @@
-"""Projects: `leshan-pub.toml` found by walking up from an article's folder, validated into Settings."""
+"""Projects: `leshan-pub.toml` found by walking up from an article's folder, and the one Settings every command reads."""
 
 from __future__ import annotations
 
@@ -25,11 +25,16 @@ SCRIPTS = ("auto", "zh-Hans", "zh-Hant")
 _DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
 _MAX_TOML_BYTES = 1024 * 1024  # a settings file, not a data file
 
+# Where a setting's value came from, lowest to highest precedence.
+DEFAULT, PROJECT, COMMAND_LINE = "default", "project", "command line"
+
 
 @dataclass(frozen=True)
 class Settings:
-    """Every project setting, with paths resolved against the project folder.
+    """Every setting a command runs with, with paths resolved against the project folder.
 
+    Built in one place, load_settings: the defaults, then the project's leshan-pub.toml, then the
+    options given on the command line; origins records where each field's value came from.
     root and file are None when no project was found: the built-in defaults apply and no
     glossary is enforced. Paths given on the command line are relative to the current folder.
     """
@@ -52,10 +57,48 @@ class Settings:
     page_size: str = DEFAULT_PAGE_SIZE
     layout: str = "side-by-side"
     font: Path | None = None  # None: the default font for the article's script
+    # Engine settings that change speed (and so the provenance signature), from the command line only.
+    batch_tokens: int | None = None  # most padded source tokens per batch; None: no token limit
+    precision: str = "auto"
+    compile: bool = False
+    term_repair: str = "splice"
+    placement: str = "owed"
+    # field name -> PROJECT or COMMAND_LINE; a field not named here has its default.
+    origins: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
 
-    def override(self, **changes: Any) -> Settings:
-        """These settings with every change that is not None applied (command-line options win)."""
-        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+    def override(self, origin: str = COMMAND_LINE, **changes: Any) -> Settings:
+        """These settings with every change that is not None applied, each recorded as coming from origin."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        return dataclasses.replace(self, **given, origins={**self.origins, **dict.fromkeys(given, origin)})
+
+    def origin(self, name: str) -> str:
+        """Where the field's value came from: 'default', 'project' or 'command line'."""
+        return self.origins.get(name, DEFAULT)
+
+    def described(self) -> dict[str, dict[str, Any]]:
+        """Every setting as {"value": ..., "from": ...}, for `status --json` (paths and tuples as JSON values)."""
+
+        def plain(value: Any) -> Any:
+            if isinstance(value, Path):
+                return str(value)
+            if isinstance(value, tuple):
+                return [plain(v) for v in value]
+            return value
+
+        return {
+            f.name: {"value": plain(getattr(self, f.name)), "from": self.origin(f.name)}
+            for f in dataclasses.fields(self) if f.name not in ("root", "file", "origins")
+        }
+
+    def engine_options(self, progress: bool = True):  # noqa: ANN201 (engines are imported only when asked for)
+        """The EngineOptions these settings give: every one of them may change the English."""
+        from .engines import EngineOptions
+
+        return EngineOptions(
+            model=self.model, num_beams=self.beams, batch_size=self.batch_size, device=self.device,
+            batch_tokens=self.batch_tokens, precision=self.precision, compile=self.compile,
+            term_repair=self.term_repair, placement=self.placement, progress=progress,
+        )
 
     @property
     def where(self) -> str:
@@ -224,22 +267,25 @@ def find_project(start: Path) -> Path | None:
     return None
 
 
-def load_settings(near: Path | None = None, project: Path | None = None) -> Settings:
-    """The settings of the project that holds near (a file or folder; default: the current folder).
+def load_settings(
+    near: Path | None = None, project: Path | None = None, command_line: Mapping[str, Any] | None = None
+) -> Settings:
+    """The one place settings are built: defaults, then the project's file, then the command line.
 
+    near (a file or folder; default: the current folder) is where the project is looked for;
     project (the --project option: a folder, or its leshan-pub.toml) overrides the search.
-    Without a project the built-in defaults apply. ProjectError names the file and key of any bad setting.
+    Without a project the built-in defaults apply. command_line maps Settings fields to the values
+    given as options (None: not given). ProjectError names the file and key of any bad setting.
     """
     if project is not None:
         file = project if project.is_file() else project / PROJECT_FILE
         if not file.is_file():
             raise ProjectError(f"--project {project}: no {PROJECT_FILE} there; run `leshan-pub init {project}` first")
+        settings = read_settings(file)
     else:
         root = find_project(near if near is not None else Path.cwd())
-        if root is None:
-            return Settings()
-        file = root / PROJECT_FILE
-    return read_settings(file)
+        settings = read_settings(root / PROJECT_FILE) if root is not None else Settings()
+    return settings.override(COMMAND_LINE, **(command_line or {}))
 
 
 def read_settings(file: Path) -> Settings:
@@ -264,7 +310,7 @@ def read_settings(file: Path) -> Settings:
                 values[key.field] = key.parse(raw, root)
             except _Invalid as exc:
                 raise ProjectError(f"{file}: {key.dotted} {exc}, got {_shown(raw)}") from None
-    return Settings(root=root, file=file.absolute(), **_defaults(root)).override(**values)
+    return Settings(root=root, file=file.absolute(), **_defaults(root)).override(PROJECT, **values)
 
 
 def _shown(raw: Any) -> str:

@@ -194,6 +194,11 @@ def memory_signature(score: int, english: str, version: str) -> Signature:
     return Signature(origin=Origin.MEMORY, settings=(("match", str(score)),), text=text_hash(english), version=version)
 
 
+def rule_signature(english: str, version: str) -> Signature:
+    """The signature of English a rule made (a table cell of figures, units or dates): origin rule, no model."""
+    return Signature(origin=Origin.RULE, text=text_hash(english), version=version)
+
+
 def attribute(signature: Signature | None, english: str, version: str) -> Signature | None:
     """The signature a segment's English carries now: a machine's whose English was since edited is a person's."""
     if signature is None or signature.origin == Origin.PERSON or signature.matches(english):

@@ -72,7 +72,7 @@ def segment_blocks(blocks: Iterable[Block]) -> list[Segment]:
             segments.append(
                 Segment(
                     id=segment_id(source, seen[source]), block=block.index, role=block.role, source=source,
-                    source_marks=clip(block.marks, start, position) if block.marks else (),
+                    source_marks=clip(block.marks, start, position) if block.marks else (), cell=block.cell,
                 )
             )
     return segments

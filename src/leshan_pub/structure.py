@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .chars import HAN_CHARACTER
-from .document import Block, Emphasis, Mark, Role
+from .document import Block, Cell, Emphasis, Mark, Picture, Role
 from .emphasis import join
 from .rules import load_rules
 from .script import to_simplified
@@ -43,6 +43,8 @@ class AuthoredParagraph:
     marks: tuple[Mark, ...] = ()
     blanks_before: int = 0
     blanks_after: int = 0
+    cell: Cell | None = None  # where a table cell's paragraph stands in its table
+    picture: Picture | None = None  # the image an image paragraph (alt text or placeholder) stands for
 
 
 class _Rules:
@@ -130,6 +132,7 @@ class StructureParser:
         lines = [_Line(p.line, p.text.strip(), p.blanks_before, p.blanks_after) for p in kept]
         roles: list[Role | None] = [p.role for p in kept]
         marks = [p.marks for p in kept]
+        carried = [(p.cell, p.picture) for p in kept]  # table place and image, kept beside each line
         if Role.TITLE not in roles:
             leading = next((i for i, role in enumerate(roles) if role is not None), len(roles))
             title = self._title_span(lines[:leading])
@@ -137,7 +140,7 @@ class StructureParser:
                 start, end = title
                 text, joined_marks = join([(line.text, m) for line, m in zip(lines[start:end], marks[start:end])])
                 lines[start].text, marks[start], roles[start] = text, joined_marks, Role.TITLE
-                del lines[start + 1 : end], roles[start + 1 : end], marks[start + 1 : end]
+                del lines[start + 1 : end], roles[start + 1 : end], marks[start + 1 : end], carried[start + 1 : end]
                 if start + 1 < len(roles) and roles[start + 1] is None and self._is_subtitle(lines, start + 1):
                     roles[start + 1] = Role.TITLE
         for i, line in enumerate(lines):
@@ -148,8 +151,8 @@ class StructureParser:
             else:
                 roles[i] = self._role(lines, i)
         return [
-            Block(index=i, role=role, text=line.text, first_line=line.number, marks=m)
-            for i, (line, role, m) in enumerate(zip(lines, roles, marks))
+            Block(index=i, role=role, text=line.text, first_line=line.number, marks=m, cell=cell, picture=picture)
+            for i, (line, role, m, (cell, picture)) in enumerate(zip(lines, roles, marks, carried))
             if role is not None
         ]
 

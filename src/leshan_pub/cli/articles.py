@@ -13,7 +13,7 @@ from .options import (
     BatchOpt, BatchTokensOpt, BeamsOpt, CompileOpt, DeviceOpt, DocArg, EncodingOpt, EngineName, EngineOpt,
     FinalOpt, FontOpt, FormatOpt, GlossaryOpt, Layout, LayoutOpt, MemoryOpt, ModelOpt, NoGlossaryOpt,
     OutOpt, PageOpt, PageSize, Placement, PlacementOpt, PrecisionOpt, ProjectOpt, RepairOpt, ScriptOpt,
-    SourceArg, SpeedSettings, TermRepair, ThresholdOpt, command_glossary, command_settings, engine_options,
+    SourceArg, TermRepair, ThresholdOpt, command_glossary, command_settings,
     memory_option, parse_formats, publish_options, shown, warn_glossary,
 )
 
@@ -72,15 +72,12 @@ def build(
 
     settings = command_settings(ctx, source)
     terms = command_glossary(ctx, settings)
-    if final:
-        terms.require_for_final()
-    speed = SpeedSettings(batch_tokens, precision, compile_steps, term_repair.value, placement.value)
-    load = engine_loader(settings.engine, engine_options(settings, speed))
+    load = engine_loader(settings.engine, settings.engine_options())
     options = publish_options(final, settings)
     memory_settings = memory_option(memory, terms.glossary, fuzzy_threshold, settings)
     result = run_build(
         source, terms.glossary, load, settings.out, settings.formats, options, settings.encoding, memory_settings,
-        settings.batch_size, settings.script,
+        settings.batch_size, settings.script, in_use=terms,
     )
     _report_segments(result.segments)
     _report_translation(result.translation)
@@ -123,7 +120,10 @@ def translate(
     no_glossary: NoGlossaryOpt = False,
     engine: EngineOpt = EngineName.transformers,
     retranslate: Annotated[
-        bool, typer.Option("--retranslate", help="Also re-translate machine-translated segments (not fuzzy-match drafts).")
+        bool, typer.Option("--retranslate", help="Also re-translate machine-translated segments (not memory drafts).")
+    ] = False,
+    include_memory: Annotated[
+        bool, typer.Option("--include-memory", help="With --retranslate: machine-translate memory drafts too.")
     ] = False,
     force: Annotated[
         bool,
@@ -147,13 +147,17 @@ def translate(
     """
     from ..pipeline import engine_loader, translate_file
 
+    from ..errors import LeshanPubError
+
+    if include_memory and not retranslate:
+        raise LeshanPubError("--include-memory widens --retranslate to memory drafts; add --retranslate")
     settings = command_settings(ctx, path)
     terms = command_glossary(ctx, settings)
-    speed = SpeedSettings(batch_tokens, precision, compile_steps, term_repair.value, placement.value)
-    load = engine_loader(settings.engine, engine_options(settings, speed))
+    load = engine_loader(settings.engine, settings.engine_options())
     memory_settings = memory_option(memory, terms.glossary, fuzzy_threshold, settings)
     _, report = translate_file(
-        path, terms.glossary, load, retranslate, force, memory_settings, chunk_size=settings.batch_size
+        path, terms.glossary, load, retranslate, force, memory_settings, chunk_size=settings.batch_size,
+        include_memory=include_memory,
     )
     _report_translation(report)
     warn_glossary(terms)
@@ -179,10 +183,8 @@ def publish(
 
     settings = command_settings(ctx, path)
     terms = command_glossary(ctx, settings)
-    if final:
-        terms.require_for_final()
     options = publish_options(final, settings)
-    for written in publish_file(path, terms.glossary, settings.out, settings.formats, options):
+    for written in publish_file(path, terms.glossary, settings.out, settings.formats, options, in_use=terms):
         typer.echo(f"wrote {shown(written)}")
     warn_glossary(terms)
 
@@ -190,6 +192,7 @@ def publish(
 @app.command()
 @reports_errors
 def pack(
+    ctx: typer.Context,
     articles: Annotated[
         list[Path] | None, typer.Argument(help="Articles (or their segment files), in the order they are bound.")
     ] = None,
@@ -203,15 +206,17 @@ def pack(
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="The pack's PDF (its DOCX goes beside it). Default: output/pack.pdf.")] = None,
     glossary: GlossaryOpt = None,
+    no_glossary: NoGlossaryOpt = False,
     fmt: FormatOpt = None,
     final: FinalOpt = False,
     page_size: Annotated[PageSize | None, typer.Option("--page-size", help="Paper size.")] = None,
     layout: Annotated[Layout | None, typer.Option("--layout", help="Side by side, or each paragraph followed by its English.")] = None,
     font: FontOpt = None,
+    project: ProjectOpt = None,
 ) -> None:
     """Bind several articles into one investor pack: cover, contents, articles, one glossary (PDF and DOCX)."""
     from ..pack import PackSpec, build_pack, load_pack_spec
-    from ..pipeline import load_default_glossary
+    from ..pipeline import project_glossary
 
     spec = load_pack_spec(from_file) if from_file is not None else PackSpec()
     spec = spec.merged(
@@ -222,8 +227,13 @@ def pack(
     from ..publish import PublishOptions
 
     options = PublishOptions(final=final, page_size=spec.page_size or DEFAULT_PAGE_SIZE, layout=spec.layout or "side-by-side", font=font)
-    for written in build_pack(spec, load_default_glossary(spec.glossary), options):
+    # The project: --project, else the one holding the pack file, else the first article's.
+    near = from_file if from_file is not None else (spec.articles[0] if spec.articles else None)
+    settings = command_settings(ctx, near)
+    terms = project_glossary(settings, no_glossary, spec.glossary)
+    for written in build_pack(spec, terms.glossary, options, in_use=terms):
         typer.echo(f"wrote {written}")
+    warn_glossary(terms)
 
 
 
@@ -254,5 +264,8 @@ def _report_translation(report: Any) -> None:
     for _, reason in report.unspellable:
         typer.echo(f"  glossary: {reason}", err=True)
     typer.echo(f"translated {report.translated} segments, kept {report.kept} (reviewed, approved or already translated)")
+    if report.ruled:
+        typer.echo(f"{report.ruled} table cell(s) of figures, units or dates carried by rule, not the model; "
+                   "each has a note: check and approve them")
     for segment_id, note in report.missing_terms:
         typer.echo(f"  {segment_id}: {note}", err=True)

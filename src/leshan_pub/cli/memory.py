@@ -15,15 +15,20 @@ from .options import GlossaryOpt, MemoryOpt, project_memory_option
 @memory_app.command("stats")
 @reports_errors
 def memory_stats(glossary: GlossaryOpt = None, memory: MemoryOpt = None) -> None:
-    """Count the memory's entries by review state and by document."""
+    """Count the memory's entries by review state, language pair, origin tool and document."""
     from collections import Counter
 
-    from ..memory import read_memory
+    from ..memory import SOURCE_LANGUAGE, TARGET_LANGUAGE, read_memory
     settings = project_memory_option(memory, glossary)
     entries = read_memory(settings.path).entries
     typer.echo(f"{settings.path}: {len(entries)} entries")
     for state, count in sorted(Counter(str(e.state) for e in entries).items()):
         typer.echo(f"  {state:<20} {count}")
+    pairs = Counter("{} → {}".format(*(e.languages or (SOURCE_LANGUAGE, TARGET_LANGUAGE))) for e in entries)
+    for pair, count in pairs.most_common():
+        typer.echo(f"  {pair}: {count}")
+    for tool, count in Counter(e.tool or "(unknown)" for e in entries).most_common():
+        typer.echo(f"  tool {tool}: {count}")
     for name, count in sorted(Counter(e.document or "(unknown)" for e in entries).items()):
         typer.echo(f"  document {name}: {count}")
     people = Counter(e.who for e in entries if e.who)
@@ -65,7 +70,8 @@ def memory_import(
         document = read_segment_file(file)
         entries = human_entries(document.segments, document.name)
     else:
-        entries = parse_tmx(read_input(file, LeshanPubError, "a TMX file (.tmx)", max_bytes=MAX_MEMORY_BYTES), str(file))
+        data = read_input(file, LeshanPubError, "a TMX file (.tmx)", max_bytes=MAX_MEMORY_BYTES)
+        entries = parse_tmx(data, str(file), merged=True)  # its header's word goes onto each of its units
     reports: list[MergeReport] = []
 
     def merge(tm: TranslationMemory) -> int:

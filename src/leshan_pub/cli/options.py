@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -136,26 +135,32 @@ def project_memory_option(memory: Path | None, glossary: Path | None):  # noqa: 
 
 # --- the project: settings, glossary and the warning when terms are not enforced ---------------------
 
-# command parameter -> Settings field it overrides when given on the command line
-_OVERRIDES = {
+# command parameter -> the Settings field it sets when given on the command line
+OPTION_FIELDS = {
     "model": "model", "engine": "engine", "beams": "beams", "batch_size": "batch_size", "device": "device",
     "out": "out", "fmt": "formats", "page_size": "page_size", "layout": "layout", "font": "font",
-    "encoding": "encoding", "source_script": "script",
+    "encoding": "encoding", "source_script": "script", "batch_tokens": "batch_tokens", "precision": "precision",
+    "compile_steps": "compile", "term_repair": "term_repair", "placement": "placement",
 }
 
 
-def command_settings(ctx: typer.Context, near: Path | None) -> Settings:
-    """The project's settings (found from near, or --project), with the options given on the command line applied."""
-    from ..project import load_settings
-
-    settings = load_settings(near, ctx.params.get("project"))
+def command_line(ctx: typer.Context) -> dict[str, Any]:
+    """The Settings fields this command's options set: only those the user gave (typed or from the environment)."""
     given: dict[str, Any] = {}
-    for param, field in _OVERRIDES.items():
+    for param, field in OPTION_FIELDS.items():
         source = ctx.get_parameter_source(param) if param in ctx.params else None
         if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT"):
             value = ctx.params[param]
             given[field] = value.value if isinstance(value, StrEnum) else tuple(value) if isinstance(value, list) else value
-    return settings.override(**given)
+    return given
+
+
+def command_settings(ctx: typer.Context, near: Path | None) -> Settings:
+    """The command's Settings, built once by project.load_settings from defaults, the project (found from
+    near, or --project) and the options given on the command line."""
+    from ..project import load_settings
+
+    return load_settings(near, ctx.params.get("project"), command_line(ctx))
 
 
 def command_glossary(ctx: typer.Context, settings: Settings) -> GlossaryInUse:
@@ -218,27 +223,6 @@ PlacementOpt = Annotated[
         "or the place whose sentence the model scores best (judgement; costly, flags unclear places; docs/placement.md).",
     ),
 ]
-
-
-@dataclasses.dataclass(frozen=True)
-class SpeedSettings:
-    """The engine settings that change speed: token budget, precision, compiled decoding, term repair."""
-
-    batch_tokens: int | None = None
-    precision: str = "auto"
-    compile: bool = False
-    term_repair: str = "splice"
-    placement: str = "owed"
-
-
-def engine_options(settings: Settings, speed: SpeedSettings | None = None):  # noqa: ANN202
-    from ..engines import EngineOptions
-
-    speed = speed or SpeedSettings()
-    return EngineOptions(
-        model=settings.model, num_beams=settings.beams, batch_size=settings.batch_size, device=settings.device,
-        **dataclasses.asdict(speed),
-    )
 
 
 def publish_options(final: bool, settings: Settings):  # noqa: ANN202

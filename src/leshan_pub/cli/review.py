@@ -1,4 +1,4 @@
-"""Commands for review: QA (check), progress (status), and the round trip to CAT tools (export, import)."""
+"""Commands for review: QA (check), progress (status), the round trip to CAT tools (export, import), and the browser (review)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ..errors import LeshanPubError
 from .app import app, reports_errors
 from .options import (
     DocArg, GlossaryOpt, JsonOpt, MemoryOpt, NoGlossaryOpt, ProjectOpt, ThresholdOpt, command_glossary,
-    command_settings, memory_option, warn_glossary,
+    command_settings, memory_option, publish_options, warn_glossary,
 )
 
 if TYPE_CHECKING:
@@ -122,10 +122,14 @@ def status(
     project: ProjectOpt = None,
 ) -> None:
     """Review progress: segments by state, QA findings by severity, and what blocks a final publish."""
+    from collections import Counter
+
     from ..document import ReviewState
+    from ..final import final_blockers
     from ..quality.qa import Severity
 
     segfile, document, settings, terms = _opened(ctx, path)
+    final = final_blockers([document], terms)
     findings, stats = _checked(document, terms)
     states = {str(state): sum(s.state is state for s in document.segments) for state in ReviewState}
     severities = {str(sev): sum(f.severity is sev for f in findings) for sev in Severity}
@@ -138,7 +142,13 @@ def status(
             "script": str(document.script), "source_language": document.source_language,
             "states": states, "qa": severities,
             "term_success": _term_success_json(stats), **_glossary_json(terms),
-            "not_approved": blockers, "qa_errors": errors, "ready_for_final": not blockers and not errors,
+            "not_approved": blockers, "qa_errors": errors, "ready_for_final": not final, "final_blockers": final,
+            "settings": settings.described(),
+            "numbered": [  # as the text output and `approve` number them
+                {"number": number, "id": s.id, "state": str(s.state), "memory_draft": s.is_fuzzy_draft}
+                | ({"approved_by": s.approval.who, "approved_at": s.approval.when} if s.approval is not None else {})
+                for number, s in enumerate(document.segments, 1)
+            ],
         }
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         warn_glossary(terms)
@@ -151,13 +161,77 @@ def status(
     for severity, count in severities.items():
         typer.echo(f"  QA {severity:<17} {count}")
     typer.echo(f"  {_term_success_text(stats)}")
-    if not blockers and not errors:
+    if not final:
         typer.echo("ready for a final publish")
+    for reason in final_blockers([], terms):  # the gate with no document judges the glossary alone
+        typer.echo(f"final publish blocked: {reason.removeprefix('--final: ')}")
     if blockers:
         typer.echo(f"final publish blocked: {len(blockers)} segments not approved: {' '.join(blockers[:10])}"
                    + (" ..." if len(blockers) > 10 else ""))
     if errors:
         typer.echo(f"QA errors in: {' '.join(errors[:10])}" + (" ..." if len(errors) > 10 else ""))
+    approvers = Counter(s.approval.who or "(unknown)" for s in document.segments
+                        if s.state is ReviewState.APPROVED and s.approval is not None)
+    if approvers:
+        typer.echo("approved by " + ", ".join(f"{who} ({count})" for who, count in approvers.most_common()))
+    if blockers:
+        typer.echo(f"not approved (approve with `leshan-pub approve {segfile} NUMBER...`):")
+        flagged = set(errors)
+        for number, segment in enumerate(document.segments, 1):
+            if segment.state is not ReviewState.APPROVED:
+                qa = " QA-error" if segment.id in flagged else ""
+                draft = " memory-draft" if segment.is_fuzzy_draft else ""
+                typer.echo(f"  {number:>4} {segment.id} {segment.state}{draft}{qa}: {_excerpt(segment.source)}")
+    warn_glossary(terms)
+
+
+def _excerpt(text: str, width: int = 30) -> str:
+    return text if len(text) <= width else text[:width] + "…"
+
+
+@app.command()
+@reports_errors
+def approve(
+    ctx: typer.Context,
+    path: DocArg,
+    segments: Annotated[
+        list[str] | None,
+        typer.Argument(help="Segment ids, or numbers as `status` lists them (7, or 3-9 for a range).", show_default=False),
+    ] = None,
+    all_reviewed: Annotated[bool, typer.Option("--all-reviewed", help="Approve every reviewed segment.")] = False,
+    include_drafts: Annotated[
+        bool, typer.Option("--include-drafts", help="Also approve machine-translated segments and memory drafts.")
+    ] = False,
+    ignore_qa: Annotated[
+        bool, typer.Option("--ignore-qa", help="Approve segments even when QA finds errors (terms, figures).")
+    ] = False,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who approves (default: $LESHAN_PUB_TRANSLATOR, git's user.name, the login).")
+    ] = None,
+    glossary: GlossaryOpt = None,
+    no_glossary: NoGlossaryOpt = False,
+    memory: MemoryOpt = None,
+    project: ProjectOpt = None,
+) -> None:
+    """Approve reviewed segments by id or number, or --all-reviewed; records who and when, and fills the memory."""
+    from ..approval import approve_file, approver
+    from ..pipeline import resolve_segment_file
+
+    who = approver(by)
+    segfile = resolve_segment_file(path)
+    settings = command_settings(ctx, path)
+    terms = command_glossary(ctx, settings)
+    memory_settings = memory_option(memory, terms.glossary, settings=settings)
+    report = approve_file(
+        segfile, list(segments or []), all_reviewed, include_drafts, ignore_qa, who, terms.glossary, memory_settings
+    )
+    typer.echo(
+        f"approved {len(report.approved)} as {who} at {report.when}, already approved {len(report.already)}, "
+        f"skipped {len(report.skipped)}"
+        + (f", {report.remembered} memory entries recorded in {memory_settings.path}" if report.remembered else "")
+    )
+    for segment_id, reason in report.skipped:
+        typer.echo(f"  skipped {segment_id}: {reason}", err=True)
     warn_glossary(terms)
 
 
@@ -251,3 +325,32 @@ def import_(
     )
     for refusal in report.refused:
         typer.echo(f"  refused {refusal.id}: {refusal.reason}", err=True)
+
+
+@app.command()
+@reports_errors
+def review(
+    ctx: typer.Context,
+    path: DocArg,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (default: a free one).")] = 0,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser; open the file it prints.")] = False,
+    glossary: GlossaryOpt = None,
+    no_glossary: NoGlossaryOpt = False,
+    memory: MemoryOpt = None,
+    project: ProjectOpt = None,
+) -> None:
+    """Review a segment file in the browser: terms, QA and memory matches beside each sentence; saves as import does. Ctrl-C stops."""
+    try:
+        from ..web.server import ReviewSession, serve
+    except ModuleNotFoundError as exc:
+        raise LeshanPubError(
+            f"review needs {exc.name}, which is not installed; install the extra: pip install 'leshan-pub[review]'"
+        ) from None
+
+    segfile, _, settings, terms = _opened(ctx, path)
+    session = ReviewSession(
+        segfile, terms.glossary, memory_option(memory, terms.glossary, settings=settings), settings.out,
+        publish_options(False, settings),
+    )
+    warn_glossary(terms)
+    serve(session, port, not no_browser, typer.echo)

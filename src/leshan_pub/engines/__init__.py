@@ -105,6 +105,14 @@ ENGINES: dict[str, str] = {
 }
 
 
+# A package an engine imports -> the extra that installs it. torch and transformers come with
+# [transformers]; ctranslate2 with [ctranslate2]; SentencePiece with either (None: the engine's own).
+ENGINE_PACKAGES: dict[str, str | None] = {
+    "torch": "transformers", "transformers": "transformers", "ctranslate2": "ctranslate2",
+    "sentencepiece": None, "tqdm": None,
+}
+
+
 def engine_names() -> list[str]:
     """The registered engine names, sorted (for CLI choices and messages)."""
     return sorted(ENGINES)
@@ -116,5 +124,21 @@ def load_engine(name: str, options: EngineOptions) -> Engine:
     if target is None:
         raise EngineError(f"unknown engine '{name}'; choose one of: {', '.join(engine_names())}")
     module_name, factory_name = target.split(":")
-    factory = getattr(importlib.import_module(module_name), factory_name)
-    return factory(options)
+    try:
+        factory = getattr(importlib.import_module(module_name), factory_name)
+        return factory(options)
+    except ModuleNotFoundError as exc:
+        missing = missing_extra(name, exc)
+        if missing is None:
+            raise
+        raise EngineError(missing) from None
+
+
+def missing_extra(engine: str, exc: ModuleNotFoundError) -> str | None:
+    """The one-line message naming the extra to install when exc is an engine package not installed, else None."""
+    package = (exc.name or "").partition(".")[0]
+    if package not in ENGINE_PACKAGES:
+        return None
+    extra = ENGINE_PACKAGES[package] or engine
+    return (f"the {engine} engine needs {package}, which is not installed; "
+            f"pip install 'leshan-pub[{extra}]' (or 'leshan-pub[all]' for both engines)")

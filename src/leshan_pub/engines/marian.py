@@ -152,7 +152,7 @@ def load_marian(model: str) -> tuple[Any, Any]:
         _check_folder(model, folder)
     if importlib.util.find_spec("sentencepiece") is None:
         raise ModelUnavailableError(
-            f"cannot load model '{model}': the sentencepiece package is missing; pip install sentencepiece"
+            f"cannot load model '{model}': the sentencepiece package is missing; pip install 'leshan-pub[transformers]'"
         )
     source = str(folder) if folder is not None else model
     # The cache first: when the hub is unreachable every file would otherwise cost a round of retries.

@@ -15,12 +15,13 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
 from .. import __version__
 from ..chars import NOT_XML
-from ..document import Document, Mark, ReviewState, Segment
+from ..document import Approval, Document, Mark, ReviewState, Segment
 from ..errors import SegmentFileError
 from ..files import parse_untrusted_xml, read_input
 from ..memory import (
@@ -99,6 +100,7 @@ class _Edit:
     base: str = ""  # the fingerprint of the English the export carried; "" for files from elsewhere
     target_marks: tuple[Mark, ...] | None = None  # emphasis from XLIFF <g> tags; None: the file cannot say (CSV)
     renumbered: str = ""  # the id the file gave, when it was not the segment file's and the sentence said which
+    comments: tuple[str, ...] | None = None  # reviewer comments to set; None: the file cannot say (exports)
 
 
 def fingerprint(state: ReviewState, target: str) -> str:
@@ -207,7 +209,7 @@ def _is_export(path: Path, fmt: ExportFormat) -> bool:
         header = tuple(next(csv.reader([first]), []))
         return header in (CSV_COLUMNS, _OLD_CSV_COLUMNS)
     try:
-        root = parse_untrusted_xml(data, str(path), SegmentFileError, "")
+        root = parse_untrusted_xml(data, str(path), SegmentFileError)
     except SegmentFileError:
         return False
     return root.find(f"{{{XLIFF_NS}}}file/{{{XLIFF_NS}}}header/{_EXPORT_MARK}") is not None
@@ -237,13 +239,81 @@ def import_file(
     if reader is None:
         raise SegmentFileError(f"{path}: cannot import a '{path.suffix}' file; give an .xlf, .xliff or .csv export")
     edits, problems = reader(_read_import_bytes(path), str(path))
-    document = read_segment_file(segment_file)
+    return _apply_edits(edits, problems, str(path), segment_file, force, partial, memory)
+
+
+def save_segment(
+    segment_file: Path,
+    segment_id: str,
+    target: str,
+    state: ReviewState,
+    base: str,
+    memory: MemorySettings | None = None,
+    comments: list[str] | None = None,
+    backup: bool = True,
+    approver: str = "",
+    document: Document | None = None,
+) -> ImportReport:
+    """Apply one segment's English and state, as a reviewer set them, by the import rules.
+
+    base is fingerprint() of the state and English the reviewer saw: a segment changed since then
+    by someone else is refused, as an old export's row is. comments, when given, replace the
+    segment's reviewer comments. Raises ImportRefused (with the reason) when the rules refuse the
+    change, SegmentFileError for an id the file lacks; nothing changes then. backup False skips the
+    timestamped copy (a caller that keeps its own). A segment this approves records approver
+    (default: translator_name()) and the time. The caller holds segment_file_lock around it;
+    document is the file's content when the caller has just read it under that lock (changed in
+    place, as written), None to read it here.
+    """
+    problem = _target_problem(f"segment {segment_id!r}", target, state)
+    if problem:
+        raise SegmentFileError(problem)
+    document = document if document is not None else read_segment_file(segment_file)
+    found = next((s for s in document.segments if s.id == segment_id), None)
+    if found is None:
+        raise SegmentFileError(f"segment {segment_id!r} is not in {segment_file.name}; reload the document")
+    edit = _Edit(segment_id, found.source, target, state, f"segment {segment_id!r}", base,
+                 comments=tuple(comments) if comments is not None else None)
+    return _apply_edits([edit], [], segment_file.name, segment_file, False, False, memory, document, backup,
+                        approver or translator_name())
+
+
+def approve_segments(
+    segment_file: Path, segments: list[Segment], document: Document, approver: str, memory: MemorySettings | None = None,
+) -> ImportReport:
+    """Approve segments of document, their English as it stands, by the import rules and through their
+    one write path (a backup, the segment file, the memory), recording approver and the time.
+
+    document is the file's content the caller read under segment_file_lock, held around this call.
+    Raises ImportRefused when the rules refuse one (nothing changes then).
+    """
+    edits = [_Edit(s.id, s.source, s.target, ReviewState.APPROVED, f"segment {s.id!r}") for s in segments]
+    return _apply_edits(edits, [], segment_file.name, segment_file, False, False, memory, document, True, approver)
+
+
+def _apply_edits(
+    edits: list[_Edit],
+    problems: list[str],
+    name: str,
+    segment_file: Path,
+    force: bool,
+    partial: bool,
+    memory: MemorySettings | None,
+    document: Document | None = None,
+    backup: bool = True,
+    approver: str = "",
+) -> ImportReport:
+    """The import rules applied to edits already read: the one write path of import and review.
+
+    approver, when given, is recorded as the approval of segments these edits approve (and an
+    approval is dropped from segments that leave approved)."""
+    document = document if document is not None else read_segment_file(segment_file)
     edits, by_sentence = _matched_by_sentence(edits, document)
     problems += _repeated_ids(edits, document, segment_file)
     if problems:
         shown = "; ".join(problems[:_MAX_PROBLEMS_SHOWN])
         more = f"; and {len(problems) - _MAX_PROBLEMS_SHOWN} more" if len(problems) > _MAX_PROBLEMS_SHOWN else ""
-        raise SegmentFileError(f"{path}: nothing imported, {len(problems)} problem(s): {shown}{more}")
+        raise SegmentFileError(f"{name}: nothing imported, {len(problems)} problem(s): {shown}{more}")
 
     by_id = {segment.id: segment for segment in document.segments}
     sources = {segment.source for segment in document.segments}
@@ -253,7 +323,7 @@ def import_file(
         applicable = sum(v.state is not None for _, v in verdicts)
         listed = "; ".join(f"{r.id}: {r.reason}" for r in refused)
         raise ImportRefused(
-            f"{path}: nothing imported, {len(refused)} row(s) refused: {listed}; re-run with --partial to apply "
+            f"{name}: nothing imported, {len(refused)} row(s) refused: {listed}; re-run with --partial to apply "
             f"the other {applicable} change(s) and list these", refused,
         )
     report = ImportReport(refused=refused, by_sentence=by_sentence)
@@ -265,11 +335,22 @@ def import_file(
                 segment.target_marks = edit.target_marks
             elif edit.target != segment.target:
                 segment.target_marks = ()  # a new English from a CSV: the old emphasis no longer fits it
+            if approver and verdict.state is ReviewState.APPROVED and segment.state is not ReviewState.APPROVED:
+                segment.approval = Approval(approver, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+            elif approver and verdict.state is not ReviewState.APPROVED:
+                segment.approval = None
             segment.target, segment.state = edit.target, verdict.state
             segment.notes = [n for n in segment.notes if not n.startswith(("exact match", "fuzzy match"))]
             report.updated.append(edit.id)
+    for edit, verdict in verdicts:
+        segment = by_id.get(edit.id)
+        if edit.comments is not None and segment is not None and not verdict.refused \
+                and list(edit.comments) != segment.comments:
+            segment.comments = list(edit.comments)
+            if edit.id not in report.updated:
+                report.updated.append(edit.id)
     report.unchanged = len(document.segments) - len(report.updated)
-    report.remembered = _remember(document, report.updated, _moved_work(verdicts, by_id), memory)
+    report.remembered = _remember(document, report.updated, _moved_work(verdicts, by_id), memory, approver)
     if memory is not None and memory.path is not None and report.remembered:
         # Work that arrived for a changed sentence is offered at once to the sentence that replaced it.
         before = {s.id: (s.target, s.state, s.matches) for s in document.segments}
@@ -278,7 +359,7 @@ def import_file(
                            if s.id not in report.updated and (s.target, s.state, s.matches) != before[s.id]]
         report.unchanged = len(document.segments) - len(report.updated)
     if report.updated:
-        report.backup = keep_backup(segment_file)
+        report.backup = keep_backup(segment_file) if backup else None
         write_segment_file(segment_file, document)
     return report
 
@@ -391,13 +472,16 @@ def _moved_work(verdicts: list[tuple[_Edit, _Verdict]], by_id: dict[str, Segment
     ]
 
 
-def _remember(document: Document, updated: list[str], moved: list[_Edit], memory: MemorySettings | None) -> int:
-    """Record the human work an import brought in the memory; return how many entries changed."""
+def _remember(
+    document: Document, updated: list[str], moved: list[_Edit], memory: MemorySettings | None, who: str = ""
+) -> int:
+    """Record the human work an import brought in the memory, as who's (default: translator_name());
+    return how many entries changed."""
     if memory is None or memory.path is None:
         return 0
     changed_ids = set(updated)
     segments = [s for s in document.segments if s.id in changed_ids and s.state.is_human]
-    stamp, who = now_stamp(), translator_name()
+    stamp, who = now_stamp(), who or translator_name()
     entries = human_entries(segments, document.name, who) + [
         MemoryEntry(e.source, e.target, e.state if e.state.is_human else ReviewState.REVIEWED, document.name, e.id,
                     stamp, stamp, who)
@@ -501,7 +585,7 @@ def _csv_edit(row: list[str], columns: list[str], line: int, problems: list[str]
 def _read_xliff(data: bytes, name: str) -> tuple[list[_Edit], list[str]]:
     # segfile.parse_xliff reads only our own layout (XLIFF 1.2, one group per block with a role);
     # CAT tools and translate-toolkit also write XLIFF 1.1 and units straight under <body>.
-    root = parse_untrusted_xml(data, name, SegmentFileError, "re-export it")
+    root = parse_untrusted_xml(data, name, SegmentFileError)
     namespace, _, local = root.tag.rpartition("}")
     namespace = namespace.removeprefix("{")
     if local != "xliff" or (namespace and not namespace.startswith(_XLIFF_1_NS)):

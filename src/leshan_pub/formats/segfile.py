@@ -256,7 +256,7 @@ def _state_qualifier(segment: Segment) -> str:
 
 def parse_xliff(data: bytes, name: str = "segment file") -> Document:
     """Parse our XLIFF 1.2 back into a Document; raise SegmentFileError naming the unit or position at fault."""
-    root = parse_untrusted_xml(data, name, SegmentFileError, "restore it from git or re-export")
+    root = parse_untrusted_xml(data, name, SegmentFileError)
     if root.tag != f"{_X}xliff":
         raise SegmentFileError(f"{name}: root element is {root.tag!r}, not an XLIFF 1.2 <xliff>; give a segment file")
     file = root.find(f"{_X}file")

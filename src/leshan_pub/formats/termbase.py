@@ -87,7 +87,7 @@ def _children(element: ET.Element, names: tuple[str, ...]) -> list[ET.Element]:
 
 def _parse(data: bytes, name: str) -> ET.Element:
     # translate-toolkit writes a DOCTYPE into TBX; entities stay refused.
-    root = parse_untrusted_xml(data, name, GlossaryError, "re-export it", forbid_dtd=False)
+    root = parse_untrusted_xml(data, name, GlossaryError)
     if _local(root.tag) not in ("martif", "tbx"):
         raise GlossaryError(f"{name}: root element <{_local(root.tag)}> is not TBX (<martif> or <tbx>); give a TBX file")
     return root

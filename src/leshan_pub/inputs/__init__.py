@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..document import Block
+from ..document import IMAGE_PLACEHOLDER, Block  # noqa: F401 - the readers take the placeholder from here
 from ..errors import InputError
 
 # suffix -> "module:function"; a reader is imported only for its own format, so reading a text

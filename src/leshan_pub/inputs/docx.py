@@ -22,21 +22,22 @@ from docx.text.run import Run
 from lxml import etree
 
 from ..chars import UNSPACED_CHARACTER
-from ..document import Emphasis, Role
+from ..document import Cell, Emphasis, Picture, Role
 from ..emphasis import marks_of_runs, shift, strip
 from ..errors import InputError
 from ..files import read_input
 from ..read import MAX_ARTICLE_BYTES, normalise_text
 from ..structure import AuthoredParagraph, parse_authored
-from . import Article
+from . import IMAGE_PLACEHOLDER, Article
 from .numbering import ListNumbers, paragraph_list
 from .raised import raised
 
-IMAGE_PLACEHOLDER = "〔图片〕"
 _NS = {
     "w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
     "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
     "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006",
+    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
 }
 # Text boxes appear twice in a paragraph: as DrawingML and, for old Word, as a VML fallback.
 _TEXT_BOXES = etree.XPath(".//w:txbxContent[not(ancestor::mc:Fallback)]", namespaces=_NS)
@@ -47,6 +48,19 @@ _ALT_TEXT = etree.XPath("./wp:inline/wp:docPr | ./wp:anchor/wp:docPr", namespace
 _NOTES = etree.XPath("./w:footnote | ./w:endnote", namespaces=_NS)
 _NOTE_PARAGRAPHS = etree.XPath(".//w:p", namespaces=_NS)
 _SPACES = re.compile(r"[\t\n\u000b]+")
+_HEADER_ROW = etree.XPath("./w:trPr/w:tblHeader", namespaces=_NS)
+_EXTENT = etree.XPath("./wp:inline/wp:extent | ./wp:anchor/wp:extent", namespaces=_NS)
+# A chart (or other drawing) Word stores with a picture for readers that cannot draw it.
+_ALTERNATES = etree.XPath("./mc:AlternateContent", namespaces=_NS)
+_CHART = etree.XPath(
+    ".//a:graphicData[contains(@uri, '/chart') or contains(@uri, 'chartex')]", namespaces=_NS
+)
+_FALLBACK_BLIP = etree.XPath("./mc:Fallback//a:blip/@r:embed", namespaces=_NS)
+_FALLBACK_DRAWING = etree.XPath("./mc:Fallback//w:drawing", namespaces=_NS)
+_EMBEDDED = etree.XPath(".//a:blip/@r:embed", namespaces=_NS)
+_PICTURE = etree.XPath(".//pic:pic", namespaces={"pic": "http://schemas.openxmlformats.org/drawingml/2006/picture"})
+_EMU_PER_POINT = 12700
+_DRAWABLE = frozenset(("png", "jpeg", "gif", "bmp"))  # what python-docx and reportlab both can place
 
 # Word's built-in style names (stored in English whatever the user's language) -> role; a style
 # based on one of these takes its role.
@@ -67,9 +81,10 @@ def _xml(proxy: Paragraph | Run) -> etree._Element:
 
 def read_docx(path: Path, encoding: str | None = None) -> Article:
     """A Word article: paragraphs with roles from their styles (the text rules where none is set),
-    table cells, footnotes and endnotes as notes after the article, bold/italic as marks, and
-    images as caption blocks. Text boxes, headers, footers and comments are listed in
-    Article.skipped, never dropped unseen.
+    table cells with their place in the table, footnotes and endnotes as notes after the article,
+    bold/italic as marks, and images as caption blocks (alt text or a placeholder) that carry the
+    picture; a chart carries the picture Word stored beside it. Text boxes, headers, footers,
+    comments and charts without a picture are listed in Article.skipped, never dropped unseen.
     """
     if encoding is not None:
         raise InputError(f"{path}: --encoding applies to .txt and .md articles; a .docx carries its own, leave it out")
@@ -141,22 +156,46 @@ class _Reader:
         self.number = 0  # paragraph number, for messages
         self.blanks = 0  # empty paragraphs since the last one with text
         self.note_order: list[tuple[str, str]] = []  # ("footnote" | "endnote", id): the two number apart
+        self.tables = 0  # tables read so far: the next one is numbered tables + 1
 
-    def item(self, item: Paragraph | Table, cell_role: Role | None) -> None:
+    def item(self, item: Paragraph | Table, cell: Cell | None) -> None:
         if isinstance(item, Table):
-            # python-docx gives a merged cell once per grid column and row it spans: read it once.
-            seen: list[object] = []
-            for row in item.rows:
-                for cell in row.cells:
-                    if cell in seen:
-                        continue
-                    seen.append(cell)
-                    for inner in cell.iter_inner_content():
-                        self.item(inner, Role.CELL)
-            return
-        self.paragraph(item, cell_role)
+            self.table(item)
+        else:
+            self.paragraph(item, cell)
 
-    def paragraph(self, paragraph: Paragraph, cell_role: Role | None) -> None:
+    def table(self, table: Table) -> None:
+        """A table's cells in reading order, each with its place, spans and header flag.
+
+        python-docx gives a merged cell once per grid row and column it covers: it is read once,
+        with the rows and columns it spans. Rows Word repeats on each page are the header; a
+        table that marks none has its first row as header when it has more rows after it.
+        """
+        self.tables += 1
+        number = self.tables
+        places: dict[int, list[tuple[int, int]]] = {}
+        cells: dict[int, object] = {}
+        rows = table.rows
+        for r, row in enumerate(rows):
+            # A row may start later than the grid's first column (w:gridBefore): its cells stand further right.
+            for c, cell in enumerate(row.cells, start=row.grid_cols_before):
+                key = id(cell._tc)
+                cells.setdefault(key, cell)
+                places.setdefault(key, []).append((r, c))
+        marked = {r for r, row in enumerate(rows) if any(h.get(f"{{{_NS['w']}}}val", "true") not in ("0", "false", "off")
+                                                          for h in _HEADER_ROW(row._tr))}
+        header = marked or ({0} if len(rows) > 1 else set())
+        for key, cell in cells.items():
+            spots = places[key]
+            top, left = min(r for r, _ in spots), min(c for _, c in spots)
+            place = Cell(
+                number, top, left, rows=max(r for r, _ in spots) - top + 1, columns=max(c for _, c in spots) - left + 1,
+                header=top in header,
+            )
+            for inner in cell.iter_inner_content():  # type: ignore[attr-defined]
+                self.item(inner, place)
+
+    def paragraph(self, paragraph: Paragraph, cell: Cell | None) -> None:
         self.number += 1
         element = _xml(paragraph)
         for box in _TEXT_BOXES(element):
@@ -169,7 +208,7 @@ class _Reader:
             key = (etree.QName(reference).localname.removesuffix("Reference"), reference.get(f"{{{_NS['w']}}}id", ""))
             if key not in self.note_order:
                 self.note_order.append(key)
-        role = cell_role or _style_role(paragraph.style)
+        role = Role.CELL if cell is not None else _style_role(paragraph.style)
         if role is None and _NUMBERED(element):
             role = Role.LIST
         runs, images = self._runs(paragraph)
@@ -181,26 +220,47 @@ class _Reader:
         if role in (Role.TITLE, Role.HEADING):
             marks = ()  # the style is already bold: a heading's emphasis is the heading
         if text:
-            self.paragraphs.append(AuthoredParagraph(text, role, self.number, marks, blanks_before=self.blanks))
+            self.paragraphs.append(
+                AuthoredParagraph(text, role, self.number, marks, blanks_before=self.blanks, cell=cell)
+            )
             self.blanks = 0
         elif not images:
             self.blanks += 1
-        for alt in images:
+        for alt, picture in images:
+            linked = picture is None
+            if picture is not None and picture.suffix not in _DRAWABLE:
+                self.skipped.append(
+                    f"paragraph {self.number}: image {picture.name} is {picture.suffix.upper() or 'of no known type'}, "
+                    "which the DOCX and PDF writers cannot set; only its alt text is carried: save it as PNG in Word"
+                )
+                picture = None
+            # The image's block is its alt text (or a placeholder): the segment file keys the picture by it.
             self.paragraphs.append(
-                AuthoredParagraph(alt or IMAGE_PLACEHOLDER, Role.CAPTION, self.number, blanks_before=self.blanks)
+                AuthoredParagraph(alt or IMAGE_PLACEHOLDER, Role.CELL if cell else Role.CAPTION, self.number,
+                                  blanks_before=self.blanks, cell=cell, picture=None if cell else picture)
             )
             self.blanks = 0
-            self.skipped.append(
-                f"paragraph {self.number}: image ({'alt text' if alt else 'no alt text'}) is set as a caption; "
-                "the picture itself is not carried into the DOCX or PDF"
-            )
+            if cell is not None:
+                self.skipped.append(
+                    f"paragraph {self.number}: image in table {cell.table} is set as its alt text in the cell; "
+                    "move the picture out of the table if readers need to see it"
+                )
+            elif linked:
+                self.skipped.append(
+                    f"paragraph {self.number}: image ({'alt text' if alt else 'no alt text'}) is linked, not "
+                    "embedded: only its alt text is carried; insert the picture into the document"
+                )
 
-    def _runs(self, paragraph: Paragraph) -> tuple[list[tuple[str, set[Emphasis]]], list[str]]:
-        """(text pieces with their emphasis, alt texts of the pictures) of a paragraph."""
+    def _runs(self, paragraph: Paragraph) -> tuple[list[tuple[str, set[Emphasis]]], list[tuple[str, Picture | None]]]:
+        """(text pieces with their emphasis, (alt text, picture) of each image) of a paragraph.
+
+        The picture is None for an image linked from outside the file.
+        """
         pieces: list[tuple[str, set[Emphasis]]] = []
-        images: list[str] = []
+        images: list[tuple[str, Picture | None]] = []
         for item in paragraph.iter_inner_content():
             for run in item.runs if isinstance(item, Hyperlink) else [item]:
+                images += self._alternates(run)
                 styles = _run_emphasis(run)
                 lowered = bool(run.font.subscript)
                 shifted = lowered or bool(run.font.superscript)
@@ -210,14 +270,38 @@ class _Reader:
                             content = raised(content, subscript=lowered) or content
                         pieces.append((_flatten(content, pieces[-1][0][-1:] if pieces else ""), styles))
                     elif isinstance(content, Drawing):
-                        if content.has_picture:
-                            images.append(_alt_text(content))
+                        if content.has_picture or _linked_picture(content._element):
+                            images.append((_alt_text(content), _picture(content._element, run.part)))
+                        elif _CHART(content._element):
+                            self.skipped.append(
+                                f"paragraph {self.number}: chart {_preview(_alt_text(content))} has no picture "
+                                "stored beside it and is not carried; paste it into Word as a picture to carry it"
+                            )
                         elif not _TEXT_BOXES(content._element):
                             self.skipped.append(
-                                f"paragraph {self.number}: a chart, SmartArt or shape is not carried; "
+                                f"paragraph {self.number}: a SmartArt or shape is not carried; "
                                 "describe it in a caption if readers need it"
                             )
         return pieces, images
+
+    def _alternates(self, run: Run) -> list[tuple[str, Picture | None]]:
+        """Charts Word stores with a fallback picture (mc:AlternateContent): the picture, or a warning."""
+        found: list[tuple[str, Picture | None]] = []
+        for alternate in _ALTERNATES(_xml(run)):
+            if not _CHART(alternate):
+                continue
+            drawings = _FALLBACK_DRAWING(alternate)
+            picture = _picture(drawings[0], run.part) if drawings else None
+            alt = next((_alt_text_of(d) for d in drawings if _alt_text_of(d)), "")
+            if picture is None:
+                self.skipped.append(
+                    f"paragraph {self.number}: chart {_preview(alt)} has no picture stored beside it and is not "
+                    "carried; paste it into Word as a picture to carry it"
+                )
+                continue
+            self.skipped.append(f"paragraph {self.number}: chart is carried as the picture Word stored beside it")
+            found.append((alt, picture))
+        return found
 
     def notes(self, word: WordDocument) -> None:
         """Footnotes and endnotes, in the order the text refers to them, as notes after the article."""
@@ -286,8 +370,32 @@ def _flatten(text: str, previous: str) -> str:
     return _SPACES.sub(space, text)
 
 
+def _linked_picture(drawing: etree._Element) -> bool:
+    return bool(_PICTURE(drawing))
+
+
+def _picture(drawing: etree._Element, part: object) -> Picture | None:
+    """The embedded picture of a w:drawing with the size Word shows it at; None when it is linked or missing."""
+    embedded = _EMBEDDED(drawing)
+    related = getattr(part, "related_parts", {})
+    if not embedded or embedded[0] not in related:
+        return None
+    target = related[embedded[0]]
+    name = str(target.partname).rsplit("/", 1)[-1]
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    width = height = 0.0
+    for extent in _EXTENT(drawing):
+        width = int(extent.get("cx", "0")) / _EMU_PER_POINT
+        height = int(extent.get("cy", "0")) / _EMU_PER_POINT
+    return Picture(target.blob, "jpeg" if suffix == "jpg" else suffix, width, height, name)
+
+
 def _alt_text(drawing: object) -> str:
-    for properties in _ALT_TEXT(drawing._element):  # type: ignore[attr-defined]
+    return _alt_text_of(drawing._element)  # type: ignore[attr-defined]
+
+
+def _alt_text_of(element: etree._Element) -> str:
+    for properties in _ALT_TEXT(element):
         text = (properties.get("descr") or properties.get("title") or "").strip()
         if text:
             return normalise_text(text)

@@ -14,6 +14,7 @@ from ..atomic import write_files_atomic
 from ..document import Document, Pack, Segment
 from ..emphasis import Marked, join, strip
 from ..errors import PublishError
+from ..final import require_approved, require_pack_approved
 from ..paper import DEFAULT_PAGE_SIZE, PAGE_SIZES
 from ..provenance import glossary_tag, public_model_name
 from ..rules import load_rules
@@ -68,8 +69,8 @@ def publish(
     writers = _writers(formats)
     _check_options(options)
     targets = [_target(out_dir, document.name, name) for name in writers]
-    if options.final:
-        _require_approved(document)
+    if options.final:  # the final gate's rule, kept here too for callers of the library that go straight here
+        require_approved(document)
     calls = [functools.partial(writer, document, glossary) for writer in writers.values()]
     return _write_all(out_dir, targets, calls, options)
 
@@ -89,7 +90,7 @@ def publish_pack(
     writers = _writers(formats, PACK_FORMATS)
     _check_options(options)
     if options.final:
-        require_pack_approved(pack)
+        require_pack_approved(pack.documents)
     targets = [_target(out.parent, out.stem if out.suffix in (".pdf", ".docx") else out.name, name) for name in writers]
     calls = [functools.partial(writer, pack, glossary) for writer in writers.values()]
     return _write_all(out.parent, targets, calls, options)
@@ -139,27 +140,6 @@ def _target(out_dir: Path, stem: str, suffix: str) -> Path:
     if not plain or target.resolve().parent != out_dir.resolve():
         raise PublishError(f"document name {stem!r} is not a plain file name; use letters, digits, '-' or '_'")
     return target
-
-
-def _require_approved(document: Document) -> None:
-    pending = document.unapproved()
-    if pending:
-        ids = ", ".join(s.id for s in pending[:10]) + (f" and {len(pending) - 10} more" if len(pending) > 10 else "")
-        raise PublishError(
-            f"--final: {len(pending)} segment(s) of {document.name} are not approved ({ids}); "
-            "approve them in the segment file or publish without --final"
-        )
-
-
-def require_pack_approved(pack: Pack) -> None:
-    """PublishError naming each article with segments not approved; nothing when all are."""
-    pending = [(d.name, len(d.unapproved())) for d in pack.documents if d.unapproved()]
-    if pending:
-        listed = ", ".join(f"{name} ({count})" for name, count in pending)
-        raise PublishError(
-            f"--final: {sum(c for _, c in pending)} segment(s) of the pack are not approved, in {listed}; "
-            "approve them in each article's segment file or build the pack without --final"
-        )
 
 
 # --- what both writers print -------------------------------------------------------------------

@@ -21,7 +21,7 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from .. import __version__
-from ..document import Document, Emphasis, Role, Segment
+from ..document import Document, Emphasis, Picture, Role, Segment
 from ..emphasis import styled_runs
 from ..paper import PAGE_SIZES
 from ..terms import Glossary, Term
@@ -29,9 +29,12 @@ from . import (
     UNTRANSLATED, Labels, PublishOptions, block_marked, block_text, numbered_item, page_labels, provenance_text, review_notice,
     terms_used,
 )
+from .docx_tables import add_picture, can_place, fill_grid, fits_half, nested_grid
 from .fonts import family_name
+from .tables import Grid, gather, stands_alone
 
 MARGIN = Mm(20)
+CELL_MARGINS = Mm(4)  # Word's default left and right cell margins together (0.08 in each)
 # Latin text of the English column: on every Windows and macOS machine, and its quotes are
 # proportional (the CJK font's are full-width).
 LATIN_FONT = "Arial"
@@ -73,7 +76,8 @@ def write_docx(document: Document, glossary: Glossary | None, path: Path, option
     _header_footer(word.sections[0], document, family)
     blocks = document.blocks()
     article_body(word, [b for b in blocks if b[0].role is Role.TITLE] + [b for b in blocks if b[0].role is not Role.TITLE],
-                 family, options.layout, document.target_language, labels=labels, language=language)
+                 family, options.layout, document.target_language, labels=labels, language=language,
+                 pictures=document.pictures)
     _glossary(word, terms, family, document.target_language, labels, language)
     word.save(str(path))
 
@@ -81,25 +85,74 @@ def write_docx(document: Document, glossary: Glossary | None, path: Path, option
 def article_body(
     word: WordDocument, blocks: Sequence[Sequence[Segment]], family: str, layout: str, target_language: str,
     role_styles: dict[Role, str] = ROLE_STYLES, labels: Labels | None = None, language: str = "zh-CN",
-    titled: bool = False,
+    titled: bool = False, pictures: dict[int, Picture] | None = None,
 ) -> None:
     """The blocks in layout: a two-column table (side by side), or each Chinese paragraph followed by its English.
 
     labels are the page labels in the article's script (simplified when None); language tags its Chinese runs.
     A title block after the first (after any, when titled says the title is already set) is a subtitle.
+    The article's tables are Word tables (docx_tables), its pictures (by block index) set where they stood.
     """
-    styles: list[str] = []
+    styles: dict[int, str] = {}
     for block in blocks:  # a title block after the first is its subtitle
         is_title = block[0].role is Role.TITLE
-        styles.append(SUBTITLE_STYLE if is_title and titled else _style_name(block, role_styles))
+        styles[id(block)] = SUBTITLE_STYLE if is_title and titled else _style_name(block, role_styles)
         titled |= is_title
-    if layout == "interleaved":
-        for block, style in zip(blocks, styles):
-            _interleaved_block(word, block, style, family, target_language, language)
-        return
-    table = _table(word, family, labels or page_labels(None), language)
-    for block, style in zip(blocks, styles):
-        _block_row(table, block, style, family, target_language, language)
+    table = None if layout == "interleaved" else _table(word, family, labels or page_labels(None), language)
+    width = _text_width(word.sections[0])
+    for item in gather(blocks):
+        if isinstance(item, Grid):
+            if _grid(word, table, item, family, target_language, language) and table is not None:
+                table = _table(word, family, labels or page_labels(None), language)  # the rows after it
+            continue
+        picture = (pictures or {}).get(item[0].block)
+        if picture is not None and _picture(word, table, picture, width, block_text(item)[0]) and stands_alone(item):
+            continue  # a placeholder for a picture that is now set says nothing more
+        if table is None:
+            _interleaved_block(word, item, styles[id(item)], family, target_language, language)
+        else:
+            _block_row(table, item, styles[id(item)], family, target_language, language)
+
+
+def _grid(word: WordDocument, table: Table | None, grid: Grid, family: str, target_language: str, language: str) -> bool:
+    """An article's table: in a row of the side-by-side table, the Chinese table beside the English one;
+    interleaved, or too wide for half the page, one table across the page whose cells hold the Chinese
+    and then the English. True when it was set across the page (a side-by-side table must start again)."""
+
+    def chinese(paragraph: Paragraph, block: Sequence[Segment], header: bool) -> None:
+        _block_side(paragraph, block, family, target_language, language, english=False, bold=header)
+
+    def english(paragraph: Paragraph, block: Sequence[Segment], header: bool) -> None:
+        _block_side(paragraph, block, family, target_language, language, english=True, bold=header)
+
+    if table is None or not fits_half(grid, Length(table.columns[0].width)):
+        inner = word.add_table(rows=grid.rows, cols=grid.columns)
+        fill_grid(inner, grid, _text_width(word.sections[0]), [chinese, english],
+                  lambda c: [*c.chinese, *c.english], CELL_STYLE)
+        word.add_paragraph()  # Word runs two tables one after another into one
+        return True
+    row = table.add_row()  # no cantSplit: a long table must break across pages
+    half = table.columns[0].width
+    for cell in row.cells:
+        cell.width = half
+    nested_grid(row.cells[0], grid, half, chinese, lambda c: c.chinese, CELL_STYLE)
+    nested_grid(row.cells[1], grid, half, english, lambda c: c.english, CELL_STYLE)
+    return False
+
+
+def _picture(word: WordDocument, table: Table | None, picture: Picture, width: Length, description: str) -> bool:
+    """The picture where it stood: across both columns of the side-by-side table, or between paragraphs.
+    False when python-docx cannot read the picture (its bytes are not the PNG, JPEG, GIF or BMP they claim)."""
+    if not can_place(picture):
+        return False
+    if table is None:
+        add_picture(word.add_paragraph(), picture, width, description)
+        return True
+    row = table.add_row()
+    raw_xml(row).get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+    cell = row.cells[0].merge(row.cells[1])
+    add_picture(cell.paragraphs[0], picture, Length(width - CELL_MARGINS), description)
+    return True
 
 
 def _page(section: Section, page_size: str) -> None:
@@ -301,19 +354,29 @@ def _body_outline(paragraph: Paragraph) -> None:
 def _block_text(zh_paragraph: Paragraph, en_paragraph: Paragraph, block: Sequence[Segment], family: str,
                 target_language: str, language: str = "zh-CN") -> None:
     """A block's Chinese and English as runs, emphasis set as bold/italic (never italic Chinese)."""
+    _block_side(zh_paragraph, block, family, target_language, language, english=False)
+    _block_side(en_paragraph, block, family, target_language, language, english=True)
+
+
+def _block_side(paragraph: Paragraph, block: Sequence[Segment], family: str, target_language: str, language: str,
+                english: bool, bold: bool = False) -> None:
+    """One side of a block as runs: its Chinese, or its English (grey '[not yet translated]' without one);
+    bold sets every run bold (a table's header row)."""
     (zh, zh_marks), (en, en_marks) = block_marked(block)
     role = block[0].role
-    for piece, styles in styled_runs(zh, zh_marks):
-        run = chinese_run(zh_paragraph, piece, family, italic_style=role is Role.CAPTION, language=language)
-        if Emphasis.BOLD in styles:
-            run.font.bold = True
+    if not english:
+        for piece, styles in styled_runs(zh, zh_marks):
+            run = chinese_run(paragraph, piece, family, italic_style=role is Role.CAPTION, language=language)
+            if bold or Emphasis.BOLD in styles:
+                run.font.bold = True
+        return
     if not en:
-        english = english_run(en_paragraph, UNTRANSLATED, target_language)
-        english.font.color.rgb, english.font.italic = GREY, True
+        missing = english_run(paragraph, UNTRANSLATED, target_language)
+        missing.font.color.rgb, missing.font.italic = GREY, True
         return
     for piece, styles in styled_runs(en, en_marks):
-        run = english_run(en_paragraph, piece, target_language)
-        if Emphasis.BOLD in styles:
+        run = english_run(paragraph, piece, target_language)
+        if bold or Emphasis.BOLD in styles:
             run.font.bold = True
         if Emphasis.ITALIC in styles:
             run.font.italic = True

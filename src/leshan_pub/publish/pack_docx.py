@@ -56,7 +56,8 @@ def write_pack_docx(pack: Pack, glossary: Glossary | None, path: Path, options: 
         blocks = document.blocks()
         subtitles = [b for b in blocks if b[0].role is Role.TITLE][1:]  # the title itself is the heading above
         blocks = subtitles + [b for b in blocks if b[0].role is not Role.TITLE]
-        article_body(word, blocks, family, options.layout, document.target_language, PACK_ROLE_STYLES, titled=True)
+        article_body(word, blocks, family, options.layout, document.target_language, PACK_ROLE_STYLES, titled=True,
+                     pictures=document.pictures)
     if terms:
         word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         _glossary(word, terms, family, pack.documents[0].target_language if pack.documents else "en", page_labels(None))

@@ -139,10 +139,7 @@ class PackTypesetter:
             story += self.articles.row(document.title, document.english_title, zh_style, en_style, rule=False)
         story += self.articles.title_rows(titles)
         story.append(HRFlowable(width="100%", thickness=0.8, color=HexColor(NAVY), spaceBefore=2, spaceAfter=8))
-        for block in blocks:
-            if block[0].role is not Role.TITLE:
-                story += self.articles.block(block)
-        return story
+        return story + self.articles.body(document, [b for b in blocks if b[0].role is not Role.TITLE])
 
 
 def pack_texts(pack: Pack, terms: list[Term]) -> list[tuple[str, str]]:

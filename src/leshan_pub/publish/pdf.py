@@ -537,14 +537,32 @@ class Typesetter:
         return story
 
     def story(self, document: Document, terms: list[Term]) -> list[Flowable]:
-        """The whole document: title block first, the blocks in order, then the glossary appendix."""
+        """The whole document: title block first, the blocks (tables and pictures in their place) in
+        order, then the glossary appendix."""
         blocks = document.blocks()
         titles = [b for b in blocks if b[0].role is Role.TITLE]
         story = self.title_block(document, titles)
-        for block in blocks:
-            if block[0].role is not Role.TITLE:
-                story += self.block(block)
+        story += self.body(document, [b for b in blocks if b[0].role is not Role.TITLE])
         return story + self.glossary(terms)
+
+    def body(self, document: Document, blocks: Sequence[Sequence[Segment]]) -> list[Flowable]:
+        """The blocks in order, the article's tables as tables and its pictures where they stood."""
+        from .pdf_tables import grid_flowables, picture_flowables
+        from .tables import Grid, gather, stands_alone
+
+        story: list[Flowable] = []
+        g = self.geometry
+        for item in gather(blocks):
+            if isinstance(item, Grid):
+                story += grid_flowables(self, item)
+                continue
+            picture = document.pictures.get(item[0].block)
+            drawn = picture_flowables(picture, g.frame_width, g.height - g.margin_top - g.margin_bottom) if picture else []
+            story += drawn
+            if drawn and stands_alone(item):
+                continue  # a placeholder for a picture that is now drawn says nothing more
+            story += self.block(item)
+        return story
 
 
 @functools.lru_cache(maxsize=64)

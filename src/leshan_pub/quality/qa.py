@@ -12,6 +12,7 @@ from enum import StrEnum
 from ..chars import HAN_RUN
 from ..document import Document, ReviewState, Segment
 from ..terms import Glossary, Term, TermHit
+from .cells import cell_units, with_unit
 from .enforce import MissReason, forbidden_present, form_spans, reasons_from_notes, verify
 from .numbers import Figure, FigureKind, compare_figures, english_figures, english_form
 
@@ -259,10 +260,14 @@ def check_document(document: Document, glossary: Glossary | None) -> list[Findin
     machine-translated, info when new.
     """
     inconsistent = _inconsistent_terms(document, glossary) if glossary is not None else {}
+    units = cell_units(document.segments)  # a bare 836 under 产值（亿元） means 836亿元
     findings: list[Finding] = []
     for segment in document.segments:
         hits = glossary.find(segment.source) if glossary is not None else []
-        findings.extend(_check_segment(segment, hits))
+        found = _check_segment(segment, hits)
+        if segment.id in units and not compare_figures(with_unit(segment.source, units[segment.id]), segment.target).missing:
+            found = [f for f in found if f.check != NUMBER]  # the figure is right in its header's unit
+        findings.extend(found)
         findings.extend(inconsistent.get(segment.id, []))
     return findings
 
