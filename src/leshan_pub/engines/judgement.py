@@ -1,13 +1,14 @@
 """Where a term goes when the draft holds no rendering of it: the model's own judgement of whole sentences.
 
 A model may render a term in a sentence in a way it never writes for the term alone, so its rendering
-is not found in the draft (engines/placement.py step 1). The cheap signals (what the draft's words
-owe to the term's Chinese, the cross-attention) then say roughly where the term belongs, not exactly.
-Here each of a few places near that signal becomes a candidate: the draft up to the place, the term,
-and the rest written again by the model after that forced prefix, the draft's words that the signal
-took for the rendering kept out of it (the rendering must not come back). The plain splice of the
-signal is a candidate too. The model scores each whole sentence; the best one is kept. When the best
-is not clearly better than the next (MARGIN), its place is marked uncertain for review.
+is not found in the draft (engines/placement.py step 1), and the cheap signals (what the draft's words
+owe to the term's Chinese, the cross-attention) may point at the wrong words. Here the term is put in
+place of every run of one to LONGEST whole words of the draft (and at the engine's own place), and the
+model scores each whole sentence, leaving out the term's own pieces, which it never chose. At the
+COMPLETED best starts the model also writes the rest of the sentence after the forced term, and the
+words that place replaced are kept out of it. The best sentence that neither keeps the replaced words
+beside the term nor glues a word onto it is kept. If it is not clearly better than the next one
+(MARGIN), its place is marked uncertain for review.
 
 One term is judged per round, left to right: the next round reads the chosen sentence afresh (the
 engine's placement), and places only after the terms already judged, which it leaves as they are.
