@@ -13,6 +13,9 @@ saw a term alone: every term is placed by the fallback (what the draft owes to t
 --model memorised: a model that never saw a term alone and has memorised whole sentences, with the
 true English learnt everywhere but on the term (tests/placement.py memorised_pairs): it knows where a
 term goes but never writes it, the hard case for locating its rendering.
+--model grammar: tests/grammar.py's grammar set, a model that prefers renderings of another number or
+first sound; prints term success (forms counted), agreement errors and English as a reader accepts it,
+for both engines at beam 4, each repair.
 
 --table MODEL...: the placement table of docs/placement.md instead: per model, both engines at beam 4,
 unenforced and every placement mode, with term success, chrF and exact sentences against the true
@@ -35,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the model builder and the cases live with the tests
 
 from compositional import compositional_data, train_compositional_model  # noqa: E402
+from grammar import grammar_cases, measure_grammar, train_grammar_model  # noqa: E402
 from placement import (  # noqa: E402
     PlacementCase, measure, placement_cases, train_memorised_model, train_placement_model, wrong_renderings,
 )
@@ -145,7 +149,7 @@ def table(models: list[str], model_dir: Path, repeat: int, traditional: bool, mo
                     if script and not enforced:  # traditional: the model's own English, terms swapped in
                         truth = [replace(c, reference=swapped(r.text, c)) for c, r in zip(cases, results)]
                     f = measure([r.text for r in results], truth)
-                    uncertain = sum(rec.detail == "uncertain place" for r in results for rec in r.records)
+                    uncertain = sum(rec.detail == "uncertain place" for r in results for rec in r.terms)
                     n = f.sentences
                     rows.append((
                         name + script, engine_name, mode + (f", {uncertain} uncertain" if uncertain else ""),
@@ -174,7 +178,8 @@ def main() -> None:
     parser.add_argument("--model-dir", type=Path, default=ROOT / "build" / "placement-model")
     parser.add_argument("--beams", type=int, nargs="+", default=[1, 4, 8])
     parser.add_argument("--show", type=int, default=0, help="print this many enforced outputs at the first beam size")
-    parser.add_argument("--model", choices=("placement", "no-alone", "compositional", "memorised"), default="placement",
+    parser.add_argument("--model", choices=("placement", "no-alone", "compositional", "memorised", "grammar"),
+                        default="placement",
                         help="which trained model to measure on (see above)")
     parser.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
                         help="the transformers engine's: float32 reads placement in float32 even on a CPU with "
@@ -193,6 +198,9 @@ def main() -> None:
         print_rows(table(args.table, args.model_dir, args.repeat, args.traditional, args.modes))
         return
     start = time.perf_counter()
+    if args.model == "grammar":
+        grammar(args.model_dir.with_name("grammar-model"), start)
+        return
     if args.model == "compositional":
         folder = train_compositional_model(args.model_dir.with_name("compositional-model"), log=True)
         cases = compositional_data()[1]
@@ -231,6 +239,37 @@ def main() -> None:
         for case, result in zip(cases[: args.show], engine.translate([c.source for c in cases[: args.show]],
                                                                       [list(c.terms) for c in cases[: args.show]])):
             print(f"\n  ref: {case.reference}\n  out: {result.text}")
+
+
+def grammar(folder: Path, start: float) -> None:
+    """The grammar set (tests/grammar.py) on both engines at beam 4: plain, then each repair."""
+    import os
+    import tempfile
+
+    folder = train_grammar_model(folder)
+    cases = grammar_cases()
+    print(f"model {folder} ready in {time.perf_counter() - start:.0f} s; {len(cases)} sentences")
+    os.environ.setdefault("LESHAN_PUB_CACHE_DIR", tempfile.mkdtemp(prefix="bench-placement-cache-"))
+    header = ("engine", "enforced", "repair", "term success", "agreement errors", "as a reader accepts", "s")
+    rows = [header]
+    for name in ("transformers", "ctranslate2"):
+        for enforced, repair in ((False, "splice"), (True, "splice"), (True, "continue")):
+            engine = load_engine(name, EngineOptions(model=str(folder), num_beams=4, progress=False, device="cpu",
+                                                     term_repair=repair))
+            began = time.perf_counter()
+            results = engine.translate([c.source for c in cases], [list(c.terms) if enforced else [] for c in cases])
+            figures = measure_grammar([r.text for r in results], cases)
+            rows.append((name, "yes" if enforced else "no", repair if enforced else "-", f"{figures.term_success:.2f}",
+                         str(figures.agreement_errors), f"{figures.exact}/{figures.sentences}",
+                         f"{time.perf_counter() - began:.1f}"))
+            for result, case in zip(results, cases):
+                if enforced and result.text != case.reference:
+                    print(f"  {name} {repair}: {result.text!r} (a reader accepts {case.reference!r})")
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for k, row in enumerate(rows):
+        print("| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths)) + " |")
+        if k == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
 
 
 if __name__ == "__main__":

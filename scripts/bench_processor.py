@@ -44,7 +44,7 @@ PREFERENCE = 10.0  # how much the simulated model prefers its draft's next token
 def drafts_and_anchors(vocab, plans, seed: int):  # type: ignore[no-untyped-def]
     """A random draft per segment, of pieces that begin words and none of its terms', and an anchor per term
     displacing two of its tokens."""
-    from leshan_pub.engines.constraints import Anchor
+    from leshan_pub.engines.spelling import Anchor
 
     rng = random.Random(seed)
     special = {vocab.eos_id, vocab.unk_id, vocab.tokenizer.pad_token_id}
@@ -138,7 +138,7 @@ def main() -> None:
     if args.device != "cpu" and not torch.cuda.is_available():
         sys.exit(f"bench_processor: --device {args.device}, but torch sees no CUDA device")
 
-    from leshan_pub.engines.constraints import SegmentPlan, TargetVocab, spell_term
+    from leshan_pub.engines.spelling import SegmentPlan, TargetVocab, spell_term
 
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as scratch:

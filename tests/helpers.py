@@ -34,6 +34,7 @@ class GenerateSpy:
         either the decoded ids of a row generated under a TermConstraintProcessor that ran, or a row the
         model generated freely with only the terms' spellings put in (words of the row replaced by them)."""
         from leshan_pub.engines.constraints import TermConstraintProcessor
+        from leshan_pub.forms import term_forms
 
         engine = self.engine
         assert self.calls, "generate was never called"
@@ -54,7 +55,7 @@ class GenerateSpy:
             if not terms or constrained.get(text):
                 continue
             words = _words(text)
-            forms = [{tuple(_words(f)) for v in t.accepted for f in (v, v[:1].upper() + v[1:])} for t in terms]  # type: ignore[attr-defined]
+            forms = [{tuple(_words(f)) for v in term_forms(t) for f in (v, v[:1].upper() + v[1:])} for t in terms]  # type: ignore[arg-type]
             assert all(_holds(words, group) for group in forms), f"a term is missing: {text!r}"
             every = {f for group in forms for f in group}
             drafts = [_words(engine.tokenizer.decode(row, skip_special_tokens=True)) for row in free]  # type: ignore[attr-defined]
@@ -71,8 +72,19 @@ def _holds(words: list[str], forms: set[tuple[str, ...]]) -> bool:
     return any(tuple(words[k : k + len(f)]) == f for f in forms for k in range(len(words) - len(f) + 1))
 
 
+def _agrees(word: str, drafted: str) -> bool:
+    """True when word is the draft's word, or the repair's agreement put it in its place ('a' -> 'an', 'are' -> 'is')."""
+    from leshan_pub.engines.placement import NUMBER_PAIRS
+
+    if word == drafted:
+        return True
+    pairs = {**NUMBER_PAIRS, "a": "an", "an": "a"}
+    return pairs.get(drafted.lower()) == word.lower() and drafted[:1].isupper() == word[:1].isupper()
+
+
 def _spliced(words: list[str], draft: list[str], forms: set[tuple[str, ...]], most_replaced: int = 12) -> bool:
-    """True when words are the draft's with some runs of at most most_replaced words replaced by forms (or forms put in).
+    """True when words are the draft's with some runs of at most most_replaced words replaced by forms (or forms put in),
+    and the words beside them fitted to them (_agrees).
 
     A punctuation mark counts as a word: a random model's drafts are dense with them ('% % % % esesntr'),
     and a six-word park name was seen to take the place of nine such words.
@@ -83,7 +95,7 @@ def _spliced(words: list[str], draft: list[str], forms: set[tuple[str, ...]], mo
     def derive(i: int, j: int) -> bool:
         if i == len(words):
             return j == len(draft)
-        if j < len(draft) and words[i] == draft[j] and derive(i + 1, j + 1):
+        if j < len(draft) and _agrees(words[i], draft[j]) and derive(i + 1, j + 1):
             return True
         return any(
             derive(i + len(form), j + skip)

@@ -10,13 +10,8 @@ from helpers import GenerateSpy
 
 from leshan_pub.quality.enforce import MissReason, forbidden_in, forbidden_present, missing_terms, occurrences, verify
 from leshan_pub.engines import EngineOptions, load_engine
-from leshan_pub.engines.constraints import (
-    SegmentPlan,
-    TargetVocab,
-    TermConstraintProcessor,
-    spell_term,
-    unspellable_terms,
-)
+from leshan_pub.engines.constraints import TermConstraintProcessor, glue_mask
+from leshan_pub.engines.spelling import SegmentPlan, TargetVocab, spell_term, unspellable_terms
 from leshan_pub.engines.marian import MarianEngine
 from leshan_pub.glossary import Glossary, Term, load_glossary
 
@@ -359,7 +354,7 @@ def _allowed_after(vocab: TargetVocab, term: Term, written: str) -> set[int]:
 
 def test_finished_term_cannot_be_glued_into_a_longer_word(vocab):
     allowed = _allowed_after(vocab, LESHAN, "Leshan")
-    glue = vocab.glue_mask.nonzero().flatten().tolist()
+    glue = glue_mask(vocab).nonzero().flatten().tolist()
     assert vocab.encode("Leshanese")[1] in glue  # the case is real: 'es' would glue on
     assert not allowed & set(glue)
     assert vocab.encode("Leshan is")[1] in allowed  # a new word may follow
@@ -370,7 +365,9 @@ def test_finished_term_may_grow_into_an_accepted_variant_only(vocab):
     assert plural[:-1] == vocab.encode("lantern")  # the plural is the term plus one glued piece
     allowed = _allowed_after(vocab, LANTERN, "lantern")
     assert plural[-1] in allowed
-    assert not (allowed - {plural[-1]}) & set(vocab.glue_mask.nonzero().flatten().tolist())
-    # Without the variant in the glossary, the same piece is a glue like any other.
-    assert plural[-1] not in _allowed_after(vocab, Term("彩灯", "lantern"), "lantern")
+    assert not (allowed - {plural[-1]}) & set(glue_mask(vocab).nonzero().flatten().tolist())
+    # The plural is a form of the entry even where the glossary does not list it (forms.term_forms) ...
+    assert plural[-1] in _allowed_after(vocab, Term("彩灯", "lantern"), "lantern")
+    # ... but not of an invariable one: there the same piece is a glue like any other.
+    assert plural[-1] not in _allowed_after(vocab, Term("彩灯", "lantern", invariable=True), "lantern")
 

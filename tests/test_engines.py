@@ -515,7 +515,7 @@ def test_continue_decodes_again_after_the_placed_term(tiny_marian_dir, in_ct2_ca
 
 def test_what_the_repair_cannot_mend_goes_to_the_transformers_engine(tiny_marian_dir, in_ct2_cache, monkeypatch):
     engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
-    monkeypatch.setattr(engine, "_repair", lambda *args: None)  # the mutant: no repair at all
+    monkeypatch.setattr(engine, "_repair", lambda *args: [])  # the mutant: no repair at all
     translations = engine.translate([s for s, _ in ORDERED[:3]], [[t] for _, t in ORDERED[:3]])
     assert [t.missing for t in translations] == [[], [], []]
     assert engine.counts.fallback == 3 and engine._fallback.name == "transformers"
@@ -567,17 +567,20 @@ WORDS = ["the", "big", "Buddha", "is", "old."]
 
 
 @pytest.mark.parametrize(
-    ("aligned", "english"),
+    ("aligned", "english", "method"),
     [
         # word -> the source piece its attention peaks on; pieces: ▁ 今 天 , 乐山 的 大 佛 很 <unk> 。 </s>
-        ({"the": 1, "big": 4, "Buddha": 7, "is": 8, "old.": 10}, "the Leshan Buddha is old."),  # replaces "big"
-        ({"the": 1, "big": "first piece", "Buddha": 7, "is": 8, "old.": 10}, "the Leshan Buddha is old."),
-        ({"the": 1, "big": 6, "Buddha": 7, "is": 8, "old.": 10}, "the Leshan big Buddha is old."),  # dropped
-        ({"the": 6, "big": 6, "Buddha": 7, "is": 8, "old.": 10}, "Leshan the big Buddha is old."),  # at the start
+        ({"the": 1, "big": 4, "Buddha": 7, "is": 8, "old.": 10}, "the Leshan Buddha is old.", "spliced"),
+        ({"the": 1, "big": "first piece", "Buddha": 7, "is": 8, "old.": 10}, "the Leshan Buddha is old.", "spliced"),
+        # No word renders 乐山: the model dropped it. Every word of the draft stays; the term goes in
+        # before the words that translate later Chinese, never between an article and its noun
+        # ('Leshan the big Buddha'), and its record says it was placed, so QA asks a reviewer to look.
+        ({"the": 1, "big": 6, "Buddha": 7, "is": 8, "old.": 10}, "the Leshan big Buddha is old.", "placed"),
+        ({"the": 6, "big": 6, "Buddha": 7, "is": 8, "old.": 10}, "the Leshan big Buddha is old.", "placed"),
     ],
-    ids=["replaces-aligned-word", "widens-to-whole-word", "inserts-where-dropped", "capitalised-at-start"],
+    ids=["replaces-aligned-word", "widens-to-whole-word", "inserts-where-dropped", "after-the-article"],
 )
-def test_a_missed_term_replaces_the_words_aligned_to_its_chinese(tiny_marian_dir, in_ct2_cache, aligned, english):
+def test_a_missed_term_replaces_the_words_aligned_to_its_chinese(tiny_marian_dir, in_ct2_cache, aligned, english, method):
     engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
     source = engine.tokenizer.convert_ids_to_tokens(engine.tokenizer("今天，乐山的大佛很古老。")["input_ids"])
     assert source[4] == "乐山"  # the tiny model's pieces, which the alignments above name
@@ -592,8 +595,9 @@ def test_a_missed_term_replaces_the_words_aligned_to_its_chinese(tiny_marian_dir
     leshan = Term("乐山", "Leshan")
     engine._rendered[leshan] = []  # the random model's own rendering of 乐山 is left out: alignment places it
     outputs = [output]
-    engine._repair([0], [source], outputs, [rows], [[leshan]], max_new=20)
+    [mended] = engine._repair([0], [source], outputs, [rows], [[leshan]], max_new=20)
     assert engine.tokenizer.convert_tokens_to_string(outputs[0]) == english
+    assert [a.method for found in mended.anchors.values() for a in found] == [method]
 
 
 @pytest.mark.parametrize(
@@ -644,7 +648,7 @@ def test_the_pipeline_translates_with_ctranslate2_and_signs_its_settings(tmp_pat
     assert report.translated == len(doc.segments) and "Leshan" in segment.target
     assert segment.signature.engine == "ctranslate2"
     assert dict(segment.signature.settings) == {
-        "beams": "2", "maxlen": "auto", "enf": "5", "repair": "splice", "placement": "owed", "compute": "int8"
+        "beams": "2", "maxlen": "auto", "enf": "6", "repair": "splice", "placement": "owed", "compute": "int8"
     }
 
 
@@ -754,3 +758,42 @@ def test_ctranslate2_hands_a_model_with_separate_vocabularies_to_transformers(
     assert not list(tmp_path.rglob("model.bin"))  # nothing converted
     [translation] = engine.translate(["链主企业带动了上下游配套企业集聚发展。"], [[Term("链主企业", "chain-leader enterprise")]])
     assert "chain-leader enterprise" in translation.text.casefold()
+
+
+def test_ctranslate2_scores_a_placement_as_the_transformers_engine_does(tiny_marian_dir, in_ct2_cache):
+    # Where a term's rendering ends is chosen by the model's score of the draft words each candidate
+    # keeps (engines/repair.py, one chooser for both engines): CTranslate2's score, read through its
+    # adapter, must be the transformers engine's, so that both choose the same end.
+    import torch
+    from transformers import MarianMTModel
+
+    from leshan_pub.engines.ctranslate2 import _CTranslate2Repair
+    from leshan_pub.engines.marian import kept_log_probs
+    from leshan_pub.engines.placement import _candidates
+    from leshan_pub.engines.spelling import SegmentPlan, spell_term
+
+    engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir, precision="float32"))
+    tokenizer, vocab = engine.tokenizer, engine.vocab
+    source = "自贡的灯会很有名。"
+    zigong = Term("自贡", "Zigong")
+    draft = [*vocab.encode("The lamps of the city are famous."), vocab.eos_id]
+    candidates = _candidates(vocab, draft, lambda a, b: vocab.encode("Zigong"))
+    pieces = tokenizer.convert_ids_to_tokens(tokenizer(source)["input_ids"])
+    attention = [[1.0 / len(pieces)] * len(pieces) for _ in draft]
+    adapter = _CTranslate2Repair(engine, [pieces], [attention], [[zigong]], max_new=40)
+    reading = adapter.read([0], [draft], [[0]], [SegmentPlan([spell_term(vocab, zigong)])])
+    ours = list(reading.score([(0, c) for c in candidates]))
+
+    model = MarianMTModel.from_pretrained(tiny_marian_dir).eval()
+    batch = tokenizer([source], return_tensors="pt")
+    start = model.config.decoder_start_token_id
+    with torch.inference_mode():
+        encoded = model.get_encoder()(**batch).last_hidden_state
+        states = model.model.decoder(input_ids=torch.tensor([[start, *draft[:-1]]]), encoder_hidden_states=encoded)
+        logits = model.lm_head(states.last_hidden_state[0]) + model.final_logits_bias[0]
+        in_draft = logits.log_softmax(-1).gather(-1, torch.tensor(draft)[:, None])[:, 0]
+        theirs = kept_log_probs(model, encoded, batch["attention_mask"], [(0, c) for c in candidates], start,
+                                [draft], {0: in_draft}).tolist()
+    assert len(candidates) > 10
+    assert max(abs(a - b) for a, b in zip(ours, theirs)) < 1.0  # measured: 0.2 at most
+    assert max(range(len(ours)), key=ours.__getitem__) == max(range(len(theirs)), key=theirs.__getitem__)

@@ -125,7 +125,7 @@ def located(placement_model: Path):
     """locate_rendering on the trained model's vocabulary: (draft text, renderings) -> the words it would replace."""
     from transformers import MarianTokenizer
 
-    from leshan_pub.engines.constraints import TargetVocab
+    from leshan_pub.engines.spelling import TargetVocab
     from leshan_pub.engines.renderings import locate_rendering
 
     tokenizer = MarianTokenizer.from_pretrained(placement_model)
@@ -194,7 +194,7 @@ def test_where_renderings_end_is_chosen_from_one_batch_of_scores(placement_model
     limit is taken, and a start the first run did not foresee is scored when it is asked for."""
     from transformers import MarianTokenizer
 
-    from leshan_pub.engines.constraints import SegmentPlan, TargetVocab, spell_term
+    from leshan_pub.engines.spelling import SegmentPlan, TargetVocab, spell_term
     from leshan_pub.engines.placement import Ends
     from leshan_pub.terms import Term
 
@@ -233,7 +233,7 @@ def test_where_renderings_end_is_chosen_from_one_batch_of_scores(placement_model
 def test_a_splice_puts_each_term_in_place_of_its_words_and_keeps_the_rest(placement_model):
     from transformers import MarianTokenizer
 
-    from leshan_pub.engines.constraints import Anchor, SegmentPlan, TargetVocab, spell_term
+    from leshan_pub.engines.spelling import Anchor, SegmentPlan, TargetVocab, spell_term
     from leshan_pub.engines.placement import splice
     from leshan_pub.terms import Term
 
@@ -259,14 +259,15 @@ def test_candidates_are_scored_in_float32_when_the_model_runs_in_half_precision(
     # bfloat16 model: the sums must come out as float32, and near the float32 model's.
     from transformers import MarianMTModel, MarianTokenizer
 
-    from leshan_pub.engines.constraints import TargetVocab
-    from leshan_pub.engines.placement import _candidates, kept_log_probs
+    from leshan_pub.engines.spelling import TargetVocab
+    from leshan_pub.engines.marian import kept_log_probs
+    from leshan_pub.engines.placement import _candidates
 
     tokenizer = MarianTokenizer.from_pretrained(tiny_marian_dir)
     vocab = TargetVocab(tokenizer)
     draft = [*vocab.encode("The lamps of the city are famous."), vocab.eos_id]
     term = vocab.encode("Zigong")
-    candidates = _candidates(vocab, draft, lambda a: term)
+    candidates = _candidates(vocab, draft, lambda a, b: term)
     batch = tokenizer(["自贡的灯会很有名。"], return_tensors="pt")
     scores = {}
     for dtype in (torch.float32, torch.bfloat16):

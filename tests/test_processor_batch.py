@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from leshan_pub.engines import EngineOptions, load_engine
-from leshan_pub.engines.constraints import Anchor, SegmentPlan, TargetVocab, TermConstraintProcessor, spell_term
+from leshan_pub.engines.constraints import TermConstraintProcessor
+from leshan_pub.engines.spelling import Anchor, SegmentPlan, TargetVocab, spell_term
 from leshan_pub.glossary import Term, load_glossary
 
 GLOSSARY_PATH = Path(__file__).parents[1] / "glossary" / "leshan.tsv"

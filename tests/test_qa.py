@@ -245,3 +245,50 @@ def test_missing_term_finding_carries_the_reason_the_segment_notes_record():
     doc.segments[0].notes = []
     (finding,) = check_document(doc, glossary())
     assert finding.reason == "not-enforced"
+
+
+# --- how terms went in (Segment.terms) ------------------------------------------------------------
+
+
+def _recorded(state: ReviewState, *records):
+    segment = Segment("s1", 0, Role.PARAGRAPH, "乐山的大佛很古老。", "The Giant Buddha is old Leshan.", state,
+                      terms=tuple(records))
+    return Document("d", [segment], Provenance("0", "0"))
+
+
+def test_a_term_placed_by_the_last_resort_and_a_splice_that_changed_its_neighbours_are_warned_of():
+    from leshan_pub.document import TermMethod, TermRecord
+    from leshan_pub.quality.qa import CHANGED, TERM_AGREEMENT, TERM_PLACED
+
+    document = _recorded(
+        ReviewState.MACHINE,
+        TermRecord("乐山", "Leshan", TermMethod.PLACED, "its Chinese was not found among the model's input pieces"),
+        TermRecord("大佛", "Giant Buddha", TermMethod.SPLICED, CHANGED + "'a' -> 'the'"),
+        TermRecord("大佛", "Giant Buddha", TermMethod.REWRITTEN),
+    )
+    found = [(f.check, f.severity) for f in check_document(document, None)]
+    assert found == [(TERM_PLACED, Severity.WARNING), (TERM_AGREEMENT, Severity.WARNING)]
+    # A person's English is theirs: the engine's record no longer says how its terms got there.
+    reviewed = _recorded(ReviewState.REVIEWED, *document.segments[0].terms)
+    assert [f.check for f in check_document(reviewed, None)] == []
+
+
+def test_check_skips_the_checks_asked_for_and_refuses_an_unknown_one(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from leshan_pub.cli import app
+    from leshan_pub.document import TermMethod, TermRecord
+    from leshan_pub.formats.segfile import write_segment_file
+
+    path = tmp_path / "t.zh-en.xlf"
+    write_segment_file(path, _recorded(ReviewState.MACHINE, TermRecord("乐山", "Leshan", TermMethod.PLACED, "x")))
+    runner = CliRunner()
+    shown = json.loads(runner.invoke(app, ["check", str(path), "--no-glossary", "--json"]).stdout)
+    assert [f["check"] for f in shown["findings"]] == ["term-placed"]
+    assert shown["term_methods"]["placed"] == 1
+    skipped = json.loads(runner.invoke(app, ["check", str(path), "--no-glossary", "--json", "--skip", "term-placed"]).stdout)
+    assert skipped["findings"] == []
+    refused = runner.invoke(app, ["check", str(path), "--no-glossary", "--skip", "term-place"])
+    assert refused.exit_code == 2 and "no check named term-place; use one of" in refused.output

@@ -21,7 +21,9 @@ from .terms import source_key as _key
 __all__ = ["Glossary", "Term", "TermHit"]  # the term model, re-exported for callers that load files
 
 REQUIRED_COLUMNS = ("source", "target")
-OPTIONAL_COLUMNS = ("target_variants", "forbidden", "note", "source_variants")
+OPTIONAL_COLUMNS = ("target_variants", "forbidden", "note", "source_variants", "invariable")
+# The invariable column: a name or title met only as written, never by its plural (forms.term_forms).
+_YES, _NO = ("yes", "true", "1", "x"), ("", "no", "false", "0")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 LIST_SEPARATOR = "|"
 _LIST_COLUMNS = ("source_variants", "target_variants", "forbidden")
@@ -98,6 +100,13 @@ def _read_row(row: list[str], columns: list[str], line: int, delimiter: str, pro
                 line, f"empty entry in {column} '{record[column]}' of '{source}'; remove the extra '{LIST_SEPARATOR}'",
                 warning=True,
             ))
+    flag = record.get("invariable", "").lower()
+    if flag not in _YES + _NO:
+        problems.append(Problem(
+            line, f"invariable '{record['invariable']}' of '{source}' is neither yes nor no; write yes for a name "
+            "or title that has no plural, or leave it empty",
+        ))
+        return None
     return Term(
         source=source,
         target=target,
@@ -106,6 +115,7 @@ def _read_row(row: list[str], columns: list[str], line: int, delimiter: str, pro
         note=record.get("note", ""),
         line=line,
         source_variants=_split_list(record.get("source_variants", "")),
+        invariable=flag in _YES,
     )
 
 
@@ -328,6 +338,8 @@ def validate_glossary(path: Path) -> list[Problem]:
 
 def _cell(term: Term, column: str) -> str:
     value = getattr(term, column)
+    if isinstance(value, bool):
+        return "yes" if value else ""
     return LIST_SEPARATOR.join(value) if isinstance(value, tuple) else value
 
 

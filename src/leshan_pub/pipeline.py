@@ -453,6 +453,7 @@ def _apply_translation(segment: Segment, result: Translation, glossary: Glossary
     segment.target, segment.state, segment.notes, segment.matches = text, ReviewState.MACHINE, notes, []
     segment.draft = None  # machine output now, not a memory draft
     segment.target_marks = marks
+    segment.terms = result.terms  # how each term went in, as the engine recorded it
     report.missing_terms += [(segment.id, n) for n in notes if n.startswith("glossary:")]
 
 

@@ -31,6 +31,8 @@ class Term:
     note: str = ""
     line: int = 0  # line in the glossary file, for messages; 0 when the term did not come from one
     source_variants: tuple[str, ...] = field(default=(), kw_only=True)
+    # Names and titles: met only as written, never by a plural (forms.term_forms); a glossary column.
+    invariable: bool = field(default=False, kw_only=True)
 
     @property
     def accepted(self) -> tuple[str, ...]:
@@ -51,7 +53,7 @@ class Term:
             "forbidden": list(self.forbidden),
             "note": self.note,
             "source_variants": list(self.source_variants),
-        }
+        } | ({"invariable": True} if self.invariable else {})  # absent when false: hashes of older glossaries stay
 
 
 @dataclass(frozen=True)

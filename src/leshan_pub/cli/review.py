@@ -61,6 +61,18 @@ def _term_success_json(stats: Any) -> Any:
     }
 
 
+def _term_records_json(document: Document) -> dict[str, Any]:
+    """How each term occurrence went in, per segment (Segment.terms), and how many went in each way."""
+    from ..document import TermMethod
+
+    records = {
+        s.id: [{"source": r.source, "target": r.target, "method": str(r.method), "detail": r.detail} for r in s.terms]
+        for s in document.segments if s.terms
+    }
+    counts = {str(m): sum(r.method is m for s in document.segments for r in s.terms) for m in TermMethod}
+    return {"terms": records, "term_methods": counts}
+
+
 def _term_success_text(stats: Any) -> str:
     return stats.describe() if stats is not None else "term success n/a (no glossary)"
 
@@ -83,18 +95,26 @@ def check(
     no_glossary: NoGlossaryOpt = False,
     as_json: JsonOpt = False,
     project: ProjectOpt = None,
+    skip: Annotated[list[str] | None, typer.Option(
+        "--skip", metavar="CHECK", help="Leave out the findings of this check (e.g. term-placed); repeatable.",
+    )] = None,
 ) -> None:
     """QA a segment file: glossary terms, figures, untranslated text. Exit 1 on any error-level finding."""
-    from ..quality.qa import Severity
+    from ..quality.qa import CHECKS, Severity
 
+    unknown = [name for name in skip or [] if name not in CHECKS]
+    if unknown:
+        raise typer.BadParameter(f"no check named {', '.join(unknown)}; use one of {', '.join(CHECKS)}",
+                                 param_hint="--skip")
     _, document, _, terms = _opened(ctx, path)
     findings, stats = _checked(document, terms)
+    findings = [f for f in findings if f.check not in (skip or [])]
     if as_json:
         report = {"findings": [
             {"segment": f.segment_id, "severity": str(f.severity), "check": f.check, "message": f.message}
             | ({"reason": f.reason} if f.reason else {})
             for f in findings
-        ], "term_success": _term_success_json(stats), **_glossary_json(terms)}
+        ], "term_success": _term_success_json(stats), **_term_records_json(document), **_glossary_json(terms)}
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         for f in findings:
@@ -141,7 +161,8 @@ def status(
             "segment_file": str(segfile), "segments": len(document.segments),
             "script": str(document.script), "source_language": document.source_language,
             "states": states, "qa": severities,
-            "term_success": _term_success_json(stats), **_glossary_json(terms),
+            "term_success": _term_success_json(stats), "term_methods": _term_records_json(document)["term_methods"],
+            **_glossary_json(terms),
             "not_approved": blockers, "qa_errors": errors, "ready_for_final": not final, "final_blockers": final,
             "settings": settings.described(),
             "numbered": [  # as the text output and `approve` number them
@@ -161,6 +182,9 @@ def status(
     for severity, count in severities.items():
         typer.echo(f"  QA {severity:<17} {count}")
     typer.echo(f"  {_term_success_text(stats)}")
+    methods = {m: n for m, n in _term_records_json(document)["term_methods"].items() if n}
+    if methods:
+        typer.echo("  terms went in: " + ", ".join(f"{n} {m}" for m, n in methods.items()))
     if not final:
         typer.echo("ready for a final publish")
     for reason in final_blockers([], terms):  # the gate with no document judges the glossary alone

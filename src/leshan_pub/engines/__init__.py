@@ -71,9 +71,7 @@ class Translation:
     notes: list[str] = field(default_factory=list)
     misses: list[TermMiss] = field(default_factory=list)  # one per entry of missing, in the same order
     fallback_used: bool = False
-    # How terms placed by the model's judgement went in (engines/judgement.py), one per occurrence;
-    # detail "uncertain place" where no place was clearly the model's choice.
-    records: list[TermRecord] = field(default_factory=list)
+    terms: tuple[TermRecord, ...] = ()  # how each term occurrence went in, in source order; () when none
 
 
 class Engine(Protocol):

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ..terms import Glossary, Term, nfkc_fold, source_key
+from ..terms import Glossary, Term, match_fold, source_key
 
 WORD_MARK = "\u2581"  # SentencePiece's word-start marker
 # The most pieces of the model's own words one term replaces: a rendering of a glossary term is a few words.
@@ -39,13 +39,15 @@ def _pieces(tokenizer: Any, text: str) -> list[str]:
 
 
 def term_spans(source: Sequence[str], terms: Sequence[Term]) -> list[tuple[int, int] | None]:
-    """For each term (repeats in order), the [start, end) source pieces its Chinese occupies; None when not found."""
+    """For each term (repeats in order), the [start, end) source pieces its Chinese occupies, found as the
+    glossary matcher finds it (樂山 for 乐山); None when not found."""
     pieces = source[:-1] if source and source[-1] == "</s>" else source
     text, starts = "", []
     for piece in pieces:
         starts.append(len(text))
         text += piece.replace(WORD_MARK, " ")
-    folded, origin = nfkc_fold(text, casefold=True)
+    # The glossary matcher's own fold (terms.match_fold): width, case, and traditional to simplified.
+    folded, origin = match_fold(text)
     owner = [bisect.bisect_right(starts, origin[k]) - 1 for k in range(len(folded))]  # piece of each character
     used: set[tuple[int, int]] = set()
     spans: list[tuple[int, int] | None] = []

@@ -19,6 +19,7 @@ CTranslate2 has no logits processor, so glossary terms are enforced by a hybrid:
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
 import sys
@@ -35,11 +36,15 @@ from tqdm import tqdm
 from ..atomic import write_bytes_atomic
 from ..cache import user_cache_root
 from ..errors import EngineError, ModelUnavailableError
-from ..quality.enforce import missing_terms
+from ..forms import term_forms
+from ..quality.enforce import MissReason, TermMiss, explain_misses, missing_terms
 from ..terms import Term
 from . import REPAIRS, Engine, EngineOptions, RepairCounts, Translation
-from .alignment import aligned_positions
+from .alignment import aligned_positions, term_spans
 from .batching import token_batches
+from .renderings import RENDERING_TOKENS, RENDERINGS, own_renderings
+from .repair import Candidate, DraftReading, Repaired, repair, term_records
+from .spelling import SegmentPlan, TargetVocab, enforcement_signature, spell_term, unspellable_reason
 from .vocabularies import english_ids, separate_vocabularies
 
 # --precision for this engine -> compute type, per device; the model is converted to that type once.
@@ -49,7 +54,6 @@ _COMPUTE_TYPES = ("int8", "int8_float32", "int8_float16", "int8_bfloat16", "floa
 _IGNORED = {".gitattributes", "README.md", ".cache"}
 # Target tokens per scoring call: score_batch projects every token onto the whole vocabulary, and on
 # a CPU one call over a large batch is slower than the same rows in cache-sized parts.
-JUDGED_BEAMS = 1  # the beams that write each candidate place's rest of the sentence (engines/judgement.py)
 _SCORED_TOKENS = {"cpu": 1024, "cuda": 32768}
 # Where CTranslate2 reads a converted model's vocabulary map (the target tokens it may decode among).
 _VOCABULARY_MAP = "vmap.txt"
@@ -105,6 +109,9 @@ def _device(option: str) -> tuple[str, int]:
 
 
 def _torch_sees_cuda() -> bool:
+    """True when torch is installed and sees a CUDA GPU (this engine itself runs without torch)."""
+    if importlib.util.find_spec("torch") is None:
+        return False
     import torch
 
     return torch.cuda.is_available()
@@ -161,16 +168,22 @@ def converted_folder(identity: str, compute_type: str, cache_root: Path | None =
     return (cache_root or user_cache_root()) / "ctranslate2" / f"{compute_type}-{key[:24]}"
 
 
-class _AllHeadsConverter(ctranslate2.converters.TransformersConverter):
-    """Returns the cross-attention averaged over every head of the last layer (CTranslate2 takes one by
-    default): an opus-mt model was not trained with an alignment head, and the average aligns better."""
+def _all_heads_converter(source: str) -> Any:
+    """A converter of the Marian model at source; made here because ctranslate2's converters import torch
+    (conversion loads the model the transformers way), which decoding a converted model does not need."""
 
-    def _load(self):  # type: ignore[no-untyped-def]
-        import numpy as np
+    class _AllHeadsConverter(ctranslate2.converters.TransformersConverter):
+        """Returns the cross-attention averaged over every head of the last layer (CTranslate2 takes one by
+        default): an opus-mt model was not trained with an alignment head, and the average aligns better."""
 
-        spec = super()._load()
-        spec.decoder.alignment_heads = np.dtype("int16").type(spec.decoder.num_heads)
-        return spec
+        def _load(self):  # type: ignore[no-untyped-def]
+            import numpy as np
+
+            spec = super()._load()
+            spec.decoder.alignment_heads = np.dtype("int16").type(spec.decoder.num_heads)
+            return spec
+
+    return _AllHeadsConverter(source)
 
 
 def _convert(source: str, target: Path, compute_type: str) -> None:
@@ -180,7 +193,7 @@ def _convert(source: str, target: Path, compute_type: str) -> None:
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Recommended: pip install sacremoses")
-            _AllHeadsConverter(source).convert(str(scratch / "model"), quantization=compute_type, force=True)
+            _all_heads_converter(source).convert(str(scratch / "model"), quantization=compute_type, force=True)
         try:
             (scratch / "model").rename(target)
         except OSError:
@@ -264,8 +277,6 @@ class CTranslate2Engine:
         # _workers: the batches it decodes at once (cpu_workers)
         self.translator, self._workers = _translator(folder, device, device_index, self.compute_type)
         self.converted = folder
-        from .constraints import TargetVocab
-
         self.vocab = TargetVocab(self.tokenizer)
         positions = _max_positions(options.model)
         self._source_limit = min(self.tokenizer.model_max_length, positions)
@@ -277,14 +288,10 @@ class CTranslate2Engine:
 
     def check_terms(self, terms: Sequence[Term]) -> list[tuple[Term, str]]:
         """(term, reason) for each term the model's target vocabulary cannot spell; [] when all can."""
-        from .constraints import unspellable_reason
-
         return [(t, unspellable_reason(self.vocab, t)) for t in dict.fromkeys(terms) if not self._spellings(t)]
 
     def signature_settings(self) -> dict[str, str]:
         """As the transformers engine's, with the compute type CTranslate2 decodes in."""
-        from .constraints import enforcement_signature
-
         return {**enforcement_signature(self.options), "compute": self.compute_type}
 
     def translate(self, sources: Sequence[str], terms: Sequence[Sequence[Term]]) -> list[Translation]:
@@ -313,33 +320,33 @@ class CTranslate2Engine:
         encoded = self.tokenizer(sources, truncation=True, max_length=self._source_limit)["input_ids"]
         source_tokens = [self.tokenizer.convert_ids_to_tokens(ids) for ids in encoded]
         max_new = self._max_new_tokens(encoded, terms)
-        self._records: dict[int, list[Any]] = {}  # per segment, the records of terms placed by judgement
         enforced = any(terms)
         results = self._decode(source_tokens, max_new, attention=enforced, terms=terms)
         outputs = [r.hypotheses[0] for r in results]
+        drafts = [self._text(out) for out in outputs]
         self.counts.segments += len(sources)
         # A term the vocabulary cannot spell is noted, not chased: no engine can write it.
         wanted = [[t for t in ts if self._spellings(t)] for ts in terms]
         failing = [i for i, out in enumerate(outputs) if missing_terms(self._text(out), wanted[i])]
+        mended: dict[int, Repaired] = {}
         if failing:
             self.counts.repaired += len(failing)
-            self._repair(failing, source_tokens, outputs, [r.attention[0] for r in results], wanted, max_new)
+            done = self._repair(failing, source_tokens, outputs, [r.attention[0] for r in results], wanted, max_new)
+            mended = dict(zip(failing, done))
             failing = [i for i in failing if missing_terms(self._text(outputs[i]), wanted[i])]
         texts = [self._text(out) for out in outputs]
+        translations = [
+            self._finish(text, ts, cut, draft, mended.get(i))
+            for i, (text, ts, cut, draft) in enumerate(zip(texts, terms, truncated, drafts))
+        ]
         if failing:
             self.counts.fallback += len(failing)
             redone = self._fallback_engine().translate([sources[i] for i in failing], [terms[i] for i in failing])
             for i, translation in zip(failing, redone):
-                texts[i] = translation.text
-        finished = [self._finish(text, ts, cut) for text, ts, cut in zip(texts, terms, truncated)]
-        if self._records:
-            from .judgement import judgement_notes
-
-            for i, records in self._records.items():
-                if i not in failing:  # a segment the fallback decoded again has no judged terms left
-                    finished[i].records = records
-                    finished[i].notes += judgement_notes(records)
-        return finished
+                translations[i] = replace(translations[i], text=translation.text,
+                                          missing=missing_terms(translation.text, terms[i]), terms=translation.terms,
+                                          fallback_used=translation.fallback_used)
+        return translations
 
     def _decode(
         self,
@@ -382,117 +389,19 @@ class CTranslate2Engine:
         attentions: list[list[list[float]]],
         terms: list[list[Term]],
         max_new: int,
-    ) -> None:
-        """Put each missing term in place of the model's own rendering of it, found in the output (or,
-        failing that, of the words aligned to its Chinese); re-decode after it ("continue"). With placement
-        "judgement", a term whose rendering is not found goes where the model judges the sentence best."""
-        from .placement import splice
-
+    ) -> list[Repaired]:
+        """Mend outputs[i] for i in failing, in place, by the shared repair (engines/repair.py): each missing
+        term in place of the model's own rendering of it (or of the words owed or aligned to its
+        Chinese), decoded again after it with term_repair="continue". Returns how each was mended."""
         eos = self.tokenizer.eos_token_id
-        drafts = {i: [*self.tokenizer.convert_tokens_to_ids(outputs[i]), eos] for i in failing}
-        plans = {i: self._plan(terms[i]) for i in failing}
-        if self.options.placement == "judgement" and self.options.term_repair == "splice":
-            self._judged(failing, source_tokens, outputs, attentions, drafts, plans, terms, max_new)
-            return
-        found, _ = self._anchors([source_tokens[i] for i in failing], [drafts[i] for i in failing],
-                                 [plans[i] for i in failing], [attentions[i] for i in failing])
-        anchors = dict(zip(failing, found))
-        redo: list[tuple[int, list[str]]] = []
-        longest = self.options.max_new_tokens or self._target_limit
-        for i in failing:
-            ids, tail_start = splice(self.vocab, drafts[i], plans[i], anchors[i])
-            tokens = self.tokenizer.convert_ids_to_tokens(ids[:-1] if ids[-1:] == [eos] else ids)
-            # Re-decoding pays only when the model's own words follow the last placed term; then only the
-            # text up to it (+ the next word's first piece: no glued word) and an end must fit the limit.
-            again = self.options.term_repair == "continue" and len(tokens) - tail_start > 1
-            if (tail_start + 2 if again else len(ids)) > longest:
-                continue  # past a length limit: left to the constrained fallback, which says why
-            outputs[i] = tokens
-            if again:
-                redo.append((i, tokens[: tail_start + 1]))
-        if not redo:
-            return
-        limit = max_new if self.options.max_new_tokens else \
-            min(max(max_new, *(len(p) + 2 for _, p in redo)), self._target_limit)
-        rows = [i for i, _ in redo]
-        self.counts.redecoded += len(rows)
-        results = self._decode(
-            [source_tokens[i] for i in rows], limit, attention=False,
-            terms=[terms[i] for i in rows], prefixes=[p for _, p in redo],
-        )
-        for i, result in zip(rows, results):
-            outputs[i] = result.hypotheses[0]
-
-    def _anchors(
-        self, source_tokens: list[list[str]], drafts: list[list[int]], plans: list[Any],
-        attentions: list[list[list[float]] | None],
-    ) -> tuple[list[dict[int, list[Any]]], list[list[int]]]:
-        """Per draft (ids ending in </s>): where each term it lacks belongs (placement.py), and the terms
-        (plan indexes, one per occurrence) whose rendering was not found in it. A draft without its
-        attention (one written again by judgement) aligns nothing: the owed words place its terms."""
-        from .placement import Ends, located_anchors, missing_occurrences, unlocated_anchors
-
-        count = len(drafts)
-        outputs = [self.tokenizer.convert_ids_to_tokens(d[:-1]) for d in drafts]
-        lacking = [missing_occurrences(self.vocab, drafts[n], plans[n]) for n in range(count)]
-        renderings = self._renderings([plans[n].spellings[k].term for n in range(count) for k in lacking[n]])
-        located = [
-            located_anchors(
-                self.vocab, self.tokenizer, drafts[n], plans[n], lacking[n],
-                {k: renderings[plans[n].spellings[k].term] for k in lacking[n]},
-            )
-            for n in range(count)
-        ]
-        unplaced = [n for n in range(count) if located[n][1]]
-        owed = self._owed([source_tokens[n] for n in unplaced], [outputs[n] for n in unplaced],
-                          [plans[n] for n in unplaced], [located[n][1] for n in unplaced]) \
-            if self.options.placement != "attention" else [None] * len(unplaced)
-        anchors = [located[n][0] for n in range(count)]
-        if unplaced:
-            aligned = [
-                aligned_positions(a, len(source_tokens[n]) - 1) if (a := attentions[n]) is not None else []
-                for n in unplaced
-            ]
-
-            def score(requests: list[tuple[int, Any]]) -> list[float]:
-                return self._kept_scores([source_tokens[unplaced[m]] for m, _ in requests], [c for _, c in requests])
-
-            def place(m: int, found: dict[int, list[Any]], end: Any) -> None:
-                n = unplaced[m]
-                unlocated_anchors(
-                    self.tokenizer, drafts[n], source_tokens[n], aligned[m], plans[n], located[n][1], found, owed[m], end
-                )
-
-            Ends(self.vocab, [drafts[n] for n in unplaced], [plans[n] for n in unplaced], score, self._target_limit).run(
-                [anchors[n] for n in unplaced], place
-            )
-        return anchors, [located[n][1] for n in range(count)]
-
-    def _judged(
-        self, failing: list[int], source_tokens: list[list[str]], outputs: list[list[str]],
-        attentions: list[list[list[float]]], drafts: dict[int, list[int]], plans: dict[int, Any],
-        terms: list[list[Term]], max_new: int,
-    ) -> None:
-        """outputs[i] for each failing i mended by judgement (engines/judgement.py); _records[i] takes the
-        judged terms' records."""
-        from .judgement import judge, term_records
-
-        rows = list(failing)
-        first = {n: True for n in range(len(rows))}
-
-        def place(ns: list[int], current: list[list[int]]) -> tuple[list[dict[int, list[Any]]], list[list[int]]]:
-            # The decoding's attention holds for a draft until judgement has written it again.
-            seen = [attentions[rows[n]] if first.pop(n, False) else None for n in ns]
-            return self._anchors([source_tokens[rows[n]] for n in ns], current, [plans[rows[n]] for n in ns], seen)
-
-        judge_model = _CTranslate2Judge(self, [source_tokens[i] for i in rows], [terms[i] for i in rows], max_new)
-        results = judge(self.vocab, judge_model, [drafts[i] for i in rows], [plans[i] for i in rows], place)
-        longest = self.options.max_new_tokens or self._target_limit
-        eos = self.tokenizer.eos_token_id
-        for i, result in zip(rows, results):
-            if len(result.ids) <= longest:
-                outputs[i] = self.tokenizer.convert_ids_to_tokens(result.ids[:-1] if result.ids[-1:] == [eos] else result.ids)
-                self._records[i] = term_records(plans[i], result)
+        adapter = _CTranslate2Repair(self, source_tokens, attentions, terms, max_new)
+        drafts = [[*self.tokenizer.convert_tokens_to_ids(outputs[i]), eos] for i in failing]
+        done = repair(adapter, failing, drafts, [self._plan(terms[i]) for i in failing], self.options.term_repair)
+        for i, result in zip(failing, done):
+            if result.ids is not None:
+                ids = result.ids[:-1] if result.ids[-1:] == [eos] else result.ids
+                outputs[i] = self.tokenizer.convert_ids_to_tokens(ids)
+        return done
 
     def _owed(
         self, sources: list[list[str]], outputs: list[list[str]], plans: list[Any], terms: list[list[int]]
@@ -500,8 +409,6 @@ class CTranslate2Engine:
         """Per segment, per term index, per missing occurrence: what each output token owes to the
         term's Chinese, its log-probability given the source less that given the source without the
         term's pieces (one scoring call for the whole batch)."""
-        from .alignment import term_spans
-
         spans = [
             term_spans(source, [plan.spellings[k].term for k in ks]) for source, plan, ks in zip(sources, plans, terms)
         ]
@@ -535,9 +442,7 @@ class CTranslate2Engine:
         budget = _SCORED_TOKENS.get(self.device, _SCORED_TOKENS["cpu"])
         return self.translator.score_batch(sources, targets, max_batch_size=budget, batch_type="tokens")
 
-    def _plan(self, terms: list[Term]) -> Any:
-        from .constraints import SegmentPlan, spell_term
-
+    def _plan(self, terms: list[Term]) -> SegmentPlan:
         for term in terms:
             if term not in self._planned:
                 self._planned[term] = spell_term(self.vocab, term)
@@ -545,13 +450,9 @@ class CTranslate2Engine:
 
     def _renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
         """Per term: its forbidden renderings, then the model's n-best translations of its Chinese alone (cached)."""
-        from .renderings import own_renderings
-
         return own_renderings(self._rendered, terms, self._n_best)
 
     def _n_best(self, sources: list[str]) -> list[list[str]]:
-        from .renderings import RENDERING_TOKENS, RENDERINGS
-
         results = self.translator.translate_batch(
             [self.tokenizer.convert_ids_to_tokens(ids) for ids in self.tokenizer(sources)["input_ids"]],
             beam_size=RENDERINGS, num_hypotheses=RENDERINGS, max_decoding_length=RENDERING_TOKENS,
@@ -561,7 +462,7 @@ class CTranslate2Engine:
 
     def _spellings(self, term: Term) -> list[tuple[int, ...]]:
         """Word-start token ids of each accepted form the target vocabulary can write, approved form first."""
-        return [ids for text in term.accepted if self.vocab.spellable(ids := self.vocab.encode(text))]
+        return [ids for text in term_forms(term) if self.vocab.spellable(ids := self.vocab.encode(text))]
 
     def _forbidden_tokens(self, terms: list[Term]) -> list[list[str]]:
         forms = {f for t in dict.fromkeys(terms) for text in t.forbidden for f in (text, text[:1].upper() + text[1:])}
@@ -577,51 +478,23 @@ class CTranslate2Engine:
             self._fallback = _transformers(replace(self.options, progress=False, device=_torch_device(self.device)))
         return self._fallback
 
-    def _finish(self, text: str, terms: Sequence[Term], truncated: bool) -> Translation:
-        from .constraints import unspellable_reason
-
+    def _finish(
+        self, text: str, terms: Sequence[Term], truncated: bool, draft: str = "", mended: Repaired | None = None
+    ) -> Translation:
         notes = [unspellable_reason(self.vocab, t) for t in dict.fromkeys(terms) if not self._spellings(t)]
         if truncated:
             notes.append(
                 f"source longer than the model's {self._source_limit} input pieces; its end was not translated"
             )
-        return Translation(text=text, missing=missing_terms(text, terms), notes=notes)
-
-
-class _CTranslate2Judge:
-    """judgement.Judge for one batch's sources: target_prefix to force the place, suppress_sequences to
-    keep the replaced words out, score_batch for whole sentences."""
-
-    def __init__(self, engine: CTranslate2Engine, sources: list[list[str]], terms: list[list[Term]], max_new: int) -> None:
-        self.engine, self.sources, self.terms, self.max_new = engine, sources, terms, max_new
-
-    def complete(self, requests: Sequence[Any]) -> list[list[int]]:
-        """Per request, the prefix and what the model writes after it (ids ending in </s>). Requests that
-        keep out the same words decode together (suppress_sequences holds for a whole call)."""
-        engine, tokenizer = self.engine, self.engine.tokenizer
-        groups: dict[tuple[Any, ...], list[int]] = {}
-        for k, request in enumerate(requests):
-            groups.setdefault((tuple(self.terms[request.row]), request.kept_out), []).append(k)
-        out: list[list[int]] = [[] for _ in requests]
-        for (terms, kept_out), ks in groups.items():
-            suppressed = engine._forbidden_tokens(list(terms)) + [tokenizer.convert_ids_to_tokens(list(x)) for x in kept_out]
-            prefixes = [tokenizer.convert_ids_to_tokens(list(requests[k].prefix)) for k in ks]
-            limit = min(max(self.max_new, max(map(len, prefixes)) + 8), engine._target_limit)
-            results = engine.translator.translate_batch(
-                [self.sources[requests[k].row] for k in ks], target_prefix=prefixes, beam_size=JUDGED_BEAMS,
-                max_decoding_length=limit - 1, suppress_sequences=suppressed or None, use_vmap=engine._english_only,
-                max_batch_size=engine._part(len(ks)),
-            )
-            for k, result in zip(ks, results):
-                out[k] = [*tokenizer.convert_tokens_to_ids(result.hypotheses[0]), tokenizer.eos_token_id]
-        return out
-
-    def score(self, requests: Sequence[tuple[int, Sequence[int]]]) -> list[list[float]]:
-        """Per (source row, ids ending in </s>), each token's log-probability (score_batch)."""
-        eos = self.engine.tokenizer.eos_token_id
-        targets = [self.engine.tokenizer.convert_ids_to_tokens([t for t in ids if t != eos]) for _, ids in requests]
-        results = self.engine._score([self.sources[n] for n, _ in requests], targets)
-        return [list(r.log_probs) for r in results]
+        misses = explain_misses(text, terms, {
+            t: [TermMiss(t, MissReason.UNSPELLABLE, unspellable_reason(self.vocab, t))] * terms.count(t)
+            for t in dict.fromkeys(terms) if not self._spellings(t)
+        })
+        records = term_records(
+            terms, draft or text, text, mended.anchors if mended else None, self._plan(list(terms)) if mended else None,
+            misses, continued=bool(mended and mended.continued),
+        )
+        return Translation(text=text, missing=missing_terms(text, terms), notes=notes, terms=records)
 
 
 def _torch_device(device: str) -> str:
@@ -665,11 +538,11 @@ def cpu_workers(threads: int) -> tuple[int, int]:
 
 def _translator(folder: Path, device: str, index: int, compute_type: str) -> tuple[Any, int]:
     """The CTranslate2 translator for the converted model, and how many batches it decodes at once."""
-    import torch  # the engine's glossary work and its fallback run in torch, in this process
+    torch = sys.modules.get("torch")  # the fallback engine's, when loaded in this process
 
     threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     inter, intra = cpu_workers(threads) if device == "cpu" else (1, 0)
-    torch_threads = torch.get_num_threads()
+    torch_threads = torch.get_num_threads() if torch is not None else 0
     try:
         translator = ctranslate2.Translator(
             str(folder), device=device, device_index=index, compute_type=compute_type,
@@ -677,7 +550,8 @@ def _translator(folder: Path, device: str, index: int, compute_type: str) -> tup
         )
         # Making it sets the process's OpenMP threads to intra_threads, torch's too: with one thread per
         # worker, torch then ran on 1 of 2 cores (0.6 of its speed). Its workers keep their own setting.
-        torch.set_num_threads(torch_threads)
+        if torch is not None:
+            torch.set_num_threads(torch_threads)
         return translator, inter
     except RuntimeError as exc:
         if device == "cuda":
@@ -685,3 +559,50 @@ def _translator(folder: Path, device: str, index: int, compute_type: str) -> tup
         raise ModelUnavailableError(
             f"cannot load the converted model in {folder}: {str(exc).splitlines()[0]}; delete that folder to convert again"
         ) from exc
+
+
+class _CTranslate2Repair:
+    """The CTranslate2 engine's side of the shared repair (repair.RepairModel), for one batch of drafts."""
+
+    def __init__(
+        self, engine: CTranslate2Engine, source_tokens: list[list[str]], attentions: list[list[list[float]]],
+        terms: list[list[Term]], max_new: int,
+    ) -> None:
+        self.engine, self.source_tokens, self.attentions, self.terms = engine, source_tokens, attentions, terms
+        self.vocab, self.tokenizer, self.max_new = engine.vocab, engine.tokenizer, max_new
+        self.max_length = engine.options.max_new_tokens or engine._target_limit
+
+    def renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
+        return self.engine._renderings(terms)
+
+    def read(self, rows: list[int], drafts: list[list[int]], terms: list[list[int]], plans: list[SegmentPlan]) -> DraftReading:
+        engine = self.engine
+        sources = [self.source_tokens[k] for k in rows]
+        outputs = [self.tokenizer.convert_ids_to_tokens(draft[:-1]) for draft in drafts]
+        owed: list[dict[int, list[list[float]]] | None] = (
+            list(engine._owed(sources, outputs, plans, terms)) if engine.options.placement == "owed" else [None] * len(rows)
+        )
+        aligned = [aligned_positions(self.attentions[k], len(self.source_tokens[k]) - 1) for k in rows]
+
+        def score(requests: list[tuple[int, Candidate]]) -> list[float]:
+            return engine._kept_scores([sources[n] for n, _ in requests], [c for _, c in requests])
+
+        return DraftReading(owed, aligned, sources, score)
+
+    def decode_after(self, rows: list[int], prefixes: list[list[int]]) -> list[list[int]]:
+        engine = self.engine
+        engine.counts.redecoded += len(rows)
+        limit = self.max_new if engine.options.max_new_tokens else \
+            min(max(self.max_new, *(len(p) + 2 for p in prefixes)), engine._target_limit)
+        results = engine._decode(
+            [self.source_tokens[k] for k in rows], limit, attention=False, terms=[self.terms[k] for k in rows],
+            prefixes=[self.tokenizer.convert_ids_to_tokens(p) for p in prefixes],
+        )
+        eos = self.tokenizer.eos_token_id
+        return [[*self.tokenizer.convert_tokens_to_ids(r.hypotheses[0]), eos] for r in results]
+
+    def score(self, rows: list[int], english: list[list[int]]) -> list[float]:
+        eos = self.tokenizer.eos_token_id
+        targets = [self.tokenizer.convert_ids_to_tokens([t for t in ids if t != eos]) for ids in english]
+        results = self.engine._score([self.source_tokens[k] for k in rows], targets)
+        return [sum(r.log_probs) / max(1, len(r.log_probs)) for r in results]

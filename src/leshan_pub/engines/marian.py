@@ -10,35 +10,34 @@ import pickle
 import re
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from tqdm import tqdm
-from transformers import AutoConfig, LogitsProcessorList, MarianMTModel, MarianTokenizer
+from transformers import AutoConfig, LogitsProcessor, LogitsProcessorList, MarianMTModel, MarianTokenizer
 
-from ..document import TermRecord
 from ..errors import EngineError, ModelUnavailableError
 from ..quality.enforce import MissReason, TermMiss, explain_misses, forbidden_in, missing_terms
 from ..terms import Term
 from . import DEFAULT_MODEL, PLACEMENTS, REPAIRS, EngineOptions, RepairCounts, Translation
 from .alignment import cross_attention, source_spans, term_spans
 from .batching import token_batches
-from .constraints import (
+from .constraints import TermConstraintProcessor
+from .placement import SCORED_AFTER
+from .renderings import RENDERING_TOKENS, RENDERINGS, own_renderings
+from .repair import Candidate, DraftReading, repair, term_records
+from .spelling import (
     Anchor,
     SegmentPlan,
     TargetVocab,
-    TermConstraintProcessor,
     TermSpelling,
     enforcement_signature,
     spell_term,
     unspellable_reason,
 )
-from .judgement import judgement_notes
-from .placement import Ends, kept_log_probs, located_anchors, missing_occurrences, splice, unlocated_anchors
-from .renderings import RENDERING_TOKENS, RENDERINGS, own_renderings
 from .vocabularies import SourcePieces, english_ids
 
 # What a saved MarianMT folder must hold besides its weights.
@@ -53,7 +52,6 @@ _COMMIT = re.compile(r"[0-9a-f]{40}")
 # Draft tokens read in one teacher-forced pass, to find what each owes to a term or to score where
 # its rendering ends: a few MB on the CPU; on a GPU, where each pass costs its kernel launches, far more.
 _SCORED_TOKENS = {"cpu": 2048, "cuda": 32768}
-JUDGED_BEAMS = 1  # the beams that write each candidate place's rest of the sentence (engines/judgement.py)
 _TRUE = {"1", "on", "yes", "true"}
 # --precision for this engine -> torch dtype; auto is float32 (half precision measured slower on a GPU).
 _PRECISIONS = {"auto": torch.float32, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -351,77 +349,42 @@ class MarianEngine:
         return self._spellings[term]
 
     def _translate_batch(self, sources: list[str], terms: list[Sequence[Term]]) -> list[Translation]:
-        """Draft every source; where a draft lacks a term, put the term in place of the model's rendering
-        of it (spliced, or decoded again with term_repair="continue"); decode under constraints
-        whatever a splice could not mend."""
+        """Draft every source; where a draft lacks a term, repair it (engines/repair.py: the term in place
+        of the model's rendering of it, spliced or decoded again after it); decode under constraints
+        whatever the repair could not mend."""
         plans = [
             SegmentPlan([s for t in ts if (s := self._spelling(t)) is not None]) for ts in terms
         ]
         draft = self._generate(sources, plans, constrained=False)
         self.counts.segments += len(sources)
         texts, fallbacks = list(draft.texts), [False] * len(sources)
-        judged: dict[int, list[TermRecord]] = {}  # per segment, the records of terms placed by judgement
+        anchors: list[dict[int, list[Anchor]]] = [{} for _ in sources]
+        continued, constrained = [False] * len(sources), [False] * len(sources)
         lacking = [j for j in range(len(sources)) if self._fails(texts[j], terms[j], plans[j])]
         if lacking:
-            rewrite = lacking
             self.counts.repaired += len(lacking)
-            if self.options.placement == "judgement" and self.options.term_repair == "splice":
-                rewrite = self._judged([sources[j] for j in lacking], [draft.ids[j] for j in lacking],
-                                       [plans[j] for j in lacking], draft.max_new, lacking, texts, terms, judged)
-            anchors = self._anchors(
-                [sources[j] for j in rewrite], [draft.ids[j] for j in rewrite], [plans[j] for j in rewrite]
-            )[0] if rewrite else []
-            lacking = rewrite
-            if self.options.term_repair == "splice" and self.options.placement != "judgement":
-                for k, j in enumerate(lacking):
-                    ids, _ = splice(self.vocab, draft.ids[j], plans[j], anchors[k])
-                    # A length limit the user set holds for a splice as for decoding; a derived one
-                    # only stops runaway decoding, and the model's positions bound the rest.
-                    if len(ids) <= (self.options.max_new_tokens or self._target_limit):
-                        texts[j] = self.vocab.text(ids)
-                rewrite = [j for j in lacking if self._fails(texts[j], terms[j], plans[j])]
+            adapter = _MarianRepair(self, sources, draft)
+            mended = repair(adapter, lacking, [draft.ids[j] for j in lacking], [plans[j] for j in lacking],
+                            self.options.term_repair)
+            for j, result in zip(lacking, mended):
+                anchors[j], continued[j] = result.anchors, result.continued
+                if result.ids is not None:
+                    texts[j] = self.vocab.text(result.ids)
+            rewrite = [j for j in lacking if self._fails(texts[j], terms[j], plans[j])]
             if rewrite:
-                # Counted as in the ctranslate2 engine: decoded again by choice, or because a splice fell short.
-                if self.options.term_repair == "continue":
-                    self.counts.redecoded += len(rewrite)
-                else:
-                    self.counts.fallback += len(rewrite)
-                at = {j: k for k, j in enumerate(lacking)}
+                self.counts.fallback += len(rewrite)
                 final = self._generate(
                     [sources[j] for j in rewrite], [plans[j] for j in rewrite],
-                    anchors=[anchors[at[j]] for j in rewrite],
+                    anchors=[anchors[j] for j in rewrite],
                     drafts=[draft.ids[j] for j in rewrite],
                 )
                 for k, j in enumerate(rewrite):
-                    texts[j], fallbacks[j] = final.texts[k], final.fallbacks[k]
-        finished = [
-            self._finish(src, text, ts, plan, used, draft.max_new, read)
-            for src, text, ts, plan, used, read in zip(sources, texts, terms, plans, fallbacks, draft.read)
+                    texts[j], fallbacks[j], constrained[j] = final.texts[k], final.fallbacks[k], True
+        return [
+            self._finish(sources[j], texts[j], terms[j], plans[j], fallbacks[j], draft.max_new, draft.read[j],
+                         draft.texts[j], anchors[j], continued[j], constrained[j])
+            for j in range(len(sources))
         ]
-        for j, records in judged.items():
-            finished[j].records = records
-            finished[j].notes += judgement_notes(records)
-        return finished
-
-    def _judged(
-        self, sources: list[str], drafts: list[list[int]], plans: list[SegmentPlan], max_new: int,
-        at: list[int], texts: list[str], terms: list[Sequence[Term]], judged: dict[int, list[TermRecord]],
-    ) -> list[int]:
-        """Mend drafts by judgement (engines/judgement.py): texts[at[k]] and judged[at[k]] take the English
-        and the judged terms' records of drafts[k]. Returns the segments (of at) still failing."""
-        from .judgement import judge, term_records
-        from .prefixed import MarianJudge
-
-        def place(rows: list[int], current: list[list[int]]) -> tuple[list[dict[int, list[Anchor]]], list[list[int]]]:
-            return self._anchors([sources[r] for r in rows], current, [plans[r] for r in rows])
-
-        budget = _SCORED_TOKENS.get(self.device.type, _SCORED_TOKENS["cpu"])
-        results = judge(self.vocab, MarianJudge(self, sources, max_new, JUDGED_BEAMS, budget), drafts, plans, place)
-        for k, result in enumerate(results):
-            if len(result.ids) <= (self.options.max_new_tokens or self._target_limit):
-                texts[at[k]] = self.vocab.text(result.ids)
-                judged[at[k]] = term_records(plans[k], result)
-        return [j for j in at if self._fails(texts[j], terms[j], plans[at.index(j)])]
 
     @staticmethod
     def _fails(text: str, terms: Sequence[Term], plan: SegmentPlan) -> bool:
@@ -430,58 +393,6 @@ class MarianEngine:
             plan.spellings and missing_terms(text, [s.term for s in plan.spellings])
             or plan.forbidden and forbidden_in(text, terms)
         )
-
-    def _anchors(
-        self, sources: list[str], drafts: list[list[int]], plans: list[SegmentPlan]
-    ) -> tuple[list[dict[int, list[Anchor]]], list[list[int]]]:
-        """Per source: where each term its draft lacks belongs, read off the draft: the model's own
-        rendering of the term where the draft has one; else the words that owe most to the term's
-        Chinese, as far as the model's scores say its rendering runs; else the words aligned to it.
-        With them, per source, the terms (plan indexes, one per occurrence) whose rendering was not found."""
-        lacking = [missing_occurrences(self.vocab, draft, plan) for draft, plan in zip(drafts, plans)]
-        renderings = self._renderings([plan.spellings[i].term for plan, ids in zip(plans, lacking) for i in ids])
-        anchors, unplaced = [], []
-        for draft, plan, ids in zip(drafts, plans, lacking):
-            found, rest = located_anchors(
-                self.vocab, self.tokenizer, draft, plan, ids, {i: renderings[plan.spellings[i].term] for i in ids}
-            )
-            anchors.append(found)
-            unplaced.append(rest)
-        rows = [k for k, rest in enumerate(unplaced) if rest]
-        if not rows:
-            return anchors, unplaced
-        batch = self._encode([sources[k] for k in rows])
-        owed, states, aligned, pieces = self._owed(batch, [drafts[k] for k in rows], [
-            [plans[k].spellings[i].term for i in unplaced[k]] for k in rows
-        ])
-        per_term: list[dict[int, list[list[float]]]] = [{} for _ in rows]
-        for n, k in enumerate(rows):
-            for i, row in zip(unplaced[k], owed[n]):
-                per_term[n].setdefault(i, []).append(row)
-
-        encoded: list[torch.Tensor] = []  # made only when some candidates are scored
-        log_probs: dict[int, torch.Tensor] = {}  # likewise, per draft
-
-        def score(requests: list[tuple[int, Any]]) -> list[float]:
-            with torch.inference_mode(), self._reading():
-                if not encoded:
-                    encoded.append(self.model.get_encoder()(**batch).last_hidden_state)
-                for n in {n for n, _ in requests} - log_probs.keys():
-                    log_probs[n] = self._draft_log_probs(states[n], drafts[rows[n]])
-                return kept_log_probs(
-                    self.model, encoded[0], batch["attention_mask"], requests,
-                    self.model.config.decoder_start_token_id, [drafts[k] for k in rows], log_probs,
-                    _SCORED_TOKENS.get(self.device.type, _SCORED_TOKENS["cpu"]),
-                ).tolist()
-
-        def place(n: int, found: dict[int, list[Anchor]], end: Any) -> None:
-            k = rows[n]
-            unlocated_anchors(self.tokenizer, drafts[k], pieces[n], aligned[n], plans[k], unplaced[k], found, per_term[n], end)
-
-        ends = Ends(self.vocab, [drafts[k] for k in rows], [plans[k] for k in rows], score,
-                    self.model.config.max_position_embeddings)
-        ends.run([anchors[k] for k in rows], place)
-        return anchors, unplaced
 
     def _owed(
         self, batch: Any, drafts: list[list[int]], terms: list[list[Term]]
@@ -503,7 +414,7 @@ class MarianEngine:
             spans.append(term_spans(pieces[k], ts))
         # One row per source (the whole of it) and one per term occurrence found among its pieces
         # (masked); with placement "attention", the whole rows only (for the alignment).
-        masked = self.options.placement != "attention"
+        masked = self.options.placement == "owed"
         rows = [(k, None) for k in range(len(drafts))] + [
             (k, span) for k in range(len(drafts)) for span in spans[k] if span and masked
         ]
@@ -636,7 +547,8 @@ class MarianEngine:
 
     def _finish(
         self, source: str, text: str, terms: Sequence[Term], plan: SegmentPlan, fallback: bool, max_new: int,
-        read: bool,
+        read: bool, draft: str = "", anchors: dict[int, list[Anchor]] | None = None, continued: bool = False,
+        constrained: bool = False,
     ) -> Translation:
         notes = [unspellable_reason(self.vocab, t) for t in dict.fromkeys(terms) if self._spelling(t) is None]
         if not read:
@@ -650,8 +562,10 @@ class MarianEngine:
             )
         misses = explain_misses(text, terms, self._miss_reasons(source, text, terms, plan, max_new, read))
         # Missing terms and forbidden renderings are the pipeline's verification to note, once.
+        records = term_records(terms, draft or text, text, anchors, plan, misses, continued, constrained, fallback)
         return Translation(
-            text=text, missing=[m.term for m in misses], notes=notes, misses=misses, fallback_used=fallback
+            text=text, missing=[m.term for m in misses], notes=notes, misses=misses, fallback_used=fallback,
+            terms=records,
         )
 
     def _miss_reasons(
@@ -683,3 +597,159 @@ class MarianEngine:
                 )
             reasons[term] = [miss] * terms.count(term)
         return reasons
+
+
+class _ForcedPrefix(LogitsProcessor):
+    """Forces each row's prefix (ids after the start token), token by token, then lets the model go on."""
+
+    def __init__(self, prefixes: Sequence[Sequence[int]], num_beams: int) -> None:
+        self.prefixes = [list(p) for p in prefixes]
+        self.num_beams = num_beams
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        step = input_ids.shape[1] - 1
+        rows = [r for r in range(scores.shape[0]) if step < len(self.prefixes[r // self.num_beams])]
+        if rows:
+            tokens = torch.tensor([self.prefixes[r // self.num_beams][step] for r in rows], device=scores.device)
+            index = torch.tensor(rows, device=scores.device)
+            kept = scores[index, tokens]
+            scores[index] = float("-inf")
+            scores[index, tokens] = torch.where(torch.isfinite(kept), kept, torch.zeros_like(kept))
+        return scores
+
+
+class _MarianRepair:
+    """The transformers engine's side of the shared repair (repair.RepairModel), for one batch of drafts."""
+
+    def __init__(self, engine: MarianEngine, sources: list[str], draft: _Decoded) -> None:
+        self.engine, self.sources, self.draft = engine, sources, draft
+        self.vocab, self.tokenizer = engine.vocab, engine.tokenizer
+        self.max_length = engine.options.max_new_tokens or engine._target_limit
+
+    def renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
+        return self.engine._renderings(terms)
+
+    def read(self, rows: list[int], drafts: list[list[int]], terms: list[list[int]], plans: list[SegmentPlan]) -> DraftReading:
+        engine = self.engine
+        batch = engine._encode([self.sources[k] for k in rows])
+        owed, states, aligned, pieces = engine._owed(
+            batch, drafts, [[plan.spellings[i].term for i in ts] for ts, plan in zip(terms, plans)]
+        )
+        per_term: list[dict[int, list[list[float]]] | None] = [{} for _ in rows]
+        for n, ts in enumerate(terms):
+            for i, row in zip(ts, owed[n]):
+                per_term[n].setdefault(i, []).append(row)  # type: ignore[union-attr]
+        encoded: list[torch.Tensor] = []  # made only when some candidates are scored
+        log_probs: dict[int, torch.Tensor] = {}  # likewise, per draft
+
+        def score(requests: list[tuple[int, Candidate]]) -> list[float]:
+            with torch.inference_mode(), engine._reading():
+                if not encoded:
+                    encoded.append(engine.model.get_encoder()(**batch).last_hidden_state)
+                for n in {n for n, _ in requests} - log_probs.keys():
+                    log_probs[n] = engine._draft_log_probs(states[n], drafts[n])
+                return kept_log_probs(
+                    engine.model, encoded[0], batch["attention_mask"], requests,
+                    engine.model.config.decoder_start_token_id, drafts, log_probs,
+                    _SCORED_TOKENS.get(engine.device.type, _SCORED_TOKENS["cpu"]),
+                ).tolist()
+
+        return DraftReading(per_term, aligned, pieces, score)
+
+    def decode_after(self, rows: list[int], prefixes: list[list[int]]) -> list[list[int]]:
+        engine = self.engine
+        options = engine.options
+        engine.counts.redecoded += len(rows)
+        limit = options.max_new_tokens or min(
+            max(self.draft.max_new, *(len(p) + 2 for p in prefixes)), engine._target_limit
+        )
+        processors = LogitsProcessorList([_ForcedPrefix(prefixes, options.num_beams)])
+        with torch.inference_mode():
+            output = engine.model.generate(
+                **engine._encode([self.sources[k] for k in rows]), num_beams=options.num_beams,
+                max_new_tokens=limit, logits_processor=processors, num_return_sequences=1,
+            )
+        pad = engine.model.config.pad_token_id
+        return [[t for t in row[1:] if t != pad] for row in output.tolist()]
+
+    def score(self, rows: list[int], english: list[list[int]]) -> list[float]:
+        engine = self.engine
+        model = engine.model
+        batch = engine._encode([self.sources[k] for k in rows])
+        longest = max(map(len, english))
+        labels = torch.full((len(english), longest), -100, dtype=torch.long)
+        for n, ids in enumerate(english):
+            labels[n, : len(ids)] = torch.tensor(ids)
+        labels = labels.to(engine.device)
+        start = torch.full_like(labels[:, :1], model.config.decoder_start_token_id)
+        inputs = torch.cat([start, labels[:, :-1].clamp(min=0)], 1)
+        with torch.inference_mode():
+            logits = model(**batch, decoder_input_ids=inputs).logits.float().log_softmax(-1)
+        picked = logits.gather(-1, labels.clamp(min=0)[..., None])[..., 0]
+        kept = labels >= 0
+        return ((picked * kept).sum(-1) / kept.sum(-1).clamp(min=1)).tolist()
+
+
+def kept_log_probs(
+    model: Any,
+    encoder_out: torch.Tensor,
+    source_mask: torch.Tensor,
+    requests: list[tuple[int, Candidate]],
+    start_token: int,
+    drafts: Sequence[Sequence[int]],
+    in_drafts: Mapping[int, torch.Tensor],
+    budget: int = 2048,
+) -> torch.Tensor:
+    """Per (draft index n, candidate) request: the summed log-probability of the candidate's kept
+    tokens, teacher-forced after the start token, given source n (encoder_out[n], source_mask[n]).
+
+    in_drafts[n]: each token of drafts[n]'s log-probability given the tokens before it. Before the
+    term a candidate is the draft, so those tokens score as in the draft.
+    The SCORED_AFTER tokens after the term are scored in the candidate's own context: that is where
+    the model minds what was replaced. Further on, tokens score as they do in the draft. So each
+    candidate costs a pass only up to a few tokens past its term, and the vocabulary projection
+    (most of a pass at 65,001 pieces) only at those few tokens. Each pass takes as many candidates
+    as fit in budget tokens (memory stays bounded for long drafts; a GPU takes large passes).
+    """
+    device = encoder_out.device
+    sums = {n: torch.cat([torch.zeros(1, device=device), in_drafts[n].cumsum(0)]) for n in {n for n, _ in requests}}
+    total = torch.zeros(len(requests), device=device)
+    per_pass = max(1, budget // max(len(ids) for _, (_, _, ids, _, _) in requests)) if requests else 1
+    for chunk in range(0, len(requests), per_pass):
+        part = requests[chunk : chunk + per_pass]
+        ends = [min(len(ids), a + len(ids) - len(drafts[n]) + (b - a) + SCORED_AFTER) for n, (a, b, ids, _, _) in part]
+        # Each candidate's term ends at t = a + (len(ids) - len(draft) + (b - a)); scored: [t, end).
+        length = max(ends)
+        labels = torch.full((len(part), length), start_token, dtype=torch.long, device=device)
+        for m, (_, (_, _, ids, _, _)) in enumerate(part):
+            labels[m, : ends[m]] = torch.tensor(ids[: ends[m]], device=device)
+        inputs = torch.cat([torch.full((len(part), 1), start_token, dtype=torch.long, device=device), labels[:, :-1]], 1)
+        sources = torch.tensor([n for n, _ in part], device=device)
+        hidden = model.model(
+            encoder_outputs=(encoder_out[sources],),
+            attention_mask=source_mask[sources],
+            decoder_input_ids=inputs,
+        ).last_hidden_state
+        rows, positions, wanted, held = [], [], [], []
+        for m, (n, (a, b, ids, _, (position, token))) in enumerate(part):
+            term_end = a + len(ids) - len(drafts[n]) + (b - a)
+            for p in range(term_end, ends[m]):
+                rows.append(m)
+                positions.append(p)
+                wanted.append(ids[p])
+                held.append(token if p == position else -1)
+            scored = ends[m] - term_end
+            total[chunk + m] = sums[n][a] + in_drafts[n][b + scored :].sum()
+        if not rows:
+            continue
+        index = torch.tensor(rows, device=device)
+        logits = model.lm_head(hidden[index, torch.tensor(positions, device=device)]) + model.final_logits_bias
+        log_probs = logits.float().log_softmax(-1)  # a half-precision model's scores are summed in float32
+        picked = log_probs.gather(-1, torch.tensor(wanted, device=device).unsqueeze(-1)).squeeze(-1)
+        # Where a token is held back, the others share its probability: renormalise without it.
+        held_ids = torch.tensor(held, device=device)
+        withheld = log_probs.gather(-1, held_ids.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+        renormalise = -torch.log1p(-withheld.exp().clamp(max=1 - 1e-6))
+        picked = picked + torch.where(held_ids >= 0, renormalise, torch.zeros_like(renormalise))
+        total[chunk : chunk + len(part)] += torch.zeros(len(part), device=device).index_add_(0, index, picked)
+    return total

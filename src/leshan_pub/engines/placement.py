@@ -19,15 +19,14 @@ constrained decoding (engines/constraints.py) can write them there instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-import torch
-
+from ..forms import form_for, indefinite_article, is_plural
 from ..quality.enforce import missing_terms
-from .alignment import starts_word, target_run, term_spans
-from .constraints import Anchor, SegmentPlan, TargetVocab, capitalised
-from .renderings import DraftWords, locate_rendering, plural_form
+from .alignment import WORD_MARK, starts_word, target_run, term_spans
+from .spelling import Anchor, SegmentPlan, TargetVocab, capitalised
+from .renderings import DraftWords, locate_rendering
 
 MAX_REPLACED_WORDS = 4  # the longest rendering a term may displace, when the model's scores choose its end
 SCORED_AFTER = 4  # tokens after a placed term scored in its own context; the rest score as in the draft
@@ -48,16 +47,17 @@ _Candidate = tuple[int, int, list[int], list[bool], tuple[int, int]]
 
 def _candidates(vocab: TargetVocab, draft: list[int], spelling_at: Any, at: int = -1) -> list[_Candidate]:
     """Every placement of the term over one to MAX_REPLACED_WORDS whole words of the draft (or before its
-    end); only those from draft position `at` where at >= 0."""
+    end); only those from draft position `at` where at >= 0. spelling_at(a, b): the term's ids in place
+    of draft[a:b]."""
     starts = _word_starts(vocab, draft)
     found: list[_Candidate] = []
     for k, a in enumerate(starts):
         if at >= 0 and a != at:
             continue
-        term = list(spelling_at(a))
         # The draft lacks the term, so some words of it are the model's own rendering: the term replaces
         # at least one word (a model that copes with anything inserted would otherwise take it anywhere).
         for b in starts[k + 1 : k + MAX_REPLACED_WORDS + 1]:
+            term = list(spelling_at(a, b))  # in the number of the words it replaces
             ids = draft[:a] + term + draft[b:]
             kept = [True] * a + [False] * len(term) + [True] * (len(draft) - b)
             held = (a + len(term), draft[a]) if b > a and draft[a] != draft[b] else (-1, -1)
@@ -90,13 +90,13 @@ def located_anchors(
             continue
         a, b, plural = found
         term = plan.spellings[i].term
-        form = plural_form(term) if plural else None
-        text = form or term.target
+        # The form the model's own rendering had here: plural where its words were.
+        text = form_for(term, plural or is_plural(vocab.text(draft[a:b])))
         ids = vocab.encode(capitalised(text) if vocab.starts_sentence(draft[:a]) else text)
         if not vocab.spellable(ids) or not vocab.starts_word(draft[a]):
             ids = ()  # the usual form; after an opening bracket, the processor's glued one
         taken.append((a, b))
-        anchors.setdefault(i, []).append(_anchor(draft, a, b, ids))
+        anchors.setdefault(i, []).append(_anchor(draft, a, b, ids, "rewritten"))
     return anchors, unplaced
 
 
@@ -163,103 +163,127 @@ def unlocated_anchors(
             if found is not None and end is not None:
                 limit = min([x for x, _ in taken if x > found[0]] + [len(output)])
                 found = (found[0], end(i, found[0], found[1], limit))
-        a, b = found if found is not None else target_run(output, aligned, span)
+        method, detail = "spliced", ""
+        if found is None:
+            found = target_run(output, aligned, span)
+            if span is None:
+                method, detail = "placed", "its Chinese was not found among the model's input pieces"
+            elif found[0] == found[1]:
+                method, detail = "placed", "no word of the draft translates it; put beside the words after it"
+        a, b = found
+        if a == b and method == "spliced":
+            method, detail = "placed", "no word of the draft owes to it; put beside the words after it"
+        if a == b:
+            a = b = _past_determiners(output, a)  # 'the Leshan big Buddha', never 'Leshan the big Buddha'
         taken.append((a, b))
-        anchors.setdefault(i, []).append(_anchor(draft, a, b))
+        anchors.setdefault(i, []).append(_anchor(draft, a, b, (), method, detail))
 
 
-def _anchor(draft: Sequence[int], a: int, b: int, spelling: tuple[int, ...] = ()) -> Anchor:
-    """The Anchor for a term in place of draft[a:b]."""
+_DETERMINERS = frozenset("a an the this that these those its their our his her".split())
+
+
+def _past_determiners(output: Sequence[str], at: int) -> int:
+    """Where a term inserted before output[at] goes so as not to part a determiner from its noun: after
+    the determiners that begin there."""
+    while at < len(output):
+        end = at + 1 + (output[at] == WORD_MARK)  # a bare '▁' and the piece after it are one word
+        while end < len(output) and not starts_word(output[end]):
+            end += 1
+        if "".join(output[at:end]).removeprefix(WORD_MARK).lower() not in _DETERMINERS:
+            break
+        at = end
+    return at
+
+
+def _anchor(
+    draft: Sequence[int], a: int, b: int, spelling: tuple[int, ...] = (), method: str = "", detail: str = ""
+) -> Anchor:
+    """The Anchor for a term in place of draft[a:b], found by method (a document.TermMethod value)."""
     return Anchor(
         before=tuple(draft[max(0, a - CONTEXT) : a]), displaced=tuple(draft[a:b]), after=draft[b],
-        spelling=spelling, at=a,
+        spelling=spelling, at=a, method=method, detail=detail,
     )
 
 
-def kept_log_probs(
-    model: Any,
-    encoder_out: torch.Tensor,
-    source_mask: torch.Tensor,
-    requests: list[tuple[int, _Candidate]],
-    start_token: int,
-    drafts: Sequence[Sequence[int]],
-    in_drafts: Mapping[int, torch.Tensor],
-    budget: int = 2048,
-) -> torch.Tensor:
-    """Per (draft index n, candidate) request: the summed log-probability of the candidate's kept
-    tokens, teacher-forced after the start token, given source n (encoder_out[n], source_mask[n]).
-
-    in_drafts[n]: each token of drafts[n]'s log-probability given the tokens before it. Before the
-    term a candidate is the draft, so those tokens score as in the draft.
-    The SCORED_AFTER tokens after the term are scored in the candidate's own context: that is where
-    the model minds what was replaced. Further on, tokens score as they do in the draft. So each
-    candidate costs a pass only up to a few tokens past its term, and the vocabulary projection
-    (most of a pass at 65,001 pieces) only at those few tokens. Each pass takes as many candidates
-    as fit in budget tokens (memory stays bounded for long drafts; a GPU takes large passes).
-    """
-    device = encoder_out.device
-    sums = {n: torch.cat([torch.zeros(1, device=device), in_drafts[n].cumsum(0)]) for n in {n for n, _ in requests}}
-    total = torch.zeros(len(requests), device=device)
-    per_pass = max(1, budget // max(len(ids) for _, (_, _, ids, _, _) in requests)) if requests else 1
-    for chunk in range(0, len(requests), per_pass):
-        part = requests[chunk : chunk + per_pass]
-        ends = [min(len(ids), a + len(ids) - len(drafts[n]) + (b - a) + SCORED_AFTER) for n, (a, b, ids, _, _) in part]
-        # Each candidate's term ends at t = a + (len(ids) - len(draft) + (b - a)); scored: [t, end).
-        length = max(ends)
-        labels = torch.full((len(part), length), start_token, dtype=torch.long, device=device)
-        for m, (_, (_, _, ids, _, _)) in enumerate(part):
-            labels[m, : ends[m]] = torch.tensor(ids[: ends[m]], device=device)
-        inputs = torch.cat([torch.full((len(part), 1), start_token, dtype=torch.long, device=device), labels[:, :-1]], 1)
-        sources = torch.tensor([n for n, _ in part], device=device)
-        hidden = model.model(
-            encoder_outputs=(encoder_out[sources],),
-            attention_mask=source_mask[sources],
-            decoder_input_ids=inputs,
-        ).last_hidden_state
-        rows, positions, wanted, held = [], [], [], []
-        for m, (n, (a, b, ids, _, (position, token))) in enumerate(part):
-            term_end = a + len(ids) - len(drafts[n]) + (b - a)
-            for p in range(term_end, ends[m]):
-                rows.append(m)
-                positions.append(p)
-                wanted.append(ids[p])
-                held.append(token if p == position else -1)
-            scored = ends[m] - term_end
-            total[chunk + m] = sums[n][a] + in_drafts[n][b + scored :].sum()
-        if not rows:
-            continue
-        index = torch.tensor(rows, device=device)
-        logits = model.lm_head(hidden[index, torch.tensor(positions, device=device)]) + model.final_logits_bias
-        log_probs = logits.float().log_softmax(-1)  # a half-precision model's scores are summed in float32
-        picked = log_probs.gather(-1, torch.tensor(wanted, device=device).unsqueeze(-1)).squeeze(-1)
-        # Where a token is held back, the others share its probability: renormalise without it.
-        held_ids = torch.tensor(held, device=device)
-        withheld = log_probs.gather(-1, held_ids.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-        renormalise = -torch.log1p(-withheld.exp().clamp(max=1 - 1e-6))
-        picked = picked + torch.where(held_ids >= 0, renormalise, torch.zeros_like(renormalise))
-        total[chunk : chunk + len(part)] += torch.zeros(len(part), device=device).index_add_(0, index, picked)
-    return total
+# A verb or determiner whose number follows the noun it goes with: each form and the other number's.
+NUMBER_PAIRS = {"is": "are", "are": "is", "was": "were", "were": "was", "has": "have", "have": "has",
+                "this": "these", "these": "this", "that": "those", "those": "that"}
+_ARTICLES = ("a", "an")
 
 
 def splice(
-    vocab: TargetVocab, draft: Sequence[int], plan: SegmentPlan, anchors: dict[int, list[Anchor]]
+    vocab: TargetVocab, draft: Sequence[int], plan: SegmentPlan, anchors: dict[int, list[Anchor]],
+    changes: dict[tuple[int, int], list[str]] | None = None,
 ) -> tuple[list[int], int]:
     """The draft with each anchored term written in place of the words it displaces, without decoding;
-    and where the draft's own words after the last placed term begin."""
+    and where the draft's own words after the last placed term (and the words fitted to it) begin.
+
+    The words next to a term are fitted to it: 'a' or 'an' before it as its sound asks, and a verb or
+    determiner beside it that agreed with the number of the words it displaced follows the term's number
+    (NUMBER_PAIRS). What was changed is listed in changes[(term index, anchor.at)] ("'a' -> 'an'").
+    """
     places = sorted(
-        (anchor.at, anchor.at + len(anchor.displaced), anchor.spelling or _usual(vocab, draft, plan, i, anchor.at))
+        (anchor.at, anchor.at + len(anchor.displaced),
+         anchor.spelling or _usual(vocab, draft, plan, i, anchor.at, anchor.at + len(anchor.displaced)), i)
         for i, found in anchors.items()
         for anchor in found
         if anchor.at >= 0
     )
     out: list[int] = []
     position = 0
-    for a, b, ids in places:
-        a = max(a, position)
-        out += list(draft[position:a]) + list(ids)
+    for at, b, ids, i in places:
+        a = max(at, position)
+        out += list(draft[position:a])
+        term = vocab.text(ids).strip()
+        noted = changes.setdefault((i, at), []) if changes is not None else []
+        many = is_plural(term)
+        differs = b > a and many != is_plural(vocab.text(draft[a:b]))
+        start = _last_word(vocab, out)
+        before = vocab.text(out[start:]).strip() if start < len(out) else ""
+        if before.lower() in _ARTICLES and not many:
+            wanted = indefinite_article(term)
+            if wanted != before.lower():
+                out[start:] = _spelled_like(vocab, wanted, before)
+                noted.append(f"'{before}' -> '{vocab.text(out[start:]).strip()}'")
+        elif differs and before.lower() in NUMBER_PAIRS:
+            out[start:] = _spelled_like(vocab, NUMBER_PAIRS[before.lower()], before)
+            noted.append(f"'{before}' -> '{vocab.text(out[start:]).strip()}'")
+        out += list(ids)
         position = max(a, b)
+        if differs:
+            end = _word_end(vocab, draft, position)
+            after = vocab.text(draft[position:end]).strip()
+            if after.lower() in NUMBER_PAIRS:
+                out += list(_spelled_like(vocab, NUMBER_PAIRS[after.lower()], after))
+                noted.append(f"'{after}' -> '{NUMBER_PAIRS[after.lower()]}'")
+                position = end
     tail = len(out)
     return out + list(draft[position:]), tail
+
+
+def _last_word(vocab: TargetVocab, ids: Sequence[int]) -> int:
+    """Where the last word of ids begins (len(ids) when there is none)."""
+    k = len(ids)
+    while k > 0:
+        k -= 1
+        if vocab.starts_word(ids[k]) and not vocab.is_word_marker(ids[k - 1] if k else -1):
+            return k
+    return k if ids else 0
+
+
+def _word_end(vocab: TargetVocab, draft: Sequence[int], start: int) -> int:
+    """Where the word of draft beginning at start ends (a bare '▁' marker and the piece after it are one word)."""
+    end = start + 1
+    if start < len(draft) and vocab.is_word_marker(draft[start]):
+        end += 1
+    while end < len(draft) and not vocab.starts_word(draft[end]):
+        end += 1
+    return min(end, len(draft))
+
+
+def _spelled_like(vocab: TargetVocab, word: str, like: str) -> list[int]:
+    """word's ids at a word start, capitalised when like was."""
+    return list(vocab.encode(capitalised(word) if like[:1].isupper() else word))
 
 
 def missing_occurrences(vocab: TargetVocab, draft: Sequence[int], plan: SegmentPlan) -> list[int]:
@@ -269,15 +293,18 @@ def missing_occurrences(vocab: TargetVocab, draft: Sequence[int], plan: SegmentP
     return [i for i, s in enumerate(plan.spellings) for _ in missing_terms(text, [s.term] * plan.counts[i])]
 
 
-def _usual(vocab: TargetVocab, draft: Sequence[int], plan: SegmentPlan, i: int, at: int) -> tuple[int, ...]:
-    """The term's usual spelling at draft position at: capitalised where a sentence begins, glued after
-    an opening bracket."""
+def _usual(
+    vocab: TargetVocab, draft: Sequence[int], plan: SegmentPlan, i: int, at: int, end: int = -1
+) -> tuple[int, ...]:
+    """The term's spelling in place of draft[at:end]: plural where those words are (the form the model's
+    own rendering had), capitalised where a sentence begins, glued after an opening bracket."""
     spelling = plan.spellings[i]
+    many = bool(spelling.plural) and end > at and is_plural(vocab.text(draft[at:end]))
     if vocab.starts_sentence(draft[:at]) and (at == 0 or vocab.starts_word(draft[at])):
-        return spelling.capitalised
+        return spelling.plural_capitalised if many and spelling.plural_capitalised else spelling.capitalised
     if at < len(draft) and not vocab.starts_word(draft[at]) and spelling.glued:
         return spelling.glued
-    return spelling.primary
+    return spelling.plural if many else spelling.primary
 
 
 class Ends:
@@ -346,7 +373,7 @@ class Ends:
         scored: list[tuple[int, int, int]] = []
         for n, i, a in keys:
             draft, plan = self.drafts[n], self.plans[n]
-            spelled = _candidates(self.vocab, draft, lambda at: _usual(self.vocab, draft, plan, i, at), a)
+            spelled = _candidates(self.vocab, draft, lambda at, end: _usual(self.vocab, draft, plan, i, at, end), a)
             found = [c for c in spelled if len(c[2]) <= self.max_length]
             self._scores[n, i, a] = [(c[1], 0.0) for c in found]
             if len(found) > 1:  # a single end needs no scores

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..terms import Term
-from .constraints import TargetVocab
+from .spelling import TargetVocab
 
 RENDERINGS = 4  # the model's n-best translations of a term alone, looked for in its draft
 RENDERING_TOKENS = 16  # a term's rendering is short; a longer output is not one
@@ -174,12 +174,3 @@ def own_renderings(
         for term, texts in zip(new, n_best([t.source for t in new])):
             known[term] = list(dict.fromkeys([*term.forbidden, *(text for text in texts if text.strip())]))
     return {t: known[t] for t in terms}
-
-
-def plural_form(term: Term) -> str | None:
-    """The term's accepted plural, when the glossary lists one."""
-    target = term.target.lower()
-    plurals = {target + "s", target + "es", target[:-1] + "ies"}
-    return next((form for form in term.accepted if form.lower() in plurals), None)
-
-

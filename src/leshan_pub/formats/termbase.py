@@ -28,16 +28,19 @@ _STATUS = {
 _ENTRY_TAGS = ("termEntry", "conceptEntry")  # TBX 2 (martif) and TBX 3
 _LANGUAGE_TAGS = ("langSet", "langSec")
 _TERM_TAGS = ("tig", "ntig", "termSec")
+PROPER_NOUN = "properNoun"
 
 
 # --- export --------------------------------------------------------------------------------------
 
 
-def _tig(parent: ET.Element, text: str, status: str) -> None:
+def _tig(parent: ET.Element, text: str, status: str, proper: bool = False) -> None:
     tig = ET.SubElement(parent, "tig")
     ET.SubElement(tig, "term").text = text
     note = ET.SubElement(tig, "termNote", type="administrativeStatus")
     note.text = status
+    if proper:  # TBX-Basic's part of speech for a name: how an invariable entry travels
+        ET.SubElement(tig, "termNote", type="partOfSpeech").text = PROPER_NOUN
 
 
 def export_tbx(glossary: Glossary | Sequence[Term]) -> bytes:
@@ -45,7 +48,8 @@ def export_tbx(glossary: Glossary | Sequence[Term]) -> bytes:
 
     Chinese (xml:lang="zh"): the source as preferred term, source variants as admitted terms.
     English (xml:lang="en"): the target as preferred term, variants admitted, forbidden renderings
-    deprecated. The note becomes the entry's <note>. Entry ids are c1, c2 ... in order.
+    deprecated. The note becomes the entry's <note>. An invariable entry's English is a properNoun
+    (termNote partOfSpeech), which import reads back as invariable. Entry ids are c1, c2 ... in order.
     """
     terms = glossary.terms if isinstance(glossary, Glossary) else list(glossary)
     name = glossary.path.name if isinstance(glossary, Glossary) and glossary.path else "glossary"
@@ -65,7 +69,7 @@ def export_tbx(glossary: Glossary | Sequence[Term]) -> bytes:
         for variant in term.source_variants:
             _tig(chinese, variant, ADMITTED)
         english = ET.SubElement(entry, "langSet", {XML_LANG: TARGET_LANGUAGE})
-        _tig(english, term.target, PREFERRED)
+        _tig(english, term.target, PREFERRED, proper=term.invariable)
         for variant in term.target_variants:
             _tig(english, variant, ADMITTED)
         for rendering in term.forbidden:
@@ -157,6 +161,17 @@ class _EntryReader:
             forbidden=tuple(dict.fromkeys(t for t, s in english if s == DEPRECATED)),
             note=" ".join(dict.fromkeys(n for n in notes if n)),
             source_variants=tuple(dict.fromkeys(t for t, _ in chinese if t != source)),
+            invariable=self.proper(),
+        )
+
+    def proper(self) -> bool:
+        """True when an English term of the entry is marked a proper noun (termNote partOfSpeech)."""
+        return any(
+            _local(note.tag) == "termNote" and note.get("type") == "partOfSpeech"
+            and (note.text or "").strip() == PROPER_NOUN
+            for langset in _children(self.entry, _LANGUAGE_TAGS)
+            if (langset.get(XML_LANG) or langset.get("lang") or "").split("-")[0].lower() == TARGET_LANGUAGE
+            for note in langset.iter()
         )
 
 

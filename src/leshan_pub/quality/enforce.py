@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..forms import term_forms
 from ..terms import Term, TermHit, nfkc_fold
 
 
@@ -71,12 +72,14 @@ def _disjoint(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def term_spans(target: str, term: Term) -> list[tuple[int, int]]:
-    """Where the term's approved English or an accepted variant stands as whole words in target (folded offsets)."""
-    return _disjoint(_spans(_fold(target), term.accepted))
+    """Where the term stands as whole words in target, in any form that meets it (forms.term_forms: the
+    approved English, a variant, or their plurals), in folded offsets."""
+    return _disjoint(_spans(_fold(target), term_forms(term)))
 
 
 def occurrences(target: str, term: Term) -> int:
-    """How many separate times the term stands in target as whole words (approved English or a variant, any case).
+    """How many separate times the term stands in target as whole words (approved English, a variant, or
+    the plural of either, any case; forms.term_forms).
 
     'Leshanese' is not 'Leshan', and 'cell stackyy' is not 'cell stack': no Latin letter or digit may
     touch the term on either side.
@@ -104,7 +107,7 @@ def forbidden_in(target: str, terms: Iterable[Term]) -> list[tuple[Term, str]]:
     found: list[tuple[Term, str]] = []
     for term in dict.fromkeys(terms):
         # "all-vanadium flow battery" must not count as a hit of a forbidden "vanadium flow battery"-like string.
-        accepted = _spans(folded, term.accepted)
+        accepted = _spans(folded, term_forms(term))
         for rendering in term.forbidden:
             for start, end in _spans(folded, [rendering]):
                 if not any(a <= start and end <= b for a, b in accepted):

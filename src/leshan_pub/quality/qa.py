@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ..chars import HAN_RUN
-from ..document import Document, ReviewState, Segment
+from ..document import Document, ReviewState, Segment, TermMethod
 from ..terms import Glossary, Term, TermHit
 from .cells import cell_units, with_unit
 from .enforce import MissReason, forbidden_present, form_spans, reasons_from_notes, verify
@@ -44,6 +44,12 @@ NUMBER = "number"
 UNTRANSLATED = "untranslated"
 EMPTY_TARGET = "empty-target"
 LENGTH_RATIO = "length-ratio"
+TERM_PLACED = "term-placed"  # a term the repair put in by its last resort, not where the model translates it
+TERM_AGREEMENT = "term-agreement"  # a term whose splice changed the words next to it (article, verb, determiner)
+CHECKS = (TERM_MISSING, TERM_FORBIDDEN, TERM_INCONSISTENT, TERM_PLACED, TERM_AGREEMENT, NUMBER, UNTRANSLATED,
+          EMPTY_TARGET, LENGTH_RATIO)
+# What a term record's detail opens with when the repair changed a word next to the term.
+CHANGED = "changed "
 
 # Calibrated on source/leshan-2024.zh-en.xlf (59 approved segments): English characters per
 # Chinese character run from 3.5 to 8.4, median 4.6, and every ratio above 6 belongs to a
@@ -179,12 +185,34 @@ def _length_ratio(segment: Segment, hits: Sequence[TermHit]) -> list[Finding]:
     ]
 
 
+def _term_records(segment: Segment, hits: Sequence[TermHit]) -> list[Finding]:
+    """Warnings from how the engine put the terms in (Segment.terms), while the English is still the machine's."""
+    if segment.state is not ReviewState.MACHINE:
+        return []
+    findings: list[Finding] = []
+    for record in segment.terms:
+        if record.method is TermMethod.PLACED:
+            findings.append(Finding(
+                segment.id, Severity.WARNING, TERM_PLACED,
+                f"'{record.target}' for '{record.source}' was placed by the last resort ({record.detail or 'no place found'}), "
+                f"not where the model translates it; check where it stands in '{_quote(segment.target)}'",
+            ))
+        elif record.detail.startswith(CHANGED):
+            findings.append(Finding(
+                segment.id, Severity.WARNING, TERM_AGREEMENT,
+                f"putting '{record.target}' for '{record.source}' in {record.detail}; "
+                f"check that '{_quote(segment.target)}' reads right",
+            ))
+    return findings
+
+
 _SEGMENT_CHECKS: tuple[Callable[[Segment, Sequence[TermHit]], list[Finding]], ...] = (
     _untranslated,
     _missing_terms,
     _forbidden_terms,
     _numbers,
     _length_ratio,
+    _term_records,
 )
 
 

@@ -1,0 +1,222 @@
+"""The repair of a draft that lacks glossary terms, written once for every engine, behind a small model interface.
+
+A draft is the model's own English (ids without the start token, ending in </s>). For each draft:
+
+1. what is owed: the term occurrences the draft lacks (placement.missing_occurrences);
+2. where each goes: the model's own rendering of the term located in the draft (rewritten), else
+   the words that owe most to its Chinese, their end chosen by the model's score of the rest of
+   the draft (spliced), else the words aligned to it (placement.py);
+3. the candidates: the term spliced over those words, the words beside it fitted to it
+   (placement.splice); with term_repair "continue", also the draft decoded again after the last
+   placed term, with everything up to it forced;
+4. the choice: of the spliced and the continued English, the one the model scores higher (mean
+   log-probability per token, given the source).
+
+An engine takes part through RepairModel: it reads a batch of drafts (what each token owes to each
+term's Chinese, the cross-attention alignment, and a scorer of candidate placements), gives its own
+renderings of a term's Chinese alone, decodes after a forced prefix, and scores a given English.
+Nothing here needs torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from ..document import TermMethod, TermRecord
+from ..quality.enforce import TermMiss, occurrences, term_spans
+from ..quality.qa import CHANGED
+from ..terms import Term
+from .placement import Ends, located_anchors, missing_occurrences, splice, unlocated_anchors
+from .spelling import Anchor, SegmentPlan, TargetVocab
+
+# A candidate placement of a term in one draft (placement._candidates), scored by the engine.
+Candidate = tuple[int, int, list[int], list[bool], tuple[int, int]]
+
+
+@dataclass
+class DraftReading:
+    """What an engine read off a batch of drafts, teacher-forced, for placing the terms no rendering located.
+
+    owed[n]: per term index (into the plan's spellings), one row per missing occurrence of how far each
+    draft token's score falls without the term's Chinese; None where placement is by attention only.
+    aligned[n]: per draft token, the source piece it attends to most; pieces[n]: the source's pieces.
+    score: per (draft n, candidate), the summed log-probability of the draft tokens the candidate keeps.
+    """
+
+    owed: list[dict[int, list[list[float]]] | None]
+    aligned: list[list[int]]
+    pieces: list[list[str]]
+    score: Callable[[list[tuple[int, Candidate]]], Sequence[float]]
+
+
+class RepairModel(Protocol):
+    """What an engine gives the repair, for one batch of drafts (each engine's file holds its adapter)."""
+
+    vocab: TargetVocab
+    tokenizer: Any
+    max_length: int  # the most tokens a repaired English may have (the model's positions, or the user's limit)
+
+    def renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
+        """Per term: its forbidden renderings, then the model's n-best translations of its Chinese alone."""
+        ...
+
+    def read(self, rows: list[int], drafts: list[list[int]], terms: list[list[int]], plans: list[SegmentPlan]) -> DraftReading:
+        """Read drafts (of the batch's sources rows) for placing terms (indexes into plans' spellings)."""
+        ...
+
+    def decode_after(self, rows: list[int], prefixes: list[list[int]]) -> list[list[int]]:
+        """The batch's sources rows decoded again, each with its prefix (ids) forced first; ids ending in </s>."""
+        ...
+
+    def score(self, rows: list[int], english: list[list[int]]) -> list[float]:
+        """Per (source row, English ids ending in </s>): the model's mean log-probability of the English's tokens."""
+        ...
+
+
+@dataclass
+class Repaired:
+    """One draft's repair: the English ids (None when no repair fits the length limit) and how each term went in."""
+
+    ids: list[int] | None
+    anchors: dict[int, list[Anchor]] = field(default_factory=dict)
+    continued: bool = False
+
+
+def find_anchors(model: RepairModel, drafts: list[list[int]], plans: list[SegmentPlan]) -> list[dict[int, list[Anchor]]]:
+    """Per draft: where each term it lacks goes (steps 1 and 2 of the module docstring)."""
+    vocab = model.vocab
+    lacking = [missing_occurrences(vocab, draft, plan) for draft, plan in zip(drafts, plans)]
+    renderings = model.renderings([plan.spellings[i].term for plan, ids in zip(plans, lacking) for i in ids])
+    anchors: list[dict[int, list[Anchor]]] = []
+    unplaced: list[list[int]] = []
+    for draft, plan, ids in zip(drafts, plans, lacking):
+        found, rest = located_anchors(
+            vocab, model.tokenizer, draft, plan, ids, {i: renderings[plan.spellings[i].term] for i in ids}
+        )
+        anchors.append(found)
+        unplaced.append(rest)
+    rows = [k for k, rest in enumerate(unplaced) if rest]
+    if not rows:
+        return anchors
+    reading = model.read(rows, [drafts[k] for k in rows], [unplaced[k] for k in rows], [plans[k] for k in rows])
+
+    def place(n: int, found: dict[int, list[Anchor]], end: Any) -> None:
+        k = rows[n]
+        unlocated_anchors(
+            model.tokenizer, drafts[k], reading.pieces[n], reading.aligned[n], plans[k], unplaced[k], found,
+            reading.owed[n], end,
+        )
+
+    Ends(vocab, [drafts[k] for k in rows], [plans[k] for k in rows], reading.score, model.max_length).run(
+        [anchors[k] for k in rows], place
+    )
+    return anchors
+
+
+def repair(
+    model: RepairModel, rows: list[int], drafts: list[list[int]], plans: list[SegmentPlan], mode: str
+) -> list[Repaired]:
+    """Per draft (of the batch's sources rows): the terms it lacks put in (steps 1-4 of the module docstring).
+
+    mode: "splice" keeps the draft's own words after each term; "continue" decodes again after the
+    last placed term where the draft's own words follow it.
+    """
+    anchors = find_anchors(model, drafts, plans)
+    eos = model.vocab.eos_id
+    results: list[Repaired] = []
+    again: list[tuple[int, list[int]]] = []
+    for n, (draft, plan, found) in enumerate(zip(drafts, plans, anchors)):
+        changes: dict[tuple[int, int], list[str]] = {}
+        ids, tail = splice(model.vocab, draft, plan, found, changes)
+        _note_changes(found, changes)
+        words = len(ids) - (1 if ids[-1:] == [eos] else 0)
+        if mode == "continue" and words - tail > 1:
+            # Only the text up to the last term (and the next word's first piece: no glued word) is forced.
+            if tail + 2 > model.max_length:
+                results.append(Repaired(None, found))
+                continue
+            again.append((n, ids[: tail + 1]))
+        results.append(Repaired(ids if len(ids) <= model.max_length else None, found))
+    if again:
+        decoded = model.decode_after([rows[n] for n, _ in again], [prefix for _, prefix in again])
+        # Per sentence, the model's own score of both decides: the rest decoded again after the terms, or
+        # the draft's own words kept (a model that never saw the term in this sentence may lose its way
+        # after it; scripts/bench_placement.py --model grammar measures both).
+        spliced = [results[n].ids for n, _ in again]
+        pairs = [(n, ids, kept) for (n, _), ids, kept in zip(again, decoded, spliced) if kept is not None]
+        scores = model.score([rows[n] for n, _, _ in pairs for _ in (0, 1)],
+                             [english for _, ids, kept in pairs for english in (ids, kept)]) if pairs else []
+        better = {n: scores[2 * k] > scores[2 * k + 1] for k, (n, _, _) in enumerate(pairs)}
+        for (n, _), ids in zip(again, decoded):
+            if better.get(n, True):
+                results[n] = Repaired(ids, results[n].anchors, continued=True)
+    return results
+
+
+def _note_changes(anchors: dict[int, list[Anchor]], changes: dict[tuple[int, int], list[str]]) -> None:
+    """Write what a splice changed next to each term into its anchor's detail ("changed 'a' -> 'an'")."""
+    for i, found in anchors.items():
+        for k, anchor in enumerate(found):
+            if changes.get((i, anchor.at)):
+                said = CHANGED + ", ".join(changes[i, anchor.at])
+                found[k] = replace(anchor, detail=f"{said}; {anchor.detail}" if anchor.detail else said)
+
+
+def term_records(
+    terms: Sequence[Term],
+    draft: str,
+    final: str,
+    anchors: dict[int, list[Anchor]] | None,
+    plan: SegmentPlan | None,
+    misses: Sequence[TermMiss] = (),
+    continued: bool = False,
+    constrained: bool = False,
+    last_resort: bool = False,
+) -> tuple[TermRecord, ...]:
+    """How each occurrence of terms (in source order, repeats listed) went into final, the repaired draft.
+
+    Occurrences the draft already held are the model's own; the rest are read off the anchors that
+    placed them (rewritten, spliced, placed), or were written by constrained decoding (continued, or
+    placed when its last resort had to act). An occurrence final lacks is missed, with its reason.
+    """
+    by_term: dict[Term, list[Anchor]] = {}
+    if plan is not None and anchors:
+        for i, found in anchors.items():
+            by_term.setdefault(plan.spellings[i].term, []).extend(sorted(found, key=lambda a: a.at))
+    in_draft = {t: occurrences(draft, t) for t in dict.fromkeys(terms)}
+    in_final = {t: occurrences(final, t) for t in dict.fromkeys(terms)}
+    # The form each occurrence stands in (a plural, a capital); offsets are the folded text's, the English's own when ASCII.
+    written = {t: [final[a:b] if final.isascii() else t.target for a, b in term_spans(final, t)] for t in in_final}
+    why = {}
+    for miss in misses:
+        why.setdefault(miss.term, []).append(miss)
+    seen: dict[Term, int] = {}
+    records: list[TermRecord] = []
+    for term in terms:
+        k = seen[term] = seen.get(term, -1) + 1
+        if k >= in_final[term]:
+            queue = why.get(term)
+            detail = f"{queue[0].reason}: {queue[0].detail}" if queue else "not in the English"
+            if queue:
+                queue.pop(0)
+            records.append(TermRecord(term.source, "", TermMethod.MISSED, detail))
+            continue
+        form = written[term][k]
+        if k < in_draft[term]:
+            records.append(TermRecord(term.source, form, TermMethod.MODEL))
+            continue
+        placed = by_term.get(term, [])
+        anchor = placed[k - in_draft[term]] if k - in_draft[term] < len(placed) else None
+        if constrained:
+            method = TermMethod.PLACED if last_resort else TermMethod.CONTINUED
+            detail = "last resort: written where the model wanted to stop" if last_resort else "decoded under the glossary"
+        elif anchor is None:
+            method, detail = TermMethod.PLACED, "no place found in the draft"
+        else:
+            method, detail = TermMethod(anchor.method or "spliced"), anchor.detail
+            if continued and method is not TermMethod.PLACED:
+                method = TermMethod.CONTINUED
+        records.append(TermRecord(term.source, form, method, detail))
+    return tuple(records)
