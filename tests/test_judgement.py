@@ -1,6 +1,7 @@
-"""Placement by the model's judgement (engines/judgement.py): which candidate sentence is kept, when a
-place is uncertain, that the replaced words never stay beside the term; and on a trained model that
-knows where a term goes but never writes it (tests/placement.py memorised_pairs), what a reader sees.
+"""Placement by the model's judgement (engines/judgement.py, a step of the shared repair): which candidate
+sentence is kept, when a place is uncertain (its term record), that the replaced words never stay beside
+the term; and on a trained model that knows where a term goes but never writes it (tests/placement.py
+memorised_pairs), what a reader sees.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from placement import PlacementCase, measure, placement_cases, train_memorised_m
 
 from leshan_pub.document import TermMethod
 from leshan_pub.engines import EngineOptions, load_engine
-from leshan_pub.engines.judgement import UNCERTAIN, Completion, judge, term_records
+from leshan_pub.engines.judgement import UNCERTAIN, judge
+from leshan_pub.engines.repair import term_records
 from leshan_pub.quality.enforce import missing_terms
 from leshan_pub.terms import Term
 
@@ -24,30 +26,35 @@ DRAFT = "Famous Tzukung lamps glow at night."
 def vocab(tiny_marian_dir):
     from transformers import MarianTokenizer
 
-    from leshan_pub.engines.constraints import TargetVocab
+    from leshan_pub.engines.spelling import TargetVocab
 
     return TargetVocab(MarianTokenizer.from_pretrained(tiny_marian_dir))
 
 
 class ScriptedJudge:
-    """A Judge whose model writes `rest` after any prefix and scores sentences by `scores` (text -> nats)."""
+    """The judgement's side of a RepairModel: writes `rest` after any prefix (keeping out nothing itself)
+    and scores sentences by `scores` (text -> nats)."""
 
     def __init__(self, vocab, rest: str, scores: dict[str, float]) -> None:
-        self.vocab, self.rest, self.scores = vocab, rest, scores
-        self.completed: list[Completion] = []
+        self.vocab, self.tokenizer, self.max_length = vocab, vocab.tokenizer, 64
+        self.rest, self.scores = rest, scores
+        self.completed: list[tuple[list[int], tuple]] = []  # (prefix, kept-out sequences) per request
 
-    def complete(self, requests):
-        self.completed += requests
-        return [[*r.prefix, *self.vocab.encode(self.rest), self.vocab.eos_id] for r in requests]
+    def decode_after(self, rows, prefixes, kept_out=None, beams=None):
+        self.completed += list(zip(prefixes, kept_out or [() for _ in prefixes]))
+        return [[*p, *self.vocab.encode(self.rest), self.vocab.eos_id] for p in prefixes]
 
-    def score(self, requests):  # the sentence's score on its end token: the term's pieces score nothing
-        return [[0.0] * (len(ids) - 1) + [self.scores.get(self.vocab.text(ids), -50.0)] for _, ids in requests]
+    def token_scores(self, rows, english):  # the sentence's score on its end token: the term's pieces score nothing
+        return [[0.0] * (len(ids) - 1) + [self.scores.get(self.vocab.text(ids), -50.0)] for ids in english]
+
+
+ZIGONG = Term("自贡", "Zigong")
 
 
 def _judged(vocab, model: ScriptedJudge, draft: str = DRAFT):
-    from leshan_pub.engines.constraints import Anchor, SegmentPlan, spell_term
+    from leshan_pub.engines.spelling import Anchor, SegmentPlan, spell_term
 
-    plan = SegmentPlan([spell_term(vocab, Term("自贡", "Zigong"))])
+    plan = SegmentPlan([spell_term(vocab, ZIGONG)])
     ids = [*vocab.encode(draft), vocab.eos_id]
     text = [vocab.text(ids[:j]) for j in range(len(ids))]
     at = next(j for j in range(len(ids)) if text[j] == "Famous")  # where 'Tzukung' begins: the owed words
@@ -55,12 +62,15 @@ def _judged(vocab, model: ScriptedJudge, draft: str = DRAFT):
     anchor = Anchor(before=(), displaced=tuple(ids[at:end]), after=ids[end], at=at)
     asked: list[list[int]] = []
 
-    def place(rows, current):
+    def place(judge_model, rows, current, plans):
+        assert judge_model is model
         asked.append(rows)
         return [{0: [anchor]} for _ in rows], [[0] for _ in rows]
 
-    result = judge(vocab, model, [ids], [plan], place)[0]
-    return vocab.text(result.ids), result, plan, asked
+    result = judge(model, [0], [ids], [plan], place=place)[0]
+    text = vocab.text(result.ids)
+    [record] = term_records([ZIGONG], draft, text, result.anchors, plan)
+    return text, result, record, asked
 
 
 def test_the_sentence_the_model_scores_best_is_kept(vocab):
@@ -69,11 +79,10 @@ def test_the_sentence_the_model_scores_best_is_kept(vocab):
         "Zigong lamps glow at night.": -9.0,
         "Famous lamps Zigong lamps glow at night.": -12.0,
     })
-    text, result, plan, asked = _judged(vocab, model)
+    text, result, record, asked = _judged(vocab, model)
     assert text == "Famous Zigong lamps glow at night."
     assert asked == [[0]]  # one round: the term is in, nothing is read again
-    assert all("Zigong" in vocab.text(list(r.prefix)) for r in model.completed)  # the term is forced, the rest written
-    record = term_records(plan, result)[0]
+    assert all("Zigong" in vocab.text(list(prefix)) for prefix, _ in model.completed)  # the term is forced, the rest written
     assert (record.method, record.detail) == (TermMethod.CONTINUED, "")
 
 
@@ -82,9 +91,8 @@ def test_a_place_no_better_than_the_next_is_kept_but_marked_uncertain(vocab):
         "Famous Zigong lamps glow at night.": -3.0,
         "Zigong lamps glow at night.": -3.4,  # within MARGIN of the best
     })
-    text, result, plan, _ = _judged(vocab, model)
+    text, result, record, _ = _judged(vocab, model)
     assert text == "Famous Zigong lamps glow at night."
-    record = term_records(plan, result)[0]
     assert (record.method, record.detail) == (TermMethod.PLACED, UNCERTAIN)
 
 
@@ -96,7 +104,7 @@ def test_the_replaced_words_never_stay_beside_the_term(vocab):
     })
     text, _, _, _ = _judged(vocab, model)
     assert "Tzukung" not in text and "Zigong" in text
-    assert model.completed and all(r.kept_out for r in model.completed)  # kept out of every completion too
+    assert model.completed and all(kept for _, kept in model.completed)  # kept out of every completion too
 
 
 # --- on a trained model that knows where each term goes but never writes it --------------------------
@@ -138,7 +146,9 @@ def test_judged_terms_replace_the_models_rendering_more_often_than_the_owed_word
     # Nothing pasted beside the rendering: the length comes nearer the true English's (chrF does not
     # rise with it on transformers: 85.2 vs 85.7, a term put in place of the wrong words costs as much).
     assert abs(judged.length_ratio - 1) < abs(owed.length_ratio - 1)
-    for result in results:
-        uncertain = [r for r in result.records if r.detail == UNCERTAIN]
-        assert len([n for n in result.notes if "no place was clearly better" in n]) == len(uncertain)
-        assert all(r.method is TermMethod.PLACED for r in uncertain)
+    # The terms went in by judgement, as their records say: continued, or placed with the place uncertain
+    # (measured: 72 of 93 records on transformers; the rest are renderings found once a sentence was
+    # written again, and the usual repair of the few drafts judgement could not mend).
+    records = [r for result in results for r in result.terms]
+    judged = [r for r in records if (r.method, r.detail) in ((TermMethod.CONTINUED, ""), (TermMethod.PLACED, UNCERTAIN))]
+    assert len(judged) >= 0.6 * len(records)
