@@ -234,6 +234,7 @@ SUGGESTED = {
     "--all-reviewed": ["approve"],
     "--by": ["approve"],
     "--port": ["review"],
+    "--skip": ["check"],  # an unknown check name is refused with a hint at --skip
 }
 
 
