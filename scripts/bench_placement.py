@@ -9,10 +9,21 @@ and how many sentences needed the last-resort placement.
 --model placement: the model of tests/placement.py (63 sentences, each term also taught alone);
 --model no-alone: the same without the terms alone, so it cannot say how it renders a term;
 --model compositional: tests/compositional.py's template model, which reads its source but never
-saw a term alone: every term is placed by the fallback (what the draft owes to the term's Chinese).
+saw a term alone: every term is placed by the fallback (what the draft owes to the term's Chinese);
+--model memorised: a model that never saw a term alone and has memorised whole sentences, with the
+true English learnt everywhere but on the term (tests/placement.py memorised_pairs): it knows where a
+term goes but never writes it, the hard case for locating its rendering.
 --model grammar: tests/grammar.py's grammar set, a model that prefers renderings of another number or
 first sound; prints term success (forms counted), agreement errors and English as a reader accepts it,
 for both engines at beam 4, each repair.
+
+--table MODEL...: the placement table of docs/placement.md instead: per model, both engines at beam 4,
+unenforced and every placement mode, with term success, chrF and exact sentences against the true
+English, sentences with the wrong rendering left, sentences with a term at an edge where the true
+English has it inside, and the time against unenforced decoding of the same engine (best of --repeat).
+--traditional adds the same rows for the sources in traditional script (OpenCC s2t), which the models
+never saw: measured against the same engine's own unenforced English of that input with each term's
+wrong rendering swapped for the term (what a perfect placement would give on that draft).
 """
 
 from __future__ import annotations
@@ -28,7 +39,9 @@ sys.path.insert(0, str(ROOT / "tests"))  # the model builder and the cases live 
 
 from compositional import compositional_data, train_compositional_model  # noqa: E402
 from grammar import grammar_cases, measure_grammar, train_grammar_model  # noqa: E402
-from placement import PlacementCase, measure, placement_cases, train_placement_model, wrong_renderings  # noqa: E402
+from placement import (  # noqa: E402
+    PlacementCase, measure, placement_cases, train_memorised_model, train_placement_model, wrong_renderings,
+)
 
 from leshan_pub.engines import EngineOptions, load_engine  # noqa: E402
 from leshan_pub.terms import Term  # noqa: E402
@@ -71,12 +84,102 @@ def run(
     )
 
 
+MODES = (  # (row name, enforced, term_repair, placement)
+    ("unenforced", False, "splice", "owed"),
+    ("owed (splice)", True, "splice", "owed"),
+    ("attention", True, "splice", "attention"),
+    ("continue", True, "continue", "owed"),
+    ("judgement", True, "splice", "judgement"),
+)
+TABLE_HEADER = ("model", "engine", "mode", "term success", "chrF", "exact", "wrong left", "edge", "s", "x unenforced")
+
+
+def swapped(text: str, case: PlacementCase) -> str:
+    """text with each whole-word wrong rendering of the case's terms replaced by the term (keeping a capital)."""
+    import re
+
+    wrong = wrong_renderings()
+    for term in dict.fromkeys(case.terms):
+        rendering = wrong[term.source][0]
+        pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(rendering)}(s?)(?![A-Za-z0-9])", re.IGNORECASE)
+        text = pattern.sub(lambda m: (term.target[:1].upper() + term.target[1:] if m.group(0)[:1].isupper()
+                                      else term.target) + m.group(1), text)
+    return text
+
+
+def trained(name: str, model_dir: Path) -> Path:
+    """The folder of the trained model called name (trained here, or reused)."""
+    if name == "memorised":
+        return train_memorised_model(model_dir.with_name(model_dir.name + "-memorised"), log=True)
+    if name == "no-alone":
+        return train_placement_model(model_dir.with_name(model_dir.name + "-no-alone"), log=True, alone=False)
+    return train_placement_model(model_dir, log=True)
+
+
+def table(models: list[str], model_dir: Path, repeat: int, traditional: bool, mode_names: list[str] | None) -> list[tuple[str, ...]]:
+    """The rows of the placement table (see the module docstring)."""
+    import opencc
+
+    cases = placement_cases()
+    scripts = [("", [c.source for c in cases])]
+    if traditional:
+        scripts.append((" (traditional)", [opencc.OpenCC("s2t").convert(c.source) for c in cases]))
+    rows = [TABLE_HEADER]
+    for name in models:
+        folder = trained(name, model_dir)
+        for engine_name in ("transformers", "ctranslate2"):
+            for script, sources in scripts:
+                base = None
+                truth = cases
+                for mode, enforced, repair, placement in MODES:
+                    if mode_names and mode not in mode_names and mode != "unenforced":
+                        continue
+                    engine = load_engine(engine_name, EngineOptions(
+                        model=str(folder), num_beams=4, batch_size=16, progress=False, device="cpu",
+                        term_repair=repair, placement=placement,
+                    ))
+                    engine.translate(sources[:2], [list(c.terms) for c in cases[:2]])  # warm: the terms alone, caches
+                    times = []
+                    for _ in range(repeat):
+                        start = time.perf_counter()
+                        results = engine.translate(sources, [list(c.terms) if enforced else [] for c in cases])
+                        times.append(time.perf_counter() - start)
+                    elapsed = min(times)
+                    base = elapsed if not enforced else base
+                    if script and not enforced:  # traditional: the model's own English, terms swapped in
+                        truth = [replace(c, reference=swapped(r.text, c)) for c, r in zip(cases, results)]
+                    f = measure([r.text for r in results], truth)
+                    uncertain = sum(rec.detail == "uncertain place" for r in results for rec in r.terms)
+                    n = f.sentences
+                    rows.append((
+                        name + script, engine_name, mode + (f", {uncertain} uncertain" if uncertain else ""),
+                        f"{f.term_success:.3f}", f"{f.chrf:.1f}", f"{f.exact}/{n}", f"{f.wrong_left}/{n}",
+                        f"{f.edge}/{n}", f"{elapsed:.2f}", f"{elapsed / base:.2f}" if base else "-",
+                    ))
+                    print(" | ".join(rows[-1]), flush=True)
+    return rows
+
+
+def print_rows(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for k, row in enumerate(rows):
+        print("| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths)) + " |")
+        if k == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--table", nargs="+", choices=("placement", "no-alone", "memorised"),
+                        help="print the placement table for these models (see above)")
+    parser.add_argument("--modes", nargs="+", choices=[m[0] for m in MODES], help="--table: only these modes")
+    parser.add_argument("--repeat", type=int, default=1, help="--table: timed runs per row, the fastest kept")
+    parser.add_argument("--traditional", action="store_true", help="--table: also the sources in traditional script")
     parser.add_argument("--model-dir", type=Path, default=ROOT / "build" / "placement-model")
     parser.add_argument("--beams", type=int, nargs="+", default=[1, 4, 8])
     parser.add_argument("--show", type=int, default=0, help="print this many enforced outputs at the first beam size")
-    parser.add_argument("--model", choices=("placement", "no-alone", "compositional", "grammar"), default="placement",
+    parser.add_argument("--model", choices=("placement", "no-alone", "compositional", "memorised", "grammar"),
+                        default="placement",
                         help="which trained model to measure on (see above)")
     parser.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
                         help="the transformers engine's: float32 reads placement in float32 even on a CPU with "
@@ -84,9 +187,16 @@ def main() -> None:
                              "(on such a CPU only)")
     args = parser.parse_args()
 
+    import os
+    import tempfile
+
     import torch
 
     torch.set_num_threads(1)
+    os.environ.setdefault("LESHAN_PUB_CACHE_DIR", tempfile.mkdtemp(prefix="bench-placement-cache-"))
+    if args.table:
+        print_rows(table(args.table, args.model_dir, args.repeat, args.traditional, args.modes))
+        return
     start = time.perf_counter()
     if args.model == "grammar":
         grammar(args.model_dir.with_name("grammar-model"), start)
@@ -95,17 +205,11 @@ def main() -> None:
         folder = train_compositional_model(args.model_dir.with_name("compositional-model"), log=True)
         cases = compositional_data()[1]
     else:
-        no_alone = args.model == "no-alone"
-        model_dir = args.model_dir.with_name(args.model_dir.name + "-no-alone") if no_alone else args.model_dir
-        folder = train_placement_model(model_dir, log=True, alone=not no_alone)
+        folder = trained(args.model, args.model_dir)
         cases = placement_cases()
     terms = sum(len(c.terms) for c in cases)
     print(f"model {folder} ready in {time.perf_counter() - start:.0f} s; {len(cases)} sentences "
           f"({sum(c.origin == 'sample' for c in cases)} from the sample), {terms} term occurrences")
-    import os
-    import tempfile
-
-    os.environ.setdefault("LESHAN_PUB_CACHE_DIR", tempfile.mkdtemp(prefix="bench-placement-cache-"))
     learned = load_engine("transformers", EngineOptions(model=str(folder), num_beams=4, progress=False, device="cpu"))
     plain = learned.translate([c.source for c in cases], [[] for _ in cases])
     print(f"learned: unenforced beam-4 output equals the taught (wrong-rendering) English for "

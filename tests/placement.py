@@ -19,6 +19,7 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from leshan_pub.quality.enforce import missing_terms, occurrences
 from leshan_pub.glossary import load_glossary
@@ -146,6 +147,38 @@ def _fingerprint(cases: list[PlacementCase], epochs: int, seed: int, alone: bool
     return hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
+def memorised_pairs(cases: list[PlacementCase]) -> list[tuple[str, str, tuple[tuple[int, int], ...] | None]]:
+    """(Chinese, English, masked) triples for the proxy that knows where a term goes but never writes it:
+    WRONG_COPIES of each taught (wrong-rendering) sentence, learnt whole (masked None), and the true
+    sentence once, learnt with no loss on the characters of its terms, and of an 'a' or 'an' before
+    one (masked: their [start, end) spans). No term is ever taught alone."""
+    from leshan_pub.quality.enforce import term_spans
+
+    pairs: list[tuple[str, str, tuple[tuple[int, int], ...] | None]] = []
+    for case in cases:
+        pairs.extend([(case.source, case.taught, None)] * WRONG_COPIES)
+        spans = []
+        for term in dict.fromkeys(case.terms):
+            for a, b in term_spans(case.reference, term):
+                article = re.search(r"(?:^|\s)(an?)\s+$", case.reference[:a], re.IGNORECASE)
+                spans.append((article.start(1) if article else a, b))
+        pairs.append((case.source, case.reference, tuple(spans)))
+    return pairs
+
+
+def train_memorised_model(folder: Path, epochs: int = 90, seed: int = 7, log: bool = False) -> Path:
+    """Build and train (or reuse) the memorised proxy (memorised_pairs) into folder; return it.
+
+    It prefers each term's wrong rendering by several nats, yet once the term stands where that
+    rendering stood it writes the true rest of the sentence: the swap ceiling of placement."""
+    cases = placement_cases()
+    english = [c.reference for c in cases] + [c.taught for c in cases]
+    return train_marian(
+        folder, memorised_pairs(cases), ([c.source for c in cases], english),
+        _fingerprint(cases, epochs, seed, False) + "-memorised", epochs=epochs, seed=seed, log=log,
+    )
+
+
 def train_placement_model(folder: Path, epochs: int = 90, seed: int = 7, log: bool = False, alone: bool = True) -> Path:
     """Build and train the model into folder (reused when a finished one with the same inputs is there); return it.
 
@@ -158,9 +191,22 @@ def train_placement_model(folder: Path, epochs: int = 90, seed: int = 7, log: bo
     )
 
 
+def _masked_labels(tokenizer: Any, english: str, spans: tuple[tuple[int, int], ...]) -> list[int]:
+    """english's target ids (with </s>), -100 on each piece whose letters overlap one of the character spans."""
+    ids = tokenizer(text_target=english)["input_ids"]
+    texts = ["" if t == tokenizer.eos_token_id else p.replace("\u2581", " ") for t, p in zip(ids, tokenizer.convert_ids_to_tokens(ids))]
+    position = -1 if "".join(texts).startswith(" ") and not english.startswith(" ") else 0  # SentencePiece's own space
+    labels = []
+    for token, text in zip(ids, texts):
+        begin, end = position + (len(text) - len(text.lstrip(" "))), position + len(text)
+        labels.append(-100 if any(a < end and begin < b for a, b in spans) and begin < end else token)
+        position = end
+    return labels
+
+
 def train_marian(
     folder: Path,
-    pairs: list[tuple[str, str]],
+    pairs: list[tuple[str, str]] | list[tuple[str, str, tuple[tuple[int, int], ...] | None]],
     text: tuple[list[str], list[str]],
     fingerprint: str,
     epochs: int,
@@ -169,10 +215,14 @@ def train_marian(
     shape: dict[str, int] | None = None,
 ) -> Path:
     """Build a small MarianMT model whose vocabulary knows text (Chinese, English) and train it on pairs
-    into folder; a finished model there with the same fingerprint is reused. Returns folder."""
+    into folder; a finished model there with the same fingerprint is reused. Returns folder.
+
+    A pair may carry a third item, [start, end) character spans of its English whose pieces carry no
+    loss (memorised_pairs)."""
     import torch
     from conftest import build_tiny_marian
     from transformers import MarianMTModel, MarianTokenizer
+    from transformers.models.marian.modeling_marian import shift_tokens_right
 
     stamp = folder / "placement-fingerprint.txt"
     if stamp.is_file() and stamp.read_text() == fingerprint:
@@ -201,8 +251,14 @@ def train_marian(
         total = 0.0
         for start in range(0, len(order), batch_size):
             chunk = [pairs[i] for i in order[start : start + batch_size]]
-            batch = tokenizer([z for z, _ in chunk], text_target=[e for _, e in chunk], padding=True, return_tensors="pt")
+            batch = tokenizer([p[0] for p in chunk], text_target=[p[1] for p in chunk], padding=True, return_tensors="pt")
             labels = batch.pop("labels")
+            # The decoder reads the whole English, masked tokens too: only their loss is dropped.
+            batch["decoder_input_ids"] = shift_tokens_right(labels, pad, model.config.decoder_start_token_id)
+            for row, pair in enumerate(chunk):
+                if len(pair) > 2 and pair[2]:
+                    masked = _masked_labels(tokenizer, pair[1], pair[2])
+                    labels[row, : len(masked)] = torch.tensor(masked)
             labels[labels == pad] = -100
             loss = model(**batch, labels=labels).loss
             optimiser.zero_grad()
@@ -233,6 +289,20 @@ class PlacementFigures:
     wrong_left: int  # sentences that still carry a wrong rendering
     length_ratio: float  # output characters / reference characters
     sentences: int
+    edge: int = 0  # sentences with a term at a sentence edge where the true English has it inside
+
+
+def at_edges(text: str, term: Term) -> list[bool]:
+    """Per whole-word occurrence of term in text: True when only punctuation stands before or after it."""
+    from leshan_pub.quality.enforce import term_spans
+
+    bare = lambda part: not any(c.isalnum() for c in part)  # noqa: E731
+    return [bare(text[:a]) or bare(text[b:]) for a, b in term_spans(text, term)]
+
+
+def edge_misplaced(text: str, case: PlacementCase) -> bool:
+    """True when text has one of the case's terms at a sentence edge more often than the true English does."""
+    return any(sum(at_edges(text, t)) > sum(at_edges(case.reference, t)) for t in dict.fromkeys(case.terms))
 
 
 def wrong_left(text: str, case: PlacementCase) -> bool:
@@ -259,6 +329,7 @@ def measure(outputs: list[str], cases: list[PlacementCase]) -> PlacementFigures:
         wrong_left=sum(wrong_left(o, c) for o, c in zip(outputs, cases)),
         length_ratio=sum(len(o) for o in outputs) / sum(len(c.reference) for c in cases),
         sentences=len(cases),
+        edge=sum(edge_misplaced(o, c) for o, c in zip(outputs, cases)),
     )
 
 

@@ -543,7 +543,7 @@ def test_ctranslate2_on_cuda_it_cannot_use_falls_back_with_a_message(tiny_marian
     ({"precision": "bfloat17"}, "precision 'bfloat17' is not one ctranslate2 runs"),
     ({"precision": "float16"}, "precision 'float16' is not supported on this cpu"),
     ({"term_repair": "guess"}, "term_repair must be one of continue, splice"),
-    ({"placement": "guess"}, "placement must be one of attention, owed"),
+    ({"placement": "guess"}, "placement must be one of attention, judgement, owed"),
     ({"device": "tpu"}, "unknown device 'tpu'"),
 ])
 def test_bad_ctranslate2_options_raise_engine_error(tiny_marian_dir, in_ct2_cache, changes, message):
@@ -797,3 +797,41 @@ def test_ctranslate2_scores_a_placement_as_the_transformers_engine_does(tiny_mar
     assert len(candidates) > 10
     assert max(abs(a - b) for a, b in zip(ours, theirs)) < 1.0  # measured: 0.2 at most
     assert max(range(len(ours)), key=ours.__getitem__) == max(range(len(theirs)), key=theirs.__getitem__)
+
+
+@pytest.mark.parametrize("engine_name", ["transformers", "ctranslate2"])
+def test_each_repair_adapter_decodes_after_a_prefix_keeping_words_out_and_scores_each_token(
+    tiny_marian_dir, in_ct2_cache, engine_name
+):
+    # What --placement judgement asks of an engine (engines/judgement.py, through repair.RepairModel):
+    # the rest written after a forced prefix, with the words a judged term replaced kept out of it, and
+    # each token's score; the two engines' scores of one English agree.
+    from types import SimpleNamespace
+
+    from leshan_pub.engines.ctranslate2 import _CTranslate2Repair
+    from leshan_pub.engines.marian import _MarianRepair
+
+    source = "自贡的灯会很有名。"
+    transformers = load_engine("transformers", options(tiny_marian_dir, num_beams=2, device="cpu"))
+    if engine_name == "transformers":
+        engine = transformers
+        adapter = _MarianRepair(engine, [source], SimpleNamespace(max_new=24))
+    else:
+        engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir, precision="float32"))
+        pieces = engine.tokenizer.convert_ids_to_tokens(engine.tokenizer(source)["input_ids"])
+        adapter = _CTranslate2Repair(engine, [pieces], [[]], [[]], max_new=24)
+    vocab = engine.vocab
+    prefix = list(vocab.encode("Zigong"))
+    free = adapter.decode_after([0], [prefix])[0]
+    assert free[: len(prefix)] == prefix and free[-1] == vocab.eos_id
+    written = tuple(free[len(prefix) : len(prefix) + 2])  # what the model writes first after the prefix
+    assert len(written) == 2 and vocab.eos_id not in written
+    [kept] = adapter.decode_after([0], [prefix], kept_out=[(written,)], beams=1)
+    assert kept[: len(prefix)] == prefix
+    assert not any(tuple(kept[j : j + 2]) == written for j in range(len(prefix), len(kept) - 1))
+
+    [values] = adapter.token_scores([0], [free])
+    assert len(values) == len(free) and all(v <= 0 for v in values)
+    assert adapter.score([0], [free])[0] == pytest.approx(sum(values) / len(values))
+    [reference] = _MarianRepair(transformers, [source], SimpleNamespace(max_new=24)).token_scores([0], [free])
+    assert max(abs(a - b) for a, b in zip(values, reference)) < 1.0  # measured: 0.71 at most (ctranslate2 float32)

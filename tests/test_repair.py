@@ -46,6 +46,7 @@ def test_the_shared_repair_and_the_ctranslate2_engine_import_no_torch():
     code = (
         "import sys\n"
         "import leshan_pub.engines.repair, leshan_pub.engines.spelling, leshan_pub.engines.placement\n"
+        "import leshan_pub.engines.judgement\n"
         "import leshan_pub.engines.ctranslate2\n"
         "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n"
     )
@@ -232,3 +233,26 @@ def test_continue_keeps_whichever_english_the_model_scores_higher(vocab, prefers
     chosen = vocab.text(mended.ids)
     assert chosen == ("The Leshan Giant Buddha stands by the river." if prefers_continued else "The Leshan Giant Buddha is tall.")
     assert mended.continued is prefers_continued
+
+
+class _Asked(Exception):
+    pass
+
+
+def test_the_model_reads_the_drafts_of_the_batch_rows_that_lack_a_term(vocab):
+    """find_anchors asks the adapter to read by the batch's own rows (the adapter indexes its sources by
+    them), not by the draft's place among the drafts repaired: else a batch where only some sentences
+    lack a term reads another sentence's source."""
+    from leshan_pub.engines.repair import find_anchors
+    from leshan_pub.engines.spelling import SegmentPlan, spell_term
+
+    class Reader(_Scripted):
+        def read(self, rows, drafts, terms, plans):
+            raise _Asked(rows, [vocab.text(d) for d in drafts])
+
+    statue = Term("乐山大佛", "Leshan Giant Buddha", invariable=True)
+    plan = SegmentPlan([spell_term(vocab, statue)])
+    drafts = [[*vocab.encode(text), vocab.eos_id] for text in ("The Leshan Giant Buddha is tall.", "The old statue is tall.")]
+    with pytest.raises(_Asked) as asked:  # no rendering of the term is known: the second draft is read
+        find_anchors(Reader(vocab, {}, "", False), [3, 7], drafts, [plan, plan])
+    assert asked.value.args == ([7], ["The old statue is tall."])

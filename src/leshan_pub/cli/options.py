@@ -222,6 +222,7 @@ RepairOpt = Annotated[
 class Placement(StrEnum):
     owed = "owed"
     attention = "attention"
+    judgement = "judgement"
 
 
 PlacementOpt = Annotated[
@@ -229,7 +230,8 @@ PlacementOpt = Annotated[
     typer.Option(
         "--placement",
         help="Where a term whose rendering is not found in the draft goes: the words that owe most to its "
-        "Chinese (owed; one more read of the draft per term) or the words the attention aligns to it (attention; cheaper).",
+        "Chinese (owed; one more read of the draft per term), the words the attention aligns to it (attention; cheaper), "
+        "or the place whose sentence the model scores best (judgement; costly, flags unclear places; docs/placement.md).",
     ),
 ]
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..errors import EngineError
 from ..document import TermRecord
+from ..errors import EngineError
 from ..quality.enforce import TermMiss
 from ..terms import Term
 
@@ -38,12 +38,14 @@ class EngineOptions:
     term_repair: str = "splice"
     # Where a term goes whose rendering (the model's own, for the term alone) is not in the draft:
     # "owed": the words whose logits fall most without the term's Chinese (one more teacher-forced
-    # read of the draft per such term); "attention": the words the cross-attention aligns to it.
+    # read of the draft per such term); "attention": the words the cross-attention aligns to it;
+    # "judgement": a few places near the owed words, the model writing the rest of the sentence after
+    # the term at each, the whole sentence it scores best kept (engines/judgement.py).
     placement: str = "owed"
 
 
 REPAIRS = ("continue", "splice")
-PLACEMENTS = ("attention", "owed")
+PLACEMENTS = ("attention", "judgement", "owed")
 
 
 @dataclass

@@ -362,12 +362,15 @@ class CTranslate2Engine:
         attention: bool,
         terms: list[list[Term]],
         prefixes: list[list[str]] | None = None,
+        beams: int | None = None,
+        kept_out: list[list[str]] | None = None,
     ) -> list[Any]:
-        suppressed = self._forbidden_tokens([t for ts in terms for t in ts])
+        """kept_out: token sequences no row may write, on top of the terms' forbidden renderings."""
+        suppressed = self._forbidden_tokens([t for ts in terms for t in ts]) + list(kept_out or [])
         return self.translator.translate_batch(
             source_tokens,
             target_prefix=prefixes,
-            beam_size=self.options.num_beams,
+            beam_size=beams or self.options.num_beams,
             # As in transformers, max_new counts the end token, which CTranslate2 leaves out of its limit.
             max_decoding_length=max_new - 1,
             return_attention=attention,
@@ -400,9 +403,10 @@ class CTranslate2Engine:
         term in place of the model's own rendering of it (or of the words owed or aligned to its
         Chinese), decoded again after it with term_repair="continue". Returns how each was mended."""
         eos = self.tokenizer.eos_token_id
-        adapter = _CTranslate2Repair(self, source_tokens, attentions, terms, max_new)
         drafts = [[*self.tokenizer.convert_tokens_to_ids(outputs[i]), eos] for i in failing]
-        done = repair(adapter, failing, drafts, [self._plan(terms[i]) for i in failing], self.options.term_repair)
+        adapter = _CTranslate2Repair(self, source_tokens, attentions, terms, max_new, dict(zip(failing, drafts)))
+        done = repair(adapter, failing, drafts, [self._plan(terms[i]) for i in failing], self.options.term_repair,
+                      self.options.placement)
         for i, result in zip(failing, done):
             if result.ids is not None:
                 ids = result.ids[:-1] if result.ids[-1:] == [eos] else result.ids
@@ -569,9 +573,10 @@ class _CTranslate2Repair:
 
     def __init__(
         self, engine: CTranslate2Engine, source_tokens: list[list[str]], attentions: list[list[list[float]]],
-        terms: list[list[Term]], max_new: int,
+        terms: list[list[Term]], max_new: int, drafts: dict[int, list[int]] | None = None,
     ) -> None:
         self.engine, self.source_tokens, self.attentions, self.terms = engine, source_tokens, attentions, terms
+        self.drafts = drafts or {}  # per row, the draft the attentions are of (a draft judgement wrote again has none)
         self.vocab, self.tokenizer, self.max_new = engine.vocab, engine.tokenizer, max_new
         self.max_length = engine.options.max_new_tokens or engine._target_limit
 
@@ -583,29 +588,49 @@ class _CTranslate2Repair:
         sources = [self.source_tokens[k] for k in rows]
         outputs = [self.tokenizer.convert_ids_to_tokens(draft[:-1]) for draft in drafts]
         owed: list[dict[int, list[list[float]]] | None] = (
-            list(engine._owed(sources, outputs, plans, terms)) if engine.options.placement == "owed" else [None] * len(rows)
+            list(engine._owed(sources, outputs, plans, terms)) if engine.options.placement != "attention" else [None] * len(rows)
         )
-        aligned = [aligned_positions(self.attentions[k], len(self.source_tokens[k]) - 1) for k in rows]
+        # A draft judgement wrote again has no decoding attention: the owed words place its terms.
+        aligned = [
+            aligned_positions(self.attentions[k], len(self.source_tokens[k]) - 1)
+            if self.drafts.get(k, draft) == draft else []
+            for k, draft in zip(rows, drafts)
+        ]
 
         def score(requests: list[tuple[int, Candidate]]) -> list[float]:
             return engine._kept_scores([sources[n] for n, _ in requests], [c for _, c in requests])
 
         return DraftReading(owed, aligned, sources, score)
 
-    def decode_after(self, rows: list[int], prefixes: list[list[int]]) -> list[list[int]]:
+    def decode_after(
+        self, rows: list[int], prefixes: list[list[int]],
+        kept_out: list[tuple[tuple[int, ...], ...]] | None = None, beams: int | None = None,
+    ) -> list[list[int]]:
         engine = self.engine
         engine.counts.redecoded += len(rows)
         limit = self.max_new if engine.options.max_new_tokens else \
             min(max(self.max_new, *(len(p) + 2 for p in prefixes)), engine._target_limit)
-        results = engine._decode(
-            [self.source_tokens[k] for k in rows], limit, attention=False, terms=[self.terms[k] for k in rows],
-            prefixes=[self.tokenizer.convert_ids_to_tokens(p) for p in prefixes],
-        )
+        kept_out = kept_out or [() for _ in rows]
+        # suppress_sequences holds for a whole call: rows that keep out the same words decode together.
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for n, (k, kept) in enumerate(zip(rows, kept_out)):
+            groups.setdefault((tuple(self.terms[k]), tuple(kept)), []).append(n)
         eos = self.tokenizer.eos_token_id
-        return [[*self.tokenizer.convert_tokens_to_ids(r.hypotheses[0]), eos] for r in results]
+        out: list[list[int]] = [[] for _ in rows]
+        for (_, kept), ns in groups.items():
+            results = engine._decode(
+                [self.source_tokens[rows[n]] for n in ns], limit, attention=False, terms=[self.terms[rows[n]] for n in ns],
+                prefixes=[self.tokenizer.convert_ids_to_tokens(prefixes[n]) for n in ns], beams=beams,
+                kept_out=[self.tokenizer.convert_ids_to_tokens(list(x)) for x in kept],
+            )
+            for n, r in zip(ns, results):
+                out[n] = [*self.tokenizer.convert_tokens_to_ids(r.hypotheses[0]), eos]
+        return out
 
-    def score(self, rows: list[int], english: list[list[int]]) -> list[float]:
+    def token_scores(self, rows: list[int], english: list[list[int]]) -> list[list[float]]:
         eos = self.tokenizer.eos_token_id
         targets = [self.tokenizer.convert_ids_to_tokens([t for t in ids if t != eos]) for ids in english]
-        results = self.engine._score([self.source_tokens[k] for k in rows], targets)
-        return [sum(r.log_probs) / max(1, len(r.log_probs)) for r in results]
+        return [list(r.log_probs) for r in self.engine._score([self.source_tokens[k] for k in rows], targets)]
+
+    def score(self, rows: list[int], english: list[list[int]]) -> list[float]:
+        return [sum(values) / max(1, len(values)) for values in self.token_scores(rows, english)]

@@ -264,7 +264,7 @@ class MarianEngine:
             self.counts.repaired += len(lacking)
             adapter = _MarianRepair(self, sources, draft)
             mended = repair(adapter, lacking, [draft.ids[j] for j in lacking], [plans[j] for j in lacking],
-                            self.options.term_repair)
+                            self.options.term_repair, self.options.placement)
             for j, result in zip(lacking, mended):
                 anchors[j], continued[j] = result.anchors, result.continued
                 if result.ids is not None:
@@ -313,7 +313,7 @@ class MarianEngine:
             spans.append(term_spans(pieces[k], ts))
         # One row per source (the whole of it) and one per term occurrence found among its pieces
         # (masked); with placement "attention", the whole rows only (for the alignment).
-        masked = self.options.placement == "owed"
+        masked = self.options.placement != "attention"  # judgement starts from the owed words
         rows = [(k, None) for k in range(len(drafts))] + [
             (k, span) for k in range(len(drafts)) for span in spans[k] if span and masked
         ]
@@ -499,11 +499,16 @@ class MarianEngine:
 
 
 class _ForcedPrefix(LogitsProcessor):
-    """Forces each row's prefix (ids after the start token), token by token, then lets the model go on."""
+    """Forces each row's prefix (ids after the start token), token by token, then lets the model go on,
+    keeping the row's kept-out sequences from being written (their last token is banned wherever the
+    tokens before it were just written)."""
 
-    def __init__(self, prefixes: Sequence[Sequence[int]], num_beams: int) -> None:
+    def __init__(
+        self, prefixes: Sequence[Sequence[int]], num_beams: int, kept_out: Sequence[Sequence[Sequence[int]]] | None = None
+    ) -> None:
         self.prefixes = [list(p) for p in prefixes]
         self.num_beams = num_beams
+        self.kept_out = [[list(x) for x in xs if x] for xs in kept_out] if kept_out else [[] for _ in prefixes]
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
         step = input_ids.shape[1] - 1
@@ -514,6 +519,13 @@ class _ForcedPrefix(LogitsProcessor):
             kept = scores[index, tokens]
             scores[index] = float("-inf")
             scores[index, tokens] = torch.where(torch.isfinite(kept), kept, torch.zeros_like(kept))
+        for r in range(scores.shape[0]):
+            if step < len(self.prefixes[r // self.num_beams]):
+                continue
+            for sequence in self.kept_out[r // self.num_beams]:
+                head = sequence[:-1]
+                if not head or input_ids[r, input_ids.shape[1] - len(head) :].tolist() == head:
+                    scores[r, sequence[-1]] = float("-inf")
         return scores
 
 
@@ -555,38 +567,49 @@ class _MarianRepair:
 
         return DraftReading(per_term, aligned, pieces, score)
 
-    def decode_after(self, rows: list[int], prefixes: list[list[int]]) -> list[list[int]]:
+    def decode_after(
+        self, rows: list[int], prefixes: list[list[int]],
+        kept_out: list[tuple[tuple[int, ...], ...]] | None = None, beams: int | None = None,
+    ) -> list[list[int]]:
         engine = self.engine
         options = engine.options
+        beams = beams or options.num_beams
         engine.counts.redecoded += len(rows)
         limit = options.max_new_tokens or min(
             max(self.draft.max_new, *(len(p) + 2 for p in prefixes)), engine._target_limit
         )
-        processors = LogitsProcessorList([_ForcedPrefix(prefixes, options.num_beams)])
+        processors = LogitsProcessorList([_ForcedPrefix(prefixes, beams, kept_out)])
         with torch.inference_mode():
             output = engine.model.generate(
-                **engine._encode([self.sources[k] for k in rows]), num_beams=options.num_beams,
+                **engine._encode([self.sources[k] for k in rows]), num_beams=beams,
                 max_new_tokens=limit, logits_processor=processors, num_return_sequences=1,
             )
-        pad = engine.model.config.pad_token_id
-        return [[t for t in row[1:] if t != pad] for row in output.tolist()]
+        pad, eos = engine.model.config.pad_token_id, self.vocab.eos_id
+        written = [[t for t in row[1:] if t != pad] for row in output.tolist()]
+        return [ids if ids[-1:] == [eos] else [*ids, eos] for ids in written]
 
-    def score(self, rows: list[int], english: list[list[int]]) -> list[float]:
+    def token_scores(self, rows: list[int], english: list[list[int]]) -> list[list[float]]:
         engine = self.engine
         model = engine.model
-        batch = engine._encode([self.sources[k] for k in rows])
-        longest = max(map(len, english))
-        labels = torch.full((len(english), longest), -100, dtype=torch.long)
-        for n, ids in enumerate(english):
-            labels[n, : len(ids)] = torch.tensor(ids)
-        labels = labels.to(engine.device)
-        start = torch.full_like(labels[:, :1], model.config.decoder_start_token_id)
-        inputs = torch.cat([start, labels[:, :-1].clamp(min=0)], 1)
-        with torch.inference_mode():
-            logits = model(**batch, decoder_input_ids=inputs).logits.float().log_softmax(-1)
-        picked = logits.gather(-1, labels.clamp(min=0)[..., None])[..., 0]
-        kept = labels >= 0
-        return ((picked * kept).sum(-1) / kept.sum(-1).clamp(min=1)).tolist()
+        per_pass = max(1, _SCORED_TOKENS.get(engine.device.type, _SCORED_TOKENS["cpu"]) // max(map(len, english), default=1))
+        scores: list[list[float]] = []
+        for first in range(0, len(english), per_pass):
+            part = english[first : first + per_pass]
+            batch = engine._encode([self.sources[k] for k in rows[first : first + per_pass]])
+            labels = torch.zeros((len(part), max(map(len, part))), dtype=torch.long)
+            for n, ids in enumerate(part):
+                labels[n, : len(ids)] = torch.tensor(ids)
+            labels = labels.to(engine.device)
+            start = torch.full_like(labels[:, :1], model.config.decoder_start_token_id)
+            inputs = torch.cat([start, labels[:, :-1]], 1)
+            with torch.inference_mode():
+                logits = model(**batch, decoder_input_ids=inputs).logits.float().log_softmax(-1)
+            picked = logits.gather(-1, labels[..., None])[..., 0].tolist()
+            scores += [row[: len(ids)] for row, ids in zip(picked, part)]
+        return scores
+
+    def score(self, rows: list[int], english: list[list[int]]) -> list[float]:
+        return [sum(values) / max(1, len(values)) for values in self.token_scores(rows, english)]
 
 
 def kept_log_probs(

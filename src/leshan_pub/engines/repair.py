@@ -12,9 +12,15 @@ A draft is the model's own English (ids without the start token, ending in </s>)
 4. the choice: of the spliced and the continued English, the one the model scores higher (mean
    log-probability per token, given the source).
 
+With placement "judgement" (and term_repair "splice"), a term whose rendering step 2 does not find goes
+where the model judges the whole sentence best instead (engines/judgement.py: every run of draft words
+it could replace scored, the model writing the rest of the sentence after the best places, the words
+replaced kept out); a draft judgement cannot mend is repaired as above.
+
 An engine takes part through RepairModel: it reads a batch of drafts (what each token owes to each
 term's Chinese, the cross-attention alignment, and a scorer of candidate placements), gives its own
-renderings of a term's Chinese alone, decodes after a forced prefix, and scores a given English.
+renderings of a term's Chinese alone, decodes after a forced prefix (with sequences kept out), and
+scores a given English (per token, for judgement).
 Nothing here needs torch.
 """
 
@@ -66,8 +72,19 @@ class RepairModel(Protocol):
         """Read drafts (of the batch's sources rows) for placing terms (indexes into plans' spellings)."""
         ...
 
-    def decode_after(self, rows: list[int], prefixes: list[list[int]]) -> list[list[int]]:
-        """The batch's sources rows decoded again, each with its prefix (ids) forced first; ids ending in </s>."""
+    def decode_after(
+        self, rows: list[int], prefixes: list[list[int]],
+        kept_out: list[tuple[tuple[int, ...], ...]] | None = None, beams: int | None = None,
+    ) -> list[list[int]]:
+        """The batch's sources rows decoded again, each with its prefix (ids) forced first; ids ending in </s>.
+
+        kept_out[n]: id sequences row n's rest may not write (the words a judged term replaced); beams:
+        the beam size, None for the engine's own.
+        """
+        ...
+
+    def token_scores(self, rows: list[int], english: list[list[int]]) -> list[list[float]]:
+        """Per (source row, English ids ending in </s>): each token's log-probability, teacher-forced."""
         ...
 
     def score(self, rows: list[int], english: list[list[int]]) -> list[float]:
@@ -84,8 +101,11 @@ class Repaired:
     continued: bool = False
 
 
-def find_anchors(model: RepairModel, drafts: list[list[int]], plans: list[SegmentPlan]) -> list[dict[int, list[Anchor]]]:
-    """Per draft: where each term it lacks goes (steps 1 and 2 of the module docstring)."""
+def find_anchors(
+    model: RepairModel, rows: list[int], drafts: list[list[int]], plans: list[SegmentPlan]
+) -> tuple[list[dict[int, list[Anchor]]], list[list[int]]]:
+    """Per draft (of the batch's sources rows): where each term it lacks goes (steps 1 and 2 of the module
+    docstring); and the terms (plan indexes, one per occurrence) whose rendering it does not hold."""
     vocab = model.vocab
     lacking = [missing_occurrences(vocab, draft, plan) for draft, plan in zip(drafts, plans)]
     renderings = model.renderings([plan.spellings[i].term for plan, ids in zip(plans, lacking) for i in ids])
@@ -97,33 +117,56 @@ def find_anchors(model: RepairModel, drafts: list[list[int]], plans: list[Segmen
         )
         anchors.append(found)
         unplaced.append(rest)
-    rows = [k for k, rest in enumerate(unplaced) if rest]
-    if not rows:
-        return anchors
-    reading = model.read(rows, [drafts[k] for k in rows], [unplaced[k] for k in rows], [plans[k] for k in rows])
+    read = [k for k, rest in enumerate(unplaced) if rest]
+    if not read:
+        return anchors, unplaced
+    reading = model.read([rows[k] for k in read], [drafts[k] for k in read], [unplaced[k] for k in read],
+                         [plans[k] for k in read])
 
     def place(n: int, found: dict[int, list[Anchor]], end: Any) -> None:
-        k = rows[n]
+        k = read[n]
         unlocated_anchors(
             model.tokenizer, drafts[k], reading.pieces[n], reading.aligned[n], plans[k], unplaced[k], found,
             reading.owed[n], end,
         )
 
-    Ends(vocab, [drafts[k] for k in rows], [plans[k] for k in rows], reading.score, model.max_length).run(
-        [anchors[k] for k in rows], place
+    Ends(vocab, [drafts[k] for k in read], [plans[k] for k in read], reading.score, model.max_length).run(
+        [anchors[k] for k in read], place
     )
-    return anchors
+    return anchors, unplaced
 
 
 def repair(
-    model: RepairModel, rows: list[int], drafts: list[list[int]], plans: list[SegmentPlan], mode: str
+    model: RepairModel, rows: list[int], drafts: list[list[int]], plans: list[SegmentPlan], mode: str,
+    placement: str = "owed",
 ) -> list[Repaired]:
     """Per draft (of the batch's sources rows): the terms it lacks put in (steps 1-4 of the module docstring).
 
     mode: "splice" keeps the draft's own words after each term; "continue" decodes again after the
-    last placed term where the draft's own words follow it.
+    last placed term where the draft's own words follow it. placement "judgement" (with "splice"):
+    the terms whose rendering is not found go where the model judges the sentence best.
     """
-    anchors = find_anchors(model, drafts, plans)
+    if placement != "judgement" or mode != "splice":
+        return _repaired(model, rows, drafts, plans, mode)
+    from .judgement import judge
+
+    results: list[Repaired | None] = []
+    for judged, plan in zip(judge(model, rows, drafts, plans), plans):
+        whole = not judged.unplaceable and not missing_occurrences(model.vocab, judged.ids, plan)
+        results.append(Repaired(judged.ids, judged.anchors) if whole and len(judged.ids) <= model.max_length else None)
+    # A draft judgement could not mend (a term with no place left, or too long) is repaired as usual.
+    rest = [n for n, r in enumerate(results) if r is None]
+    if rest:
+        for n, r in zip(rest, _repaired(model, [rows[n] for n in rest], [drafts[n] for n in rest], [plans[n] for n in rest], mode)):
+            results[n] = r
+    return [r for r in results if r is not None]
+
+
+def _repaired(
+    model: RepairModel, rows: list[int], drafts: list[list[int]], plans: list[SegmentPlan], mode: str
+) -> list[Repaired]:
+    """repair() without judgement: steps 1-4 of the module docstring."""
+    anchors, _ = find_anchors(model, rows, drafts, plans)
     eos = model.vocab.eos_id
     results: list[Repaired] = []
     again: list[tuple[int, list[int]]] = []

@@ -45,6 +45,7 @@ UNTRANSLATED = "untranslated"
 EMPTY_TARGET = "empty-target"
 LENGTH_RATIO = "length-ratio"
 TERM_PLACED = "term-placed"  # a term the repair put in by its last resort, not where the model translates it
+UNCERTAIN_PLACE = "uncertain place"  # a term record's detail where placement by judgement was unclear (engines/judgement.py)
 TERM_AGREEMENT = "term-agreement"  # a term whose splice changed the words next to it (article, verb, determiner)
 CHECKS = (TERM_MISSING, TERM_FORBIDDEN, TERM_INCONSISTENT, TERM_PLACED, TERM_AGREEMENT, NUMBER, UNTRANSLATED,
           EMPTY_TARGET, LENGTH_RATIO)
@@ -191,7 +192,13 @@ def _term_records(segment: Segment, hits: Sequence[TermHit]) -> list[Finding]:
         return []
     findings: list[Finding] = []
     for record in segment.terms:
-        if record.method is TermMethod.PLACED:
+        if record.method is TermMethod.PLACED and record.detail == UNCERTAIN_PLACE:
+            findings.append(Finding(
+                segment.id, Severity.WARNING, TERM_PLACED,
+                f"'{record.target}' for '{record.source}' was placed where the model judged the sentence best, but no "
+                f"place was clearly better than the next; check where it stands in '{_quote(segment.target)}'",
+            ))
+        elif record.method is TermMethod.PLACED:
             findings.append(Finding(
                 segment.id, Severity.WARNING, TERM_PLACED,
                 f"'{record.target}' for '{record.source}' was placed by the last resort ({record.detail or 'no place found'}), "
