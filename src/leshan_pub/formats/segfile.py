@@ -497,18 +497,37 @@ def write_segment_file(path: Path, document: Document, lock_timeout: float = DEF
 def _english_stamp(path: Path, document: Document) -> str:
     """The english-changed stamp document should carry, given the segment file now at path."""
     english = [(s.id, s.target) for s in document.segments if s.target]
-    try:
-        previous = read_segment_file(path) if path.is_file() else None
-    except SegmentFileError:
-        previous = None  # unreadable: what it held cannot be compared, so the English counts as new
-    if previous is not None and english == [(s.id, s.target) for s in previous.segments if s.target]:
-        return previous.provenance.english_changed or document.provenance.english_changed
+    previous = _english_of(path)
+    if previous is not None and english == previous[0]:
+        return previous[1] or document.provenance.english_changed
     if not english:
         return ""
     try:
         return iso_seconds(build_moment())
     except LeshanPubError:  # a malformed SOURCE_DATE_EPOCH: publishing says so; the English is kept
         return iso_seconds(datetime.now(UTC))
+
+
+def _english_of(path: Path) -> tuple[list[tuple[str, str]], str] | None:
+    """The segment file's English as (id, English) pairs and its english-changed stamp; None when
+    there is no file or it cannot be read (its English then counts as new).
+
+    Reads only ids and targets, not whole segments: every save of the review page compares them.
+    """
+    try:
+        root = parse_untrusted_xml(path.read_bytes(), str(path), SegmentFileError) if path.is_file() else None
+    except (OSError, SegmentFileError):
+        return None
+    if root is None:
+        return None
+    prov = root.find(f"{_X}file/{_X}header/{_LP}provenance")
+    english = []
+    for unit in root.iterfind(f"{_X}file/{_X}body/{_X}group/{_X}trans-unit"):
+        target = unit.find(f"{_X}target")
+        text = marked_text(target)[0] if target is not None else ""
+        if text:
+            english.append((unit.get("id", "").rpartition(_TT_ID_SEPARATOR)[2], text))
+    return english, prov.get("english-changed", "") if prov is not None else ""
 
 
 def keep_backup(path: Path) -> Path:
