@@ -277,7 +277,7 @@ def test_readme_and_errors_spell_the_model_download_one_way():
     import shutil
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    code = (ROOT / "src" / "leshan_pub" / "engines" / "marian.py").read_text(encoding="utf-8")
+    code = (ROOT / "src" / "leshan_pub" / "engines" / "models.py").read_text(encoding="utf-8")
     assert "huggingface-cli" not in readme + code
     assert "hf download" in readme and "hf download" in code
     assert shutil.which("hf", path=str(Path(sys.executable).parent)), "the venv's huggingface_hub ships `hf`"
