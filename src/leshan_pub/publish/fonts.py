@@ -123,26 +123,30 @@ def script_shift(ch: str) -> tuple[Route, str] | None:
 def find_cjk_font(package: str = CJK_PACKAGE, script: Script = Script.HANS) -> Path:
     """The Noto Sans SC (or, for traditional script, TC) variable TrueType shipped by
     justmytype-intl-cjk; PublishError when absent."""
-    spec = importlib.util.find_spec(package)
-    folders = list(spec.submodule_search_locations or []) if spec else []
-    glob = CJK_FONTS.get(script, CJK_FONTS[Script.HANS])[0]
-    for folder in folders:
-        found = sorted(Path(folder).rglob(glob))
-        if found:
-            return found[0]
+    found = _packaged_font(package, CJK_FONTS.get(script, CJK_FONTS[Script.HANS])[0])
+    if found is not None:
+        return found
     raise PublishError(
         "no CJK TrueType font found for the PDF: run `pip install justmytype-intl-cjk` "
         "or pass --font with a TrueType (.ttf/.ttc) font that has Chinese glyphs"
     )
 
 
-def find_italic_font(package: str = ITALIC_PACKAGE) -> Path:
-    """Noto Sans Italic (variable TrueType) as justmytype-western-core ships it; PublishError when absent."""
+def _packaged_font(package: str, glob: str) -> Path | None:
+    """The first font file matching glob inside an installed font package; None when there is none."""
     spec = importlib.util.find_spec(package)
     for folder in list(spec.submodule_search_locations or []) if spec else []:
-        found = sorted(Path(folder).rglob(ITALIC_FONT_GLOB))
+        found = sorted(Path(folder).rglob(glob))
         if found:
             return found[0]
+    return None
+
+
+def find_italic_font(package: str = ITALIC_PACKAGE) -> Path:
+    """Noto Sans Italic (variable TrueType) as justmytype-western-core ships it; PublishError when absent."""
+    found = _packaged_font(package, ITALIC_FONT_GLOB)
+    if found is not None:
+        return found
     raise PublishError(
         "no italic font found for the PDF's English: run `pip install justmytype-western-core` "
         "(it ships Noto Sans Italic)"
