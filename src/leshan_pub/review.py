@@ -126,8 +126,8 @@ def save_segment(
     found = next((s for s in document.segments if s.id == segment_id), None)
     if found is None:
         raise SegmentFileError(f"segment {segment_id!r} is not in {segment_file.name}; reload the document")
-    edit = Edit(segment_id, found.source, target, state, f"segment {segment_id!r}", base,
-                 comments=tuple(comments) if comments is not None else None)
+    edit = Edit(segment_id, found.source, target, state, where=f"segment {segment_id!r}", base=base,
+                comments=list(comments or []), carries_comments=comments is not None)
     return _apply_edits([edit], [], segment_file.name, segment_file, False, False, memory, document, backup,
                         approver or translator_name())
 
@@ -141,7 +141,7 @@ def approve_segments(
     document is the file's content the caller read under segment_file_lock, held around this call.
     Raises ImportRefused when the rules refuse one (nothing changes then).
     """
-    edits = [Edit(s.id, s.source, s.target, ReviewState.APPROVED, f"segment {s.id!r}") for s in segments]
+    edits = [Edit(s.id, s.source, s.target, ReviewState.APPROVED, where=f"segment {s.id!r}") for s in segments]
     return _apply_edits(edits, [], segment_file.name, segment_file, False, False, memory, document, True, approver)
 
 
@@ -221,7 +221,7 @@ def _apply_edits(
             if verdict.state is ReviewState.APPROVED and segment.state is not ReviewState.APPROVED:
                 newly_approved.append((segment, segment.target, segment.state))
             segment.signature = after_edit(segment.signature, segment.target, edit.target, __version__)
-            if edit.target_marks is not None:
+            if edit.carries_marks:
                 segment.target_marks = edit.target_marks
             elif edit.target != segment.target:
                 segment.target_marks = ()  # a new English from a CSV: the old emphasis no longer fits it
@@ -239,8 +239,8 @@ def _apply_edits(
             (target, state) != (s.target, s.state) for s, target, state in newly_approved if s.id == i)]
     for edit, verdict in verdicts:
         segment = by_id.get(edit.id)
-        if edit.comments is not None and segment is not None and not verdict.refused \
-                and list(edit.comments) != segment.comments:
+        if edit.carries_comments and segment is not None and not verdict.refused \
+                and edit.comments != segment.comments:
             segment.comments = list(edit.comments)
             if edit.id not in report.updated:
                 report.updated.append(edit.id)

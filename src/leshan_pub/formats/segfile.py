@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from ..chars import NOT_XML
 from ..dates import build_moment, iso_seconds
 from ..document import (
     Approval, Cell, Document, Emphasis, Mark, Match, Provenance, ReviewState, Role, Segment, TermMethod, TermRecord,
+    Unit,
 )
 from ..emphasis import marks_of_runs, styled_runs
 from ..errors import LeshanPubError, ProvenanceError, SegmentFileError
@@ -37,7 +38,6 @@ REVIEWER_NOTE = "reviewer"
 _TERMS_NOTE = "leshan-pub-terms"
 _TERM = f"{_LP}term"
 _DRAFT = f"{_LP}draft"
-_BASE = f"{_LP}base"
 # translate-toolkit writes a file-qualified id ('demo.zh.txt' + U+0004 + 's2') with this in place of U+0004.
 _TT_ID_SEPARATOR = "__%04__"
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -303,22 +303,6 @@ def _role_of(group: ET.Element, name: str) -> Role:
         raise SegmentFileError(f"{name}: group {group.get('id')!r} has restype {restype!r}; use one of {valid}") from None
 
 
-@dataclass(frozen=True)
-class Unit:
-    """One trans-unit as read, from our segment file or a CAT tool's XLIFF: the one reading of both."""
-
-    id: str
-    source: str
-    target: str
-    state: ReviewState
-    notes: list[str] = field(default_factory=list)
-    matches: list[Match] = field(default_factory=list)
-    base: str = ""  # lp:base, the fingerprint of the English an export carried; "" when absent
-    source_marks: tuple[Mark, ...] = ()  # emphasis, from inline <g ctype="bold|italic">
-    target_marks: tuple[Mark, ...] = ()
-    comments: list[str] = field(default_factory=list)  # reviewers' comments, <note from="reviewer">
-
-
 def review_state(state_name: str | None, approved: str | None, has_text: bool) -> ReviewState | None:
     """The one approval rule, for segment files and imports alike; None for a state XLIFF 1.2 lacks.
 
@@ -338,10 +322,11 @@ def review_state(state_name: str | None, approved: str | None, has_text: bool) -
 
 
 def read_unit(unit: ET.Element, ns: str, number: int) -> Unit:
-    """The trans-unit's fields under XLIFF namespace ns ('{urn:...}' or ''); number names a unit without an id.
+    """The trans-unit as a Unit, from our segment file or a CAT tool's XLIFF: the one reading of both.
 
-    Raise SegmentFileError naming the unit when it lacks an id or a source, has a state XLIFF 1.2
-    lacks, or is translated with an empty target. Unknown attributes and elements are ignored.
+    ns is the XLIFF namespace ('{urn:...}' or ''); number names a unit without an id. Raise
+    SegmentFileError naming the unit when it lacks an id or a source, has a state XLIFF 1.2 lacks,
+    or is translated with an empty target. Unknown attributes and elements are ignored.
     """
     unit_id = unit.get("id", "").rpartition(_TT_ID_SEPARATOR)[2]
     if not unit_id:
@@ -371,8 +356,8 @@ def read_unit(unit: ET.Element, ns: str, number: int) -> Unit:
         (comments if author == REVIEWER_NOTE else notes).append(note.text or "")
     matches = [_match_of(alt, ns, source_text) for alt in unit.iterfind(f"{ns}alt-trans")]
     return Unit(
-        unit_id, source_text, text, state, notes, [m for m in matches if m is not None], unit.get(_BASE, ""),
-        source_marks, target_marks, comments,
+        unit_id, source_text, text, state, notes, [m for m in matches if m is not None],
+        source_marks=source_marks, target_marks=target_marks, comments=comments,
     )
 
 
@@ -397,16 +382,14 @@ def _segment_of(unit: ET.Element, block: int, role: Role, name: str) -> Segment:
         read = read_unit(unit, _X, 0)
     except SegmentFileError as exc:
         raise SegmentFileError(f"{name}: {exc}") from None
-    signature = _read_signature(unit, read.target, name)
     where = f"{name}: trans-unit {read.id!r}"
-    return Segment(
-        read.id, block, role, read.source, read.target, read.state, read.notes, read.matches, signature,
-        source_marks=read.source_marks, target_marks=read.target_marks,
+    return Segment.from_unit(
+        read, block=block, role=role,
+        signature=_read_signature(unit, read.target, name),
         terms=tuple(_term_record(element, where) for element in unit.iterfind(_TERM)),
         draft=_draft_of(unit.find(_DRAFT), read.source),
         cell=_cell_of(unit, where),
         approval=_approval_of(unit) if read.state is ReviewState.APPROVED else None,
-        comments=read.comments,
     )
 
 

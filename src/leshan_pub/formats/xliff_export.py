@@ -87,5 +87,5 @@ def _xliff_edit(unit: ET.Element, number: int, ns: str, problems: list[str]) -> 
     except SegmentFileError as exc:
         problems.append(str(exc))
         return None
-    return Edit(read.id, read.source, read.target, read.state, f"trans-unit {read.id!r}", read.base, read.target_marks)
+    return Edit.from_unit(read, where=f"trans-unit {read.id!r}", base=unit.get(_BASE, ""), carries_marks=True)
 
