@@ -15,7 +15,7 @@ from typing import Any
 
 from . import __version__
 from .atomic import write_bytes_atomic
-from .document import Match, ReviewState, Segment
+from .document import Match, ReviewState, Segment, Unit
 from .errors import TranslationMemoryError
 from .files import read_input
 from .formats import tmx
@@ -96,22 +96,20 @@ class MemorySettings:
     fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD
 
 
-@dataclass
-class MemoryEntry:
-    """One translation a person made: the Chinese, the English, its review state, and where and when."""
+@dataclass(kw_only=True)
+class MemoryEntry(Unit):
+    """One translation a person made: a unit (its id that of the segment it came from, "" when unknown),
+    the document it came from, and when and by whom."""
 
-    source: str
-    target: str
-    state: ReviewState = ReviewState.REVIEWED
+    state: ReviewState = field(default=ReviewState.REVIEWED, kw_only=False)  # a memory holds people's work
     document: str = ""
-    segment_id: str = ""
     created: str = ""  # TMX dates, UTC; "" when unknown
     changed: str = ""
     who: str = ""  # "" when unknown
     # The <tu> the entry was read from, kept whole (inline codes, notes, props, tuid, languages as
     # written) and written back as read; None for an entry made here. read_as is what the entry
     # said when read, so only what changed since is written into the unit.
-    unit: Any = field(default=None, compare=False, repr=False)
+    tu: Any = field(default=None, compare=False, repr=False)
     read_as: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
     languages: tuple[str, str] | None = field(default=None, compare=False)  # (source, target) as written
     tool: str = field(default="", compare=False)  # the tool that made it (creationtool); "" when unknown
@@ -120,7 +118,7 @@ class MemoryEntry:
     @property
     def origin(self) -> str:
         """'document/segment id', or whichever of the two is known."""
-        return "/".join(p for p in (self.document, self.segment_id) if p)
+        return "/".join(p for p in (self.document, self.id) if p)
 
 
 @dataclass
@@ -173,7 +171,7 @@ class TranslationMemory:
             return "unchanged"  # an older copy of work the memory already holds
         self.entries[at] = replace(
             entry, source=old.source, state=state, created=old.created or entry.created,
-            unit=old.unit, read_as=old.read_as, languages=old.languages, tool=old.tool, codes=old.codes,
+            tu=old.tu, read_as=old.read_as, languages=old.languages, tool=old.tool, codes=old.codes,
         )
         return "updated"
 
@@ -206,14 +204,14 @@ class TranslationMemory:
         in_file = {id(unit) for unit in self.file.units}
         added = []
         for entry in self.entries:
-            if entry.unit is not None and id(entry.unit) in in_file:
+            if entry.tu is not None and id(entry.tu) in in_file:
                 continue
-            if entry.unit is None:
-                entry.unit, entry.read_as = _new_unit(entry, source_language), _snapshot(entry)
+            if entry.tu is None:
+                entry.tu, entry.read_as = _new_unit(entry, source_language), _snapshot(entry)
             else:
                 _sync(entry)  # a unit merged from another file, as it came, with what changed since
-            added.append(entry.unit)
-        changed = [e for e in self.entries if id(e.unit) in in_file and e.read_as != _snapshot(e)]
+            added.append(entry.tu)
+        changed = [e for e in self.entries if id(e.tu) in in_file and e.read_as != _snapshot(e)]
         if not changed:
             spliced = tmx.splice(self.file, added)
             if spliced is not None:
@@ -228,7 +226,7 @@ class TranslationMemory:
         entry = self.entries[at] if at is not None else None
         if entry is None or not entry.codes:
             return ""
-        english = next((v for v in tmx.variants(entry.unit) if v.text == entry.target), None)
+        english = next((v for v in tmx.variants(entry.tu) if v.text == entry.target), None)
         return tmx.shown_with_codes(english.seg) if english is not None else ""
 
     def by_key(self, key: str) -> list[MemoryEntry]:
@@ -261,7 +259,7 @@ def human_entries(segments: Iterable[Segment], document: str, who: str | None = 
     (default: translator_name())."""
     stamp, person = now_stamp(), translator_name() if who is None else who
     return [
-        MemoryEntry(s.source, s.target, s.state, document, s.id, stamp, stamp, person)
+        MemoryEntry(s.id, s.source, s.target, s.state, document=document, created=stamp, changed=stamp, who=person)
         for s in segments if s.state.is_human and s.target.strip()
     ]
 
@@ -329,7 +327,7 @@ def _our_header(source_language: str) -> dict[str, str]:
 
 
 def _snapshot(entry: MemoryEntry) -> tuple[str, ...]:
-    return (str(entry.state), entry.document, entry.segment_id, entry.created, entry.changed, entry.who)
+    return (str(entry.state), entry.document, entry.id, entry.created, entry.changed, entry.who)
 
 
 def _new_unit(entry: MemoryEntry, source_language: str) -> object:
@@ -339,7 +337,7 @@ def _new_unit(entry: MemoryEntry, source_language: str) -> object:
         "tuid": tuid, "creationtool": _OUR_TOOL, "creationtoolversion": __version__,
         "creationdate": entry.created, "changedate": entry.changed, "creationid": entry.who, "changeid": entry.who,
     }
-    properties = (("x-state", str(entry.state)), ("x-document", entry.document), ("x-segment-id", entry.segment_id))
+    properties = (("x-state", str(entry.state)), ("x-document", entry.document), ("x-segment-id", entry.id))
     languages = entry.languages or (source_language, TARGET_LANGUAGE)
     return tmx.build_unit(attributes, properties, zip(languages, (entry.source, entry.target)))
 
@@ -353,11 +351,11 @@ def _sync(entry: MemoryEntry) -> None:
         return
     for kind, before, after in zip(_OURS, then[:3], now[:3]):
         if before != after:
-            tmx.set_prop(entry.unit, kind, after)
+            tmx.set_prop(entry.tu, kind, after)
     for names, before, after in ((("creationdate",), then[3], now[3]), (("changedate",), then[4], now[4]),
                                  (("changeid",), then[5], now[5])):
         if before != after:
-            tmx.set_attribute(entry.unit, names[0], after)
+            tmx.set_attribute(entry.tu, names[0], after)
     entry.read_as = now
 
 
@@ -392,10 +390,11 @@ def _entries(file: tmx.TmxFile, merged: bool = False) -> list[MemoryEntry]:
         # A memory holds only people's work: any other state read is reviewed.
         state = _HUMAN_STATES.get(props.get("x-state", ""), ReviewState.REVIEWED)
         entry = MemoryEntry(
-            source.text, target.text, state, props.get("x-document", ""), props.get("x-segment-id", ""),
-            unit.get("creationdate", ""), unit.get("changedate", "") or unit.get("creationdate", ""),
-            unit.get("changeid", "") or unit.get("creationid", ""),
-            unit=unit, languages=(source.language, target.language),
+            props.get("x-segment-id", ""), source.text, target.text, state, document=props.get("x-document", ""),
+            created=unit.get("creationdate", ""),
+            changed=unit.get("changedate", "") or unit.get("creationdate", ""),
+            who=unit.get("changeid", "") or unit.get("creationid", ""),
+            tu=unit, languages=(source.language, target.language),
             tool=unit.get("creationtool") or header_tool, codes=tmx.codes_in(target.seg),
         )
         entry.read_as = _snapshot(entry)

@@ -387,8 +387,8 @@ def _remember(
     segments = [s for s in document.segments if s.id in changed_ids and s.state.is_human]
     stamp, who = now_stamp(), who or translator_name()
     entries = human_entries(segments, document.name, who) + [
-        MemoryEntry(e.source, e.target, e.state if e.state.is_human else ReviewState.REVIEWED, document.name, e.id,
-                    stamp, stamp, who)
+        MemoryEntry(e.id, e.source, e.target, e.state if e.state.is_human else ReviewState.REVIEWED,
+                    document=document.name, created=stamp, changed=stamp, who=who)
         for e in moved
     ]
     if not entries:

@@ -117,7 +117,7 @@ def export_project(
 
     stamp = now_stamp()
     entries = [
-        MemoryEntry(s.source, s.target, s.state, document.name, s.id, stamp, stamp)
+        MemoryEntry(s.id, s.source, s.target, s.state, document=document.name, created=stamp, changed=stamp)
         for s in document.segments if s.target.strip() and s.state is not ReviewState.NEW
     ]
     human = [e for e in entries if e.state.is_human]
