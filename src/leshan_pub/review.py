@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__
+from .approval_rule import approver, qa_errors, refusal
 from .document import Approval, Document, ReviewState, Segment
-from .errors import SegmentFileError
+from .errors import LeshanPubError, SegmentFileError
 from .formats.exchange import read_exchange_file
 from .formats.rows import Edit, fingerprint, target_problem
 from .formats.segfile import keep_backup, read_segment_file, write_segment_file
@@ -87,9 +88,9 @@ def import_file(
     timestamped backup, the new one is written atomically, and human work goes into the memory.
 
     A row that approves its segment (state="final", an approved column) passes approve's own rule
-    (approval.qa_errors, approval.refusal, QA read with glossary): a segment QA finds errors in is
-    kept as reviewed, named with the reason in report.not_approved; the others record approver
-    (default: the translator's name as `approve` finds it) and the time.
+    (approval_rule.qa_errors and refusal, QA read with glossary): a segment QA finds errors in is kept
+    as reviewed, named with the reason in report.not_approved; the others record approver (default:
+    the translator's name as `approve` finds it) and the time.
     """
     edits, problems = read_exchange_file(path)
     return _apply_edits(edits, problems, str(path), segment_file, force, partial, memory,
@@ -154,9 +155,6 @@ class _ApprovalRule:
 
 def _importer() -> str:
     """Who approves what an import file approves: the translator's name as `approve` finds it; '' when none is found."""
-    from .approval import approver
-    from .errors import LeshanPubError
-
     try:
         return approver(None)
     except LeshanPubError:
@@ -166,8 +164,6 @@ def _importer() -> str:
 def _hold_back_approvals(document: Document, approved: list[Segment], rule: _ApprovalRule, report: ImportReport) -> None:
     """Keep as reviewed, with the reason in report.not_approved, each segment of approved (just approved
     by the import) that approve itself would refuse: QA errors in its English as imported."""
-    from .approval import qa_errors, refusal
-
     errors = qa_errors(document, rule.glossary)
     for segment in approved:
         reason = refusal(segment, errors, include_drafts=True, ignore_qa=False)

@@ -253,7 +253,8 @@ def approve(
     project: ProjectOpt = None,
 ) -> None:
     """Approve reviewed segments by id or number, or --all-reviewed; records who and when, and fills the memory."""
-    from ..approval import approve_file, approver
+    from ..approval import approve_file
+    from ..approval_rule import approver
     from ..pipeline import resolve_segment_file
 
     who = approver(by)
