@@ -132,8 +132,8 @@ def build_pack(
 
     in_use says whether the glossary's terms are enforced (default: glossary as given, None meaning none on purpose).
     """
-    from .final import final_gate
-    from .pipeline import GlossaryInUse, resolve_segment_file, stale_article, stale_message
+    from .final import final_gate, stale_article, stale_message
+    from .pipeline import GlossaryInUse, resolve_segment_file
     from .publish import publish_pack
 
     pack = read_pack(spec)

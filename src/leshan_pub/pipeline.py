@@ -12,8 +12,8 @@ from . import __version__
 from .chars import NOT_XML
 from .document import Block, Document, Picture, Provenance, ReviewState, Role, Segment
 from .emphasis import place_in_target
-from .errors import EngineError, GlossaryError, InputError, LeshanPubError
-from .final import final_gate
+from .errors import EngineError, GlossaryError, InputError
+from .final import final_gate, stale_article, stale_message
 from .formats.segfile import SUFFIX, document_name, keep_backup, read_segment_file, segment_file_for, write_segment_file
 from .glossary import Glossary, load_glossaries
 from .inputs import read_source
@@ -299,29 +299,6 @@ def _pictures(blocks: Sequence[Block], document: Document) -> dict[int, Picture]
     for segment in document.segments:
         sources[segment.block] = sources.get(segment.block, "") + segment.source
     return {b.index: b.picture for b in blocks if b.picture is not None and sources.get(b.index) == b.text.strip()}
-
-
-def stale_article(segfile: Path, document: Document) -> Path | None:
-    """The article beside segfile (document.original) when it no longer segments into document's
-    segments (the same ids and sources, in order): it was edited after the segment file was made, and
-    the file's English may carry outdated figures. None when it still does, when there is no article
-    beside the file (a missing article is not stale) or when it cannot be read. Segmenting needs no model."""
-    article = segfile.parent / document.original if document.original else None
-    if article is None or not article.is_file():
-        return None
-    try:
-        fresh = segment_blocks(read_source(article).blocks)
-    except LeshanPubError:  # unreadable now: the command that reads it says so
-        return None
-    if [(s.id, s.source) for s in fresh] == [(s.id, s.source) for s in document.segments]:
-        return None
-    return article
-
-
-def stale_message(article: Path, segfile: Path) -> str:
-    """One line: the article changed after its segment file was made, and what to run."""
-    return (f"{article} has changed since {segfile.name} was made, so its segments (and their English) are out of "
-            f"date; run `leshan-pub segment {article}` (or build) first")
 
 
 def attach_pictures(document: Document, path: Path) -> None:

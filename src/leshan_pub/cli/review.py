@@ -42,7 +42,7 @@ def _opened(ctx: typer.Context, path: Path) -> tuple[Path, Document, Settings, G
 
 def _warn_stale(segfile: Path, document: Document) -> bool:
     """Say on stderr, in one line, when the article beside segfile was edited after it was segmented; True then."""
-    from ..pipeline import stale_article, stale_message
+    from ..final import stale_article, stale_message
 
     article = stale_article(segfile, document)
     if article is not None:
