@@ -11,7 +11,8 @@ from ..document import Document, ReviewState
 from ..errors import SegmentFileError
 from ..memory import MemoryEntry, TranslationMemory, now_stamp, render_tmx
 from ..terms import Glossary
-from .segfile import LP_NS, XLIFF_NS, render_xliff
+from .segfile import render_xliff
+from .xliff import LP_NS, XLIFF_NS
 
 PROJECT_FILE = "omegat.project"
 _X = f"{{{XLIFF_NS}}}"

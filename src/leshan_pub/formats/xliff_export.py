@@ -10,7 +10,8 @@ from ..files import parse_untrusted_xml
 from ..memory import now_stamp
 from ..terms import Glossary
 from .rows import Edit, fingerprint, glossary_terms
-from .segfile import LP_NS, XLIFF_NS, read_unit, render_xliff
+from .segfile import render_xliff
+from .xliff import LP_NS, XLIFF_NS, read_unit
 
 _GLOSSARY_NOTE = "glossary"
 _XLIFF_1_NS = "urn:oasis:names:tc:xliff:document:1."
