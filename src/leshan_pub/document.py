@@ -197,9 +197,9 @@ class _Placed(_Identified):
 class Segment(Unit, _Placed):
     """One sentence (or heading, caption...) of the source with its English and review state.
 
-    A unit placed in its article. Its fields come in the order id, block, role, then the unit's
-    (source, target, state, notes, matches), then how the English was made: _Placed and Unit
-    share _Identified, so the dataclass orders them so.
+    A unit placed in its article, made as it always was: Segment(id, block, role, source, target,
+    state, notes, matches, signature, ...). Unit and _Placed both start from _Identified, so the
+    dataclass lays the fields out id, then block and role, then the unit's, then the segment's own.
     """
 
     signature: Signature | None = None  # how the English was made; None when unknown or there is none
