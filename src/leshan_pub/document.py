@@ -161,9 +161,10 @@ class Unit(_Identified):
     """One translation unit: the Chinese, its English, review state, notes and matches, and emphasis.
 
     The one currency between the segment file, the exchange files and the memory, as Translate
-    Toolkit's TranslationUnit is: a Segment is a unit placed in an article, an import row (formats.rows.Edit)
-    a unit with where it stands in its file, a memory entry (memory.MemoryEntry) a unit with whose and
-    when it is. What only one of them knows lives on that one.
+    Toolkit's TranslationUnit is: a Segment is a unit placed in an article; an import row
+    (formats.rows.Edit) a unit with where it stands in its file; a memory entry
+    (formats.tmx_entries.MemoryEntry) a unit with its document, dates, person and <tu>. What only
+    one of them knows lives on that one.
     """
 
     source: str

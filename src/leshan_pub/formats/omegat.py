@@ -9,9 +9,10 @@ from pathlib import Path
 from ..atomic import write_bytes_atomic
 from ..document import Document, ReviewState
 from ..errors import SegmentFileError
-from ..memory import MemoryEntry, TranslationMemory, now_stamp, render_tmx
+from ..memory import TranslationMemory, render_tmx
 from ..terms import Glossary
 from .segfile import render_xliff
+from .tmx_entries import MemoryEntry, now_stamp
 from .xliff import LP_NS, XLIFF_NS
 
 PROJECT_FILE = "omegat.project"

@@ -7,10 +7,10 @@ import xml.etree.ElementTree as ET
 from ..document import Document
 from ..errors import SegmentFileError
 from ..files import parse_untrusted_xml
-from ..memory import now_stamp
 from ..terms import Glossary
 from .rows import Edit, fingerprint, glossary_terms
 from .segfile import render_xliff
+from .tmx_entries import now_stamp
 from .xliff import LP_NS, XLIFF_NS, read_unit
 
 _GLOSSARY_NOTE = "glossary"
