@@ -12,7 +12,7 @@ from .errors import LeshanPubError, PublishError
 
 if TYPE_CHECKING:
     from .glossary import Glossary
-    from .pipeline import GlossaryInUse
+    from .glossary_in_use import GlossaryInUse
 
 
 def final_gate(documents: Sequence[Document], in_use: GlossaryInUse, segment_files: Sequence[Path] = ()) -> None:

@@ -18,7 +18,7 @@ from .options import (
 
 if TYPE_CHECKING:
     from ..document import Document
-    from ..pipeline import GlossaryInUse
+    from ..glossary_in_use import GlossaryInUse
     from ..project import Settings
 
 
