@@ -223,7 +223,7 @@ def pack(
 ) -> None:
     """Bind several articles into one investor pack: cover, contents, articles, one glossary (PDF and DOCX)."""
     from ..pack import PackSpec, build_pack, load_pack_spec
-    from ..pipeline import project_glossary
+    from ..glossary_in_use import project_glossary
 
     spec = load_pack_spec(from_file) if from_file is not None else PackSpec()
     spec = spec.merged(

@@ -129,14 +129,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tex
 
 
 def memory_option(memory: Path | None, glossary: Any, threshold: float = 75.0, settings: Settings | None = None):  # noqa: ANN202
-    from ..pipeline import resolve_memory
+    from ..glossary_in_use import resolve_memory
 
     return resolve_memory(memory, glossary, threshold, settings)
 
 
 def project_memory_option(memory: Path | None, glossary: Path | None):  # noqa: ANN202
     """The memory of the project found from the current folder (for commands that take no article)."""
-    from ..pipeline import project_glossary
+    from ..glossary_in_use import project_glossary
     from ..project import load_settings
 
     settings = load_settings()
@@ -176,7 +176,7 @@ def command_settings(ctx: typer.Context, near: Path | None) -> Settings:
 
 def command_glossary(ctx: typer.Context, settings: Settings) -> GlossaryInUse:
     """The glossary this command enforces: --glossary, --no-glossary, or the project's files."""
-    from ..pipeline import project_glossary
+    from ..glossary_in_use import project_glossary
 
     return project_glossary(settings, bool(ctx.params.get("no_glossary")), ctx.params.get("glossary"))
 
