@@ -315,6 +315,16 @@ def test_traditional_input_gets_the_english_of_its_simplified_form(
     assert [t.text for t in fed] == [t.text for t in simplified]
     assert [t.terms for t in fed] == [t.terms for t in simplified]  # each term went in the same way
     if engine_name == "ctranslate2":
+        # A glossary written in traditional script too: the terms alone are fed converted as well, so the
+        # model's own rendering of each is found where the simplified run found it.
+        from dataclasses import replace
+
+        s2t = opencc.OpenCC("s2t").convert
+        written = [[replace(t, source=s2t(t.source)) for t in ts] for ts in terms]
+        fresh = load_engine("ctranslate2", EngineOptions(model=str(placement_model), num_beams=4, progress=False, device="cpu"))
+        both = fresh.translate(traditional, written)
+        assert [t.text for t in both] == [t.text for t in simplified]
+        assert [[r.method for r in t.terms] for t in both] == [[r.method for r in t.terms] for t in simplified]
         # Why the setting exists: fed as written, the model reads traditional script badly and places the
         # terms elsewhere (docs/placement.md: a term at a sentence edge in 45 of 63 sentences).
         as_written = load_engine("ctranslate2", EngineOptions(
