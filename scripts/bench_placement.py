@@ -183,7 +183,7 @@ def table(
                         simplified[mode] = texts
                         placed = same = "-"
                     else:  # against the simplified sources' English in the same mode
-                        placed = f"{sum(same_place(t, s, list(c.terms)) for t, s, c in zip(texts, simplified[mode], cases))}/{n}"
+                        placed = f"{sum(same_place(t, s, list(c.terms)) for t, s, c in zip(texts, simplified[mode], cases))}/{n}" if enforced else "-"
                         same = f"{sum(t == s for t, s in zip(texts, simplified[mode]))}/{n}"
                     rows.append((
                         name + script, engine_name, mode + (f", {uncertain} uncertain" if uncertain else ""),

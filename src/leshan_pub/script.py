@@ -56,7 +56,7 @@ class ScriptReport:
         return f"{self.script} ({self.traditional} traditional, {self.simplified} simplified characters)"
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=None)  # a handful of configs (FOLD_CHAIN, TO_TRADITIONAL): a smaller cache reloads dictionaries in turn
 def _converter(config: str) -> Callable[[str], str]:
     try:
         import opencc
