@@ -678,3 +678,33 @@ def test_an_export_replaces_an_earlier_export_but_no_other_file_without_force(tm
         with pytest.raises(SegmentFileError, match="choose another file name"):
             check_export_target(target, fmt, {"the segment file": segment_file}, force=False)
     check_export_target(other, fmt, {}, force=True)
+
+
+# --- term records follow the person's English ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xliff"])
+def test_a_persons_new_english_drops_the_engines_term_records(tmp_path, fmt):
+    """How the engine spliced or placed a term says nothing about English a person wrote: the CAT tool's note,
+    `status` and `check --json` would otherwise tell a reviewer the last resort placed a term they typed."""
+    from leshan_pub.document import TermMethod, TermRecord
+
+    document = tiny_document()
+    document.segments[3] = Segment(
+        "c1", 2, Role.CAPTION, "希尔电子生产车间", "Hill Electronics workshop floor", M,
+        terms=(TermRecord("希尔电子", "Hill Electronics", TermMethod.PLACED, "no word of the draft translates it"),),
+    )
+    document.segments[2].terms = (TermRecord("乐山", "Leshan", TermMethod.SPLICED),)  # p2: 第二句 has no 乐山
+    path = tmp_path / "demo.zh-en.xlf"
+    write_segment_file(path, document)
+    exported = tmp_path / f"review.{'csv' if fmt == 'csv' else 'xlf'}"
+    exported.write_bytes(export_document(read_segment_file(path), ExportFormat(fmt)))
+    text = exported.read_bytes().decode("utf-8-sig")
+    text = text.replace("Hill Electronics workshop floor", "The production floor of HILL ELECTRONICS")
+    text = text.replace("MT output", "The second sentence.")
+    exported.write_bytes(text.encode("utf-8-sig" if fmt == "csv" else "utf-8"))
+    import_file(exported, path, glossary=GLOSSARY)
+    stored = {s.id: s for s in read_segment_file(path).segments}
+    assert stored["c1"].terms == (TermRecord("希尔电子", "Hill Electronics", TermMethod.PERSON),)
+    assert stored["p2"].terms == (TermRecord("乐山", "", TermMethod.MISSED, "not in the English a person wrote"),)
+    assert "placed" not in path.read_text(encoding="utf-8")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import __version__
 from .approval_rule import approver, qa_errors, refusal
-from .document import Approval, Document, ReviewState, Segment
+from .document import Approval, Document, ReviewState, Segment, TermMethod, TermRecord
 from .errors import LeshanPubError, SegmentFileError
 from .formats.exchange import read_exchange_file
 from .formats.rows import Edit, fingerprint, target_problem
@@ -32,7 +32,8 @@ from .memory import (
     update_memory,
 )
 from .provenance import after_edit
-from .terms import Glossary
+from .quality.enforce import occurrences
+from .terms import Glossary, Term
 
 _MAX_PROBLEMS_SHOWN = 8
 _RANK = {state: rank for rank, state in enumerate(ReviewState)}
@@ -217,6 +218,8 @@ def _apply_edits(
             if verdict.state is ReviewState.APPROVED and segment.state is not ReviewState.APPROVED:
                 newly_approved.append((segment, segment.target, segment.state))
             segment.signature = after_edit(segment.signature, segment.target, edit.target, __version__)
+            if edit.target != segment.target:
+                segment.terms = person_terms(segment.terms, edit.target, approvals.glossary if approvals else None)
             if edit.carries_marks:
                 segment.target_marks = edit.target_marks
             elif edit.target != segment.target:
@@ -253,6 +256,28 @@ def _apply_edits(
         report.backup = keep_backup(segment_file) if backup else None
         write_segment_file(segment_file, document)
     return report
+
+
+def person_terms(records: tuple[TermRecord, ...], english: str, glossary: Glossary | None = None) -> tuple[TermRecord, ...]:
+    """The term records of English a person wrote in place of the English records described.
+
+    How the engine put a term in says nothing about a person's sentence: each occurrence present in
+    english (as the glossary accepts it, or as the record wrote it when glossary lacks the term) is
+    `person`, each one the person left out `missed`; () when records is.
+    """
+    found: dict[str, int] = {}
+    person: list[TermRecord] = []
+    for record in records:
+        term = glossary.get(record.source) if glossary is not None else None
+        if term is None and record.target:
+            term = Term(record.source, record.target)
+        seen = found.setdefault(record.source, 0)
+        if term is not None and occurrences(english, term) > seen:
+            found[record.source] = seen + 1
+            person.append(TermRecord(record.source, term.target, TermMethod.PERSON))
+        else:
+            person.append(TermRecord(record.source, "", TermMethod.MISSED, "not in the English a person wrote"))
+    return tuple(person)
 
 
 def _unchanged(document: Document, report: ImportReport) -> int:
