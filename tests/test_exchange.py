@@ -708,3 +708,25 @@ def test_a_persons_new_english_drops_the_engines_term_records(tmp_path, fmt):
     assert stored["c1"].terms == (TermRecord("希尔电子", "Hill Electronics", TermMethod.PERSON),)
     assert stored["p2"].terms == (TermRecord("乐山", "", TermMethod.MISSED, "not in the English a person wrote"),)
     assert "placed" not in path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("edited, draft_kept", [(True, False), (False, True)])
+def test_a_memory_draft_a_person_rewrote_is_no_longer_called_a_draft(tmp_path, edited, draft_kept):
+    """The segment file (lp:draft) and the review page ('drafted from a 96% memory match') keep naming the
+    match only while the English is the match's; a reviewer's own sentence was not drafted from it."""
+    from leshan_pub.document import Match
+
+    match = Match("第二句话。", "The second sentence, old.", 96, "demo/p9")
+    document = tiny_document()
+    document.segments[2].target, document.segments[2].draft = match.target, match
+    document.segments[2].matches = [match]
+    path = tmp_path / "demo.zh-en.xlf"
+    write_segment_file(path, document)
+    rows = list(csv.DictReader(io.StringIO(export_document(document, ExportFormat.CSV).decode("utf-8-sig"), newline="")))
+    rows[2].update(target="The second sentence." if edited else match.target, state="reviewed")
+    (tmp_path / "review.csv").write_bytes(spreadsheet_csv(rows))
+    import_file(tmp_path / "review.csv", path)
+    stored = read_segment_file(path).segments[2]
+    assert stored.state is R
+    assert (stored.draft == match) is draft_kept
+    assert ("lp:draft" in path.read_text(encoding="utf-8")) is draft_kept

@@ -220,6 +220,7 @@ def _apply_edits(
             segment.signature = after_edit(segment.signature, segment.target, edit.target, __version__)
             if edit.target != segment.target:
                 segment.terms = person_terms(segment.terms, edit.target, approvals.glossary if approvals else None)
+                segment.draft = None  # a person's sentence, no longer the memory's: kept as is, the draft stays
             if edit.carries_marks:
                 segment.target_marks = edit.target_marks
             elif edit.target != segment.target:
