@@ -730,3 +730,19 @@ def test_a_memory_draft_a_person_rewrote_is_no_longer_called_a_draft(tmp_path, e
     assert stored.state is R
     assert (stored.draft == match) is draft_kept
     assert ("lp:draft" in path.read_text(encoding="utf-8")) is draft_kept
+
+
+@pytest.mark.parametrize("english, targets", [
+    ("Two vanadium batteries and a vanadium battery.", ["vanadium batteries", "vanadium battery"]),
+    ("A vanadium flow cell.", ["vanadium flow cell"]),  # an accepted variant, as written
+    ("Nothing here.", [""]),
+])
+def test_person_terms_record_the_form_the_person_wrote(english, targets):
+    from leshan_pub.document import TermMethod, TermRecord
+    from leshan_pub.review import person_terms
+
+    glossary = Glossary([Term("钒电池", "vanadium battery", ("vanadium flow cell",))])
+    records = tuple(TermRecord("钒电池", "Vanadium battery", TermMethod.SPLICED) for _ in targets)
+    made = person_terms(records, english, glossary)
+    assert [r.target for r in made] == targets
+    assert [r.method for r in made] == [TermMethod.PERSON if t else TermMethod.MISSED for t in targets]
