@@ -427,7 +427,7 @@ def test_every_problem_in_a_file_is_named_at_once(tmp_path, segfile):
     rows = exported_rows()
     rows[0].update(target='A title\nover two lines, "quoted"')  # a cell spanning lines moves the rows below
     rows[1].update(state="done")
-    rows[4].update(id="zz9", source="作者改过的句子。")
+    rows[4].update(id="zz9", source="作者改过的句子。", target="Source: the department, edited")
     exported = tmp_path / "demo.csv"
     exported.write_bytes(spreadsheet_csv(rows))
 
@@ -746,3 +746,30 @@ def test_person_terms_record_the_form_the_person_wrote(english, targets):
     made = person_terms(records, english, glossary)
     assert [r.target for r in made] == targets
     assert [r.method for r in made] == [TermMethod.PERSON if t else TermMethod.MISSED for t in targets]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xliff"])
+def test_an_unedited_row_of_a_sentence_the_author_changed_brings_nothing_and_refuses_nothing(tmp_path, segfile, fmt):
+    """A translator who edited one row of an export, while the author changed another sentence, had the
+    whole import refused over the row they never touched ('your English goes into the memory': it did not)."""
+    exported = tmp_path / f"review.{'csv' if fmt == 'csv' else 'xlf'}"
+    exported.write_bytes(export_document(read_segment_file(segfile), ExportFormat(fmt)))
+    document = read_segment_file(segfile)
+    document.segments[2] = Segment("p2b", 1, Role.PARAGRAPH, "第二句改了。", "", N)  # the author, meanwhile
+    write_segment_file(segfile, document)
+    text = exported.read_bytes().decode("utf-8-sig").replace("First, with a comma.", "First, with one comma.")
+    exported.write_bytes(text.encode("utf-8"))
+    report = import_file(exported, segfile)
+    assert report.updated == ["p1"] and report.refused == []
+    assert work(segfile)["p1"] == ("First, with one comma.", R)
+
+
+def test_an_edited_row_of_a_sentence_the_author_changed_is_still_refused(tmp_path, segfile):
+    rows = exported_rows()
+    rows[2]["target"] = "The second sentence, by hand."
+    (tmp_path / "review.csv").write_bytes(spreadsheet_csv(rows))
+    document = read_segment_file(segfile)
+    document.segments[2] = Segment("p2b", 1, Role.PARAGRAPH, "第二句改了。", "", N)
+    write_segment_file(segfile, document)
+    with pytest.raises(ImportRefused, match="p2: the author changed this sentence"):
+        import_file(tmp_path / "review.csv", segfile)

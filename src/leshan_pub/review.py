@@ -339,6 +339,10 @@ def _matched_by_sentence(edits: list[Edit], document: Document) -> tuple[list[Ed
 
 def _judge(edit: Edit, segment: Segment | None, sources: set[str], segment_file: str, force: bool) -> _Verdict:
     """The state the edit gives its segment, _UNCHANGED when it brings nothing, or the reason it is refused."""
+    if segment is None and edit.base and fingerprint(edit.state, edit.target) == edit.base:
+        # As exported, for a sentence the author has since changed: no work of the translator's to keep
+        # (reviewed English that left the file went to the memory when it left), so nothing to refuse.
+        return _UNCHANGED
     if segment is None and edit.source in sources:
         return _Verdict(refused=f"id is not in {segment_file}, and its sentence stands there more than once, so it "
                         "cannot say which segment it was; keep the exported ids as they are")
