@@ -773,3 +773,25 @@ def test_an_edited_row_of_a_sentence_the_author_changed_is_still_refused(tmp_pat
     write_segment_file(segfile, document)
     with pytest.raises(ImportRefused, match="p2: the author changed this sentence"):
         import_file(tmp_path / "review.csv", segfile)
+
+
+@pytest.mark.parametrize("state", [M, A])
+def test_a_figure_cell_left_untranslated_in_omegat_keeps_its_english(tmp_path, state):
+    """OmegaT writes the source text for a segment nobody translated. For '836' under 产值（亿元） that copy
+    replaced 'RMB 83.6 billion' as a person's reviewed English (or refused the whole import when approved)."""
+    import shutil
+
+    from leshan_pub.document import Cell
+    from leshan_pub.formats.omegat import export_project, source_file, target_file
+
+    document = tiny_document()
+    document.segments.append(Segment("k1", 4, Role.CELL, "836", "RMB 83.6 billion", state, cell=Cell(1, 1, 1)))
+    path = tmp_path / "demo.zh-en.xlf"
+    write_segment_file(path, document)
+    folder = tmp_path / "omegat"
+    export_project(read_segment_file(path), folder)
+    shutil.copyfile(source_file(folder, "demo"), target_file(folder, "demo"))  # nothing translated in OmegaT
+    before = path.read_bytes()
+    report = import_file(target_file(folder, "demo"), path)
+    assert report.updated == [] and report.refused == [] and path.read_bytes() == before
+    assert work(path)["k1"] == ("RMB 83.6 billion", state)

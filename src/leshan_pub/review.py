@@ -356,8 +356,11 @@ def _judge(edit: Edit, segment: Segment | None, sources: set[str], segment_file:
         # The row is as exported: it brings no new work, however old the export. It only fills a
         # segment that has no English (any more), with the state it was exported in.
         return _UNCHANGED if segment.target.strip() or not edit.target.strip() else _Verdict(edit.state)
-    if not edit.target.strip() or (edit.target == segment.source and _has_ideograph(edit.target)):
-        return _UNCHANGED  # an empty target never erases English; a copy of the Chinese is untranslated (OmegaT)
+    if not edit.target.strip() or (edit.target == segment.source
+                                   and (_has_ideograph(edit.target) or segment.target.strip())):
+        # An empty target never erases English; a copy of the source is what OmegaT writes for a segment
+        # left untranslated, so it never replaces English (a figure cell's 'RMB 83.6 billion' by '836').
+        return _UNCHANGED
     new_target = edit.target != segment.target
     if not new_target and (edit.state is segment.state or edit.state is ReviewState.NEW or edit.renumbered):
         # The same English; 'new' beside it says nothing about review, and nor does the state of a file
