@@ -195,6 +195,18 @@ def test_static_user_truetype_serves_every_style(tmp_path: Path) -> None:
     assert prepared.route("A") is Route.FALLBACK  # the tiny font has no Latin: Vera draws it
 
 
+def test_static_user_truetype_with_digits_serves_regular_and_bold(tmp_path: Path) -> None:
+    """--font with a static TrueType that has digits (WenQuanYi, most system fonts) failed with an
+    AssertionError from fontTools: the superscripts drawn for regular were added again for bold, to
+    the same font object."""
+    font = tiny_font(tmp_path / "static.ttf", "乐山核年0123")
+    prepared = prepare_fonts([("segment a", "乐山核 2024年¹⁷⁷Lu")], font=font, cache_dir=tmp_path / "cache")
+    for face in (prepared.regular, prepared.bold):
+        cmap = TTFont(face.path).getBestCmap()
+        assert {ord(c) for c in "乐山核年0123¹"} <= set(cmap)
+        assert cmap[ord("¹")] != cmap[ord("1")]  # a raised glyph of its own, in each face
+
+
 def test_collection_member_that_covers_the_article_is_chosen(tmp_path: Path) -> None:
     collection = TTCollection()
     collection.fonts = [TTFont(tiny_font(tmp_path / "a.ttf", "乐")), TTFont(tiny_font(tmp_path / "b.ttf", "乐山核"))]
