@@ -383,7 +383,9 @@ def _subset(source: Face, characters: str) -> TTFont:
     options.layout_features = []  # reportlab does no shaping
     options.notdef_outline = True
     options.name_IDs = ["*"]
-    options.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "JSTF", "MATH"]
+    # FFTM, FontForge's timestamps (WenQuanYi and other FontForge-built fonts): dropped by name, so that
+    # fontTools does not print "FFTM NOT subset; don't know how to subset; dropped" at the user.
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "JSTF", "MATH", "FFTM"]
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=characters)
     subsetter.subset(font)
