@@ -795,3 +795,26 @@ def test_a_figure_cell_left_untranslated_in_omegat_keeps_its_english(tmp_path, s
     report = import_file(target_file(folder, "demo"), path)
     assert report.updated == [] and report.refused == [] and path.read_bytes() == before
     assert work(path)["k1"] == ("RMB 83.6 billion", state)
+
+
+def test_a_pretty_printed_xliff_from_another_tool_brings_its_english_without_the_layout(tmp_path, segfile):
+    """Without xml:space="preserve", a tool's indentation around a target is layout: it came back as the
+    English ('\\n          The second sentence.\\n        '), into the segment file and the memory."""
+    from leshan_pub.memory import MemorySettings, read_memory
+
+    (tmp_path / "pretty.xlf").write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">\n'
+        ' <file original="demo.zh.txt" source-language="zh-CN" target-language="en" datatype="plaintext">\n'
+        '  <body>\n'
+        '   <trans-unit id="p2">\n'
+        '    <source>\n      第二句。\n    </source>\n'
+        '    <target state="translated">\n      The second sentence.\n    </target>\n'
+        '   </trans-unit>\n'
+        '  </body>\n'
+        ' </file>\n'
+        '</xliff>\n', encoding="utf-8")
+    report = import_file(tmp_path / "pretty.xlf", segfile, memory=MemorySettings(tmp_path / "tm.tmx"))
+    assert report.updated == ["p2"] and report.refused == []
+    assert work(segfile)["p2"] == ("The second sentence.", R)
+    assert [e.target for e in read_memory(tmp_path / "tm.tmx").entries] == ["The second sentence."]
