@@ -116,6 +116,14 @@ def test_a_selector_naming_no_segment_is_refused(reviewed: Project, selector: st
     assert reviewed.segfile.read_bytes() == before
 
 
+def test_a_range_written_backwards_is_refused_saying_so_not_out_of_range(reviewed: Project):
+    """'5-3 is out of range: the file has segments 1 to 16' told the user something false about 5 and 3."""
+    before = reviewed.segfile.read_bytes()
+    result = approve(reviewed, "3-2", code=1)
+    assert "segment numbers 3-2 run backwards; write the lower first: 2-3" in result.stderr
+    assert "out of range" not in result.stderr and reviewed.segfile.read_bytes() == before
+
+
 def test_nothing_named_is_refused_with_the_fix(reviewed: Project):
     assert "--all-reviewed" in approve(reviewed, code=1).stderr
 

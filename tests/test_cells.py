@@ -34,6 +34,8 @@ from leshan_pub.quality.qa import NUMBER, check_document
         ("2205", "", "2205"),  # no unit anywhere: the number as written
         ("600519.SH", "", "600519.SH"),  # a code stays as it is
         ("—", "", "—"),
+        ("836億元", "", "RMB 83.6 billion"),  # traditional units read as the simplified ones
+        ("１０萬噸", "", "100,000 tonnes"),
     ],
 )
 def test_figure_only_cells_get_english_by_rule(source, unit, english):
@@ -48,7 +50,8 @@ def test_cells_with_words_or_unknown_units_go_to_the_model(source):
 
 @pytest.mark.parametrize(
     ("header", "unit"),
-    [("单位：亿元", "亿元"), ("地区生产总值（亿元）", "亿元"), ("同比增长(%)", "%"), ("2024年", ""), ("人口（个）", "")],
+    [("单位：亿元", "亿元"), ("地区生产总值（亿元）", "亿元"), ("同比增长(%)", "%"), ("2024年", ""), ("人口（个）", ""),
+     ("投資（億元）", "亿元"), ("單位：萬元", "万元")],  # traditional headers state the same units
 )
 def test_a_header_states_its_unit(header, unit):
     assert unit_of(header) == unit
@@ -68,6 +71,15 @@ def test_units_come_from_the_column_header_then_the_row_label_then_a_unit_note()
     assert units["s12"] == "%"  # its column header
     assert units["s11"] == "亿元"  # no unit over its column: its row's label
     assert units["s21"] == "万元"  # neither: the table's 单位： note
+
+
+def test_a_traditional_table_gives_bare_figures_the_unit_of_its_header():
+    """A bare 12 under 投資（億元） is RMB 1.2 billion, as under 投资（亿元）; not '12'."""
+    segments = [_cell("項目", 0, 0, header=True), _cell("投資（億元）", 0, 1, header=True),
+                _cell("釩電池", 1, 0), _cell("１２", 1, 1), _cell("單位：萬元", 2, 0), _cell("5", 2, 1)]
+    units = cell_units(segments)
+    assert units["s11"] == "亿元"
+    assert rule_english("１２", units["s11"]).english == "RMB 1.2 billion"
 
 
 @pytest.fixture(scope="module")

@@ -427,7 +427,7 @@ def test_every_problem_in_a_file_is_named_at_once(tmp_path, segfile):
     rows = exported_rows()
     rows[0].update(target='A title\nover two lines, "quoted"')  # a cell spanning lines moves the rows below
     rows[1].update(state="done")
-    rows[4].update(id="zz9", source="作者改过的句子。")
+    rows[4].update(id="zz9", source="作者改过的句子。", target="Source: the department, edited")
     exported = tmp_path / "demo.csv"
     exported.write_bytes(spreadsheet_csv(rows))
 
@@ -678,3 +678,143 @@ def test_an_export_replaces_an_earlier_export_but_no_other_file_without_force(tm
         with pytest.raises(SegmentFileError, match="choose another file name"):
             check_export_target(target, fmt, {"the segment file": segment_file}, force=False)
     check_export_target(other, fmt, {}, force=True)
+
+
+# --- term records follow the person's English ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xliff"])
+def test_a_persons_new_english_drops_the_engines_term_records(tmp_path, fmt):
+    """How the engine spliced or placed a term says nothing about English a person wrote: the CAT tool's note,
+    `status` and `check --json` would otherwise tell a reviewer the last resort placed a term they typed."""
+    from leshan_pub.document import TermMethod, TermRecord
+
+    document = tiny_document()
+    document.segments[3] = Segment(
+        "c1", 2, Role.CAPTION, "希尔电子生产车间", "Hill Electronics workshop floor", M,
+        terms=(TermRecord("希尔电子", "Hill Electronics", TermMethod.PLACED, "no word of the draft translates it"),),
+    )
+    document.segments[2].terms = (TermRecord("乐山", "Leshan", TermMethod.SPLICED),)  # p2: 第二句 has no 乐山
+    path = tmp_path / "demo.zh-en.xlf"
+    write_segment_file(path, document)
+    exported = tmp_path / f"review.{'csv' if fmt == 'csv' else 'xlf'}"
+    exported.write_bytes(export_document(read_segment_file(path), ExportFormat(fmt)))
+    text = exported.read_bytes().decode("utf-8-sig")
+    text = text.replace("Hill Electronics workshop floor", "The production floor of HILL ELECTRONICS")
+    text = text.replace("MT output", "The second sentence.")
+    exported.write_bytes(text.encode("utf-8-sig" if fmt == "csv" else "utf-8"))
+    import_file(exported, path, glossary=GLOSSARY)
+    stored = {s.id: s for s in read_segment_file(path).segments}
+    assert stored["c1"].terms == (TermRecord("希尔电子", "Hill Electronics", TermMethod.PERSON),)
+    assert stored["p2"].terms == (TermRecord("乐山", "", TermMethod.MISSED, "not in the English a person wrote"),)
+    assert "placed" not in path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("edited, draft_kept", [(True, False), (False, True)])
+def test_a_memory_draft_a_person_rewrote_is_no_longer_called_a_draft(tmp_path, edited, draft_kept):
+    """The segment file (lp:draft) and the review page ('drafted from a 96% memory match') keep naming the
+    match only while the English is the match's; a reviewer's own sentence was not drafted from it."""
+    from leshan_pub.document import Match
+
+    match = Match("第二句话。", "The second sentence, old.", 96, "demo/p9")
+    document = tiny_document()
+    document.segments[2].target, document.segments[2].draft = match.target, match
+    document.segments[2].matches = [match]
+    path = tmp_path / "demo.zh-en.xlf"
+    write_segment_file(path, document)
+    rows = list(csv.DictReader(io.StringIO(export_document(document, ExportFormat.CSV).decode("utf-8-sig"), newline="")))
+    rows[2].update(target="The second sentence." if edited else match.target, state="reviewed")
+    (tmp_path / "review.csv").write_bytes(spreadsheet_csv(rows))
+    import_file(tmp_path / "review.csv", path)
+    stored = read_segment_file(path).segments[2]
+    assert stored.state is R
+    assert (stored.draft == match) is draft_kept
+    assert ("lp:draft" in path.read_text(encoding="utf-8")) is draft_kept
+
+
+@pytest.mark.parametrize("english, targets", [
+    ("Two vanadium batteries and a vanadium battery.", ["vanadium batteries", "vanadium battery"]),
+    ("A vanadium flow cell.", ["vanadium flow cell"]),  # an accepted variant, as written
+    ("Nothing here.", [""]),
+])
+def test_person_terms_record_the_form_the_person_wrote(english, targets):
+    from leshan_pub.document import TermMethod, TermRecord
+    from leshan_pub.review import person_terms
+
+    glossary = Glossary([Term("钒电池", "vanadium battery", ("vanadium flow cell",))])
+    records = tuple(TermRecord("钒电池", "Vanadium battery", TermMethod.SPLICED) for _ in targets)
+    made = person_terms(records, english, glossary)
+    assert [r.target for r in made] == targets
+    assert [r.method for r in made] == [TermMethod.PERSON if t else TermMethod.MISSED for t in targets]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xliff"])
+def test_an_unedited_row_of_a_sentence_the_author_changed_brings_nothing_and_refuses_nothing(tmp_path, segfile, fmt):
+    """A translator who edited one row of an export, while the author changed another sentence, had the
+    whole import refused over the row they never touched ('your English goes into the memory': it did not)."""
+    exported = tmp_path / f"review.{'csv' if fmt == 'csv' else 'xlf'}"
+    exported.write_bytes(export_document(read_segment_file(segfile), ExportFormat(fmt)))
+    document = read_segment_file(segfile)
+    document.segments[2] = Segment("p2b", 1, Role.PARAGRAPH, "第二句改了。", "", N)  # the author, meanwhile
+    write_segment_file(segfile, document)
+    text = exported.read_bytes().decode("utf-8-sig").replace("First, with a comma.", "First, with one comma.")
+    exported.write_bytes(text.encode("utf-8"))
+    report = import_file(exported, segfile)
+    assert report.updated == ["p1"] and report.refused == []
+    assert work(segfile)["p1"] == ("First, with one comma.", R)
+
+
+def test_an_edited_row_of_a_sentence_the_author_changed_is_still_refused(tmp_path, segfile):
+    rows = exported_rows()
+    rows[2]["target"] = "The second sentence, by hand."
+    (tmp_path / "review.csv").write_bytes(spreadsheet_csv(rows))
+    document = read_segment_file(segfile)
+    document.segments[2] = Segment("p2b", 1, Role.PARAGRAPH, "第二句改了。", "", N)
+    write_segment_file(segfile, document)
+    with pytest.raises(ImportRefused, match="p2: the author changed this sentence"):
+        import_file(tmp_path / "review.csv", segfile)
+
+
+@pytest.mark.parametrize("state", [M, A])
+def test_a_figure_cell_left_untranslated_in_omegat_keeps_its_english(tmp_path, state):
+    """OmegaT writes the source text for a segment nobody translated. For '836' under 产值（亿元） that copy
+    replaced 'RMB 83.6 billion' as a person's reviewed English (or refused the whole import when approved)."""
+    import shutil
+
+    from leshan_pub.document import Cell
+    from leshan_pub.formats.omegat import export_project, source_file, target_file
+
+    document = tiny_document()
+    document.segments.append(Segment("k1", 4, Role.CELL, "836", "RMB 83.6 billion", state, cell=Cell(1, 1, 1)))
+    path = tmp_path / "demo.zh-en.xlf"
+    write_segment_file(path, document)
+    folder = tmp_path / "omegat"
+    export_project(read_segment_file(path), folder)
+    shutil.copyfile(source_file(folder, "demo"), target_file(folder, "demo"))  # nothing translated in OmegaT
+    before = path.read_bytes()
+    report = import_file(target_file(folder, "demo"), path)
+    assert report.updated == [] and report.refused == [] and path.read_bytes() == before
+    assert work(path)["k1"] == ("RMB 83.6 billion", state)
+
+
+def test_a_pretty_printed_xliff_from_another_tool_brings_its_english_without_the_layout(tmp_path, segfile):
+    """Without xml:space="preserve", a tool's indentation around a target is layout: it came back as the
+    English ('\\n          The second sentence.\\n        '), into the segment file and the memory."""
+    from leshan_pub.memory import MemorySettings, read_memory
+
+    (tmp_path / "pretty.xlf").write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">\n'
+        ' <file original="demo.zh.txt" source-language="zh-CN" target-language="en" datatype="plaintext">\n'
+        '  <body>\n'
+        '   <trans-unit id="p2">\n'
+        '    <source>\n      第二句。\n    </source>\n'
+        '    <target state="translated">\n      The second sentence.\n    </target>\n'
+        '   </trans-unit>\n'
+        '  </body>\n'
+        ' </file>\n'
+        '</xliff>\n', encoding="utf-8")
+    report = import_file(tmp_path / "pretty.xlf", segfile, memory=MemorySettings(tmp_path / "tm.tmx"))
+    assert report.updated == ["p2"] and report.refused == []
+    assert work(segfile)["p2"] == ("The second sentence.", R)
+    assert [e.target for e in read_memory(tmp_path / "tm.tmx").entries] == ["The second sentence."]

@@ -17,6 +17,7 @@ from leshan_pub.glossary import (
     validate_glossary,
     validate_glossary_text,
 )
+from leshan_pub.formats.termbase import read_terms
 
 HEADER = "source\ttarget\ttarget_variants\tforbidden\tnote\n"
 
@@ -109,6 +110,21 @@ def test_a_glossary_excel_saved_in_a_chinese_encoding_is_read(tmp_path, encoding
     path = tmp_path / "g.tsv"
     path.write_bytes((HEADER + f"{first}\tpolysilicon\t\t\t\n{second}\tbamboo paper\t\t\t\n").encode(encoding))
     assert [(t.source, t.target) for t in load_glossary(path).terms] == [(first, "polysilicon"), (second, "bamboo paper")]
+
+
+def test_a_csv_glossary_excel_saved_with_semicolons_is_read_imported_and_kept_so(tmp_path):
+    """Excel in a European locale saves CSV with ';': the header 'source;target;...' was refused as
+    lacking source and target, though it names both."""
+    semicolons = "\ufeffsource;target;target_variants;forbidden\r\n大渡河;Dadu River;;Dadu He\r\n岷江;Min River;Minjiang;\r\n"
+    path = tmp_path / "terms.csv"
+    path.write_bytes(semicolons.encode("utf-8"))
+    assert [(t.source, t.target, t.target_variants, t.forbidden) for t in load_glossary(path).terms] == [
+        ("大渡河", "Dadu River", (), ("Dadu He",)), ("岷江", "Min River", ("Minjiang",), ())]
+    assert validate_glossary(path) == []
+    assert [t.target for t in read_terms(path)] == ["Dadu River", "Min River"]  # `glossary import terms.csv`
+    import_terms(path, [Term("乐山", "Leshan")])  # `glossary add` into it: still one the spreadsheet opens
+    assert path.read_bytes().decode("utf-8-sig").splitlines()[0] == "source;target;target_variants;forbidden"
+    assert [t.target for t in load_glossary(path).terms] == ["Dadu River", "Min River", "Leshan"]
 
 
 def test_a_glossary_in_no_encoding_that_reads_as_chinese_is_refused(tmp_path):

@@ -135,6 +135,20 @@ def test_markdown_sup_and_sub_are_read_as_the_figures_they_are(tmp_path):
     assert not any("sup" in line or "sub" in line for line in article.skipped)  # carried, so not reported
 
 
+def test_markdown_footnotes_are_notes_after_the_article_not_lost(tmp_path):
+    """CommonMark reads '[^1]: 资料来源：乐山市统计局。' as a link definition: the footnote's Chinese vanished
+    from the segment file, the English and the PDF, with nothing on stderr, and '^1' stood in the text."""
+    path = tmp_path / "notes.md"
+    path.write_text("# 乐山产业概况\n\n全市产值增长很快[^1]，投资也在增加[^src]。\n\n"
+                    "[^1]: 资料来源：乐山市统计局。\n[^src]: 2025年为预计数。\n", encoding="utf-8")
+    article = read_source(path)
+    assert [(b.role, b.text) for b in article.blocks] == [
+        (Role.TITLE, "乐山产业概况"), (Role.PARAGRAPH, "全市产值增长很快，投资也在增加。"),
+        (Role.NOTE, "资料来源：乐山市统计局。"), (Role.NOTE, "2025年为预计数。"),
+    ]
+    assert any("2 footnote(s) are translated as notes after the article" in line for line in article.skipped)
+
+
 def test_docx_article_gives_every_role_from_styles_and_the_text_rules(docx_article):
     article = read_source(docx_article)
     assert [(b.role, b.text) for b in article.blocks] == DOCX_EXPECTED

@@ -9,7 +9,7 @@ import pytest
 from fontTools.fontBuilder import FontBuilder
 from fontTools.pens.t2CharStringPen import T2CharStringPen
 from fontTools.pens.ttGlyphPen import TTGlyphPen
-from fontTools.ttLib import TTCollection, TTFont
+from fontTools.ttLib import TTCollection, TTFont, newTable
 
 from leshan_pub.errors import PublishError
 from leshan_pub.publish import fonts
@@ -193,6 +193,27 @@ def test_static_user_truetype_serves_every_style(tmp_path: Path) -> None:
     assert prepared.family == "Tiny Test"
     assert {"乐", "山", "核"} <= prepared.covered
     assert prepared.route("A") is Route.FALLBACK  # the tiny font has no Latin: Vera draws it
+
+
+def test_static_user_truetype_with_digits_serves_regular_and_bold(tmp_path: Path) -> None:
+    """--font with a static TrueType that has digits (WenQuanYi, most system fonts) failed with an
+    AssertionError from fontTools: the superscripts drawn for regular were added again for bold, to
+    the same font object."""
+    font = tiny_font(tmp_path / "static.ttf", "乐山核年0123")
+    prepared = prepare_fonts([("segment a", "乐山核 2024年¹⁷⁷Lu")], font=font, cache_dir=tmp_path / "cache")
+    for face in (prepared.regular, prepared.bold):
+        cmap = TTFont(face.path).getBestCmap()
+        assert {ord(c) for c in "乐山核年0123¹"} <= set(cmap)
+        assert cmap[ord("¹")] != cmap[ord("1")]  # a raised glyph of its own, in each face
+
+
+def test_a_fontforge_built_font_is_subset_without_a_word_on_stderr(tmp_path: Path, capfd, caplog) -> None:
+    font = TTFont(tiny_font(tmp_path / "forged.ttf", "乐山核"))
+    font["FFTM"] = fftm = newTable("FFTM")
+    fftm.version, fftm.FFTimeStamp, fftm.sourceCreated, fftm.sourceModified = 1, 0, 0, 0
+    font.save(str(tmp_path / "forged.ttf"))
+    prepare_fonts([("segment a", "乐山核")], font=tmp_path / "forged.ttf", cache_dir=tmp_path / "cache")
+    assert "FFTM" not in capfd.readouterr().err and "FFTM" not in caplog.text
 
 
 def test_collection_member_that_covers_the_article_is_chosen(tmp_path: Path) -> None:

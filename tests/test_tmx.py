@@ -92,6 +92,8 @@ def test_import_moves_the_header_onto_each_unit_and_export_keeps_them_whole(proj
     project.segment()
     result = runner.invoke(app, ["memory", "import", str(FOREIGN), "--memory", str(project.memory)])
     assert result.exit_code == 0 and "3 added" in result.stdout, result.output
+    # Said, not silent: a terminologist counting 4 units in the file sees where the fourth went.
+    assert "1 unit of foreign-trados.tmx left out (Chinese or English text missing)" in result.stdout
     expected = foreign_units_as_merged()
     interpreted = {"1001", "1002", "1003"}  # 1004 has no English: not ours to take
     assert {k: units(project.memory)[k] for k in interpreted} == {k: expected[k] for k in interpreted}

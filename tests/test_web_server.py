@@ -241,6 +241,18 @@ def test_an_edit_and_approval_go_through_the_import_path(session, client):
     assert response.json()["version"] == client.get("/api/version").json()["version"]
 
 
+def test_a_reviewers_new_english_shows_the_terms_as_theirs_not_as_spliced(session, client):
+    """The side panel said 'spliced, a -> an' about English the reviewer had just typed."""
+    segment, version = view(client, "p1")
+    response = client.post("/api/segments/p1", headers=writes(session), json={
+        "target": "HILL ELECTRONICS earned RMB 360 million last year.", "state": "reviewed", "base": segment["base"],
+        "version": version})
+    assert response.status_code == 200, response.text
+    expected = [{"source": "希尔电子", "target": "Hill Electronics", "method": "person", "detail": ""}]
+    assert response.json()["segment"]["records"] == expected
+    assert view(client, "p1")[0]["records"] == expected
+
+
 def test_marking_reviewed_keeps_the_english_and_how_it_was_made(session, client):
     segment, version = view(client, "t1")
     response = client.post("/api/segments/t1", headers=writes(session), json={

@@ -70,6 +70,8 @@ def _numbers(token: str, count: int) -> range | None:
     if not first.isdigit() or (dash and not last.isdigit()):
         return None
     low, high = int(first), int(last) if dash else int(first)
+    if low > high and 1 <= high and low <= count:
+        raise LeshanPubError(f"segment numbers {token} run backwards; write the lower first: {high}-{low}")
     if not 1 <= low <= high <= count:
         raise LeshanPubError(f"segment number {token} is out of range: the file has segments 1 to {count}")
     return range(low, high + 1)

@@ -280,8 +280,18 @@ def parse_glossary(text: str, name: str = "glossary", delimiter: str = "\t") -> 
     return terms
 
 
-def _delimiter(path: Path) -> str:
-    return "," if path.suffix.lower() == ".csv" else "\t"
+def _delimiter(path: Path, text: str | None = None) -> str:
+    """The separator of the glossary file at path: a tab for TSV; for CSV the one its header row uses
+    (text, else the file as it is on disk): spreadsheets in some locales save CSV with semicolons."""
+    if path.suffix.lower() != ".csv":
+        return "\t"
+    if text is None:
+        try:
+            text = path.read_bytes().decode("utf-8-sig", errors="replace")
+        except OSError:
+            text = ""
+    first_line = text.removeprefix(_BOM).split("\n", 1)[0]
+    return max((",", ";", "\t"), key=first_line.count)
 
 
 def _read_text(path: Path) -> tuple[bytes, str]:
@@ -301,7 +311,7 @@ def _read_text(path: Path) -> tuple[bytes, str]:
 def load_glossary(path: Path) -> Glossary:
     """Read a .tsv or .csv glossary; raise GlossaryError when it is missing, unreadable or has an error."""
     data, text = _read_text(path)
-    terms = parse_glossary(text, name=str(path), delimiter=_delimiter(path))
+    terms = parse_glossary(text, name=str(path), delimiter=_delimiter(path, text))
     return Glossary(terms, path=path, sha256=hashlib.sha256(data).hexdigest())
 
 
@@ -335,7 +345,8 @@ def validate_glossary(path: Path) -> list[Problem]:
 
     Raises GlossaryError only when the file cannot be read as UTF-8 text at all.
     """
-    return validate_glossary_text(_read_text(path)[1], _delimiter(path))
+    text = _read_text(path)[1]
+    return validate_glossary_text(text, _delimiter(path, text))
 
 
 # --- writing and editing --------------------------------------------------------------------------
@@ -358,17 +369,20 @@ def _columns_for(terms: Sequence[Term], header: Sequence[str] | None) -> list[st
     return names
 
 
-def render_glossary(terms: Sequence[Term], suffix: str, header: Sequence[str] | None = None) -> bytes:
+def render_glossary(
+    terms: Sequence[Term], suffix: str, header: Sequence[str] | None = None, delimiter: str | None = None
+) -> bytes:
     """The terms as the bytes of a glossary file of that suffix (.tsv, .csv), header row first.
 
-    header keeps an existing file's column names and order. CSV gets a UTF-8 BOM and CRLF line ends,
-    as spreadsheets write it; TSV is plain UTF-8 with LF.
+    header keeps an existing file's column names and order, delimiter its separator (None: ',' for
+    CSV, a tab for TSV). CSV gets a UTF-8 BOM and CRLF line ends, as spreadsheets write it; TSV is
+    plain UTF-8 with LF.
     """
     csv_file = suffix.lower() == ".csv"
     names = _columns_for(terms, header)
     columns = [n.strip().lower() for n in names]
     out = io.StringIO()
-    writer = csv.writer(out, delimiter="," if csv_file else "\t", lineterminator="\r\n" if csv_file else "\n")
+    writer = csv.writer(out, delimiter=delimiter or ("," if csv_file else "\t"), lineterminator="\r\n" if csv_file else "\n")
     writer.writerow(names)
     for term in terms:
         writer.writerow([_cell(term, c) for c in columns])
@@ -403,8 +417,9 @@ def save_glossary(glossary: Glossary | Sequence[Term], path: Path) -> Glossary:
     """
     _check_suffix(path)
     terms = glossary.terms if isinstance(glossary, Glossary) else list(glossary)
-    data = render_glossary(terms, path.suffix, _existing_header(path))
-    written = parse_glossary(data.decode("utf-8-sig"), name=str(path), delimiter=_delimiter(path))
+    delimiter = _delimiter(path)  # the file's own, kept
+    data = render_glossary(terms, path.suffix, _existing_header(path), delimiter)
+    written = parse_glossary(data.decode("utf-8-sig"), name=str(path), delimiter=delimiter)
     write_bytes_atomic(path, data)
     return Glossary(written, path=path, sha256=hashlib.sha256(data).hexdigest())
 
@@ -455,8 +470,9 @@ def import_terms(path: Path, terms: Sequence[Term], replace: bool = False) -> Te
             f"{path}: {len(refused)} source term(s) already have an entry: {', '.join(refused[:3])}{more}; "
             f"pass --replace to overwrite them"
         )
-    data = render_glossary(merged, path.suffix, _existing_header(path))
-    _, problems = _read_table(data.decode("utf-8-sig").replace("\r\n", "\n"), _delimiter(path))
+    delimiter = _delimiter(path)  # the file's own, kept
+    data = render_glossary(merged, path.suffix, _existing_header(path), delimiter)
+    _, problems = _read_table(data.decode("utf-8-sig").replace("\r\n", "\n"), delimiter)
     errors = [p for p in problems if not p.warning]
     if errors:
         raise GlossaryError(f"{path} unchanged; after this edit line {errors[0].line} would fail: {errors[0].message}")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import __version__
 from .approval_rule import approver, qa_errors, refusal
-from .document import Approval, Document, ReviewState, Segment
+from .document import Approval, Document, ReviewState, Segment, TermMethod, TermRecord
 from .errors import LeshanPubError, SegmentFileError
 from .formats.exchange import read_exchange_file
 from .formats.rows import Edit, fingerprint, target_problem
@@ -32,7 +32,9 @@ from .memory import (
     update_memory,
 )
 from .provenance import after_edit
-from .terms import Glossary
+from .forms import term_forms
+from .quality.enforce import form_spans
+from .terms import Glossary, Term
 
 _MAX_PROBLEMS_SHOWN = 8
 _RANK = {state: rank for rank, state in enumerate(ReviewState)}
@@ -94,7 +96,7 @@ def import_file(
     """
     edits, problems = read_exchange_file(path)
     return _apply_edits(edits, problems, str(path), segment_file, force, partial, memory,
-                        approver=approver or _importer(), approvals=_ApprovalRule(glossary))
+                        approver=approver or _importer(), approvals=_ApprovalRule(glossary), glossary=glossary)
 
 
 def save_segment(
@@ -108,6 +110,7 @@ def save_segment(
     backup: bool = True,
     approver: str = "",
     document: Document | None = None,
+    glossary: Glossary | None = None,
 ) -> ImportReport:
     """Apply one segment's English and state, as a reviewer set them, by the import rules.
 
@@ -118,7 +121,8 @@ def save_segment(
     timestamped copy (a caller that keeps its own). A segment this approves records approver
     (default: translator_name()) and the time. The caller holds segment_file_lock around it;
     document is the file's content when the caller has just read it under that lock (changed in
-    place, as written), None to read it here.
+    place, as written), None to read it here. glossary, when given, names the forms a person's new
+    English is recorded with (person_terms).
     """
     problem = target_problem(f"segment {segment_id!r}", target, state)
     if problem:
@@ -130,7 +134,7 @@ def save_segment(
     edit = Edit(segment_id, found.source, target, state, where=f"segment {segment_id!r}", base=base,
                 comments=list(comments or []), carries_comments=comments is not None)
     return _apply_edits([edit], [], segment_file.name, segment_file, False, False, memory, document, backup,
-                        approver or translator_name())
+                        approver or translator_name(), glossary=glossary)
 
 
 def approve_segments(
@@ -184,12 +188,14 @@ def _apply_edits(
     backup: bool = True,
     approver: str = "",
     approvals: _ApprovalRule | None = None,
+    glossary: Glossary | None = None,
 ) -> ImportReport:
     """The import rules applied to edits already read: the one write path of import and review.
 
     approver, when given, is recorded as the approval of segments these edits approve (and an
     approval is dropped from segments that leave approved). approvals, when given, holds back the
-    approvals approve would refuse (see _hold_back_approvals); callers that judged them already pass None."""
+    approvals approve would refuse (see _hold_back_approvals); callers that judged them already pass None.
+    glossary, when given, names the forms of the terms in a person's new English (person_terms)."""
     document = document if document is not None else read_segment_file(segment_file)
     edits, by_sentence = _matched_by_sentence(edits, document)
     problems += _repeated_ids(edits, document, segment_file)
@@ -217,6 +223,9 @@ def _apply_edits(
             if verdict.state is ReviewState.APPROVED and segment.state is not ReviewState.APPROVED:
                 newly_approved.append((segment, segment.target, segment.state))
             segment.signature = after_edit(segment.signature, segment.target, edit.target, __version__)
+            if edit.target != segment.target:
+                segment.terms = person_terms(segment.terms, edit.target, glossary)
+                segment.draft = None  # a person's sentence, no longer the memory's: kept as is, the draft stays
             if edit.carries_marks:
                 segment.target_marks = edit.target_marks
             elif edit.target != segment.target:
@@ -253,6 +262,39 @@ def _apply_edits(
         report.backup = keep_backup(segment_file) if backup else None
         write_segment_file(segment_file, document)
     return report
+
+
+def person_terms(records: tuple[TermRecord, ...], english: str, glossary: Glossary | None = None) -> tuple[TermRecord, ...]:
+    """The term records of English a person wrote in place of the English records described.
+
+    How the engine put a term in says nothing about a person's sentence: each occurrence present in
+    english (in a form the glossary accepts, or the record's when glossary lacks the term) is
+    `person`, with the form written; each one the person left out is `missed`; () when records is.
+    """
+    seen: dict[str, int] = {}
+    person: list[TermRecord] = []
+    for record in records:
+        term = glossary.get(record.source) if glossary is not None else None
+        if term is None and record.target:
+            term = Term(record.source, record.target)
+        written = _forms_written(english, term) if term is not None else []
+        n = seen[record.source] = seen.get(record.source, -1) + 1
+        if n < len(written):
+            person.append(TermRecord(record.source, written[n], TermMethod.PERSON))
+        else:
+            person.append(TermRecord(record.source, "", TermMethod.MISSED, "not in the English a person wrote"))
+    return tuple(person)
+
+
+def _forms_written(english: str, term: Term) -> list[str]:
+    """The forms of term standing apart in english, in its order: as quality.enforce counts them, earliest end first."""
+    spans = sorted(((start, end, form) for form in term_forms(term) for start, end in form_spans(english, form)),
+                   key=lambda span: (span[1], span[0]))
+    chosen: list[tuple[int, int, str]] = []
+    for span in spans:
+        if not chosen or span[0] >= chosen[-1][1]:
+            chosen.append(span)
+    return [form for _, _, form in sorted(chosen)]
 
 
 def _unchanged(document: Document, report: ImportReport) -> int:
@@ -297,6 +339,10 @@ def _matched_by_sentence(edits: list[Edit], document: Document) -> tuple[list[Ed
 
 def _judge(edit: Edit, segment: Segment | None, sources: set[str], segment_file: str, force: bool) -> _Verdict:
     """The state the edit gives its segment, _UNCHANGED when it brings nothing, or the reason it is refused."""
+    if segment is None and edit.base and fingerprint(edit.state, edit.target) == edit.base:
+        # As exported, for a sentence the author has since changed: no work of the translator's to keep
+        # (reviewed English that left the file went to the memory when it left), so nothing to refuse.
+        return _UNCHANGED
     if segment is None and edit.source in sources:
         return _Verdict(refused=f"id is not in {segment_file}, and its sentence stands there more than once, so it "
                         "cannot say which segment it was; keep the exported ids as they are")
@@ -310,8 +356,11 @@ def _judge(edit: Edit, segment: Segment | None, sources: set[str], segment_file:
         # The row is as exported: it brings no new work, however old the export. It only fills a
         # segment that has no English (any more), with the state it was exported in.
         return _UNCHANGED if segment.target.strip() or not edit.target.strip() else _Verdict(edit.state)
-    if not edit.target.strip() or (edit.target == segment.source and _has_ideograph(edit.target)):
-        return _UNCHANGED  # an empty target never erases English; a copy of the Chinese is untranslated (OmegaT)
+    if not edit.target.strip() or (edit.target == segment.source
+                                   and (_has_ideograph(edit.target) or segment.target.strip())):
+        # An empty target never erases English; a copy of the source is what OmegaT writes for a segment
+        # left untranslated, so it never replaces English (a figure cell's 'RMB 83.6 billion' by '836').
+        return _UNCHANGED
     new_target = edit.target != segment.target
     if not new_target and (edit.state is segment.state or edit.state is ReviewState.NEW or edit.renumbered):
         # The same English; 'new' beside it says nothing about review, and nor does the state of a file

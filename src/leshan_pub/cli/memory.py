@@ -63,16 +63,21 @@ def memory_import(
 ) -> None:
     """Merge a TMX (or a segment file's reviewed and approved segments) into the memory; newer English is never displaced."""
     from ..files import read_input
+    from ..formats import tmx
     from ..formats.segfile import SUFFIX, read_segment_file
-    from ..memory import MAX_MEMORY_BYTES, MergeReport, TranslationMemory, human_entries, parse_tmx, update_memory
+    from ..formats.tmx_entries import entries_of
+    from ..memory import MAX_MEMORY_BYTES, MergeReport, TranslationMemory, human_entries, update_memory
 
     settings = project_memory_option(memory, glossary)
+    left_out = 0  # units of the file holding no Chinese and English text to match on
     if file.name.endswith((SUFFIX, ".xlf", ".xliff")):
         document = read_segment_file(file)
         entries = human_entries(document.segments, document.name)
     else:
         data = read_input(file, LeshanPubError, "a TMX file (.tmx)", max_bytes=MAX_MEMORY_BYTES)
-        entries = parse_tmx(data, str(file), merged=True)  # its header's word goes onto each of its units
+        read = tmx.parse(data, str(file))
+        entries = entries_of(read, merged=True)  # its header's word goes onto each of its units
+        left_out = len(read.units) - len(entries)
     reports: list[MergeReport] = []
 
     def merge(tm: TranslationMemory) -> int:
@@ -82,6 +87,8 @@ def memory_import(
     update_memory(settings.path, merge)
     report = reports[-1]
     typer.echo(f"{settings.path}: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-               f"{len(report.conflicts)} conflicts")
+               f"{len(report.conflicts)} conflicts"
+               + (f", {counted(left_out, 'unit')} of {file.name} left out (Chinese or English text missing)"
+                  if left_out else ""))
     for conflict in report.conflicts:
         typer.echo(f"  conflict {conflict}", err=True)

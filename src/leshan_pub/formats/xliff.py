@@ -6,8 +6,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from ..document import Emphasis, Mark, Match, ReviewState, Unit
-from ..emphasis import marks_of_runs, styled_runs
+from ..emphasis import marks_of_runs, strip, styled_runs
 from ..errors import SegmentFileError
+
+_XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
 LP_NS = "urn:leshan-pub:segment-file:1"
@@ -128,10 +130,17 @@ def read_unit(unit: ET.Element, ns: str, number: int) -> Unit:
         raise SegmentFileError(f"trans-unit {number}: no id; keep the exported ids as they are")
     source = unit.find(f"{ns}source")
     source_text, source_marks = marked_text(source) if source is not None else ("", ())
+    # Without xml:space="preserve" (ours always says it), white space around a text is the tool's
+    # layout, as a pretty-printing CAT tool writes it: not the translator's English.
+    loose = unit.get(_XML_SPACE) != "preserve"
+    if loose:
+        source_text, source_marks = strip(source_text, source_marks)
     if not source_text.strip():
         raise SegmentFileError(f"trans-unit {unit_id!r}: no source text; keep the exported source")
     target = unit.find(f"{ns}target")
     text, target_marks = marked_text(target) if target is not None else ("", ())
+    if loose:
+        text, target_marks = strip(text, target_marks)
     state_name = target.get("state") if target is not None else None
     state = review_state(state_name, unit.get("approved"), bool(text))
     if state is None:

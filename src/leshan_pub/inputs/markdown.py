@@ -1,4 +1,4 @@
-"""Markdown articles (CommonMark with tables): headings, paragraphs, lists and emphasis, markup kept out of the text."""
+"""Markdown articles (CommonMark with tables and footnotes): headings, paragraphs, lists and emphasis, markup kept out of the text."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
 
 from ..chars import UNSPACED_CHARACTER
 from ..document import Cell, Emphasis, Mark, Picture, Role
@@ -86,7 +87,8 @@ def read_markdown(path: Path, encoding: str | None = None) -> Article:
     """A Markdown article: `#` title, other headings, paragraphs, list items and table cells as blocks.
 
     The first level-1 heading before any paragraph is the title. **bold** and *italic* become
-    marks on the text, never text; table cells carry their row and column (the header row's
+    marks on the text, never text; footnotes ([^1]: …) are notes after the article, their marks in
+    the text dropped; table cells carry their row and column (the header row's
     flagged); images become caption blocks (their alt text, or a placeholder) that carry the
     picture when it is a local PNG, JPEG or GIF file; code blocks, HTML and images that cannot be
     carried are listed in Article.skipped.
@@ -94,13 +96,13 @@ def read_markdown(path: Path, encoding: str | None = None) -> Article:
     data = read_input(path, InputError, "a Markdown article (.md)", max_bytes=MAX_ARTICLE_BYTES)
     skipped: list[str] = []
     text = decode_article(data, name=str(path), encoding=encoding, notes=skipped)
-    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    tokens = MarkdownIt("commonmark").enable("table").use(footnote_plugin).parse(text)
     paragraphs: list[AuthoredParagraph] = []
     gap = load_rules("structure")["caption_blank_gap"]
     containers: list[str] = []
     role: Role | None = None
     line = 1
-    links = 0
+    links = notes = 0
     after_image = False
     number = ""  # the number of the ordered-list item whose first paragraph comes next
     tables, row, column = 0, -1, 0  # tables so far, and the row and column of the cell being read
@@ -109,7 +111,12 @@ def read_markdown(path: Path, encoding: str | None = None) -> Article:
         if token.map is not None:
             line = token.map[0] + 1
         kind = token.type
-        if kind in ("bullet_list_open", "ordered_list_open", "blockquote_open", "table_open"):
+        if kind == "footnote_open":
+            containers.append("footnote")
+            notes += 1
+        elif kind == "footnote_close":
+            containers.pop()
+        elif kind in ("bullet_list_open", "ordered_list_open", "blockquote_open", "table_open"):
             containers.append(kind.removesuffix("_open"))
             if kind == "table_open":
                 tables, row = tables + 1, -1
@@ -122,6 +129,8 @@ def read_markdown(path: Path, encoding: str | None = None) -> Article:
             role = Role.TITLE if first else Role.HEADING
         elif kind == "paragraph_open":
             role = Role.LIST if any(c.endswith("_list") for c in containers) else None
+            if "footnote" in containers:
+                role = Role.NOTE  # set after the article, as Word's footnotes are
         elif kind == "tr_open":
             row, column = row + 1, 0
         elif kind in ("th_open", "td_open"):
@@ -157,6 +166,9 @@ def read_markdown(path: Path, encoding: str | None = None) -> Article:
             skipped.append(f"line {line}: HTML block is not translated")
     if links:
         skipped.append(f"{links} link(s): the link text is translated, the web addresses are not kept")
+    if notes:
+        skipped.append(f"{notes} footnote(s) are translated as notes after the article; "
+                       "their reference marks in the text ([^1]) are not kept")
     blocks = parse_authored(paragraphs)
     if not blocks:
         raise InputError(f"{path} has no text to translate; give a Chinese article")

@@ -364,8 +364,10 @@ def _build(source: Face, characters: str, paths: dict[str, Path], italic: Face |
     """Subset, then instance at regular and bold (subset first: 30x faster); with "400i" in paths,
     the italic too (subset to the same characters: it keeps the Latin ones it has)."""
     font = _subset(source, characters)
-    _save_atomic(_add_forms(_instance(font, REGULAR), characters), paths["400"])
-    _save_atomic(_add_forms(_instance(font, BOLD), characters), paths["700"])
+    regular, bold = _instance(font, REGULAR), _instance(font, BOLD)
+    # A static font is its own regular and bold instance (one object): its forms are added once.
+    _save_atomic(_add_forms(regular, characters), paths["400"])
+    _save_atomic(regular if bold is regular else _add_forms(bold, characters), paths["700"])
     if "400i" in paths and italic is not None:
         source_family = str(TTFont(italic.path, lazy=True)["name"].getDebugName(1) or "Noto Sans")
         slanted = _instance(_subset(italic, characters), REGULAR)
@@ -381,7 +383,9 @@ def _subset(source: Face, characters: str) -> TTFont:
     options.layout_features = []  # reportlab does no shaping
     options.notdef_outline = True
     options.name_IDs = ["*"]
-    options.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "JSTF", "MATH"]
+    # FFTM, FontForge's timestamps (WenQuanYi and other FontForge-built fonts): dropped by name, so that
+    # fontTools does not print "FFTM NOT subset; don't know how to subset; dropped" at the user.
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "JSTF", "MATH", "FFTM"]
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=characters)
     subsetter.subset(font)

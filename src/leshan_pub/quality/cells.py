@@ -10,6 +10,7 @@ from fractions import Fraction
 from ..document import Role, Segment
 from .numbers import english_form
 from ..rules import load_rules
+from ..script import to_simplified
 from ..terms import nfkc_fold
 
 _NUMBER = r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?"
@@ -48,14 +49,20 @@ class RuleEnglish:
         return f"rule: figures carried by rule, not by the model ({self.reading}); check and approve"
 
 
+def _read(text: str) -> str:
+    """text as the rules read it: width folded, traditional as simplified (億元 is 亿元, 單位 is 单位)."""
+    return to_simplified(nfkc_fold(text.strip())[0])[0]
+
+
 def units() -> dict[str, tuple[int, str]]:
     """Chinese unit -> (factor, English pattern with {} for the amount), from data/units.toml."""
     return {unit: (int(factor), pattern) for unit, (factor, pattern) in load_rules("units")["units"].items()}
 
 
 def unit_of(header: str) -> str:
-    """The unit a header cell states ('单位：亿元', '产值（亿元）', '增速(%)'), or '' when it states none the rules know."""
-    folded = nfkc_fold(header.strip())[0]
+    """The unit a header cell states ('单位：亿元', '产值（亿元）', '增速(%)', traditional '投資（億元）' as 亿元), or ''
+    when it states none the rules know."""
+    folded = _read(header)
     found = _UNIT_NOTE.search(folded) or _BRACKETED_UNIT.search(folded)
     unit = found["unit"].strip() if found else ""
     return unit if unit in units() else ""
@@ -64,7 +71,7 @@ def unit_of(header: str) -> str:
 def rule_english(text: str, unit: str = "") -> RuleEnglish | None:
     """The English of a cell that is only a figure, a unit, a date or a code; None for anything
     the model must translate. unit applies to a bare number (the unit of its column or row)."""
-    folded = nfkc_fold(text.strip())[0].replace("−", "-")
+    folded = _read(text).replace("−", "-")
     if not folded:
         return None
     if folded in _EMPTY:
@@ -115,7 +122,7 @@ def cell_units(segments: Iterable[Segment]) -> dict[str, str]:
             if s.cell.header and s.cell.column <= place.column < s.cell.column + s.cell.columns  # type: ignore[union-attr]
         ]
         row_label = [s for s in same_table if s.cell.column == 0 and s.cell.row <= place.row < s.cell.row + s.cell.rows]  # type: ignore[union-attr]
-        notes = [s for s in same_table if _UNIT_NOTE.fullmatch(nfkc_fold(s.source.strip())[0])]
+        notes = [s for s in same_table if _UNIT_NOTE.fullmatch(_read(s.source))]
         for candidates in (headers if not place.header else [], row_label if place.column else [], notes):
             unit = next((u for s in candidates if (u := unit_of(s.source))), "")
             if unit:
@@ -126,5 +133,5 @@ def cell_units(segments: Iterable[Segment]) -> dict[str, str]:
 
 def with_unit(source: str, unit: str) -> str:
     """source with unit after it when source is a bare number (what the cell means), else source."""
-    bare = _AMOUNT.fullmatch(nfkc_fold(source.strip())[0])
+    bare = _AMOUNT.fullmatch(_read(source))
     return source.strip() + unit if unit and bare is not None and not bare["unit"] else source

@@ -355,7 +355,7 @@ async def _save(request: Request, session: ReviewSession) -> Response:
             if refusal:
                 raise _Refused(422, refusal, check="qa")
         save_segment(session.segment_file, segment_id, target, state, base, session.memory, backup=False,
-                     approver=session.reviewer, document=document)
+                     approver=session.reviewer, document=document, glossary=session.glossary)
 
     return _apply(session, segment_id, version, change)
 
