@@ -28,24 +28,29 @@ def run(*args: str, code: int = 0):  # noqa: ANN201
     return result
 
 
-def translator_memory(pairs: list[tuple[str, str]]) -> bytes:
+def translator_memory(pairs: list[tuple[str, str]], language: str = "ZH-CN") -> bytes:
     """What OmegaT keeps as the translator's work (omegat/project_save.tmx), keyed on the text it translated."""
     units = "".join(
-        f'<tu><tuv lang="ZH-CN"><seg>{source}</seg></tuv>'
+        f'<tu><tuv lang="{language}"><seg>{source}</seg></tuv>'
         f'<tuv lang="EN-GB" changeid="li.wei" changedate="20261201T120000Z"><seg>{target}</seg></tuv></tu>'
         for source, target in pairs
     )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE tmx SYSTEM "tmx11.dtd">\n<tmx version="1.1">'
         '<header creationtool="OmegaT" o-tmf="OmegaT TMX" adminlang="EN-US" datatype="plaintext" '
-        f'creationtoolversion="3.6.0" segtype="sentence" srclang="ZH-CN"/><body>{units}</body></tmx>'
+        f'creationtoolversion="3.6.0" segtype="sentence" srclang="{language}"/><body>{units}</body></tmx>'
     ).encode()
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> tuple[Path, dict[str, tuple[str, ReviewState]]]:
+@pytest.fixture(params=["simplified", "traditional"])
+def project(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, dict[str, tuple[str, ReviewState]]]:
     article = tmp_path / "yibin.zh.txt"
-    shutil.copyfile(DATA / "yibin-memory.zh.txt", article)
+    text = (DATA / "yibin-memory.zh.txt").read_text(encoding="utf-8")
+    if request.param == "traditional":  # the same article as a Taiwan reader has it
+        import opencc
+
+        text = opencc.OpenCC("s2tw.json").convert(text)
+    article.write_text(text, encoding="utf-8")
     run("segment", str(article), "--glossary", str(GLOSSARY), "--memory", str(tmp_path / "memory.tmx"))
     segfile = tmp_path / "yibin.zh-en.xlf"
     document = read_segment_file(segfile)
@@ -67,6 +72,13 @@ def test_omegat_export_is_a_project_with_the_chinese_to_translate(project, tmp_p
                      "tm/auto/yibin-reviewed.tmx", "tm/mt/yibin-drafts.tmx"]
     source = (folder / "source" / "yibin.xlf").read_text(encoding="utf-8")
     document = read_segment_file(segfile)
+    # One source language throughout: the project, its XLIFF and its memories (ZH-TW for a traditional article).
+    language = document.source_language
+    assert language == ("zh-TW" if "宜賓" in document.segments[0].source else "zh-CN")  # the title, 宜宾 as written
+    assert f"<source_lang>{language.upper()}</source_lang>" in (folder / "omegat.project").read_text(encoding="utf-8")
+    assert f'source-language="{language}"' in source
+    for memory in ("tm/auto/yibin-reviewed.tmx", "tm/mt/yibin-drafts.tmx"):
+        assert f'xml:lang="{language}"' in (folder / memory).read_text(encoding="utf-8"), memory
     for segment in document.segments:  # the target OmegaT translates is a copy of the Chinese
         assert f"<target state=\"new\">{segment.source}</target>" in source
     run("export", str(segfile), "--to", "omegat", "-o", str(folder), code=1)  # not over an earlier one
@@ -82,7 +94,8 @@ def test_omegat_round_trip_brings_the_translators_edits_back_with_sensible_state
     new = [s for s, (_, state) in before.items() if state is N]
     machine = [s for s, (_, state) in before.items() if state is M]
     edits = {new[0]: "Translated in OmegaT.", machine[0]: "Post-edited in OmegaT."}
-    (folder / "omegat" / "project_save.tmx").write_bytes(translator_memory(list(edits.items())))
+    language = read_segment_file(segfile).source_language.upper()
+    (folder / "omegat" / "project_save.tmx").write_bytes(translator_memory(list(edits.items()), language))
 
     done = subprocess.run(["java", "-jar", str(OMEGAT_JAR), str(folder), "--mode=console-translate"],
                           capture_output=True, text=True, timeout=600)

@@ -20,7 +20,8 @@ _X = f"{{{XLIFF_NS}}}"
 _BASE = f"{{{LP_NS}}}base"
 _FOLDERS = ("source", "target", "tm", "tm/auto", "tm/mt", "glossary", "omegat", "dictionary")
 # OmegaT 3.6's project file: one trans-unit is one segment (no sentence splitting of our segments),
-# Chinese and English tokenizers from OmegaT itself.
+# Chinese and English tokenizers from OmegaT itself. The source language is the article's (ZH-TW for a
+# traditional one), as in its XLIFF and TMX, so OmegaT's memories and glossary match it.
 _PROJECT = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <omegat>
   <project version="1.0">
@@ -30,7 +31,7 @@ _PROJECT = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
     <glossary_dir>__DEFAULT__</glossary_dir>
     <glossary_file>__DEFAULT__</glossary_file>
     <dictionary_dir>__DEFAULT__</dictionary_dir>
-    <source_lang>ZH-CN</source_lang>
+    <source_lang>{source_lang}</source_lang>
     <target_lang>EN-GB</target_lang>
     <source_tok>org.omegat.tokenizer.LuceneSmartChineseTokenizer</source_tok>
     <target_tok>org.omegat.tokenizer.LuceneEnglishTokenizer</target_tok>
@@ -125,10 +126,10 @@ def export_project(
     human = [e for e in entries if e.state.is_human]
     drafts = [e for e in entries if not e.state.is_human]
     writes: list[tuple[Path, bytes]] = [
-        (folder / PROJECT_FILE, _PROJECT.encode()),
+        (folder / PROJECT_FILE, _PROJECT.format(source_lang=document.source_language.upper()).encode()),
         (source_file(folder, document.name), xliff),
-        (folder / "tm" / "auto" / f"{document.name}-reviewed.tmx", render_tmx(human)),
-        (folder / "tm" / "mt" / f"{document.name}-drafts.tmx", render_tmx(drafts)),
+        (folder / "tm" / "auto" / f"{document.name}-reviewed.tmx", render_tmx(human, document.source_language)),
+        (folder / "tm" / "mt" / f"{document.name}-drafts.tmx", render_tmx(drafts, document.source_language)),
     ]
     if memory is not None and len(memory):
         writes.append((folder / "tm" / "memory.tmx", render_tmx(memory)))
