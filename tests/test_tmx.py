@@ -193,3 +193,20 @@ def test_memories_as_other_tools_write_them_are_read_and_added_to(tmp_path: Path
     memory.add(MemoryEntry("", "新句。", "New.", memory.entries[0].state, created="20260101T000000Z"))
     write_memory(path, memory)
     assert [(e.source, e.target) for e in read_memory(path).entries] == [("你好", "Hello"), ("新句。", "New.")]
+
+
+def test_stats_count_a_language_pair_once_whatever_case_each_tool_writes_it_in(tmp_path: Path):
+    """BCP 47 tags are case-insensitive: OmegaT writes ZH-TW / EN-GB, Trados zh-TW / en-GB; one pair."""
+    memory = tmp_path / "memory.tmx"
+    for number, (zh, en) in enumerate((("ZH-TW", "EN-GB"), ("zh-tw", "en-gb"), ("zh-TW", "en-GB"))):
+        other = tmp_path / f"tool{number}.tmx"
+        other.write_text(
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4"><header srclang="{zh}" '
+            f'creationtool="tool{number}" segtype="sentence" o-tmf="x" adminlang="en" datatype="plaintext"/><body>'
+            f'<tu><tuv xml:lang="{zh}"><seg>樂山第{number}句。</seg></tuv><tuv xml:lang="{en}"><seg>Sentence {number}.</seg></tuv></tu>'
+            "</body></tmx>", encoding="utf-8")
+        result = runner.invoke(app, ["memory", "import", str(other), "--memory", str(memory)])
+        assert result.exit_code == 0 and "1 added" in result.stdout, result.output
+    stats = runner.invoke(app, ["memory", "stats", "--memory", str(memory)])
+    assert "zh-TW → en-GB: 3" in stats.stdout, stats.stdout
+    assert "ZH-TW" not in stats.stdout and "zh-tw" not in stats.stdout

@@ -25,7 +25,9 @@ def memory_stats(glossary: GlossaryOpt = None, memory: MemoryOpt = None) -> None
     typer.echo(f"{settings.path}: {counted(len(entries), 'entry', 'entries')}")
     for state, count in sorted(Counter(str(e.state) for e in entries).items()):
         typer.echo(f"  {state:<20} {count}")
-    pairs = Counter("{} → {}".format(*(e.languages or (SOURCE_LANGUAGE, TARGET_LANGUAGE))) for e in entries)
+    pairs = Counter(
+        "{} → {}".format(*map(_tag_case, e.languages or (SOURCE_LANGUAGE, TARGET_LANGUAGE))) for e in entries
+    )
     for pair, count in pairs.most_common():
         typer.echo(f"  {pair}: {count}")
     for tool, count in Counter(e.tool or "(unknown)" for e in entries).most_common():
@@ -92,3 +94,10 @@ def memory_import(
                   if left_out else ""))
     for conflict in report.conflicts:
         typer.echo(f"  conflict {conflict}", err=True)
+
+
+def _tag_case(tag: str) -> str:
+    """A language tag in BCP 47's usual case, so ZH-TW (OmegaT's) and zh-TW count as one pair: the
+    language in lower case, a script in title case, a region in upper case (zh-Hant-TW, en-GB)."""
+    first, *rest = tag.replace("_", "-").split("-")
+    return "-".join([first.lower(), *(p.title() if len(p) == 4 else p.upper() if len(p) == 2 else p for p in rest)])
