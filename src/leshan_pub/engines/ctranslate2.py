@@ -611,10 +611,12 @@ class _CTranslate2Repair:
         limit = self.max_new if engine.options.max_new_tokens else \
             min(max(self.max_new, *(len(p) + 2 for p in prefixes)), engine._target_limit)
         kept_out = kept_out or [() for _ in rows]
-        # suppress_sequences holds for a whole call: rows that keep out the same words decode together.
+        # suppress_sequences holds for a whole call: rows that keep out the same sequences (their terms'
+        # forbidden renderings, and the words given) decode together, in one call.
         groups: dict[tuple[Any, ...], list[int]] = {}
         for n, (k, kept) in enumerate(zip(rows, kept_out)):
-            groups.setdefault((tuple(self.terms[k]), tuple(kept)), []).append(n)
+            barred = tuple(tuple(x) for x in engine._forbidden_tokens(self.terms[k]))
+            groups.setdefault((barred, tuple(kept)), []).append(n)
         eos = self.tokenizer.eos_token_id
         out: list[list[int]] = [[] for _ in rows]
         for (_, kept), ns in groups.items():
