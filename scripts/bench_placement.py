@@ -116,7 +116,10 @@ def trained(name: str, model_dir: Path) -> Path:
     return train_placement_model(model_dir, log=True)
 
 
-def table(models: list[str], model_dir: Path, repeat: int, traditional: bool, mode_names: list[str] | None) -> list[tuple[str, ...]]:
+def table(
+    models: list[str], model_dir: Path, repeat: int, traditional: bool, mode_names: list[str] | None,
+    engines: list[str] | None = None,
+) -> list[tuple[str, ...]]:
     """The rows of the placement table (see the module docstring)."""
     import opencc
 
@@ -127,7 +130,7 @@ def table(models: list[str], model_dir: Path, repeat: int, traditional: bool, mo
     rows = [TABLE_HEADER]
     for name in models:
         folder = trained(name, model_dir)
-        for engine_name in ("transformers", "ctranslate2"):
+        for engine_name in engines or ("transformers", "ctranslate2"):
             for script, sources in scripts:
                 base = None
                 truth = cases
@@ -173,6 +176,7 @@ def main() -> None:
     parser.add_argument("--table", nargs="+", choices=("placement", "no-alone", "memorised"),
                         help="print the placement table for these models (see above)")
     parser.add_argument("--modes", nargs="+", choices=[m[0] for m in MODES], help="--table: only these modes")
+    parser.add_argument("--engines", nargs="+", choices=("transformers", "ctranslate2"), help="--table: only these engines")
     parser.add_argument("--repeat", type=int, default=1, help="--table: timed runs per row, the fastest kept")
     parser.add_argument("--traditional", action="store_true", help="--table: also the sources in traditional script")
     parser.add_argument("--model-dir", type=Path, default=ROOT / "build" / "placement-model")
@@ -195,7 +199,7 @@ def main() -> None:
     torch.set_num_threads(1)
     os.environ.setdefault("LESHAN_PUB_CACHE_DIR", tempfile.mkdtemp(prefix="bench-placement-cache-"))
     if args.table:
-        print_rows(table(args.table, args.model_dir, args.repeat, args.traditional, args.modes))
+        print_rows(table(args.table, args.model_dir, args.repeat, args.traditional, args.modes, args.engines))
         return
     start = time.perf_counter()
     if args.model == "grammar":
