@@ -439,7 +439,9 @@ HARD = [  # (source, terms): repeats, a term at the start, several per segment, 
 ]
 
 
-@pytest.mark.parametrize(("repair", "placement"), [("continue", "owed"), ("splice", "owed"), ("splice", "attention")])
+@pytest.mark.parametrize(
+    ("repair", "placement"), [("continue", "owed"), ("splice", "owed"), ("splice", "attention"), ("splice", "judgement")]
+)
 @pytest.mark.parametrize("beams", [1, 4])
 def test_ctranslate2_term_success_is_one_on_hard_cases(tiny_marian_dir, in_ct2_cache, repair, placement, beams):
     engine = load_engine(

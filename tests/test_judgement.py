@@ -32,79 +32,120 @@ def vocab(tiny_marian_dir):
 
 
 class ScriptedJudge:
-    """The judgement's side of a RepairModel: writes `rest` after any prefix (keeping out nothing itself)
-    and scores sentences by `scores` (text -> nats)."""
+    """The judgement's side of a RepairModel: after a forced prefix writes rests[prefix text] (else `rest`),
+    keeping out nothing itself. A sentence scores scores[text] on its end token, nothing on the others,
+    except term[text] on each piece of 'Zigong' in it."""
 
-    def __init__(self, vocab, rest: str, scores: dict[str, float]) -> None:
+    def __init__(self, vocab, rest: str, scores: dict[str, float], rests: dict[str, str] | None = None,
+                 term: dict[str, float] | None = None) -> None:
         self.vocab, self.tokenizer, self.max_length = vocab, vocab.tokenizer, 64
-        self.rest, self.scores = rest, scores
-        self.completed: list[tuple[list[int], tuple]] = []  # (prefix, kept-out sequences) per request
+        self.rest, self.scores, self.rests, self.term = rest, scores, rests or {}, term or {}
+        self.completed: list[list[int]] = []  # the forced prefixes, one per completion asked for
+        self.calls = 0  # decode_after calls
 
     def decode_after(self, rows, prefixes, kept_out=None, beams=None):
-        self.completed += list(zip(prefixes, kept_out or [() for _ in prefixes]))
-        return [[*p, *self.vocab.encode(self.rest), self.vocab.eos_id] for p in prefixes]
+        self.completed += [list(p) for p in prefixes]
+        self.calls += 1
+        return [[*p, *self.vocab.encode(self.rests.get(self.vocab.text(p), self.rest)), self.vocab.eos_id]
+                for p in prefixes]
 
-    def token_scores(self, rows, english):  # the sentence's score on its end token: the term's pieces score nothing
-        return [[0.0] * (len(ids) - 1) + [self.scores.get(self.vocab.text(ids), -50.0)] for ids in english]
+    def token_scores(self, rows, english):
+        scored = []
+        for ids in english:
+            text = self.vocab.text(ids)
+            values = [0.0] * (len(ids) - 1) + [self.scores.get(text, -50.0)]
+            for spelling in (self.vocab.encode("Zigong"), self.vocab.encode("zigong")):
+                for j in range(len(ids) - len(spelling) + 1):
+                    if tuple(ids[j : j + len(spelling)]) == spelling:
+                        values[j : j + len(spelling)] = [self.term.get(text, 0.0)] * len(spelling)
+            scored.append(values)
+        return scored
 
 
 ZIGONG = Term("自贡", "Zigong")
 
 
-def _judged(vocab, model: ScriptedJudge, draft: str = DRAFT):
-    from leshan_pub.engines.spelling import Anchor, SegmentPlan, spell_term
+def _judged(vocab, model: ScriptedJudge, draft: str = DRAFT, rounds: list | None = None):
+    from leshan_pub.engines.spelling import SegmentPlan, spell_term
 
     plan = SegmentPlan([spell_term(vocab, ZIGONG)])
     ids = [*vocab.encode(draft), vocab.eos_id]
-    text = [vocab.text(ids[:j]) for j in range(len(ids))]
-    at = next(j for j in range(len(ids)) if text[j] == "Famous")  # where 'Tzukung' begins: the owed words
-    end = next(j for j in range(len(ids)) if text[j] == "Famous Tzukung")
-    anchor = Anchor(before=(), displaced=tuple(ids[at:end]), after=ids[end], at=at)
-    asked: list[list[int]] = []
 
-    def place(judge_model, rows, current, plans):
+    def locate(judge_model, current, plans):  # no rendering of the term is found in the draft
         assert judge_model is model
-        asked.append(rows)
-        return [{0: [anchor]} for _ in rows], [[0] for _ in rows]
+        if rounds is not None:
+            rounds.append([vocab.text(c) for c in current])
+        return [{} for _ in current], [[0] for _ in current]
 
-    result = judge(model, [0], [ids], [plan], place=place)[0]
+    result = judge(model, [0], [ids], [plan], locate=locate)[0]
     text = vocab.text(result.ids)
     [record] = term_records([ZIGONG], draft, text, result.anchors, plan)
-    return text, result, record, asked
+    return text, result, record
 
 
 def test_the_sentence_the_model_scores_best_is_kept(vocab):
     model = ScriptedJudge(vocab, "lamps glow at night.", {
         "Famous Zigong lamps glow at night.": -3.0,  # the model's choice
         "Zigong lamps glow at night.": -9.0,
-        "Famous lamps Zigong lamps glow at night.": -12.0,
     })
-    text, result, record, asked = _judged(vocab, model)
+    rounds: list = []
+    text, result, record = _judged(vocab, model, rounds=rounds)
     assert text == "Famous Zigong lamps glow at night."
-    assert asked == [[0]]  # one round: the term is in, nothing is read again
-    assert all("Zigong" in vocab.text(list(prefix)) for prefix, _ in model.completed)  # the term is forced, the rest written
+    assert rounds == [[DRAFT]]  # one round: the term is in, nothing is read again
+    # The term forced after every word boundary of the draft, all in one call; the model writes the rest.
+    heads = [vocab.text(p) for p in model.completed]
+    assert model.calls == 1 and heads == ["Zigong", "Famous Zigong", "Famous Tzukung Zigong", "Famous Tzukung lamps Zigong",
+                                          "Famous Tzukung lamps glow Zigong", "Famous Tzukung lamps glow at Zigong",
+                                          "Famous Tzukung lamps glow at night Zigong"]
     assert (record.method, record.detail) == (TermMethod.CONTINUED, "")
+    # Where it went: in place of the draft's 'Tzukung', the words the chosen completion did not keep.
+    [anchor] = result.anchors[0]
+    assert vocab.text(list(anchor.displaced)).strip() == "Tzukung"
+
+
+def test_the_terms_own_pieces_do_not_count_in_a_sentences_score(vocab):
+    # Where the model expects its own rendering, the term's pieces score lowest: counted, they would
+    # send the term anywhere else. The rest of the sentence decides.
+    model = ScriptedJudge(vocab, "lamps glow at night.", {
+        "Famous Zigong lamps glow at night.": -1.0,
+        "Zigong lamps glow at night.": -4.0,
+    }, term={"Famous Zigong lamps glow at night.": -8.0})
+    text, _, _ = _judged(vocab, model)
+    assert text == "Famous Zigong lamps glow at night."
+
+
+def test_a_completion_that_stops_early_is_never_kept(vocab):
+    # Stopping right after the term drops every word after it; with fewer tokens to lose, it would score
+    # best. A term takes the place of a rendering, not of the sentence.
+    short = vocab.text([*vocab.encode("Zigong"), *vocab.encode("."), vocab.eos_id])  # as the model writes it
+    model = ScriptedJudge(vocab, "lamps glow at night.", {short: -0.5, "Famous Zigong lamps glow at night.": -3.0},
+                          rests={"Zigong": "."})
+    text, _, _ = _judged(vocab, model)
+    assert text == "Famous Zigong lamps glow at night."
 
 
 def test_a_place_no_better_than_the_next_is_kept_but_marked_uncertain(vocab):
+    from leshan_pub.engines.judgement import MARGIN
+
     model = ScriptedJudge(vocab, "lamps glow at night.", {
         "Famous Zigong lamps glow at night.": -3.0,
-        "Zigong lamps glow at night.": -3.4,  # within MARGIN of the best
+        "Zigong lamps glow at night.": -3.0 - MARGIN / 2,  # within MARGIN of the best
     })
-    text, result, record, _ = _judged(vocab, model)
+    text, _, record = _judged(vocab, model)
     assert text == "Famous Zigong lamps glow at night."
     assert (record.method, record.detail) == (TermMethod.PLACED, UNCERTAIN)
 
 
-def test_the_replaced_words_never_stay_beside_the_term(vocab):
-    # The model likes best a sentence that keeps its own rendering after the term: never chosen.
-    model = ScriptedJudge(vocab, "Tzukung lamps glow at night.", {
-        "Famous Zigong Tzukung lamps glow at night.": -1.0,
-        "Famous Zigong lamps glow at night.": -6.0,
-    })
-    text, _, _, _ = _judged(vocab, model)
-    assert "Tzukung" not in text and "Zigong" in text
-    assert model.completed and all(kept for _, kept in model.completed)  # kept out of every completion too
+def test_a_completion_that_writes_the_replaced_rendering_again_is_never_kept(vocab):
+    # The model likes best the sentences that keep its own rendering 'Tzukung': beside the term (nothing
+    # replaced), or moved after it. Neither is kept; the term takes a rendering's place.
+    model = ScriptedJudge(vocab, "lamps glow at night.", {
+        "Famous Tzukung Zigong lamps glow at night.": -1.0,  # put beside it: replaced nothing
+        "Famous Zigong lamps Tzukung glow at night.": -1.0,  # moved after the term
+        "Zigong lamps glow at night.": -6.0,
+    }, rests={"Famous Zigong": "lamps Tzukung glow at night."})
+    text, _, _ = _judged(vocab, model)
+    assert text == "Zigong lamps glow at night."
 
 
 # --- on a trained model that knows where each term goes but never writes it --------------------------

@@ -101,11 +101,11 @@ class Repaired:
     continued: bool = False
 
 
-def find_anchors(
-    model: RepairModel, rows: list[int], drafts: list[list[int]], plans: list[SegmentPlan]
+def locate_renderings(
+    model: RepairModel, drafts: list[list[int]], plans: list[SegmentPlan]
 ) -> tuple[list[dict[int, list[Anchor]]], list[list[int]]]:
-    """Per draft (of the batch's sources rows): where each term it lacks goes (steps 1 and 2 of the module
-    docstring); and the terms (plan indexes, one per occurrence) whose rendering it does not hold."""
+    """Per draft: where the model's own rendering of each term it lacks stands (step 2's first part, no
+    reading of the draft); and the terms (plan indexes, one per occurrence) whose rendering it does not hold."""
     vocab = model.vocab
     lacking = [missing_occurrences(vocab, draft, plan) for draft, plan in zip(drafts, plans)]
     renderings = model.renderings([plan.spellings[i].term for plan, ids in zip(plans, lacking) for i in ids])
@@ -117,6 +117,16 @@ def find_anchors(
         )
         anchors.append(found)
         unplaced.append(rest)
+    return anchors, unplaced
+
+
+def find_anchors(
+    model: RepairModel, rows: list[int], drafts: list[list[int]], plans: list[SegmentPlan]
+) -> tuple[list[dict[int, list[Anchor]]], list[list[int]]]:
+    """Per draft (of the batch's sources rows): where each term it lacks goes (steps 1 and 2 of the module
+    docstring); and the terms (plan indexes, one per occurrence) whose rendering it does not hold."""
+    vocab = model.vocab
+    anchors, unplaced = locate_renderings(model, drafts, plans)
     read = [k for k, rest in enumerate(unplaced) if rest]
     if not read:
         return anchors, unplaced
@@ -173,7 +183,7 @@ def _repaired(
     for n, (draft, plan, found) in enumerate(zip(drafts, plans, anchors)):
         changes: dict[tuple[int, int], list[str]] = {}
         ids, tail = splice(model.vocab, draft, plan, found, changes)
-        _note_changes(found, changes)
+        note_changes(found, changes)
         words = len(ids) - (1 if ids[-1:] == [eos] else 0)
         if mode == "continue" and words - tail > 1:
             # Only the text up to the last term (and the next word's first piece: no glued word) is forced.
@@ -198,7 +208,7 @@ def _repaired(
     return results
 
 
-def _note_changes(anchors: dict[int, list[Anchor]], changes: dict[tuple[int, int], list[str]]) -> None:
+def note_changes(anchors: dict[int, list[Anchor]], changes: dict[tuple[int, int], list[str]]) -> None:
     """Write what a splice changed next to each term into its anchor's detail ("changed 'a' -> 'an'")."""
     for i, found in anchors.items():
         for k, anchor in enumerate(found):
