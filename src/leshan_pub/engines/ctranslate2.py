@@ -45,7 +45,7 @@ from .alignment import aligned_positions, term_spans
 from .batching import token_batches
 from .marian_tokenizer import MarianSentencePieceTokenizer
 from .models import cached_folder, local_folder, model_revision, unavailable
-from .renderings import RENDERING_TOKENS, RENDERINGS, own_renderings
+from .renderings import RENDERING_TOKENS, RENDERINGS, learn_renderings, own_renderings
 from .repair import Candidate, DraftReading, Repaired, repair, term_records
 from .spelling import SegmentPlan, TargetVocab, enforcement_signature, spell_term, unspellable_reason
 from .vocabularies import english_ids, separate_vocabularies
@@ -291,6 +291,7 @@ class CTranslate2Engine:
         self.counts = RepairCounts()
         self._planned: dict[Term, Any] = {}  # each term's spellings (constraints.TermSpelling), made once
         self._rendered: dict[Term, list[str]] = {}  # the model's own renderings of each term, asked once
+        self._learned: dict[Term, list[str]] = {}  # its renderings in the sentences of the current translate call
 
     def check_terms(self, terms: Sequence[Term]) -> list[tuple[Term, str]]:
         """(term, reason) for each term the model's target vocabulary cannot spell; [] when all can."""
@@ -310,11 +311,18 @@ class CTranslate2Engine:
         batches = token_batches([min(n, self._source_limit) for n in lengths], self.options.batch_size,
                                 self.options.batch_tokens)
         shown = self.options.progress and len(batches) > 1
+        # Every draft first: how the model renders each term inside sentences is learned from all of them
+        # (renderings.learn_renderings).
+        drafts = [self._draft([sources[todo[i]] for i in batch], [list(terms[todo[i]]) for i in batch]) for batch in batches]
+        self._learned = learn_renderings(
+            [self._text(r.hypotheses[0]) for draft in drafts for r in draft[2]],
+            [terms[todo[i]] for batch in batches for i in batch],
+        )
         with tqdm(total=len(todo), unit="segment", desc="translating", file=sys.stderr, disable=not shown) as bar:
-            for batch in batches:
+            for batch, draft in zip(batches, drafts):
                 indexes = [todo[i] for i in batch]
                 done = self._translate_batch([sources[i] for i in indexes], [list(terms[i]) for i in indexes],
-                                             [lengths[i] > self._source_limit for i in batch])
+                                             [lengths[i] > self._source_limit for i in batch], draft)
                 for index, translation in zip(indexes, done):
                     results[index] = translation
                 bar.update(len(batch))
@@ -322,12 +330,20 @@ class CTranslate2Engine:
 
     # --- one batch ------------------------------------------------------------------------------
 
-    def _translate_batch(self, sources: list[str], terms: list[list[Term]], truncated: list[bool]) -> list[Translation]:
+    def _draft(self, sources: list[str], terms: list[list[Term]]) -> tuple[list[list[str]], int, list[Any]]:
+        """The model's own English for a batch of sources, their terms' forbidden renderings kept out (with
+        the cross-attention where there are terms): the source pieces, the length limit, and the results."""
         encoded = self.tokenizer(sources, truncation=True, max_length=self._source_limit)["input_ids"]
         source_tokens = [self.tokenizer.convert_ids_to_tokens(ids) for ids in encoded]
         max_new = self._max_new_tokens(encoded, terms)
-        enforced = any(terms)
-        results = self._decode(source_tokens, max_new, attention=enforced, terms=terms)
+        return source_tokens, max_new, self._decode(source_tokens, max_new, attention=any(terms), terms=terms)
+
+    def _translate_batch(
+        self, sources: list[str], terms: list[list[Term]], truncated: list[bool], draft: tuple[list[list[str]], int, list[Any]]
+    ) -> list[Translation]:
+        """Where a draft of the sources lacks a term, repair it (engines/repair.py); what the repair could not
+        mend goes to the transformers engine."""
+        source_tokens, max_new, results = draft
         outputs = [r.hypotheses[0] for r in results]
         drafts = [self._text(out) for out in outputs]
         self.counts.segments += len(sources)
@@ -459,8 +475,9 @@ class CTranslate2Engine:
         return SegmentPlan([s for t in terms if (s := self._planned[t]) is not None])
 
     def _renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
-        """Per term: its forbidden renderings, then the model's n-best translations of its Chinese alone (cached)."""
-        return own_renderings(self._rendered, terms, self._n_best)
+        """Per term: its forbidden renderings, the model's n-best translations of its Chinese alone (cached),
+        and how it renders it inside the sentences being translated (learned from their drafts)."""
+        return {t: [*known, *self._learned.get(t, [])] for t, known in own_renderings(self._rendered, terms, self._n_best).items()}
 
     def _n_best(self, sources: list[str]) -> list[list[str]]:
         results = self.translator.translate_batch(
