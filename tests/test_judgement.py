@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from placement import PlacementCase, measure, placement_cases, train_memorised_model
+from placement import ROOT, PlacementCase, measure, placement_cases, train_memorised_model
 
 from leshan_pub.document import TermMethod
 from leshan_pub.engines import EngineOptions, load_engine
@@ -152,27 +152,29 @@ def test_a_completion_that_writes_the_replaced_rendering_again_is_never_kept(voc
 
 
 @pytest.fixture(scope="session")
-def memorised_model(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cache = getattr(request.config, "cache", None)
-    folder = cache.mkdir("memorised-model") if cache is not None else tmp_path_factory.mktemp("memorised-model")
+def memorised_model() -> Path:
+    # Where scripts/bench_placement.py keeps it: trained once (minutes), reused while tests/placement.py
+    # and tests/conftest.py are unchanged.
     threads = torch.get_num_threads()
     try:
-        return train_memorised_model(Path(folder))
+        return train_memorised_model(ROOT / "build" / "placement-model-memorised")
     finally:
         torch.set_num_threads(threads)
 
 
 @pytest.mark.parametrize("engine_name", ["transformers", "ctranslate2"])
-def test_judged_terms_replace_the_models_rendering_more_often_than_the_owed_words_do(
+def test_on_a_model_that_never_writes_a_term_alone_the_terms_take_its_renderings_places(
     memorised_model, engine_name, tmp_path, monkeypatch
 ):
-    """On a model that knows where each term goes but never writes it, so that its rendering of a term is
-    never found: judgement gives more true sentences, fewer wrong renderings left and fewer terms pasted
-    at an edge than the owed words do (measured at beam 4: exact 21 vs 3-7 of 63, wrong left 25-29 vs
-    45-46, edge 7 vs 16-22; docs/placement.md). Every term is in, and an unclear place is flagged."""
+    """On a model that knows where each term goes but never writes it, and renders no term alone the way
+    it does in a sentence: its renderings are learned from its drafts of the 63 sentences, so the default
+    placement puts the terms in their places; judgement places the rest (terms held by one sentence only)
+    without pasting any at an edge. Measured at beam 4 (docs/placement.md): owed chrF 96.6-97.4, exact
+    47-48, wrong rendering left 7, edge 2-3; judgement chrF 96.1-96.2, exact 48-51, wrong left 5-6,
+    edge 0 (before the renderings were learned: chrF 85-86, exact 3-22, wrong left 25-46)."""
     monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(tmp_path))
     cases: list[PlacementCase] = placement_cases()
-    figures = {}
+    figures, records = {}, {}
     for placement in ("owed", "judgement"):
         engine = load_engine(engine_name, EngineOptions(
             model=str(memorised_model), num_beams=4, progress=False, device="cpu", placement=placement,
@@ -180,16 +182,13 @@ def test_judged_terms_replace_the_models_rendering_more_often_than_the_owed_word
         results = engine.translate([c.source for c in cases], [list(c.terms) for c in cases])
         assert all(not missing_terms(r.text, list(c.terms)) for r, c in zip(results, cases))
         figures[placement] = measure([r.text for r in results], cases)
+        records[placement] = [r for result in results for r in result.terms]
     owed, judged = figures["owed"], figures["judgement"]
-    assert judged.exact >= owed.exact + 10  # the true English, word for word
-    assert judged.wrong_left <= owed.wrong_left - 10  # the term took the rendering's place, not other words'
-    assert judged.edge <= owed.edge - 5
-    # Nothing pasted beside the rendering: the length comes nearer the true English's (chrF does not
-    # rise with it on transformers: 85.2 vs 85.7, a term put in place of the wrong words costs as much).
-    assert abs(judged.length_ratio - 1) < abs(owed.length_ratio - 1)
-    # The terms went in by judgement, as their records say: continued, or placed with the place uncertain
-    # (measured: 72 of 93 records on transformers; the rest are renderings found once a sentence was
-    # written again, and the usual repair of the few drafts judgement could not mend).
-    records = [r for result in results for r in result.terms]
-    judged = [r for r in records if (r.method, r.detail) in ((TermMethod.CONTINUED, ""), (TermMethod.PLACED, UNCERTAIN))]
-    assert len(judged) >= 0.6 * len(records)
+    assert owed.chrf >= 96 and owed.exact >= 45 and owed.wrong_left <= 8 and owed.edge <= 4
+    # No term pasted at an edge; the best sentence kept, not the worst (that one leaves 7-8 renderings, 1 edge).
+    assert judged.chrf >= 95.5 and judged.exact >= 46 and judged.wrong_left <= 6 and judged.edge == 0
+    # Most terms went in by their rendering, learned or the model's own (rewritten); judgement's own
+    # places are few, and their records say so: continued, or placed with the place uncertain.
+    by_judgement = [r for r in records["judgement"] if (r.method, r.detail) in ((TermMethod.CONTINUED, ""), (TermMethod.PLACED, UNCERTAIN))]
+    rewritten = [r for r in records["judgement"] if r.method is TermMethod.REWRITTEN]
+    assert len(rewritten) >= 0.6 * len(records["judgement"]) and 3 <= len(by_judgement) <= 0.3 * len(records["judgement"])
