@@ -3,7 +3,8 @@
 A draft is the model's own English (ids without the start token, ending in </s>). For each draft:
 
 1. what is owed: the term occurrences the draft lacks (placement.missing_occurrences);
-2. where each goes: the model's own rendering of the term located in the draft (rewritten), else
+2. where each goes: the model's own rendering of the term located in the draft (rewritten: how it
+   renders the term alone, or inside the document's other sentences, renderings.learn_renderings), else
    the words that owe most to its Chinese, their end chosen by the model's score of the rest of
    the draft (spliced), else the words aligned to it (placement.py);
 3. the candidates: the term spliced over those words, the words beside it fitted to it
@@ -13,9 +14,9 @@ A draft is the model's own English (ids without the start token, ending in </s>)
    log-probability per token, given the source).
 
 With placement "judgement" (and term_repair "splice"), a term whose rendering step 2 does not find goes
-where the model judges the whole sentence best instead (engines/judgement.py: every run of draft words
-it could replace scored, the model writing the rest of the sentence after the best places, the words
-replaced kept out); a draft judgement cannot mend is repaired as above.
+where the model judges the whole sentence best instead (engines/judgement.py: the term forced after
+every word boundary of the draft, the model writing the rest, each whole sentence scored); a draft
+judgement cannot mend is repaired as above.
 
 An engine takes part through RepairModel: it reads a batch of drafts (what each token owes to each
 term's Chinese, the cross-attention alignment, and a scorer of candidate placements), gives its own
