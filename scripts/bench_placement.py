@@ -22,8 +22,12 @@ unenforced and every placement mode, with term success, chrF and exact sentences
 English, sentences with the wrong rendering left, sentences with a term at an edge where the true
 English has it inside, and the time against unenforced decoding of the same engine (best of --repeat).
 --traditional adds the same rows for the sources in traditional script (OpenCC s2t), which the models
-never saw: measured against the same engine's own unenforced English of that input with each term's
-wrong rendering swapped for the term (what a perfect placement would give on that draft).
+never saw, once per --model-scripts value (the engine option model_script: zh-Hans, the default, feeds
+the model the simplified form; as-written feeds the traditional text): measured against the same
+engine's own unenforced English of that input with each term's wrong rendering swapped for the term
+(what a perfect placement would give on that draft), and against the same engine's English for the
+simplified sources in the same mode: "same place" counts the sentences where every term occurrence has
+the same words before it, "same English" the sentences whose English is identical.
 """
 
 from __future__ import annotations
@@ -92,7 +96,22 @@ MODES = (  # (row name, enforced, term_repair, placement)
     ("continue", True, "continue", "owed"),
     ("judgement", True, "splice", "judgement"),
 )
-TABLE_HEADER = ("model", "engine", "mode", "term success", "chrF", "exact", "wrong left", "edge", "s", "x unenforced")
+TABLE_HEADER = ("model", "engine", "mode", "term success", "chrF", "exact", "wrong left", "edge", "s", "x unenforced",
+                "same place", "same English")
+
+
+def words_before(text: str, term: Term) -> list[tuple[str, ...]]:
+    """Per whole-word occurrence of term in text, the lower-cased words before it."""
+    import re
+
+    from leshan_pub.quality.enforce import term_spans
+
+    return [tuple(re.findall(r"[a-z0-9]+", text[:a].lower())) for a, _ in term_spans(text, term)]
+
+
+def same_place(text: str, simplified: str, terms: list[Term]) -> bool:
+    """True when every occurrence of every term stands after the same words in text as in simplified."""
+    return text == simplified or all(words_before(text, t) == words_before(simplified, t) for t in dict.fromkeys(terms))
 
 
 def swapped(text: str, case: PlacementCase) -> str:
@@ -119,20 +138,25 @@ def trained(name: str, model_dir: Path) -> Path:
 
 def table(
     models: list[str], model_dir: Path, repeat: int, traditional: bool, mode_names: list[str] | None,
-    engines: list[str] | None = None,
+    model_scripts: list[str] | None = None, engines: list[str] | None = None,
 ) -> list[tuple[str, ...]]:
     """The rows of the placement table (see the module docstring)."""
     import opencc
 
+    from leshan_pub.script import AS_WRITTEN, MODEL_SCRIPT_DEFAULT
+
     cases = placement_cases()
-    scripts = [("", [c.source for c in cases])]
+    scripts = [("", [c.source for c in cases], MODEL_SCRIPT_DEFAULT)]  # (row suffix, sources, model_script)
     if traditional:
-        scripts.append((" (traditional)", [opencc.OpenCC("s2t").convert(c.source) for c in cases]))
+        converted = [opencc.OpenCC("s2t").convert(c.source) for c in cases]
+        for fed in model_scripts or [MODEL_SCRIPT_DEFAULT, AS_WRITTEN]:
+            scripts.append((" (traditional" + (", as-written" if fed == AS_WRITTEN else "") + ")", converted, fed))
     rows = [TABLE_HEADER]
     for name in models:
         folder = trained(name, model_dir)
         for engine_name in engines or ("transformers", "ctranslate2"):
-            for script, sources in scripts:
+            simplified: dict[str, list[str]] = {}  # mode -> the English of the simplified sources
+            for script, sources, fed in scripts:
                 base = None
                 truth = cases
                 for mode, enforced, repair, placement in MODES:
@@ -140,7 +164,7 @@ def table(
                         continue
                     engine = load_engine(engine_name, EngineOptions(
                         model=str(folder), num_beams=4, batch_size=16, progress=False, device="cpu",
-                        term_repair=repair, placement=placement,
+                        term_repair=repair, placement=placement, model_script=fed,
                     ))
                     engine.translate(sources[:2], [list(c.terms) for c in cases[:2]])  # warm: the terms alone, caches
                     indefinite_article("term")  # warm: the first a/an fitted imports inflect, seconds once per process
@@ -156,10 +180,17 @@ def table(
                     f = measure([r.text for r in results], truth)
                     uncertain = sum(rec.detail == "uncertain place" for r in results for rec in r.terms)
                     n = f.sentences
+                    texts = [r.text for r in results]
+                    if not script:
+                        simplified[mode] = texts
+                        placed = same = "-"
+                    else:  # against the simplified sources' English in the same mode
+                        placed = f"{sum(same_place(t, s, list(c.terms)) for t, s, c in zip(texts, simplified[mode], cases))}/{n}" if enforced else "-"
+                        same = f"{sum(t == s for t, s in zip(texts, simplified[mode]))}/{n}"
                     rows.append((
                         name + script, engine_name, mode + (f", {uncertain} uncertain" if uncertain else ""),
                         f"{f.term_success:.3f}", f"{f.chrf:.1f}", f"{f.exact}/{n}", f"{f.wrong_left}/{n}",
-                        f"{f.edge}/{n}", f"{elapsed:.2f}", f"{elapsed / base:.2f}" if base else "-",
+                        f"{f.edge}/{n}", f"{elapsed:.2f}", f"{elapsed / base:.2f}" if base else "-", placed, same,
                     ))
                     print(" | ".join(rows[-1]), flush=True)
     return rows
@@ -180,7 +211,10 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", choices=[m[0] for m in MODES], help="--table: only these modes")
     parser.add_argument("--engines", nargs="+", choices=("transformers", "ctranslate2"), help="--table: only these engines")
     parser.add_argument("--repeat", type=int, default=1, help="--table: timed runs per row, the fastest kept")
-    parser.add_argument("--traditional", action="store_true", help="--table: also the sources in traditional script")
+    parser.add_argument("--traditional", action="store_true",
+                        help="--table and --model grammar: also the sources in traditional script")
+    parser.add_argument("--model-scripts", nargs="+", choices=("zh-Hans", "as-written"),
+                        help="--traditional: the model_script values to run the traditional rows with (default: both)")
     parser.add_argument("--model-dir", type=Path, default=ROOT / "build" / "placement-model")
     parser.add_argument("--beams", type=int, nargs="+", default=[1, 4, 8])
     parser.add_argument("--show", type=int, default=0, help="print this many enforced outputs at the first beam size")
@@ -201,11 +235,12 @@ def main() -> None:
     torch.set_num_threads(1)
     os.environ.setdefault("LESHAN_PUB_CACHE_DIR", tempfile.mkdtemp(prefix="bench-placement-cache-"))
     if args.table:
-        print_rows(table(args.table, args.model_dir, args.repeat, args.traditional, args.modes, args.engines))
+        print_rows(table(args.table, args.model_dir, args.repeat, args.traditional, args.modes, args.model_scripts,
+                         args.engines))
         return
     start = time.perf_counter()
     if args.model == "grammar":
-        grammar(args.model_dir.with_name("grammar-model"), start)
+        grammar(args.model_dir.with_name("grammar-model"), start, args.traditional)
         return
     if args.model == "compositional":
         folder = train_compositional_model(args.model_dir.with_name("compositional-model"), log=True)
@@ -247,8 +282,9 @@ def main() -> None:
             print(f"\n  ref: {case.reference}\n  out: {result.text}")
 
 
-def grammar(folder: Path, start: float) -> None:
-    """The grammar set (tests/grammar.py) on both engines at beam 4: plain, then each repair."""
+def grammar(folder: Path, start: float, traditional: bool = False) -> None:
+    """The grammar set (tests/grammar.py) on both engines at beam 4: plain, then each repair; with traditional,
+    then the default repair on the sources in traditional script, fed as simplified and as written."""
     import os
     import tempfile
 
@@ -271,11 +307,33 @@ def grammar(folder: Path, start: float) -> None:
             for result, case in zip(results, cases):
                 if enforced and result.text != case.reference:
                     print(f"  {name} {repair}: {result.text!r} (a reader accepts {case.reference!r})")
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    for k, row in enumerate(rows):
-        print("| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths)) + " |")
-        if k == 0:
-            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    print_rows(rows)
+    if traditional:
+        grammar_traditional(folder, cases)
+
+
+def grammar_traditional(folder: Path, cases: list) -> None:
+    """The grammar set's sources in traditional script (OpenCC s2t), enforced (splice), per model_script,
+    against the simplified sources' English of the same engine."""
+    import opencc
+
+    converted = [opencc.OpenCC("s2t").convert(c.source) for c in cases]
+    header = ("engine", "input", "term success", "agreement errors", "as a reader accepts", "same English", "s")
+    rows = [header]
+    for name in ("transformers", "ctranslate2"):
+        own: list[str] = []
+        for label, sources, fed in (("simplified", [c.source for c in cases], "zh-Hans"),
+                                    ("traditional", converted, "zh-Hans"), ("traditional, as-written", converted, "as-written")):
+            engine = load_engine(name, EngineOptions(model=str(folder), num_beams=4, progress=False, device="cpu",
+                                                     model_script=fed))
+            began = time.perf_counter()
+            texts = [r.text for r in engine.translate(sources, [list(c.terms) for c in cases])]
+            own = own or texts
+            figures = measure_grammar(texts, cases)
+            rows.append((name, label, f"{figures.term_success:.2f}", str(figures.agreement_errors),
+                         f"{figures.exact}/{figures.sentences}", f"{sum(t == o for t, o in zip(texts, own))}/{len(cases)}",
+                         f"{time.perf_counter() - began:.1f}"))
+    print_rows(rows)
 
 
 if __name__ == "__main__":

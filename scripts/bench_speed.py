@@ -6,7 +6,9 @@ work. Baseline: transformers float32, beam 4, batch 32, no enforcement. Every ro
 (the best round), its ratio to the baseline, the enforcement overhead within its engine and setting
 (the median over rounds of the on/off ratio, the two runs of a round timed back to back), and term
 success counted with the tool's own verification (enforce.missing_terms). The last line is
-`speedup X.X`: the fastest beam-4 row with enforcement on and term success 1.0, against the baseline.
+`speedup X.X`: the fastest engine's row with its default settings (no option changed but the batch of
+32), enforcement on and term success 1.0, against the baseline; the line before it names the fastest
+beam-4 row of any setting.
 On a CUDA machine the GPU rows run too (their own baseline: transformers float32 beam 4 batch 32).
 The transformers rows decode in float32 at the default precision; on a CPU with bfloat16 instructions
 (AVX512-BF16, AMX) placement then reads drafts in bfloat16, and the "read in float32" row shows the
@@ -331,6 +333,7 @@ def report(
     print(f"\n{header}")
     print("-" * len(header))
     fastest = ("", 0.0)
+    defaults: dict[str, tuple[str, float]] = {}  # per engine, its row with default settings, enforced
     for setting in settings:
         if setting.label not in engines:
             continue
@@ -349,8 +352,15 @@ def report(
             same_search = setting.changes.get("num_beams", 4) == 4
             if enforced and same_search and run.placed == run.wanted and tps > fastest[1]:
                 fastest = (setting.label, tps)
-    print(f"fastest at beam 4 with enforcement on and term success 1.0: {fastest[0]}")
-    print(f"{'speedup' if final else 'speedup so far'} {fastest[1] / baseline:.1f}", flush=True)
+            if enforced and not setting.changes and run.placed == run.wanted:
+                defaults[setting.engine] = (setting.label, tps)
+    print(f"fastest at beam 4 with enforcement on and term success 1.0: {fastest[0]} "
+          f"({fastest[1] / baseline:.1f}x the baseline)")
+    # The headline: the fastest engine with its default settings (beam 4, its default precision, repair
+    # and placement), enforcement on, every term placed; a faster non-default row is shown above.
+    label, tps = max(defaults.values(), key=lambda row: row[1], default=("", 0.0))
+    print(f"fastest engine with its default settings: {label}")
+    print(f"{'speedup' if final else 'speedup so far'} {tps / baseline:.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -46,8 +46,8 @@ def main(count: int) -> None:
         read, read_cpu = time.perf_counter() - started, time.process_time() - cpu
         before = memory.read_bytes()
         started, cpu = time.perf_counter(), time.process_time()
-        tm.add(MemoryEntry("新的一句。", "A new sentence.", ReviewState.APPROVED, "d", "s1", "20261201T000000Z",
-                           "20261201T000000Z", "Li"))
+        tm.add(MemoryEntry("s1", "新的一句。", "A new sentence.", ReviewState.APPROVED, document="d",
+                           created="20261201T000000Z", changed="20261201T000000Z", who="Li"))
         write_memory(memory, tm)
         saved, saved_cpu = time.perf_counter() - started, time.process_time() - cpu
         after = memory.read_bytes()

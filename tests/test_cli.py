@@ -227,6 +227,7 @@ SUGGESTED = {
     "--compile": ["build", "translate"],
     "--term-repair": ["build", "translate"],
     "--placement": ["build", "translate"],
+    "--model-script": ["build", "translate"],
     "--retranslate": ["translate"],
     "--include-memory": ["translate"],
     "--include-drafts": ["approve"],

@@ -93,7 +93,8 @@ def test_include_memory_alone_is_refused_with_the_fix(drafted: Project, tiny_mar
 
 def _remember(project: Project, source: str, english: str) -> None:
     memory = read_memory(project.memory)
-    memory.add(MemoryEntry(source, english, R, "other", "s9", "20990101T000000Z", "20990101T000000Z", "Li"))
+    memory.add(MemoryEntry("s9", source, english, R, document="other",
+                           created="20990101T000000Z", changed="20990101T000000Z", who="Li"))
     write_memory(project.memory, memory)
 
 
@@ -121,7 +122,7 @@ def test_a_worse_or_equal_match_never_replaces_the_draft(drafted: Project):
     drafted.memory.unlink()  # another memory, whose only candidate is further from the sentence
     memory = read_memory(drafted.memory)
     worse = EDITED.replace("全省第一", "全国前列").replace("6.8%", "7.5%")
-    memory.add(MemoryEntry(worse, "Worse English.", R, "other", "s8", "20990101T000000Z"))
+    memory.add(MemoryEntry("s8", worse, "Worse English.", R, document="other", created="20990101T000000Z"))
     write_memory(drafted.memory, memory)
     assert memory.matches(EDITED)[0].score < before.draft.score  # it is offered, but lower
     drafted.segment()

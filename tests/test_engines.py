@@ -546,6 +546,7 @@ def test_ctranslate2_on_cuda_it_cannot_use_falls_back_with_a_message(tiny_marian
     ({"precision": "float16"}, "precision 'float16' is not supported on this cpu"),
     ({"term_repair": "guess"}, "term_repair must be one of continue, splice"),
     ({"placement": "guess"}, "placement must be one of attention, judgement, owed"),
+    ({"model_script": "zh-Hant"}, "model_script must be one of zh-Hans, as-written, got 'zh-Hant'"),
     ({"device": "tpu"}, "unknown device 'tpu'"),
 ])
 def test_bad_ctranslate2_options_raise_engine_error(tiny_marian_dir, in_ct2_cache, changes, message):
@@ -563,6 +564,50 @@ def test_ctranslate2_notes_a_truncated_source_and_blank_sources_stay_blank(tiny_
     long, blank = engine.translate(["乐山" * 400, " "], [[], []])
     assert any("its end was not translated" in note for note in long.notes)
     assert blank.text == ""
+
+
+# (traditional, simplified) sentences with their terms, as the glossary finds them in the author's text.
+TRADITIONAL = [
+    ("樂山的全釩液流電池儲能項目正在建設。", "乐山的全钒液流电池储能项目正在建设。"),
+    ("今天樂山天氣很好，電堆的產量增長了。", "今天乐山天气很好，电堆的产量增长了。"),
+    ("樂山大佛很老。", "乐山大佛很老。"),
+]
+TRADITIONAL_TERMS = [Term("乐山", "Leshan"), Term("全钒液流电池", "vanadium flow battery"), Term("电堆", "cell stack")]
+
+
+@pytest.mark.parametrize("name", ["transformers", pytest.param("ctranslate2", marks=needs_ct2)])
+def test_traditional_input_is_read_as_its_simplified_form(tiny_marian_dir, request, name):
+    """The model reads a traditional sentence converted to simplified (model_script zh-Hans, the default):
+    the English, and how each term went in, are the simplified sentence's."""
+    if name == "ctranslate2":
+        request.getfixturevalue("in_ct2_cache")
+    from leshan_pub.glossary import Glossary
+
+    glossary = Glossary(TRADITIONAL_TERMS)
+    sources = [t for t, _ in TRADITIONAL] + [s for _, s in TRADITIONAL]
+    terms = [[hit.term for hit in glossary.find(source)] for source in sources]
+    assert terms[: len(TRADITIONAL)] == terms[len(TRADITIONAL) :] and all(terms)
+    engine = load_engine(name, options(tiny_marian_dir, num_beams=2, device="cpu"))
+    results = engine.translate(sources, terms)
+    traditional, simplified = results[: len(TRADITIONAL)], results[len(TRADITIONAL) :]
+    assert [t.text for t in traditional] == [t.text for t in simplified]
+    assert [t.terms for t in traditional] == [t.terms for t in simplified]
+    assert all(not t.missing for t in traditional)
+    # Fed as written, the tiny model reads the traditional characters as unknown pieces: other English.
+    as_written = load_engine(name, options(tiny_marian_dir, num_beams=2, device="cpu", model_script="as-written"))
+    plain = as_written.translate([t for t, _ in TRADITIONAL], [[] for _ in TRADITIONAL])
+    assert [t.text for t in plain] != [t.text for t in engine.translate([s for _, s in TRADITIONAL], [[] for _ in TRADITIONAL])]
+
+
+@pytest.mark.parametrize("name", ["transformers", pytest.param("ctranslate2", marks=needs_ct2)])
+def test_the_signature_names_the_model_script_only_off_its_default(tiny_marian_dir, request, name):
+    """Signatures of articles made before the setting existed stay as they were: the default adds no key."""
+    if name == "ctranslate2":
+        request.getfixturevalue("in_ct2_cache")
+    default = load_engine(name, options(tiny_marian_dir, num_beams=2, device="cpu")).signature_settings()
+    fed = load_engine(name, options(tiny_marian_dir, num_beams=2, device="cpu", model_script="as-written"))
+    assert "model-script" not in default
+    assert fed.signature_settings() == {**default, "model-script": "as-written"}
 
 
 WORDS = ["the", "big", "Buddha", "is", "old."]

@@ -158,6 +158,46 @@ def test_an_option_given_on_the_command_line_reaches_the_provenance_signature(
     assert signatures and all("beams:2" in s for s in signatures), signatures
 
 
+def test_the_model_script_travels_from_the_project_file_and_the_command_line_to_the_engine(tmp_path: Path) -> None:
+    from leshan_pub.project import load_settings
+
+    assert load_settings(tmp_path).engine_options().model_script == "zh-Hans"  # the default
+    (tmp_path / "leshan-pub.toml").write_text('[translation]\nmodel_script = "as-written"\n', encoding="utf-8")
+    settings = load_settings(tmp_path)
+    assert (settings.model_script, settings.origin("model_script")) == ("as-written", "project")
+    assert settings.engine_options().model_script == "as-written"
+    given = load_settings(tmp_path, command_line={"model_script": "zh-Hans"})
+    assert (given.engine_options().model_script, given.origin("model_script")) == ("zh-Hans", "command line")
+    shutil.copy(SAMPLE_SEGFILE, tmp_path)
+    report = json.loads(runner.invoke(app, ["status", str(tmp_path / SAMPLE_SEGFILE.name), "--json"]).stdout)
+    assert report["settings"]["model_script"] == {"value": "as-written", "from": "project"}
+
+
+def test_a_traditional_article_is_translated_as_its_simplified_twin_and_keeps_its_own_script(
+    tmp_path: Path, tiny_marian_dir: Path
+) -> None:
+    """The model reads the simplified form; the segment file keeps the author's characters. The default
+    adds nothing to the signature, so articles built before keep theirs; as-written is named in it."""
+    traditional, simplified = tmp_path / "trad" / "news.zh.txt", tmp_path / "simp" / "news.zh.txt"
+    for article, text in ((traditional, "樂山新聞\n\n樂山市經濟保持穩定增長。\n"), (simplified, "乐山新闻\n\n乐山市经济保持稳定增长。\n")):
+        article.parent.mkdir()
+        article.write_text(text, encoding="utf-8")
+        result = runner.invoke(app, ["build", str(article), "--model", str(tiny_marian_dir), "--no-glossary",
+                                     "--beams", "2", "--format", "docx"])
+        assert result.exit_code == 0, result.output
+    built = [read_segment_file(a.with_name("news.zh-en.xlf")).segments for a in (traditional, simplified)]
+    assert [s.source for s in built[0]] == ["樂山新聞", "樂山市經濟保持穩定增長。"]
+    assert [s.target for s in built[0]] == [s.target for s in built[1]]
+    assert all("model-script" not in str(s.signature) for segments in built for s in segments)
+    result = runner.invoke(app, ["translate", str(traditional), "--model", str(tiny_marian_dir), "--no-glossary",
+                                 "--beams", "2", "--retranslate", "--model-script", "as-written"])
+    assert result.exit_code == 0, result.output
+    again = read_segment_file(traditional.with_name("news.zh-en.xlf")).segments
+    assert [s.source for s in again] == ["樂山新聞", "樂山市經濟保持穩定增長。"]
+    assert all("model-script:as-written" in str(s.signature) for s in again)
+    assert [s.target for s in again] != [s.target for s in built[0]]  # the tiny model reads traditional as unknown pieces
+
+
 # --- an article edited after its segments were approved -----------------------------------------
 
 

@@ -28,7 +28,8 @@ OLD_EN = "In the first three quarters of 2025, Yibin's GDP reached 286.54 billio
 
 def memory_with(*pairs: tuple[str, str], document: str = "yibin", changed: str = "20260101T000000Z") -> TranslationMemory:
     return TranslationMemory(
-        MemoryEntry(source, target, A, document, f"s{i}", changed, changed, "tester") for i, (source, target) in enumerate(pairs)
+        MemoryEntry(f"s{i}", source, target, A, document=document,
+                    created=changed, changed=changed, who="tester") for i, (source, target) in enumerate(pairs)
     )
 
 
@@ -80,8 +81,10 @@ def test_match_key_folds_width_space_quotes_and_case():
 
 def test_same_sentence_with_two_english_versions_offers_the_newest_first():
     memory = TranslationMemory([
-        MemoryEntry(OLD, "older English", A, "d", "s1", "20250101T000000Z", "20250101T000000Z"),
-        MemoryEntry(OLD, "newer English", R, "d", "s1", "20260101T000000Z", "20260101T000000Z"),
+        MemoryEntry("s1", OLD, "older English", A, document="d",
+                    created="20250101T000000Z", changed="20250101T000000Z"),
+        MemoryEntry("s1", OLD, "newer English", R, document="d",
+                    created="20260101T000000Z", changed="20260101T000000Z"),
     ])
     assert [m.target for m in memory.matches(OLD)] == ["newer English", "older English"]
 
@@ -127,8 +130,10 @@ def test_bad_tmx_is_refused_with_a_reason(tmp_path, data, message):
 
 
 def test_merge_never_displaces_newer_english_and_reports_the_conflict():
-    memory = TranslationMemory([MemoryEntry(OLD, "newer", A, "d", "s1", "20260101T000000Z", "20260101T000000Z")])
-    report = memory.merge([MemoryEntry(OLD, "older", A, "d", "s1", "20240101T000000Z", "20240101T000000Z")])
+    memory = TranslationMemory([MemoryEntry("s1", OLD, "newer", A, document="d",
+                                            created="20260101T000000Z", changed="20260101T000000Z")])
+    report = memory.merge([MemoryEntry("s1", OLD, "older", A, document="d",
+                                       created="20240101T000000Z", changed="20240101T000000Z")])
     assert report.added == 1 and len(report.conflicts) == 1 and "kept 'newer'" in report.conflicts[0]
     assert memory.matches(OLD)[0].target == "newer"
 
@@ -157,7 +162,7 @@ def test_record_keeps_only_human_work_and_writes_nothing_when_nothing_changed(tm
     ]
     assert record_segments(settings, segments, "doc") == 2
     entries = read_memory(settings.path).entries
-    assert [(e.source, e.state, e.document, e.segment_id, e.who) for e in entries] == [
+    assert [(e.source, e.state, e.document, e.id, e.who) for e in entries] == [
         ("第一句。", A, "doc", "a", "Li Wei"), ("第二句。", R, "doc", "b", "Li Wei")
     ]
     assert all(e.changed.endswith("Z") and len(e.changed) == 16 for e in entries)

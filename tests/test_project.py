@@ -108,6 +108,8 @@ def test_project_option_overrides_the_search(tmp_path):
         ("[publish]\nformats = []", r"publish\.formats must be a non-empty list"),
         ("[glossary]\nfiles = 'glossary/terms.tsv'", r"glossary\.files must be a list of file paths"),
         ("[source]\nscript = 'zh-TW'", r"source\.script must be one of auto, zh-Hans, zh-Hant, got 'zh-TW'"),
+        ("[translation]\nmodel_script = 'zh-Hant'",
+         r"translation\.model_script must be one of zh-Hans, as-written, got 'zh-Hant'"),
         ("[source]\nencoding = 'klingon'", r"source\.encoding must be auto or an encoding"),
         ("translation = 4", r"translation must be a section"),
         ("[translation]\nbeams = ", r"not valid TOML: .*line 2"),

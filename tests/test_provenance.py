@@ -262,8 +262,8 @@ def test_english_from_the_memory_says_so_with_its_match_score():
 
     source = "2025年，乐山晶硅光伏产业产值增长6.8%。"
     english = "In 2025, the output value of Leshan's crystalline silicon photovoltaics industry grew by 6.8%."
-    memory = TranslationMemory([MemoryEntry(source, english, ReviewState.APPROVED, "yibin", "s0", "20260101T000000Z",
-                                            "20260101T000000Z", "tester")])
+    memory = TranslationMemory([MemoryEntry("s0", source, english, ReviewState.APPROVED, document="yibin",
+                                            created="20260101T000000Z", changed="20260101T000000Z", who="tester")])
     exact = Segment("x", 0, Role.PARAGRAPH, source)
     fuzzy = Segment("y", 0, Role.PARAGRAPH, source.replace("6.8%", "7.1%"))
     kept = Segment("z", 0, Role.PARAGRAPH, source, "A person's English.", ReviewState.REVIEWED,

@@ -6,9 +6,11 @@ import pytest
 
 from leshan_pub.errors import InputError
 from leshan_pub.read import read_article
-from leshan_pub.script import Script, detect_script, resolve_script, script_of, to_simplified
+from leshan_pub.script import (
+    AS_WRITTEN, MODEL_SCRIPT_DEFAULT, Script, detect_script, resolve_script, script_of, to_model_script, to_simplified,
+)
 from leshan_pub.terms import Glossary, Term
-from helpers import DATA, SAMPLE
+from helpers import DATA, GLOSSARY as PROJECT_GLOSSARY, SAMPLE
 
 TRADITIONAL = DATA / "leshan-vanadium.zh-hant.txt"
 # A simplified report that quotes a traditional-Chinese press release at length.
@@ -148,3 +150,60 @@ def test_segment_records_a_forced_script_and_refuses_an_unknown_one(tmp_path):
     assert bad.exit_code == 1
     assert bad.output.strip().splitlines() == [
         "leshan-pub: error: source script 'traditional' is not known; use one of auto, zh-Hans, zh-Hant"]
+
+
+# --- the script the model is fed (settings: model_script) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, fed",
+    [
+        ("樂山大佛是世界文化遺產。", "乐山大佛是世界文化遗产。"),
+        ("乾隆年間，人們瞭解了頭髮的護理。", "乾隆年间，人们了解了头发的护理。"),  # phrases: 乾隆 kept, 瞭解 -> 了解
+        ("鹽幫菜以麻辣著稱。", "盐帮菜以麻辣著称。"),  # 著称, not the character fold's 着称
+        ("衞生與啟動，裡面", "卫生与启动，里面"),  # Hong Kong and Taiwan variants first
+        ("乐山大佛是世界文化遗产。", "乐山大佛是世界文化遗产。"),  # simplified: as written
+        ("他的成绩显著提高。", "他的成绩显著提高。"),  # t2s would write 显着: simplified text is left alone
+        ("２０２５ GWh", "２０２５ GWh"),
+        ("", ""),
+    ],
+)
+def test_the_model_is_fed_traditional_text_as_simplified_phrases(text, fed):
+    assert to_model_script(text) == fed
+    assert to_model_script(text, AS_WRITTEN) == text
+    assert MODEL_SCRIPT_DEFAULT == "zh-Hans"
+
+
+def test_the_model_is_fed_the_simplified_article_unchanged_and_the_traditional_one_converted():
+    simplified = read_article(SAMPLE)
+    assert all(to_model_script(line) == line for line in simplified.splitlines())
+    traditional = read_article(TRADITIONAL).splitlines()
+    fed = [to_model_script(line) for line in traditional]
+    assert sum(f != t for f, t in zip(fed, traditional)) >= 0.8 * sum(bool(t.strip()) for t in traditional)
+    assert detect_script("\n".join(fed)).script is Script.HANS
+
+
+def test_what_the_model_is_fed_holds_every_term_the_glossary_finds_in_the_authors_text():
+    # The engines' span finder (engines/alignment.py) is the glossary matcher on what the model reads:
+    # every term found in the traditional article must be found, in order, in its converted form.
+    from leshan_pub.glossary import load_glossary
+
+    glossary = load_glossary(PROJECT_GLOSSARY)
+    found = 0
+    for line in read_article(TRADITIONAL).splitlines():
+        wanted = [hit.term for hit in glossary.find(line)]
+        assert [hit.term for hit in Glossary(list(dict.fromkeys(wanted))).find(to_model_script(line))] == wanted, line
+        found += len(wanted)
+    assert found >= 20
+
+
+def test_feeding_the_model_loads_each_opencc_dictionary_once():
+    # Detection and conversion use six OpenCC configs between them; a cache smaller than that reloaded
+    # dictionaries on every sentence (about 0.1 s each: the traditional proxy rows took 20x as long).
+    from leshan_pub.script import _converter
+
+    lines = read_article(TRADITIONAL).splitlines()
+    [to_model_script(line) for line in lines]
+    loaded = _converter.cache_info().misses
+    [to_model_script(line) for line in lines + ["显著提高"]]
+    assert _converter.cache_info().misses == loaded

@@ -75,8 +75,8 @@ def test_an_entry_changed_in_a_foreign_unit_changes_only_that(project: Project):
     shutil.copyfile(FOREIGN, project.memory)
     memory = read_memory(project.memory)
     entry = next(e for e in memory.entries if e.source == QUOTED)
-    memory.add(MemoryEntry(entry.source, entry.target, entry.state.APPROVED, "yibin", "s9",
-                           "20261201T000000Z", "20261201T000000Z", "Li Wei"))
+    memory.add(MemoryEntry("s9", entry.source, entry.target, entry.state.APPROVED, document="yibin",
+                           created="20261201T000000Z", changed="20261201T000000Z", who="Li Wei"))
     write_memory(project.memory, memory)
     after, before = units(project.memory), units(FOREIGN)
     assert {k: v for k, v in after.items() if k != "1003"} == {k: v for k, v in before.items() if k != "1003"}
@@ -160,8 +160,8 @@ def test_saving_one_segment_into_a_large_memory_splices_it_in(tmp_path: Path):
     path.write_bytes(big_tmx(20_000))
     before = path.read_bytes()
     memory = read_memory(path)
-    memory.add(MemoryEntry("新的一句。", "A new sentence.", memory.entries[0].state, "d", "s1", "20261201T000000Z",
-                           "20261201T000000Z", "Li"))
+    memory.add(MemoryEntry("s1", "新的一句。", "A new sentence.", memory.entries[0].state, document="d",
+                           created="20261201T000000Z", changed="20261201T000000Z", who="Li"))
     write_memory(path, memory)
     after = path.read_bytes()
     cut = before.index(b"</body>")
@@ -188,6 +188,6 @@ def test_memories_as_other_tools_write_them_are_read_and_added_to(tmp_path: Path
     path.write_bytes(data)
     memory = read_memory(path)
     assert [(e.source, e.target) for e in memory.entries] == [("你好", "Hello")]
-    memory.add(MemoryEntry("新句。", "New.", memory.entries[0].state, created="20260101T000000Z"))
+    memory.add(MemoryEntry("", "新句。", "New.", memory.entries[0].state, created="20260101T000000Z"))
     write_memory(path, memory)
     assert [(e.source, e.target) for e in read_memory(path).entries] == [("你好", "Hello"), ("新句。", "New.")]

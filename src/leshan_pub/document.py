@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field, fields
 from enum import StrEnum
+from typing import Any, Self
 
 from .provenance import Signature, document_signature
 from .script import Script
@@ -149,20 +150,60 @@ class Approval:
 
 
 @dataclass
-class Segment:
-    """One sentence (or heading, caption...) of the source with its English and review state."""
+class _Identified:
+    """What names a unit: its id (a segment's stable id; in the memory, the segment it came from)."""
 
     id: str
-    block: int
-    role: Role
+
+
+@dataclass
+class Unit(_Identified):
+    """One translation unit: the Chinese, its English, review state, notes and matches, and emphasis.
+
+    The one currency between the segment file, the exchange files and the memory, as Translate
+    Toolkit's TranslationUnit is: a Segment is a unit placed in an article; an import row
+    (formats.rows.Edit) a unit with where it stands in its file; a memory entry
+    (formats.tmx_entries.MemoryEntry) a unit with its document, dates, person and <tu>. What only
+    one of them knows lives on that one.
+    """
+
     source: str
     target: str = ""
     state: ReviewState = ReviewState.NEW
     notes: list[str] = field(default_factory=list)
     matches: list[Match] = field(default_factory=list)  # memory candidates, best first
-    signature: Signature | None = None  # how the English was made; None when unknown or there is none
-    source_marks: tuple[Mark, ...] = ()  # emphasis within source; not part of the id
+    _: KW_ONLY
+    source_marks: tuple[Mark, ...] = ()  # emphasis within source; not part of a segment's id
     target_marks: tuple[Mark, ...] = ()  # emphasis within target
+    comments: list[str] = field(default_factory=list)  # reviewers' comments (XLIFF notes from="reviewer")
+
+    @classmethod
+    def from_unit(cls, unit: Unit, **more: Any) -> Self:
+        """A unit of this kind holding unit's fields, and more: what only this kind knows (block, where, who...).
+
+        Translate Toolkit's buildfromunit: how a trans-unit as read becomes a segment or an import row.
+        """
+        return cls(**{f.name: getattr(unit, f.name) for f in fields(Unit)}, **more)
+
+
+@dataclass
+class _Placed(_Identified):
+    """Where a segment stands in its article: the block it belongs to, and that block's role."""
+
+    block: int
+    role: Role
+
+
+@dataclass
+class Segment(Unit, _Placed):
+    """One sentence (or heading, caption...) of the source with its English and review state.
+
+    A unit placed in its article, made as it always was: Segment(id, block, role, source, target,
+    state, notes, matches, signature, ...). Unit and _Placed both start from _Identified, so the
+    dataclass lays the fields out id, then block and role, then the unit's, then the segment's own.
+    """
+
+    signature: Signature | None = None  # how the English was made; None when unknown or there is none
     # How each glossary term occurrence went into the English, in source order; () when not recorded.
     terms: tuple[TermRecord, ...] = ()
     # The memory match the English was drafted from (its source, English, score, origin); None when
@@ -170,7 +211,6 @@ class Segment:
     draft: Match | None = None
     cell: Cell | None = None  # where the segment stands in a table, for table-cell segments
     approval: Approval | None = None  # who approved and when; None when not approved or not recorded
-    comments: list[str] = field(default_factory=list)  # reviewers' comments (XLIFF notes from="reviewer")
 
     @property
     def is_fuzzy_draft(self) -> bool:

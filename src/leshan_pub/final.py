@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .document import Document
-from .errors import PublishError
+from .errors import LeshanPubError, PublishError
 
 if TYPE_CHECKING:
     from .glossary import Glossary
-    from .pipeline import GlossaryInUse
+    from .glossary_in_use import GlossaryInUse
 
 
 def final_gate(documents: Sequence[Document], in_use: GlossaryInUse, segment_files: Sequence[Path] = ()) -> None:
@@ -61,8 +61,6 @@ def require_terms_enforced(in_use: GlossaryInUse) -> None:
 def require_current(document: Document, segfile: Path) -> None:
     """PublishError when the article beside segfile was edited after it was segmented: approved English
     of the old sentences (old figures) must not go out as final."""
-    from .pipeline import stale_article, stale_message
-
     article = stale_article(segfile, document)
     if article is not None:
         raise PublishError(f"--final: {stale_message(article, segfile)}")
@@ -102,3 +100,29 @@ def require_clean_check(document: Document, glossary: Glossary | None) -> None:
             f"--final: QA finds {len(errors)} error(s) in {document.name} ({shown}{more}); "
             f"run `leshan-pub check` and fix them first"
         )
+
+
+def stale_article(segfile: Path, document: Document) -> Path | None:
+    """The article beside segfile (document.original) when it no longer segments into document's
+    segments (the same ids and sources, in order): it was edited after the segment file was made, and
+    the file's English may carry outdated figures. None when it still does, when there is no article
+    beside the file (a missing article is not stale) or when it cannot be read. Segmenting needs no model."""
+    from .inputs import read_source
+    from .segment import segment_blocks
+
+    article = segfile.parent / document.original if document.original else None
+    if article is None or not article.is_file():
+        return None
+    try:
+        fresh = segment_blocks(read_source(article).blocks)
+    except LeshanPubError:  # unreadable now: the command that reads it says so
+        return None
+    if [(s.id, s.source) for s in fresh] == [(s.id, s.source) for s in document.segments]:
+        return None
+    return article
+
+
+def stale_message(article: Path, segfile: Path) -> str:
+    """One line: the article changed after its segment file was made, and what to run."""
+    return (f"{article} has changed since {segfile.name} was made, so its segments (and their English) are out of "
+            f"date; run `leshan-pub segment {article}` (or build) first")

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import subprocess
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from . import __version__
 from .atomic import write_bytes_atomic
@@ -19,6 +16,9 @@ from .document import Match, ReviewState, Segment
 from .errors import TranslationMemoryError
 from .files import read_input
 from .formats import tmx
+from .formats.tmx_entries import (
+    SOURCE_LANGUAGE, MemoryEntry, english_with_codes, entries_of, new_memory_file, now_stamp, render_entries,
+)
 from .locking import segment_file_lock
 from .provenance import memory_signature
 
@@ -26,10 +26,7 @@ MEMORY_FILE = "memory.tmx"
 DEFAULT_FUZZY_THRESHOLD = 75.0
 TRANSLATOR_ENV = "LESHAN_PUB_TRANSLATOR"  # who is working; else git's user.name; else unknown
 MEMORY_ENV = "LESHAN_PUB_MEMORY"  # a memory file to use instead of the one beside the glossary
-SOURCE_LANGUAGE = "zh-CN"
-TARGET_LANGUAGE = "en"
 MAX_MEMORY_BYTES = 512 * 1024 * 1024
-_DATE = "%Y%m%dT%H%M%SZ"  # TMX 1.4b's date form
 _MAX_CANDIDATES = 3
 _CODES_NOTE = "inline codes removed"
 _RANK = {state: rank for rank, state in enumerate(ReviewState)}
@@ -49,11 +46,6 @@ def match_key(source: str) -> str:
     # The whole string at once: a memory of 100,000 units is keyed in well under a second.
     folded = unicodedata.normalize("NFKC", source).casefold().translate(_QUOTES)
     return "".join(folded.split())
-
-
-def now_stamp() -> str:
-    """The current UTC time in TMX's form (20261201T164633Z)."""
-    return datetime.now(UTC).strftime(_DATE)
 
 
 @functools.lru_cache(maxsize=1)
@@ -94,33 +86,6 @@ class MemorySettings:
 
     path: Path | None
     fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD
-
-
-@dataclass
-class MemoryEntry:
-    """One translation a person made: the Chinese, the English, its review state, and where and when."""
-
-    source: str
-    target: str
-    state: ReviewState = ReviewState.REVIEWED
-    document: str = ""
-    segment_id: str = ""
-    created: str = ""  # TMX dates, UTC; "" when unknown
-    changed: str = ""
-    who: str = ""  # "" when unknown
-    # The <tu> the entry was read from, kept whole (inline codes, notes, props, tuid, languages as
-    # written) and written back as read; None for an entry made here. read_as is what the entry
-    # said when read, so only what changed since is written into the unit.
-    unit: Any = field(default=None, compare=False, repr=False)
-    read_as: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
-    languages: tuple[str, str] | None = field(default=None, compare=False)  # (source, target) as written
-    tool: str = field(default="", compare=False)  # the tool that made it (creationtool); "" when unknown
-    codes: int = field(default=0, compare=False)  # how many inline codes its English holds in the unit
-
-    @property
-    def origin(self) -> str:
-        """'document/segment id', or whichever of the two is known."""
-        return "/".join(p for p in (self.document, self.segment_id) if p)
 
 
 @dataclass
@@ -173,7 +138,7 @@ class TranslationMemory:
             return "unchanged"  # an older copy of work the memory already holds
         self.entries[at] = replace(
             entry, source=old.source, state=state, created=old.created or entry.created,
-            unit=old.unit, read_as=old.read_as, languages=old.languages, tool=old.tool, codes=old.codes,
+            tu=old.tu, read_as=old.read_as, languages=old.languages, tool=old.tool, codes=old.codes,
         )
         return "updated"
 
@@ -202,34 +167,14 @@ class TranslationMemory:
         what changed), then a unit for each entry new to it (made here, or merged from another file).
         When no unit read changed, the new ones are spliced in and the rest is copied byte for byte."""
         if self.file is None:
-            self.file = tmx.new_file(_our_header(source_language))
-        in_file = {id(unit) for unit in self.file.units}
-        added = []
-        for entry in self.entries:
-            if entry.unit is not None and id(entry.unit) in in_file:
-                continue
-            if entry.unit is None:
-                entry.unit, entry.read_as = _new_unit(entry, source_language), _snapshot(entry)
-            else:
-                _sync(entry)  # a unit merged from another file, as it came, with what changed since
-            added.append(entry.unit)
-        changed = [e for e in self.entries if id(e.unit) in in_file and e.read_as != _snapshot(e)]
-        if not changed:
-            spliced = tmx.splice(self.file, added)
-            if spliced is not None:
-                return spliced
-        for entry in changed:
-            _sync(entry)
-        return tmx.render(self.file, added)
+            self.file = new_memory_file(source_language)
+        return render_entries(self.file, self.entries, source_language)
 
     def with_codes(self, match: Match) -> str:
         """The English of match's entry with its inline codes shown ({1}…{/1}), '' when it had none."""
         at = self._index.get((match_key(match.source), match.target))
         entry = self.entries[at] if at is not None else None
-        if entry is None or not entry.codes:
-            return ""
-        english = next((v for v in tmx.variants(entry.unit) if v.text == entry.target), None)
-        return tmx.shown_with_codes(english.seg) if english is not None else ""
+        return english_with_codes(entry) if entry is not None else ""
 
     def by_key(self, key: str) -> list[MemoryEntry]:
         """The entries whose normalised source is key, the most recently changed first."""
@@ -261,7 +206,7 @@ def human_entries(segments: Iterable[Segment], document: str, who: str | None = 
     (default: translator_name())."""
     stamp, person = now_stamp(), translator_name() if who is None else who
     return [
-        MemoryEntry(s.source, s.target, s.state, document, s.id, stamp, stamp, person)
+        MemoryEntry(s.id, s.source, s.target, s.state, document=document, created=stamp, changed=stamp, who=person)
         for s in segments if s.state.is_human and s.target.strip()
     ]
 
@@ -313,54 +258,6 @@ def leverage(segments: Sequence[Segment], memory: TranslationMemory, threshold: 
     return report
 
 
-# --- TMX 1.4b: the units as formats.tmx reads and writes them -------------------------------------------
-
-_OUR_TOOL = "leshan-pub"
-_CHINESE = "zh"  # the primary language subtag of every Chinese variant (zh-CN, zh-TW, zh-Hans...)
-_HUMAN_STATES = {str(state): state for state in ReviewState if state.is_human}
-_OURS = ("x-state", "x-document", "x-segment-id")  # the <prop>s we keep on a unit
-
-
-def _our_header(source_language: str) -> dict[str, str]:
-    return {
-        "creationtool": _OUR_TOOL, "creationtoolversion": __version__, "segtype": "sentence",
-        "o-tmf": _OUR_TOOL, "adminlang": "en", "srclang": source_language, "datatype": "plaintext",
-    }
-
-
-def _snapshot(entry: MemoryEntry) -> tuple[str, ...]:
-    return (str(entry.state), entry.document, entry.segment_id, entry.created, entry.changed, entry.who)
-
-
-def _new_unit(entry: MemoryEntry, source_language: str) -> object:
-    """A <tu> for an entry made here: our tool, a tuid from its Chinese and English, state and origin as props."""
-    tuid = "lp-" + hashlib.sha1(f"{entry.source}\u0000{entry.target}".encode()).hexdigest()[:12]
-    attributes = {
-        "tuid": tuid, "creationtool": _OUR_TOOL, "creationtoolversion": __version__,
-        "creationdate": entry.created, "changedate": entry.changed, "creationid": entry.who, "changeid": entry.who,
-    }
-    properties = (("x-state", str(entry.state)), ("x-document", entry.document), ("x-segment-id", entry.segment_id))
-    languages = entry.languages or (source_language, TARGET_LANGUAGE)
-    return tmx.build_unit(attributes, properties, zip(languages, (entry.source, entry.target)))
-
-
-def _sync(entry: MemoryEntry) -> None:
-    """Write into the entry's unit what changed since it was read, and only that: the rest stays as written."""
-    then, now = entry.read_as, _snapshot(entry)
-    if then is None:  # made here: its unit was written from the entry
-        return
-    if then == now:
-        return
-    for kind, before, after in zip(_OURS, then[:3], now[:3]):
-        if before != after:
-            tmx.set_prop(entry.unit, kind, after)
-    for names, before, after in ((("creationdate",), then[3], now[3]), (("changedate",), then[4], now[4]),
-                                 (("changeid",), then[5], now[5])):
-        if before != after:
-            tmx.set_attribute(entry.unit, names[0], after)
-    entry.read_as = now
-
-
 def render_tmx(memory: TranslationMemory | Iterable[MemoryEntry], source_language: str = SOURCE_LANGUAGE) -> bytes:
     """The memory as TMX 1.4b bytes (UTF-8): the units of the file it was read from as they were read
     (changed only where an entry changed), then one new <tu> per entry made here, with state,
@@ -374,33 +271,7 @@ def parse_tmx(data: bytes, name: str = "translation memory", merged: bool = Fals
     """The entries of a TMX file (1.1 to 1.4b) from us or a CAT tool; <tu>s lacking Chinese or English
     are skipped. merged: the units are leaving their file for our memory, so what its header said
     goes onto each. Raise TranslationMemoryError naming the position of bad or unsafe XML."""
-    return _entries(tmx.parse(data, name), merged)
-
-
-def _entries(file: tmx.TmxFile, merged: bool = False) -> list[MemoryEntry]:
-    if merged:
-        tmx.adopt_header(file)
-    header_tool = file.header_value("creationtool")
-    entries: list[MemoryEntry] = []
-    for unit in file.units:
-        found, props = tmx.read_unit(unit)
-        # Chinese and English, whichever srclang says (*all*, en-US for an English-to-Chinese memory).
-        source = next((v for v in found if v.language.partition("-")[0].lower() == _CHINESE), None)
-        target = next((v for v in found if v.language.partition("-")[0].lower() == TARGET_LANGUAGE), None)
-        if source is None or target is None or not source.text.strip() or not target.text.strip():
-            continue  # kept in the file all the same, as written
-        # A memory holds only people's work: any other state read is reviewed.
-        state = _HUMAN_STATES.get(props.get("x-state", ""), ReviewState.REVIEWED)
-        entry = MemoryEntry(
-            source.text, target.text, state, props.get("x-document", ""), props.get("x-segment-id", ""),
-            unit.get("creationdate", ""), unit.get("changedate", "") or unit.get("creationdate", ""),
-            unit.get("changeid", "") or unit.get("creationid", ""),
-            unit=unit, languages=(source.language, target.language),
-            tool=unit.get("creationtool") or header_tool, codes=tmx.codes_in(target.seg),
-        )
-        entry.read_as = _snapshot(entry)
-        entries.append(entry)
-    return entries
+    return entries_of(tmx.parse(data, name), merged)
 
 
 def read_memory(path: Path) -> TranslationMemory:
@@ -413,7 +284,7 @@ def read_memory(path: Path) -> TranslationMemory:
     if not data.strip():
         return TranslationMemory()
     file = tmx.parse(data, str(path))
-    memory = TranslationMemory(_entries(file))
+    memory = TranslationMemory(entries_of(file))
     memory.file = file
     return memory
 

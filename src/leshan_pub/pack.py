@@ -17,7 +17,7 @@ from .formats.segfile import read_segment_file
 
 if TYPE_CHECKING:
     from .publish import PublishOptions
-    from .pipeline import GlossaryInUse
+    from .glossary_in_use import GlossaryInUse
     from .terms import Glossary
 
 DEFAULT_OUT = Path("output/pack.pdf")
@@ -132,8 +132,9 @@ def build_pack(
 
     in_use says whether the glossary's terms are enforced (default: glossary as given, None meaning none on purpose).
     """
-    from .final import final_gate
-    from .pipeline import GlossaryInUse, resolve_segment_file, stale_article, stale_message
+    from .final import final_gate, stale_article, stale_message
+    from .glossary_in_use import GlossaryInUse
+    from .pipeline import resolve_segment_file
     from .publish import publish_pack
 
     pack = read_pack(spec)

@@ -12,13 +12,14 @@ from . import __version__
 from .chars import NOT_XML
 from .document import Block, Document, Picture, Provenance, ReviewState, Role, Segment
 from .emphasis import place_in_target
-from .errors import EngineError, GlossaryError, InputError, LeshanPubError
-from .final import final_gate
+from .errors import EngineError, InputError
+from .final import final_gate, stale_article, stale_message
 from .formats.segfile import SUFFIX, document_name, keep_backup, read_segment_file, segment_file_for, write_segment_file
-from .glossary import Glossary, load_glossaries
+from .glossary import Glossary
+from .glossary_in_use import GlossaryInUse
 from .inputs import read_source
 from .locking import segment_file_lock
-from .memory import LeverageReport, MemorySettings, leverage, memory_path, read_memory, record_segments
+from .memory import LeverageReport, MemorySettings, leverage, read_memory, record_segments
 from .provenance import Origin, machine_signature, public_model_name, rule_signature
 from .quality.cells import RuleEnglish, cell_units, rule_english
 from .quality.enforce import TermMiss, explain_misses, forbidden_present
@@ -27,11 +28,10 @@ from .progress import progress_bar, quiet_model_libraries
 from .read import require_chinese
 from .script import AUTO, ScriptReport, resolve_script
 from .segment import segment_blocks, segmenter_version
-from .terms import Term, source_key
+from .terms import Term
 
 if TYPE_CHECKING:
     from .engines import Engine, EngineOptions, Translation
-    from .project import Settings
     from .publish import PublishOptions
 
 
@@ -74,113 +74,6 @@ class TranslateReport:
 def resolve_segment_file(path: Path) -> Path:
     """The segment file for a path that names either an article or its segment file."""
     return path if path.name.endswith(SUFFIX) else segment_file_for(path)
-
-
-NO_GLOSSARY = "no glossary: terms are not enforced; run `leshan-pub init` or pass --glossary"
-
-
-@dataclass(frozen=True)
-class GlossaryInUse:
-    """The glossary a command enforces, and why terms are not (all) enforced when they are not.
-
-    warning is "" when every configured term is enforced; intended is set by --no-glossary,
-    which runs without a glossary on purpose (no warning, and --final allowed). unlisted names
-    glossary files beside the project's that its settings leave out, with terms the glossary in
-    use lacks: said, but no bar to --final, since a file kept aside may be kept aside on purpose.
-    """
-
-    glossary: Glossary | None
-    warning: str = ""
-    intended: bool = False
-    unlisted: str = ""
-
-    @property
-    def warnings(self) -> list[str]:
-        return [w for w in (self.warning, self.unlisted) if w]
-
-    @classmethod
-    def given(cls, glossary: Glossary | None) -> GlossaryInUse:
-        """The glossary a library caller passes: None is taken as chosen (the CLI says why instead)."""
-        return cls(glossary, intended=glossary is None)
-
-
-def project_glossary(settings: Settings, disabled: bool = False, explicit: Path | None = None) -> GlossaryInUse:
-    """The glossary to enforce: explicit (--glossary), else the project's files (settings.glossaries) merged.
-
-    Project files that do not exist are skipped with a warning naming them; a malformed file, or a
-    missing explicit one, is a GlossaryError. disabled (--no-glossary) gives no glossary, on purpose.
-    """
-    if disabled and explicit is not None:
-        raise GlossaryError("--glossary and --no-glossary contradict each other; give one of them")
-    if disabled:
-        return GlossaryInUse(None, intended=True)
-    in_use = _configured_glossary(settings, explicit)
-    if explicit is None and settings.file is not None:
-        in_use = replace(in_use, unlisted=_unlisted(settings, in_use.glossary))
-    return in_use
-
-
-def _configured_glossary(settings: Settings, explicit: Path | None) -> GlossaryInUse:
-    """The glossary files merged, with the warning owed when some or all of their terms are not enforced."""
-    files = (explicit,) if explicit is not None else settings.glossaries
-    if not files:
-        where = f" ({settings.file} lists none in glossary.files)" if settings.file else ""
-        return GlossaryInUse(None, NO_GLOSSARY + where)
-    present = [p for p in files if explicit is not None or p.is_file()]
-    missing = [p for p in files if p not in present]
-    named = f"glossary file(s) {', '.join(map(str, missing))} named in {settings.where} do not exist"
-    if not present:
-        return GlossaryInUse(None, f"no glossary: {named}; terms are not enforced; restore them or pass --glossary")
-    glossary = load_glossaries(present)
-    if missing:
-        return GlossaryInUse(glossary, f"{named}: their terms are not enforced; restore them or remove them from glossary.files")
-    if not len(glossary):
-        return GlossaryInUse(glossary, f"glossary {', '.join(map(str, present))} has no terms: nothing is enforced; "
-                                       "add terms with `leshan-pub glossary add`")
-    return GlossaryInUse(glossary)
-
-
-def _unlisted(settings: Settings, glossary: Glossary | None) -> str:
-    """A warning for each terminology file in the project's glossary folders that glossary.files leaves
-    out and that holds terms the glossary in use lacks (an export of the glossary holds none); "" when none."""
-    from .formats.termbase import FORMATS
-    from .project import relative_to_cwd
-
-    listed = {p.resolve() for p in settings.glossaries}
-    if settings.memory is not None:
-        listed.add(settings.memory.resolve())
-    folders = dict.fromkeys(p.parent for p in settings.glossaries if p.parent.is_dir())
-    enforced = {source_key(s) for term in glossary.terms for s in term.sources} if glossary is not None else set()
-    said = []
-    for folder in folders:
-        for path in sorted(folder.iterdir()):
-            if path.suffix.lower() not in FORMATS or not path.is_file() or path.resolve() in listed:
-                continue
-            try:
-                terms = FORMATS[path.suffix.lower()][0](path)
-            except GlossaryError:
-                continue  # not a glossary this project could use as it is; `glossary validate` says why
-            new = sum(1 for term in terms if source_key(term.source) not in enforced)
-            if new:
-                said.append(f"{relative_to_cwd(path)} ({new} term{'s' if new > 1 else ''})")
-    if not said:
-        return ""
-    return (f"terms not enforced in {', '.join(said)}: not in glossary.files of {settings.file}; "
-            "add the file there or `leshan-pub glossary import` it")
-
-
-# Without a project or a glossary, the memory is looked for in ./glossary/, where it always was.
-_NO_PROJECT_GLOSSARY = Path("glossary/leshan.tsv")
-
-
-def resolve_memory(
-    memory: Path | None, glossary: Glossary | None, fuzzy_threshold: float, settings: Settings | None = None
-) -> MemorySettings:
-    """The memory settings for a command: --memory, else the project's (glossary.memory), else memory.tmx
-    beside the glossary in use."""
-    configured = settings.memory if settings is not None and settings.file is not None else None
-    where = memory_path(memory, glossary.path if glossary else None, _NO_PROJECT_GLOSSARY, configured=configured)
-    return MemorySettings(where, fuzzy_threshold)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -299,29 +192,6 @@ def _pictures(blocks: Sequence[Block], document: Document) -> dict[int, Picture]
     for segment in document.segments:
         sources[segment.block] = sources.get(segment.block, "") + segment.source
     return {b.index: b.picture for b in blocks if b.picture is not None and sources.get(b.index) == b.text.strip()}
-
-
-def stale_article(segfile: Path, document: Document) -> Path | None:
-    """The article beside segfile (document.original) when it no longer segments into document's
-    segments (the same ids and sources, in order): it was edited after the segment file was made, and
-    the file's English may carry outdated figures. None when it still does, when there is no article
-    beside the file (a missing article is not stale) or when it cannot be read. Segmenting needs no model."""
-    article = segfile.parent / document.original if document.original else None
-    if article is None or not article.is_file():
-        return None
-    try:
-        fresh = segment_blocks(read_source(article).blocks)
-    except LeshanPubError:  # unreadable now: the command that reads it says so
-        return None
-    if [(s.id, s.source) for s in fresh] == [(s.id, s.source) for s in document.segments]:
-        return None
-    return article
-
-
-def stale_message(article: Path, segfile: Path) -> str:
-    """One line: the article changed after its segment file was made, and what to run."""
-    return (f"{article} has changed since {segfile.name} was made, so its segments (and their English) are out of "
-            f"date; run `leshan-pub segment {article}` (or build) first")
 
 
 def attach_pictures(document: Document, path: Path) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from .atomic import write_bytes_atomic
 from .errors import ProjectError
 from .paper import DEFAULT_PAGE_SIZE, PAGE_SIZES
+from .script import MODEL_SCRIPT_DEFAULT, MODEL_SCRIPTS
 
 PROJECT_FILE = "leshan-pub.toml"
 STARTER_GLOSSARY = "glossary/terms.tsv"
@@ -64,6 +65,7 @@ class Settings:
     compile: bool = False
     term_repair: str = "splice"
     placement: str = "owed"
+    model_script: str = MODEL_SCRIPT_DEFAULT  # the script the model reads: zh-Hans (traditional converted) or as-written
     # field name -> PROJECT or COMMAND_LINE; a field not named here has its default.
     origins: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
 
@@ -98,7 +100,7 @@ class Settings:
         return EngineOptions(
             model=self.model, num_beams=self.beams, batch_size=self.batch_size, device=self.device,
             batch_tokens=self.batch_tokens, precision=self.precision, compile=self.compile,
-            term_repair=self.term_repair, placement=self.placement, progress=progress,
+            term_repair=self.term_repair, placement=self.placement, model_script=self.model_script, progress=progress,
         )
 
     @property
@@ -239,6 +241,9 @@ KEYS: tuple[Key, ...] = (
     Key("translation", "beams", "beams", 4, "Beam size, 1-16.", _integer(1, 16)),
     Key("translation", "batch_size", "batch_size", 16, "Segments per batch, 1-1024.", _integer(1, 1024)),
     Key("translation", "device", "device", "auto", "auto, cpu, cuda or cuda:N.", _device),
+    Key("translation", "model_script", "model_script", MODEL_SCRIPT_DEFAULT,
+        "The script the model reads: zh-Hans (traditional articles converted to simplified for it) or as-written.",
+        _choice(lambda: MODEL_SCRIPTS)),
     Key("source", "script", "script", "auto",
         "Script of the articles: auto (detected), zh-Hans (simplified) or zh-Hant (traditional).", _choice(lambda: SCRIPTS)),
     Key("source", "encoding", "encoding", "auto", "auto (detected), or utf-8, gb18030, big5, utf-16.", _encoding),

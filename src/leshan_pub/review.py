@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__
+from .approval_rule import approver, qa_errors, refusal
 from .document import Approval, Document, ReviewState, Segment
-from .errors import SegmentFileError
+from .errors import LeshanPubError, SegmentFileError
 from .formats.exchange import read_exchange_file
 from .formats.rows import Edit, fingerprint, target_problem
 from .formats.segfile import keep_backup, read_segment_file, write_segment_file
@@ -87,9 +88,9 @@ def import_file(
     timestamped backup, the new one is written atomically, and human work goes into the memory.
 
     A row that approves its segment (state="final", an approved column) passes approve's own rule
-    (approval.qa_errors, approval.refusal, QA read with glossary): a segment QA finds errors in is
-    kept as reviewed, named with the reason in report.not_approved; the others record approver
-    (default: the translator's name as `approve` finds it) and the time.
+    (approval_rule.qa_errors and refusal, QA read with glossary): a segment QA finds errors in is kept
+    as reviewed, named with the reason in report.not_approved; the others record approver (default:
+    the translator's name as `approve` finds it) and the time.
     """
     edits, problems = read_exchange_file(path)
     return _apply_edits(edits, problems, str(path), segment_file, force, partial, memory,
@@ -126,8 +127,8 @@ def save_segment(
     found = next((s for s in document.segments if s.id == segment_id), None)
     if found is None:
         raise SegmentFileError(f"segment {segment_id!r} is not in {segment_file.name}; reload the document")
-    edit = Edit(segment_id, found.source, target, state, f"segment {segment_id!r}", base,
-                 comments=tuple(comments) if comments is not None else None)
+    edit = Edit(segment_id, found.source, target, state, where=f"segment {segment_id!r}", base=base,
+                comments=list(comments or []), carries_comments=comments is not None)
     return _apply_edits([edit], [], segment_file.name, segment_file, False, False, memory, document, backup,
                         approver or translator_name())
 
@@ -141,7 +142,7 @@ def approve_segments(
     document is the file's content the caller read under segment_file_lock, held around this call.
     Raises ImportRefused when the rules refuse one (nothing changes then).
     """
-    edits = [Edit(s.id, s.source, s.target, ReviewState.APPROVED, f"segment {s.id!r}") for s in segments]
+    edits = [Edit(s.id, s.source, s.target, ReviewState.APPROVED, where=f"segment {s.id!r}") for s in segments]
     return _apply_edits(edits, [], segment_file.name, segment_file, False, False, memory, document, True, approver)
 
 
@@ -154,9 +155,6 @@ class _ApprovalRule:
 
 def _importer() -> str:
     """Who approves what an import file approves: the translator's name as `approve` finds it; '' when none is found."""
-    from .approval import approver
-    from .errors import LeshanPubError
-
     try:
         return approver(None)
     except LeshanPubError:
@@ -166,8 +164,6 @@ def _importer() -> str:
 def _hold_back_approvals(document: Document, approved: list[Segment], rule: _ApprovalRule, report: ImportReport) -> None:
     """Keep as reviewed, with the reason in report.not_approved, each segment of approved (just approved
     by the import) that approve itself would refuse: QA errors in its English as imported."""
-    from .approval import qa_errors, refusal
-
     errors = qa_errors(document, rule.glossary)
     for segment in approved:
         reason = refusal(segment, errors, include_drafts=True, ignore_qa=False)
@@ -221,7 +217,7 @@ def _apply_edits(
             if verdict.state is ReviewState.APPROVED and segment.state is not ReviewState.APPROVED:
                 newly_approved.append((segment, segment.target, segment.state))
             segment.signature = after_edit(segment.signature, segment.target, edit.target, __version__)
-            if edit.target_marks is not None:
+            if edit.carries_marks:
                 segment.target_marks = edit.target_marks
             elif edit.target != segment.target:
                 segment.target_marks = ()  # a new English from a CSV: the old emphasis no longer fits it
@@ -239,8 +235,8 @@ def _apply_edits(
             (target, state) != (s.target, s.state) for s, target, state in newly_approved if s.id == i)]
     for edit, verdict in verdicts:
         segment = by_id.get(edit.id)
-        if edit.comments is not None and segment is not None and not verdict.refused \
-                and list(edit.comments) != segment.comments:
+        if edit.carries_comments and segment is not None and not verdict.refused \
+                and edit.comments != segment.comments:
             segment.comments = list(edit.comments)
             if edit.id not in report.updated:
                 report.updated.append(edit.id)
@@ -387,8 +383,8 @@ def _remember(
     segments = [s for s in document.segments if s.id in changed_ids and s.state.is_human]
     stamp, who = now_stamp(), who or translator_name()
     entries = human_entries(segments, document.name, who) + [
-        MemoryEntry(e.source, e.target, e.state if e.state.is_human else ReviewState.REVIEWED, document.name, e.id,
-                    stamp, stamp, who)
+        MemoryEntry(e.id, e.source, e.target, e.state if e.state.is_human else ReviewState.REVIEWED,
+                    document=document.name, created=stamp, changed=stamp, who=who)
         for e in moved
     ]
     if not entries:

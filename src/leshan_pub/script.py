@@ -34,6 +34,12 @@ SCRIPT_CHOICES = (AUTO, Script.HANS.value, Script.HANT.value)  # what a user may
 # traditional too), and a simplified one a few t2s would change (乾 in 乾隆).
 MIXED_SHARE = 0.2
 FOLD_CHAIN = ("hk2t", "tw2t", "t2s")
+# The script a model is fed (settings: model_script, an engine option): zh-Hans converts traditional
+# input to simplified before the model reads it (the trained proxies read traditional badly:
+# docs/placement.md measures it); as-written feeds the author's text.
+AS_WRITTEN = "as-written"
+MODEL_SCRIPT_DEFAULT = Script.HANS.value
+MODEL_SCRIPTS = (MODEL_SCRIPT_DEFAULT, AS_WRITTEN)
 TO_TRADITIONAL = ("s2t", "s2tw", "s2hk")  # OpenCC's, Taiwan's and Hong Kong's standard  # regional variants to OpenCC's traditional, then to simplified
 
 
@@ -50,7 +56,7 @@ class ScriptReport:
         return f"{self.script} ({self.traditional} traditional, {self.simplified} simplified characters)"
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=None)  # a handful of configs (FOLD_CHAIN, TO_TRADITIONAL): a smaller cache reloads dictionaries in turn
 def _converter(config: str) -> Callable[[str], str]:
     try:
         import opencc
@@ -95,6 +101,26 @@ def to_simplified(text: str) -> tuple[str, list[int]]:
         out.append(folded)
         origin.extend([i] * len(folded))
     return "".join(out), origin
+
+
+def to_model_script(text: str, model_script: str = MODEL_SCRIPT_DEFAULT) -> str:
+    """text as a model is fed it (the setting model_script): for zh-Hans, text that reads as traditional
+    or mixed (detect_script) converted phrase by phrase to simplified; for as-written, or text that
+    reads as simplified, text itself.
+
+    Phrase by phrase (OpenCC hk2t, tw2t, then t2s, on the whole text), unlike to_simplified: a model reads
+    words, and OpenCC's phrases keep what character folding loses (乾隆 stays 乾隆, 瞭解 becomes 了解,
+    著稱 stays 著称). Simplified text is left alone because t2s changes some of its characters too
+    (显著 -> 显着). Offsets are not kept: only the model reads this; the author's text stays as written.
+    """
+    if model_script == AS_WRITTEN or not any(_is_han(ch) for ch in text):
+        return text
+    converted = text
+    for config in FOLD_CHAIN:
+        converted = _converter(config)(converted)
+    if converted == text or detect_script(text).script is Script.HANS:
+        return text
+    return converted
 
 
 def _changed(text: str, configs: tuple[str, ...]) -> int:

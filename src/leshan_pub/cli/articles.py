@@ -13,6 +13,7 @@ from .app import app, reports_errors
 from .options import (
     BatchOpt, BatchTokensOpt, BeamsOpt, CompileOpt, DeviceOpt, DocArg, EncodingOpt, EngineName, EngineOpt,
     FinalOpt, FontOpt, FormatOpt, GlossaryOpt, GlossaryOrder, GlossaryOrderOpt, Layout, LayoutOpt, MemoryOpt, ModelOpt, NoGlossaryOpt,
+    MODEL_SCRIPT_DEFAULT_CHOICE, ModelScriptOpt,
     OutOpt, PageOpt, PageSize, Placement, PlacementOpt, PrecisionOpt, ProjectOpt, RepairOpt, ScriptOpt,
     SourceArg, TermRepair, ThresholdOpt, command_glossary, command_settings, counted,
     memory_option, parse_formats, publish_options, shown, warn_glossary,
@@ -68,6 +69,7 @@ def build(
     compile_steps: CompileOpt = False,
     term_repair: RepairOpt = TermRepair.splice,
     placement: PlacementOpt = Placement.owed,
+    model_script: ModelScriptOpt = MODEL_SCRIPT_DEFAULT_CHOICE,
 ) -> None:
     """Segment, translate and publish an article (the segment file beside it keeps review work)."""
     from ..pipeline import build as run_build, engine_loader
@@ -142,6 +144,7 @@ def translate(
     compile_steps: CompileOpt = False,
     term_repair: RepairOpt = TermRepair.splice,
     placement: PlacementOpt = Placement.owed,
+    model_script: ModelScriptOpt = MODEL_SCRIPT_DEFAULT_CHOICE,
 ) -> None:
     """Machine-translate the segments that need it (memory matches first); reviewed and approved ones are kept.
 
@@ -223,7 +226,7 @@ def pack(
 ) -> None:
     """Bind several articles into one investor pack: cover, contents, articles, one glossary (PDF and DOCX)."""
     from ..pack import PackSpec, build_pack, load_pack_spec
-    from ..pipeline import project_glossary
+    from ..glossary_in_use import project_glossary
 
     spec = load_pack_spec(from_file) if from_file is not None else PackSpec()
     spec = spec.merged(

@@ -18,7 +18,8 @@ def memory_stats(glossary: GlossaryOpt = None, memory: MemoryOpt = None) -> None
     """Count the memory's entries by review state, language pair, origin tool and document."""
     from collections import Counter
 
-    from ..memory import SOURCE_LANGUAGE, TARGET_LANGUAGE, read_memory
+    from ..formats.tmx_entries import SOURCE_LANGUAGE, TARGET_LANGUAGE
+    from ..memory import read_memory
     settings = project_memory_option(memory, glossary)
     entries = read_memory(settings.path).entries
     typer.echo(f"{settings.path}: {counted(len(entries), 'entry', 'entries')}")

@@ -10,6 +10,7 @@ import typer
 
 from ..engines import engine_names
 from ..paper import PAGE_SIZES
+from ..script import MODEL_SCRIPT_DEFAULT, MODEL_SCRIPTS
 
 if TYPE_CHECKING:
     from ..pipeline import GlossaryInUse
@@ -129,14 +130,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tex
 
 
 def memory_option(memory: Path | None, glossary: Any, threshold: float = 75.0, settings: Settings | None = None):  # noqa: ANN202
-    from ..pipeline import resolve_memory
+    from ..glossary_in_use import resolve_memory
 
     return resolve_memory(memory, glossary, threshold, settings)
 
 
 def project_memory_option(memory: Path | None, glossary: Path | None):  # noqa: ANN202
     """The memory of the project found from the current folder (for commands that take no article)."""
-    from ..pipeline import project_glossary
+    from ..glossary_in_use import project_glossary
     from ..project import load_settings
 
     settings = load_settings()
@@ -152,6 +153,7 @@ OPTION_FIELDS = {
     "glossary_order": "glossary_order",
     "encoding": "encoding", "source_script": "script", "batch_tokens": "batch_tokens", "precision": "precision",
     "compile_steps": "compile", "term_repair": "term_repair", "placement": "placement",
+    "model_script": "model_script",
 }
 
 
@@ -176,7 +178,7 @@ def command_settings(ctx: typer.Context, near: Path | None) -> Settings:
 
 def command_glossary(ctx: typer.Context, settings: Settings) -> GlossaryInUse:
     """The glossary this command enforces: --glossary, --no-glossary, or the project's files."""
-    from ..pipeline import project_glossary
+    from ..glossary_in_use import project_glossary
 
     return project_glossary(settings, bool(ctx.params.get("no_glossary")), ctx.params.get("glossary"))
 
@@ -232,6 +234,19 @@ PlacementOpt = Annotated[
         help="Where a term whose rendering is not found in the draft goes: the words that owe most to its "
         "Chinese (owed; one more read of the draft per term), the words the attention aligns to it (attention; cheaper), "
         "or the place whose sentence the model scores best (judgement; costly, flags unclear places; docs/placement.md).",
+    ),
+]
+
+
+# One member per script.MODEL_SCRIPTS value ('zh-Hans', 'as-written'), so the choices have one source.
+ModelScript = StrEnum("ModelScript", {value.replace("-", "_"): value for value in MODEL_SCRIPTS})
+MODEL_SCRIPT_DEFAULT_CHOICE = ModelScript(MODEL_SCRIPT_DEFAULT)
+ModelScriptOpt = Annotated[
+    ModelScript,
+    typer.Option(
+        "--model-script",
+        help="The script the model reads: zh-Hans converts a traditional article to simplified for it (the "
+        "segment file and publications keep the author's script), as-written feeds it as written.",
     ),
 ]
 

@@ -18,7 +18,7 @@ from .options import (
 
 if TYPE_CHECKING:
     from ..document import Document
-    from ..pipeline import GlossaryInUse
+    from ..glossary_in_use import GlossaryInUse
     from ..project import Settings
 
 
@@ -42,7 +42,7 @@ def _opened(ctx: typer.Context, path: Path) -> tuple[Path, Document, Settings, G
 
 def _warn_stale(segfile: Path, document: Document) -> bool:
     """Say on stderr, in one line, when the article beside segfile was edited after it was segmented; True then."""
-    from ..pipeline import stale_article, stale_message
+    from ..final import stale_article, stale_message
 
     article = stale_article(segfile, document)
     if article is not None:
@@ -253,7 +253,8 @@ def approve(
     project: ProjectOpt = None,
 ) -> None:
     """Approve reviewed segments by id or number, or --all-reviewed; records who and when, and fills the memory."""
-    from ..approval import approve_file, approver
+    from ..approval import approve_file
+    from ..approval_rule import approver
     from ..pipeline import resolve_segment_file
 
     who = approver(by)

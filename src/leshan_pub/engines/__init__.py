@@ -10,6 +10,7 @@ from typing import Protocol
 from ..document import TermRecord
 from ..errors import EngineError
 from ..quality.enforce import TermMiss
+from ..script import MODEL_SCRIPT_DEFAULT, MODEL_SCRIPTS, to_model_script
 from ..terms import Term
 
 DEFAULT_MODEL = "Helsinki-NLP/opus-mt-zh-en"
@@ -43,6 +44,10 @@ class EngineOptions:
     # "judgement": the term forced after every word boundary, the model writing the rest of the
     # sentence after it at each, the whole sentence it scores best kept (engines/judgement.py).
     placement: str = "owed"
+    # The script the model reads the Chinese in (model_sources): "zh-Hans" converts traditional input to
+    # simplified first, phrase by phrase; "as-written" feeds the author's text. The segment file and the
+    # publications keep the author's text either way.
+    model_script: str = MODEL_SCRIPT_DEFAULT
 
 
 REPAIRS = ("continue", "splice")
@@ -162,6 +167,16 @@ def missing_extra(engine: str, exc: ModuleNotFoundError) -> str | None:
             f"pip install 'leshan-pub[{extra}]' (or 'leshan-pub[all]' for both engines)")
 
 
+def model_sources(sources: Sequence[str], options: EngineOptions) -> list[str]:
+    """sources as the model reads them: each converted to options.model_script (script.to_model_script).
+
+    Both engines translate, and repair against, these instead of the author's text; the span finders
+    (quality.enforce.term_spans) fold scripts, so a glossary term found in the author's text is found
+    in them too. Only the English depends on them: the segment file keeps the source as written.
+    """
+    return [to_model_script(source, options.model_script) for source in sources]
+
+
 def check_options(options: EngineOptions) -> None:
     """Raise EngineError for an option no engine can run with (a count below 1, an unknown name)."""
     for name in ("batch_size", "num_beams"):
@@ -173,5 +188,7 @@ def check_options(options: EngineOptions) -> None:
         raise EngineError(f"term_repair must be one of {', '.join(REPAIRS)}, got '{options.term_repair}'")
     if options.placement not in PLACEMENTS:
         raise EngineError(f"placement must be one of {', '.join(PLACEMENTS)}, got '{options.placement}'")
+    if options.model_script not in MODEL_SCRIPTS:
+        raise EngineError(f"model_script must be one of {', '.join(MODEL_SCRIPTS)}, got '{options.model_script}'")
     if options.max_new_tokens is not None and options.max_new_tokens < 2:
         raise EngineError(f"max_new_tokens must be at least 2 (or None to derive it), got {options.max_new_tokens}")

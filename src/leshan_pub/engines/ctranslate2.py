@@ -40,7 +40,7 @@ from ..errors import EngineError, ModelUnavailableError
 from ..forms import term_forms
 from ..quality.enforce import MissReason, TermMiss, explain_misses, missing_terms
 from ..terms import Term
-from . import REPAIRS, Engine, EngineOptions, RepairCounts, Translation, check_options
+from . import REPAIRS, Engine, EngineOptions, RepairCounts, Translation, check_options, model_sources
 from .alignment import aligned_positions, term_spans
 from .batching import token_batches
 from .marian_tokenizer import MarianSentencePieceTokenizer
@@ -305,6 +305,7 @@ class CTranslate2Engine:
         """One Translation per source, in order; terms[i] lists sources[i]'s terms, once per occurrence."""
         if len(sources) != len(terms):
             raise ValueError(f"{len(sources)} sources but {len(terms)} term lists")
+        sources = model_sources(sources, self.options)  # in the script the model is fed
         results = [Translation("", missing_terms("", t)) for t in terms]
         todo = [i for i, s in enumerate(sources) if s.strip()]
         lengths = [len(ids) for ids in self.tokenizer([sources[i] for i in todo])["input_ids"]] if todo else []
@@ -477,7 +478,8 @@ class CTranslate2Engine:
     def _renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
         """Per term: its forbidden renderings, the model's n-best translations of its Chinese alone (cached),
         and how it renders it inside the sentences being translated (learned from their drafts)."""
-        return {t: [*known, *self._learned.get(t, [])] for t, known in own_renderings(self._rendered, terms, self._n_best).items()}
+        known = own_renderings(self._rendered, terms, self._n_best, self.options.model_script)
+        return {t: [*texts, *self._learned.get(t, [])] for t, texts in known.items()}
 
     def _n_best(self, sources: list[str]) -> list[list[str]]:
         results = self.translator.translate_batch(

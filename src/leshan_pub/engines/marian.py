@@ -38,6 +38,7 @@ from .spelling import (
     unspellable_reason,
 )
 from . import check_options as _check_options
+from . import model_sources
 from .models import check_folder as _check_folder
 from .models import hub_offline as _hub_offline
 from .models import local_folder as _local_folder
@@ -224,6 +225,7 @@ class MarianEngine:
         """One Translation per source, in order; terms[i] lists sources[i]'s terms, once per occurrence."""
         if len(sources) != len(terms):
             raise ValueError(f"{len(sources)} sources but {len(terms)} term lists")
+        sources = model_sources(sources, self.options)  # in the script the model is fed
         results = [Translation("", missing_terms("", t)) for t in terms]
         todo = [i for i, s in enumerate(sources) if s.strip()]
         batches = self._batches([sources[i] for i in todo])
@@ -395,7 +397,8 @@ class MarianEngine:
     def _renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
         """Per term: its forbidden renderings, the model's n-best translations of its Chinese alone (cached),
         and how it renders it inside the sentences being translated (learned from their drafts)."""
-        return {t: [*known, *self._learned.get(t, [])] for t, known in own_renderings(self._rendered, terms, self._n_best).items()}
+        known = own_renderings(self._rendered, terms, self._n_best, self.options.model_script)
+        return {t: [*texts, *self._learned.get(t, [])] for t, texts in known.items()}
 
     def _n_best(self, sources: list[str]) -> list[list[str]]:
         count = RENDERINGS

@@ -14,6 +14,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..script import to_model_script
 from ..terms import Term
 from .spelling import TargetVocab
 
@@ -164,15 +165,17 @@ def locate_rendering(
 
 
 def own_renderings(
-    known: dict[Term, list[str]], terms: Sequence[Term], n_best: Callable[[list[str]], list[list[str]]]
+    known: dict[Term, list[str]], terms: Sequence[Term], n_best: Callable[[list[str]], list[list[str]]],
+    model_script: str,
 ) -> dict[Term, list[str]]:
     """Per term: its forbidden renderings, then the model's own, asked once per term (known keeps them).
 
-    n_best: the engine's RENDERINGS best translations of each Chinese text alone.
+    n_best: the engine's RENDERINGS best translations of each Chinese text alone, fed in model_script
+    (script.to_model_script), as the sentences are.
     """
     new = [t for t in dict.fromkeys(terms) if t not in known]
     if new:
-        for term, texts in zip(new, n_best([t.source for t in new])):
+        for term, texts in zip(new, n_best([to_model_script(t.source, model_script) for t in new])):
             known[term] = list(dict.fromkeys([*term.forbidden, *(text for text in texts if text.strip())]))
     return {t: known[t] for t in terms}
 

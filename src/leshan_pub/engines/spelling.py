@@ -16,6 +16,7 @@ from typing import Any
 
 from ..forms import form_for, term_forms
 from ..quality.enforce import is_word_character
+from ..script import MODEL_SCRIPT_DEFAULT
 from ..terms import Term
 from .vocabularies import target_size
 
@@ -37,12 +38,21 @@ _OPENING = frozenset("\"'“‘(（[「『")
 
 def enforcement_signature(options: Any) -> dict[str, str]:
     """What of an engine's options (EngineOptions) can change its English under one glossary, for provenance:
-    beams, the length limit ('auto' when derived per batch), the enforcement version, the repair and placement."""
+    beams, the length limit ('auto' when derived per batch), the enforcement version, the repair and placement,
+    and the script the model is fed where it is not the default (model-script:as-written).
+
+    The model script is left out at its default, as the precision is where it is float32: a simplified
+    article reads the same under either value, so the signatures of articles made before the setting
+    existed stay as they were (traditional ones were then fed as written, which is no longer the default).
+    """
     limit = options.max_new_tokens
-    return {
+    settings = {
         "beams": str(options.num_beams), "maxlen": str(limit) if limit else "auto",
         "enf": ENFORCEMENT_VERSION, "repair": options.term_repair, "placement": options.placement,
     }
+    if options.model_script != MODEL_SCRIPT_DEFAULT:
+        settings["model-script"] = options.model_script
+    return settings
 
 
 def capitalised(text: str) -> str:

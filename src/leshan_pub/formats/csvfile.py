@@ -108,4 +108,4 @@ def _csv_edit(row: list[str], columns: list[str], line: int, problems: list[str]
     if problem:
         problems.append(problem)
         return None
-    return Edit(unit_id, cells["source"], cells["target"], state, where, cells.get("base", "").strip())
+    return Edit(unit_id, cells["source"], cells["target"], state, where=where, base=cells.get("base", "").strip())

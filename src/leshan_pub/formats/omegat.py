@@ -9,9 +9,11 @@ from pathlib import Path
 from ..atomic import write_bytes_atomic
 from ..document import Document, ReviewState
 from ..errors import SegmentFileError
-from ..memory import MemoryEntry, TranslationMemory, now_stamp, render_tmx
+from ..memory import TranslationMemory, render_tmx
 from ..terms import Glossary
-from .segfile import LP_NS, XLIFF_NS, render_xliff
+from .segfile import render_xliff
+from .tmx_entries import MemoryEntry, now_stamp
+from .xliff import LP_NS, XLIFF_NS
 
 PROJECT_FILE = "omegat.project"
 _X = f"{{{XLIFF_NS}}}"
@@ -117,7 +119,7 @@ def export_project(
 
     stamp = now_stamp()
     entries = [
-        MemoryEntry(s.source, s.target, s.state, document.name, s.id, stamp, stamp)
+        MemoryEntry(s.id, s.source, s.target, s.state, document=document.name, created=stamp, changed=stamp)
         for s in document.segments if s.target.strip() and s.state is not ReviewState.NEW
     ]
     human = [e for e in entries if e.state.is_human]

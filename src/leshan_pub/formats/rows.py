@@ -6,23 +6,21 @@ import hashlib
 from dataclasses import dataclass
 
 from ..chars import NOT_XML
-from ..document import Mark, ReviewState, Segment
+from ..document import ReviewState, Segment, Unit
 from ..terms import Glossary, Term
 
 
-@dataclass(frozen=True)
-class Edit:
-    """One row or trans-unit of an import file, already checked on its own."""
+@dataclass(kw_only=True)
+class Edit(Unit):
+    """One row or trans-unit of an import file, already checked on its own: a unit, and where it stands in its file."""
 
-    id: str
-    source: str
-    target: str
-    state: ReviewState
-    where: str  # "line 4 (id 's2')" or "trans-unit 's2'", for messages
+    where: str = ""  # "line 4 (id 's2')" or "trans-unit 's2'", for messages
     base: str = ""  # the fingerprint of the English the export carried; "" for files from elsewhere
-    target_marks: tuple[Mark, ...] | None = None  # emphasis from XLIFF <g> tags; None: the file cannot say (CSV)
     renumbered: str = ""  # the id the file gave, when it was not the segment file's and the sentence said which
-    comments: tuple[str, ...] | None = None  # reviewer comments to set; None: the file cannot say (exports)
+    # Whether the file says what its target_marks and comments are: XLIFF carries emphasis as <g> tags,
+    # a CSV cannot (new English from one keeps none); only the review page sets comments.
+    carries_marks: bool = False
+    carries_comments: bool = False
 
 
 def fingerprint(state: ReviewState, target: str) -> str:

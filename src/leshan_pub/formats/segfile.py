@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,63 +11,28 @@ from .. import __version__
 from ..atomic import write_bytes_atomic
 from ..chars import NOT_XML
 from ..dates import build_moment, iso_seconds
-from ..document import (
-    Approval, Cell, Document, Emphasis, Mark, Match, Provenance, ReviewState, Role, Segment, TermMethod, TermRecord,
-)
-from ..emphasis import marks_of_runs, styled_runs
+from ..document import Approval, Cell, Document, Mark, Match, Provenance, ReviewState, Role, Segment, TermMethod, TermRecord
 from ..errors import LeshanPubError, ProvenanceError, SegmentFileError
 from ..files import parse_untrusted_xml, read_input
 from ..locking import DEFAULT_TIMEOUT, segment_file_lock
 from ..provenance import Signature, attribute, parse_signature
 from ..script import script_of
+from .xliff import LP as _LP
+from .xliff import XLIFF as _X
+from .xliff import REVIEWER_NOTE, STATE_OUT, TERMS_NOTE, marked_text, read_match, read_unit, set_marked, unit_id_of
 
-XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
-LP_NS = "urn:leshan-pub:segment-file:1"
 SUFFIX = ".zh-en.xlf"
-_X = f"{{{XLIFF_NS}}}"
-_LP = f"{{{LP_NS}}}"
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 # How the unit's English was made (provenance.Signature): an attribute in our namespace on
 # <trans-unit>, which XLIFF 1.2 allows and CAT tools carry through, unlike notes a translator edits.
 _PROVENANCE = f"{_LP}provenance"
 _TOOL_NOTE = "leshan-pub"
-# A reviewer's comment is an XLIFF note from="reviewer"; how each term went in is also written as a
-# note from="leshan-pub-terms" (what a CAT tool shows), rebuilt on every write from the <lp:term>s.
-REVIEWER_NOTE = "reviewer"
-_TERMS_NOTE = "leshan-pub-terms"
 _TERM = f"{_LP}term"
 _DRAFT = f"{_LP}draft"
-_BASE = f"{_LP}base"
-# translate-toolkit writes a file-qualified id ('demo.zh.txt' + U+0004 + 's2') with this in place of U+0004.
-_TT_ID_SEPARATOR = "__%04__"
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 # The segment file of a 50 MB article (read.MAX_ARTICLE_BYTES) with its English and markup fits;
 # anything larger is no segment file and would cost gigabytes to parse.
 MAX_SEGMENT_FILE_BYTES = 256 * 1024 * 1024
-
-# Our review states and XLIFF 1.2's state attribute: written one to one, read generously,
-# since CAT tools write the other XLIFF states too.
-_STATE_OUT = {
-    ReviewState.NEW: "new",
-    ReviewState.MACHINE: "needs-review-translation",
-    ReviewState.REVIEWED: "translated",
-    ReviewState.APPROVED: "final",
-}
-STATES_FROM_XLIFF = {
-    "new": ReviewState.NEW,
-    "needs-translation": ReviewState.NEW,
-    "needs-adaptation": ReviewState.MACHINE,
-    "needs-l10n": ReviewState.MACHINE,
-    "needs-review-adaptation": ReviewState.MACHINE,
-    "needs-review-l10n": ReviewState.MACHINE,
-    "needs-review-translation": ReviewState.MACHINE,
-    "translated": ReviewState.REVIEWED,
-    "signed-off": ReviewState.APPROVED,
-    "final": ReviewState.APPROVED,
-}
-
-ET.register_namespace("", XLIFF_NS)
-ET.register_namespace("lp", LP_NS)
 
 
 def document_name(source_path: Path) -> str:
@@ -112,7 +77,7 @@ def render_xliff(document: Document) -> bytes:
     ET.indent(root, space="  ")
     # Emphasis goes in after indenting: indent would put white space into the marked-up text.
     for element, text, marks in inline:
-        _set_marked(element, text, marks)
+        set_marked(element, text, marks)
     return (_DECLARATION + ET.tostring(root, encoding="unicode") + "\n").encode("utf-8")
 
 
@@ -123,54 +88,6 @@ def _xml_text(segment: Segment, field: str, text: str) -> str:
             f"segment {segment.id}: its {field} holds U+{ord(bad.group()):04X}, which XML cannot hold; remove it"
         )
     return text
-
-
-def _set_marked(element: ET.Element, text: str, marks: tuple[Mark, ...]) -> None:
-    """Fill element with text, emphasis as XLIFF 1.2 inline <g ctype="bold|italic"> (what CAT tools show as tags)."""
-    element.text = ""
-    last: ET.Element | None = None
-    for number, (piece, styles) in enumerate(styled_runs(text, marks), start=1):
-        if not styles:
-            if last is None:
-                element.text = (element.text or "") + piece
-            else:
-                last.tail = (last.tail or "") + piece
-            continue
-        outer = inner = None
-        for depth, style in enumerate(sorted(styles)):
-            g = ET.Element(f"{_X}g", {"id": f"{number}" if not depth else f"{number}.{depth}", "ctype": str(style)})
-            if inner is None:
-                outer = g
-            else:
-                inner.append(g)
-            inner = g
-        assert outer is not None and inner is not None
-        inner.text = piece
-        element.append(outer)
-        last = outer
-
-
-def marked_text(element: ET.Element) -> tuple[str, tuple[Mark, ...]]:
-    """The text of a <source> or <target> and its emphasis, from <g ctype="bold|italic"> inline tags.
-
-    Text inside <g> and <mrk> is text; other inline elements (<x/>, <ph>, <bpt>...) hold native
-    codes, not words, and are left out.
-    """
-    runs: list[tuple[str, frozenset[Emphasis]]] = []
-
-    def walk(node: ET.Element, styles: frozenset[Emphasis]) -> None:
-        if node.text:
-            runs.append((node.text, styles))
-        for child in node:
-            local = child.tag.rpartition("}")[2]
-            if local in ("g", "mrk"):
-                ctype = child.get("ctype", "").removeprefix("x-")
-                walk(child, styles | {Emphasis(ctype)} if ctype in set(Emphasis) else styles)
-            if child.tail:
-                runs.append((child.tail, styles))
-
-    walk(element, frozenset())
-    return marks_of_runs(runs)
 
 
 def _trans_unit(segment: Segment, inline: list[tuple[ET.Element, str, tuple[Mark, ...]]]) -> ET.Element:
@@ -198,7 +115,7 @@ def _trans_unit(segment: Segment, inline: list[tuple[ET.Element, str, tuple[Mark
     unit = ET.Element(f"{_X}trans-unit", attrs)
     source = ET.SubElement(unit, f"{_X}source")
     source.text = _xml_text(segment, "source", segment.source)
-    target_attrs = {"state": _STATE_OUT[segment.state]}
+    target_attrs = {"state": STATE_OUT[segment.state]}
     qualifier = _state_qualifier(segment)
     if qualifier:
         target_attrs["state-qualifier"] = qualifier
@@ -213,7 +130,7 @@ def _trans_unit(segment: Segment, inline: list[tuple[ET.Element, str, tuple[Mark
     for comment in segment.comments:
         ET.SubElement(unit, f"{_X}note", {"from": REVIEWER_NOTE}).text = _xml_text(segment, "comment", comment)
     if segment.terms:
-        ET.SubElement(unit, f"{_X}note", {"from": _TERMS_NOTE}).text = _xml_text(
+        ET.SubElement(unit, f"{_X}note", {"from": TERMS_NOTE}).text = _xml_text(
             segment, "term record", terms_note(segment.terms)
         )
     for match in segment.matches:
@@ -303,110 +220,19 @@ def _role_of(group: ET.Element, name: str) -> Role:
         raise SegmentFileError(f"{name}: group {group.get('id')!r} has restype {restype!r}; use one of {valid}") from None
 
 
-@dataclass(frozen=True)
-class Unit:
-    """One trans-unit as read, from our segment file or a CAT tool's XLIFF: the one reading of both."""
-
-    id: str
-    source: str
-    target: str
-    state: ReviewState
-    notes: list[str] = field(default_factory=list)
-    matches: list[Match] = field(default_factory=list)
-    base: str = ""  # lp:base, the fingerprint of the English an export carried; "" when absent
-    source_marks: tuple[Mark, ...] = ()  # emphasis, from inline <g ctype="bold|italic">
-    target_marks: tuple[Mark, ...] = ()
-    comments: list[str] = field(default_factory=list)  # reviewers' comments, <note from="reviewer">
-
-
-def review_state(state_name: str | None, approved: str | None, has_text: bool) -> ReviewState | None:
-    """The one approval rule, for segment files and imports alike; None for a state XLIFF 1.2 lacks.
-
-    The state attribute decides: approved="yes" beside state="translated" is a CAT tool confirming a
-    segment, not a reviewer's sign-off, so it stays reviewed; approved="no" takes sign-off back.
-    Without a state attribute, approved="yes" is the only word on review: approved; any other
-    English counts as reviewed, and no English as new.
-    """
-    if state_name is None:
-        if not has_text:
-            return ReviewState.NEW
-        return ReviewState.APPROVED if approved == "yes" else ReviewState.REVIEWED
-    state = STATES_FROM_XLIFF.get(state_name)
-    if state is ReviewState.APPROVED and approved == "no":
-        return ReviewState.REVIEWED
-    return state
-
-
-def read_unit(unit: ET.Element, ns: str, number: int) -> Unit:
-    """The trans-unit's fields under XLIFF namespace ns ('{urn:...}' or ''); number names a unit without an id.
-
-    Raise SegmentFileError naming the unit when it lacks an id or a source, has a state XLIFF 1.2
-    lacks, or is translated with an empty target. Unknown attributes and elements are ignored.
-    """
-    unit_id = unit.get("id", "").rpartition(_TT_ID_SEPARATOR)[2]
-    if not unit_id:
-        raise SegmentFileError(f"trans-unit {number}: no id; keep the exported ids as they are")
-    source = unit.find(f"{ns}source")
-    source_text, source_marks = marked_text(source) if source is not None else ("", ())
-    if not source_text.strip():
-        raise SegmentFileError(f"trans-unit {unit_id!r}: no source text; keep the exported source")
-    target = unit.find(f"{ns}target")
-    text, target_marks = marked_text(target) if target is not None else ("", ())
-    state_name = target.get("state") if target is not None else None
-    state = review_state(state_name, unit.get("approved"), bool(text))
-    if state is None:
-        raise SegmentFileError(
-            f"trans-unit {unit_id!r}: state {state_name!r} is not one of {', '.join(sorted(STATES_FROM_XLIFF))}"
-        )
-    if state is not ReviewState.NEW and not text.strip():
-        raise SegmentFileError(
-            f"trans-unit {unit_id!r}: state {state} needs English but its target is empty; "
-            "add the English or set the state to new"
-        )
-    notes, comments = [], []
-    for note in unit.iterfind(f"{ns}note"):
-        author = note.get("from")
-        if author == _TERMS_NOTE:
-            continue  # written anew from the <lp:term> records
-        (comments if author == REVIEWER_NOTE else notes).append(note.text or "")
-    matches = [_match_of(alt, ns, source_text) for alt in unit.iterfind(f"{ns}alt-trans")]
-    return Unit(
-        unit_id, source_text, text, state, notes, [m for m in matches if m is not None], unit.get(_BASE, ""),
-        source_marks, target_marks, comments,
-    )
-
-
-def _match_of(alt: ET.Element, ns: str, source: str) -> Match | None:
-    target = alt.find(f"{ns}target")
-    if target is None or not "".join(target.itertext()).strip():
-        return None
-    alt_source = alt.find(f"{ns}source")
-    quality = alt.get("match-quality", "").strip().rstrip("%")
-    try:
-        score = max(0, min(100, round(float(quality))))
-    except ValueError:
-        score = 0
-    return Match(
-        "".join(alt_source.itertext()) if alt_source is not None else source,
-        "".join(target.itertext()), score, alt.get("origin", ""),
-    )
-
-
 def _segment_of(unit: ET.Element, block: int, role: Role, name: str) -> Segment:
     try:
         read = read_unit(unit, _X, 0)
     except SegmentFileError as exc:
         raise SegmentFileError(f"{name}: {exc}") from None
-    signature = _read_signature(unit, read.target, name)
     where = f"{name}: trans-unit {read.id!r}"
-    return Segment(
-        read.id, block, role, read.source, read.target, read.state, read.notes, read.matches, signature,
-        source_marks=read.source_marks, target_marks=read.target_marks,
+    return Segment.from_unit(
+        read, block=block, role=role,
+        signature=_read_signature(unit, read.target, name),
         terms=tuple(_term_record(element, where) for element in unit.iterfind(_TERM)),
         draft=_draft_of(unit.find(_DRAFT), read.source),
         cell=_cell_of(unit, where),
         approval=_approval_of(unit) if read.state is ReviewState.APPROVED else None,
-        comments=read.comments,
     )
 
 
@@ -421,7 +247,7 @@ def _term_record(element: ET.Element, where: str) -> TermRecord:
 
 
 def _draft_of(element: ET.Element | None, source: str) -> Match | None:
-    return None if element is None else _match_of(element, _X, source)
+    return None if element is None else read_match(element, _X, source)
 
 
 def _cell_of(unit: ET.Element, where: str) -> Cell | None:
@@ -526,7 +352,7 @@ def _english_of(path: Path) -> tuple[list[tuple[str, str]], str] | None:
         target = unit.find(f"{_X}target")
         text = marked_text(target)[0] if target is not None else ""
         if text:
-            english.append((unit.get("id", "").rpartition(_TT_ID_SEPARATOR)[2], text))
+            english.append((unit_id_of(unit), text))
     return english, prov.get("english-changed", "") if prov is not None else ""
 
 

@@ -7,10 +7,11 @@ import xml.etree.ElementTree as ET
 from ..document import Document
 from ..errors import SegmentFileError
 from ..files import parse_untrusted_xml
-from ..memory import now_stamp
 from ..terms import Glossary
 from .rows import Edit, fingerprint, glossary_terms
-from .segfile import LP_NS, XLIFF_NS, read_unit, render_xliff
+from .segfile import render_xliff
+from .tmx_entries import now_stamp
+from .xliff import LP_NS, XLIFF_NS, read_unit
 
 _GLOSSARY_NOTE = "glossary"
 _XLIFF_1_NS = "urn:oasis:names:tc:xliff:document:1."
@@ -87,5 +88,5 @@ def _xliff_edit(unit: ET.Element, number: int, ns: str, problems: list[str]) -> 
     except SegmentFileError as exc:
         problems.append(str(exc))
         return None
-    return Edit(read.id, read.source, read.target, read.state, f"trans-unit {read.id!r}", read.base, read.target_marks)
+    return Edit.from_unit(read, where=f"trans-unit {read.id!r}", base=unit.get(_BASE, ""), carries_marks=True)
 

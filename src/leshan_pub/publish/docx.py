@@ -11,14 +11,12 @@ from typing import Any
 
 import docx
 from docx.document import Document as WordDocument
-from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.section import Section
-from docx.styles.style import ParagraphStyle
-from docx.shared import Emu, Length, Mm, Pt, RGBColor
+from docx.shared import Length, Pt
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
@@ -26,45 +24,25 @@ from docx.text.run import Run
 from .. import __version__
 from ..document import Document, Emphasis, Picture, Role, Segment
 from ..emphasis import styled_runs
-from ..paper import PAGE_SIZES
 from ..terms import Glossary, Term
 from . import (
     GLOSSARY_ORDERS, UNTRANSLATED, Labels, PublishOptions, block_marked, block_text, glossary_terms, numbered_item,
     page_labels, provenance_text, review_notice, terms_used,
 )
+from .docx_styles import (
+    CELL_MARGINS, CELL_STYLE, COLUMN_HEAD_STYLE, ENGLISH_STYLE, GLOSSARY_STYLE, GREY, NOTE_STYLE, NUMBERED_ITEM_STYLE,
+    RED, ROLE_STYLES, RULE, SUBTITLE_STYLE, add_styles, east_asian_font, set_page, text_width,
+)
 from .docx_tables import add_picture, can_place, fill_grid, fits_half, nested_grid
 from .fonts import family_name
 from .tables import Grid, gather, stands_alone
 
-MARGIN = Mm(20)
-CELL_MARGINS = Mm(4)  # Word's default left and right cell margins together (0.08 in each)
-# Latin text of the English column: on every Windows and macOS machine, and its quotes are
-# proportional (the CJK font's are full-width).
-LATIN_FONT = "Arial"
-# The PDF's palette: navy headings, near-black text, grey captions, red DRAFT notice, grey rules.
-NAVY, INK = RGBColor(0x1B, 0x36, 0x5D), RGBColor(0x1D, 0x22, 0x29)
-GREY, RED, RULE = RGBColor(0x5F, 0x66, 0x70), RGBColor(0xB3, 0x26, 0x1E), "C5CAD1"
 LIMIT = 255  # python-docx refuses longer core properties
 ZIP_EARLIEST = datetime(1980, 1, 1)
 LANGUAGE_TAGS = {"en": "en-US", "zh": "zh-CN"}
 
-CREDIT_STYLE, COLUMN_HEAD_STYLE, GLOSSARY_STYLE = "Credit", "Column Heading", "Glossary Entry"
-CELL_STYLE, NOTE_STYLE = "Table Text", "Note"
-ROLE_STYLES = {
-    Role.TITLE: "Title",
-    Role.HEADING: "Heading 1",
-    Role.PARAGRAPH: "Normal",
-    Role.CAPTION: "Caption",
-    Role.CREDIT: CREDIT_STYLE,
-    Role.LIST: "List Bullet",
-    Role.CELL: CELL_STYLE,
-    Role.NOTE: NOTE_STYLE,
-}
-SUBTITLE_STYLE = "Subtitle"  # a title block after the first: the subtitle under the title
-NUMBERED_ITEM_STYLE = "List Paragraph"  # a list item that carries its own number: indented, no bullet
 # The Chinese halves of these are page labels in the article's script (publish.page_labels).
 COLUMN_HEAD_EN, GLOSSARY_HEADING_EN = "English", "Glossary"
-ENGLISH_STYLE = "English Text"  # the English under its Chinese in the interleaved layout
 
 
 def write_docx(document: Document, glossary: Glossary | None, path: Path, options: PublishOptions) -> None:
@@ -74,15 +52,15 @@ def write_docx(document: Document, glossary: Glossary | None, path: Path, option
     labels = page_labels(document.script)
     language = document.source_language  # zh-TW for a traditional article: Word's East Asian language
     terms = glossary_terms(document, glossary, options.glossary_order)
-    _page(word.sections[0], options.page_size)
-    _styles(word, family)
+    set_page(word.sections[0], options.page_size)
+    add_styles(word, family)
     _properties(word, document, glossary, terms_used(document, glossary))  # keywords in order of first use
     _header_footer(word.sections[0], document, family)
     blocks = document.blocks()
     article_body(word, [b for b in blocks if b[0].role is Role.TITLE] + [b for b in blocks if b[0].role is not Role.TITLE],
                  family, options.layout, document.target_language, labels=labels, language=language,
                  pictures=document.pictures)
-    _glossary(word, terms, family, document.target_language, labels, language, options.glossary_order)
+    glossary_section(word, terms, family, document.target_language, labels, language, options.glossary_order)
     save_docx(word, path, options.moment)
 
 
@@ -103,7 +81,7 @@ def article_body(
         styles[id(block)] = SUBTITLE_STYLE if is_title and titled else _style_name(block, role_styles)
         titled |= is_title
     table = None if layout == "interleaved" else _table(word, family, labels or page_labels(None), language)
-    width = _text_width(word.sections[0])
+    width = text_width(word.sections[0])
     for item in gather(blocks):
         if isinstance(item, Grid):
             if _grid(word, table, item, family, target_language, language) and table is not None:
@@ -131,7 +109,7 @@ def _grid(word: WordDocument, table: Table | None, grid: Grid, family: str, targ
 
     if table is None or not fits_half(grid, Length(table.columns[0].width)):
         inner = word.add_table(rows=grid.rows, cols=grid.columns)
-        fill_grid(inner, grid, _text_width(word.sections[0]), [chinese, english],
+        fill_grid(inner, grid, text_width(word.sections[0]), [chinese, english],
                   lambda c: [*c.chinese, *c.english], CELL_STYLE)
         word.add_paragraph()  # Word runs two tables one after another into one
         return True
@@ -157,76 +135,6 @@ def _picture(word: WordDocument, table: Table | None, picture: Picture, width: L
     cell = row.cells[0].merge(row.cells[1])
     add_picture(cell.paragraphs[0], picture, Length(width - CELL_MARGINS), description)
     return True
-
-
-def _page(section: Section, page_size: str) -> None:
-    section.page_width, section.page_height = (Emu(round(points * 12700)) for points in PAGE_SIZES[page_size])
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, MARGIN)
-
-
-def _text_width(section: Section) -> Length:
-    return Length(section.page_width - section.left_margin - section.right_margin)
-
-
-# --- styles ---------------------------------------------------------------------------------------
-
-
-def _styles(word: WordDocument, family: str) -> None:
-    """Role styles the user can restyle in Word; each carries the East Asian font as well as the Latin."""
-    styles = word.styles
-    for name in (CREDIT_STYLE, COLUMN_HEAD_STYLE, GLOSSARY_STYLE, CELL_STYLE, NOTE_STYLE, ENGLISH_STYLE):
-        if name not in [s.name for s in styles]:
-            styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH).base_style = styles["Normal"]
-    specs = {
-        # name: (size, bold, italic, colour, space before, space after, alignment)
-        "Normal": (10, False, False, INK, 0, 4, None),
-        "Title": (16, True, False, NAVY, 0, 6, None),
-        SUBTITLE_STYLE: (12.5, True, False, NAVY, 0, 6, None),
-        "Heading 1": (12.5, True, False, NAVY, 10, 4, None),
-        "Caption": (9, False, True, GREY, 0, 4, None),
-        CREDIT_STYLE: (8.5, False, False, GREY, 0, 4, WD_ALIGN_PARAGRAPH.RIGHT),
-        COLUMN_HEAD_STYLE: (9, True, False, GREY, 0, 2, None),
-        GLOSSARY_STYLE: (9.5, False, False, INK, 0, 2, None),
-        CELL_STYLE: (9.5, False, False, INK, 0, 2, None),
-        NOTE_STYLE: (8.5, False, False, GREY, 0, 3, None),
-        "List Bullet": (10, False, False, INK, 0, 4, None),
-        NUMBERED_ITEM_STYLE: (10, False, False, INK, 0, 4, None),
-        ENGLISH_STYLE: (10, False, False, INK, 0, 8, None),
-    }
-    for name, (size, bold, italic, colour, before, after, align) in specs.items():
-        style = styles[name]
-        style.font.name, style.font.size = LATIN_FONT, Pt(size)
-        style.font.bold, style.font.italic, style.font.color.rgb = bold, italic, colour
-        _east_asian_font(style.element.get_or_add_rPr(), family)
-        fmt = style.paragraph_format
-        fmt.space_before, fmt.space_after, fmt.line_spacing = Pt(before), Pt(after), 1.2
-        if align is not None:
-            fmt.alignment = align
-    styles["Heading 1"].paragraph_format.keep_with_next = True
-    _no_border(styles["Title"])
-    tab = _text_width(word.sections[0]) // 2
-    styles[GLOSSARY_STYLE].paragraph_format.tab_stops.add_tab_stop(Length(tab), WD_TAB_ALIGNMENT.LEFT)
-
-
-def _east_asian_font(rpr: OxmlElement, family: str, hint: bool = False) -> None:
-    """Set w:eastAsia on w:rFonts: python-docx's font.name fills only the Latin slots."""
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
-    fonts.set(qn("w:eastAsia"), family)
-    if hint:
-        # Quotes and dashes are shared by both scripts; the hint makes Word use the Chinese glyphs.
-        fonts.set(qn("w:hint"), "eastAsia")
-
-
-def _no_border(style: ParagraphStyle) -> None:
-    """Drop the template's rule under Title: the table's hairlines already separate rows."""
-    ppr = style.element.find(qn("w:pPr"))
-    border = ppr.find(qn("w:pBdr")) if ppr is not None else None
-    if border is not None:
-        ppr.remove(border)
 
 
 def raw_xml(part: Any) -> Any:
@@ -258,7 +166,7 @@ def chinese_run(
     with language (zh-CN, or zh-TW for traditional)."""
     run = paragraph.add_run(text)
     run.font.name = family
-    _east_asian_font(raw_xml(run).get_or_add_rPr(), family, hint=True)
+    east_asian_font(raw_xml(run).get_or_add_rPr(), family, hint=True)
     if italic_style:
         run.font.italic = False  # Chinese has no italic; a slanted CJK glyph is a printing error
     _language(run, language, east_asian=True)
@@ -289,7 +197,7 @@ def _table(word: WordDocument, family: str, labels: Labels, language: str = "zh-
     table = word.add_table(rows=0, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    half = Length(_text_width(word.sections[0]) // 2)
+    half = Length(text_width(word.sections[0]) // 2)
     for column in table.columns:
         column.width = half
     _borders(table)
@@ -447,12 +355,12 @@ def _properties(word: WordDocument, document: Document, glossary: Glossary | Non
     """Title, subject, keywords, and the provenance (tool, model, glossary hash, review) in comments."""
     core = word.core_properties
     english = document.english_title
-    core.title = _limit(f"{document.title} — {english}" if english else document.title)
+    core.title = within_limit(f"{document.title} — {english}" if english else document.title)
     core.subject = f"Chinese–English bilingual edition ({document.source_language} → {document.target_language})"
-    core.keywords = _limit("; ".join(t.target for t in terms) or document.name, sep="; ")
+    core.keywords = within_limit("; ".join(t.target for t in terms) or document.name, sep="; ")
     provenance = provenance_text(document, glossary)
     if len(provenance) > LIMIT:
-        provenance = _limit(provenance_text(document, glossary, short_hashes=True))
+        provenance = within_limit(provenance_text(document, glossary, short_hashes=True))
     core.comments = provenance
     core.author = core.last_modified_by = "leshan-pub"
     core.language = f"{document.source_language}, {document.target_language}"
@@ -482,7 +390,7 @@ def save_docx(word: WordDocument, path: Path, moment: datetime | None) -> None:
     path.write_bytes(out.getvalue())
 
 
-def _limit(text: str, sep: str = "") -> str:
+def within_limit(text: str, sep: str = "") -> str:
     """text cut to the 255 characters a core property holds, at a separator when one is given."""
     if len(text) <= LIMIT:
         return text
@@ -492,7 +400,7 @@ def _limit(text: str, sep: str = "") -> str:
     return cut + "…"
 
 
-def _glossary(
+def glossary_section(
     word: WordDocument, terms: list[Term], family: str, target_language: str, labels: Labels, language: str = "zh-CN",
     order: str = "pinyin",
 ) -> None:

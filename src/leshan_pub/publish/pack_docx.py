@@ -17,9 +17,9 @@ from ..document import Pack, Role
 from ..terms import Glossary
 from . import PublishOptions, english_as_of, glossary_terms, pack_provenance_text, page_labels, pending_notice
 from .docx import (
-    GREY, LATIN_FONT, LIMIT, NAVY, RED, ROLE_STYLES, _east_asian_font, _glossary, _limit, _page, _styles, article_body, save_docx,
-    chinese_run, english_run, page_furniture, raw_xml,
+    LIMIT, article_body, chinese_run, english_run, glossary_section, page_furniture, raw_xml, save_docx, within_limit,
 )
+from .docx_styles import GREY, LATIN_FONT, NAVY, RED, ROLE_STYLES, add_styles, east_asian_font, set_page
 from .fonts import family_name
 
 CONTENTS_ZH, CONTENTS_EN = "目录", "Contents"
@@ -37,8 +37,8 @@ def write_pack_docx(pack: Pack, glossary: Glossary | None, path: Path, options: 
     family = family_name(options.font)
     terms = glossary_terms(pack.documents, glossary, options.glossary_order)
     section = word.sections[0]
-    _page(section, options.page_size)
-    _styles(word, family)
+    set_page(section, options.page_size)
+    add_styles(word, family)
     _heading_2(word, family)
     _properties(word, pack, glossary, [t.target for t in terms])
     notice = pending_notice(len(pack.unapproved()))
@@ -61,7 +61,7 @@ def write_pack_docx(pack: Pack, glossary: Glossary | None, path: Path, options: 
     if terms:
         word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         language = pack.documents[0].target_language if pack.documents else "en"
-        _glossary(word, terms, family, language, page_labels(None), order=options.glossary_order)
+        glossary_section(word, terms, family, language, page_labels(None), order=options.glossary_order)
     _update_fields_on_open(word)
     save_docx(word, path, options.moment)
 
@@ -71,7 +71,7 @@ def _heading_2(word: WordDocument, family: str) -> None:
     style = word.styles["Heading 2"]
     style.font.name, style.font.size, style.font.bold, style.font.italic = LATIN_FONT, Pt(12), True, False
     style.font.color.rgb = NAVY
-    _east_asian_font(style.element.get_or_add_rPr(), family)
+    east_asian_font(style.element.get_or_add_rPr(), family)
     style.paragraph_format.keep_with_next = True
 
 
@@ -145,10 +145,10 @@ def _update_fields_on_open(word: WordDocument) -> None:
 
 def _properties(word: WordDocument, pack: Pack, glossary: Glossary | None, keywords: list[str]) -> None:
     core = word.core_properties
-    core.title = _limit(f"{pack.title} — {pack.subtitle}" if pack.subtitle else pack.title)
-    core.subject = _limit(f"{EDITION_EN}: " + ", ".join(d.name for d in pack.documents))
-    core.keywords = _limit("; ".join(keywords) or pack.title, sep="; ")
-    core.comments = _limit(pack_provenance_text(pack, glossary))
+    core.title = within_limit(f"{pack.title} — {pack.subtitle}" if pack.subtitle else pack.title)
+    core.subject = within_limit(f"{EDITION_EN}: " + ", ".join(d.name for d in pack.documents))
+    core.keywords = within_limit("; ".join(keywords) or pack.title, sep="; ")
+    core.comments = within_limit(pack_provenance_text(pack, glossary))
     core.author = core.last_modified_by = pack.organisation[:LIMIT] or "leshan-pub"
     core.content_status = "Draft" if pack.unapproved() else "Final"
     core.version = __version__

@@ -17,11 +17,10 @@ from ..errors import PublishError
 from ..paper import PAGE_SIZES
 from ..terms import Glossary, Term
 from . import PublishOptions, english_as_of, glossary_terms, pack_provenance_text, page_labels, pending_notice
-from .pdf import (
-    EDITION_EN, FURNITURE, GLOSSARY_EN, GREY, NAVY, RED, ROLE_STYLES,
-    Bookmark, ChineseParagraph, Furniture, Geometry, Shaper, TextStyle, Typesetter, _PagedCanvas, _paragraph_style,
-    _texts, draw_runs,
-)
+from .pdf import EDITION_EN, FURNITURE, GLOSSARY_EN, Furniture, PagedCanvas, Typesetter, font_texts
+from .pdf_flowables import Bookmark, ChineseParagraph
+from .pdf_shaping import Shaper, draw_runs
+from .pdf_styles import GREY, NAVY, RED, ROLE_STYLES, Geometry, TextStyle, paragraph_style
 from .fonts import prepare_fonts
 from ..words import WordBreaks
 
@@ -127,7 +126,7 @@ class PackTypesetter:
         return story
 
     def _toc_row(self, zh: str, en: str, number: str, key: str, zh_style: TextStyle, en_style: TextStyle) -> TocRow:
-        english = Paragraph(self.shaper.markup(en, en_style.face), _paragraph_style(en_style, self.shaper))
+        english = Paragraph(self.shaper.markup(en, en_style.face), paragraph_style(en_style, self.shaper))
         row = TocRow(ChineseParagraph(zh, zh_style, self.shaper, breaks=self.articles.breaks), english, number, key, self.shaper, self.geometry.gutter)
         row.spaceAfter = zh_style.space_after if not key else 0
         return row
@@ -149,7 +148,7 @@ def pack_texts(pack: Pack, terms: list[Term]) -> list[tuple[str, str]]:
     """Every text the pack PDF draws, so the font subset covers it."""
     texts: list[tuple[str, str]] = []
     for document in pack.documents:
-        texts += [(f"{document.name}: {where}", text) for where, text in _texts(document, [], page_labels(None))]
+        texts += [(f"{document.name}: {where}", text) for where, text in font_texts(document, [], page_labels(None))]
     texts += [(f"glossary line {t.line}", t.source + t.target) for t in terms]
     cover = (pack.title, pack.subtitle, pack.organisation, pack.date, CONTENTS_ZH, CONTENTS_EN, "0123456789—")
     texts += [("pack cover and contents", text) for text in cover + FURNITURE + page_labels(None).texts]
@@ -205,5 +204,5 @@ def _build(
     frame = Frame(geometry.margin_x, geometry.margin_bottom, geometry.frame_width,
                   geometry.height - geometry.margin_top - geometry.margin_bottom, 0, 0, 0, 0, id="body")
     template.addPageTemplates([PageTemplate("page", [frame], onPage=furniture.on_page)])
-    template.build(story, canvasmaker=functools.partial(_PagedCanvas, furniture=furniture, moment=moment))
+    template.build(story, canvasmaker=functools.partial(PagedCanvas, furniture=furniture, moment=moment))
     return target.getvalue()

@@ -12,6 +12,8 @@ from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, Image, Spacer, Table, TableStyle
 
 from ..document import Picture, Role
+from .pdf_flowables import SideBySide
+from .pdf_styles import ROLE_STYLES
 from .tables import Grid, GridCell, chinese_pieces, column_widths, english_pieces, fits, measure_columns
 
 if TYPE_CHECKING:
@@ -28,8 +30,6 @@ def grid_flowables(typesetter: Typesetter, grid: Grid) -> list[Flowable]:
     """The table as the layout sets it: the Chinese table beside the English one (side by side), their
     rows of equal height so they break across pages together; or one table whose cells hold both
     (interleaved, and a table too wide for half the page)."""
-    from .pdf import ROLE_STYLES, SideBySide
-
     zh_style, en_style = ROLE_STYLES[Role.CELL]
     geometry = typesetter.geometry
     shaper = typesetter.shaper

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from ..approval import qa_errors, refusal
+from ..approval_rule import qa_errors, refusal
 from ..document import Document, ReviewState, Segment
 from ..errors import LeshanPubError
 from ..formats.rows import fingerprint
