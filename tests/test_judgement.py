@@ -77,7 +77,7 @@ def _judged(vocab, model: ScriptedJudge, draft: str = DRAFT, rounds: list | None
             rounds.append([vocab.text(c) for c in current])
         return [{} for _ in current], [[0] for _ in current]
 
-    result = judge(model, [0], [ids], [plan], locate=locate)[0]
+    result = judge(model, [0], [ids], [plan], locate)[0]
     text = vocab.text(result.ids)
     [record] = term_records([ZIGONG], draft, text, result.anchors, plan)
     return text, result, record

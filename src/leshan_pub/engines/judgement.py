@@ -29,7 +29,7 @@ from ..document import TermMethod
 from ..forms import is_plural
 from ..quality.enforce import occurrences
 from ..quality.qa import UNCERTAIN_PLACE
-from .placement import MAX_REPLACED_WORDS, missing_occurrences, splice, usual_spelling
+from .placement import MAX_REPLACED_WORDS, missing_occurrences, note_changes, splice, usual_spelling
 from .spelling import Anchor
 
 if TYPE_CHECKING:
@@ -131,16 +131,13 @@ def judge(
     rows: list[int],
     drafts: list[list[int]],
     plans: list[SegmentPlan],
+    locate: Locator,
     margin: float = MARGIN,
-    locate: Locator | None = None,
 ) -> list[Judged]:
     """Each draft (of the batch's sources rows; ids ending in </s>) with its lacking terms put in: those
     whose rendering the repair finds, in its place (splice); each other one where the model judges the
     whole sentence best (see the module docstring). Returns one Judged per draft, in order.
-    locate: where renderings stand, repair.locate_renderings unless a test gives its own."""
-    from .repair import locate_renderings, note_changes
-
-    locate = locate or locate_renderings
+    locate: where renderings stand (repair.locate_renderings; a test gives its own)."""
     vocab = model.vocab
     results = [Judged(list(d)) for d in drafts]
     active = [n for n in range(len(drafts)) if missing_occurrences(vocab, drafts[n], plans[n])]

@@ -20,10 +20,12 @@ constrained decoding (engines/constraints.py) can write them there instead.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..forms import form_for, indefinite_article, is_plural
 from ..quality.enforce import missing_terms
+from ..quality.qa import CHANGED
 from .alignment import WORD_MARK, starts_word, target_run, term_spans
 from .spelling import Anchor, SegmentPlan, TargetVocab, capitalised
 from .renderings import DraftWords, locate_rendering
@@ -259,6 +261,15 @@ def splice(
                 position = end
     tail = len(out)
     return out + list(draft[position:]), tail
+
+
+def note_changes(anchors: dict[int, list[Anchor]], changes: dict[tuple[int, int], list[str]]) -> None:
+    """Write what a splice changed next to each term into its anchor's detail ("changed 'a' -> 'an'")."""
+    for i, found in anchors.items():
+        for k, anchor in enumerate(found):
+            if changes.get((i, anchor.at)):
+                said = CHANGED + ", ".join(changes[i, anchor.at])
+                found[k] = replace(anchor, detail=f"{said}; {anchor.detail}" if anchor.detail else said)
 
 
 def _last_word(vocab: TargetVocab, ids: Sequence[int]) -> int:

@@ -28,14 +28,13 @@ Nothing here needs torch.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..document import TermMethod, TermRecord
 from ..quality.enforce import TermMiss, occurrences, term_spans
-from ..quality.qa import CHANGED
 from ..terms import Term
-from .placement import Ends, located_anchors, missing_occurrences, splice, unlocated_anchors
+from .placement import Ends, located_anchors, missing_occurrences, note_changes, splice, unlocated_anchors
 from .spelling import Anchor, SegmentPlan, TargetVocab
 
 # A candidate placement of a term in one draft (placement._candidates), scored by the engine.
@@ -162,7 +161,7 @@ def repair(
     from .judgement import judge
 
     results: list[Repaired | None] = []
-    for judged, plan in zip(judge(model, rows, drafts, plans), plans):
+    for judged, plan in zip(judge(model, rows, drafts, plans, locate_renderings), plans):
         whole = not judged.unplaceable and not missing_occurrences(model.vocab, judged.ids, plan)
         results.append(Repaired(judged.ids, judged.anchors) if whole and len(judged.ids) <= model.max_length else None)
     # A draft judgement could not mend (a term with no place left, or too long) is repaired as usual.
@@ -207,15 +206,6 @@ def _repaired(
             if better.get(n, True):
                 results[n] = Repaired(ids, results[n].anchors, continued=True)
     return results
-
-
-def note_changes(anchors: dict[int, list[Anchor]], changes: dict[tuple[int, int], list[str]]) -> None:
-    """Write what a splice changed next to each term into its anchor's detail ("changed 'a' -> 'an'")."""
-    for i, found in anchors.items():
-        for k, anchor in enumerate(found):
-            if changes.get((i, anchor.at)):
-                said = CHANGED + ", ".join(changes[i, anchor.at])
-                found[k] = replace(anchor, detail=f"{said}; {anchor.detail}" if anchor.detail else said)
 
 
 def term_records(
