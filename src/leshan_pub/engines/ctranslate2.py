@@ -27,7 +27,7 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -244,6 +244,17 @@ def _source_folder(model: str) -> str:
 # --- the engine -------------------------------------------------------------------------------------
 
 
+@dataclass
+class _Draft:
+    """One batch's drafts: the source pieces, the length limit, each English (pieces), and the
+    cross-attention of each that lacks a term ([] for the others)."""
+
+    source_tokens: list[list[str]]
+    max_new: int
+    outputs: list[list[str]]
+    attentions: list[list[list[float]]]
+
+
 class CTranslate2Engine:
     """A MarianMT model converted for CTranslate2 (int8 on the CPU), with glossary terms mended after decoding."""
 
@@ -316,7 +327,7 @@ class CTranslate2Engine:
         # (renderings.learn_renderings).
         drafts = [self._draft([sources[todo[i]] for i in batch], [list(terms[todo[i]]) for i in batch]) for batch in batches]
         self._learned = learn_renderings(
-            [self._text(r.hypotheses[0]) for draft in drafts for r in draft[2]],
+            [self._text(out) for draft in drafts for out in draft.outputs],
             [terms[todo[i]] for batch in batches for i in batch],
         )
         with tqdm(total=len(todo), unit="segment", desc="translating", file=sys.stderr, disable=not shown) as bar:
@@ -331,21 +342,25 @@ class CTranslate2Engine:
 
     # --- one batch ------------------------------------------------------------------------------
 
-    def _draft(self, sources: list[str], terms: list[list[Term]]) -> tuple[list[list[str]], int, list[Any]]:
-        """The model's own English for a batch of sources, their terms' forbidden renderings kept out (with
-        the cross-attention where there are terms): the source pieces, the length limit, and the results."""
+    def _draft(self, sources: list[str], terms: list[list[Term]]) -> _Draft:
+        """The model's own English for a batch of sources, their terms' forbidden renderings kept out."""
         encoded = self.tokenizer(sources, truncation=True, max_length=self._source_limit)["input_ids"]
         source_tokens = [self.tokenizer.convert_ids_to_tokens(ids) for ids in encoded]
         max_new = self._max_new_tokens(encoded, terms)
-        return source_tokens, max_new, self._decode(source_tokens, max_new, attention=any(terms), terms=terms)
+        results = self._decode(source_tokens, max_new, attention=any(terms), terms=terms)
+        outputs = [r.hypotheses[0] for r in results]
+        # Every draft of a translate call is held until its repair: the cross-attention only of those the
+        # repair reads (they lack a term it can spell).
+        attentions = [
+            r.attention[0] if r.attention and missing_terms(self._text(out), [t for t in ts if self._spellings(t)]) else []
+            for r, out, ts in zip(results, outputs, terms)
+        ]
+        return _Draft(source_tokens, max_new, outputs, attentions)
 
-    def _translate_batch(
-        self, sources: list[str], terms: list[list[Term]], truncated: list[bool], draft: tuple[list[list[str]], int, list[Any]]
-    ) -> list[Translation]:
+    def _translate_batch(self, sources: list[str], terms: list[list[Term]], truncated: list[bool], draft: _Draft) -> list[Translation]:
         """Where a draft of the sources lacks a term, repair it (engines/repair.py); what the repair could not
         mend goes to the transformers engine."""
-        source_tokens, max_new, results = draft
-        outputs = [r.hypotheses[0] for r in results]
+        source_tokens, max_new, outputs = draft.source_tokens, draft.max_new, list(draft.outputs)
         drafts = [self._text(out) for out in outputs]
         self.counts.segments += len(sources)
         # A term the vocabulary cannot spell is noted, not chased: no engine can write it.
@@ -354,7 +369,7 @@ class CTranslate2Engine:
         mended: dict[int, Repaired] = {}
         if failing:
             self.counts.repaired += len(failing)
-            done = self._repair(failing, source_tokens, outputs, [r.attention[0] for r in results], wanted, max_new)
+            done = self._repair(failing, source_tokens, outputs, draft.attentions, wanted, max_new)
             mended = dict(zip(failing, done))
             failing = [i for i in failing if missing_terms(self._text(outputs[i]), wanted[i])]
         texts = [self._text(out) for out in outputs]
