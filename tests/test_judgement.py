@@ -103,15 +103,25 @@ def test_the_sentence_the_model_scores_best_is_kept(vocab):
     assert vocab.text(list(anchor.displaced)).strip() == "Tzukung"
 
 
-def test_the_terms_own_pieces_do_not_count_in_a_sentences_score(vocab):
-    # Where the model expects its own rendering, the term's pieces score lowest: counted, they would
-    # send the term anywhere else. The rest of the sentence decides.
+def test_the_terms_own_pieces_count_in_a_sentences_score(vocab):
+    # The rest of each sentence alone prefers the term at the start; with the term's own pieces, which the
+    # model finds far less likely there, the whole sentence puts it in place of 'Tzukung'.
     model = ScriptedJudge(vocab, "lamps glow at night.", {
-        "Famous Zigong lamps glow at night.": -1.0,
-        "Zigong lamps glow at night.": -4.0,
-    }, term={"Famous Zigong lamps glow at night.": -8.0})
+        "Famous Zigong lamps glow at night.": -3.0,
+        "Zigong lamps glow at night.": -2.0,
+    }, term={"Famous Zigong lamps glow at night.": -1.0, "Zigong lamps glow at night.": -5.0})
     text, _, _ = _judged(vocab, model)
     assert text == "Famous Zigong lamps glow at night."
+
+
+def test_the_term_spliced_over_the_rendering_is_a_candidate_when_the_models_rest_goes_astray(vocab):
+    # Forced after 'Famous', the model writes a rest of its own; the draft's own words after the rendering
+    # it replaces are a candidate too.
+    model = ScriptedJudge(vocab, "lamps glow at night.", {"Famous Zigong lamps glow at night.": -1.0},
+                          rests={"Famous Zigong": "glow glow."})
+    text, _, _ = _judged(vocab, model)
+    assert text == "Famous Zigong lamps glow at night."
+    assert "Famous Zigong" in [vocab.text(p) for p in model.completed]  # the model was asked there
 
 
 def test_a_completion_that_stops_early_is_never_kept(vocab):
@@ -168,10 +178,10 @@ def test_on_a_model_that_never_writes_a_term_alone_the_terms_take_its_renderings
 ):
     """On a model that knows where each term goes but never writes it, and renders no term alone the way
     it does in a sentence: its renderings are learned from its drafts of the 63 sentences, so the default
-    placement puts the terms in their places; judgement places the rest (terms held by one sentence only)
-    without pasting any at an edge. Measured at beam 4 (docs/placement.md): owed chrF 96.6-97.4, exact
-    47-48, wrong rendering left 7, edge 2-3; judgement chrF 96.1-96.2, exact 48-51, wrong left 5-6,
-    edge 0 (before the renderings were learned: chrF 85-86, exact 3-22, wrong left 25-46)."""
+    placement puts the terms in their places; judgement places the rest (terms held by one sentence only).
+    Measured at beam 4 (docs/placement.md): owed chrF 96.6-97.4, exact 47-48, wrong rendering left 7,
+    edge 2-3; judgement chrF 97.9-98.0, exact 51-53, wrong left 2, edge 0-1 (before the renderings were
+    learned: chrF 85-86, exact 3-22, wrong left 25-46)."""
     monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(tmp_path))
     cases: list[PlacementCase] = placement_cases()
     figures, records = {}, {}
@@ -185,8 +195,8 @@ def test_on_a_model_that_never_writes_a_term_alone_the_terms_take_its_renderings
         records[placement] = [r for result in results for r in result.terms]
     owed, judged = figures["owed"], figures["judgement"]
     assert owed.chrf >= 96 and owed.exact >= 45 and owed.wrong_left <= 8 and owed.edge <= 4
-    # No term pasted at an edge; the best sentence kept, not the worst (that one leaves 7-8 renderings, 1 edge).
-    assert judged.chrf >= 95.5 and judged.exact >= 46 and judged.wrong_left <= 6 and judged.edge == 0
+    # The best sentence kept, not the worst; the term's pieces counted; the splices among the candidates.
+    assert judged.chrf >= 97.5 and judged.exact >= 50 and judged.wrong_left <= 3 and judged.edge <= 1
     # Most terms went in by their rendering, learned or the model's own (rewritten); judgement's own
     # places are few, and their records say so: continued, or placed with the place uncertain.
     by_judgement = [r for r in records["judgement"] if (r.method, r.detail) in ((TermMethod.CONTINUED, ""), (TermMethod.PLACED, UNCERTAIN))]

@@ -4,18 +4,18 @@ A model may render a term in a sentence in a way it never writes for the term al
 is not found in the draft (engines/placement.py step 1), and the cheap signals (what the draft's words
 owe to the term's Chinese, the cross-attention) may point at the wrong words. Here the term is forced
 after every word boundary of the draft (the draft's words before it, the term, then the model writes
-the rest at beam 1: one batched decode for every place of every sentence), and the model scores each
-whole sentence, teacher-forced, summed without the term's own pieces (sentence_score). Never kept:
-a completion that replaced no word of the draft, or writes a word it replaced again after the term
-(the term goes in a rendering's place, not beside it); one that drops more words than a rendering has
-(stops_early: a short sentence has fewer tokens to lose). If the kept sentence is not clearly better
-than the next (MARGIN), its place is marked uncertain for review.
+the rest at beam 1: one batched decode for every place of every sentence), and also spliced over every
+run of one to MAX_REPLACED_WORDS words; the model scores each whole sentence, teacher-forced, summed
+(sentence_score). Never kept: a completion that replaced no word of the draft, or writes a word it
+replaced again after the term (the term goes in a rendering's place, not beside it); one that drops
+more words than a rendering has (stops_early: a short sentence has fewer tokens to lose). If the kept
+sentence is not clearly better than the next (MARGIN), its place is marked uncertain for review.
 
 One term per sentence is judged per round, in source order: the next round reads the chosen sentence
-afresh (renderings only, repair.locate_renderings) and may put the next term anywhere its completion
-keeps the terms already in. Only sentences whose rendering of a term was not found pay for it. A step
-of the shared repair (engines/repair.py, placement "judgement"); torch-free: the engine's RepairModel
-decodes after a forced prefix, and scores a whole English per token.
+afresh (renderings only: the repair's locator, repair.locate_renderings) and may put the next term
+anywhere its candidate keeps the terms already in. Only sentences whose rendering of a term was not
+found pay for it. A step of the shared repair (engines/repair.py, placement "judgement"); torch-free:
+the engine's RepairModel decodes after a forced prefix, and scores a whole English per token.
 """
 
 from __future__ import annotations
@@ -64,8 +64,9 @@ class Judged:
 
 @dataclass
 class Place:
-    """A candidate: the term forced at draft position `at` (head: the sentence up to and with it), the rest
-    written by the model (ids: the whole sentence), and the model's score of it (sentence_score)."""
+    """A candidate: the term at draft position `at` (head: the sentence up to and with it), and the whole
+    sentence (ids): the rest written by the model after the forced head, or the draft's own words after the
+    words it replaces (a splice); and the model's score of it (sentence_score)."""
 
     at: int
     head: list[int]
@@ -119,11 +120,10 @@ def stops_early(vocab: TargetVocab, draft: Sequence[int], plan: SegmentPlan, i: 
 
 
 def sentence_score(values: Sequence[float], place: Place) -> float:
-    """The model's score of the whole sentence from its per-token log-probabilities, summed, less its term's
-    pieces: the model never chose those, wherever they stand (on a model that expects its own rendering
-    there they score lowest at the true place). A sentence that stops early gains by having fewer tokens:
-    stops_early keeps those out."""
-    return float(sum(values[: place.at]) + sum(values[len(place.head) :]))
+    """The model's score of the whole sentence: its tokens' log-probabilities, summed, the term's own
+    pieces too (where the model expects its own rendering they cost most, and that tells places apart).
+    A sentence that stops early gains by having fewer tokens: stops_early keeps those out."""
+    return float(sum(values))
 
 
 def judge(
@@ -155,24 +155,36 @@ def judge(
                     results[n].anchors.setdefault(k, []).extend(xs)
                 continue
             i = rest[0]
-            current = results[n].ids
-            places = [Place(a, [*current[:a], *usual_spelling(vocab, current, plans[n], i, a)])
-                      for a in word_starts(vocab, current)]
-            judged.append((n, i, [p for p in places if len(p.head) < model.max_length]))
+            places = _places(vocab, results[n].ids, plans[n], i)
+            judged.append((n, i, [p for p in places if len(p.ids or p.head) < model.max_length]))
         if judged:
             _choose(model, rows, results, plans, judged, margin)
         active = [n for n in active if not results[n].unplaceable and missing_occurrences(vocab, results[n].ids, plans[n])]
     return results
 
 
+def _places(vocab: TargetVocab, draft: list[int], plan: SegmentPlan, i: int) -> list[Place]:
+    """Term i's candidate places in draft: forced after every word boundary, the rest for the model to
+    write (ids empty); and spliced over every run of one to MAX_REPLACED_WORDS words, the draft's own words
+    after it (ids whole), which the model's rest at the true place may miss when it goes astray."""
+    starts = word_starts(vocab, draft)
+    places = [Place(a, [*draft[:a], *usual_spelling(vocab, draft, plan, i, a)]) for a in starts]
+    ends = [*starts, len(draft) - 1]
+    for k, a in enumerate(starts):
+        for b in ends[k + 1 : k + 1 + MAX_REPLACED_WORDS]:
+            head = [*draft[:a], *usual_spelling(vocab, draft, plan, i, a, b)]
+            places.append(Place(a, head, [*head, *draft[b:]]))
+    return places
+
+
 def _choose(
     model: RepairModel, rows: list[int], results: list[Judged], plans: list[SegmentPlan],
     judged: list[tuple[int, int, list[Place]]], margin: float,
 ) -> None:
-    """Completes every place of every judged term in one call, scores the sentences in one call, and keeps
-    the best of those that put the term in a rendering's place."""
+    """Completes every forced place of every judged term in one call, scores the sentences (completed and
+    spliced) in one call, and keeps the best of those that put the term in a rendering's place."""
     vocab = model.vocab
-    requests = [(n, p) for n, _, places in judged for p in places]
+    requests = [(n, p) for n, _, places in judged for p in places if not p.ids]  # the splices are whole already
     written = model.decode_after([rows[n] for n, _ in requests], [p.head for _, p in requests], beams=BEAMS) \
         if requests else []
     for (_, p), ids in zip(requests, written):
