@@ -48,6 +48,7 @@ from placement import (  # noqa: E402
 )
 
 from leshan_pub.engines import EngineOptions, load_engine  # noqa: E402
+from leshan_pub.forms import indefinite_article  # noqa: E402
 from leshan_pub.terms import Term  # noqa: E402
 
 HEADER = ("engine", "beams", "enforced", "term success", "chrF", "exact", "term twice", "wrong left", "length", "last resort", "s")
@@ -137,7 +138,7 @@ def trained(name: str, model_dir: Path) -> Path:
 
 def table(
     models: list[str], model_dir: Path, repeat: int, traditional: bool, mode_names: list[str] | None,
-    model_scripts: list[str] | None = None,
+    model_scripts: list[str] | None = None, engines: list[str] | None = None,
 ) -> list[tuple[str, ...]]:
     """The rows of the placement table (see the module docstring)."""
     import opencc
@@ -153,7 +154,7 @@ def table(
     rows = [TABLE_HEADER]
     for name in models:
         folder = trained(name, model_dir)
-        for engine_name in ("transformers", "ctranslate2"):
+        for engine_name in engines or ("transformers", "ctranslate2"):
             simplified: dict[str, list[str]] = {}  # mode -> the English of the simplified sources
             for script, sources, fed in scripts:
                 base = None
@@ -166,6 +167,7 @@ def table(
                         term_repair=repair, placement=placement, model_script=fed,
                     ))
                     engine.translate(sources[:2], [list(c.terms) for c in cases[:2]])  # warm: the terms alone, caches
+                    indefinite_article("term")  # warm: the first a/an fitted imports inflect, seconds once per process
                     times = []
                     for _ in range(repeat):
                         start = time.perf_counter()
@@ -207,6 +209,7 @@ def main() -> None:
     parser.add_argument("--table", nargs="+", choices=("placement", "no-alone", "memorised"),
                         help="print the placement table for these models (see above)")
     parser.add_argument("--modes", nargs="+", choices=[m[0] for m in MODES], help="--table: only these modes")
+    parser.add_argument("--engines", nargs="+", choices=("transformers", "ctranslate2"), help="--table: only these engines")
     parser.add_argument("--repeat", type=int, default=1, help="--table: timed runs per row, the fastest kept")
     parser.add_argument("--traditional", action="store_true",
                         help="--table and --model grammar: also the sources in traditional script")
@@ -232,7 +235,8 @@ def main() -> None:
     torch.set_num_threads(1)
     os.environ.setdefault("LESHAN_PUB_CACHE_DIR", tempfile.mkdtemp(prefix="bench-placement-cache-"))
     if args.table:
-        print_rows(table(args.table, args.model_dir, args.repeat, args.traditional, args.modes, args.model_scripts))
+        print_rows(table(args.table, args.model_dir, args.repeat, args.traditional, args.modes, args.model_scripts,
+                         args.engines))
         return
     start = time.perf_counter()
     if args.model == "grammar":

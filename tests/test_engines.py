@@ -439,7 +439,9 @@ HARD = [  # (source, terms): repeats, a term at the start, several per segment, 
 ]
 
 
-@pytest.mark.parametrize(("repair", "placement"), [("continue", "owed"), ("splice", "owed"), ("splice", "attention")])
+@pytest.mark.parametrize(
+    ("repair", "placement"), [("continue", "owed"), ("splice", "owed"), ("splice", "attention"), ("splice", "judgement")]
+)
 @pytest.mark.parametrize("beams", [1, 4])
 def test_ctranslate2_term_success_is_one_on_hard_cases(tiny_marian_dir, in_ct2_cache, repair, placement, beams):
     engine = load_engine(
@@ -693,7 +695,7 @@ def test_the_pipeline_translates_with_ctranslate2_and_signs_its_settings(tmp_pat
     assert report.translated == len(doc.segments) and "Leshan" in segment.target
     assert segment.signature.engine == "ctranslate2"
     assert dict(segment.signature.settings) == {
-        "beams": "2", "maxlen": "auto", "enf": "6", "repair": "splice", "placement": "owed", "compute": "int8"
+        "beams": "2", "maxlen": "auto", "enf": "7", "repair": "splice", "placement": "owed", "compute": "int8"
     }
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from placement import PlacementCase, measure, placement_cases, train_memorised_model
+from placement import ROOT, PlacementCase, measure, placement_cases, train_memorised_model
 
 from leshan_pub.document import TermMethod
 from leshan_pub.engines import EngineOptions, load_engine
@@ -32,106 +32,159 @@ def vocab(tiny_marian_dir):
 
 
 class ScriptedJudge:
-    """The judgement's side of a RepairModel: writes `rest` after any prefix (keeping out nothing itself)
-    and scores sentences by `scores` (text -> nats)."""
+    """The judgement's side of a RepairModel: after a forced prefix writes rests[prefix text] (else `rest`),
+    keeping out nothing itself. A sentence scores scores[text] on its end token, nothing on the others,
+    except term[text] on each piece of 'Zigong' in it."""
 
-    def __init__(self, vocab, rest: str, scores: dict[str, float]) -> None:
+    def __init__(self, vocab, rest: str, scores: dict[str, float], rests: dict[str, str] | None = None,
+                 term: dict[str, float] | None = None) -> None:
         self.vocab, self.tokenizer, self.max_length = vocab, vocab.tokenizer, 64
-        self.rest, self.scores = rest, scores
-        self.completed: list[tuple[list[int], tuple]] = []  # (prefix, kept-out sequences) per request
+        self.rest, self.scores, self.rests, self.term = rest, scores, rests or {}, term or {}
+        self.completed: list[list[int]] = []  # the forced prefixes, one per completion asked for
+        self.calls = 0  # decode_after calls
 
     def decode_after(self, rows, prefixes, kept_out=None, beams=None):
-        self.completed += list(zip(prefixes, kept_out or [() for _ in prefixes]))
-        return [[*p, *self.vocab.encode(self.rest), self.vocab.eos_id] for p in prefixes]
+        self.completed += [list(p) for p in prefixes]
+        self.calls += 1
+        return [[*p, *self.vocab.encode(self.rests.get(self.vocab.text(p), self.rest)), self.vocab.eos_id]
+                for p in prefixes]
 
-    def token_scores(self, rows, english):  # the sentence's score on its end token: the term's pieces score nothing
-        return [[0.0] * (len(ids) - 1) + [self.scores.get(self.vocab.text(ids), -50.0)] for ids in english]
+    def token_scores(self, rows, english):
+        scored = []
+        for ids in english:
+            text = self.vocab.text(ids)
+            values = [0.0] * (len(ids) - 1) + [self.scores.get(text, -50.0)]
+            for spelling in (self.vocab.encode("Zigong"), self.vocab.encode("zigong")):
+                for j in range(len(ids) - len(spelling) + 1):
+                    if tuple(ids[j : j + len(spelling)]) == spelling:
+                        values[j : j + len(spelling)] = [self.term.get(text, 0.0)] * len(spelling)
+            scored.append(values)
+        return scored
 
 
 ZIGONG = Term("自贡", "Zigong")
 
 
-def _judged(vocab, model: ScriptedJudge, draft: str = DRAFT):
-    from leshan_pub.engines.spelling import Anchor, SegmentPlan, spell_term
+def _judged(vocab, model: ScriptedJudge, draft: str = DRAFT, rounds: list | None = None):
+    from leshan_pub.engines.spelling import SegmentPlan, spell_term
 
     plan = SegmentPlan([spell_term(vocab, ZIGONG)])
     ids = [*vocab.encode(draft), vocab.eos_id]
-    text = [vocab.text(ids[:j]) for j in range(len(ids))]
-    at = next(j for j in range(len(ids)) if text[j] == "Famous")  # where 'Tzukung' begins: the owed words
-    end = next(j for j in range(len(ids)) if text[j] == "Famous Tzukung")
-    anchor = Anchor(before=(), displaced=tuple(ids[at:end]), after=ids[end], at=at)
-    asked: list[list[int]] = []
 
-    def place(judge_model, rows, current, plans):
+    def locate(judge_model, current, plans):  # no rendering of the term is found in the draft
         assert judge_model is model
-        asked.append(rows)
-        return [{0: [anchor]} for _ in rows], [[0] for _ in rows]
+        if rounds is not None:
+            rounds.append([vocab.text(c) for c in current])
+        return [{} for _ in current], [[0] for _ in current]
 
-    result = judge(model, [0], [ids], [plan], place=place)[0]
+    result = judge(model, [0], [ids], [plan], locate)[0]
     text = vocab.text(result.ids)
     [record] = term_records([ZIGONG], draft, text, result.anchors, plan)
-    return text, result, record, asked
+    return text, result, record
 
 
 def test_the_sentence_the_model_scores_best_is_kept(vocab):
     model = ScriptedJudge(vocab, "lamps glow at night.", {
         "Famous Zigong lamps glow at night.": -3.0,  # the model's choice
         "Zigong lamps glow at night.": -9.0,
-        "Famous lamps Zigong lamps glow at night.": -12.0,
     })
-    text, result, record, asked = _judged(vocab, model)
+    rounds: list = []
+    text, result, record = _judged(vocab, model, rounds=rounds)
     assert text == "Famous Zigong lamps glow at night."
-    assert asked == [[0]]  # one round: the term is in, nothing is read again
-    assert all("Zigong" in vocab.text(list(prefix)) for prefix, _ in model.completed)  # the term is forced, the rest written
+    assert rounds == [[DRAFT]]  # one round: the term is in, nothing is read again
+    # The term forced after every word boundary of the draft, all in one call; the model writes the rest.
+    heads = [vocab.text(p) for p in model.completed]
+    assert model.calls == 1 and heads == ["Zigong", "Famous Zigong", "Famous Tzukung Zigong", "Famous Tzukung lamps Zigong",
+                                          "Famous Tzukung lamps glow Zigong", "Famous Tzukung lamps glow at Zigong",
+                                          "Famous Tzukung lamps glow at night Zigong"]
     assert (record.method, record.detail) == (TermMethod.CONTINUED, "")
+    # Where it went: in place of the draft's 'Tzukung', the words the chosen completion did not keep.
+    [anchor] = result.anchors[0]
+    assert vocab.text(list(anchor.displaced)).strip() == "Tzukung"
+
+
+def test_the_terms_own_pieces_count_in_a_sentences_score(vocab):
+    # The rest of each sentence alone prefers the term at the start; with the term's own pieces, which the
+    # model finds far less likely there, the whole sentence puts it in place of 'Tzukung'.
+    model = ScriptedJudge(vocab, "lamps glow at night.", {
+        "Famous Zigong lamps glow at night.": -3.0,
+        "Zigong lamps glow at night.": -2.0,
+    }, term={"Famous Zigong lamps glow at night.": -1.0, "Zigong lamps glow at night.": -5.0})
+    text, _, _ = _judged(vocab, model)
+    assert text == "Famous Zigong lamps glow at night."
+
+
+def test_the_term_spliced_over_the_rendering_is_a_candidate_when_the_models_rest_goes_astray(vocab):
+    # Forced after 'Famous', the model writes a rest of its own; the draft's own words after the rendering
+    # it replaces are a candidate too.
+    model = ScriptedJudge(vocab, "lamps glow at night.", {"Famous Zigong lamps glow at night.": -1.0},
+                          rests={"Famous Zigong": "glow glow."})
+    text, _, _ = _judged(vocab, model)
+    assert text == "Famous Zigong lamps glow at night."
+    assert "Famous Zigong" in [vocab.text(p) for p in model.completed]  # the model was asked there
+
+
+def test_a_completion_that_stops_early_is_never_kept(vocab):
+    # Stopping right after the term drops every word after it; with fewer tokens to lose, it would score
+    # best. A term takes the place of a rendering, not of the sentence.
+    short = vocab.text([*vocab.encode("Zigong"), *vocab.encode("."), vocab.eos_id])  # as the model writes it
+    model = ScriptedJudge(vocab, "lamps glow at night.", {short: -0.5, "Famous Zigong lamps glow at night.": -3.0},
+                          rests={"Zigong": "."})
+    text, _, _ = _judged(vocab, model)
+    assert text == "Famous Zigong lamps glow at night."
 
 
 def test_a_place_no_better_than_the_next_is_kept_but_marked_uncertain(vocab):
+    from leshan_pub.engines.judgement import MARGIN
+
     model = ScriptedJudge(vocab, "lamps glow at night.", {
         "Famous Zigong lamps glow at night.": -3.0,
-        "Zigong lamps glow at night.": -3.4,  # within MARGIN of the best
+        "Zigong lamps glow at night.": -3.0 - MARGIN / 2,  # within MARGIN of the best
     })
-    text, result, record, _ = _judged(vocab, model)
+    text, _, record = _judged(vocab, model)
     assert text == "Famous Zigong lamps glow at night."
     assert (record.method, record.detail) == (TermMethod.PLACED, UNCERTAIN)
 
 
-def test_the_replaced_words_never_stay_beside_the_term(vocab):
-    # The model likes best a sentence that keeps its own rendering after the term: never chosen.
-    model = ScriptedJudge(vocab, "Tzukung lamps glow at night.", {
-        "Famous Zigong Tzukung lamps glow at night.": -1.0,
-        "Famous Zigong lamps glow at night.": -6.0,
-    })
-    text, _, _, _ = _judged(vocab, model)
-    assert "Tzukung" not in text and "Zigong" in text
-    assert model.completed and all(kept for _, kept in model.completed)  # kept out of every completion too
+def test_a_completion_that_writes_the_replaced_rendering_again_is_never_kept(vocab):
+    # The model likes best the sentences that keep its own rendering 'Tzukung': beside the term (nothing
+    # replaced), or moved after it. Neither is kept; the term takes a rendering's place.
+    model = ScriptedJudge(vocab, "lamps glow at night.", {
+        "Famous Tzukung Zigong lamps glow at night.": -1.0,  # put beside it: replaced nothing
+        "Famous Zigong lamps Tzukung glow at night.": -1.0,  # moved after the term
+        "Zigong lamps glow at night.": -6.0,
+    }, rests={"Famous Zigong": "lamps Tzukung glow at night."})
+    text, _, _ = _judged(vocab, model)
+    assert text == "Zigong lamps glow at night."
 
 
 # --- on a trained model that knows where each term goes but never writes it --------------------------
 
 
 @pytest.fixture(scope="session")
-def memorised_model(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cache = getattr(request.config, "cache", None)
-    folder = cache.mkdir("memorised-model") if cache is not None else tmp_path_factory.mktemp("memorised-model")
+def memorised_model() -> Path:
+    # Where scripts/bench_placement.py keeps it: trained once (minutes), reused while tests/placement.py
+    # and tests/conftest.py are unchanged.
     threads = torch.get_num_threads()
     try:
-        return train_memorised_model(Path(folder))
+        return train_memorised_model(ROOT / "build" / "placement-model-memorised")
     finally:
         torch.set_num_threads(threads)
 
 
 @pytest.mark.parametrize("engine_name", ["transformers", "ctranslate2"])
-def test_judged_terms_replace_the_models_rendering_more_often_than_the_owed_words_do(
+def test_on_a_model_that_never_writes_a_term_alone_the_terms_take_its_renderings_places(
     memorised_model, engine_name, tmp_path, monkeypatch
 ):
-    """On a model that knows where each term goes but never writes it, so that its rendering of a term is
-    never found: judgement gives more true sentences, fewer wrong renderings left and fewer terms pasted
-    at an edge than the owed words do (measured at beam 4: exact 21 vs 3-7 of 63, wrong left 25-29 vs
-    45-46, edge 7 vs 16-22; docs/placement.md). Every term is in, and an unclear place is flagged."""
+    """On a model that knows where each term goes but never writes it, and renders no term alone the way
+    it does in a sentence: its renderings are learned from its drafts of the 63 sentences, so the default
+    placement puts the terms in their places; judgement places the rest (terms held by one sentence only).
+    Measured at beam 4 (docs/placement.md): owed chrF 96.6-97.4, exact 47-48, wrong rendering left 7,
+    edge 2-3; judgement chrF 97.9-98.0, exact 51-53, wrong left 2, edge 0-1 (before the renderings were
+    learned: chrF 85-86, exact 3-22, wrong left 25-46)."""
     monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(tmp_path))
     cases: list[PlacementCase] = placement_cases()
-    figures = {}
+    figures, records = {}, {}
     for placement in ("owed", "judgement"):
         engine = load_engine(engine_name, EngineOptions(
             model=str(memorised_model), num_beams=4, progress=False, device="cpu", placement=placement,
@@ -139,16 +192,13 @@ def test_judged_terms_replace_the_models_rendering_more_often_than_the_owed_word
         results = engine.translate([c.source for c in cases], [list(c.terms) for c in cases])
         assert all(not missing_terms(r.text, list(c.terms)) for r, c in zip(results, cases))
         figures[placement] = measure([r.text for r in results], cases)
+        records[placement] = [r for result in results for r in result.terms]
     owed, judged = figures["owed"], figures["judgement"]
-    assert judged.exact >= owed.exact + 10  # the true English, word for word
-    assert judged.wrong_left <= owed.wrong_left - 10  # the term took the rendering's place, not other words'
-    assert judged.edge <= owed.edge - 5
-    # Nothing pasted beside the rendering: the length comes nearer the true English's (chrF does not
-    # rise with it on transformers: 85.2 vs 85.7, a term put in place of the wrong words costs as much).
-    assert abs(judged.length_ratio - 1) < abs(owed.length_ratio - 1)
-    # The terms went in by judgement, as their records say: continued, or placed with the place uncertain
-    # (measured: 72 of 93 records on transformers; the rest are renderings found once a sentence was
-    # written again, and the usual repair of the few drafts judgement could not mend).
-    records = [r for result in results for r in result.terms]
-    judged = [r for r in records if (r.method, r.detail) in ((TermMethod.CONTINUED, ""), (TermMethod.PLACED, UNCERTAIN))]
-    assert len(judged) >= 0.6 * len(records)
+    assert owed.chrf >= 96 and owed.exact >= 45 and owed.wrong_left <= 8 and owed.edge <= 4
+    # The best sentence kept, not the worst; the term's pieces counted; the splices among the candidates.
+    assert judged.chrf >= 97.5 and judged.exact >= 50 and judged.wrong_left <= 3 and judged.edge <= 1
+    # Most terms went in by their rendering, learned or the model's own (rewritten); judgement's own
+    # places are few, and their records say so: continued, or placed with the place uncertain.
+    by_judgement = [r for r in records["judgement"] if (r.method, r.detail) in ((TermMethod.CONTINUED, ""), (TermMethod.PLACED, UNCERTAIN))]
+    rewritten = [r for r in records["judgement"] if r.method is TermMethod.REWRITTEN]
+    assert len(rewritten) >= 0.6 * len(records["judgement"]) and 3 <= len(by_judgement) <= 0.3 * len(records["judgement"])

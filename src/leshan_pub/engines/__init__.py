@@ -37,11 +37,12 @@ class EngineOptions:
     # rendering of it (or the words aligned to its Chinese); "continue" also decodes again after
     # the term, which costs about one more decode of every mended segment.
     term_repair: str = "splice"
-    # Where a term goes whose rendering (the model's own, for the term alone) is not in the draft:
+    # Where a term goes whose rendering (the model's own, for the term alone or learned from its drafts
+    # of the other sentences) is not in the draft:
     # "owed": the words whose logits fall most without the term's Chinese (one more teacher-forced
     # read of the draft per such term); "attention": the words the cross-attention aligns to it;
-    # "judgement": a few places near the owed words, the model writing the rest of the sentence after
-    # the term at each, the whole sentence it scores best kept (engines/judgement.py).
+    # "judgement": the term forced after every word boundary, the model writing the rest of the
+    # sentence after it at each, the whole sentence it scores best kept (engines/judgement.py).
     placement: str = "owed"
     # The script the model reads the Chinese in (model_sources): "zh-Hans" converts traditional input to
     # simplified first, phrase by phrase; "as-written" feeds the author's text. The segment file and the

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ from .alignment import aligned_positions, term_spans
 from .batching import token_batches
 from .marian_tokenizer import MarianSentencePieceTokenizer
 from .models import cached_folder, local_folder, model_revision, unavailable
-from .renderings import RENDERING_TOKENS, RENDERINGS, own_renderings
+from .renderings import RENDERING_TOKENS, RENDERINGS, learn_renderings, own_renderings
 from .repair import Candidate, DraftReading, Repaired, repair, term_records
 from .spelling import SegmentPlan, TargetVocab, enforcement_signature, spell_term, unspellable_reason
 from .vocabularies import english_ids, separate_vocabularies
@@ -244,6 +244,17 @@ def _source_folder(model: str) -> str:
 # --- the engine -------------------------------------------------------------------------------------
 
 
+@dataclass
+class _Draft:
+    """One batch's drafts: the source pieces, the length limit, each English (pieces), and the
+    cross-attention of each that lacks a term ([] for the others)."""
+
+    source_tokens: list[list[str]]
+    max_new: int
+    outputs: list[list[str]]
+    attentions: list[list[list[float]]]
+
+
 class CTranslate2Engine:
     """A MarianMT model converted for CTranslate2 (int8 on the CPU), with glossary terms mended after decoding."""
 
@@ -291,6 +302,7 @@ class CTranslate2Engine:
         self.counts = RepairCounts()
         self._planned: dict[Term, Any] = {}  # each term's spellings (constraints.TermSpelling), made once
         self._rendered: dict[Term, list[str]] = {}  # the model's own renderings of each term, asked once
+        self._learned: dict[Term, list[str]] = {}  # its renderings in the sentences of the current translate call
 
     def check_terms(self, terms: Sequence[Term]) -> list[tuple[Term, str]]:
         """(term, reason) for each term the model's target vocabulary cannot spell; [] when all can."""
@@ -311,11 +323,18 @@ class CTranslate2Engine:
         batches = token_batches([min(n, self._source_limit) for n in lengths], self.options.batch_size,
                                 self.options.batch_tokens)
         shown = self.options.progress and len(batches) > 1
+        # Every draft first: how the model renders each term inside sentences is learned from all of them
+        # (renderings.learn_renderings).
+        drafts = [self._draft([sources[todo[i]] for i in batch], [list(terms[todo[i]]) for i in batch]) for batch in batches]
+        self._learned = learn_renderings(
+            [self._text(out) for draft in drafts for out in draft.outputs],
+            [terms[todo[i]] for batch in batches for i in batch],
+        )
         with tqdm(total=len(todo), unit="segment", desc="translating", file=sys.stderr, disable=not shown) as bar:
-            for batch in batches:
+            for batch, draft in zip(batches, drafts):
                 indexes = [todo[i] for i in batch]
                 done = self._translate_batch([sources[i] for i in indexes], [list(terms[i]) for i in indexes],
-                                             [lengths[i] > self._source_limit for i in batch])
+                                             [lengths[i] > self._source_limit for i in batch], draft)
                 for index, translation in zip(indexes, done):
                     results[index] = translation
                 bar.update(len(batch))
@@ -323,13 +342,25 @@ class CTranslate2Engine:
 
     # --- one batch ------------------------------------------------------------------------------
 
-    def _translate_batch(self, sources: list[str], terms: list[list[Term]], truncated: list[bool]) -> list[Translation]:
+    def _draft(self, sources: list[str], terms: list[list[Term]]) -> _Draft:
+        """The model's own English for a batch of sources, their terms' forbidden renderings kept out."""
         encoded = self.tokenizer(sources, truncation=True, max_length=self._source_limit)["input_ids"]
         source_tokens = [self.tokenizer.convert_ids_to_tokens(ids) for ids in encoded]
         max_new = self._max_new_tokens(encoded, terms)
-        enforced = any(terms)
-        results = self._decode(source_tokens, max_new, attention=enforced, terms=terms)
+        results = self._decode(source_tokens, max_new, attention=any(terms), terms=terms)
         outputs = [r.hypotheses[0] for r in results]
+        # Every draft of a translate call is held until its repair: the cross-attention only of those the
+        # repair reads (they lack a term it can spell).
+        attentions = [
+            r.attention[0] if r.attention and missing_terms(self._text(out), [t for t in ts if self._spellings(t)]) else []
+            for r, out, ts in zip(results, outputs, terms)
+        ]
+        return _Draft(source_tokens, max_new, outputs, attentions)
+
+    def _translate_batch(self, sources: list[str], terms: list[list[Term]], truncated: list[bool], draft: _Draft) -> list[Translation]:
+        """Where a draft of the sources lacks a term, repair it (engines/repair.py); what the repair could not
+        mend goes to the transformers engine."""
+        source_tokens, max_new, outputs = draft.source_tokens, draft.max_new, list(draft.outputs)
         drafts = [self._text(out) for out in outputs]
         self.counts.segments += len(sources)
         # A term the vocabulary cannot spell is noted, not chased: no engine can write it.
@@ -338,7 +369,7 @@ class CTranslate2Engine:
         mended: dict[int, Repaired] = {}
         if failing:
             self.counts.repaired += len(failing)
-            done = self._repair(failing, source_tokens, outputs, [r.attention[0] for r in results], wanted, max_new)
+            done = self._repair(failing, source_tokens, outputs, draft.attentions, wanted, max_new)
             mended = dict(zip(failing, done))
             failing = [i for i in failing if missing_terms(self._text(outputs[i]), wanted[i])]
         texts = [self._text(out) for out in outputs]
@@ -460,8 +491,10 @@ class CTranslate2Engine:
         return SegmentPlan([s for t in terms if (s := self._planned[t]) is not None])
 
     def _renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
-        """Per term: its forbidden renderings, then the model's n-best translations of its Chinese alone (cached)."""
-        return own_renderings(self._rendered, terms, self._n_best, self.options.model_script)
+        """Per term: its forbidden renderings, the model's n-best translations of its Chinese alone (cached),
+        and how it renders it inside the sentences being translated (learned from their drafts)."""
+        known = own_renderings(self._rendered, terms, self._n_best, self.options.model_script)
+        return {t: [*texts, *self._learned.get(t, [])] for t, texts in known.items()}
 
     def _n_best(self, sources: list[str]) -> list[list[str]]:
         results = self.translator.translate_batch(
@@ -612,10 +645,12 @@ class _CTranslate2Repair:
         limit = self.max_new if engine.options.max_new_tokens else \
             min(max(self.max_new, *(len(p) + 2 for p in prefixes)), engine._target_limit)
         kept_out = kept_out or [() for _ in rows]
-        # suppress_sequences holds for a whole call: rows that keep out the same words decode together.
+        # suppress_sequences holds for a whole call: rows that keep out the same sequences (their terms'
+        # forbidden renderings, and the words given) decode together, in one call.
         groups: dict[tuple[Any, ...], list[int]] = {}
         for n, (k, kept) in enumerate(zip(rows, kept_out)):
-            groups.setdefault((tuple(self.terms[k]), tuple(kept)), []).append(n)
+            barred = tuple(tuple(x) for x in engine._forbidden_tokens(self.terms[k]))
+            groups.setdefault((barred, tuple(kept)), []).append(n)
         eos = self.tokenizer.eos_token_id
         out: list[list[int]] = [[] for _ in rows]
         for (_, kept), ns in groups.items():

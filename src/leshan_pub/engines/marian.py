@@ -26,7 +26,7 @@ from .alignment import cross_attention, source_spans, term_spans
 from .batching import token_batches
 from .constraints import TermConstraintProcessor
 from .placement import SCORED_AFTER
-from .renderings import RENDERING_TOKENS, RENDERINGS, own_renderings
+from .renderings import RENDERING_TOKENS, RENDERINGS, learn_renderings, own_renderings
 from .repair import Candidate, DraftReading, repair, term_records
 from .spelling import (
     Anchor,
@@ -201,6 +201,7 @@ class MarianEngine:
         self._source_pieces = SourcePieces(self.tokenizer)
         self._spellings: dict[Term, TermSpelling | None] = {}
         self._rendered: dict[Term, list[str]] = {}  # the model's own renderings of each term, asked once
+        self._learned: dict[Term, list[str]] = {}  # its renderings in the sentences of the current translate call
         self.counts = RepairCounts()
         positions = self.model.config.max_position_embeddings
         self._source_limit = min(self.tokenizer.model_max_length, positions)
@@ -229,11 +230,17 @@ class MarianEngine:
         todo = [i for i, s in enumerate(sources) if s.strip()]
         batches = self._batches([sources[i] for i in todo])
         shown = self.options.progress and len(batches) > 1
-        # One batch at a time: only its tensors are alive, so memory stays flat as documents grow.
+        # Every draft first: how the model renders each term inside sentences is learned from all of them
+        # (renderings.learn_renderings). One batch at a time: only its tensors are alive, so memory stays
+        # flat as documents grow (a draft is its English and ids).
+        drafts = [self._draft([sources[todo[i]] for i in batch], [terms[todo[i]] for i in batch]) for batch in batches]
+        self._learned = learn_renderings(
+            [text for draft in drafts for text in draft.texts], [terms[todo[i]] for batch in batches for i in batch]
+        )
         with tqdm(total=len(todo), unit="segment", desc="translating", file=sys.stderr, disable=not shown) as bar:
-            for batch in batches:
+            for batch, draft in zip(batches, drafts):
                 indexes = [todo[i] for i in batch]
-                done = self._translate_batch([sources[i] for i in indexes], [terms[i] for i in indexes])
+                done = self._translate_batch([sources[i] for i in indexes], [terms[i] for i in indexes], draft)
                 for index, translation in zip(indexes, done):
                     results[index] = translation
                 bar.update(len(batch))
@@ -249,14 +256,18 @@ class MarianEngine:
             self._spellings[term] = spell_term(self.vocab, term)
         return self._spellings[term]
 
-    def _translate_batch(self, sources: list[str], terms: list[Sequence[Term]]) -> list[Translation]:
-        """Draft every source; where a draft lacks a term, repair it (engines/repair.py: the term in place
-        of the model's rendering of it, spliced or decoded again after it); decode under constraints
+    def _plans(self, terms: list[Sequence[Term]]) -> list[SegmentPlan]:
+        return [SegmentPlan([s for t in ts if (s := self._spelling(t)) is not None]) for ts in terms]
+
+    def _draft(self, sources: list[str], terms: list[Sequence[Term]]) -> _Decoded:
+        """The model's own English for a batch of sources, their terms' forbidden renderings kept out."""
+        return self._generate(sources, self._plans(terms), constrained=False)
+
+    def _translate_batch(self, sources: list[str], terms: list[Sequence[Term]], draft: _Decoded) -> list[Translation]:
+        """Where a draft of the sources lacks a term, repair it (engines/repair.py: the term in place of
+        the model's rendering of it, spliced or decoded again after it); decode under constraints
         whatever the repair could not mend."""
-        plans = [
-            SegmentPlan([s for t in ts if (s := self._spelling(t)) is not None]) for ts in terms
-        ]
-        draft = self._generate(sources, plans, constrained=False)
+        plans = self._plans(terms)
         self.counts.segments += len(sources)
         texts, fallbacks = list(draft.texts), [False] * len(sources)
         anchors: list[dict[int, list[Anchor]]] = [{} for _ in sources]
@@ -384,8 +395,10 @@ class MarianEngine:
         return logits.float().log_softmax(-1).gather(-1, torch.tensor(draft, device=states.device)[:, None])[:, 0]
 
     def _renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
-        """Per term: its forbidden renderings, then the model's n-best translations of its Chinese alone (cached)."""
-        return own_renderings(self._rendered, terms, self._n_best, self.options.model_script)
+        """Per term: its forbidden renderings, the model's n-best translations of its Chinese alone (cached),
+        and how it renders it inside the sentences being translated (learned from their drafts)."""
+        known = own_renderings(self._rendered, terms, self._n_best, self.options.model_script)
+        return {t: [*texts, *self._learned.get(t, [])] for t, texts in known.items()}
 
     def _n_best(self, sources: list[str]) -> list[list[str]]:
         count = RENDERINGS

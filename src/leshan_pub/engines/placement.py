@@ -20,10 +20,12 @@ constrained decoding (engines/constraints.py) can write them there instead.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..forms import form_for, indefinite_article, is_plural
 from ..quality.enforce import missing_terms
+from ..quality.qa import CHANGED
 from .alignment import WORD_MARK, starts_word, target_run, term_spans
 from .spelling import Anchor, SegmentPlan, TargetVocab, capitalised
 from .renderings import DraftWords, locate_rendering
@@ -224,7 +226,7 @@ def splice(
     """
     places = sorted(
         (anchor.at, anchor.at + len(anchor.displaced),
-         anchor.spelling or _usual(vocab, draft, plan, i, anchor.at, anchor.at + len(anchor.displaced)), i)
+         anchor.spelling or usual_spelling(vocab, draft, plan, i, anchor.at, anchor.at + len(anchor.displaced)), i)
         for i, found in anchors.items()
         for anchor in found
         if anchor.at >= 0
@@ -261,6 +263,15 @@ def splice(
     return out + list(draft[position:]), tail
 
 
+def note_changes(anchors: dict[int, list[Anchor]], changes: dict[tuple[int, int], list[str]]) -> None:
+    """Write what a splice changed next to each term into its anchor's detail ("changed 'a' -> 'an'")."""
+    for i, found in anchors.items():
+        for k, anchor in enumerate(found):
+            if changes.get((i, anchor.at)):
+                said = CHANGED + ", ".join(changes[i, anchor.at])
+                found[k] = replace(anchor, detail=f"{said}; {anchor.detail}" if anchor.detail else said)
+
+
 def _last_word(vocab: TargetVocab, ids: Sequence[int]) -> int:
     """Where the last word of ids begins (len(ids) when there is none)."""
     k = len(ids)
@@ -293,13 +304,14 @@ def missing_occurrences(vocab: TargetVocab, draft: Sequence[int], plan: SegmentP
     return [i for i, s in enumerate(plan.spellings) for _ in missing_terms(text, [s.term] * plan.counts[i])]
 
 
-def _usual(
-    vocab: TargetVocab, draft: Sequence[int], plan: SegmentPlan, i: int, at: int, end: int = -1
+def usual_spelling(
+    vocab: TargetVocab, draft: Sequence[int], plan: SegmentPlan, i: int, at: int, end: int = -1, plural: bool = False
 ) -> tuple[int, ...]:
     """The term's spelling in place of draft[at:end]: plural where those words are (the form the model's
-    own rendering had), capitalised where a sentence begins, glued after an opening bracket."""
+    own rendering had) or where plural is asked for, capitalised where a sentence begins, glued after an
+    opening bracket."""
     spelling = plan.spellings[i]
-    many = bool(spelling.plural) and end > at and is_plural(vocab.text(draft[at:end]))
+    many = bool(spelling.plural) and (plural or end > at and is_plural(vocab.text(draft[at:end])))
     if vocab.starts_sentence(draft[:at]) and (at == 0 or vocab.starts_word(draft[at])):
         return spelling.plural_capitalised if many and spelling.plural_capitalised else spelling.capitalised
     if at < len(draft) and not vocab.starts_word(draft[at]) and spelling.glued:
@@ -373,7 +385,7 @@ class Ends:
         scored: list[tuple[int, int, int]] = []
         for n, i, a in keys:
             draft, plan = self.drafts[n], self.plans[n]
-            spelled = _candidates(self.vocab, draft, lambda at, end: _usual(self.vocab, draft, plan, i, at, end), a)
+            spelled = _candidates(self.vocab, draft, lambda at, end: usual_spelling(self.vocab, draft, plan, i, at, end), a)
             found = [c for c in spelled if len(c[2]) <= self.max_length]
             self._scores[n, i, a] = [(c[1], 0.0) for c in found]
             if len(found) > 1:  # a single end needs no scores

@@ -9,6 +9,7 @@ plural, so 'lithium cell' finds 'lithium cells' and says the draft's rendering w
 from __future__ import annotations
 
 import functools
+import re
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -177,3 +178,72 @@ def own_renderings(
         for term, texts in zip(new, n_best([to_model_script(t.source, model_script) for t in new])):
             known[term] = list(dict.fromkeys([*term.forbidden, *(text for text in texts if text.strip())]))
     return {t: known[t] for t in terms}
+
+
+LEARNED_SENTENCES = 2  # a term's rendering is learned from at least this many drafts of sentences that hold it
+LEARNED_DICE = 0.8  # how far a run of words must keep to the sentences that hold the term (Dice) to be its rendering
+LEARNED_WORDS = 4  # the longest rendering learned
+
+
+def learn_renderings(drafts: Sequence[str], terms: Sequence[Sequence[Term]]) -> dict[Term, list[str]]:
+    """Per term: how the model renders it inside sentences, learned from its drafts of a document.
+
+    drafts[k] is the model's English for a source whose terms are terms[k]. A model may write a term in
+    a sentence in a way it never writes for the term alone; it writes it that way in every sentence
+    that holds the term. So the run of one to LEARNED_WORDS words (its first and last a content word,
+    the last singular or plural) that stands in the drafts of the sentences holding the term, and
+    seldom elsewhere, is its rendering: Dice of the two sets of sentences at least LEARNED_DICE, from at
+    least LEARNED_SENTENCES sentences. Of runs as good, the longest. A run learned for two terms tells
+    neither apart, and is dropped; so is one that holds the term itself. Returns only the terms learned.
+    """
+    runs = [_runs(text) for text in drafts]
+    holding: dict[Term, set[int]] = {}
+    for k, listed in enumerate(terms):
+        for term in listed:
+            holding.setdefault(term, set()).add(k)
+    standing: dict[str, set[int]] = {}
+    for k, found in enumerate(runs):
+        for key in found:
+            standing.setdefault(key, set()).add(k)
+    learned: dict[Term, list[tuple[str, ...]]] = {}
+    for term, sentences in holding.items():
+        if len(sentences) < LEARNED_SENTENCES:
+            continue
+        own = term.target.lower()
+        scored: dict[tuple[str, ...], float] = {}
+        for key in {key for k in sentences for key in runs[k]}:
+            both = len(standing[key] & sentences)
+            dice = 2 * both / (len(standing[key]) + len(sentences))
+            if both >= LEARNED_SENTENCES and dice >= LEARNED_DICE and own not in " ".join(key) and " ".join(key) not in own:
+                scored[key] = dice
+        if scored:
+            best = max(scored, key=lambda key: (scored[key], len(key)))
+            # The runs that hold the best one are kept too, longest first: where the draft has the whole
+            # rendering ('calculation force'), the longest found is its place; elsewhere the best ('force').
+            learned[term] = sorted((key for key in scored if _holds(key, best)), key=len, reverse=True)
+    claimed: dict[tuple[str, ...], int] = {}
+    for keys in learned.values():
+        claimed[keys[-1]] = claimed.get(keys[-1], 0) + 1
+    return {term: [" ".join(key) for key in keys] for term, keys in learned.items() if claimed[keys[-1]] == 1}
+
+
+def _holds(run: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    return any(run[i : i + len(part)] == part for i in range(len(run) - len(part) + 1))
+
+
+def _runs(text: str) -> set[tuple[str, ...]]:
+    """The runs of one to LEARNED_WORDS words of text that may be a rendering: lower-cased, the last word
+    without a plural 's', the first and the last a content word."""
+    words = [w for w in re.findall(r"[\w'-]+", text.lower())]
+    found: set[tuple[str, ...]] = set()
+    for i, first in enumerate(words):
+        if not _is_content_word(first):
+            continue
+        for j in range(i + 1, min(len(words), i + LEARNED_WORDS) + 1):
+            last = words[j - 1]
+            if not _is_content_word(last):
+                continue
+            if len(last) > 3 and last.endswith("s") and not last.endswith("ss"):
+                last = last[:-1]
+            found.add((*words[i : j - 1], last))
+    return found

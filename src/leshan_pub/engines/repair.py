@@ -3,7 +3,8 @@
 A draft is the model's own English (ids without the start token, ending in </s>). For each draft:
 
 1. what is owed: the term occurrences the draft lacks (placement.missing_occurrences);
-2. where each goes: the model's own rendering of the term located in the draft (rewritten), else
+2. where each goes: the model's own rendering of the term located in the draft (rewritten: how it
+   renders the term alone, or inside the document's other sentences, renderings.learn_renderings), else
    the words that owe most to its Chinese, their end chosen by the model's score of the rest of
    the draft (spliced), else the words aligned to it (placement.py);
 3. the candidates: the term spliced over those words, the words beside it fitted to it
@@ -13,9 +14,9 @@ A draft is the model's own English (ids without the start token, ending in </s>)
    log-probability per token, given the source).
 
 With placement "judgement" (and term_repair "splice"), a term whose rendering step 2 does not find goes
-where the model judges the whole sentence best instead (engines/judgement.py: every run of draft words
-it could replace scored, the model writing the rest of the sentence after the best places, the words
-replaced kept out); a draft judgement cannot mend is repaired as above.
+where the model judges the whole sentence best instead (engines/judgement.py: the term forced after
+every word boundary of the draft, the model writing the rest, each whole sentence scored); a draft
+judgement cannot mend is repaired as above.
 
 An engine takes part through RepairModel: it reads a batch of drafts (what each token owes to each
 term's Chinese, the cross-attention alignment, and a scorer of candidate placements), gives its own
@@ -27,14 +28,13 @@ Nothing here needs torch.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..document import TermMethod, TermRecord
 from ..quality.enforce import TermMiss, occurrences, term_spans
-from ..quality.qa import CHANGED
 from ..terms import Term
-from .placement import Ends, located_anchors, missing_occurrences, splice, unlocated_anchors
+from .placement import Ends, located_anchors, missing_occurrences, note_changes, splice, unlocated_anchors
 from .spelling import Anchor, SegmentPlan, TargetVocab
 
 # A candidate placement of a term in one draft (placement._candidates), scored by the engine.
@@ -101,11 +101,11 @@ class Repaired:
     continued: bool = False
 
 
-def find_anchors(
-    model: RepairModel, rows: list[int], drafts: list[list[int]], plans: list[SegmentPlan]
+def locate_renderings(
+    model: RepairModel, drafts: list[list[int]], plans: list[SegmentPlan]
 ) -> tuple[list[dict[int, list[Anchor]]], list[list[int]]]:
-    """Per draft (of the batch's sources rows): where each term it lacks goes (steps 1 and 2 of the module
-    docstring); and the terms (plan indexes, one per occurrence) whose rendering it does not hold."""
+    """Per draft: where the model's own rendering of each term it lacks stands (step 2's first part, no
+    reading of the draft); and the terms (plan indexes, one per occurrence) whose rendering it does not hold."""
     vocab = model.vocab
     lacking = [missing_occurrences(vocab, draft, plan) for draft, plan in zip(drafts, plans)]
     renderings = model.renderings([plan.spellings[i].term for plan, ids in zip(plans, lacking) for i in ids])
@@ -117,6 +117,16 @@ def find_anchors(
         )
         anchors.append(found)
         unplaced.append(rest)
+    return anchors, unplaced
+
+
+def find_anchors(
+    model: RepairModel, rows: list[int], drafts: list[list[int]], plans: list[SegmentPlan]
+) -> tuple[list[dict[int, list[Anchor]]], list[list[int]]]:
+    """Per draft (of the batch's sources rows): where each term it lacks goes (steps 1 and 2 of the module
+    docstring); and the terms (plan indexes, one per occurrence) whose rendering it does not hold."""
+    vocab = model.vocab
+    anchors, unplaced = locate_renderings(model, drafts, plans)
     read = [k for k, rest in enumerate(unplaced) if rest]
     if not read:
         return anchors, unplaced
@@ -151,7 +161,7 @@ def repair(
     from .judgement import judge
 
     results: list[Repaired | None] = []
-    for judged, plan in zip(judge(model, rows, drafts, plans), plans):
+    for judged, plan in zip(judge(model, rows, drafts, plans, locate_renderings), plans):
         whole = not judged.unplaceable and not missing_occurrences(model.vocab, judged.ids, plan)
         results.append(Repaired(judged.ids, judged.anchors) if whole and len(judged.ids) <= model.max_length else None)
     # A draft judgement could not mend (a term with no place left, or too long) is repaired as usual.
@@ -173,7 +183,7 @@ def _repaired(
     for n, (draft, plan, found) in enumerate(zip(drafts, plans, anchors)):
         changes: dict[tuple[int, int], list[str]] = {}
         ids, tail = splice(model.vocab, draft, plan, found, changes)
-        _note_changes(found, changes)
+        note_changes(found, changes)
         words = len(ids) - (1 if ids[-1:] == [eos] else 0)
         if mode == "continue" and words - tail > 1:
             # Only the text up to the last term (and the next word's first piece: no glued word) is forced.
@@ -196,15 +206,6 @@ def _repaired(
             if better.get(n, True):
                 results[n] = Repaired(ids, results[n].anchors, continued=True)
     return results
-
-
-def _note_changes(anchors: dict[int, list[Anchor]], changes: dict[tuple[int, int], list[str]]) -> None:
-    """Write what a splice changed next to each term into its anchor's detail ("changed 'a' -> 'an'")."""
-    for i, found in anchors.items():
-        for k, anchor in enumerate(found):
-            if changes.get((i, anchor.at)):
-                said = CHANGED + ", ".join(changes[i, anchor.at])
-                found[k] = replace(anchor, detail=f"{said}; {anchor.detail}" if anchor.detail else said)
 
 
 def term_records(

@@ -26,7 +26,8 @@ from .vocabularies import target_size
 # 4: the term spliced into the draft in place of its rendering (or the words that owe most to its Chinese);
 # 5: a term that begins a later sentence of the segment is capitalised, as one that begins the first;
 # 6: the plural where the model's rendering was, a/an and a verb/determiner fitted to the term, one repair.
-ENFORCEMENT_VERSION = "6"
+# 7: the model's renderings of a term inside the sentences of a document, learned from its drafts, are located too.
+ENFORCEMENT_VERSION = "7"
 # Openers after which SentencePiece spells the next word without its '▁' word-start marker.
 _OPENERS = ("(", '"')
 # What ends a sentence, what may close it after that, and what may open the next before its first word.
