@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from leshan_pub.engines.renderings import learn_renderings
+from leshan_pub.engines import renderings
+from leshan_pub.engines.renderings import DraftContext, learn_renderings
 from leshan_pub.terms import Term
 
 PANDA = Term("大熊猫", "giant panda")
@@ -52,3 +53,31 @@ def test_a_run_that_two_terms_share_tells_neither_apart():
     drafts = [("Tzukung coloured lamps glow.", [ZIGONG, LANTERN]), ("The coloured lamps of Tzukung.", [ZIGONG, LANTERN])]
     learned = _learned(drafts)
     assert all("coloured lamp" not in runs for runs in learned.values())
+
+
+def test_a_term_once_in_each_of_two_chunks_is_learned_from_both():
+    """The pipeline sends an article a chunk at a time; a term that stands once in each chunk is learned
+    from the run's drafts so far, as it would be from one call holding both."""
+    context = DraftContext()
+    first, second = DRAFTS[:1] + DRAFTS[3:4], DRAFTS[1:2] + DRAFTS[5:6]
+    learned = context.learn([f"source {k}" for k in range(2)], [t for t, _ in first], [ts for _, ts in first])
+    assert PANDA not in learned  # one sentence is no evidence
+    learned = context.learn([f"source {k}" for k in range(2, 4)], [t for t, _ in second], [ts for _, ts in second])
+    assert learned[PANDA][0] == "big bear cat"
+
+
+def test_a_sentence_drafted_again_counts_once():
+    """A benchmark's rounds or a retranslation send the same sentence again: it is one sentence, not two."""
+    context = DraftContext()
+    text, terms = DRAFTS[0]
+    assert PANDA not in context.learn(["大熊猫是国宝。"], [text], [terms])
+    assert PANDA not in context.learn(["大熊猫是国宝。"], [text], [terms])
+
+
+def test_the_context_keeps_only_the_latest_sentences(monkeypatch):
+    monkeypatch.setattr(renderings, "LEARNED_CONTEXT", 2)
+    context = DraftContext()
+    for k, (text, terms) in enumerate(DRAFTS[:3]):
+        context.learn([f"source {k}"], [text], [terms])
+    context.learn(["other"], [DRAFTS[5][0]], [DRAFTS[5][1]])  # the oldest two go
+    assert PANDA not in context.learn(["other 2"], [DRAFTS[6][0]], [DRAFTS[6][1]])

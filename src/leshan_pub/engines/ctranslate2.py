@@ -45,7 +45,7 @@ from .alignment import aligned_positions, term_spans
 from .batching import token_batches
 from .marian_tokenizer import MarianSentencePieceTokenizer
 from .models import cached_folder, local_folder, model_revision, unavailable
-from .renderings import RENDERING_TOKENS, RENDERINGS, learn_renderings, own_renderings
+from .renderings import RENDERING_TOKENS, RENDERINGS, DraftContext, own_renderings
 from .repair import Candidate, DraftReading, Repaired, repair, term_records
 from .spelling import SegmentPlan, TargetVocab, enforcement_signature, spell_term, unspellable_reason
 from .vocabularies import english_ids, separate_vocabularies
@@ -302,7 +302,8 @@ class CTranslate2Engine:
         self.counts = RepairCounts()
         self._planned: dict[Term, Any] = {}  # each term's spellings (constraints.TermSpelling), made once
         self._rendered: dict[Term, list[str]] = {}  # the model's own renderings of each term, asked once
-        self._learned: dict[Term, list[str]] = {}  # its renderings in the sentences of the current translate call
+        self._learned: dict[Term, list[str]] = {}  # its renderings in the sentences drafted so far this run
+        self._context = DraftContext()  # those drafts, by source (renderings.DraftContext)
 
     def check_terms(self, terms: Sequence[Term]) -> list[tuple[Term, str]]:
         """(term, reason) for each term the model's target vocabulary cannot spell; [] when all can."""
@@ -324,9 +325,10 @@ class CTranslate2Engine:
                                 self.options.batch_tokens)
         shown = self.options.progress and len(batches) > 1
         # Every draft first: how the model renders each term inside sentences is learned from all of them
-        # (renderings.learn_renderings).
+        # and from the run's earlier drafts (renderings.DraftContext: the pipeline sends chunks).
         drafts = [self._draft([sources[todo[i]] for i in batch], [list(terms[todo[i]]) for i in batch]) for batch in batches]
-        self._learned = learn_renderings(
+        self._learned = self._context.learn(
+            [sources[todo[i]] for batch in batches for i in batch],
             [self._text(out) for draft in drafts for out in draft.outputs],
             [terms[todo[i]] for batch in batches for i in batch],
         )

@@ -26,7 +26,7 @@ from .alignment import cross_attention, source_spans, term_spans
 from .batching import token_batches
 from .constraints import TermConstraintProcessor
 from .placement import SCORED_AFTER
-from .renderings import RENDERING_TOKENS, RENDERINGS, learn_renderings, own_renderings
+from .renderings import RENDERING_TOKENS, RENDERINGS, DraftContext, own_renderings
 from .repair import Candidate, DraftReading, repair, term_records
 from .spelling import (
     Anchor,
@@ -201,7 +201,8 @@ class MarianEngine:
         self._source_pieces = SourcePieces(self.tokenizer)
         self._spellings: dict[Term, TermSpelling | None] = {}
         self._rendered: dict[Term, list[str]] = {}  # the model's own renderings of each term, asked once
-        self._learned: dict[Term, list[str]] = {}  # its renderings in the sentences of the current translate call
+        self._learned: dict[Term, list[str]] = {}  # its renderings in the sentences drafted so far this run
+        self._context = DraftContext()  # those drafts, by source (renderings.DraftContext)
         self.counts = RepairCounts()
         positions = self.model.config.max_position_embeddings
         self._source_limit = min(self.tokenizer.model_max_length, positions)
@@ -231,11 +232,13 @@ class MarianEngine:
         batches = self._batches([sources[i] for i in todo])
         shown = self.options.progress and len(batches) > 1
         # Every draft first: how the model renders each term inside sentences is learned from all of them
-        # (renderings.learn_renderings). One batch at a time: only its tensors are alive, so memory stays
-        # flat as documents grow (a draft is its English and ids).
+        # and from the run's earlier drafts (renderings.DraftContext: the pipeline sends chunks). One batch
+        # at a time: only its tensors are alive, so memory stays flat as documents grow (a draft is its
+        # English and ids).
         drafts = [self._draft([sources[todo[i]] for i in batch], [terms[todo[i]] for i in batch]) for batch in batches]
-        self._learned = learn_renderings(
-            [text for draft in drafts for text in draft.texts], [terms[todo[i]] for batch in batches for i in batch]
+        self._learned = self._context.learn(
+            [sources[todo[i]] for batch in batches for i in batch],
+            [text for draft in drafts for text in draft.texts], [terms[todo[i]] for batch in batches for i in batch],
         )
         with tqdm(total=len(todo), unit="segment", desc="translating", file=sys.stderr, disable=not shown) as bar:
             for batch, draft in zip(batches, drafts):

@@ -185,6 +185,32 @@ LEARNED_DICE = 0.8  # how far a run of words must keep to the sentences that hol
 LEARNED_WORDS = 4  # the longest rendering learned
 
 
+LEARNED_CONTEXT = 2000  # the most sentences an engine keeps drafts of to learn from (the latest)
+
+
+class DraftContext:
+    """The drafts an engine made in this run, by source sentence, to learn renderings from (learn_renderings).
+
+    The pipeline hands an article to the engine a chunk at a time (so an interrupt keeps finished work),
+    and a term may stand once in one chunk and once in another: learning from the drafts of the run so
+    far, not of one call alone, sees both. Keyed by source, so a sentence translated again (a benchmark's
+    rounds, a retranslation) counts once, with its latest draft; at most LEARNED_CONTEXT sentences.
+    """
+
+    def __init__(self) -> None:
+        self._drafts: dict[str, tuple[str, tuple[Term, ...]]] = {}
+
+    def learn(self, sources: Sequence[str], drafts: Sequence[str], terms: Sequence[Sequence[Term]]) -> dict[Term, list[str]]:
+        """Add these drafts (of sources, holding terms), and learn from every draft kept."""
+        for source, draft, listed in zip(sources, drafts, terms, strict=True):
+            self._drafts.pop(source, None)  # re-inserted: the latest stays last, the oldest go first
+            self._drafts[source] = (draft, tuple(listed))
+        while len(self._drafts) > LEARNED_CONTEXT:
+            del self._drafts[next(iter(self._drafts))]
+        kept = list(self._drafts.values())
+        return learn_renderings([draft for draft, _ in kept], [listed for _, listed in kept])
+
+
 def learn_renderings(drafts: Sequence[str], terms: Sequence[Sequence[Term]]) -> dict[Term, list[str]]:
     """Per term: how the model renders it inside sentences, learned from its drafts of a document.
 
