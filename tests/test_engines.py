@@ -523,6 +523,24 @@ def test_what_the_repair_cannot_mend_goes_to_the_transformers_engine(tiny_marian
     assert engine.counts.fallback == 3 and engine._fallback.name == "transformers"
 
 
+def test_without_the_transformers_engine_what_the_repair_cannot_mend_stays_missing_and_is_said(
+    tiny_marian_dir, in_ct2_cache, monkeypatch, capsys
+):
+    """A [ctranslate2]-only install: the translation goes on, the terms are recorded missed, one warning
+    names the extra that would mend them; nothing tries to load torch."""
+    engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
+    monkeypatch.setattr(engine, "_repair", lambda *args: [])  # the mutant: no repair at all
+    monkeypatch.setattr(ct2_engine, "_transformers_missing", lambda: ["torch", "transformers"])
+    sources, terms = [s for s, _ in ORDERED[:3]], [[t] for _, t in ORDERED[:3]]
+    first = engine.translate(sources, terms)
+    engine.translate(sources, terms)
+    assert [t.missing for t in first] == terms and engine._fallback is None and engine.counts.fallback == 0
+    assert all(r.method == "missed" for t in first for r in t.terms)
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "glossary term after the repair" in line]
+    assert len(warnings) == 1 and "pip install 'leshan-pub[transformers]'" in warnings[0]
+    assert "3 segments still lack" in warnings[0]
+
+
 def test_ctranslate2_on_cuda_it_cannot_use_falls_back_with_a_message(tiny_marian_dir, in_ct2_cache, monkeypatch, capsys):
     real = ct2.Translator
 
