@@ -337,7 +337,7 @@ def test_bfloat16_decoding_on_the_cpu_needs_its_instructions(tiny_marian_dir, mo
     ("fpu sse avx2 fma", False),
 ])
 def test_the_cpu_check_reads_the_kernels_flags(tmp_path, flags, computes):
-    from leshan_pub.engines.marian import cpu_computes_bfloat16
+    from leshan_pub.engines.marian_model import cpu_computes_bfloat16
 
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: {flags}\n\n", encoding="utf-8")
@@ -833,7 +833,7 @@ def test_ctranslate2_scores_a_placement_as_the_transformers_engine_does(tiny_mar
     from transformers import MarianMTModel, MarianTokenizer
 
     from leshan_pub.engines.ctranslate2 import _CTranslate2Repair
-    from leshan_pub.engines.marian import kept_log_probs
+    from leshan_pub.engines.marian_repair import kept_log_probs
     from leshan_pub.engines.placement import _candidates
     from leshan_pub.engines.spelling import SegmentPlan, spell_term
 
@@ -874,13 +874,13 @@ def test_each_repair_adapter_decodes_after_a_prefix_keeping_words_out_and_scores
     from types import SimpleNamespace
 
     from leshan_pub.engines.ctranslate2 import _CTranslate2Repair
-    from leshan_pub.engines.marian import _MarianRepair
+    from leshan_pub.engines.marian_repair import MarianRepair
 
     source = "自贡的灯会很有名。"
     transformers = load_engine("transformers", options(tiny_marian_dir, num_beams=2, device="cpu"))
     if engine_name == "transformers":
         engine = transformers
-        adapter = _MarianRepair(engine, [source], SimpleNamespace(max_new=24))
+        adapter = MarianRepair(engine, [source], SimpleNamespace(max_new=24))
     else:
         engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir, precision="float32"))
         pieces = engine.tokenizer.convert_ids_to_tokens(engine.tokenizer(source)["input_ids"])
@@ -898,5 +898,5 @@ def test_each_repair_adapter_decodes_after_a_prefix_keeping_words_out_and_scores
     [values] = adapter.token_scores([0], [free])
     assert len(values) == len(free) and all(v <= 0 for v in values)
     assert adapter.score([0], [free])[0] == pytest.approx(sum(values) / len(values))
-    [reference] = _MarianRepair(transformers, [source], SimpleNamespace(max_new=24)).token_scores([0], [free])
+    [reference] = MarianRepair(transformers, [source], SimpleNamespace(max_new=24)).token_scores([0], [free])
     assert max(abs(a - b) for a, b in zip(values, reference)) < 1.0  # measured: 0.71 at most (ctranslate2 float32)

@@ -279,7 +279,7 @@ class CTranslate2Engine:
             # Not converted yet: load it the transformers way first, so a missing or broken model gets
             # the same message as with the transformers engine (and a hub model reaches the cache).
             _need_transformers(f"{options.model} is not converted for ctranslate2 ({self.compute_type}) yet; to convert it")
-            from .marian import load_marian
+            from .marian_model import load_marian
 
             self.tokenizer, network = load_marian(options.model)
             del network
