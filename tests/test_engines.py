@@ -337,7 +337,7 @@ def test_bfloat16_decoding_on_the_cpu_needs_its_instructions(tiny_marian_dir, mo
     ("fpu sse avx2 fma", False),
 ])
 def test_the_cpu_check_reads_the_kernels_flags(tmp_path, flags, computes):
-    from leshan_pub.engines.marian import cpu_computes_bfloat16
+    from leshan_pub.engines.marian_model import cpu_computes_bfloat16
 
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: {flags}\n\n", encoding="utf-8")
@@ -364,9 +364,10 @@ CT2_MISSING = "ctranslate2 is not installed (pip install 'leshan-pub[ctranslate2
 try:
     import ctranslate2 as ct2
 
+    from leshan_pub.engines import ct2_model
     from leshan_pub.engines import ctranslate2 as ct2_engine
 except ModuleNotFoundError:
-    ct2 = ct2_engine = None
+    ct2 = ct2_engine = ct2_model = None
 needs_ct2 = pytest.mark.skipif(ct2 is None, reason=CT2_MISSING)
 
 
@@ -391,8 +392,10 @@ def test_ctranslate2_engine_converts_once_into_the_cache(tiny_marian_dir, in_ct2
     first = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
     assert first.name == "ctranslate2" and first.compute_type == "int8"
     assert first.converted.parent == in_ct2_cache / "ctranslate2" and (first.converted / "model.bin").is_file()
-    monkeypatch.setattr(ct2_engine, "_convert", lambda *a: pytest.fail("converted a second time"))
-    monkeypatch.setattr(ct2_engine, "load_marian", lambda *a: pytest.fail("loaded torch weights"), raising=False)
+    from leshan_pub.engines import marian_model
+
+    monkeypatch.setattr(ct2_engine, "convert", lambda *a: pytest.fail("converted a second time"))
+    monkeypatch.setattr(marian_model, "load_marian", lambda *a: pytest.fail("loaded torch weights"))
     second = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
     assert second.converted == first.converted
 
@@ -457,7 +460,7 @@ def test_ctranslate2_term_success_is_one_on_hard_cases(tiny_marian_dir, in_ct2_c
 
 @needs_ct2
 def test_cpu_workers_split_the_threads_between_two_batches_at_once():
-    assert [ct2_engine.cpu_workers(n) for n in (1, 2, 3, 16)] == [(1, 1), (2, 1), (2, 1), (2, 8)]
+    assert [ct2_model.cpu_workers(n) for n in (1, 2, 3, 16)] == [(1, 1), (2, 1), (2, 1), (2, 8)]
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one core: torch and CTranslate2 both take one thread")
@@ -474,7 +477,7 @@ def test_ctranslate2_decodes_a_batch_in_parts_side_by_side_with_the_same_english
     sources, terms = [s for s, _ in ORDERED] + [s for s, _ in HARD], [[t] for _, t in ORDERED] + [ts for _, ts in HARD]
     english = {}
     for workers in ((1, 2), (2, 1)):
-        monkeypatch.setattr(ct2_engine, "cpu_workers", lambda threads, chosen=workers: chosen)
+        monkeypatch.setattr(ct2_model, "cpu_workers", lambda threads, chosen=workers: chosen)
         engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir, num_beams=4, batch_size=8))
         parts: list[int] = []
         real = engine.translator.translate_batch
@@ -773,7 +776,7 @@ def test_ctranslate2_without_a_writable_map_says_so_and_decodes_the_whole_vocabu
     def read_only(path, data):  # type: ignore[no-untyped-def]
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(ct2_engine, "write_bytes_atomic", read_only)
+    monkeypatch.setattr(ct2_model, "write_bytes_atomic", read_only)
     engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir))
     err = capsys.readouterr().err
     assert "cannot write" in err and "(Permission denied)" in err and "whole vocabulary" in err
@@ -832,8 +835,8 @@ def test_ctranslate2_scores_a_placement_as_the_transformers_engine_does(tiny_mar
     import torch
     from transformers import MarianMTModel, MarianTokenizer
 
-    from leshan_pub.engines.ctranslate2 import _CTranslate2Repair
-    from leshan_pub.engines.marian import kept_log_probs
+    from leshan_pub.engines.ct2_repair import CTranslate2Repair
+    from leshan_pub.engines.marian_repair import kept_log_probs
     from leshan_pub.engines.placement import _candidates
     from leshan_pub.engines.spelling import SegmentPlan, spell_term
 
@@ -845,7 +848,7 @@ def test_ctranslate2_scores_a_placement_as_the_transformers_engine_does(tiny_mar
     candidates = _candidates(vocab, draft, lambda a, b: vocab.encode("Zigong"))
     pieces = tokenizer.convert_ids_to_tokens(tokenizer(source)["input_ids"])
     attention = [[1.0 / len(pieces)] * len(pieces) for _ in draft]
-    adapter = _CTranslate2Repair(engine, [pieces], [attention], [[zigong]], max_new=40)
+    adapter = CTranslate2Repair(engine, [pieces], [attention], [[zigong]], max_new=40)
     reading = adapter.read([0], [draft], [[0]], [SegmentPlan([spell_term(vocab, zigong)])])
     ours = list(reading.score([(0, c) for c in candidates]))
 
@@ -873,18 +876,18 @@ def test_each_repair_adapter_decodes_after_a_prefix_keeping_words_out_and_scores
     # each token's score; the two engines' scores of one English agree.
     from types import SimpleNamespace
 
-    from leshan_pub.engines.ctranslate2 import _CTranslate2Repair
-    from leshan_pub.engines.marian import _MarianRepair
+    from leshan_pub.engines.ct2_repair import CTranslate2Repair
+    from leshan_pub.engines.marian_repair import MarianRepair
 
     source = "自贡的灯会很有名。"
     transformers = load_engine("transformers", options(tiny_marian_dir, num_beams=2, device="cpu"))
     if engine_name == "transformers":
         engine = transformers
-        adapter = _MarianRepair(engine, [source], SimpleNamespace(max_new=24))
+        adapter = MarianRepair(engine, [source], SimpleNamespace(max_new=24))
     else:
         engine = load_engine("ctranslate2", ct2_options(tiny_marian_dir, precision="float32"))
         pieces = engine.tokenizer.convert_ids_to_tokens(engine.tokenizer(source)["input_ids"])
-        adapter = _CTranslate2Repair(engine, [pieces], [[]], [[]], max_new=24)
+        adapter = CTranslate2Repair(engine, [pieces], [[]], [[]], max_new=24)
     vocab = engine.vocab
     prefix = list(vocab.encode("Zigong"))
     free = adapter.decode_after([0], [prefix])[0]
@@ -898,5 +901,5 @@ def test_each_repair_adapter_decodes_after_a_prefix_keeping_words_out_and_scores
     [values] = adapter.token_scores([0], [free])
     assert len(values) == len(free) and all(v <= 0 for v in values)
     assert adapter.score([0], [free])[0] == pytest.approx(sum(values) / len(values))
-    [reference] = _MarianRepair(transformers, [source], SimpleNamespace(max_new=24)).token_scores([0], [free])
+    [reference] = MarianRepair(transformers, [source], SimpleNamespace(max_new=24)).token_scores([0], [free])
     assert max(abs(a - b) for a, b in zip(values, reference)) < 1.0  # measured: 0.71 at most (ctranslate2 float32)

@@ -202,7 +202,7 @@ def test_separate_vocabularies_without_torch_name_the_extra_in_one_line(
 ) -> None:
     pytest.importorskip("ctranslate2")
     from conftest import build_tiny_marian
-    from leshan_pub.engines.ctranslate2 import converted_folder, model_identity
+    from leshan_pub.engines.ct2_model import converted_folder, model_identity
 
     model = build_tiny_marian(tmp_path_factory.mktemp("separate"), separate_vocabularies=True)
     cache = tmp_path / "cache"

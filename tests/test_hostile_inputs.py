@@ -411,7 +411,7 @@ def pickled_model(tiny_marian_dir: Path, tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_pickled_weights_run_no_code(pickled_model):
-    from leshan_pub.engines.marian import load_marian
+    from leshan_pub.engines.marian_model import load_marian
 
     folder, marker = pickled_model
     with pytest.raises(Exception):  # noqa: B017 - whatever is raised, the payload must not have run
@@ -420,7 +420,7 @@ def test_pickled_weights_run_no_code(pickled_model):
 
 
 def test_pickled_weights_with_code_are_refused_with_a_message(pickled_model):
-    from leshan_pub.engines.marian import load_marian
+    from leshan_pub.engines.marian_model import load_marian
     from leshan_pub.errors import ModelUnavailableError
 
     folder, _marker = pickled_model
@@ -432,7 +432,7 @@ def test_plain_pickled_weights_load_through_the_safe_loader(tiny_marian_dir, tmp
     import torch
     from safetensors.torch import load_file
 
-    from leshan_pub.engines.marian import load_marian
+    from leshan_pub.engines.marian_model import load_marian
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     folder = tmp_path / "model"
@@ -446,7 +446,7 @@ def test_plain_pickled_weights_load_through_the_safe_loader(tiny_marian_dir, tmp
 def test_repository_code_named_by_the_config_is_never_run(tiny_marian_dir, tmp_path, monkeypatch):
     import json
 
-    from leshan_pub.engines.marian import load_marian
+    from leshan_pub.engines.marian_model import load_marian
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     folder = tmp_path / "model"

@@ -260,7 +260,7 @@ def test_candidates_are_scored_in_float32_when_the_model_runs_in_half_precision(
     from transformers import MarianMTModel, MarianTokenizer
 
     from leshan_pub.engines.spelling import TargetVocab
-    from leshan_pub.engines.marian import kept_log_probs
+    from leshan_pub.engines.marian_repair import kept_log_probs
     from leshan_pub.engines.placement import _candidates
 
     tokenizer = MarianTokenizer.from_pretrained(tiny_marian_dir)

@@ -47,7 +47,7 @@ def test_the_shared_repair_and_the_ctranslate2_engine_import_no_torch():
         "import sys\n"
         "import leshan_pub.engines.repair, leshan_pub.engines.spelling, leshan_pub.engines.placement\n"
         "import leshan_pub.engines.judgement\n"
-        "import leshan_pub.engines.ctranslate2\n"
+        "import leshan_pub.engines.ctranslate2, leshan_pub.engines.ct2_model, leshan_pub.engines.ct2_repair\n"
         "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n"
     )
     src = Path(__file__).resolve().parents[1] / "src"

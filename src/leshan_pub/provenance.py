@@ -77,7 +77,7 @@ def public_model_name(model: str) -> str:
         return ""
     windows = "\\" in model or re.match(r"[A-Za-z]:[\\/]", model) is not None
     local = Path(model).expanduser()
-    # The same test the engine uses to tell a folder from a hub id (engines/marian.py _local_folder).
+    # The same test the engine uses to tell a folder from a hub id (engines/models.py local_folder).
     if not windows and not (model.startswith((".", "/", "~")) or model.count("/") > 1 or local.exists()):
         return model
     path = PureWindowsPath(model) if windows else local.resolve()

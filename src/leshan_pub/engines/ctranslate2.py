@@ -18,52 +18,46 @@ CTranslate2 has no logits processor, so glossary terms are enforced by a hybrid:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import importlib.util
-import os
-import shutil
 import sys
-import tempfile
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import ctranslate2
 from tqdm import tqdm
 
-from ..atomic import write_bytes_atomic
-from ..cache import user_cache_root
-from ..errors import EngineError, ModelUnavailableError
+from ..errors import EngineError
 from ..forms import term_forms
 from ..quality.enforce import MissReason, TermMiss, explain_misses, missing_terms
 from ..terms import Term
 from . import REPAIRS, Engine, EngineOptions, RepairCounts, Translation, check_options, model_sources
-from .alignment import aligned_positions, term_spans
+from .alignment import term_spans
 from .batching import token_batches
-from .marian_tokenizer import MarianSentencePieceTokenizer
-from .models import cached_folder, local_folder, model_revision, unavailable
+from .ct2_model import (
+    CudaUnusable,
+    compute_type_for,
+    convert,
+    converted_folder,
+    load_tokenizer,
+    load_translator,
+    max_positions,
+    model_identity,
+    resolve_device,
+    source_folder,
+    warn,
+    write_vocabulary_map,
+)
+from .ct2_repair import CTranslate2Repair
+from .models import model_revision
 from .renderings import RENDERING_TOKENS, RENDERINGS, DraftContext, own_renderings
-from .repair import Candidate, DraftReading, Repaired, repair, term_records
+from .repair import Repaired, repair, term_records
 from .spelling import SegmentPlan, TargetVocab, enforcement_signature, spell_term, unspellable_reason
-from .vocabularies import english_ids, separate_vocabularies
+from .vocabularies import separate_vocabularies
 
-# --precision for this engine -> compute type, per device; the model is converted to that type once.
-_AUTO_COMPUTE = {"cpu": "int8", "cuda": "float16"}
-_COMPUTE_TYPES = ("int8", "int8_float32", "int8_float16", "int8_bfloat16", "float32", "float16", "bfloat16")
-# Files of a model folder that say nothing about its weights or vocabulary (left out of its identity).
-_IGNORED = {".gitattributes", "README.md", ".cache"}
 # Target tokens per scoring call: score_batch projects every token onto the whole vocabulary, and on
 # a CPU one call over a large batch is slower than the same rows in cache-sized parts.
 _SCORED_TOKENS = {"cpu": 1024, "cuda": 32768}
-# Where CTranslate2 reads a converted model's vocabulary map (the target tokens it may decode among).
-_VOCABULARY_MAP = "vmap.txt"
-
-
-def _warn(message: str) -> None:
-    print(f"leshan-pub: warning: {message}", file=sys.stderr)
 
 
 def load_ctranslate2(options: EngineOptions) -> Engine:
@@ -71,47 +65,31 @@ def load_ctranslate2(options: EngineOptions) -> Engine:
     cannot use the GPU asked for (or the GPU torch sees)."""
     if options.term_repair not in REPAIRS:
         raise EngineError(f"term_repair must be one of {', '.join(REPAIRS)}, got '{options.term_repair}'")
-    device, index = _device(options.device)
+    device, index = resolve_device(options.device)
     try:
         if device == "cuda":
             try:
                 return CTranslate2Engine(options, device, index)
-            except _CudaUnusable as exc:
+            except CudaUnusable as exc:
                 _need_transformers(f"ctranslate2 cannot run on CUDA here ({exc}); pass --device cpu, or")
-                _warn(f"ctranslate2 cannot run on CUDA here ({exc}); translating with the transformers engine "
-                      "instead; install the CUDA 12 libraries ctranslate2 needs, or pass --device cpu")
+                warn(f"ctranslate2 cannot run on CUDA here ({exc}); translating with the transformers engine "
+                     "instead; install the CUDA 12 libraries ctranslate2 needs, or pass --device cpu")
                 return _transformers(options)
         if options.device == "auto" and _torch_sees_cuda():  # torch is installed: so is the transformers engine
-            _warn("ctranslate2 sees no CUDA device but torch does (ctranslate2's wheel needs CUDA 12); translating "
-                  "with the transformers engine on the GPU instead; pass --device cpu to use ctranslate2 on the CPU")
+            warn("ctranslate2 sees no CUDA device but torch does (ctranslate2's wheel needs CUDA 12); translating "
+                 "with the transformers engine on the GPU instead; pass --device cpu to use ctranslate2 on the CPU")
             return _transformers(options)
         return CTranslate2Engine(options, "cpu", 0)
     except _SeparateVocabularies:
         _need_transformers(f"{options.model} numbers its Chinese and English pieces apart (separate vocabularies), "
                            "which ctranslate2's converter cannot carry; to translate it")
-        _warn(f"{options.model} numbers its Chinese and English pieces apart (separate vocabularies), which "
-              "ctranslate2's converter cannot carry; translating with the transformers engine instead")
+        warn(f"{options.model} numbers its Chinese and English pieces apart (separate vocabularies), which "
+             "ctranslate2's converter cannot carry; translating with the transformers engine instead")
         return _transformers(options)
 
 
 class _SeparateVocabularies(Exception):
     """The model's source and target vocabularies differ; ctranslate2 converts Marian with one shared vocabulary."""
-
-
-class _CudaUnusable(Exception):
-    """CTranslate2 sees no CUDA device or cannot load its CUDA libraries."""
-
-
-def _device(option: str) -> tuple[str, int]:
-    """(ctranslate2 device, device index) for a --device value; raise EngineError for an unknown one."""
-    if option == "auto":
-        return ("cuda", 0) if ctranslate2.get_cuda_device_count() > 0 else ("cpu", 0)
-    name, _, number = option.partition(":")
-    if name == "cpu" and not number:
-        return "cpu", 0
-    if name == "cuda" and (not number or number.isdigit()):
-        return "cuda", int(number or 0)
-    raise EngineError(f"unknown device '{option}'; use auto, cpu or cuda (cuda:N)")
 
 
 def _torch_sees_cuda() -> bool:
@@ -143,109 +121,6 @@ def _transformers(options: EngineOptions) -> Engine:
     return MarianEngine(replace(options, precision="auto"))
 
 
-def _compute_type(precision: str, device: str) -> str:
-    compute_type = _AUTO_COMPUTE[device] if precision == "auto" else precision
-    if compute_type not in _COMPUTE_TYPES:
-        raise EngineError(
-            f"precision '{precision}' is not one ctranslate2 runs; use auto or one of {', '.join(_COMPUTE_TYPES)}"
-        )
-    supported = ctranslate2.get_supported_compute_types(device)
-    if compute_type not in supported:
-        raise EngineError(
-            f"precision '{compute_type}' is not supported on this {device}; use one of {', '.join(sorted(supported))}"
-        )
-    return compute_type
-
-
-# --- the converted model, cached by the model's identity and the compute type -----------------------
-
-
-def model_identity(model: str) -> str:
-    """What the converted model depends on: the hub id and its commit, or a hash of the folder's files."""
-    folder = local_folder(model)
-    if folder is None:
-        revision = model_revision(model)
-        return f"hub:{model}@{revision}" if revision else ""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.resolve().rglob("*") if p.is_file() and not _ignored(p, folder)):
-        digest.update(str(path.relative_to(folder.resolve())).encode() + b"\0")
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return f"folder:{digest.hexdigest()}"
-
-
-def _ignored(path: Path, folder: Path) -> bool:
-    return any(part in _IGNORED for part in path.relative_to(folder.resolve()).parts)
-
-
-def converted_folder(identity: str, compute_type: str, cache_root: Path | None = None) -> Path:
-    """Where the model of that identity, converted for compute_type, lives in the cache."""
-    key = hashlib.sha256(f"{identity}|{compute_type}|ctranslate2 {ctranslate2.__version__}".encode()).hexdigest()
-    return (cache_root or user_cache_root()) / "ctranslate2" / f"{compute_type}-{key[:24]}"
-
-
-def _all_heads_converter(source: str) -> Any:
-    """A converter of the Marian model at source; made here because ctranslate2's converters import torch
-    (conversion loads the model the transformers way), which decoding a converted model does not need."""
-
-    class _AllHeadsConverter(ctranslate2.converters.TransformersConverter):
-        """Returns the cross-attention averaged over every head of the last layer (CTranslate2 takes one by
-        default): an opus-mt model was not trained with an alignment head, and the average aligns better."""
-
-        def _load(self):  # type: ignore[no-untyped-def]
-            import numpy as np
-
-            spec = super()._load()
-            spec.decoder.alignment_heads = np.dtype("int16").type(spec.decoder.num_heads)
-            return spec
-
-    return _AllHeadsConverter(source)
-
-
-def _convert(source: str, target: Path, compute_type: str) -> None:
-    """Convert the Marian model at source (folder or cached hub id) into target, atomically."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Recommended: pip install sacremoses")
-            _all_heads_converter(source).convert(str(scratch / "model"), quantization=compute_type, force=True)
-        try:
-            (scratch / "model").rename(target)
-        except OSError:
-            if not (target / "model.bin").is_file():  # not another process converting the same model
-                raise
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _write_vocabulary_map(folder: Path, tokenizer: Any) -> bool:
-    """Give the converted model a vocabulary map (if it lacks one) whose line for the empty n-gram, the
-    tokens always allowed, lists the pieces English is written in (vocabularies.english_ids):
-    CTranslate2 then scores only those at each step, as the transformers engine does (marian.
-    write_english_only). opus-mt-zh-en's Chinese pieces are about half its vocabulary, and projecting
-    onto the whole of it is the largest single cost of a decoding step. True when the model has the map."""
-    ids = english_ids(tokenizer)
-    if ids is None:
-        return False
-    path = folder / _VOCABULARY_MAP
-    if not path.is_file():
-        pieces = [p for p in tokenizer.convert_ids_to_tokens(ids) if p and not any(c.isspace() for c in p)]
-        try:
-            write_bytes_atomic(path, ("\t" + " ".join(pieces) + "\n").encode("utf-8"))
-        except OSError as exc:  # a cache converted before the map, now read-only
-            _warn(f"cannot write {path} ({exc.strerror or exc}); ctranslate2 decodes over the whole vocabulary, "
-                  "more slowly; delete the folder to convert the model again")
-            return False
-    return True
-
-
-def _source_folder(model: str) -> str:
-    """The folder from_pretrained reads model from (the local folder, or the hub cache snapshot)."""
-    return str(cached_folder(model))
-
-
 # --- the engine -------------------------------------------------------------------------------------
 
 
@@ -270,16 +145,16 @@ class CTranslate2Engine:
         self.options = options
         self.model_id = options.model
         self.device = device
-        self.compute_type = _compute_type(options.precision, device)
+        self.compute_type = compute_type_for(options.precision, device)
         if device == "cuda" and ctranslate2.get_cuda_device_count() == 0:
-            raise _CudaUnusable("it sees no CUDA device")
+            raise CudaUnusable("it sees no CUDA device")
         identity = model_identity(options.model)
         folder = converted_folder(identity, self.compute_type) if identity else None
         if folder is None or not (folder / "model.bin").is_file():
             # Not converted yet: load it the transformers way first, so a missing or broken model gets
             # the same message as with the transformers engine (and a hub model reaches the cache).
             _need_transformers(f"{options.model} is not converted for ctranslate2 ({self.compute_type}) yet; to convert it")
-            from .marian import load_marian
+            from .marian_model import load_marian
 
             self.tokenizer, network = load_marian(options.model)
             del network
@@ -289,18 +164,18 @@ class CTranslate2Engine:
             folder = converted_folder(identity, self.compute_type)
             if not (folder / "model.bin").is_file():
                 print(f"converting {options.model} for ctranslate2 ({self.compute_type}) ...", file=sys.stderr)
-                _convert(_source_folder(options.model), folder, self.compute_type)
+                convert(source_folder(options.model), folder, self.compute_type)
         else:
-            self.tokenizer = _load_tokenizer(options.model)
+            self.tokenizer = load_tokenizer(options.model)
             if separate_vocabularies(self.tokenizer):
                 raise _SeparateVocabularies  # a folder converted before this check was made
         self.model_revision = model_revision(options.model)
-        self._english_only = _write_vocabulary_map(folder, self.tokenizer)
+        self._english_only = write_vocabulary_map(folder, self.tokenizer)
         # _workers: the batches it decodes at once (cpu_workers)
-        self.translator, self._workers = _translator(folder, device, device_index, self.compute_type)
+        self.translator, self._workers = load_translator(folder, device, device_index, self.compute_type)
         self.converted = folder
         self.vocab = TargetVocab(self.tokenizer)
-        positions = _max_positions(options.model)
+        positions = max_positions(options.model)
         self._source_limit = min(self.tokenizer.model_max_length, positions)
         self._target_limit = positions - 1  # the decoder start takes a position too
         self._fallback: Engine | None = None
@@ -390,8 +265,8 @@ class CTranslate2Engine:
             # and flagged by QA, and the translation goes on; said once per run, with what would mend it.
             if not self._said_no_fallback:
                 lack = "1 segment still lacks" if len(failing) == 1 else f"{len(failing)} segments still lack"
-                _warn(f"{lack} a glossary term after the repair (QA flags it); the "
-                      "transformers engine's constrained decoding would place it: pip install 'leshan-pub[transformers]'")
+                warn(f"{lack} a glossary term after the repair (QA flags it); the "
+                     "transformers engine's constrained decoding would place it: pip install 'leshan-pub[transformers]'")
                 self._said_no_fallback = True
             return translations
         if failing:
@@ -453,7 +328,7 @@ class CTranslate2Engine:
         Chinese), decoded again after it with term_repair="continue". Returns how each was mended."""
         eos = self.tokenizer.eos_token_id
         drafts = [[*self.tokenizer.convert_tokens_to_ids(outputs[i]), eos] for i in failing]
-        adapter = _CTranslate2Repair(self, source_tokens, attentions, terms, max_new, dict(zip(failing, drafts)))
+        adapter = CTranslate2Repair(self, source_tokens, attentions, terms, max_new, dict(zip(failing, drafts)))
         done = repair(adapter, failing, drafts, [self._plan(terms[i]) for i in failing], self.options.term_repair,
                       self.options.placement)
         for i, result in zip(failing, done):
@@ -561,129 +436,3 @@ class CTranslate2Engine:
 
 def _torch_device(device: str) -> str:
     return "cuda" if device == "cuda" else "cpu"
-
-
-def _load_tokenizer(model: str) -> Any:
-    """The model's tokenizer, read with sentencepiece from its folder or the hub cache (the model itself is
-    already converted): transformers' MarianTokenizer gives the same ids (tests/test_marian_tokenizer.py),
-    and neither transformers nor torch need be installed."""
-    folder = cached_folder(model)
-    try:
-        return MarianSentencePieceTokenizer(folder)
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise unavailable(model, exc, local_folder(model)) from exc
-
-
-def _max_positions(model: str) -> int:
-    """The model's max_position_embeddings, from its config.json."""
-    path = cached_folder(model) / "config.json"
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return int(json.load(handle)["max_position_embeddings"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise unavailable(model, exc, local_folder(model)) from exc
-
-
-def cpu_workers(threads: int) -> tuple[int, int]:
-    """(inter_threads, intra_threads) for CTranslate2 on a CPU of that many threads: two batches decoded
-    at once, each on half the threads. Measured on 2 cores at beam 4 (opus-mt's shape): one batch on
-    both threads kept 1.6 cores busy and spent a third more CPU time than two batches of half the
-    size on one thread each, which kept 2.0 busy and gave 1.5-1.7 times the tokens/s, the same English.
-    More than 2 cores is not measured; they are shared out the same way."""
-    inter = 2 if threads >= 2 else 1
-    return inter, max(1, threads // inter)
-
-
-def _translator(folder: Path, device: str, index: int, compute_type: str) -> tuple[Any, int]:
-    """The CTranslate2 translator for the converted model, and how many batches it decodes at once."""
-    torch = sys.modules.get("torch")  # the fallback engine's, when loaded in this process
-
-    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    inter, intra = cpu_workers(threads) if device == "cpu" else (1, 0)
-    torch_threads = torch.get_num_threads() if torch is not None else 0
-    try:
-        translator = ctranslate2.Translator(
-            str(folder), device=device, device_index=index, compute_type=compute_type,
-            inter_threads=inter, intra_threads=intra,
-        )
-        # Making it sets the process's OpenMP threads to intra_threads, torch's too: with one thread per
-        # worker, torch then ran on 1 of 2 cores (0.6 of its speed). Its workers keep their own setting.
-        if torch is not None:
-            torch.set_num_threads(torch_threads)
-        return translator, inter
-    except RuntimeError as exc:
-        if device == "cuda":
-            raise _CudaUnusable(str(exc).splitlines()[0]) from exc
-        raise ModelUnavailableError(
-            f"cannot load the converted model in {folder}: {str(exc).splitlines()[0]}; delete that folder to convert again"
-        ) from exc
-
-
-class _CTranslate2Repair:
-    """The CTranslate2 engine's side of the shared repair (repair.RepairModel), for one batch of drafts."""
-
-    def __init__(
-        self, engine: CTranslate2Engine, source_tokens: list[list[str]], attentions: list[list[list[float]]],
-        terms: list[list[Term]], max_new: int, drafts: dict[int, list[int]] | None = None,
-    ) -> None:
-        self.engine, self.source_tokens, self.attentions, self.terms = engine, source_tokens, attentions, terms
-        self.drafts = drafts or {}  # per row, the draft the attentions are of (a draft judgement wrote again has none)
-        self.vocab, self.tokenizer, self.max_new = engine.vocab, engine.tokenizer, max_new
-        self.max_length = engine.options.max_new_tokens or engine._target_limit
-
-    def renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
-        return self.engine._renderings(terms)
-
-    def read(self, rows: list[int], drafts: list[list[int]], terms: list[list[int]], plans: list[SegmentPlan]) -> DraftReading:
-        engine = self.engine
-        sources = [self.source_tokens[k] for k in rows]
-        outputs = [self.tokenizer.convert_ids_to_tokens(draft[:-1]) for draft in drafts]
-        owed: list[dict[int, list[list[float]]] | None] = (
-            list(engine._owed(sources, outputs, plans, terms)) if engine.options.placement != "attention" else [None] * len(rows)
-        )
-        # A draft judgement wrote again has no decoding attention: the owed words place its terms.
-        aligned = [
-            aligned_positions(self.attentions[k], len(self.source_tokens[k]) - 1)
-            if self.drafts.get(k, draft) == draft else []
-            for k, draft in zip(rows, drafts)
-        ]
-
-        def score(requests: list[tuple[int, Candidate]]) -> list[float]:
-            return engine._kept_scores([sources[n] for n, _ in requests], [c for _, c in requests])
-
-        return DraftReading(owed, aligned, sources, score)
-
-    def decode_after(
-        self, rows: list[int], prefixes: list[list[int]],
-        kept_out: list[tuple[tuple[int, ...], ...]] | None = None, beams: int | None = None,
-    ) -> list[list[int]]:
-        engine = self.engine
-        engine.counts.redecoded += len(rows)
-        limit = self.max_new if engine.options.max_new_tokens else \
-            min(max(self.max_new, *(len(p) + 2 for p in prefixes)), engine._target_limit)
-        kept_out = kept_out or [() for _ in rows]
-        # suppress_sequences holds for a whole call: rows that keep out the same sequences (their terms'
-        # forbidden renderings, and the words given) decode together, in one call.
-        groups: dict[tuple[Any, ...], list[int]] = {}
-        for n, (k, kept) in enumerate(zip(rows, kept_out)):
-            barred = tuple(tuple(x) for x in engine._forbidden_tokens(self.terms[k]))
-            groups.setdefault((barred, tuple(kept)), []).append(n)
-        eos = self.tokenizer.eos_token_id
-        out: list[list[int]] = [[] for _ in rows]
-        for (_, kept), ns in groups.items():
-            results = engine._decode(
-                [self.source_tokens[rows[n]] for n in ns], limit, attention=False, terms=[self.terms[rows[n]] for n in ns],
-                prefixes=[self.tokenizer.convert_ids_to_tokens(prefixes[n]) for n in ns], beams=beams,
-                kept_out=[self.tokenizer.convert_ids_to_tokens(list(x)) for x in kept],
-            )
-            for n, r in zip(ns, results):
-                out[n] = [*self.tokenizer.convert_tokens_to_ids(r.hypotheses[0]), eos]
-        return out
-
-    def token_scores(self, rows: list[int], english: list[list[int]]) -> list[list[float]]:
-        eos = self.tokenizer.eos_token_id
-        targets = [self.tokenizer.convert_ids_to_tokens([t for t in ids if t != eos]) for ids in english]
-        return [list(r.log_probs) for r in self.engine._score([self.source_tokens[k] for k in rows], targets)]
-
-    def score(self, rows: list[int], english: list[list[int]]) -> list[float]:
-        return [sum(values) / max(1, len(values)) for values in self.token_scores(rows, english)]

@@ -3,31 +3,26 @@
 from __future__ import annotations
 
 import contextlib
-import functools
-import importlib.util
-import pickle
-import re
 import sys
-import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
 from tqdm import tqdm
-from transformers import AutoConfig, LogitsProcessor, LogitsProcessorList, MarianMTModel, MarianTokenizer
+from transformers import LogitsProcessorList
 
-from ..errors import EngineError, ModelUnavailableError
+from ..errors import EngineError
 from ..quality.enforce import MissReason, TermMiss, explain_misses, forbidden_in, missing_terms
 from ..terms import Term
 from . import EngineOptions, RepairCounts, Translation
 from .alignment import cross_attention, source_spans, term_spans
 from .batching import token_batches
 from .constraints import TermConstraintProcessor
-from .placement import SCORED_AFTER
+from .marian_model import cpu_computes_bfloat16, load_marian, resolve_device, write_english_only
+from .marian_repair import SCORED_TOKENS, MarianRepair
 from .renderings import RENDERING_TOKENS, RENDERINGS, DraftContext, own_renderings
-from .repair import Candidate, DraftReading, repair, term_records
+from .repair import repair, term_records
 from .spelling import (
     Anchor,
     SegmentPlan,
@@ -39,81 +34,11 @@ from .spelling import (
 )
 from . import check_options as _check_options
 from . import model_sources
-from .models import check_folder as _check_folder
-from .models import hub_offline as _hub_offline
-from .models import local_folder as _local_folder
 from .models import model_revision
-from .models import unavailable as _unavailable
-from .vocabularies import SourcePieces, english_ids
+from .vocabularies import SourcePieces
 
-# Draft tokens read in one teacher-forced pass, to find what each owes to a term or to score where
-# its rendering ends: a few MB on the CPU; on a GPU, where each pass costs its kernel launches, far more.
-_SCORED_TOKENS = {"cpu": 2048, "cuda": 32768}
 # --precision for this engine -> torch dtype; auto is float32 (half precision measured slower on a GPU).
 _PRECISIONS = {"auto": torch.float32, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
-
-
-def _from_pretrained(model: str, local_files_only: bool) -> tuple[Any, Any]:
-    """Tokenizer and model; concrete Marian classes, so no repository code can ever run."""
-    config = AutoConfig.from_pretrained(model, local_files_only=local_files_only, trust_remote_code=False)
-    if config.model_type != "marian":
-        raise ModelUnavailableError(
-            f"cannot load model '{model}': it is a '{config.model_type}' model; "
-            "the transformers engine runs MarianMT (opus-mt) models"
-        )
-    with warnings.catch_warnings():
-        # MarianTokenizer never calls its Moses normaliser, so the advice to install sacremoses is noise.
-        warnings.filterwarnings("ignore", message="Recommended: pip install sacremoses")
-        tokenizer = MarianTokenizer.from_pretrained(model, local_files_only=local_files_only)
-    # Safetensors are taken whenever the folder or repository has them (transformers' default preference).
-    network = MarianMTModel.from_pretrained(model, config=config, local_files_only=local_files_only)
-    return tokenizer, network
-
-
-def load_marian(model: str) -> tuple[Any, Any]:
-    """Load tokenizer and model from a folder or the hub; raise ModelUnavailableError with what to do."""
-    folder = _local_folder(model)
-    if folder is not None:
-        _check_folder(model, folder)
-    if importlib.util.find_spec("sentencepiece") is None:
-        raise ModelUnavailableError(
-            f"cannot load model '{model}': the sentencepiece package is missing; pip install 'leshan-pub[transformers]'"
-        )
-    source = str(folder) if folder is not None else model
-    # The cache first: when the hub is unreachable every file would otherwise cost a round of retries.
-    try:
-        return _from_pretrained(source, local_files_only=True)
-    except (OSError, ValueError, RuntimeError, pickle.UnpicklingError) as exc:
-        if folder is not None or _hub_offline():
-            raise _unavailable(model, exc, folder) from exc
-    try:
-        return _from_pretrained(source, local_files_only=False)
-    except (OSError, ValueError, RuntimeError, pickle.UnpicklingError) as exc:
-        raise _unavailable(model, exc, folder) from exc
-
-
-def resolve_device(device: str) -> torch.device:
-    """The torch device for an option value; raise EngineError for an unknown or unavailable one."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError:
-        raise EngineError(f"unknown device '{device}'; use auto, cpu or cuda (cuda:N)") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise EngineError(f"device '{device}' asked for, but torch sees no CUDA GPU; use --device auto or cpu")
-    return resolved
-
-
-@functools.cache
-def cpu_computes_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """True when the CPU has bfloat16 instructions (AVX512-BF16 or AMX), with which torch's bfloat16
-    matrix products ran at about twice float32's speed here; elsewhere bfloat16 is not assumed to pay."""
-    try:
-        flags = cpuinfo.read_text(encoding="utf-8", errors="replace")
-    except OSError:  # not Linux: not measured, so not assumed
-        return False
-    return re.search(r"\b(?:avx512_bf16|amx_bf16)\b", flags) is not None
 
 
 def _dtype(precision: str, device: torch.device) -> torch.dtype:
@@ -146,7 +71,7 @@ def _chunks(items: list[int], size: Callable[[int], int], budget: int) -> Iterat
 
 
 @dataclass
-class _Decoded:
+class Decoded:
     """One generate call's result: English, its ids (no start token, no padding), last-resort use, length
     limit, and whether the model read each source whole (it was not cut at the model's input limit)."""
 
@@ -155,20 +80,6 @@ class _Decoded:
     fallbacks: list[bool]
     max_new: int
     read: list[bool]
-
-
-def write_english_only(model: Any, tokenizer: Any) -> None:
-    """Bar every id English is never written in (vocabularies.english_ids) from the model's output,
-    through the bias each of its scores carries: its softmax is then over the English pieces alone,
-    as ctranslate2's is under the vocabulary map that engine decodes with."""
-    ids = english_ids(tokenizer)
-    if ids is None:
-        return
-    bias = model.final_logits_bias  # [1, vocabulary], added to every score
-    barred = torch.ones(bias.shape[-1], dtype=torch.bool, device=bias.device)
-    barred[torch.tensor(ids, device=bias.device)] = False
-    with torch.no_grad():
-        bias[..., barred] = float("-inf")
 
 
 class MarianEngine:
@@ -262,11 +173,11 @@ class MarianEngine:
     def _plans(self, terms: list[Sequence[Term]]) -> list[SegmentPlan]:
         return [SegmentPlan([s for t in ts if (s := self._spelling(t)) is not None]) for ts in terms]
 
-    def _draft(self, sources: list[str], terms: list[Sequence[Term]]) -> _Decoded:
+    def _draft(self, sources: list[str], terms: list[Sequence[Term]]) -> Decoded:
         """The model's own English for a batch of sources, their terms' forbidden renderings kept out."""
         return self._generate(sources, self._plans(terms), constrained=False)
 
-    def _translate_batch(self, sources: list[str], terms: list[Sequence[Term]], draft: _Decoded) -> list[Translation]:
+    def _translate_batch(self, sources: list[str], terms: list[Sequence[Term]], draft: Decoded) -> list[Translation]:
         """Where a draft of the sources lacks a term, repair it (engines/repair.py: the term in place of
         the model's rendering of it, spliced or decoded again after it); decode under constraints
         whatever the repair could not mend."""
@@ -278,7 +189,7 @@ class MarianEngine:
         lacking = [j for j in range(len(sources)) if self._fails(texts[j], terms[j], plans[j])]
         if lacking:
             self.counts.repaired += len(lacking)
-            adapter = _MarianRepair(self, sources, draft)
+            adapter = MarianRepair(self, sources, draft)
             mended = repair(adapter, lacking, [draft.ids[j] for j in lacking], [plans[j] for j in lacking],
                             self.options.term_repair, self.options.placement)
             for j, result in zip(lacking, mended):
@@ -344,7 +255,7 @@ class MarianEngine:
         whole: dict[int, torch.Tensor] = {}
         aligned: dict[int, list[int]] = {}
         # Rows of like draft length read together, each pass cut to its own longest draft and source.
-        budget = _SCORED_TOKENS.get(self.device.type, _SCORED_TOKENS["cpu"])
+        budget = SCORED_TOKENS.get(self.device.type, SCORED_TOKENS["cpu"])
         order = sorted(range(len(rows)), key=lambda r: len(drafts[rows[r][0]]), reverse=True)
         for part in _chunks(order, lambda r: len(drafts[rows[r][0]]), budget):
             index = torch.tensor([rows[r][0] for r in part], device=self.device)
@@ -424,7 +335,7 @@ class MarianEngine:
         anchors: list[dict[int, list[Anchor]]] | None = None,
         drafts: list[list[int]] | None = None,
         constrained: bool = True,
-    ) -> _Decoded:
+    ) -> Decoded:
         """Decode a batch (under the plans when constrained): the English, its ids, whether a last
         resort shaped each, the length limit. Unconstrained, the length limit still leaves the terms room."""
         full = [len(ids) for ids in self.tokenizer(sources)["input_ids"]]
@@ -455,7 +366,7 @@ class MarianEngine:
             processor is not None and any(tuple(row[: len(p)]) == p for p in processor.fallbacks[item])
             for item, row in enumerate(rows)
         ]
-        return _Decoded(texts, ids, fallbacks, max_new, [n <= self._source_limit for n in full])
+        return Decoded(texts, ids, fallbacks, max_new, [n <= self._source_limit for n in full])
 
     def _derived_max_new_tokens(self, source_lengths: list[int], plans: list[SegmentPlan]) -> int:
         # English takes more pieces than Chinese; the terms must fit on top of a normal-length sentence.
@@ -514,182 +425,3 @@ class MarianEngine:
                 )
             reasons[term] = [miss] * terms.count(term)
         return reasons
-
-
-class _ForcedPrefix(LogitsProcessor):
-    """Forces each row's prefix (ids after the start token), token by token, then lets the model go on,
-    keeping the row's kept-out sequences from being written (their last token is banned wherever the
-    tokens before it were just written)."""
-
-    def __init__(
-        self, prefixes: Sequence[Sequence[int]], num_beams: int, kept_out: Sequence[Sequence[Sequence[int]]] | None = None
-    ) -> None:
-        self.prefixes = [list(p) for p in prefixes]
-        self.num_beams = num_beams
-        self.kept_out = [[list(x) for x in xs if x] for xs in kept_out] if kept_out else [[] for _ in prefixes]
-
-    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-        step = input_ids.shape[1] - 1
-        rows = [r for r in range(scores.shape[0]) if step < len(self.prefixes[r // self.num_beams])]
-        if rows:
-            tokens = torch.tensor([self.prefixes[r // self.num_beams][step] for r in rows], device=scores.device)
-            index = torch.tensor(rows, device=scores.device)
-            kept = scores[index, tokens]
-            scores[index] = float("-inf")
-            scores[index, tokens] = torch.where(torch.isfinite(kept), kept, torch.zeros_like(kept))
-        for r in range(scores.shape[0]):
-            if step < len(self.prefixes[r // self.num_beams]):
-                continue
-            for sequence in self.kept_out[r // self.num_beams]:
-                head = sequence[:-1]
-                if not head or input_ids[r, input_ids.shape[1] - len(head) :].tolist() == head:
-                    scores[r, sequence[-1]] = float("-inf")
-        return scores
-
-
-class _MarianRepair:
-    """The transformers engine's side of the shared repair (repair.RepairModel), for one batch of drafts."""
-
-    def __init__(self, engine: MarianEngine, sources: list[str], draft: _Decoded) -> None:
-        self.engine, self.sources, self.draft = engine, sources, draft
-        self.vocab, self.tokenizer = engine.vocab, engine.tokenizer
-        self.max_length = engine.options.max_new_tokens or engine._target_limit
-
-    def renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
-        return self.engine._renderings(terms)
-
-    def read(self, rows: list[int], drafts: list[list[int]], terms: list[list[int]], plans: list[SegmentPlan]) -> DraftReading:
-        engine = self.engine
-        batch = engine._encode([self.sources[k] for k in rows])
-        owed, states, aligned, pieces = engine._owed(
-            batch, drafts, [[plan.spellings[i].term for i in ts] for ts, plan in zip(terms, plans)]
-        )
-        per_term: list[dict[int, list[list[float]]] | None] = [{} for _ in rows]
-        for n, ts in enumerate(terms):
-            for i, row in zip(ts, owed[n]):
-                per_term[n].setdefault(i, []).append(row)  # type: ignore[union-attr]
-        encoded: list[torch.Tensor] = []  # made only when some candidates are scored
-        log_probs: dict[int, torch.Tensor] = {}  # likewise, per draft
-
-        def score(requests: list[tuple[int, Candidate]]) -> list[float]:
-            with torch.inference_mode(), engine._reading():
-                if not encoded:
-                    encoded.append(engine.model.get_encoder()(**batch).last_hidden_state)
-                for n in {n for n, _ in requests} - log_probs.keys():
-                    log_probs[n] = engine._draft_log_probs(states[n], drafts[n])
-                return kept_log_probs(
-                    engine.model, encoded[0], batch["attention_mask"], requests,
-                    engine.model.config.decoder_start_token_id, drafts, log_probs,
-                    _SCORED_TOKENS.get(engine.device.type, _SCORED_TOKENS["cpu"]),
-                ).tolist()
-
-        return DraftReading(per_term, aligned, pieces, score)
-
-    def decode_after(
-        self, rows: list[int], prefixes: list[list[int]],
-        kept_out: list[tuple[tuple[int, ...], ...]] | None = None, beams: int | None = None,
-    ) -> list[list[int]]:
-        engine = self.engine
-        options = engine.options
-        beams = beams or options.num_beams
-        engine.counts.redecoded += len(rows)
-        limit = options.max_new_tokens or min(
-            max(self.draft.max_new, *(len(p) + 2 for p in prefixes)), engine._target_limit
-        )
-        processors = LogitsProcessorList([_ForcedPrefix(prefixes, beams, kept_out)])
-        with torch.inference_mode():
-            output = engine.model.generate(
-                **engine._encode([self.sources[k] for k in rows]), num_beams=beams,
-                max_new_tokens=limit, logits_processor=processors, num_return_sequences=1,
-            )
-        pad, eos = engine.model.config.pad_token_id, self.vocab.eos_id
-        written = [[t for t in row[1:] if t != pad] for row in output.tolist()]
-        return [ids if ids[-1:] == [eos] else [*ids, eos] for ids in written]
-
-    def token_scores(self, rows: list[int], english: list[list[int]]) -> list[list[float]]:
-        engine = self.engine
-        model = engine.model
-        per_pass = max(1, _SCORED_TOKENS.get(engine.device.type, _SCORED_TOKENS["cpu"]) // max(map(len, english), default=1))
-        scores: list[list[float]] = []
-        for first in range(0, len(english), per_pass):
-            part = english[first : first + per_pass]
-            batch = engine._encode([self.sources[k] for k in rows[first : first + per_pass]])
-            labels = torch.zeros((len(part), max(map(len, part))), dtype=torch.long)
-            for n, ids in enumerate(part):
-                labels[n, : len(ids)] = torch.tensor(ids)
-            labels = labels.to(engine.device)
-            start = torch.full_like(labels[:, :1], model.config.decoder_start_token_id)
-            inputs = torch.cat([start, labels[:, :-1]], 1)
-            with torch.inference_mode():
-                logits = model(**batch, decoder_input_ids=inputs).logits.float().log_softmax(-1)
-            picked = logits.gather(-1, labels[..., None])[..., 0].tolist()
-            scores += [row[: len(ids)] for row, ids in zip(picked, part)]
-        return scores
-
-    def score(self, rows: list[int], english: list[list[int]]) -> list[float]:
-        return [sum(values) / max(1, len(values)) for values in self.token_scores(rows, english)]
-
-
-def kept_log_probs(
-    model: Any,
-    encoder_out: torch.Tensor,
-    source_mask: torch.Tensor,
-    requests: list[tuple[int, Candidate]],
-    start_token: int,
-    drafts: Sequence[Sequence[int]],
-    in_drafts: Mapping[int, torch.Tensor],
-    budget: int = 2048,
-) -> torch.Tensor:
-    """Per (draft index n, candidate) request: the summed log-probability of the candidate's kept
-    tokens, teacher-forced after the start token, given source n (encoder_out[n], source_mask[n]).
-
-    in_drafts[n]: each token of drafts[n]'s log-probability given the tokens before it. Before the
-    term a candidate is the draft, so those tokens score as in the draft.
-    The SCORED_AFTER tokens after the term are scored in the candidate's own context: that is where
-    the model minds what was replaced. Further on, tokens score as they do in the draft. So each
-    candidate costs a pass only up to a few tokens past its term, and the vocabulary projection
-    (most of a pass at 65,001 pieces) only at those few tokens. Each pass takes as many candidates
-    as fit in budget tokens (memory stays bounded for long drafts; a GPU takes large passes).
-    """
-    device = encoder_out.device
-    sums = {n: torch.cat([torch.zeros(1, device=device), in_drafts[n].cumsum(0)]) for n in {n for n, _ in requests}}
-    total = torch.zeros(len(requests), device=device)
-    per_pass = max(1, budget // max(len(ids) for _, (_, _, ids, _, _) in requests)) if requests else 1
-    for chunk in range(0, len(requests), per_pass):
-        part = requests[chunk : chunk + per_pass]
-        ends = [min(len(ids), a + len(ids) - len(drafts[n]) + (b - a) + SCORED_AFTER) for n, (a, b, ids, _, _) in part]
-        # Each candidate's term ends at t = a + (len(ids) - len(draft) + (b - a)); scored: [t, end).
-        length = max(ends)
-        labels = torch.full((len(part), length), start_token, dtype=torch.long, device=device)
-        for m, (_, (_, _, ids, _, _)) in enumerate(part):
-            labels[m, : ends[m]] = torch.tensor(ids[: ends[m]], device=device)
-        inputs = torch.cat([torch.full((len(part), 1), start_token, dtype=torch.long, device=device), labels[:, :-1]], 1)
-        sources = torch.tensor([n for n, _ in part], device=device)
-        hidden = model.model(
-            encoder_outputs=(encoder_out[sources],),
-            attention_mask=source_mask[sources],
-            decoder_input_ids=inputs,
-        ).last_hidden_state
-        rows, positions, wanted, held = [], [], [], []
-        for m, (n, (a, b, ids, _, (position, token))) in enumerate(part):
-            term_end = a + len(ids) - len(drafts[n]) + (b - a)
-            for p in range(term_end, ends[m]):
-                rows.append(m)
-                positions.append(p)
-                wanted.append(ids[p])
-                held.append(token if p == position else -1)
-            scored = ends[m] - term_end
-            total[chunk + m] = sums[n][a] + in_drafts[n][b + scored :].sum()
-        if not rows:
-            continue
-        index = torch.tensor(rows, device=device)
-        logits = model.lm_head(hidden[index, torch.tensor(positions, device=device)]) + model.final_logits_bias
-        log_probs = logits.float().log_softmax(-1)  # a half-precision model's scores are summed in float32
-        picked = log_probs.gather(-1, torch.tensor(wanted, device=device).unsqueeze(-1)).squeeze(-1)
-        # Where a token is held back, the others share its probability: renormalise without it.
-        held_ids = torch.tensor(held, device=device)
-        withheld = log_probs.gather(-1, held_ids.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-        renormalise = -torch.log1p(-withheld.exp().clamp(max=1 - 1e-6))
-        picked = picked + torch.where(held_ids >= 0, renormalise, torch.zeros_like(renormalise))
-        total[chunk : chunk + len(part)] += torch.zeros(len(part), device=device).index_add_(0, index, picked)
-    return total
