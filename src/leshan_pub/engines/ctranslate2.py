@@ -177,7 +177,7 @@ class CTranslate2Engine:
         self.vocab = TargetVocab(self.tokenizer)
         positions = max_positions(options.model)
         self._source_limit = min(self.tokenizer.model_max_length, positions)
-        self._target_limit = positions - 1  # the decoder start takes a position too
+        self.target_limit = positions - 1  # the decoder start takes a position too
         self._fallback: Engine | None = None
         self._said_no_fallback = False  # the warning that the transformers engine is not there to mend the rest
         self.counts = RepairCounts()
@@ -230,7 +230,7 @@ class CTranslate2Engine:
         encoded = self.tokenizer(sources, truncation=True, max_length=self._source_limit)["input_ids"]
         source_tokens = [self.tokenizer.convert_ids_to_tokens(ids) for ids in encoded]
         max_new = self._max_new_tokens(encoded, terms)
-        results = self._decode(source_tokens, max_new, attention=any(terms), terms=terms)
+        results = self.decode(source_tokens, max_new, attention=any(terms), terms=terms)
         outputs = [r.hypotheses[0] for r in results]
         # Every draft of a translate call is held until its repair: the cross-attention only of those the
         # repair reads (they lack a term it can spell).
@@ -278,7 +278,7 @@ class CTranslate2Engine:
                                           fallback_used=translation.fallback_used)
         return translations
 
-    def _decode(
+    def decode(
         self,
         source_tokens: list[list[str]],
         max_new: int,
@@ -290,7 +290,7 @@ class CTranslate2Engine:
         kept_out: list[list[str]] | None = None,
     ) -> list[Any]:
         """kept_out: token sequences no row may write, on top of the terms' forbidden renderings."""
-        suppressed = self._forbidden_tokens([t for ts in terms for t in ts]) + list(kept_out or [])
+        suppressed = self.forbidden_tokens([t for ts in terms for t in ts]) + list(kept_out or [])
         return self.translator.translate_batch(
             source_tokens,
             target_prefix=prefixes,
@@ -312,7 +312,7 @@ class CTranslate2Engine:
             return self.options.max_new_tokens
         # As the transformers engine: English takes more pieces than Chinese, and the terms come on top.
         need = max(sum(min((len(s) for s in self._spellings(t)), default=0) for t in ts) for ts in terms)
-        return min(int(1.5 * max(map(len, encoded))) + 10 + need, self._target_limit)
+        return min(int(1.5 * max(map(len, encoded))) + 10 + need, self.target_limit)
 
     def _repair(
         self,
@@ -337,7 +337,7 @@ class CTranslate2Engine:
                 outputs[i] = self.tokenizer.convert_ids_to_tokens(ids)
         return done
 
-    def _owed(
+    def owed(
         self, sources: list[list[str]], outputs: list[list[str]], plans: list[Any], terms: list[list[int]]
     ) -> list[dict[int, list[list[float]]]]:
         """Per segment, per term index, per missing occurrence: what each output token owes to the
@@ -350,7 +350,7 @@ class CTranslate2Engine:
         for source, output, found in zip(sources, outputs, spans):
             rows_source += [source, *(source[:a] + source[b:] for a, b in (s for s in found if s))]
             rows_target += [output] * (1 + sum(1 for s in found if s))
-        results = iter(self._score(rows_source, rows_target) if rows_source else [])
+        results = iter(self.score(rows_source, rows_target) if rows_source else [])
         owed: list[dict[int, list[list[float]]]] = []
         for output, ks, found in zip(outputs, terms, spans):
             whole = next(results).log_probs[: len(output)]
@@ -361,17 +361,17 @@ class CTranslate2Engine:
             owed.append(per_term)
         return owed
 
-    def _kept_scores(self, sources: list[list[str]], candidates: list[Any]) -> list[float]:
+    def kept_scores(self, sources: list[list[str]], candidates: list[Any]) -> list[float]:
         """Per candidate placement (placement._candidates) in the draft of the source beside it: the
         summed log-probability of the draft tokens it keeps."""
         eos = self.tokenizer.eos_token_id
         targets = [self.tokenizer.convert_ids_to_tokens([t for t in ids if t != eos]) for _, _, ids, _, _ in candidates]
-        results = self._score(sources, targets)
+        results = self.score(sources, targets)
         return [
             sum(p for p, keep in zip(r.log_probs, kept) if keep) for r, (_, _, _, kept, _) in zip(results, candidates)
         ]
 
-    def _score(self, sources: list[list[str]], targets: list[list[str]]) -> list[Any]:
+    def score(self, sources: list[list[str]], targets: list[list[str]]) -> list[Any]:
         """score_batch in parts of at most _SCORED_TOKENS target tokens, the results in order."""
         budget = _SCORED_TOKENS.get(self.device, _SCORED_TOKENS["cpu"])
         return self.translator.score_batch(sources, targets, max_batch_size=budget, batch_type="tokens")
@@ -382,7 +382,7 @@ class CTranslate2Engine:
                 self._planned[term] = spell_term(self.vocab, term)
         return SegmentPlan([s for t in terms if (s := self._planned[t]) is not None])
 
-    def _renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
+    def renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
         """Per term: its forbidden renderings, the model's n-best translations of its Chinese alone (cached),
         and how it renders it inside the sentences being translated (learned from their drafts)."""
         known = own_renderings(self._rendered, terms, self._n_best, self.options.model_script)
@@ -400,7 +400,7 @@ class CTranslate2Engine:
         """Word-start token ids of each accepted form the target vocabulary can write, approved form first."""
         return [ids for text in term_forms(term) if self.vocab.spellable(ids := self.vocab.encode(text))]
 
-    def _forbidden_tokens(self, terms: list[Term]) -> list[list[str]]:
+    def forbidden_tokens(self, terms: list[Term]) -> list[list[str]]:
         forms = {f for t in dict.fromkeys(terms) for text in t.forbidden for f in (text, text[:1].upper() + text[1:])}
         encoded = (self.vocab.encode(f) for f in sorted(forms))
         return [self.tokenizer.convert_ids_to_tokens(list(ids)) for ids in encoded if self.vocab.spellable(ids)]

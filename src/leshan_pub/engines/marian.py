@@ -117,7 +117,7 @@ class MarianEngine:
         self.counts = RepairCounts()
         positions = self.model.config.max_position_embeddings
         self._source_limit = min(self.tokenizer.model_max_length, positions)
-        self._target_limit = positions - 1  # the decoder start token takes a position too
+        self.target_limit = positions - 1  # the decoder start token takes a position too
 
     def check_terms(self, terms: Sequence[Term]) -> list[tuple[Term, str]]:
         """(term, reason) for each term the model's target vocabulary cannot spell; [] when all can."""
@@ -220,14 +220,14 @@ class MarianEngine:
             or plan.forbidden and forbidden_in(text, terms)
         )
 
-    def _owed(
+    def owed(
         self, batch: Any, drafts: list[list[int]], terms: list[list[Term]]
     ) -> tuple[list[list[list[float]]], list[torch.Tensor], list[list[int]], list[list[str]]]:
         """What each draft owes to each of its terms' Chinese, teacher-forced: per source of the encoded
         batch, per term occurrence, per draft token, how much its logit falls when the term's pieces
         are masked out of the source (out of the encoder too, whose other pieces would carry them).
         With them, per source: the decoder's last states over the draft given the whole source (for
-        _draft_log_probs), the source piece each draft token attends to most, and the source's pieces.
+        draft_log_probs), the source piece each draft token attends to most, and the source's pieces.
 
         The falls are read off the logits of the draft's own tokens only: no row pays for the
         vocabulary projection (65,001 pieces at opus-mt's size).
@@ -267,7 +267,7 @@ class MarianEngine:
                     part_mask[n, span[0] : span[1]] = 0
             reach = int(mask[index].sum(-1).max())  # the longest source among these rows
             part_mask = part_mask[:, :reach]
-            with torch.inference_mode(), self._reading(), cross_attention(self.model, part_mask) as captured:
+            with torch.inference_mode(), self.reading(), cross_attention(self.model, part_mask) as captured:
                 hidden_source = self.model.get_encoder()(
                     input_ids=batch["input_ids"][index, :reach], attention_mask=part_mask
                 ).last_hidden_state
@@ -297,18 +297,18 @@ class MarianEngine:
                 owed[k].append((logits[k, :size] - logits[n, :size]).tolist() if n >= 0 else [0.0] * size)
         return owed, [whole[k] for k in range(len(drafts))], [aligned[k] for k in range(len(drafts))], pieces
 
-    def _reading(self) -> contextlib.AbstractContextManager[Any]:
+    def reading(self) -> contextlib.AbstractContextManager[Any]:
         """The precision placement reads drafts in: bfloat16 where reads_in_bfloat16, else the model's own."""
         if self.reads_in_bfloat16:
             return torch.autocast("cpu", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    def _draft_log_probs(self, states: torch.Tensor, draft: list[int]) -> torch.Tensor:
+    def draft_log_probs(self, states: torch.Tensor, draft: list[int]) -> torch.Tensor:
         """[len(draft)]: each draft token's log-probability, from the decoder's last states over the draft."""
         logits = self.model.lm_head(states) + self.model.final_logits_bias[0]
         return logits.float().log_softmax(-1).gather(-1, torch.tensor(draft, device=states.device)[:, None])[:, 0]
 
-    def _renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
+    def renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
         """Per term: its forbidden renderings, the model's n-best translations of its Chinese alone (cached),
         and how it renders it inside the sentences being translated (learned from their drafts)."""
         known = own_renderings(self._rendered, terms, self._n_best, self.options.model_script)
@@ -318,12 +318,12 @@ class MarianEngine:
         count = RENDERINGS
         with torch.inference_mode():
             output = self.model.generate(
-                **self._encode(sources), num_beams=count, num_return_sequences=count, max_new_tokens=RENDERING_TOKENS
+                **self.encode(sources), num_beams=count, num_return_sequences=count, max_new_tokens=RENDERING_TOKENS
             )
         texts = [self.vocab.text(row) for row in output.tolist()]
         return [texts[n * count : (n + 1) * count] for n in range(len(sources))]
 
-    def _encode(self, sources: list[str]) -> Any:
+    def encode(self, sources: list[str]) -> Any:
         return self.tokenizer(
             sources, return_tensors="pt", padding=True, truncation=True, max_length=self._source_limit
         ).to(self.device)
@@ -339,12 +339,12 @@ class MarianEngine:
         """Decode a batch (under the plans when constrained): the English, its ids, whether a last
         resort shaped each, the length limit. Unconstrained, the length limit still leaves the terms room."""
         full = [len(ids) for ids in self.tokenizer(sources)["input_ids"]]
-        batch = self._encode(sources)
+        batch = self.encode(sources)
         max_new = self.options.max_new_tokens or self._derived_max_new_tokens(full, plans)
         if drafts and not self.options.max_new_tokens:
             # The second pass rewrites its draft with the terms in: room for the whole draft, and the terms on top.
             longest = max(len(d) + plan.initial_need + 2 for d, plan in zip(drafts, plans))
-            max_new = min(max(max_new, longest), self._target_limit)
+            max_new = min(max(max_new, longest), self.target_limit)
         beams = self.options.num_beams
         processors = LogitsProcessorList()
         processor = None
@@ -371,7 +371,7 @@ class MarianEngine:
     def _derived_max_new_tokens(self, source_lengths: list[int], plans: list[SegmentPlan]) -> int:
         # English takes more pieces than Chinese; the terms must fit on top of a normal-length sentence.
         wanted = max(int(1.5 * n) + 10 + plan.initial_need for n, plan in zip(source_lengths, plans))
-        return min(wanted, self._target_limit)
+        return min(wanted, self.target_limit)
 
     def _finish(
         self, source: str, text: str, terms: Sequence[Term], plan: SegmentPlan, fallback: bool, max_new: int,

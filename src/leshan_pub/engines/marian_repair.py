@@ -58,15 +58,15 @@ class MarianRepair:
     def __init__(self, engine: MarianEngine, sources: list[str], draft: Decoded) -> None:
         self.engine, self.sources, self.draft = engine, sources, draft
         self.vocab, self.tokenizer = engine.vocab, engine.tokenizer
-        self.max_length = engine.options.max_new_tokens or engine._target_limit
+        self.max_length = engine.options.max_new_tokens or engine.target_limit
 
     def renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
-        return self.engine._renderings(terms)
+        return self.engine.renderings(terms)
 
     def read(self, rows: list[int], drafts: list[list[int]], terms: list[list[int]], plans: list[SegmentPlan]) -> DraftReading:
         engine = self.engine
-        batch = engine._encode([self.sources[k] for k in rows])
-        owed, states, aligned, pieces = engine._owed(
+        batch = engine.encode([self.sources[k] for k in rows])
+        owed, states, aligned, pieces = engine.owed(
             batch, drafts, [[plan.spellings[i].term for i in ts] for ts, plan in zip(terms, plans)]
         )
         per_term: list[dict[int, list[list[float]]] | None] = [{} for _ in rows]
@@ -77,11 +77,11 @@ class MarianRepair:
         log_probs: dict[int, torch.Tensor] = {}  # likewise, per draft
 
         def score(requests: list[tuple[int, Candidate]]) -> list[float]:
-            with torch.inference_mode(), engine._reading():
+            with torch.inference_mode(), engine.reading():
                 if not encoded:
                     encoded.append(engine.model.get_encoder()(**batch).last_hidden_state)
                 for n in {n for n, _ in requests} - log_probs.keys():
-                    log_probs[n] = engine._draft_log_probs(states[n], drafts[n])
+                    log_probs[n] = engine.draft_log_probs(states[n], drafts[n])
                 return kept_log_probs(
                     engine.model, encoded[0], batch["attention_mask"], requests,
                     engine.model.config.decoder_start_token_id, drafts, log_probs,
@@ -99,12 +99,12 @@ class MarianRepair:
         beams = beams or options.num_beams
         engine.counts.redecoded += len(rows)
         limit = options.max_new_tokens or min(
-            max(self.draft.max_new, *(len(p) + 2 for p in prefixes)), engine._target_limit
+            max(self.draft.max_new, *(len(p) + 2 for p in prefixes)), engine.target_limit
         )
         processors = LogitsProcessorList([_ForcedPrefix(prefixes, beams, kept_out)])
         with torch.inference_mode():
             output = engine.model.generate(
-                **engine._encode([self.sources[k] for k in rows]), num_beams=beams,
+                **engine.encode([self.sources[k] for k in rows]), num_beams=beams,
                 max_new_tokens=limit, logits_processor=processors, num_return_sequences=1,
             )
         pad, eos = engine.model.config.pad_token_id, self.vocab.eos_id
@@ -118,7 +118,7 @@ class MarianRepair:
         scores: list[list[float]] = []
         for first in range(0, len(english), per_pass):
             part = english[first : first + per_pass]
-            batch = engine._encode([self.sources[k] for k in rows[first : first + per_pass]])
+            batch = engine.encode([self.sources[k] for k in rows[first : first + per_pass]])
             labels = torch.zeros((len(part), max(map(len, part))), dtype=torch.long)
             for n, ids in enumerate(part):
                 labels[n, : len(ids)] = torch.tensor(ids)
