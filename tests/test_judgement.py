@@ -177,11 +177,13 @@ def test_on_a_model_that_never_writes_a_term_alone_the_terms_take_its_renderings
     memorised_model, engine_name, tmp_path, monkeypatch
 ):
     """On a model that knows where each term goes but never writes it, and renders no term alone the way
-    it does in a sentence: its renderings are learned from its drafts of the 63 sentences, so the default
-    placement puts the terms in their places; judgement places the rest (terms held by one sentence only).
-    Measured at beam 4 (docs/placement.md): owed chrF 96.6-97.4, exact 47-48, wrong rendering left 7,
-    edge 2-3; judgement chrF 97.9-98.0, exact 51-53, wrong left 2, edge 0-1 (before the renderings were
-    learned: chrF 85-86, exact 3-22, wrong left 25-46)."""
+    it does in a sentence: with --placement judgement its renderings are learned from its drafts of the 63
+    sentences and the terms put in their places, and judgement places the rest (terms held by one sentence
+    only). The default (owed) learns nothing (renderings.LEARNING_PLACEMENTS: on real English learning
+    also takes words that merely share the term's sentences), and places by the owed words alone.
+    Measured at beam 4 (docs/placement.md): owed chrF 85.1-85.7, exact 3-8; judgement chrF 97.9-98.0,
+    exact 51-53, wrong rendering left 2, edge 0-1 (before the renderings were learned: chrF 85-86,
+    exact 21-22, wrong left 25-32)."""
     monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(tmp_path))
     cases: list[PlacementCase] = placement_cases()
     figures, records = {}, {}
@@ -194,7 +196,7 @@ def test_on_a_model_that_never_writes_a_term_alone_the_terms_take_its_renderings
         figures[placement] = measure([r.text for r in results], cases)
         records[placement] = [r for result in results for r in result.terms]
     owed, judged = figures["owed"], figures["judgement"]
-    assert owed.chrf >= 96 and owed.exact >= 45 and owed.wrong_left <= 8 and owed.edge <= 4
+    assert owed.chrf >= 83 and owed.exact <= 15  # no learning: the owed words alone, as before judgement
     # The best sentence kept, not the worst; the term's pieces counted; the splices among the candidates.
     assert judged.chrf >= 97.5 and judged.exact >= 50 and judged.wrong_left <= 3 and judged.edge <= 1
     # Most terms went in by their rendering, learned or the model's own (rewritten); judgement's own

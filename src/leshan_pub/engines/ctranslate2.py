@@ -184,7 +184,7 @@ class CTranslate2Engine:
         self._planned: dict[Term, Any] = {}  # each term's spellings (constraints.TermSpelling), made once
         self._rendered: dict[Term, list[str]] = {}  # the model's own renderings of each term, asked once
         self._learned: dict[Term, list[str]] = {}  # its renderings in the sentences drafted so far this run
-        self._context = DraftContext()  # those drafts, by source (renderings.DraftContext)
+        self._context = DraftContext(options.placement)  # those drafts, by source (renderings.DraftContext)
 
     def check_terms(self, terms: Sequence[Term]) -> list[tuple[Term, str]]:
         """(term, reason) for each term the model's target vocabulary cannot spell; [] when all can."""
@@ -205,8 +205,9 @@ class CTranslate2Engine:
         batches = token_batches([min(n, self._source_limit) for n in lengths], self.options.batch_size,
                                 self.options.batch_tokens)
         shown = self.options.progress and len(batches) > 1
-        # Every draft first: how the model renders each term inside sentences is learned from all of them
-        # and from the run's earlier drafts (renderings.DraftContext: the pipeline sends chunks).
+        # Every draft first: with --placement judgement, how the model renders each term inside sentences
+        # is learned from all of them and from the run's earlier drafts (renderings.DraftContext: the
+        # pipeline sends chunks).
         drafts = [self._draft([sources[todo[i]] for i in batch], [list(terms[todo[i]]) for i in batch]) for batch in batches]
         self._learned = self._context.learn(
             [sources[todo[i]] for batch in batches for i in batch],

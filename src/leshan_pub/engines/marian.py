@@ -113,7 +113,7 @@ class MarianEngine:
         self._spellings: dict[Term, TermSpelling | None] = {}
         self._rendered: dict[Term, list[str]] = {}  # the model's own renderings of each term, asked once
         self._learned: dict[Term, list[str]] = {}  # its renderings in the sentences drafted so far this run
-        self._context = DraftContext()  # those drafts, by source (renderings.DraftContext)
+        self._context = DraftContext(options.placement)  # those drafts, by source (renderings.DraftContext)
         self.counts = RepairCounts()
         positions = self.model.config.max_position_embeddings
         self._source_limit = min(self.tokenizer.model_max_length, positions)
@@ -142,10 +142,10 @@ class MarianEngine:
         todo = [i for i, s in enumerate(sources) if s.strip()]
         batches = self._batches([sources[i] for i in todo])
         shown = self.options.progress and len(batches) > 1
-        # Every draft first: how the model renders each term inside sentences is learned from all of them
-        # and from the run's earlier drafts (renderings.DraftContext: the pipeline sends chunks). One batch
-        # at a time: only its tensors are alive, so memory stays flat as documents grow (a draft is its
-        # English and ids).
+        # Every draft first: with --placement judgement, how the model renders each term inside sentences
+        # is learned from all of them and from the run's earlier drafts (renderings.DraftContext: the
+        # pipeline sends chunks). One batch at a time: only its tensors are alive, so memory stays flat
+        # as documents grow (a draft is its English and ids).
         drafts = [self._draft([sources[todo[i]] for i in batch], [terms[todo[i]] for i in batch]) for batch in batches]
         self._learned = self._context.learn(
             [sources[todo[i]] for batch in batches for i in batch],
