@@ -233,7 +233,8 @@ PlacementOpt = Annotated[
         "--placement",
         help="Where a term whose rendering is not found in the draft goes: the words that owe most to its "
         "Chinese (owed; one more read of the draft per term), the words the attention aligns to it (attention; cheaper), "
-        "or the place whose sentence the model scores best (judgement; costly, flags unclear places; docs/placement.md).",
+        "or the place whose sentence the model scores best, after renderings learned from the document's drafts "
+        "(judgement; costly, flags unclear places; docs/placement.md).",
     ),
 ]
 
