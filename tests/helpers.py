@@ -1,6 +1,8 @@
 """Shared test helpers: paths of the repository's sample and test articles."""
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -148,3 +150,17 @@ def broken_words(pdf_path: Path, headings: list[str], terms: list[str], min_size
         else:
             found.append(f"{heading} not found on the pages")
     return found
+
+
+def trained_in_cache(request: Any, tmp_path_factory: Any, name: str, train: Callable[[Path], Path]) -> Path:
+    """A trained proxy model kept in pytest's cache folder name (a temporary folder when the cache is
+    off), trained by train(folder) or reused by it; torch's thread count is put back after training."""
+    import torch
+
+    cache = getattr(request.config, "cache", None)
+    folder = cache.mkdir(name) if cache is not None else tmp_path_factory.mktemp(name)
+    threads = torch.get_num_threads()
+    try:
+        return train(Path(folder))
+    finally:
+        torch.set_num_threads(threads)

@@ -119,16 +119,23 @@ def test_a_core_only_build_of_an_edited_article_is_refused_before_its_segment_fi
     assert segfile.read_bytes() == before and not list(segfile.parent.glob("*.bak"))
 
 
-def test_ctranslate2_translates_a_converted_model_with_no_torch_installed(
-    tiny_marian_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _converting_engine(model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, object]:
+    """The ctranslate2 engine for model with a cache of its own under tmp_path (it converts there, with
+    transformers, on first use), and that cache."""
     pytest.importorskip("ctranslate2")
     from leshan_pub.engines import EngineOptions, load_engine
 
     cache = tmp_path / "cache"
     monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(cache))
-    options = EngineOptions(model=str(tiny_marian_dir), device="cpu", num_beams=2, progress=False)
-    (converted,) = load_engine("ctranslate2", options).translate(["乐山市经济保持稳定增长。"], [[]])  # converts once
+    options = EngineOptions(model=str(model), device="cpu", num_beams=2, progress=False)
+    return cache, load_engine("ctranslate2", options)
+
+
+def test_ctranslate2_translates_a_converted_model_with_no_torch_installed(
+    tiny_marian_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache, engine = _converting_engine(tiny_marian_dir, tmp_path, monkeypatch)
+    (converted,) = engine.translate(["乐山市经济保持稳定增长。"], [[]])  # converts once
     article = tmp_path / "source" / "news.zh.txt"
     article.parent.mkdir()
     article.write_text("乐山新闻\n\n乐山市经济保持稳定增长。\n", encoding="utf-8")
@@ -174,14 +181,9 @@ def _engine_without_torch(model: Path, cache: Path, device: str = "cpu") -> dict
 def test_the_ctranslate2_engine_loads_and_translates_importing_neither_torch_nor_transformers(
     tiny_marian_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("ctranslate2")
-    from leshan_pub.engines import EngineOptions, load_engine
     from leshan_pub.glossary import Term
 
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(cache))
-    options = EngineOptions(model=str(tiny_marian_dir), device="cpu", num_beams=2, progress=False)
-    engine = load_engine("ctranslate2", options)  # converts, with transformers
+    cache, engine = _converting_engine(tiny_marian_dir, tmp_path, monkeypatch)
     expected = [t.text for t in engine.translate(["乐山市经济保持稳定增长。", "乐山大佛"], [[], [Term("乐山", "Leshan")]])]
     result = _engine_without_torch(tiny_marian_dir, cache)
     assert (result["error"], result["imported"]) == (None, [])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
+from helpers import trained_in_cache
 from grammar import grammar_cases, measure_grammar, train_grammar_model
 
 from leshan_pub.engines import EngineOptions, load_engine
@@ -19,13 +19,7 @@ pytest.importorskip("ctranslate2")
 
 @pytest.fixture(scope="session")
 def grammar_model(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cache = getattr(request.config, "cache", None)
-    folder = cache.mkdir("grammar-model") if cache is not None else tmp_path_factory.mktemp("grammar-model")
-    threads = torch.get_num_threads()
-    try:
-        return train_grammar_model(Path(folder))
-    finally:
-        torch.set_num_threads(threads)
+    return trained_in_cache(request, tmp_path_factory, "grammar-model", train_grammar_model)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import GenerateSpy
+from helpers import GenerateSpy, trained_in_cache
 from placement import PlacementCase, PlacementFigures, measure, placement_cases, train_placement_model
 
 from leshan_pub.quality.enforce import missing_terms
@@ -23,13 +23,7 @@ from leshan_pub.engines.marian import MarianEngine
 
 @pytest.fixture(scope="session")
 def placement_model(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cache = getattr(request.config, "cache", None)
-    folder = cache.mkdir("placement-model") if cache is not None else tmp_path_factory.mktemp("placement-model")
-    threads = torch.get_num_threads()
-    try:
-        return train_placement_model(Path(folder))
-    finally:
-        torch.set_num_threads(threads)
+    return trained_in_cache(request, tmp_path_factory, "placement-model", train_placement_model)
 
 
 @pytest.fixture(scope="session")
