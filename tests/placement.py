@@ -236,6 +236,12 @@ def train_marian(
     # leave the saved model with positions it was never trained on.
     for table in (model.model.encoder.embed_positions, model.model.decoder.embed_positions):
         table.weight.requires_grad_(False)
+    # The decoder starts from the <pad> embedding, which a converted opus-mt model holds at zero (Marian
+    # starts from a zero embedding, and ctranslate2 does too). Tied to the output projection, it would
+    # learn from every step; kept at zero, both engines start every sentence alike, as with a real model.
+    start_id = model.config.decoder_start_token_id
+    with torch.no_grad():
+        model.get_input_embeddings().weight[start_id].zero_()
     torch.manual_seed(seed)
     trained = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(trained, lr=2e-3, weight_decay=0.01)
@@ -265,6 +271,8 @@ def train_marian(
             loss.backward()
             optimiser.step()
             schedule.step()
+            with torch.no_grad():
+                model.get_input_embeddings().weight[start_id].zero_()
             total += loss.item() * len(chunk)
         if log and (epoch % 10 == 9 or epoch == epochs - 1):
             print(f"  epoch {epoch + 1}: loss {total / len(pairs):.4f}", flush=True)
