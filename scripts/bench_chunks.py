@@ -2,9 +2,9 @@
 
 The pipeline hands the engine 16 segments at a time (`--batch-size`), saving after each chunk. Renderings
 are learned from the drafts of the run so far (engines/renderings.DraftContext), so a term once in each of
-two chunks is still learned. Only `--placement judgement` learns (renderings.LEARNING_PLACEMENTS). This
-script sends the memorised proxy's sentences (tests/placement.py) in one call and in chunks, at beam 4
-with that placement, and prints the placement figures of each and how many sentences get the English of
+two chunks is still learned, whatever the placement. This script sends the memorised proxy's sentences
+(tests/placement.py) in one call and in chunks, at beam 4 with the placement given (the default's by
+default), and prints the placement figures of each and how many sentences get the English of
 the one call.
 
     PYTHONPATH=src python scripts/bench_chunks.py [--chunks 16 8] [--engines ctranslate2 transformers]
@@ -28,7 +28,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chunks", type=int, nargs="+", default=[16, 8], help="chunk sizes besides one call")
     parser.add_argument("--engines", nargs="+", default=["transformers", "ctranslate2"])
-    parser.add_argument("--placement", default="judgement", help="the placement mode (only judgement learns)")
+    parser.add_argument("--placement", default="owed", help="the placement mode (owed: the default)")
     parser.add_argument("--model-dir", type=Path, default=ROOT / "build" / "placement-model-memorised")
     args = parser.parse_args()
     cases = placement_cases()

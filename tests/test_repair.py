@@ -209,6 +209,9 @@ class _Scripted:
     def renderings(self, terms):
         return {t: self._renderings.get(t, []) for t in terms}
 
+    def learned(self, terms):  # nothing learned from the document's drafts
+        return {t: [] for t in terms}
+
     def read(self, rows, drafts, terms, plans):  # every term here is located by its rendering
         raise AssertionError("no term needs the model's reading")
 
@@ -256,3 +259,15 @@ def test_the_model_reads_the_drafts_of_the_batch_rows_that_lack_a_term(vocab):
     with pytest.raises(_Asked) as asked:  # no rendering of the term is known: the second draft is read
         find_anchors(Reader(vocab, {}, "", False), [3, 7], drafts, [plan, plan])
     assert asked.value.args == ([7], ["The old statue is tall."])
+
+
+def test_a_learned_rendering_holds_where_the_words_after_it_keep_their_probability():
+    from leshan_pub.engines.repair import REST_DROP, REST_TOKENS, rest_holds
+
+    draft = [-0.1] * 10
+    assert rest_holds(draft, [-0.1 - REST_DROP / 2] * 10)  # the model writes on as before
+    assert not rest_holds(draft, [-0.1 - 2 * REST_DROP] * 10)  # the sentence broke after the term
+    # Only the first REST_TOKENS words count: the sentence's far end is the model's memory, not the term's place.
+    assert rest_holds(draft, [-0.1] * REST_TOKENS + [-9.0] * 4)
+    assert not rest_holds(draft, [-9.0] * REST_TOKENS + [-0.1] * 4)
+    assert rest_holds([], [])  # the rendering ended the sentence: nothing after it to judge by

@@ -231,10 +231,10 @@ PlacementOpt = Annotated[
     Placement,
     typer.Option(
         "--placement",
-        help="Where a term whose rendering is not found in the draft goes: the words that owe most to its "
-        "Chinese (owed; one more read of the draft per term), the words the attention aligns to it (attention; cheaper), "
-        "or the place whose sentence the model scores best, after renderings learned from the document's drafts "
-        "(judgement; costly, flags unclear places; docs/placement.md).",
+        help="Where a term whose rendering is not found in the draft (the model's rendering of it alone, or "
+        "in the document's other sentences) goes: the words that owe most to its Chinese (owed; one more read "
+        "of the draft per term), the words the attention aligns to it (attention; cheaper), or the place whose "
+        "sentence the model scores best (judgement; costly, flags unclear places; docs/placement.md).",
     ),
 ]
 

@@ -28,6 +28,9 @@ class CTranslate2Repair:
     def renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
         return self.engine.renderings(terms)
 
+    def learned(self, terms: list[Term]) -> dict[Term, list[str]]:
+        return self.engine.learned_renderings(terms)
+
     def read(self, rows: list[int], drafts: list[list[int]], terms: list[list[int]], plans: list[SegmentPlan]) -> DraftReading:
         engine = self.engine
         sources = [self.source_tokens[k] for k in rows]

@@ -184,7 +184,7 @@ class CTranslate2Engine:
         self._planned: dict[Term, Any] = {}  # each term's spellings (constraints.TermSpelling), made once
         self._rendered: dict[Term, list[str]] = {}  # the model's own renderings of each term, asked once
         self._learned: dict[Term, list[str]] = {}  # its renderings in the sentences drafted so far this run
-        self._context = DraftContext(options.placement)  # those drafts, by source (renderings.DraftContext)
+        self._context = DraftContext()  # those drafts, by source (renderings.DraftContext)
 
     def check_terms(self, terms: Sequence[Term]) -> list[tuple[Term, str]]:
         """(term, reason) for each term the model's target vocabulary cannot spell; [] when all can."""
@@ -205,8 +205,8 @@ class CTranslate2Engine:
         batches = token_batches([min(n, self._source_limit) for n in lengths], self.options.batch_size,
                                 self.options.batch_tokens)
         shown = self.options.progress and len(batches) > 1
-        # Every draft first: with --placement judgement, how the model renders each term inside sentences
-        # is learned from all of them and from the run's earlier drafts (renderings.DraftContext: the
+        # Every draft first: how the model renders each term inside sentences is learned from all of
+        # them and from the run's earlier drafts (renderings.DraftContext: the
         # pipeline sends chunks).
         drafts = [self._draft([sources[todo[i]] for i in batch], [list(terms[todo[i]]) for i in batch]) for batch in batches]
         self._learned = self._context.learn(
@@ -384,10 +384,12 @@ class CTranslate2Engine:
         return SegmentPlan([s for t in terms if (s := self._planned[t]) is not None])
 
     def renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
-        """Per term: its forbidden renderings, the model's n-best translations of its Chinese alone (cached),
-        and how it renders it inside the sentences being translated (learned from their drafts)."""
-        known = own_renderings(self._rendered, terms, self._n_best, self.options.model_script)
-        return {t: [*texts, *self._learned.get(t, [])] for t, texts in known.items()}
+        """Per term: its forbidden renderings, and the model's n-best translations of its Chinese alone (cached)."""
+        return own_renderings(self._rendered, terms, self._n_best, self.options.model_script)
+
+    def learned_renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
+        """Per term: how the model renders it inside the sentences drafted so far this run (DraftContext)."""
+        return {t: self._learned.get(t, []) for t in terms}
 
     def _n_best(self, sources: list[str]) -> list[list[str]]:
         results = self.translator.translate_batch(

@@ -45,7 +45,7 @@ BEAMS = 1  # the beams that write each place's rest of the sentence (both engine
 # The repair's location of renderings in a batch of drafts (repair.locate_renderings): per draft, the
 # anchors of the terms whose rendering it found, and the plan indexes whose rendering it did not find.
 Locator = Callable[
-    ["RepairModel", list[list[int]], "list[SegmentPlan]"],
+    ["RepairModel", list[int], list[list[int]], "list[SegmentPlan]"],
     "tuple[list[dict[int, list[Anchor]]], list[list[int]]]",
 ]
 
@@ -144,7 +144,7 @@ def judge(
     for _ in range(2 * max((sum(p.counts) for p in plans), default=0) + 1):
         if not active:
             break
-        found, unfound = locate(model, [results[n].ids for n in active], [plans[n] for n in active])
+        found, unfound = locate(model, [rows[n] for n in active], [results[n].ids for n in active], [plans[n] for n in active])
         judged: list[tuple[int, int, list[Place]]] = []
         for n, located, rest in zip(active, found, unfound):
             if any(located.values()):  # renderings found: the splice mends those first, then a new reading

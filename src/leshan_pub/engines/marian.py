@@ -113,7 +113,7 @@ class MarianEngine:
         self._spellings: dict[Term, TermSpelling | None] = {}
         self._rendered: dict[Term, list[str]] = {}  # the model's own renderings of each term, asked once
         self._learned: dict[Term, list[str]] = {}  # its renderings in the sentences drafted so far this run
-        self._context = DraftContext(options.placement)  # those drafts, by source (renderings.DraftContext)
+        self._context = DraftContext()  # those drafts, by source (renderings.DraftContext)
         self.counts = RepairCounts()
         positions = self.model.config.max_position_embeddings
         self._source_limit = min(self.tokenizer.model_max_length, positions)
@@ -142,8 +142,8 @@ class MarianEngine:
         todo = [i for i, s in enumerate(sources) if s.strip()]
         batches = self._batches([sources[i] for i in todo])
         shown = self.options.progress and len(batches) > 1
-        # Every draft first: with --placement judgement, how the model renders each term inside sentences
-        # is learned from all of them and from the run's earlier drafts (renderings.DraftContext: the
+        # Every draft first: how the model renders each term inside sentences is learned from all of
+        # them and from the run's earlier drafts (renderings.DraftContext: the
         # pipeline sends chunks). One batch at a time: only its tensors are alive, so memory stays flat
         # as documents grow (a draft is its English and ids).
         drafts = [self._draft([sources[todo[i]] for i in batch], [terms[todo[i]] for i in batch]) for batch in batches]
@@ -309,10 +309,12 @@ class MarianEngine:
         return logits.float().log_softmax(-1).gather(-1, torch.tensor(draft, device=states.device)[:, None])[:, 0]
 
     def renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
-        """Per term: its forbidden renderings, the model's n-best translations of its Chinese alone (cached),
-        and how it renders it inside the sentences being translated (learned from their drafts)."""
-        known = own_renderings(self._rendered, terms, self._n_best, self.options.model_script)
-        return {t: [*texts, *self._learned.get(t, [])] for t, texts in known.items()}
+        """Per term: its forbidden renderings, and the model's n-best translations of its Chinese alone (cached)."""
+        return own_renderings(self._rendered, terms, self._n_best, self.options.model_script)
+
+    def learned_renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
+        """Per term: how the model renders it inside the sentences drafted so far this run (DraftContext)."""
+        return {t: self._learned.get(t, []) for t in terms}
 
     def _n_best(self, sources: list[str]) -> list[list[str]]:
         count = RENDERINGS

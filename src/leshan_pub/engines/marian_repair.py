@@ -63,6 +63,9 @@ class MarianRepair:
     def renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
         return self.engine.renderings(terms)
 
+    def learned(self, terms: list[Term]) -> dict[Term, list[str]]:
+        return self.engine.learned_renderings(terms)
+
     def read(self, rows: list[int], drafts: list[list[int]], terms: list[list[int]], plans: list[SegmentPlan]) -> DraftReading:
         engine = self.engine
         batch = engine.encode([self.sources[k] for k in rows])

@@ -74,14 +74,17 @@ def located_anchors(
     plan: SegmentPlan,
     terms: Sequence[int],
     renderings: dict[int, Sequence[str]],
+    taken: Sequence[tuple[int, int]] = (),
+    detail: str = "",
 ) -> tuple[dict[int, list[Anchor]], list[int]]:
     """Anchors for the terms (indexes into plan.spellings, one per missing occurrence) whose rendering
     the draft (ids without the start token, ending in </s>) holds; and the terms not found there.
 
-    renderings: per term index, the model's own renderings of it and its forbidden ones.
+    renderings: per term index, the model's own renderings of it and its forbidden ones (or those
+    learned from the document's drafts); taken: draft spans already placed; detail: the anchors' detail.
     """
     anchors: dict[int, list[Anchor]] = {}
-    taken: list[tuple[int, int]] = []
+    taken = list(taken)
     unplaced: list[int] = []
     read = DraftWords(tokenizer, vocab, draft)
     for i in terms:
@@ -98,7 +101,7 @@ def located_anchors(
         if not vocab.spellable(ids) or not vocab.starts_word(draft[a]):
             ids = ()  # the usual form; after an opening bracket, the processor's glued one
         taken.append((a, b))
-        anchors.setdefault(i, []).append(_anchor(draft, a, b, ids, "rewritten"))
+        anchors.setdefault(i, []).append(_anchor(draft, a, b, ids, "rewritten", detail))
     return anchors, unplaced
 
 

@@ -186,13 +186,6 @@ LEARNED_WORDS = 4  # the longest rendering learned
 
 
 LEARNED_CONTEXT = 2000  # the most sentences an engine keeps drafts of to learn from (the latest)
-# The placements that learn renderings from the drafts: the careful one only. On a proxy that renders
-# each term one wrong way in every sentence, learning takes the default from chrF 85 to 97; but on real
-# English a word that merely shares the term's sentences looks the same: the sample's own approved
-# English, each term deleted (a model that dropped it), teaches 7 of its 22 terms held by two sentences
-# or more a false rendering ('been', 'such', 'whisky'), which a splice would overwrite with the term.
-LEARNING_PLACEMENTS = ("judgement",)
-
 
 class DraftContext:
     """The drafts an engine made in this run, by source sentence, to learn renderings from (learn_renderings).
@@ -203,15 +196,14 @@ class DraftContext:
     rounds, a retranslation) counts once, with its latest draft; at most LEARNED_CONTEXT sentences.
     """
 
-    def __init__(self, placement: str = "judgement") -> None:
-        self.learning = placement in LEARNING_PLACEMENTS  # else learn() keeps nothing and learns nothing
+    def __init__(self) -> None:
         self._drafts: dict[str, tuple[str, tuple[Term, ...]]] = {}
 
     def learn(self, sources: Sequence[str], drafts: Sequence[str], terms: Sequence[Sequence[Term]]) -> dict[Term, list[str]]:
-        """Add these drafts (of sources, holding terms), and learn from every draft kept; {} when the
-        placement does not learn (LEARNING_PLACEMENTS)."""
-        if not self.learning:
-            return {}
+        """Add these drafts (of sources, holding terms), and learn from every draft kept.
+
+        Learned from the words alone, a rendering may be false (a word that merely shares the term's
+        sentences); the repair uses one only where the model agrees (repair.rest_holds)."""
         for source, draft, listed in zip(sources, drafts, terms, strict=True):
             self._drafts.pop(source, None)  # re-inserted: the latest stays last, the oldest go first
             self._drafts[source] = (draft, tuple(listed))

@@ -34,7 +34,9 @@ from typing import Any, Protocol
 from ..document import TermMethod, TermRecord
 from ..quality.enforce import TermMiss, occurrences, term_spans
 from ..terms import Term
-from .placement import Ends, located_anchors, missing_occurrences, note_changes, splice, unlocated_anchors
+from .placement import (
+    Ends, located_anchors, missing_occurrences, note_changes, splice, unlocated_anchors, usual_spelling,
+)
 from .spelling import Anchor, SegmentPlan, TargetVocab
 
 # A candidate placement of a term in one draft (placement._candidates), scored by the engine.
@@ -66,6 +68,10 @@ class RepairModel(Protocol):
 
     def renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
         """Per term: its forbidden renderings, then the model's n-best translations of its Chinese alone."""
+        ...
+
+    def learned(self, terms: list[Term]) -> dict[Term, list[str]]:
+        """Per term: how the model renders it inside the run's sentences (renderings.learn_renderings), [] for none."""
         ...
 
     def read(self, rows: list[int], drafts: list[list[int]], terms: list[list[int]], plans: list[SegmentPlan]) -> DraftReading:
@@ -102,22 +108,118 @@ class Repaired:
 
 
 def locate_renderings(
-    model: RepairModel, drafts: list[list[int]], plans: list[SegmentPlan]
+    model: RepairModel, rows: list[int], drafts: list[list[int]], plans: list[SegmentPlan]
 ) -> tuple[list[dict[int, list[Anchor]]], list[list[int]]]:
-    """Per draft: where the model's own rendering of each term it lacks stands (step 2's first part, no
-    reading of the draft); and the terms (plan indexes, one per occurrence) whose rendering it does not hold."""
+    """Per draft (of the batch's sources rows): where the model's own rendering of each term it lacks
+    stands (step 2's first part, no reading of the draft); and the terms (plan indexes, one per
+    occurrence) whose rendering it does not hold.
+
+    Its renderings of a term alone are looked for first; then, for the terms still unfound, those learned
+    from the run's drafts, each kept only where the model, given the term in its place, still expects the
+    draft's next words (rest_holds): words that merely share the term's sentences ('been', 'selected') are
+    learned too, and are not its rendering.
+    """
     vocab = model.vocab
     lacking = [missing_occurrences(vocab, draft, plan) for draft, plan in zip(drafts, plans)]
-    renderings = model.renderings([plan.spellings[i].term for plan, ids in zip(plans, lacking) for i in ids])
+    terms = [plan.spellings[i].term for plan, ids in zip(plans, lacking) for i in ids]
+    learned = model.learned(terms)
+    trials: list[tuple[int, dict[int, list[Anchor]]]] = []  # (draft, anchors at its learned renderings)
+    for n, (draft, plan, ids) in enumerate(zip(drafts, plans, lacking)):
+        wanted = {i: learned.get(plan.spellings[i].term, []) for i in ids}
+        if any(wanted.values()):
+            guessed, _ = located_anchors(vocab, model.tokenizer, draft, plan, ids, wanted, (), LEARNED_DETAIL)
+            if guessed:
+                trials.append((n, guessed))
+    kept = _kept_learned(model, rows, drafts, plans, trials)
+    renderings = model.renderings(terms)
     anchors: list[dict[int, list[Anchor]]] = []
     unplaced: list[list[int]] = []
-    for draft, plan, ids in zip(drafts, plans, lacking):
-        found, rest = located_anchors(
-            vocab, model.tokenizer, draft, plan, ids, {i: renderings[plan.spellings[i].term] for i in ids}
+    for n, (draft, plan, ids) in enumerate(zip(drafts, plans, lacking)):
+        placed = kept.get(n, {})
+        rest = list(ids)
+        for i, xs in placed.items():
+            for _ in xs:
+                rest.remove(i)
+        taken = [(x.at, x.at + len(x.displaced)) for xs in placed.values() for x in xs]
+        found, still = located_anchors(
+            vocab, model.tokenizer, draft, plan, rest, {i: renderings[plan.spellings[i].term] for i in rest}, taken
         )
+        for i, xs in placed.items():
+            found.setdefault(i, []).extend(xs)
         anchors.append(found)
-        unplaced.append(rest)
+        unplaced.append(still)
     return anchors, unplaced
+
+
+def _kept_learned(
+    model: RepairModel, rows: list[int], drafts: list[list[int]], plans: list[SegmentPlan],
+    trials: list[tuple[int, dict[int, list[Anchor]]]],
+) -> dict[int, dict[int, list[Anchor]]]:
+    """Of the anchors at learned renderings (per draft index), those where the model, given the terms in
+    place of the renderings, still expects the draft's next words (rest_holds). Per draft, the draft and
+    the draft with every learned rendering replaced by its term are teacher-forced, all in one call; the
+    words compared are the draft's own after each rendering (other renderings replaced are not its words:
+    after one term the model expects the next term, not the draft's rendering of it)."""
+    if not trials:
+        return {}
+    vocab = model.vocab
+    english: list[list[int]] = []
+    owners: list[int] = []
+    shifted: list[dict[int, int]] = []  # per trial: each kept draft position's place in the spliced English
+    ends: list[list[tuple[int, Anchor, int]]] = []  # per trial: (term index, anchor, end of the term written)
+    for n, guessed in trials:
+        draft = drafts[n]
+        placed = sorted(((x.at, i, x) for i, xs in guessed.items() for x in xs), key=lambda p: p[0])
+        spliced: list[int] = []
+        where: dict[int, int] = {}
+        done: list[tuple[int, Anchor, int]] = []
+        at = 0
+        for a, i, x in placed:
+            for p in range(at, a):
+                where[p] = len(spliced)
+                spliced.append(draft[p])
+            at = a + len(x.displaced)
+            spliced += usual_spelling(vocab, draft, plans[n], i, a, at)
+            done.append((i, x, at))
+        # The words after the last rendering that are judged, and no more: teacher-forced, the rest changes nothing.
+        cut = min(len(draft), at + REST_TOKENS)
+        for p in range(at, cut):
+            where[p] = len(spliced)
+            spliced.append(draft[p])
+        english += [draft[:cut], spliced]
+        owners += [rows[n], rows[n]]
+        shifted.append(where)
+        ends.append(done)
+    scores = model.token_scores(owners, english)
+    kept: dict[int, dict[int, list[Anchor]]] = {}
+    for k, (n, _) in enumerate(trials):
+        own, spliced, where = scores[2 * k], scores[2 * k + 1], shifted[k]
+        for i, x, end in ends[k]:
+            after = [p for p in range(end, len(drafts[n])) if p in where][:REST_TOKENS]  # the draft's own words
+            if rest_holds([own[p] for p in after], [spliced[where[p]] for p in after]):
+                kept.setdefault(n, {}).setdefault(i, []).append(x)
+    return kept
+
+
+LEARNED_DETAIL = "learned from the document's drafts"
+REST_TOKENS = 6  # the draft tokens after a learned rendering that must keep their probability with the term in its place
+REST_DROP = 0.5  # how far (nats, on average) they may fall; measured on the memorised proxy, see rest_holds
+
+
+def rest_holds(before: Sequence[float], after: Sequence[float]) -> bool:
+    """True when the draft's words after a learned rendering keep their log-probability with the term in
+    its place: on average over the first REST_TOKENS of them, they fall by at most REST_DROP nats.
+
+    before: the draft's own per-token log-probabilities from the end of the rendering; after: those of the
+    same tokens with the term spliced in. A model that takes the term for those words writes on as before
+    (on the memorised proxy, 72 of 75 learned renderings fall by under 0.1); a word that merely shares the
+    term's sentences ('selected' for Jiajiang) leaves the sentence broken after the term, and its next
+    words fall (the term in place of a random word of the same drafts: 57 of 75 fall by more than 0.5).
+    """
+    window = min(REST_TOKENS, len(before), len(after))
+    if not window:
+        return True
+    return (sum(before[:window]) - sum(after[:window])) / window <= REST_DROP
 
 
 def find_anchors(
@@ -126,7 +228,7 @@ def find_anchors(
     """Per draft (of the batch's sources rows): where each term it lacks goes (steps 1 and 2 of the module
     docstring); and the terms (plan indexes, one per occurrence) whose rendering it does not hold."""
     vocab = model.vocab
-    anchors, unplaced = locate_renderings(model, drafts, plans)
+    anchors, unplaced = locate_renderings(model, rows, drafts, plans)
     read = [k for k, rest in enumerate(unplaced) if rest]
     if not read:
         return anchors, unplaced
