@@ -165,6 +165,7 @@ BATTERY = Term("全钒液流电池", "vanadium flow battery")
 LINE = Term("同位素生产线", "isotope production line")
 STATUE = Term("乐山大佛", "Leshan Giant Buddha", invariable=True)
 UNIT = Term("单元", "unit")
+FORCES = Term("新质生产力", "new quality productive forces")
 
 
 @pytest.mark.parametrize(
@@ -183,8 +184,13 @@ UNIT = Term("单元", "unit")
         ("The two statues are old.", "two statues", STATUE, "The Leshan Giant Buddha is old.", ["'are' -> 'is'"]),
         ("These statues were carved.", "statues", STATUE, "This Leshan Giant Buddha was carved.",
          ["'These' -> 'This'", "'were' -> 'was'"]),
+        # the draft's verb already disagreed with its own rendering: the term's number decides, not a swap
+        ("New productivity are breathing new life.", "New productivity", FORCES,
+         "New quality productive forces are breathing new life.", []),
+        ("The two statues is old.", "two statues", STATUE, "The Leshan Giant Buddha is old.", []),
     ],
-    ids=["plural", "plural-at-start", "a-to-an", "an-to-a", "capital-an", "name-verb", "name-determiner-verb"],
+    ids=["plural", "plural-at-start", "a-to-an", "an-to-a", "capital-an", "name-verb", "name-determiner-verb",
+         "verb-already-plural", "verb-already-singular"],
 )
 def test_the_words_next_to_a_spliced_term_agree_with_it(vocab, draft, replaced, term, english, changed):
     text, notes = _splice(vocab, draft, replaced, term)

@@ -216,6 +216,19 @@ NUMBER_PAIRS = {"is": "are", "are": "is", "was": "were", "were": "was", "has": "
 _ARTICLES = ("a", "an")
 
 
+_PLURAL_FORMS = frozenset({"are", "were", "have", "these", "those"})
+
+
+def _numbered(word: str, plural: bool) -> str:
+    """word (lower-cased) in the number asked for, where it is one of NUMBER_PAIRS; else word as it is.
+    The draft's own form may already disagree with the words it followed ('productivity are'): the term
+    decides, not a swap."""
+    low = word.lower()
+    if low not in NUMBER_PAIRS:
+        return low
+    return low if (low in _PLURAL_FORMS) == plural else NUMBER_PAIRS[low]
+
+
 def splice(
     vocab: TargetVocab, draft: Sequence[int], plan: SegmentPlan, anchors: dict[int, list[Anchor]],
     changes: dict[tuple[int, int], list[str]] | None = None,
@@ -250,17 +263,17 @@ def splice(
             if wanted != before.lower():
                 out[start:] = _spelled_like(vocab, wanted, before)
                 noted.append(f"'{before}' -> '{vocab.text(out[start:]).strip()}'")
-        elif differs and before.lower() in NUMBER_PAIRS:
-            out[start:] = _spelled_like(vocab, NUMBER_PAIRS[before.lower()], before)
+        elif differs and _numbered(before, many) != before.lower():
+            out[start:] = _spelled_like(vocab, _numbered(before, many), before)
             noted.append(f"'{before}' -> '{vocab.text(out[start:]).strip()}'")
         out += list(ids)
         position = max(a, b)
         if differs:
             end = _word_end(vocab, draft, position)
             after = vocab.text(draft[position:end]).strip()
-            if after.lower() in NUMBER_PAIRS:
-                out += list(_spelled_like(vocab, NUMBER_PAIRS[after.lower()], after))
-                noted.append(f"'{after}' -> '{NUMBER_PAIRS[after.lower()]}'")
+            if _numbered(after, many) != after.lower():
+                out += list(_spelled_like(vocab, _numbered(after, many), after))
+                noted.append(f"'{after}' -> '{_numbered(after, many)}'")
                 position = end
     tail = len(out)
     return out + list(draft[position:]), tail
