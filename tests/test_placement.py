@@ -161,6 +161,15 @@ def test_function_words_and_invented_sentences_locate_nothing(located):
     assert located("The city is developing a hydrogen power industry.", [long]) is None
 
 
+def test_half_of_a_made_up_sentence_locates_nothing(located):
+    # A term alone that the model turns into a sentence of five words or more: found whole, or not at all.
+    made_up = "Hydrogen power is a clean source"
+    assert located("The city is a clean source of jobs.", [made_up]) is None
+    assert located("Hydrogen power is a clean source of jobs.", [made_up]) == ("Hydrogen power is a clean source", False)
+    # A short rendering may still be found by half of its words ('calculation force' garbled to 'force').
+    assert located("The force of the city grows.", ["calculation force"]) == ("force", False)
+
+
 def test_a_span_already_taken_is_not_used_twice(located):
     draft = "key battery pile materials, battery piles and system integration"
     first = located(draft, ["battery pile"])

@@ -21,6 +21,7 @@ from .spelling import TargetVocab
 RENDERINGS = 4  # the model's n-best translations of a term alone, looked for in its draft
 RENDERING_TOKENS = 16  # a term's rendering is short; a longer output is not one
 MAX_RENDERING_WORDS = 8  # a longer 'rendering' of a term translated alone is a sentence, not a rendering
+PARTIAL_WORDS = 4  # a rendering of more words is found whole or not at all: half of a made-up sentence is no rendering
 # Words that never locate a rendering by themselves: a match must hold one word besides these.
 _FUNCTION_WORDS = frozenset(
     "a an the of and or in on at to for by with from as is are was were be 's ' s , . ; : - ( ) \" “ ” ‘ ’".split()
@@ -135,7 +136,8 @@ def locate_rendering(
     """(first token, end token, plural) of the longest run of a rendering's words found in draft (its
     ids, or DraftWords read off them), or None.
 
-    A run must hold at least half the rendering's words and one word that is not a function word;
+    A run must hold at least half the rendering's words (all of them, past PARTIAL_WORDS words) and one
+    word that is not a function word;
     renderings earlier in the list win ties, and the first one found whole ends the search. A
     rendering of more than max_words words is a sentence the model made up, not a rendering. Spans
     in taken are not used again.
@@ -150,7 +152,8 @@ def locate_rendering(
         if not words or len(words) > max_words:
             continue
         whole = len(words)
-        for length in range(len(words), max(1, (len(words) + 1) // 2) - 1, -1):
+        shortest = max(1, (len(words) + 1) // 2) if len(words) <= PARTIAL_WORDS else len(words)
+        for length in range(len(words), shortest - 1, -1):
             if best is not None and -best[0] >= length:
                 break
             for offset in range(len(words) - length + 1):
