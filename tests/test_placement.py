@@ -170,6 +170,42 @@ def test_half_of_a_made_up_sentence_locates_nothing(located):
     assert located("The force of the city grows.", ["calculation force"]) == ("force", False)
 
 
+@pytest.fixture(scope="module")
+def sounded(placement_model: Path):
+    """locate_romanised on the trained model's vocabulary: (draft text, Chinese) -> the words it would replace."""
+    from transformers import MarianTokenizer
+
+    from leshan_pub.engines.renderings import DraftWords, locate_romanised
+    from leshan_pub.engines.spelling import TargetVocab
+
+    tokenizer = MarianTokenizer.from_pretrained(placement_model)
+    vocab = TargetVocab(tokenizer)
+
+    def locate(draft: str, chinese: str, taken: tuple[tuple[int, int], ...] = ()) -> str | None:
+        ids = [*vocab.encode(draft), vocab.eos_id]
+        found = locate_romanised(DraftWords(tokenizer, vocab, ids), [chinese], taken)
+        return None if found is None else tokenizer.decode(ids[found[0] : found[1]]).strip()
+
+    return locate
+
+
+def test_a_name_the_model_wrote_as_its_sounds_is_its_rendering(sounded):
+    from leshan_pub.engines.renderings import romanisations
+
+    assert romanisations("保乐力加") == ("baolelijia",)
+    assert romanisations("樂山") == ("leshan",)  # traditional characters read as they sound
+    # One character ('long' for 龙 is an English word), too few letters, or not all Han: nothing to go by.
+    assert romanisations("龙") == () and romanisations("西安") == () and romanisations("5G基站") == ()
+    assert sounded("In 2023, Baolelijia renewed its agreement.", "保乐力加") == "Baolelijia"
+    assert sounded("The lithium cell plant in Yi Bin has started production.", "宜宾") == "Yi Bin"
+    # Only the whole sound, as whole words: a word that begins like it is not it.
+    assert sounded("The Yibinese plant has started production.", "宜宾") is None
+    assert sounded("Yi is a city.", "宜宾") is None
+    assert sounded("The yi bin is full.", "宜宾") is None  # a name is written with a capital
+    # A span already taken is not used again.
+    assert sounded("Yi Bin and Yi Bin.", "宜宾", taken=((0, 3),)) == "Yi Bin"
+
+
 def test_a_span_already_taken_is_not_used_twice(located):
     draft = "key battery pile materials, battery piles and system integration"
     first = located(draft, ["battery pile"])

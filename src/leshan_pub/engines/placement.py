@@ -28,7 +28,7 @@ from ..quality.enforce import missing_terms
 from ..quality.qa import CHANGED
 from .alignment import WORD_MARK, starts_word, target_run, term_spans
 from .spelling import Anchor, SegmentPlan, TargetVocab, capitalised
-from .renderings import DraftWords, locate_rendering
+from .renderings import DraftWords, locate_rendering, locate_romanised
 
 MAX_REPLACED_WORDS = 4  # the longest rendering a term may displace, when the model's scores choose its end
 SCORED_AFTER = 4  # tokens after a placed term scored in its own context; the rest score as in the draft
@@ -76,12 +76,14 @@ def located_anchors(
     renderings: dict[int, Sequence[str]],
     taken: Sequence[tuple[int, int]] = (),
     detail: str = "",
+    romanised: bool = False,
 ) -> tuple[dict[int, list[Anchor]], list[int]]:
     """Anchors for the terms (indexes into plan.spellings, one per missing occurrence) whose rendering
     the draft (ids without the start token, ending in </s>) holds; and the terms not found there.
 
     renderings: per term index, the model's own renderings of it and its forbidden ones (or those
-    learned from the document's drafts); taken: draft spans already placed; detail: the anchors' detail.
+    learned from the document's drafts); taken: draft spans already placed; detail: the anchors' detail;
+    romanised: look for the pinyin of each term's Chinese instead (renderings.locate_romanised).
     """
     anchors: dict[int, list[Anchor]] = {}
     taken = list(taken)
@@ -89,12 +91,15 @@ def located_anchors(
     read = DraftWords(tokenizer, vocab, draft)
     for i in terms:
         longest = max(MAX_REPLACED_WORDS, 2 * len(plan.spellings[i].term.target.split()))
-        found = locate_rendering(tokenizer, vocab, read, renderings.get(i, ()), taken, longest)
+        term = plan.spellings[i].term
+        if romanised:
+            found = locate_romanised(read, term.sources, taken)
+        else:
+            found = locate_rendering(tokenizer, vocab, read, renderings.get(i, ()), taken, longest)
         if found is None:
             unplaced.append(i)
             continue
         a, b, plural = found
-        term = plan.spellings[i].term
         # The form the model's own rendering had here: plural where its words were.
         text = form_for(term, plural or is_plural(vocab.text(draft[a:b])))
         ids = vocab.encode(capitalised(text) if vocab.starts_sentence(draft[:a]) else text)

@@ -119,7 +119,10 @@ class DraftWords:
 
     def __init__(self, tokenizer: Any, vocab: TargetVocab, draft: Sequence[int]) -> None:
         self.length = len(draft)
-        self.words = _words(tokenizer.convert_ids_to_tokens(list(draft)), vocab, draft)
+        pieces = tokenizer.convert_ids_to_tokens(list(draft))
+        self.words = _words(pieces, vocab, draft)
+        # Whether each word begins with a capital letter (its text above is lower-cased).
+        self.capitals = [pieces[first].lstrip("\u2581")[:1].isupper() for first, _, _ in self.words]
         self.at: dict[str, list[int]] = {}  # each word's positions among self.words
         for k, (_, _, word) in enumerate(self.words):
             self.at.setdefault(word, []).append(k)
@@ -165,6 +168,54 @@ def locate_rendering(
                     best = (-length, *found)
                     found_whole = length == whole
     return None if best is None else best[1:]
+
+
+ROMANISED_LETTERS = 5  # a shorter romanisation ('long' for 龙) is too often an English word
+
+
+@functools.lru_cache(maxsize=4096)
+def romanisations(chinese: str) -> tuple[str, ...]:
+    """The letters of chinese in pinyin without tones ('baolelijia' for 保乐力加), where it is two Han
+    characters or more and the letters are ROMANISED_LETTERS or more; else ()."""
+    import unicodedata
+
+    from pypinyin import lazy_pinyin  # a core dependency; its dictionary loads on first use
+
+    if len(chinese) < 2 or not all("\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff" for c in chinese):
+        return ()
+    letters = "".join(lazy_pinyin(chinese, v_to_u=True))
+    letters = "".join(c for c in unicodedata.normalize("NFKD", letters) if c.isascii() and c.isalpha()).lower()
+    return (letters,) if len(letters) >= ROMANISED_LETTERS else ()
+
+
+def locate_romanised(
+    read: DraftWords, chinese: Sequence[str], taken: Sequence[tuple[int, int]], max_words: int = 4
+) -> tuple[int, int, bool] | None:
+    """(first token, end token, False) of the first run of one to max_words draft words, the first
+    capitalised, whose letters spell the pinyin of one of chinese (romanisations): where the model did
+    not know a name and wrote its sounds ('Baolelijia', 'Jia Jiang', 'Yi Bin'), that is its rendering of
+    the term. None when none."""
+    wanted = {letters for text in chinese for letters in romanisations(text)}
+    if not wanted:
+        return None
+    words = read.words
+    for k in range(len(words)):
+        if not read.capitals[k]:
+            continue
+        letters = ""
+        for n in range(k, min(len(words), k + max_words)):
+            sound = "".join(c for c in words[n][2] if c.isascii() and c.isalpha())
+            if not sound:  # a figure or a mark is no syllable: the run ends (or never starts) there
+                break
+            letters += sound
+            if letters in wanted:
+                first, end = words[k][0], words[n][1]
+                if end < read.length and not any(a < end and first < b for a, b in taken):
+                    return first, end, False
+                break
+            if not any(w.startswith(letters) for w in wanted):
+                break
+    return None
 
 
 def own_renderings(

@@ -114,10 +114,11 @@ def locate_renderings(
     stands (step 2's first part, no reading of the draft); and the terms (plan indexes, one per
     occurrence) whose rendering it does not hold.
 
-    Its renderings of a term alone are looked for first; then, for the terms still unfound, those learned
-    from the run's drafts, each kept only where the model, given the term in its place, still expects the
-    draft's next words (rest_holds): words that merely share the term's sentences ('been', 'selected') are
-    learned too, and are not its rendering.
+    Renderings learned from the run's drafts are looked for first, each kept only where the model, given
+    the term in its place, still expects the draft's next words (rest_holds): words that merely share the
+    term's sentences ('been', 'selected') are learned too, and are not its rendering. Then the pinyin of
+    the term's Chinese, where the model wrote a name it did not know as its sounds ('Jia Jiang'); then
+    its renderings of the term alone.
     """
     vocab = model.vocab
     lacking = [missing_occurrences(vocab, draft, plan) for draft, plan in zip(drafts, plans)]
@@ -141,10 +142,13 @@ def locate_renderings(
             for _ in xs:
                 rest.remove(i)
         taken = [(x.at, x.at + len(x.displaced)) for xs in placed.values() for x in xs]
+        # A name the model did not know, written as its sounds ('Baolelijia'), before its renderings alone.
+        sounded, rest = located_anchors(vocab, model.tokenizer, draft, plan, rest, {}, taken, ROMANISED_DETAIL, True)
+        taken += [(x.at, x.at + len(x.displaced)) for xs in sounded.values() for x in xs]
         found, still = located_anchors(
             vocab, model.tokenizer, draft, plan, rest, {i: renderings[plan.spellings[i].term] for i in rest}, taken
         )
-        for i, xs in placed.items():
+        for i, xs in [*placed.items(), *sounded.items()]:
             found.setdefault(i, []).extend(xs)
         anchors.append(found)
         unplaced.append(still)
@@ -202,6 +206,7 @@ def _kept_learned(
 
 
 LEARNED_DETAIL = "learned from the document's drafts"
+ROMANISED_DETAIL = "the model wrote its Chinese as pinyin"
 REST_TOKENS = 6  # the draft tokens after a learned rendering that must keep their probability with the term in its place
 REST_DROP = 0.5  # how far (nats, on average) they may fall; measured on the memorised proxy, see rest_holds
 
