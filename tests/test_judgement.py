@@ -15,7 +15,7 @@ from placement import ROOT, PlacementCase, measure, placement_cases, train_memor
 from leshan_pub.document import TermMethod
 from leshan_pub.engines import EngineOptions, load_engine
 from leshan_pub.engines.judgement import UNCERTAIN, judge
-from leshan_pub.engines.repair import ROMANISED_DETAIL, term_records
+from leshan_pub.engines.repair import NEAR_DETAIL, ROMANISED_DETAIL, term_records
 from leshan_pub.quality.enforce import missing_terms
 from leshan_pub.terms import Term
 
@@ -180,9 +180,8 @@ def test_on_a_model_that_never_writes_a_term_alone_the_terms_take_its_renderings
     it does in a sentence: its renderings are learned from its drafts of the 63 sentences, checked by the
     model (repair.rest_holds), and the terms put in their places, whatever the placement. The rest (terms
     held by one sentence only) go by the owed words (the default) or by the model's judgement.
-    Measured at beam 4 (docs/placement.md): the default chrF 96.7-97.5, exact 49-50, wrong rendering
-    left 6-8, edge 2 (learning nothing: chrF 85-86, exact 3-7); judgement chrF 97.6-97.7, exact 51-52,
-    wrong left 5, edge 1."""
+    Measured at beam 4 (docs/placement.md): the default chrF 97.8-98.7, exact 55-57, wrong rendering
+    left 1-4, edge 1 (learning nothing: chrF 85-86, exact 3-7)."""
     monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(tmp_path))
     cases: list[PlacementCase] = placement_cases()
     figures, records = {}, {}
@@ -193,10 +192,19 @@ def test_on_a_model_that_never_writes_a_term_alone_the_terms_take_its_renderings
         results = engine.translate([c.source for c in cases], [list(c.terms) for c in cases])
         assert all(not missing_terms(r.text, list(c.terms)) for r, c in zip(results, cases))
         figures[placement] = measure([r.text for r in results], cases)
+        # A near miss the model does not take is left alone: 未来产业's sentence has 'industries' three
+        # times, and the term goes in place of "tomorrow's industries" or not at all, never over the others.
+        for case, result in zip(cases, results):
+            if "traditional industries are giving rise to emerging industries" in case.reference:
+                assert "traditional industries are giving rise to emerging industries" in result.text, result.text
         records[placement] = [r for result in results for r in result.terms]
     owed, judged = figures["owed"], figures["judgement"]
-    # Learned renderings in the default too: without them, chrF 85-86 and 3-7 exact sentences.
-    assert owed.chrf >= 96 and owed.exact >= 44 and owed.wrong_left <= 8 and owed.edge <= 3
+    # Learned renderings, pinyin and near misses in the default: without them, chrF 85-86, 3-7 exact.
+    assert owed.chrf >= 97.5 and owed.exact >= 52 and owed.wrong_left <= 5 and owed.edge <= 2
+    # Near misses of the term's own words ('vanadium redox battery' for 'vanadium flow battery'): the
+    # terms held by one sentence, where nothing can be learned.
+    near = {r.source for r in records["owed"] if r.detail == NEAR_DETAIL}
+    assert {"全要素生产率", "全钒液流电池", "产业集群"} <= near
     # Names the model wrote as their sounds: 保乐力加 'Baolelijia' (held by one sentence: nothing to learn
     # from) and 峨眉山 'Emei Shan' (where the learned rendering was turned away).
     sounded = [r for r in records["owed"] if r.detail == ROMANISED_DETAIL]

@@ -19,6 +19,7 @@ from placement import PlacementCase, PlacementFigures, measure, placement_cases,
 from leshan_pub.quality.enforce import missing_terms
 from leshan_pub.engines import EngineOptions, Translation, load_engine
 from leshan_pub.engines.marian import MarianEngine
+from leshan_pub.terms import Term
 
 
 @pytest.fixture(scope="session")
@@ -204,6 +205,49 @@ def test_a_name_the_model_wrote_as_its_sounds_is_its_rendering(sounded):
     assert sounded("The yi bin is full.", "宜宾") is None  # a name is written with a capital
     # A span already taken is not used again.
     assert sounded("Yi Bin and Yi Bin.", "宜宾", taken=((0, 3),)) == "Yi Bin"
+
+
+def test_half_a_rendering_found_takes_the_joined_or_capitalised_words_beside_it(located):
+    # The model's rendering alone was 'Jiajiang River'; its draft says 'Jia River': half found, 'Jia' with it.
+    assert located("The factories in Jia River use new technology.", ["Jiajiang River"]) == ("Jia River", False)
+    # A hyphen joins the word before: no 'New-' left beside the term.
+    assert located("Fostering New-quality productivity to build", ["new quality productivity"]) == (
+        "New-quality productivity", False)
+    # A lower-case word beside it is not widened over ('the' is no part of a name).
+    assert located("The factories in the River use new technology.", ["Jiajiang River"]) == ("River", False)
+
+
+@pytest.fixture(scope="module")
+def missed(placement_model: Path):
+    """near_misses on the trained model's vocabulary: (draft text, term's English) -> the runs, best first."""
+    from transformers import MarianTokenizer
+
+    from leshan_pub.engines.near_miss import near_misses
+    from leshan_pub.engines.renderings import DraftWords
+    from leshan_pub.engines.spelling import TargetVocab
+
+    tokenizer = MarianTokenizer.from_pretrained(placement_model)
+    vocab = TargetVocab(tokenizer)
+
+    def find(draft: str, target: str) -> list[str]:
+        ids = [*vocab.encode(draft), vocab.eos_id]
+        return [tokenizer.decode(ids[a:b]).strip() for a, b, _ in near_misses(DraftWords(tokenizer, vocab, ids), Term("术语", target), ())]
+
+    return find
+
+
+def test_a_near_miss_of_the_terms_words_is_where_it_goes(missed):
+    assert missed("It will build an advanced vanadium redox battery manufacturing base.", "vanadium flow battery")[0] == (
+        "vanadium redox battery")
+    assert missed("the output value of vanadium battery storage exceeding 50 billion yuan;",
+                  "vanadium flow battery energy storage")[0] == "vanadium battery storage"
+    assert missed("raising all-factor efficiency.", "total factor productivity") == ["all-factor efficiency"]
+    assert missed("Loshan's lithium cell industry hub is taking shape.", "industrial cluster") == ["industry hub"]
+    # Every place the words stand, best first, none over another: the model says which it takes.
+    assert missed("traditional industries are giving rise to emerging industries and spawning tomorrow's industries.",
+                  "future industries") == ["traditional industries", "emerging industries", "tomorrow's industries"]
+    assert missed("The city is on the river.", "industrial cluster") == []
+    assert missed("The new bus is open.", "new bus station") == []  # 'new', 'bus': too short to tell
 
 
 def test_a_span_already_taken_is_not_used_twice(located):

@@ -25,6 +25,7 @@ from typing import Any
 
 from ..forms import form_for, indefinite_article, is_plural
 from ..quality.enforce import missing_terms
+from ..terms import Term
 from ..quality.qa import CHANGED
 from .alignment import WORD_MARK, starts_word, target_run, term_spans
 from .spelling import Anchor, SegmentPlan, TargetVocab, capitalised
@@ -100,14 +101,21 @@ def located_anchors(
             unplaced.append(i)
             continue
         a, b, plural = found
-        # The form the model's own rendering had here: plural where its words were.
-        text = form_for(term, plural or is_plural(vocab.text(draft[a:b])))
-        ids = vocab.encode(capitalised(text) if vocab.starts_sentence(draft[:a]) else text)
-        if not vocab.spellable(ids) or not vocab.starts_word(draft[a]):
-            ids = ()  # the usual form; after an opening bracket, the processor's glued one
         taken.append((a, b))
-        anchors.setdefault(i, []).append(_anchor(draft, a, b, ids, "rewritten", detail))
+        anchors.setdefault(i, []).append(rewritten_anchor(vocab, draft, term, a, b, plural, detail))
     return anchors, unplaced
+
+
+def rewritten_anchor(
+    vocab: TargetVocab, draft: Sequence[int], term: Term, a: int, b: int, plural: bool, detail: str = ""
+) -> Anchor:
+    """The anchor for term written over the model's rendering of it, draft[a:b]: in the form the rendering
+    had there (plural where its words were), capitalised where a sentence begins."""
+    text = form_for(term, plural or is_plural(vocab.text(draft[a:b])))
+    ids = vocab.encode(capitalised(text) if vocab.starts_sentence(draft[:a]) else text)
+    if not vocab.spellable(ids) or not vocab.starts_word(draft[a]):
+        ids = ()  # the usual form; after an opening bracket, the processor's glued one
+    return _anchor(draft, a, b, ids, "rewritten", detail)
 
 
 def owed_span(tokens: Sequence[str], owed: Sequence[float], taken: Sequence[tuple[int, int]], longest: int) -> tuple[int, int] | None:

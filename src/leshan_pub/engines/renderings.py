@@ -48,7 +48,7 @@ def _words(pieces: Sequence[str], vocab: TargetVocab, ids: Sequence[int]) -> lis
 
 
 @functools.lru_cache(maxsize=8192)
-def _is_content_word(word: str) -> bool:
+def is_content_word(word: str) -> bool:
     """A word that can locate a rendering: two or more letters or digits, at least one Latin, not a function word."""
     return word not in _FUNCTION_WORDS and sum(c.isascii() and c.isalnum() for c in word) >= 2
 
@@ -82,9 +82,9 @@ def _find_run(
     length: int,
     at: dict[str, list[int]],
 ) -> tuple[int, int, bool] | None:
-    """(first token, end token, plural) of the first place the words of run stand in draft_words, outside
-    the spans taken and before the draft's last token (its </s>); None when nowhere. at: the positions
-    of each word of draft_words."""
+    """(first word, end word, plural) of the first place the words of run stand in draft_words (indexes
+    into it), outside the spans taken and before the draft's last token (its </s>); None when nowhere.
+    at: the positions of each word of draft_words."""
     for k in _starts(at, run[0], len(run) == 1):
         if k + len(run) > len(draft_words):
             break
@@ -96,7 +96,7 @@ def _find_run(
         else:
             first, end = draft_words[k][0], draft_words[k + len(run) - 1][1]
             if end < length and not any(a < end and first < b for a, b in taken):
-                return first, end, plural
+                return k, k + len(run), plural
     return None
 
 
@@ -161,13 +161,46 @@ def locate_rendering(
                 break
             for offset in range(len(words) - length + 1):
                 run = words[offset : offset + length]
-                if not any(_is_content_word(w) for w in run):
+                if not any(is_content_word(w) for w in run):
                     continue
                 found = _find_run(read.words, run, taken, read.length, read.at)
                 if found is not None and (best is None or length > -best[0]):
-                    best = (-length, *found)
+                    k, stop, plural = found
+                    if length < whole:  # half of it: the rest may stand beside it, joined or capitalised
+                        k, stop = _widened(read, k, stop, offset, whole - offset - length, taken)
+                    best = (-length, read.words[k][0], read.words[stop - 1][1], plural)
                     found_whole = length == whole
     return None if best is None else best[1:]
+
+
+def _widened(read: DraftWords, k: int, stop: int, before: int, after: int, taken: Sequence[tuple[int, int]]) -> tuple[int, int]:
+    """Words k..stop of a draft, where half of a rendering was found, widened over the draft words that
+    stand for the rendering's other words: up to `before` words before and `after` after, each joined to
+    the run by a hyphen ('New-' of 'New-quality productivity') or, beside a capitalised run, capitalised
+    itself ('Jia' of 'Jia River' for 'Jiajiang River'). Never over a span taken."""
+    words, capitals = read.words, read.capitals
+
+    def free(j: int) -> bool:
+        first, end, _ = words[j]
+        return end < read.length and not any(a < end and first < b for a, b in taken)
+
+    for _ in range(before):
+        j = k - 1
+        if j >= 1 and words[j][2] == "-" and free(j - 1) and is_content_word(words[j - 1][2]):
+            k = j - 1
+        elif j >= 0 and capitals[k] and capitals[j] and free(j) and words[j][2].isalpha() and j > 0:
+            k = j
+        else:
+            break
+    for _ in range(after):
+        j = stop
+        if j + 1 < len(words) and words[j][2] == "-" and free(j + 1) and is_content_word(words[j + 1][2]):
+            stop = j + 2
+        elif j < len(words) and capitals[stop - 1] and capitals[j] and free(j) and words[j][2].isalpha():
+            stop = j + 1
+        else:
+            break
+    return k, stop
 
 
 ROMANISED_LETTERS = 5  # a shorter romanisation ('long' for 龙) is too often an English word
@@ -319,11 +352,11 @@ def _runs(text: str) -> set[tuple[str, ...]]:
     words = [w for w in re.findall(r"[\w'-]+", text.lower())]
     found: set[tuple[str, ...]] = set()
     for i, first in enumerate(words):
-        if not _is_content_word(first):
+        if not is_content_word(first):
             continue
         for j in range(i + 1, min(len(words), i + LEARNED_WORDS) + 1):
             last = words[j - 1]
-            if not _is_content_word(last):
+            if not is_content_word(last):
                 continue
             if len(last) > 3 and last.endswith("s") and not last.endswith("ss"):
                 last = last[:-1]

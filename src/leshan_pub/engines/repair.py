@@ -34,9 +34,12 @@ from typing import Any, Protocol
 from ..document import TermMethod, TermRecord
 from ..quality.enforce import TermMiss, occurrences, term_spans
 from ..terms import Term
+from .near_miss import near_misses
 from .placement import (
-    Ends, located_anchors, missing_occurrences, note_changes, splice, unlocated_anchors, usual_spelling,
+    Ends, located_anchors, missing_occurrences, note_changes, rewritten_anchor, splice, unlocated_anchors,
+    usual_spelling,
 )
+from .renderings import DraftWords
 from .spelling import Anchor, SegmentPlan, TargetVocab
 
 # A candidate placement of a term in one draft (placement._candidates), scored by the engine.
@@ -152,40 +155,101 @@ def locate_renderings(
             found.setdefault(i, []).extend(xs)
         anchors.append(found)
         unplaced.append(still)
+    # Last, a near miss of the term's own words ('vanadium redox battery'): the best the model agrees with.
+    for n, i, anchor in _near_misses(model, rows, drafts, plans, anchors, unplaced):
+        anchors[n].setdefault(i, []).append(anchor)
+        unplaced[n].remove(i)
     return anchors, unplaced
+
+
+def _near_misses(
+    model: RepairModel, rows: list[int], drafts: list[list[int]], plans: list[SegmentPlan],
+    anchors: list[dict[int, list[Anchor]]], unplaced: list[list[int]],
+) -> list[tuple[int, int, Anchor]]:
+    """(draft index, term index, anchor) for each term occurrence still unplaced whose near miss of its
+    own words (near_miss.near_misses) the model agrees with (rest_holds): the best of them that it
+    does, each checked on its own, all in one call; never two over the same words."""
+    vocab = model.vocab
+    trials: list[tuple[int, dict[int, list[Anchor]]]] = []
+    asked: list[tuple[int, int, int]] = []  # per trial: (draft, term index, occurrence)
+    for n, (draft, plan) in enumerate(zip(drafts, plans)):
+        if not unplaced[n]:
+            continue
+        read = DraftWords(model.tokenizer, vocab, draft)
+        taken = [(x.at, x.at + len(x.displaced)) for xs in anchors[n].values() for x in xs]
+        for k, i in enumerate(unplaced[n]):
+            term = plan.spellings[i].term
+            for a, b, plural in near_misses(read, term, taken):
+                trials.append((n, {i: [rewritten_anchor(vocab, draft, term, a, b, plural, NEAR_DETAIL)]}))
+                asked.append((n, i, k))
+    kept = _holding(model, rows, drafts, plans, trials)
+    chosen: list[tuple[int, int, Anchor]] = []
+    done: set[tuple[int, int]] = set()
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for (n, i, k), (_, guessed), holds in zip(asked, trials, kept):
+        anchor = guessed[i][0]
+        span = (anchor.at, anchor.at + len(anchor.displaced))
+        if not holds or (n, k) in done or any(a < span[1] and span[0] < b for a, b in spans.get(n, [])):
+            continue
+        done.add((n, k))
+        spans.setdefault(n, []).append(span)
+        chosen.append((n, i, anchor))
+    return chosen
+
+
+def _holding(
+    model: RepairModel, rows: list[int], drafts: list[list[int]], plans: list[SegmentPlan],
+    trials: list[tuple[int, dict[int, list[Anchor]]]],
+) -> list[bool]:
+    """Per trial (a draft index and anchors in it), whether the model agrees with all its anchors (_kept_each)."""
+    return [all(flags.values()) for flags in _kept_each(model, rows, drafts, plans, trials)]
 
 
 def _kept_learned(
     model: RepairModel, rows: list[int], drafts: list[list[int]], plans: list[SegmentPlan],
     trials: list[tuple[int, dict[int, list[Anchor]]]],
 ) -> dict[int, dict[int, list[Anchor]]]:
-    """Of the anchors at learned renderings (per draft index), those where the model, given the terms in
-    place of the renderings, still expects the draft's next words (rest_holds). Per draft, the draft and
-    the draft with every learned rendering replaced by its term are teacher-forced, all in one call; the
-    words compared are the draft's own after each rendering (other renderings replaced are not its words:
+    """Of the anchors at learned renderings (per draft index), those the model agrees with (_kept_each)."""
+    kept: dict[int, dict[int, list[Anchor]]] = {}
+    for (n, guessed), flags in zip(trials, _kept_each(model, rows, drafts, plans, trials)):
+        for i, xs in guessed.items():
+            for x in xs:
+                if flags[id(x)]:
+                    kept.setdefault(n, {}).setdefault(i, []).append(x)
+    return kept
+
+
+def _kept_each(
+    model: RepairModel, rows: list[int], drafts: list[list[int]], plans: list[SegmentPlan],
+    trials: list[tuple[int, dict[int, list[Anchor]]]],
+) -> list[dict[int, bool]]:
+    """Per trial (a draft index and anchors in it), per anchor (by id): whether the model, given the terms
+    in place of the words the anchors replace, still expects the draft's next words (rest_holds). Per
+    trial, the draft and the draft with every anchor's term in place are teacher-forced, all in one call;
+    the words compared are the draft's own after each anchor (other words replaced are not its words:
     after one term the model expects the next term, not the draft's rendering of it)."""
     if not trials:
-        return {}
+        return []
     vocab = model.vocab
     english: list[list[int]] = []
     owners: list[int] = []
     shifted: list[dict[int, int]] = []  # per trial: each kept draft position's place in the spliced English
-    ends: list[list[tuple[int, Anchor, int]]] = []  # per trial: (term index, anchor, end of the term written)
+    ends: list[list[tuple[Anchor, int]]] = []  # per trial: (anchor, end of the words it replaces)
     for n, guessed in trials:
         draft = drafts[n]
         placed = sorted(((x.at, i, x) for i, xs in guessed.items() for x in xs), key=lambda p: p[0])
         spliced: list[int] = []
         where: dict[int, int] = {}
-        done: list[tuple[int, Anchor, int]] = []
+        done: list[tuple[Anchor, int]] = []
         at = 0
         for a, i, x in placed:
             for p in range(at, a):
                 where[p] = len(spliced)
                 spliced.append(draft[p])
             at = a + len(x.displaced)
-            spliced += usual_spelling(vocab, draft, plans[n], i, a, at)
-            done.append((i, x, at))
-        # The words after the last rendering that are judged, and no more: teacher-forced, the rest changes nothing.
+            spliced += x.spelling or usual_spelling(vocab, draft, plans[n], i, a, at)
+            done.append((x, at))
+        # The words after the last anchor that are judged, and no more: teacher-forced, the rest changes nothing.
         cut = min(len(draft), at + REST_TOKENS)
         for p in range(at, cut):
             where[p] = len(spliced)
@@ -195,18 +259,19 @@ def _kept_learned(
         shifted.append(where)
         ends.append(done)
     scores = model.token_scores(owners, english)
-    kept: dict[int, dict[int, list[Anchor]]] = {}
+    flags: list[dict[int, bool]] = []
     for k, (n, _) in enumerate(trials):
         own, spliced, where = scores[2 * k], scores[2 * k + 1], shifted[k]
-        for i, x, end in ends[k]:
+        flags.append({})
+        for x, end in ends[k]:
             after = [p for p in range(end, len(drafts[n])) if p in where][:REST_TOKENS]  # the draft's own words
-            if rest_holds([own[p] for p in after], [spliced[where[p]] for p in after]):
-                kept.setdefault(n, {}).setdefault(i, []).append(x)
-    return kept
+            flags[-1][id(x)] = rest_holds([own[p] for p in after], [spliced[where[p]] for p in after])
+    return flags
 
 
 LEARNED_DETAIL = "learned from the document's drafts"
 ROMANISED_DETAIL = "the model wrote its Chinese as pinyin"
+NEAR_DETAIL = "in place of the model's near miss of it"
 REST_TOKENS = 6  # the draft tokens after a learned rendering that must keep their probability with the term in its place
 REST_DROP = 0.5  # how far (nats, on average) they may fall; measured on the memorised proxy, see rest_holds
 
