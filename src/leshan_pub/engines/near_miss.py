@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from ..terms import Term
 from .renderings import DraftWords, is_content_word
 
-SHARED_LETTERS = 4  # a shorter word ('new', 'base') is too common to say where a term stands
+SHARED_LETTERS = 4  # a shorter word ('new', 'bus') is too common to say where a term stands
 NEAR_MISSES = 3  # the near misses of one term the model is asked about, best first
 STEM = 5  # words that begin with the same five letters are one word here ('industry', 'industrial')
 
