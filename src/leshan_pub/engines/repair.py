@@ -254,6 +254,9 @@ def _kept_each(
         for p in range(at, cut):
             where[p] = len(spliced)
             spliced.append(draft[p])
+        if len(spliced) > model.max_length:  # no room for the terms: the model cannot read it, nor can it stand
+            done = [(x, -1) for x, _ in done]
+            spliced = draft[:cut]
         english += [draft[:cut], spliced]
         owners += [rows[n], rows[n]]
         shifted.append(where)
@@ -264,6 +267,9 @@ def _kept_each(
         own, spliced, where = scores[2 * k], scores[2 * k + 1], shifted[k]
         flags.append({})
         for x, end in ends[k]:
+            if end < 0:
+                flags[-1][id(x)] = False
+                continue
             after = [p for p in range(end, len(drafts[n])) if p in where][:REST_TOKENS]  # the draft's own words
             flags[-1][id(x)] = rest_holds([own[p] for p in after], [spliced[where[p]] for p in after])
     return flags
