@@ -5,14 +5,19 @@ A model that does not use the approved term often writes a neighbour of it, with
 productivity', 'industry hub' for 'industrial cluster', 'multicrystal silicon' for 'polysilicon'. The
 draft's run of words that shares most of the term's words, widened over the words the term has before
 and after the ones shared, is where the term goes. Sharing is by word: the same word (or its plural),
-one inside the other ('silicon' in 'polysilicon'), or the same first five letters ('industry',
-'industrial'). A shared word must be a content word of four letters or more. Found from the words
-alone, a near miss is checked by the model before a term goes in its place (repair.rest_holds), as a
-rendering learned from the drafts is. Nothing here needs torch.
+the end of the other ('silicon' of 'polysilicon'), or the same first five letters or more ('industry',
+'industrial'), the shared part at least 60% of the longer word. A shared word must be a content word
+of four letters or more. Found from the words alone, a near miss is checked by the model before a
+term goes in its place (repair.rest_holds), as a rendering learned from the drafts is. Sharing is
+strict on purpose ('internet' is not 'international', 'nation' not 'destination'): the check needs
+words after the place, and a near miss that ends its sentence has only the full stop. Nothing here
+needs torch.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 from collections.abc import Sequence
 
@@ -21,6 +26,7 @@ from .renderings import DraftWords, is_content_word
 
 SHARED_LETTERS = 4  # a shorter word ('new', 'bus') is too common to say where a term stands
 NEAR_MISSES = 3  # the near misses of one term the model is asked about, best first
+COVER = 0.6  # how much of the longer word the shared part must be
 STEM = 5  # words that begin with the same five letters are one word here ('industry', 'industrial')
 
 
@@ -30,9 +36,20 @@ def _shared(draft_word: str, term_word: str) -> bool:
         return False
     if draft_word == term_word or draft_word.rstrip("s") == term_word.rstrip("s"):
         return True
-    if len(draft_word) >= STEM + 1 and (draft_word in term_word or term_word in draft_word):
-        return True
-    return len(draft_word) >= STEM and len(term_word) >= STEM and draft_word[:STEM] == term_word[:STEM]
+    short, long = sorted((draft_word, term_word), key=len)
+    if len(short) >= STEM + 1 and long.endswith(short) and len(short) >= COVER * len(long):
+        return True  # 'silicon' of 'polysilicon'; not 'nation' of 'destination'
+    common = len(os.path.commonprefix([draft_word, term_word]))
+    return common >= STEM and common >= COVER * len(long)  # 'industry', 'industrial'; not 'internet', 'international'
+
+
+@functools.lru_cache(maxsize=4096)
+def _verb_only(word: str) -> bool:
+    """True when English has the word as a verb and as nothing else ('came', 'upgrading'): no part of a name."""
+    from lemminflect import getAllLemmas  # a core dependency (forms.py)
+
+    kinds = set(getAllLemmas(word))
+    return bool(kinds) and kinds <= {"VERB", "AUX"}
 
 
 def _glue(draft: Sequence[tuple[int, int, str]], j: int) -> bool:
@@ -51,8 +68,8 @@ def near_misses(
     the term is long and two words more; the runs that share more of the term's words come first, then the
     earlier. Each is widened by as many draft words as the term has before its first shared word and after
     its last, over content words only (a hyphen or a possessive joins two words into one; a mark, a figure,
-    a function word or a span taken stops it); its last word ending in 's' where the term's does not
-    makes it plural.
+    a function word, a verb or a span taken stops it). The plural is left to the anchor (is_plural of the
+    words replaced).
     """
     words = [w for w in re.split(r"[\s\-]+", term.target.lower()) if w]
     draft = read.words
@@ -75,11 +92,16 @@ def near_misses(
         k = j + way
         while 0 <= k < len(draft) and glue[k]:
             k += way
-        return k if 0 <= k < len(draft) and free[k] and is_content_word(draft[k][2]) and draft[k][2].isalpha() else None
+        word = draft[k][2] if 0 <= k < len(draft) else ""
+        return k if word and free[k] and is_content_word(word) and word.isalpha() and not _verb_only(word) else None
 
     found: list[tuple[int, int, bool]] = []
     spans: list[tuple[int, int]] = []
     for _, start, stop, m_first, m_last in sorted(runs):
+        # The draft's first word only the end of the term's ('silicon' of 'polysilicon'): the word before
+        # it is the rest ('multicrystal silicon').
+        first, term_first = draft[start][2], words[m_first]
+        m_first += int(len(term_first) > len(first) and term_first.endswith(first))
         for _ in range(m_first):  # the term's words before the first one shared
             if (k := step(start, -1)) is None:
                 break
@@ -88,13 +110,10 @@ def near_misses(
             if (k := step(stop, 1)) is None:
                 break
             stop = k
-        while stop + 1 < len(draft) and glue[stop + 1] and draft[stop + 1][2] != "-":  # the 's of a possessive
-            stop += 1
         if any(not free[j] for j in range(start, stop + 1)) or any(a <= stop and start <= b for a, b in spans):
             continue
         spans.append((start, stop))
-        last = draft[stop][2]
-        found.append((draft[start][0], draft[stop][1], last.endswith("s") and not words[-1].endswith("s") and len(last) > 3))
+        found.append((draft[start][0], draft[stop][1], False))  # the number: rewritten_anchor reads it off the words
         if len(found) == limit:
             break
     return found

@@ -122,7 +122,7 @@ class DraftWords:
         pieces = tokenizer.convert_ids_to_tokens(list(draft))
         self.words = _words(pieces, vocab, draft)
         # Whether each word begins with a capital letter (its text above is lower-cased).
-        self.capitals = [pieces[first].lstrip("\u2581")[:1].isupper() for first, _, _ in self.words]
+        self.capitals = ["".join(pieces[first:end]).lstrip("\u2581")[:1].isupper() for first, end, _ in self.words]
         self.at: dict[str, list[int]] = {}  # each word's positions among self.words
         for k, (_, _, word) in enumerate(self.words):
             self.at.setdefault(word, []).append(k)
@@ -221,6 +221,14 @@ def romanisations(chinese: str) -> tuple[str, ...]:
     return (letters,) if len(letters) >= ROMANISED_LETTERS else ()
 
 
+@functools.lru_cache(maxsize=4096)
+def _english_word(word: str) -> bool:
+    """True when English has the word (lemminflect knows it): 'women' spells 我们 and 'lining' 李宁."""
+    from lemminflect import getAllLemmas  # a core dependency (forms.py)
+
+    return bool(getAllLemmas(word))
+
+
 def locate_romanised(
     read: DraftWords, chinese: Sequence[str], taken: Sequence[tuple[int, int]], max_words: int = 4
 ) -> tuple[int, int, bool] | None:
@@ -241,7 +249,7 @@ def locate_romanised(
             if not sound:  # a figure or a mark is no syllable: the run ends (or never starts) there
                 break
             letters += sound
-            if letters in wanted:
+            if letters in wanted and not (n == k and _english_word(sound)):  # 'Lining' is no 李宁
                 first, end = words[k][0], words[n][1]
                 if end < read.length and not any(a < end and first < b for a, b in taken):
                     return first, end, False
