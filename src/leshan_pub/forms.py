@@ -80,6 +80,15 @@ def is_plural(english: str) -> bool:
 
 
 @functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=4096)
+def word_kinds(word: str) -> frozenset[str]:
+    """The parts of speech English has the (lower-case) word as, by lemminflect's dictionary ('came': VERB;
+    'lining': NOUN, VERB); empty for a word it does not know (a name, a romanisation)."""
+    from lemminflect import getAllLemmas
+
+    return frozenset(getAllLemmas(word))
+
+
 def term_forms(term: Term) -> tuple[str, ...]:
     """Every English form that meets term: its accepted English, then (unless invariable) their plurals."""
     if term.invariable:

@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..terms import Term
 from .alignment import aligned_positions
-from .repair import Candidate, DraftReading
+from .repair import Candidate, DraftReading, EngineRenderings
 from .spelling import SegmentPlan
 
 if TYPE_CHECKING:
     from .ctranslate2 import CTranslate2Engine
 
 
-class CTranslate2Repair:
+class CTranslate2Repair(EngineRenderings):
     """The CTranslate2 engine's side of the shared repair (repair.RepairModel), for one batch of drafts."""
 
     def __init__(
@@ -24,12 +24,6 @@ class CTranslate2Repair:
         self.drafts = drafts or {}  # per row, the draft the attentions are of (a draft judgement wrote again has none)
         self.vocab, self.tokenizer, self.max_new = engine.vocab, engine.tokenizer, max_new
         self.max_length = engine.options.max_new_tokens or engine.target_limit
-
-    def renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
-        return self.engine.renderings(terms)
-
-    def learned(self, terms: list[Term]) -> dict[Term, list[str]]:
-        return self.engine.learned_renderings(terms)
 
     def read(self, rows: list[int], drafts: list[list[int]], terms: list[list[int]], plans: list[SegmentPlan]) -> DraftReading:
         engine = self.engine

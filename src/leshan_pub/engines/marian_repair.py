@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from transformers import LogitsProcessor, LogitsProcessorList
 
-from ..terms import Term
 from .placement import SCORED_AFTER
-from .repair import Candidate, DraftReading
+from .repair import Candidate, DraftReading, EngineRenderings
 from .spelling import SegmentPlan
 
 if TYPE_CHECKING:
@@ -52,19 +51,13 @@ class _ForcedPrefix(LogitsProcessor):
         return scores
 
 
-class MarianRepair:
+class MarianRepair(EngineRenderings):
     """The transformers engine's side of the shared repair (repair.RepairModel), for one batch of drafts."""
 
     def __init__(self, engine: MarianEngine, sources: list[str], draft: Decoded) -> None:
         self.engine, self.sources, self.draft = engine, sources, draft
         self.vocab, self.tokenizer = engine.vocab, engine.tokenizer
         self.max_length = engine.options.max_new_tokens or engine.target_limit
-
-    def renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
-        return self.engine.renderings(terms)
-
-    def learned(self, terms: list[Term]) -> dict[Term, list[str]]:
-        return self.engine.learned_renderings(terms)
 
     def read(self, rows: list[int], drafts: list[list[int]], terms: list[list[int]], plans: list[SegmentPlan]) -> DraftReading:
         engine = self.engine

@@ -16,11 +16,11 @@ needs torch.
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections.abc import Sequence
 
+from ..forms import word_kinds
 from ..terms import Term
 from .renderings import DraftWords, is_content_word
 
@@ -43,12 +43,9 @@ def _shared(draft_word: str, term_word: str) -> bool:
     return common >= STEM and common >= COVER * len(long)  # 'industry', 'industrial'; not 'internet', 'international'
 
 
-@functools.lru_cache(maxsize=4096)
 def _verb_only(word: str) -> bool:
     """True when English has the word as a verb and as nothing else ('came', 'upgrading'): no part of a name."""
-    from lemminflect import getAllLemmas  # a core dependency (forms.py)
-
-    kinds = set(getAllLemmas(word))
+    kinds = word_kinds(word)
     return bool(kinds) and kinds <= {"VERB", "AUX"}
 
 

@@ -14,6 +14,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..forms import word_kinds
 from ..script import to_model_script
 from ..terms import Term
 from .spelling import TargetVocab
@@ -221,14 +222,6 @@ def romanisations(chinese: str) -> tuple[str, ...]:
     return (letters,) if len(letters) >= ROMANISED_LETTERS else ()
 
 
-@functools.lru_cache(maxsize=4096)
-def _english_word(word: str) -> bool:
-    """True when English has the word (lemminflect knows it): 'women' spells 我们 and 'lining' 李宁."""
-    from lemminflect import getAllLemmas  # a core dependency (forms.py)
-
-    return bool(getAllLemmas(word))
-
-
 def locate_romanised(
     read: DraftWords, chinese: Sequence[str], taken: Sequence[tuple[int, int]], max_words: int = 4
 ) -> tuple[int, int, bool] | None:
@@ -249,7 +242,7 @@ def locate_romanised(
             if not sound:  # a figure or a mark is no syllable: the run ends (or never starts) there
                 break
             letters += sound
-            if letters in wanted and not (n == k and _english_word(sound)):  # 'Lining' is no 李宁
+            if letters in wanted and not (n == k and word_kinds(sound)):  # 'Lining' is no 李宁
                 first, end = words[k][0], words[n][1]
                 if end < read.length and not any(a < end and first < b for a, b in taken):
                     return first, end, False

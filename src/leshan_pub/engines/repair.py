@@ -101,6 +101,18 @@ class RepairModel(Protocol):
         ...
 
 
+class EngineRenderings:
+    """The renderings part of RepairModel, asked of the adapter's engine (both engines keep them alike)."""
+
+    engine: Any
+
+    def renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
+        return self.engine.renderings(terms)
+
+    def learned(self, terms: list[Term]) -> dict[Term, list[str]]:
+        return self.engine.learned_renderings(terms)
+
+
 @dataclass
 class Repaired:
     """One draft's repair: the English ids (None when no repair fits the length limit) and how each term went in."""
