@@ -39,6 +39,8 @@ from .vocabularies import SourcePieces
 
 # --precision for this engine -> torch dtype; auto is float32 (half precision measured slower on a GPU).
 _PRECISIONS = {"auto": torch.float32, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+# Draft tokens projected onto the whole vocabulary at once when placement reads their log-probabilities.
+PROJECTED_TOKENS = 256
 
 
 def _dtype(precision: str, device: torch.device) -> torch.dtype:
@@ -56,6 +58,17 @@ def _dtype(precision: str, device: torch.device) -> torch.dtype:
             "which this one lacks; use auto (float32)"
         )
     raise EngineError(f"precision '{precision}' needs a CUDA GPU; on the CPU use auto (float32)")
+
+
+def _take_out(ids: torch.Tensor, mask: torch.Tensor, span: tuple[int, int], pad: int) -> None:
+    """Takes source pieces [span) out of one row of input ids and its attention mask, in place: the
+    pieces after them move up, pads fill the end."""
+    real = int(mask.sum())
+    kept = torch.cat([ids[: span[0]], ids[span[1] : real]])
+    ids.fill_(pad)
+    ids[: len(kept)] = kept
+    mask.zero_()
+    mask[: len(kept)] = 1
 
 
 def _chunks(items: list[int], size: Callable[[int], int], budget: int) -> Iterator[list[int]]:
@@ -224,13 +237,15 @@ class MarianEngine:
         self, batch: Any, drafts: list[list[int]], terms: list[list[Term]]
     ) -> tuple[list[list[list[float]]], list[torch.Tensor], list[list[int]], list[list[str]]]:
         """What each draft owes to each of its terms' Chinese, teacher-forced: per source of the encoded
-        batch, per term occurrence, per draft token, how much its logit falls when the term's pieces
-        are masked out of the source (out of the encoder too, whose other pieces would carry them).
+        batch, per term occurrence, per draft token, how much its log-probability falls when the term's
+        pieces are taken out of the source, as ctranslate2's reading (CTranslate2Engine.owed) reads it.
         With them, per source: the decoder's last states over the draft given the whole source (for
         draft_log_probs), the source piece each draft token attends to most, and the source's pieces.
 
-        The falls are read off the logits of the draft's own tokens only: no row pays for the
-        vocabulary projection (65,001 pieces at opus-mt's size).
+        Log-probabilities, not the draft tokens' logits alone, and the pieces taken out, not masked in
+        place (their neighbours then keep their positions): on the memorised proxy (docs/placement.md)
+        the logits and the masking left a wrong rendering in 4 of 63 sentences, and put 五通桥's name over
+        "putting great effort"; read as ctranslate2 reads, 1, as on ctranslate2.
         """
         mask = batch["attention_mask"]
         pieces, spans = [], []
@@ -250,8 +265,7 @@ class MarianEngine:
             labels[k, : len(draft)] = torch.tensor(draft)
         labels = labels.to(self.device)
         inputs = torch.cat([torch.full_like(labels[:, :1], self.model.config.decoder_start_token_id), labels[:, :-1]], 1)
-        weights = self.model.lm_head.weight  # [vocabulary, d_model]
-        logits = torch.zeros(len(rows), longest)
+        read = torch.zeros(len(rows), longest)
         whole: dict[int, torch.Tensor] = {}
         aligned: dict[int, list[int]] = {}
         # Rows of like draft length read together, each pass cut to its own longest draft and source.
@@ -260,24 +274,19 @@ class MarianEngine:
         for part in _chunks(order, lambda r: len(drafts[rows[r][0]]), budget):
             index = torch.tensor([rows[r][0] for r in part], device=self.device)
             width = len(drafts[rows[part[0]][0]])
-            part_mask = mask[index].clone()
-            for n, r in enumerate(part):
-                span = rows[r][1]
-                if span is not None:
-                    part_mask[n, span[0] : span[1]] = 0
             reach = int(mask[index].sum(-1).max())  # the longest source among these rows
-            part_mask = part_mask[:, :reach]
+            part_ids = batch["input_ids"][index, :reach].clone()
+            part_mask = mask[index, :reach].clone()
+            for n, r in enumerate(part):
+                if rows[r][1] is not None:
+                    _take_out(part_ids[n], part_mask[n], rows[r][1], self.model.config.pad_token_id)
             with torch.inference_mode(), self.reading(), cross_attention(self.model, part_mask) as captured:
-                hidden_source = self.model.get_encoder()(
-                    input_ids=batch["input_ids"][index, :reach], attention_mask=part_mask
-                ).last_hidden_state
+                hidden_source = self.model.get_encoder()(input_ids=part_ids, attention_mask=part_mask).last_hidden_state
                 hidden = self.model.model.decoder(
                     input_ids=inputs[index, :width], encoder_hidden_states=hidden_source,
                     encoder_attention_mask=part_mask,
                 ).last_hidden_state
-                # The logit of each draft token, summed in float32 whatever precision the model runs in.
-                own = (hidden.float() * weights[labels[index, :width]].float()).sum(-1)
-                logits[torch.tensor(part), :width] = own.float().cpu()
+                read[torch.tensor(part), :width] = self.token_log_probs(hidden, labels[index, :width]).cpu()
                 # Each draft token's most attended source piece, the end token left out (-1 when none is left).
                 columns = torch.arange(reach, device=part_mask.device)
                 pieces_only = columns[None, :] < part_mask.sum(-1, keepdim=True) - 1
@@ -294,7 +303,7 @@ class MarianEngine:
             size = len(drafts[k]) - 1
             for span in found:  # a term not found among the pieces owes nothing: alignment places it
                 n = next(rest) if span and masked else -1
-                owed[k].append((logits[k, :size] - logits[n, :size]).tolist() if n >= 0 else [0.0] * size)
+                owed[k].append((read[k, :size] - read[n, :size]).tolist() if n >= 0 else [0.0] * size)
         return owed, [whole[k] for k in range(len(drafts))], [aligned[k] for k in range(len(drafts))], pieces
 
     def reading(self) -> contextlib.AbstractContextManager[Any]:
@@ -305,8 +314,18 @@ class MarianEngine:
 
     def draft_log_probs(self, states: torch.Tensor, draft: list[int]) -> torch.Tensor:
         """[len(draft)]: each draft token's log-probability, from the decoder's last states over the draft."""
-        logits = self.model.lm_head(states) + self.model.final_logits_bias[0]
-        return logits.float().log_softmax(-1).gather(-1, torch.tensor(draft, device=states.device)[:, None])[:, 0]
+        return self.token_log_probs(states, torch.tensor(draft, device=states.device))
+
+    def token_log_probs(self, states: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """Each token of ids' log-probability, in float32, from the decoder's last states ([..., d_model],
+        one per token of ids): projected onto the vocabulary PROJECTED_TOKENS at a time (65,001 pieces
+        at opus-mt's size, 260 KB a token in float32)."""
+        flat, wanted = states.reshape(-1, states.shape[-1]), ids.reshape(-1)
+        picked = torch.empty(len(wanted), dtype=torch.float32, device=states.device)
+        for a in range(0, len(wanted), PROJECTED_TOKENS):
+            logits = (self.model.lm_head(flat[a : a + PROJECTED_TOKENS]) + self.model.final_logits_bias[0]).float()
+            picked[a : a + PROJECTED_TOKENS] = logits.gather(-1, wanted[a : a + PROJECTED_TOKENS, None])[:, 0] - logits.logsumexp(-1)
+        return picked.view(ids.shape)
 
     def renderings(self, terms: list[Term]) -> dict[Term, list[str]]:
         """Per term: its forbidden renderings, and the model's n-best translations of its Chinese alone (cached)."""
