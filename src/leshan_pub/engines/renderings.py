@@ -178,7 +178,9 @@ def _widened(read: DraftWords, k: int, stop: int, before: int, after: int, taken
     """Words k..stop of a draft, where half of a rendering was found, widened over the draft words that
     stand for the rendering's other words: up to `before` words before and `after` after, each joined to
     the run by a hyphen ('New-' of 'New-quality productivity') or, beside a capitalised run, capitalised
-    itself ('Jia' of 'Jia River' for 'Jiajiang River'). Never over a span taken."""
+    itself ('Jia' of 'Jia River' for 'Jiajiang River'); before the run, also a content word that is
+    never a verb and, past the sentence's first word, not capitalised ('Multicrystal silicon' for
+    'polycrystalline silicon'; not 'Leshan silicon'). Never over a span taken."""
     words, capitals = read.words, read.capitals
 
     def free(j: int) -> bool:
@@ -191,6 +193,8 @@ def _widened(read: DraftWords, k: int, stop: int, before: int, after: int, taken
             k = j - 1
         elif j >= 0 and capitals[k] and capitals[j] and free(j) and words[j][2].isalpha() and j > 0:
             k = j
+        elif j >= 0 and free(j) and _modifier(words[j][2]) and (j == 0 or not capitals[j]):
+            k = j  # the draft's own word for the rendering's first ('Multicrystal' of 'polycrystalline silicon')
         else:
             break
     for _ in range(after):
@@ -202,6 +206,13 @@ def _widened(read: DraftWords, k: int, stop: int, before: int, after: int, taken
         else:
             break
     return k, stop
+
+
+def _modifier(word: str) -> bool:
+    """True when a draft word before half of a rendering may stand for the rendering's words before that
+    half: a content word of letters that English never uses as a verb ('makes' may be one: 'The plant
+    makes silicon' keeps its verb)."""
+    return word.isalpha() and is_content_word(word) and not word_kinds(word) & {"VERB", "AUX"}
 
 
 ROMANISED_LETTERS = 5  # a shorter romanisation ('long' for 龙) is too often an English word

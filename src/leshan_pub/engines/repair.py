@@ -171,7 +171,51 @@ def locate_renderings(
     for n, i, anchor in _near_misses(model, rows, drafts, plans, anchors, unplaced):
         anchors[n].setdefault(i, []).append(anchor)
         unplaced[n].remove(i)
+    # A learned rendering turned away beside another term's rendering is judged again with the terms
+    # located since in their place: 'Multicrystal silicon and Solar panels are Loshan's' reads on with
+    # 'PV modules' for 'Solar panels' only once 'Polysilicon' stands for 'Multicrystal silicon'.
+    for n, i, anchor in _rejudged(model, rows, drafts, plans, trials, kept, anchors, unplaced):
+        anchors[n].setdefault(i, []).append(anchor)
+        unplaced[n].remove(i)
     return anchors, unplaced
+
+
+def _rejudged(
+    model: RepairModel, rows: list[int], drafts: list[list[int]], plans: list[SegmentPlan],
+    trials: list[tuple[int, dict[int, list[Anchor]]]], kept: dict[int, dict[int, list[Anchor]]],
+    anchors: list[dict[int, list[Anchor]]], unplaced: list[list[int]],
+) -> list[tuple[int, int, Anchor]]:
+    """(draft index, term index, anchor) for each learned rendering the first judgement turned away, of
+    a term still unplaced, that the model takes for the term once the anchors located since stand in
+    their places (_kept_each, all in one call); only in drafts where some term was located since."""
+    retrials: list[tuple[int, dict[int, list[Anchor]]]] = []
+    judged: list[list[tuple[int, Anchor]]] = []
+    for n, guessed in trials:
+        located = {id(x) for xs in kept.get(n, {}).values() for x in xs}
+        context = [x for xs in anchors[n].values() for x in xs if id(x) not in located]
+        if not context:
+            continue
+        taken = [(x.at, x.at + len(x.displaced)) for xs in anchors[n].values() for x in xs]
+        wanted = list(unplaced[n])
+        again: list[tuple[int, Anchor]] = []
+        for i, xs in guessed.items():
+            for x in xs:
+                span = (x.at, x.at + len(x.displaced))
+                if i in wanted and id(x) not in located and not any(a < span[1] and span[0] < b for a, b in taken):
+                    wanted.remove(i)
+                    taken.append(span)
+                    again.append((i, x))
+        if not again:
+            continue
+        trial: dict[int, list[Anchor]] = {i: list(xs) for i, xs in anchors[n].items()}
+        for i, x in again:
+            trial.setdefault(i, []).append(x)
+        retrials.append((n, trial))
+        judged.append(again)
+    chosen: list[tuple[int, int, Anchor]] = []
+    for (n, _), again, flags in zip(retrials, judged, _kept_each(model, rows, drafts, plans, retrials)):
+        chosen += [(n, i, x) for i, x in again if flags[id(x)]]
+    return chosen
 
 
 def _near_misses(

@@ -28,7 +28,7 @@ from .vocabularies import target_size
 # 6: the plural where the model's rendering was, a/an and a verb/determiner fitted to the term, one repair.
 # 7: the model's renderings of a term inside the sentences of a document, learned from its drafts, are located too.
 # 8: learned renderings in every placement, each used where the model still expects the words after it.
-ENFORCEMENT_VERSION = "8"
+ENFORCEMENT_VERSION = "9"
 # Openers after which SentencePiece spells the next word without its '▁' word-start marker.
 _OPENERS = ("(", '"')
 # What ends a sentence, what may close it after that, and what may open the next before its first word.
