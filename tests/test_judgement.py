@@ -180,8 +180,8 @@ def test_on_a_model_that_never_writes_a_term_alone_the_terms_take_its_renderings
     it does in a sentence: its renderings are learned from its drafts of the 63 sentences, checked by the
     model (repair.rest_holds), and the terms put in their places, whatever the placement. The rest (terms
     held by one sentence only) go by the owed words (the default) or by the model's judgement.
-    Measured at beam 4 (docs/placement.md): the default chrF 97.8-98.7, exact 55-57, wrong rendering
-    left 1-4, edge 1 (learning nothing: chrF 85-86, exact 3-7)."""
+    Measured at beam 4 (docs/placement.md): the default chrF 98.8-99.0, exact 57-58, no wrong rendering
+    left, no term at an edge (learning nothing: chrF 85-86, exact 3-7)."""
     monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(tmp_path))
     cases: list[PlacementCase] = placement_cases()
     figures, records = {}, {}
@@ -197,10 +197,24 @@ def test_on_a_model_that_never_writes_a_term_alone_the_terms_take_its_renderings
         for case, result in zip(cases, results):
             if "traditional industries are giving rise to emerging industries" in case.reference:
                 assert "traditional industries are giving rise to emerging industries" in result.text, result.text
+            # Three terms in six words, each written wrongly ('Multicrystal silicon and Solar panels are
+            # Loshan's leading products.'): the model takes none of the learned renderings alone, and
+            # all of them once 'Polysilicon' stands for 'Multicrystal silicon' (repair._rejudged). Without
+            # that: "PV module polysilicon Leshan is Loshan's…", or "Polysilicon PV module panels Leshan products."
+            if placement == "owed" and case.source == "多晶硅和光伏组件是乐山的优势产品。":
+                assert result.text == case.reference, result.text
+            # A name held by one sentence, translated not romanised ('Five Bridges District'): nothing
+            # locates it, and the owed words place it. Read as log-probabilities with the term's pieces
+            # taken out of the source, on both engines; the transformers engine once read the draft's
+            # logits with the pieces masked in place, and put the name over other words: "Five Bridges
+            # District is Wutongqiao into hydrogen energy.", "… through the Muchuan."
+            for kept in ("putting great effort into hydrogen energy", "through the bamboo industry"):
+                if kept in case.reference:
+                    assert kept in result.text, result.text
         records[placement] = [r for result in results for r in result.terms]
     owed, judged = figures["owed"], figures["judgement"]
     # Learned renderings, pinyin and near misses in the default: without them, chrF 85-86, 3-7 exact.
-    assert owed.chrf >= 97.5 and owed.exact >= 52 and owed.wrong_left <= 5 and owed.edge <= 2
+    assert owed.chrf >= 98 and owed.exact >= 54 and owed.wrong_left <= 1 and owed.edge == 0
     # Near misses of the term's own words ('vanadium redox battery' for 'vanadium flow battery'): the
     # terms held by one sentence, where nothing can be learned.
     near = {r.source for r in records["owed"] if r.detail == NEAR_DETAIL}
@@ -216,7 +230,7 @@ def test_on_a_model_that_never_writes_a_term_alone_the_terms_take_its_renderings
     # places are few, and their records say so: continued, or placed with the place uncertain.
     by_judgement = [r for r in records["judgement"] if (r.method, r.detail) in ((TermMethod.CONTINUED, ""), (TermMethod.PLACED, UNCERTAIN))]
     rewritten = [r for r in records["judgement"] if r.method is TermMethod.REWRITTEN]
-    assert len(rewritten) >= 0.6 * len(records["judgement"]) and 3 <= len(by_judgement) <= 0.3 * len(records["judgement"])
+    assert len(rewritten) >= 0.6 * len(records["judgement"]) and 1 <= len(by_judgement) <= 0.3 * len(records["judgement"])
 
 
 @pytest.mark.parametrize("engine_name", ["transformers", "ctranslate2"])
@@ -243,8 +257,9 @@ def test_a_learned_rendering_is_used_only_where_the_model_takes_the_term_for_it(
             if len(others) > 2:
                 middle_words.setdefault(term.source, others[len(others) // 2].lower())
     engine = load_engine(engine_name, EngineOptions(model=str(memorised_model), num_beams=4, progress=False, device="cpu"))
-    outcomes: list[tuple[bool, bool]] = []  # (true rendering, kept)
-    real = repair_module._kept_learned
+    outcomes: dict[int, list[bool]] = {}  # per learned anchor (by id): [true rendering, kept]
+    alive: list[object] = []  # the anchors, so no id is reused
+    real, real_again = repair_module._kept_learned, repair_module._rejudged
 
     def watched(model, rows, drafts, plans, trials):
         kept = real(model, rows, drafts, plans, trials)
@@ -253,15 +268,56 @@ def test_a_learned_rendering_is_used_only_where_the_model_takes_the_term_for_it(
                 term = plans[n].spellings[i].term
                 for anchor in anchors:
                     text = model.vocab.text(list(anchor.displaced)).lower()
-                    outcomes.append((wrong[term.source][0].lower() in text, anchor in kept.get(n, {}).get(i, [])))
+                    alive.append(anchor)
+                    outcomes[id(anchor)] = [wrong[term.source][0].lower() in text, anchor in kept.get(n, {}).get(i, [])]
         return kept
 
+    def watched_again(*args):  # judged again beside the terms located since: kept too, where taken then
+        chosen = real_again(*args)
+        for _, _, anchor in chosen:
+            outcomes[id(anchor)][1] = True
+        return chosen
+
     monkeypatch.setattr(repair_module, "_kept_learned", watched)
+    monkeypatch.setattr(repair_module, "_rejudged", watched_again)
     for learned in ({s: [w[0].lower()] for s, w in wrong.items()}, {s: [w] for s, w in middle_words.items()}):
         monkeypatch.setattr(engine, "learned_renderings", lambda terms, learned=learned: {t: learned.get(t.source, []) for t in terms})
         engine.translate([c.source for c in cases], [list(c.terms) for c in cases])
-    true = [kept for is_true, kept in outcomes if is_true]
-    false = [kept for is_true, kept in outcomes if not is_true]
+    true = [kept for is_true, kept in outcomes.values() if is_true]
+    false = [kept for is_true, kept in outcomes.values() if not is_true]
     assert len(true) >= 20 and len(false) >= 10, (len(true), len(false))
     assert sum(true) >= 0.85 * len(true), f"true renderings kept: {sum(true)} of {len(true)}"
     assert sum(false) <= 0.35 * len(false), f"false renderings kept: {sum(false)} of {len(false)}"
+
+
+@pytest.mark.parametrize("engine_name", ["transformers", "ctranslate2"])
+def test_an_article_sent_in_chunks_gets_a_second_look_once_every_chunk_is_drafted(
+    memorised_model, engine_name, tmp_path, monkeypatch
+):
+    """The pipeline sends 16 segments at a time (each chunk saved), and the engine learns renderings from
+    the drafts of the run so far: a term that only a later chunk teaches went into an earlier chunk by
+    the owed words. Once every chunk is done, those segments go to the engine once more
+    (pipeline.translate_document). Measured on the memorised proxy (scripts/bench_chunks.py): chunks of
+    16 leave a wrong rendering in 3-4 sentences without the second look, none with it, as one call."""
+    from placement import placement_glossary
+
+    from leshan_pub import __version__
+    from leshan_pub.document import Document, Provenance, Role, Segment
+    from leshan_pub.pipeline import translate_document
+    from leshan_pub.segment import segmenter_version
+
+    monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(tmp_path))
+    cases = placement_cases()
+    document = Document("chunks", [Segment(f"s{k}", k, Role.PARAGRAPH, c.source) for k, c in enumerate(cases)],
+                        Provenance(__version__, segmenter_version()))
+    options = EngineOptions(model=str(memorised_model), num_beams=4, progress=False, device="cpu")
+    saved: list[int] = []
+    report = translate_document(document, placement_glossary(), lambda: load_engine(engine_name, options),
+                                chunk_size=16, save=lambda d: saved.append(sum(bool(s.target) for s in d.segments)))
+    figures = measure([s.target for s in document.segments], cases)
+    assert figures.term_success == 1.0 and figures.wrong_left <= 1 and figures.edge == 0, figures
+    # Only the earlier chunks' segments whose terms went in by the owed words or the last resort, each
+    # counted once; every chunk saved as it finished, and each look again.
+    assert 0 < report.looked_again <= 0.3 * 48 and report.translated == len(cases)
+    assert saved[:4] == [16, 32, 48, 63] and len(saved) == 4 + -(-report.looked_again // 16)
+    assert len(report.missing_terms) == len(set(report.missing_terms))

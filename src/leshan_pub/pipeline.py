@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
 from .chars import NOT_XML
-from .document import Block, Document, Picture, Provenance, ReviewState, Role, Segment
+from .document import Block, Document, Picture, Provenance, ReviewState, Role, Segment, TermMethod
 from .emphasis import place_in_target
 from .errors import EngineError, InputError
 from .final import final_gate, stale_article, stale_message
@@ -64,6 +64,7 @@ class TranslateReport:
     translated: int = 0
     kept: int = 0
     ruled: int = 0  # table cells of figures, units or dates whose English a rule made (never the model)
+    looked_again: int = 0  # segments of earlier chunks sent again once the engine had read every chunk
     memory: LeverageReport = field(default_factory=LeverageReport)  # filled from the memory instead
     missing_terms: list[tuple[str, str]] = field(default_factory=list)  # (segment id, message)
     unspellable: list[tuple[str, str]] = field(default_factory=list)  # (Chinese term, reason)
@@ -289,6 +290,7 @@ def translate_document(
         # An interrupt between a segment's last step and applied[0] += 1 has it applied again: done is a
         # set, so the count stays true either way.
         for segment, result in zip(chunk[applied[0]:], results[applied[0]:], strict=True):
+            report.missing_terms = [m for m in report.missing_terms if m[0] != segment.id]  # a second look's
             _apply_translation(segment, result, glossary, report)
             # Only the segments translated now are re-attributed; the rest keep how they were made.
             segment.signature = machine_signature(
@@ -302,10 +304,28 @@ def translate_document(
     results: list[Translation] | None = None
     applied = [0]
     done: set[str] = set()  # ids of the segments translated and applied
+    size = max(1, chunk_size)
+
+    def chunks() -> Iterator[tuple[list[Segment], list[list[Term]]]]:
+        for start in range(0, len(todo), size):
+            yield todo[start : start + size], terms[start : start + size]
+        # A second look (read once the first pass is applied): the engine learns how the model renders
+        # each term from every draft of the run so far (engines/renderings.DraftContext), so a term that
+        # only a later chunk taught went into an earlier chunk's English by the owed words, the
+        # attention or the last resort. Those segments go to the engine once more, now that it knows.
+        last = (len(todo) - 1) // size * size  # the last chunk learned from every draft
+        again = [k for k in range(last) if any(r.method in _SECOND_LOOK for r in todo[k].terms)]
+        report.looked_again = len(again)
+        if again:
+            bar.total += len(again)
+            bar.refresh()
+        for start in range(0, len(again), size):
+            part = again[start : start + size]
+            yield [todo[k] for k in part], [terms[k] for k in part]
+
     try:
         with progress_bar(len(todo), "translating") as bar:
-            for start in range(0, len(todo), max(1, chunk_size)):
-                chunk, chunk_terms = todo[start : start + chunk_size], terms[start : start + chunk_size]
+            for chunk, chunk_terms in chunks():
                 results, applied[0] = None, 0
                 results = engine.translate([s.source for s in chunk], chunk_terms)
                 apply(chunk, results)
@@ -350,6 +370,10 @@ def _apply_rules(todo: list[Segment], units: dict[str, str]) -> set[str]:
         segment.signature = rule_signature(made.english, __version__)
         ruled.add(segment.id)
     return ruled
+
+
+# How a term went in that a second look may better, once the engine has learned from every chunk.
+_SECOND_LOOK = frozenset({TermMethod.SPLICED, TermMethod.PLACED, TermMethod.CONTINUED})
 
 
 def _apply_translation(segment: Segment, result: Translation, glossary: Glossary | None, report: TranslateReport) -> None:
