@@ -716,7 +716,7 @@ def test_the_pipeline_translates_with_ctranslate2_and_signs_its_settings(tmp_pat
     assert report.translated == len(doc.segments) and "Leshan" in segment.target
     assert segment.signature.engine == "ctranslate2"
     assert dict(segment.signature.settings) == {
-        "beams": "2", "maxlen": "auto", "enf": "8", "repair": "splice", "placement": "owed", "compute": "int8"
+        "beams": "2", "maxlen": "auto", "enf": "9", "repair": "splice", "placement": "owed", "compute": "int8"
     }
 
 
