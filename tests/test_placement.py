@@ -330,6 +330,42 @@ def test_where_renderings_end_is_chosen_from_one_batch_of_scores(placement_model
     assert len(calls) == 2 and calls[0] == 8  # both drafts' four candidates at once, then the unforeseen start
 
 
+def test_where_a_rendering_ends_is_judged_per_token_kept_not_by_a_sum(placement_model):
+    """A sum of the kept tokens' log-probabilities favours the run that keeps fewest: with the rest of
+    the draft mildly less likely after the term (-0.6 a token) and the full stop alone much less likely
+    (-1.5), the sum drops 'are both important' with 'Loshan' ("Sichuan opera and Leshan."). Per token
+    kept, the term replaces 'Loshan' alone."""
+    from transformers import MarianTokenizer
+
+    from leshan_pub.engines.placement import Ends
+    from leshan_pub.engines.spelling import SegmentPlan, TargetVocab, spell_term
+    from leshan_pub.terms import Term
+
+    tokenizer = MarianTokenizer.from_pretrained(placement_model)
+    vocab = TargetVocab(tokenizer)
+    plan = SegmentPlan([spell_term(vocab, Term("乐山", "Leshan"))])
+    draft = [*vocab.encode("Chuan drama and Loshan are both important."), vocab.eos_id]
+    starts = [j for j, t in enumerate(draft) if j == 0 or vocab.starts_word(t)]
+    words = [tokenizer.convert_tokens_to_string(tokenizer.convert_ids_to_tokens(draft[a:b])).strip()
+             for a, b in zip(starts, starts[1:] + [len(draft) - 1])]
+    at = starts[words.index("Loshan")]
+    after_loshan = starts[words.index("are")]
+
+    def score_many(requests):
+        return [-0.1 * a - (0.6 if b == after_loshan else 1.5) * (len(draft) - b) for _, (a, b, _, _, _) in requests]
+
+    chosen: list[tuple[int, int]] = []
+
+    def place(n, found, end):
+        b = end(0, at, after_loshan, len(draft) - 1)
+        if found is anchors[n]:
+            chosen.append((at, b))
+
+    anchors = [{}]
+    Ends(vocab, [draft], [plan], score_many, 512).run(anchors, place)
+    assert tokenizer.convert_tokens_to_string(tokenizer.convert_ids_to_tokens(draft[slice(*chosen[0])])).strip() == "Loshan"
+
+
 def test_a_splice_puts_each_term_in_place_of_its_words_and_keeps_the_rest(placement_model):
     from transformers import MarianTokenizer
 

@@ -3,14 +3,14 @@
 1. The model's own renderings of the term (its n-best translations of the term's Chinese alone) and
    the glossary's forbidden renderings are looked for in the draft (engines/renderings.py); one
    found there is where the term goes, in the number the draft used (located_anchors).
-2. Else the words of the draft that owe most to the term's Chinese: whose logits fall most when
-   the term's pieces are masked out of the source (owed_span; the engine reads the falls). A
-   rendering's later words owe more to its first word than to the source, so where it ends is
-   scored by the model (Ends, every term of a batch in one pass): of one to MAX_REPLACED_WORDS words from its start, the run
-   whose replacement by the term leaves the rest of the draft most probable, teacher-forced. A
-   model that never considered the term still wants to write its rendering right after it; that
-   token is held back, so the score of the token after the term is taken with its probability
-   removed.
+2. Else the words of the draft that owe most to the term's Chinese: whose log-probabilities fall
+   most when the term's pieces are taken out of the source (owed_span; the engine reads the falls).
+   A rendering's later words owe more to its first word than to the source, so where it ends is
+   scored by the model (Ends, every term of a batch in one pass): of one to MAX_REPLACED_WORDS words
+   from its start, the run whose replacement by the term leaves the draft most probable per token
+   kept, teacher-forced. A model that never considered the term still wants to write its
+   rendering right after it; that token is held back, so the score of the token after the term is
+   taken with its probability removed.
 3. Else, for a term nothing owes to, the words the cross-attention aligns to its Chinese.
 
 Each place is an Anchor: splice() writes the terms into the draft in place of those words, and the
@@ -357,8 +357,8 @@ class Ends:
     owed reading starts renderings (each run ends where the owed words end); then every candidate
     from those starts is scored in one call of score_many, and the second run chooses among the
     scores: of one to MAX_REPLACED_WORDS words from a start, the run whose replacement leaves the
-    rest of the draft most probable. A start the first run did not foresee (an earlier choice made a
-    later span shift) is scored when asked for.
+    rest of the draft most probable per token kept. A start the first run did not foresee (an
+    earlier choice made a later span shift) is scored when asked for.
 
     score_many: per (draft index, candidate placement), the summed log-probability of the draft tokens
     it keeps (kept_log_probs, or the engine's own scoring); max_length: the most tokens a candidate may have.
@@ -421,5 +421,8 @@ class Ends:
                 requests += [(n, c) for c in found]
                 scored.append((n, i, a))
         values = iter(self.score_many(requests) if requests else ())
+        # Per kept token: a sum favours the run that keeps fewest ('Sichuan opera and Leshan.' for
+        # 'Chuan drama and Loshan are both important.', the rest dropped with 'Loshan').
+        kept = iter([max(1, sum(c[3])) for _, c in requests])
         for key in scored:
-            self._scores[key] = [(b, float(next(values))) for b, _ in self._scores[key]]
+            self._scores[key] = [(b, float(next(values)) / next(kept)) for b, _ in self._scores[key]]
