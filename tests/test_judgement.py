@@ -298,12 +298,12 @@ def test_an_article_sent_in_chunks_gets_a_second_look_once_every_chunk_is_drafte
     the drafts of the run so far: a term that only a later chunk teaches went into an earlier chunk by
     the owed words. Once every chunk is done, those segments go to the engine once more
     (pipeline.translate_document). Measured on the memorised proxy (scripts/bench_chunks.py): chunks of
-    16 leave a wrong rendering in 3-4 sentences without the second look, none with it, as one call."""
+    16 leave a wrong rendering in 4-5 sentences without the second look, none with it, as one call."""
     from placement import placement_glossary
 
     from leshan_pub import __version__
     from leshan_pub.document import Document, Provenance, Role, Segment
-    from leshan_pub.pipeline import translate_document
+    from leshan_pub.pipeline import _SECOND_LOOK, translate_document
     from leshan_pub.segment import segmenter_version
 
     monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(tmp_path))
@@ -312,12 +312,19 @@ def test_an_article_sent_in_chunks_gets_a_second_look_once_every_chunk_is_drafte
                         Provenance(__version__, segmenter_version()))
     options = EngineOptions(model=str(memorised_model), num_beams=4, progress=False, device="cpu")
     saved: list[int] = []
+    weak: list[int] = []  # after each save: the first 48 segments whose terms went in by the owed words
+
+    def save(d):
+        saved.append(sum(bool(s.target) for s in d.segments))
+        weak.append(sum(any(r.method in _SECOND_LOOK for r in s.terms) for s in d.segments[:48]))
+
     report = translate_document(document, placement_glossary(), lambda: load_engine(engine_name, options),
-                                chunk_size=16, save=lambda d: saved.append(sum(bool(s.target) for s in d.segments)))
+                                chunk_size=16, save=save)
     figures = measure([s.target for s in document.segments], cases)
     assert figures.term_success == 1.0 and figures.wrong_left <= 1 and figures.edge == 0, figures
-    # Only the earlier chunks' segments whose terms went in by the owed words or the last resort, each
-    # counted once; every chunk saved as it finished, and each look again.
-    assert 0 < report.looked_again <= 0.3 * 48 and report.translated == len(cases)
+    # Only the earlier chunks' segments whose terms went in by the owed words or the last resort, and of
+    # those only the ones whose terms the engine learned more about since (a term held by one sentence
+    # teaches nothing: 'Five Bridges' is placed as before); every chunk saved as it finished, and each look again.
+    assert 0 < report.looked_again < weak[3] and report.translated == len(cases)
     assert saved[:4] == [16, 32, 48, 63] and len(saved) == 4 + -(-report.looked_again // 16)
     assert len(report.missing_terms) == len(set(report.missing_terms))

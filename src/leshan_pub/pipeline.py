@@ -305,6 +305,11 @@ def translate_document(
     applied = [0]
     done: set[str] = set()  # ids of the segments translated and applied
     size = max(1, chunk_size)
+    learned = getattr(engine, "learned_renderings", None)  # engines/renderings.DraftContext, where the engine learns
+    taught: dict[str, dict[Term, list[str]]] = {}  # per segment: what the engine had learned of its terms then
+
+    def known(its_terms: list[Term]) -> dict[Term, list[str]]:
+        return learned(list(dict.fromkeys(its_terms))) if learned is not None and its_terms else {}
 
     def chunks() -> Iterator[tuple[list[Segment], list[list[Term]]]]:
         for start in range(0, len(todo), size):
@@ -312,9 +317,10 @@ def translate_document(
         # A second look (read once the first pass is applied): the engine learns how the model renders
         # each term from every draft of the run so far (engines/renderings.DraftContext), so a term that
         # only a later chunk taught went into an earlier chunk's English by the owed words, the
-        # attention or the last resort. Those segments go to the engine once more, now that it knows.
+        # attention or the last resort. Those segments go to the engine once more, now that it knows more.
         last = (len(todo) - 1) // size * size  # the last chunk learned from every draft
-        again = [k for k in range(last) if any(r.method in _SECOND_LOOK for r in todo[k].terms)]
+        again = [k for k in range(last) if any(r.method in _SECOND_LOOK for r in todo[k].terms)
+                 and known(terms[k]) != taught.get(todo[k].id)]  # only where the engine has learned more since
         report.looked_again = len(again)
         if again:
             bar.total += len(again)
@@ -328,6 +334,7 @@ def translate_document(
             for chunk, chunk_terms in chunks():
                 results, applied[0] = None, 0
                 results = engine.translate([s.source for s in chunk], chunk_terms)
+                taught.update((segment.id, known(its_terms)) for segment, its_terms in zip(chunk, chunk_terms))
                 apply(chunk, results)
                 results = None
                 if save is not None:
