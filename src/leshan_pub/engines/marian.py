@@ -110,7 +110,10 @@ class MarianEngine:
             raise EngineError("--compile speeds up decoding on a CUDA GPU only; drop it on the CPU")
         self.tokenizer, self.model = load_marian(options.model)
         self.model.to(self.device, dtype=self.dtype).eval()
-        write_english_only(self.model, self.tokenizer)
+        # The ids English is written in, the rest barred: placement's softmax is read over these alone.
+        english = write_english_only(self.model, self.tokenizer)
+        self._english = None if english is None else torch.tensor(english, device=self.device)
+        self._projection: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None  # _english_projection
         if options.compile:
             # A static KV cache lets transformers compile the decoding step (it does so on CUDA).
             self.model.generation_config.cache_implementation = "static"
@@ -316,15 +319,30 @@ class MarianEngine:
         """[len(draft)]: each draft token's log-probability, from the decoder's last states over the draft."""
         return self.token_log_probs(states, torch.tensor(draft, device=states.device))
 
+    def _english_projection(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The output projection's rows and biases of the ids English is written in, and each id's row
+        among them (-1 when barred); made once (a copy of those rows: 62 MB at opus-mt's size)."""
+        if self._projection is None:
+            head, bias = self.model.lm_head.weight.detach(), self.model.final_logits_bias[0].detach()
+            rows = self._english if self._english is not None else torch.arange(len(bias), device=bias.device)
+            place = torch.full((len(bias),), -1, dtype=torch.long, device=bias.device)
+            place[rows] = torch.arange(len(rows), device=bias.device)
+            self._projection = (head[rows], bias[rows], place)
+        return self._projection
+
     def token_log_probs(self, states: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         """Each token of ids' log-probability, in float32, from the decoder's last states ([..., d_model],
-        one per token of ids): projected onto the vocabulary PROJECTED_TOKENS at a time (65,001 pieces
-        at opus-mt's size, 260 KB a token in float32)."""
-        flat, wanted = states.reshape(-1, states.shape[-1]), ids.reshape(-1)
+        one per token of ids): projected PROJECTED_TOKENS at a time onto the ids English is written in
+        (the others are barred: their probability is nothing), 31,999 of opus-mt's 65,001."""
+        weights, biases, place = self._english_projection()
+        flat, wanted = states.reshape(-1, states.shape[-1]), place[ids.reshape(-1)]
         picked = torch.empty(len(wanted), dtype=torch.float32, device=states.device)
         for a in range(0, len(wanted), PROJECTED_TOKENS):
-            logits = (self.model.lm_head(flat[a : a + PROJECTED_TOKENS]) + self.model.final_logits_bias[0]).float()
-            picked[a : a + PROJECTED_TOKENS] = logits.gather(-1, wanted[a : a + PROJECTED_TOKENS, None])[:, 0] - logits.logsumexp(-1)
+            logits = (torch.nn.functional.linear(flat[a : a + PROJECTED_TOKENS], weights) + biases).float()
+            columns = wanted[a : a + PROJECTED_TOKENS]
+            own = logits.gather(-1, columns.clamp(min=0)[:, None])[:, 0]
+            own = torch.where(columns >= 0, own, torch.full_like(own, float("-inf")))
+            picked[a : a + PROJECTED_TOKENS] = own - logits.logsumexp(-1)
         return picked.view(ids.shape)
 
     def renderings(self, terms: list[Term]) -> dict[Term, list[str]]:

@@ -84,15 +84,17 @@ def cpu_computes_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     return re.search(r"\b(?:avx512_bf16|amx_bf16)\b", flags) is not None
 
 
-def write_english_only(model: Any, tokenizer: Any) -> None:
+def write_english_only(model: Any, tokenizer: Any) -> list[int] | None:
     """Bar every id English is never written in (vocabularies.english_ids) from the model's output,
     through the bias each of its scores carries: its softmax is then over the English pieces alone,
-    as ctranslate2's is under the vocabulary map that engine decodes with."""
+    as ctranslate2's is under the vocabulary map that engine decodes with. Returns those ids (None
+    where the model writes nothing else)."""
     ids = english_ids(tokenizer)
     if ids is None:
-        return
+        return None
     bias = model.final_logits_bias  # [1, vocabulary], added to every score
     barred = torch.ones(bias.shape[-1], dtype=torch.bool, device=bias.device)
     barred[torch.tensor(ids, device=bias.device)] = False
     with torch.no_grad():
         bias[..., barred] = float("-inf")
+    return ids
