@@ -8,6 +8,7 @@ plural, so 'lithium cell' finds 'lithium cells' and says the draft's rendering w
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 import weakref
@@ -168,33 +169,36 @@ def locate_rendering(
                 if found is not None and (best is None or length > -best[0]):
                     k, stop, plural = found
                     if length < whole:  # half of it: the rest may stand beside it, joined or capitalised
-                        k, stop = _widened(read, k, stop, offset, whole - offset - length, taken)
+                        k, stop = _widened(read, k, stop, words[:offset], whole - offset - length, taken)
                     best = (-length, read.words[k][0], read.words[stop - 1][1], plural)
                     found_whole = length == whole
     return None if best is None else best[1:]
 
 
-def _widened(read: DraftWords, k: int, stop: int, before: int, after: int, taken: Sequence[tuple[int, int]]) -> tuple[int, int]:
+def _widened(
+    read: DraftWords, k: int, stop: int, before: Sequence[str], after: int, taken: Sequence[tuple[int, int]]
+) -> tuple[int, int]:
     """Words k..stop of a draft, where half of a rendering was found, widened over the draft words that
-    stand for the rendering's other words: up to `before` words before and `after` after, each joined to
-    the run by a hyphen ('New-' of 'New-quality productivity') or, beside a capitalised run, capitalised
-    itself ('Jia' of 'Jia River' for 'Jiajiang River'); before the run, also a content word that is
-    never a verb and, past the sentence's first word, not capitalised ('Multicrystal silicon' for
-    'polycrystalline silicon'; not 'Leshan silicon'). Never over a span taken."""
+    stand for the rendering's other words: up to len(before) words before (`before`: the rendering's
+    words before the half found) and `after` after, each joined to the run by a hyphen ('New-' of
+    'New-quality productivity') or, beside a capitalised run, capitalised itself ('Jia' of 'Jia River'
+    for 'Jiajiang River'); before the run, also a word that shares a stem with the rendering's word it
+    stands for ('Multicrystal silicon' for 'polycrystalline silicon'; not 'two', 'its', 'Leshan' or
+    'cheap silicon': a word that says something else). Never over a span taken."""
     words, capitals = read.words, read.capitals
 
     def free(j: int) -> bool:
         first, end, _ = words[j]
         return end < read.length and not any(a < end and first < b for a, b in taken)
 
-    for _ in range(before):
+    for wanted in reversed(before):
         j = k - 1
         if j >= 1 and words[j][2] == "-" and free(j - 1) and is_content_word(words[j - 1][2]):
             k = j - 1
         elif j >= 0 and capitals[k] and capitals[j] and free(j) and words[j][2].isalpha() and j > 0:
             k = j
-        elif j >= 0 and free(j) and _modifier(words[j][2]) and (j == 0 or not capitals[j]):
-            k = j  # the draft's own word for the rendering's first ('Multicrystal' of 'polycrystalline silicon')
+        elif j >= 0 and free(j) and _same_stem(words[j][2], wanted):
+            k = j  # the draft's own word for the rendering's ('Multicrystal' for 'polycrystalline')
         else:
             break
     for _ in range(after):
@@ -208,11 +212,17 @@ def _widened(read: DraftWords, k: int, stop: int, before: int, after: int, taken
     return k, stop
 
 
-def _modifier(word: str) -> bool:
-    """True when a draft word before half of a rendering may stand for the rendering's words before that
-    half: a content word of letters that English never uses as a verb ('makes' may be one: 'The plant
-    makes silicon' keeps its verb)."""
-    return word.isalpha() and is_content_word(word) and not word_kinds(word) & {"VERB", "AUX"}
+STEM_LETTERS = 5  # letters two words must share, in a row, to be one word's two spellings ('crystal')
+
+
+def _same_stem(draft_word: str, rendering_word: str) -> bool:
+    """True when a draft word and a rendering's word share a run of STEM_LETTERS letters or more, at least
+    half of the shorter word: 'multicrystal' and 'polycrystalline' ('crystal'), not 'many' and
+    'photovoltaic'. Both are lower-cased words of the draft and the rendering."""
+    if not (draft_word.isalpha() and rendering_word.isalpha() and is_content_word(draft_word)):
+        return False
+    match = difflib.SequenceMatcher(None, draft_word, rendering_word, autojunk=False).find_longest_match()
+    return match.size >= STEM_LETTERS and match.size >= 0.5 * min(len(draft_word), len(rendering_word))
 
 
 ROMANISED_LETTERS = 5  # a shorter romanisation ('long' for 龙) is too often an English word
