@@ -186,7 +186,7 @@ def test_blank_sources_stay_blank_and_in_place(tiny_marian_dir):
 def test_placement_reads_each_token_s_log_probability_over_the_english_ids_alone(engine):
     """token_log_probs projects onto the ids English is written in (write_english_only bars the rest) and
     gives what the whole vocabulary's log-softmax gives: the same log-probability, and none for an id
-    English is never written in."""
+    English is never written in; in float32 also where the draft is read in bfloat16."""
     torch.manual_seed(0)
     states = torch.randn(2, 5, engine.model.config.d_model)
     english = engine._english if engine._english is not None else torch.arange(engine.model.config.vocab_size)
@@ -196,10 +196,14 @@ def test_placement_reads_each_token_s_log_probability_over_the_english_ids_alone
         ids[1, 2] = barred[0]
     with torch.inference_mode():
         read = engine.token_log_probs(states, ids)
+        # Read as placement reads on a CPU with bfloat16 instructions: the projection stays float32.
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            read_in_bfloat16 = engine.token_log_probs(states, ids)
         whole = (engine.model.lm_head(states) + engine.model.final_logits_bias[0]).float().log_softmax(-1)
     expected = whole.gather(-1, ids[..., None])[..., 0]
     finite = torch.isfinite(expected)
-    assert torch.equal(finite, torch.isfinite(read)) and torch.allclose(read[finite], expected[finite], atol=1e-4)
+    for got in (read, read_in_bfloat16):
+        assert torch.equal(finite, torch.isfinite(got)) and torch.allclose(got[finite], expected[finite], atol=1e-4)
     assert not barred or read[1, 2] == float("-inf")
 
 

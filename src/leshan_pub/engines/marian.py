@@ -320,25 +320,28 @@ class MarianEngine:
         return self.token_log_probs(states, torch.tensor(draft, device=states.device))
 
     def _english_projection(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The output projection's rows and biases of the ids English is written in, and each id's row
-        among them (-1 when barred); made once (a copy of those rows: 62 MB at opus-mt's size)."""
+        """The output projection's rows and biases of the ids English is written in, in float32, and each
+        id's row among them (-1 when barred); made once (a copy of those rows: 62 MB at opus-mt's size)."""
         if self._projection is None:
             head, bias = self.model.lm_head.weight.detach(), self.model.final_logits_bias[0].detach()
             rows = self._english if self._english is not None else torch.arange(len(bias), device=bias.device)
             place = torch.full((len(bias),), -1, dtype=torch.long, device=bias.device)
             place[rows] = torch.arange(len(rows), device=bias.device)
-            self._projection = (head[rows], bias[rows], place)
+            self._projection = (head[rows].float(), bias[rows].float(), place)
         return self._projection
 
     def token_log_probs(self, states: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         """Each token of ids' log-probability, in float32, from the decoder's last states ([..., d_model],
         one per token of ids): projected PROJECTED_TOKENS at a time onto the ids English is written in
-        (the others are barred: their probability is nothing), 31,999 of opus-mt's 65,001."""
+        (the others are barred: their probability is nothing), 31,999 of opus-mt's 65,001. The projection
+        is float32 whatever precision the states were read in (outside autocast): the falls compared
+        are a fraction of a nat."""
         weights, biases, place = self._english_projection()
         flat, wanted = states.reshape(-1, states.shape[-1]), place[ids.reshape(-1)]
         picked = torch.empty(len(wanted), dtype=torch.float32, device=states.device)
         for a in range(0, len(wanted), PROJECTED_TOKENS):
-            logits = (torch.nn.functional.linear(flat[a : a + PROJECTED_TOKENS], weights) + biases).float()
+            with torch.autocast(states.device.type, enabled=False):
+                logits = torch.nn.functional.linear(flat[a : a + PROJECTED_TOKENS].float(), weights) + biases
             columns = wanted[a : a + PROJECTED_TOKENS]
             own = logits.gather(-1, columns.clamp(min=0)[:, None])[:, 0]
             own = torch.where(columns >= 0, own, torch.full_like(own, float("-inf")))
