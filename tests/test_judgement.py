@@ -327,4 +327,37 @@ def test_an_article_sent_in_chunks_gets_a_second_look_once_every_chunk_is_drafte
     # teaches nothing: 'Five Bridges' is placed as before); every chunk saved as it finished, and each look again.
     assert 0 < report.looked_again < weak[3] and report.translated == len(cases)
     assert saved[:4] == [16, 32, 48, 63] and len(saved) == 4 + -(-report.looked_again // 16)
-    assert len(report.missing_terms) == len(set(report.missing_terms))
+
+
+def test_ctrl_c_during_the_second_look_keeps_every_segment_and_says_so(memorised_model, tmp_path, monkeypatch):
+    """Every segment is translated and saved before the second look starts: an interrupt there keeps them
+    all, with their first English where it was not looked at again, and the message says so (not 'run
+    the same command again': the segments are machine-translated now, and a rerun leaves them be)."""
+    from placement import placement_glossary
+
+    from leshan_pub import __version__
+    from leshan_pub.document import Document, Provenance, Role, Segment
+    from leshan_pub.pipeline import Interrupted, translate_document
+    from leshan_pub.segment import segmenter_version
+
+    monkeypatch.setenv("LESHAN_PUB_CACHE_DIR", str(tmp_path))
+    cases = placement_cases()
+    document = Document("chunks", [Segment(f"s{k}", k, Role.PARAGRAPH, c.source) for k, c in enumerate(cases)],
+                        Provenance(__version__, segmenter_version()))
+    engine = load_engine("transformers", EngineOptions(model=str(memorised_model), num_beams=4, progress=False, device="cpu"))
+    real, calls = engine.translate, [0]
+
+    def translate(sources, terms):
+        calls[0] += 1
+        if calls[0] == 5:  # four chunks of 16 hold the 63 segments: the fifth call is the second look's
+            raise KeyboardInterrupt
+        return real(sources, terms)
+
+    monkeypatch.setattr(engine, "translate", translate)
+    saved: list[int] = []
+    with pytest.raises(Interrupted) as stopped:
+        translate_document(document, placement_glossary(), lambda: engine, chunk_size=16,
+                           save=lambda d: saved.append(sum(bool(s.target) for s in d.segments)))
+    assert str(stopped.value).startswith(f"interrupted during the second look: all {len(cases)} segment(s)")
+    assert "run the same command" not in str(stopped.value)
+    assert saved[-1] == len(cases) and all(s.target for s in document.segments)

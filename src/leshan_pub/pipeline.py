@@ -290,8 +290,7 @@ def translate_document(
         # An interrupt between a segment's last step and applied[0] += 1 has it applied again: done is a
         # set, so the count stays true either way.
         for segment, result in zip(chunk[applied[0]:], results[applied[0]:], strict=True):
-            report.missing_terms = [m for m in report.missing_terms if m[0] != segment.id]  # a second look's
-            _apply_translation(segment, result, glossary, report)
+            _apply_translation(segment, result, glossary)
             # Only the segments translated now are re-attributed; the rest keep how they were made.
             segment.signature = machine_signature(
                 Origin.MT, engine.name, engine.model_id, engine.model_revision, settings,
@@ -306,10 +305,13 @@ def translate_document(
     done: set[str] = set()  # ids of the segments translated and applied
     size = max(1, chunk_size)
     learned = getattr(engine, "learned_renderings", None)  # engines/renderings.DraftContext, where the engine learns
-    taught: dict[str, dict[Term, list[str]]] = {}  # per segment: what the engine had learned of its terms then
+    taught: dict[str, dict[Term, frozenset[str]]] = {}  # per segment: what the engine had learned of its terms then
+    second = [False]  # the second look is under way
 
-    def known(its_terms: list[Term]) -> dict[Term, list[str]]:
-        return learned(list(dict.fromkeys(its_terms))) if learned is not None and its_terms else {}
+    def known(its_terms: list[Term]) -> dict[Term, frozenset[str]]:
+        if learned is None or not its_terms:
+            return {}
+        return {t: frozenset(v) for t, v in learned(list(dict.fromkeys(its_terms))).items()}
 
     def chunks() -> Iterator[tuple[list[Segment], list[list[Term]]]]:
         for start in range(0, len(todo), size):
@@ -322,6 +324,7 @@ def translate_document(
         again = [k for k in range(last) if any(r.method in _SECOND_LOOK for r in todo[k].terms)
                  and known(terms[k]) != taught.get(todo[k].id)]  # only where the engine has learned more since
         report.looked_again = len(again)
+        second[0] = True
         if again:
             bar.total += len(again)
             bar.refresh()
@@ -346,13 +349,26 @@ def translate_document(
         if save is not None:
             save(document)  # whatever finished since the last chunk's save
         report.translated = len(done)
+        report.missing_terms = _missing_terms(todo, done)
+        if second[0]:
+            raise Interrupted(
+                f"interrupted during the second look: all {report.translated} segment(s) translated and kept; "
+                "those of the first chunks not looked at again keep their first English"
+            ) from None
         left = len(todo) - report.translated
         raise Interrupted(
             f"interrupted: {report.translated} segment(s) translated and kept, {left} left; "
             "run the same command again to continue"
         ) from None
     report.translated = len(done)
+    report.missing_terms = _missing_terms(todo, done)
     return report
+
+
+def _missing_terms(todo: list[Segment], done: set[str]) -> list[tuple[str, str]]:
+    """(segment id, note) for every glossary note on the segments translated, in document order (read off
+    the segments at the end: a segment the second look translated again is counted once, as it is now)."""
+    return [(s.id, n) for s in todo if s.id in done for n in s.notes if n.startswith("glossary:")]
 
 
 def _persons(segment: Segment) -> bool:
@@ -383,7 +399,7 @@ def _apply_rules(todo: list[Segment], units: dict[str, str]) -> set[str]:
 _SECOND_LOOK = frozenset({TermMethod.SPLICED, TermMethod.PLACED, TermMethod.CONTINUED})
 
 
-def _apply_translation(segment: Segment, result: Translation, glossary: Glossary | None, report: TranslateReport) -> None:
+def _apply_translation(segment: Segment, result: Translation, glossary: Glossary | None) -> None:
     text = NOT_XML.sub("", result.text)  # a model may emit what XML cannot hold
     marks, emphasis_notes = place_in_target(replace(segment, target=text), glossary)
     notes = [*_term_notes(replace(segment, target=text), glossary, result), *emphasis_notes]
@@ -391,7 +407,6 @@ def _apply_translation(segment: Segment, result: Translation, glossary: Glossary
     segment.draft = None  # machine output now, not a memory draft
     segment.target_marks = marks
     segment.terms = result.terms  # how each term went in, as the engine recorded it
-    report.missing_terms += [(segment.id, n) for n in notes if n.startswith("glossary:")]
 
 
 def engine_loader(name: str, options: EngineOptions) -> Callable[[], Engine]:
