@@ -20,7 +20,7 @@ from .glossary_in_use import GlossaryInUse
 from .inputs import read_source
 from .locking import segment_file_lock
 from .memory import LeverageReport, MemorySettings, leverage, read_memory, record_segments
-from .provenance import Origin, machine_signature, public_model_name, rule_signature
+from .provenance import Origin, machine_signature, public_model_name, rule_signature, text_hash
 from .quality.cells import RuleEnglish, cell_units, rule_english
 from .quality.enforce import TermMiss, explain_misses, forbidden_present
 from .quality.impact import glossary_impact
@@ -307,6 +307,9 @@ def translate_document(
     learned = getattr(engine, "learned_renderings", None)  # engines/renderings.DraftContext, where the engine learns
     taught: dict[str, dict[Term, frozenset[str]]] = {}  # per segment: what the engine had learned of its terms then
     second = [False]  # the second look is under way
+    sent = {segment.id for segment in todo}
+    ours = replace(machine_signature(Origin.MT, engine.name, engine.model_id, engine.model_revision, settings,
+                                     glossary.sha256 if glossary else None, "", __version__), text="")
 
     def known(its_terms: list[Term]) -> dict[Term, frozenset[str]]:
         if learned is None or not its_terms:
@@ -321,8 +324,9 @@ def translate_document(
         # only a later chunk taught went into an earlier chunk's English by the owed words, the
         # attention or the last resort. Those segments go to the engine once more, now that it knows more.
         last = (len(todo) - 1) // size * size  # the last chunk learned from every draft
-        again = [k for k in range(last) if any(r.method in _SECOND_LOOK for r in todo[k].terms)
+        again = [(todo[k], terms[k]) for k in range(last) if any(r.method in _SECOND_LOOK for r in todo[k].terms)
                  and known(terms[k]) != taught.get(todo[k].id)]  # only where the engine has learned more since
+        again += earlier()
         report.looked_again = len(again)
         second[0] = True
         if again:
@@ -330,7 +334,23 @@ def translate_document(
             bar.refresh()
         for start in range(0, len(again), size):
             part = again[start : start + size]
-            yield [todo[k] for k in part], [terms[k] for k in part]
+            yield [segment for segment, _ in part], [its_terms for _, its_terms in part]
+
+    def earlier() -> list[tuple[Segment, list[Term]]]:
+        # A run that continues one cut short (Ctrl-C): the segments the same settings translated before,
+        # as they left them (no person's edit), whose terms went in by the owed words or the last resort
+        # and that the engine has learned something about in this run.
+        found: list[tuple[Segment, list[Term]]] = []
+        for segment in document.segments:
+            made = segment.signature
+            if (segment.id in sent or segment.state is not ReviewState.MACHINE or made is None
+                    or replace(made, text="") != ours or made.text != text_hash(segment.target)
+                    or not any(r.method in _SECOND_LOOK for r in segment.terms)):
+                continue
+            its_terms = [hit.term for hit in glossary.find(segment.source)] if glossary else []
+            if any(known(its_terms).values()):
+                found.append((segment, its_terms))
+        return found
 
     try:
         with progress_bar(len(todo), "translating") as bar:
@@ -348,8 +368,8 @@ def translate_document(
             apply(chunk, results)  # English the engine returned is finished work, even mid-apply
         if save is not None:
             save(document)  # whatever finished since the last chunk's save
-        report.translated = len(done)
-        report.missing_terms = _missing_terms(todo, done)
+        report.translated = len(done & sent)
+        report.missing_terms = _missing_terms(document.segments, done)
         if second[0]:
             raise Interrupted(
                 f"interrupted during the second look: all {report.translated} segment(s) translated and kept; "
@@ -360,15 +380,15 @@ def translate_document(
             f"interrupted: {report.translated} segment(s) translated and kept, {left} left; "
             "run the same command again to continue"
         ) from None
-    report.translated = len(done)
-    report.missing_terms = _missing_terms(todo, done)
+    report.translated = len(done & sent)
+    report.missing_terms = _missing_terms(document.segments, done)
     return report
 
 
-def _missing_terms(todo: list[Segment], done: set[str]) -> list[tuple[str, str]]:
+def _missing_terms(segments: list[Segment], done: set[str]) -> list[tuple[str, str]]:
     """(segment id, note) for every glossary note on the segments translated, in document order (read off
     the segments at the end: a segment the second look translated again is counted once, as it is now)."""
-    return [(s.id, n) for s in todo if s.id in done for n in s.notes if n.startswith("glossary:")]
+    return [(s.id, n) for s in segments if s.id in done for n in s.notes if n.startswith("glossary:")]
 
 
 def _persons(segment: Segment) -> bool:
