@@ -282,8 +282,8 @@ def _report_translation(report: Any) -> None:
         typer.echo(f"  glossary: {reason}", err=True)
     typer.echo(f"translated {counted(report.translated, 'segment')}, kept {report.kept} (reviewed, approved or already translated)")
     if report.looked_again:
-        typer.echo(f"{counted(report.looked_again, 'segment')} of the first chunks translated again, once the model's "
-                   "renderings of their terms were learned from the whole article")
+        typer.echo(f"{counted(report.looked_again, 'segment')} of earlier batches translated again, now that later "
+                   "batches have shown how the model renders their glossary terms")
     if report.ruled:
         typer.echo(f"{report.ruled} table cell(s) of figures, units or dates carried by rule, not the model; "
                    "each has a note: check and approve them")
