@@ -180,6 +180,20 @@ def test_a_long_table_repeats_its_header_rows_on_every_page_and_breaks_cells_by_
         assert len(starts) > 200 and not [s for s in starts if s in NO_LINE_START]
 
 
+def test_a_table_row_taller_than_a_page_is_set_across_the_page_not_lost(tmp_path):
+    """Side by side, the two tables break between rows only: a row that cannot fit on a page under its
+    header (a long note in a narrow column) used to stop publishing with reportlab's LayoutError."""
+    note = "乐山市统计局数据，其中二〇二五年为预计数。" * 120
+    source = tmp_path / "tall.md"
+    source.write_text(f"# 高表\n\n| 指标 | 说明 |\n|---|---|\n| 地区生产总值 | {note} |\n| 工业投资 | 增长 |\n",
+                      encoding="utf-8")
+    _invoke("segment", str(source))
+    _invoke("publish", str(source), "--no-glossary", "--out", str(tmp_path / "out"))
+    with pdfplumber.open(str(tmp_path / "out" / "tall.pdf")) as pdf:
+        text = "".join(page.extract_text() or "" for page in pdf.pages).replace("\n", "")
+        assert len(pdf.pages) >= 2 and "工业投资" in text and text.count("预计数") == 120
+
+
 @pytest.mark.parametrize(
     ("natural", "least", "available", "expected"),
     [

@@ -48,10 +48,16 @@ def grid_flowables(typesetter: Typesetter, grid: Grid) -> list[Flowable]:
     hang = shaper.width("一", "regular", zh_style.size)  # a closing mark hangs on its line: room for one
     width = (geometry.frame_width - geometry.gutter) / 2
     # A table whose columns cannot all keep their figures and words whole in half the page is set across it.
+    frame_height = geometry.height - geometry.margin_top - geometry.margin_bottom
+    left = heights = None
     if typesetter.layout == "side-by-side" and fits(grid, width, zh_width, chinese_pieces, 2 * PADDING + hang):
         left = _table(grid, width, chinese, lambda c: c.chinese, zh_width, chinese_pieces, hang, font)
         right = _table(grid, width, english, lambda c: c.english, en_width, english_pieces, 0.0, font)
         heights = [max(a, b) for a, b in zip(_row_heights(left, width), _row_heights(right, width))]
+    # Two tables of levelled rows break across pages together only between rows: a row that does not
+    # fit on a page under the repeated header rows (a long note in a narrow column) would stop the
+    # PDF, so that table is set across the page too.
+    if left is not None and heights is not None and _tallest_page(heights, grid.header_rows) <= 0.95 * frame_height:
         left = _table(grid, width, chinese, lambda c: c.chinese, zh_width, chinese_pieces, hang, font, heights)
         right = _table(grid, width, english, lambda c: c.english, en_width, english_pieces, 0.0, font, heights)
         return [SideBySide([left], [right], geometry.gutter, True, zh_style.space_after + 4)]
@@ -91,9 +97,14 @@ def _table(
     padded = [n + 2 * PADDING + hang for n in natural], [n + 2 * PADDING + hang for n in least]
     table = Table(
         data, colWidths=column_widths(*padded, width), rowHeights=heights, repeatRows=header, style=TableStyle(commands),
-        hAlign="LEFT",
+        hAlign="LEFT", splitInRow=1,  # a row taller than the page goes on over the next
     )
     return table
+
+
+def _tallest_page(heights: list[float], header: int) -> float:
+    """The height a page needs for the tallest body row under the header rows repeated above it."""
+    return sum(heights[:header]) + max(heights[header:], default=0.0)
 
 
 def _row_heights(table: Table, width: float) -> list[float]:
