@@ -174,6 +174,21 @@ def tiny_marian_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_marian(tmp_path_factory.mktemp("tiny-marian"))
 
 
+@pytest.fixture(scope="session")
+def memorised_model() -> Path:
+    """The trained proxy that has memorised whole sentences (tests/placement.py memorised_pairs), where
+    scripts/bench_placement.py keeps it: trained once (minutes), reused while tests/placement.py and this
+    file are unchanged."""
+    import torch
+    from placement import ROOT, train_memorised_model
+
+    threads = torch.get_num_threads()
+    try:
+        return train_memorised_model(ROOT / "build" / "placement-model-memorised")
+    finally:
+        torch.set_num_threads(threads)
+
+
 # --- end tiny MarianMT model ---------------------------------------------------------------------
 
 

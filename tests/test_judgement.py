@@ -6,11 +6,9 @@ memorised_pairs), what a reader sees.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
-import torch
-from placement import ROOT, PlacementCase, measure, placement_cases, train_memorised_model
+from placement import PlacementCase, measure, placement_cases
 
 from leshan_pub.document import TermMethod
 from leshan_pub.engines import EngineOptions, load_engine
@@ -159,17 +157,6 @@ def test_a_completion_that_writes_the_replaced_rendering_again_is_never_kept(voc
 
 
 # --- on a trained model that knows where each term goes but never writes it --------------------------
-
-
-@pytest.fixture(scope="session")
-def memorised_model() -> Path:
-    # Where scripts/bench_placement.py keeps it: trained once (minutes), reused while tests/placement.py
-    # and tests/conftest.py are unchanged.
-    threads = torch.get_num_threads()
-    try:
-        return train_memorised_model(ROOT / "build" / "placement-model-memorised")
-    finally:
-        torch.set_num_threads(threads)
 
 
 @pytest.mark.parametrize("engine_name", ["transformers", "ctranslate2"])

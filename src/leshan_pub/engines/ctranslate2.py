@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from ..errors import EngineError
 from ..forms import term_forms
+from ..quality.cut import english_cut_note, source_cut_note
 from ..quality.enforce import MissReason, TermMiss, explain_misses, missing_terms
 from ..terms import Term
 from . import REPAIRS, Engine, EngineOptions, RepairCounts, Translation, check_options, model_sources
@@ -127,13 +128,14 @@ def _transformers(options: EngineOptions) -> Engine:
 
 @dataclass
 class _Draft:
-    """One batch's drafts: the source pieces, the length limit, each English (pieces), and the
-    cross-attention of each that lacks a term ([] for the others)."""
+    """One batch's drafts: the source pieces, the length limit, each English (pieces), the
+    cross-attention of each that lacks a term ([] for the others), and whether each still ran to the limit."""
 
     source_tokens: list[list[str]]
     max_new: int
     outputs: list[list[str]]
     attentions: list[list[list[float]]]
+    cut: list[bool]
 
 
 class CTranslate2Engine:
@@ -232,7 +234,17 @@ class CTranslate2Engine:
         encoded = self.tokenizer(sources, truncation=True, max_length=self._source_limit)["input_ids"]
         source_tokens = [self.tokenizer.convert_ids_to_tokens(ids) for ids in encoded]
         max_new = self._max_new_tokens(encoded, terms)
-        results = self.decode(source_tokens, max_new, attention=any(terms), terms=terms)
+        results = list(self.decode(source_tokens, max_new, attention=any(terms), terms=terms))
+        # A draft that ran to a derived limit is decoded again with twice the room: the limit follows
+        # the source's length, and a model whose English takes more pieces than that is cut mid-word.
+        roomier = min(2 * max_new, self.target_limit)
+        again = [i for i, r in enumerate(results) if len(r.hypotheses[0]) >= max_new - 1]
+        if again and roomier > max_new and not self.options.max_new_tokens:
+            redone = self.decode([source_tokens[i] for i in again], roomier, attention=any(terms),
+                                 terms=[terms[i] for i in again])
+            for i, result in zip(again, redone):
+                results[i] = result
+            max_new = roomier
         outputs = [r.hypotheses[0] for r in results]
         # Every draft of a translate call is held until its repair: the cross-attention only of those the
         # repair reads (they lack a term it can spell).
@@ -240,7 +252,7 @@ class CTranslate2Engine:
             r.attention[0] if r.attention and missing_terms(self._text(out), [t for t in ts if self._spellings(t)]) else []
             for r, out, ts in zip(results, outputs, terms)
         ]
-        return _Draft(source_tokens, max_new, outputs, attentions)
+        return _Draft(source_tokens, max_new, outputs, attentions, [len(out) >= max_new - 1 for out in outputs])
 
     def _translate_batch(self, sources: list[str], terms: list[list[Term]], truncated: list[bool], draft: _Draft) -> list[Translation]:
         """Where a draft of the sources lacks a term, repair it (engines/repair.py); what the repair could not
@@ -259,8 +271,8 @@ class CTranslate2Engine:
             failing = [i for i in failing if missing_terms(self._text(outputs[i]), wanted[i])]
         texts = [self._text(out) for out in outputs]
         translations = [
-            self._finish(text, ts, cut, draft, mended.get(i))
-            for i, (text, ts, cut, draft) in enumerate(zip(texts, terms, truncated, drafts))
+            self._finish(text, ts, cut, drafted, mended.get(i), max_new if ran_out else 0)
+            for i, (text, ts, cut, drafted, ran_out) in enumerate(zip(texts, terms, truncated, drafts, draft.cut))
         ]
         if failing and self._fallback is None and _transformers_missing():
             # A [ctranslate2]-only install: what the repair could not mend stays missing, recorded as missed
@@ -420,13 +432,15 @@ class CTranslate2Engine:
         return self._fallback
 
     def _finish(
-        self, text: str, terms: Sequence[Term], truncated: bool, draft: str = "", mended: Repaired | None = None
+        self, text: str, terms: Sequence[Term], truncated: bool, draft: str = "", mended: Repaired | None = None,
+        cut_at: int = 0,
     ) -> Translation:
+        """cut_at: the length limit the draft ran to, 0 when it ended by itself."""
         notes = [unspellable_reason(self.vocab, t) for t in dict.fromkeys(terms) if not self._spellings(t)]
         if truncated:
-            notes.append(
-                f"source longer than the model's {self._source_limit} input pieces; its end was not translated"
-            )
+            notes.append(source_cut_note(self._source_limit))
+        if cut_at:
+            notes.append(english_cut_note(cut_at))
         misses = explain_misses(text, terms, {
             t: [TermMiss(t, MissReason.UNSPELLABLE, unspellable_reason(self.vocab, t))] * terms.count(t)
             for t in dict.fromkeys(terms) if not self._spellings(t)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -13,6 +13,7 @@ from tqdm import tqdm
 from transformers import LogitsProcessorList
 
 from ..errors import EngineError
+from ..quality.cut import english_cut_note, source_cut_note
 from ..quality.enforce import MissReason, TermMiss, explain_misses, forbidden_in, missing_terms
 from ..terms import Term
 from . import EngineOptions, RepairCounts, Translation
@@ -86,13 +87,15 @@ def _chunks(items: list[int], size: Callable[[int], int], budget: int) -> Iterat
 @dataclass
 class Decoded:
     """One generate call's result: English, its ids (no start token, no padding), last-resort use, length
-    limit, and whether the model read each source whole (it was not cut at the model's input limit)."""
+    limit, whether the model read each source whole (it was not cut at the model's input limit), and
+    whether each English ran to the length limit unfinished."""
 
     texts: list[str]
     ids: list[list[int]]
     fallbacks: list[bool]
     max_new: int
     read: list[bool]
+    cut: list[bool]
 
 
 class MarianEngine:
@@ -191,7 +194,18 @@ class MarianEngine:
 
     def _draft(self, sources: list[str], terms: list[Sequence[Term]]) -> Decoded:
         """The model's own English for a batch of sources, their terms' forbidden renderings kept out."""
-        return self._generate(sources, self._plans(terms), constrained=False)
+        plans = self._plans(terms)
+        draft = self._generate(sources, plans, constrained=False)
+        # A draft that ran to a derived limit is decoded again with twice the room: the limit follows
+        # the source's length, and a model whose English takes more pieces than that is cut mid-word.
+        roomier = min(2 * draft.max_new, self.target_limit)
+        again = [j for j, cut in enumerate(draft.cut) if cut]
+        if not again or roomier <= draft.max_new or self.options.max_new_tokens:
+            return draft
+        redone = self._generate([sources[j] for j in again], [plans[j] for j in again], constrained=False, room=roomier)
+        for k, j in enumerate(again):
+            draft.texts[j], draft.ids[j], draft.cut[j] = redone.texts[k], redone.ids[k], redone.cut[k]
+        return replace(draft, max_new=roomier)
 
     def _translate_batch(self, sources: list[str], terms: list[Sequence[Term]], draft: Decoded) -> list[Translation]:
         """Where a draft of the sources lacks a term, repair it (engines/repair.py: the term in place of
@@ -224,7 +238,7 @@ class MarianEngine:
                     texts[j], fallbacks[j], constrained[j] = final.texts[k], final.fallbacks[k], True
         return [
             self._finish(sources[j], texts[j], terms[j], plans[j], fallbacks[j], draft.max_new, draft.read[j],
-                         draft.texts[j], anchors[j], continued[j], constrained[j])
+                         draft.texts[j], anchors[j], continued[j], constrained[j], draft.cut[j])
             for j in range(len(sources))
         ]
 
@@ -377,12 +391,14 @@ class MarianEngine:
         anchors: list[dict[int, list[Anchor]]] | None = None,
         drafts: list[list[int]] | None = None,
         constrained: bool = True,
+        room: int | None = None,
     ) -> Decoded:
         """Decode a batch (under the plans when constrained): the English, its ids, whether a last
-        resort shaped each, the length limit. Unconstrained, the length limit still leaves the terms room."""
+        resort shaped each, the length limit (room, else derived). Unconstrained, the length limit still
+        leaves the terms room."""
         full = [len(ids) for ids in self.tokenizer(sources)["input_ids"]]
         batch = self.encode(sources)
-        max_new = self.options.max_new_tokens or self._derived_max_new_tokens(full, plans)
+        max_new = room or self.options.max_new_tokens or self._derived_max_new_tokens(full, plans)
         if drafts and not self.options.max_new_tokens:
             # The second pass rewrites its draft with the terms in: room for the whole draft, and the terms on top.
             longest = max(len(d) + plan.initial_need + 2 for d, plan in zip(drafts, plans))
@@ -408,7 +424,10 @@ class MarianEngine:
             processor is not None and any(tuple(row[: len(p)]) == p for p in processor.fallbacks[item])
             for item, row in enumerate(rows)
         ]
-        return Decoded(texts, ids, fallbacks, max_new, [n <= self._source_limit for n in full])
+        # Cut: the row used every new token. Marian forces its end token into the last place
+        # (forced_eos_token_id), so an English cut mid-word still ends with one.
+        return Decoded(texts, ids, fallbacks, max_new, [n <= self._source_limit for n in full],
+                       [len(row) >= max_new for row in ids])
 
     def _derived_max_new_tokens(self, source_lengths: list[int], plans: list[SegmentPlan]) -> int:
         # English takes more pieces than Chinese; the terms must fit on top of a normal-length sentence.
@@ -418,13 +437,14 @@ class MarianEngine:
     def _finish(
         self, source: str, text: str, terms: Sequence[Term], plan: SegmentPlan, fallback: bool, max_new: int,
         read: bool, draft: str = "", anchors: dict[int, list[Anchor]] | None = None, continued: bool = False,
-        constrained: bool = False,
+        constrained: bool = False, cut: bool = False,
     ) -> Translation:
+        """cut: the draft ran to the length limit, max_new, unfinished."""
         notes = [unspellable_reason(self.vocab, t) for t in dict.fromkeys(terms) if self._spelling(t) is None]
         if not read:
-            notes.append(
-                f"source longer than the model's {self._source_limit} input pieces; its end was not translated"
-            )
+            notes.append(source_cut_note(self._source_limit))
+        if cut:
+            notes.append(english_cut_note(max_new))
         if fallback:
             notes.append(
                 "glossary: a term was placed by the last resort (end of sentence banned or length budget "

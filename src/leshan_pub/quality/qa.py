@@ -13,6 +13,7 @@ from ..chars import HAN_RUN
 from ..document import Document, ReviewState, Segment, TermMethod
 from ..terms import Glossary, Term, TermHit
 from .cells import cell_units, with_unit
+from .cut import cut_notes
 from .enforce import MissReason, forbidden_present, form_spans, reasons_from_notes, verify
 from .numbers import Figure, FigureKind, compare_figures, english_figures, english_form
 
@@ -47,8 +48,9 @@ LENGTH_RATIO = "length-ratio"
 TERM_PLACED = "term-placed"  # a term the repair put in by its last resort, not where the model translates it
 UNCERTAIN_PLACE = "uncertain place"  # a term record's detail where placement by judgement was unclear (engines/judgement.py)
 TERM_AGREEMENT = "term-agreement"  # a term whose splice changed the words next to it (article, verb, determiner)
+CUT_SHORT = "cut-short"  # the engine could not read the source whole or finish the English (quality/cut.py)
 CHECKS = (TERM_MISSING, TERM_FORBIDDEN, TERM_INCONSISTENT, TERM_PLACED, TERM_AGREEMENT, NUMBER, UNTRANSLATED,
-          EMPTY_TARGET, LENGTH_RATIO)
+          EMPTY_TARGET, LENGTH_RATIO, CUT_SHORT)
 # What a term record's detail opens with when the repair changed a word next to the term.
 CHANGED = "changed "
 
@@ -213,7 +215,18 @@ def _term_records(segment: Segment, hits: Sequence[TermHit]) -> list[Finding]:
     return findings
 
 
+def _cut_short(segment: Segment, hits: Sequence[TermHit]) -> list[Finding]:
+    """The engine's notes that it cut the source or the English, while the English is still the machine's."""
+    if segment.state is not ReviewState.MACHINE:
+        return []
+    return [
+        Finding(segment.id, Severity.WARNING, CUT_SHORT, f"{note}: '{_quote(segment.target)}'")
+        for note in cut_notes(segment.notes)
+    ]
+
+
 _SEGMENT_CHECKS: tuple[Callable[[Segment, Sequence[TermHit]], list[Finding]], ...] = (
+    _cut_short,
     _untranslated,
     _missing_terms,
     _forbidden_terms,
